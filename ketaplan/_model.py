@@ -1,0 +1,106 @@
+"""The base of every ketaplan model, and the helpers its validators share.
+
+Models are frozen and reject unknown keys, so a typo in a definition file is an error rather
+than a silently ignored line. Validators that look at several fields at once report all
+their findings together by raising :class:`Findings`, which the loaders unpack into one
+:class:`~ketaplan.errors.Problem` each, with the full field path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ketaplan.errors import MISSING, Problem
+
+__all__ = ["Findings", "Model", "NonEmptyText", "Slug", "check_unique", "fail"]
+
+#: An identifier used in files and in references between their parts.
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
+    Field(description="lower-case letters, digits and '-', starting with a letter or digit"),
+]
+
+#: Human-readable text that must not be blank.
+NonEmptyText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+
+Loc = tuple[str | int, ...]
+
+
+class Model(BaseModel):
+    """Frozen, strict-keyed base model."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_default=False,
+        use_attribute_docstrings=True,
+    )
+
+
+class Findings(ValueError):  # noqa: N818 - a collection of findings, not one error
+    """Several problems found by one cross-field validator.
+
+    Each finding is ``(loc, message, value)``, with ``loc`` relative to the model that raised
+    it. ``str()`` joins them so that a caller who only reads the message still sees all.
+    """
+
+    def __init__(self, findings: Iterable[tuple[Loc, str, object]]) -> None:
+        self.findings = tuple(findings)
+        super().__init__(
+            "; ".join(
+                Problem(format_loc(loc), message, value).__str__()
+                for loc, message, value in self.findings
+            )
+        )
+
+
+def fail(findings: Sequence[tuple[Loc, str, object]]) -> None:
+    """Raise :class:`Findings` when there is anything to report."""
+    if findings:
+        raise Findings(findings)
+
+
+def check_unique(
+    items: Sequence[Any], field: str, key: str = "id"
+) -> list[tuple[Loc, str, object]]:
+    """Report every item whose ``key`` attribute repeats an earlier one."""
+    seen: set[object] = set()
+    found: list[tuple[Loc, str, object]] = []
+    for index, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            found.append(((field, index, key), f"must be unique within {field}", value))
+        seen.add(value)
+    return found
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Location parts pydantic adds for union branches; they mean nothing to a user.
+_BRANCH_PARTS = frozenset({"int", "str", "float", "bool", "none"})
+
+#: Tag values of the tagged unions in the protocol language (see ``protocol.gap``).
+UNION_TAGS: set[str] = set()
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    """Render a pydantic location as ``phases[1].cadence.steps[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in UNION_TAGS or part in _BRANCH_PARTS or not _IDENT.match(part):
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+__all__ += ["MISSING", "UNION_TAGS", "format_loc"]

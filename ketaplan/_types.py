@@ -1,0 +1,89 @@
+"""Literal aliases shared across the package: every mode is a named value, not a boolean."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+    "EVIDENCE_RANK",
+    "WEEKDAYS",
+    "DoseUnit",
+    "EvidenceLevel",
+    "GapUnit",
+    "HoldSeverity",
+    "Location",
+    "MonthEnd",
+    "RepeatedTime",
+    "ResourceKind",
+    "Route",
+    "SessionCategory",
+    "Setting",
+    "SkippedTime",
+    "Step",
+    "WeekBasis",
+    "Weekday",
+]
+
+Route = Literal["iv", "im", "subcutaneous", "intranasal", "sublingual", "oral"]
+"""How the drug is given."""
+
+Setting = Literal["clinic", "home"]
+"""Where dosing happens: in a clinic or at the patient's home."""
+
+EvidenceLevel = Literal["label", "rems", "guideline", "trial", "clinic", "derived"]
+"""How strong a source is: an official label, a REMS element, a professional guideline, a
+published trial, published clinic practice, or a value ketaplan derived from other sources
+(a configurable default with no clinical source of its own)."""
+
+#: Strongest first; used to sort and to compare evidence levels.
+EVIDENCE_RANK: dict[str, int] = {
+    "label": 0,
+    "rems": 1,
+    "guideline": 2,
+    "trial": 3,
+    "clinic": 4,
+    "derived": 5,
+}
+
+SessionCategory = Literal["dosing", "consultation", "preparation", "integration", "review", "call"]
+"""What a session is for: a dose, a consultation or evaluation, preparation before dosing,
+integration therapy, an assessment or review milestone, or a follow-up call."""
+
+Location = Literal["clinic", "remote", "home"]
+"""Where a session takes place. Remote sessions (calls) happen in clinic hours but use no
+room; home sessions depend only on the patient's own calendar."""
+
+ResourceKind = Literal["chair", "room", "monitoring-staff", "prescriber"]
+"""What a clinic session occupies: a treatment chair, a room, a share of a monitoring staff
+member's attention, or the presence of a prescriber on site."""
+
+Step = Literal["check-in", "dosing", "monitoring", "session"]
+"""A step of a session's timeline."""
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+#: Weekday names in ``date.weekday()`` order.
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+GapUnit = Literal["days", "weeks", "months"]
+
+DoseUnit = Literal["mg", "mg/kg"]
+
+MonthEnd = Literal["clamp", "roll-forward"]
+"""What a monthly gap does when the day does not exist: 31 Jan + 1 month is 28/29 Feb
+(``clamp``, as dateutil and ICE do) or 1 Mar (``roll-forward``, as CDC CDSi CALCDT-5 does)."""
+
+SkippedTime = Literal["later", "earlier", "raise"]
+"""A local time that does not exist (spring forward): move it later by the gap, as RFC 5545
+reads it, earlier, or raise."""
+
+RepeatedTime = Literal["earlier", "later", "raise"]
+"""A local time that happens twice (fall back): the first occurrence (RFC 5545), the second,
+or raise."""
+
+HoldSeverity = Literal["hold", "monitor", "advisory"]
+"""A medication rule's force: hold the dose, monitor the patient, or an advisory note."""
+
+WeekBasis = Literal["treatment", "calendar"]
+"""How weeks are counted for "N sessions a week": 7-day blocks from the phase's first session
+(as the esketamine label's "weeks 1-4"), or calendar weeks Monday to Sunday."""

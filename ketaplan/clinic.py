@@ -1,0 +1,112 @@
+"""The clinic: its time zone, opening hours, closures, holidays and resources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
+from ketaplan.hours import DateRange, Ranges, WeeklyHours
+from ketaplan.protocol.policy import valid_zone
+
+__all__ = ["Clinic", "ExtraOpening", "Holidays", "Resources"]
+
+
+class ExtraOpening(Model):
+    """A date on which the clinic opens with other hours than usual (a Saturday clinic)."""
+
+    date: dt.date
+    hours: Ranges
+    reason: str | None = None
+
+
+class Holidays(Model):
+    """Public holidays, from the ``holidays`` library, plus explicit dates."""
+
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    """ISO 3166-1 alpha-2 code, e.g. ``"US"``."""
+    subdivision: str | None = None
+    """A state or province code the library knows, e.g. ``"NY"``."""
+    dates: tuple[DateRange, ...] = ()
+    """Extra holiday dates, with their names as ``reason``."""
+
+
+class Resources(Model):
+    """What sessions occupy, and how much of it the clinic has."""
+
+    chairs: Annotated[int, Field(ge=0, le=500)] = 0
+    """Treatment chairs (or dosing rooms) usable at the same time."""
+    rooms: Annotated[int, Field(ge=0, le=500)] = 0
+    """Consultation or therapy rooms usable at the same time."""
+    monitoring_staff: Annotated[int, Field(ge=0, le=500)] = 0
+    """Staff who monitor patients after dosing."""
+    patients_per_staff: Annotated[int, Field(ge=1, le=50)] = 1
+    """How many patients one monitoring staff member may watch at once."""
+    prescriber_on_site: bool = False
+    """Whether a prescriber is on site; esketamine sessions need one (REMS)."""
+    prescriber_hours: WeeklyHours | None = None
+    """When the prescriber is on site; omitted, whenever the clinic is open."""
+    chair_buffer_minutes: Annotated[int, Field(ge=0, le=240)] = 0
+    """Cleaning time after each use of a chair before the next patient."""
+
+
+class Clinic(Model):
+    """A clinic's calendar and capacity.
+
+    >>> clinic = Clinic.model_validate({
+    ...     "id": "demo", "name": "Demo Clinic", "time_zone": "America/New_York",
+    ...     "opening_hours": {"mon": ["08:00-12:00", "13:00-18:00"]},
+    ...     "resources": {"chairs": 4, "monitoring_staff": 2, "patients_per_staff": 2},
+    ... })
+    >>> clinic.zone.key, len(clinic.opening_hours.mon)
+    ('America/New_York', 2)
+    """
+
+    id: Slug
+    name: NonEmptyText
+    """Shown to patients, e.g. in "Appointment - <name>"."""
+    time_zone: str
+    opening_hours: WeeklyHours
+    closures: tuple[DateRange, ...] = ()
+    extra_openings: tuple[ExtraOpening, ...] = ()
+    holidays: Holidays = Holidays()
+    resources: Resources = Resources()
+    slot_minutes: Annotated[int, Field(ge=5, le=240)] = 15
+    """Appointments start on multiples of this many minutes past the hour."""
+    minimum_notice_hours: Annotated[int, Field(ge=0, le=24 * 60)] = 0
+    """Nothing is booked sooner than this after the plan is made."""
+    booking_horizon_days: Annotated[int, Field(ge=1, le=5 * 366)] = 2 * 366
+    """Nothing is booked later than this many days after the plan is made."""
+    certifications: tuple[Slug, ...] = ()
+    """Certifications protocols may require, e.g. ``"spravato-rems"``."""
+    location: str | None = None
+    """The address shown in staff calendars."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return valid_zone(value)
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        """The clinic's time zone."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @model_validator(mode="after")
+    def _slots(self) -> Clinic:
+        found: list[tuple[Loc, str, object]] = []
+        if 60 % self.slot_minutes and self.slot_minutes % 60:
+            found.append(
+                (
+                    ("slot_minutes",),
+                    "must divide an hour (5, 10, 15, 20, 30, 60) or be a multiple of 60",
+                    self.slot_minutes,
+                )
+            )
+        if self.opening_hours.is_empty and not self.extra_openings:
+            found.append((("opening_hours",), "must open on at least one weekday", {}))
+        fail(found)
+        return self

@@ -1,0 +1,90 @@
+"""The patient: an opaque id and a calendar; no name or diagnosis is needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from ketaplan._model import Model, NonEmptyText
+from ketaplan.hours import DateRange, WeeklyHours
+from ketaplan.protocol.policy import valid_zone
+
+__all__ = ["Busy", "Medication", "PastSession", "Patient"]
+
+#: An opaque reference: letters, digits, ``.``, ``_`` and ``-``. Never a name or record number.
+PatientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class Busy(Model):
+    """A time someone is not available: an existing appointment or another commitment."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Busy:
+        if self.end <= self.start:
+            raise ValueError(f"end: must be after start {self.start}; got {self.end}")
+        return self
+
+
+class Medication(Model):
+    """A medication the patient takes, by drug name or class."""
+
+    name: NonEmptyText
+    """A drug name (``"lorazepam"``) or a class (``"benzodiazepine"``)."""
+    times: tuple[dt.time, ...] = ()
+    """Local times of day the patient takes it, if scheduled."""
+    as_needed: bool = False
+    """Taken as needed rather than at fixed times."""
+    start: dt.date | None = None
+    stop: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Medication:
+        if self.start is not None and self.stop is not None and self.stop < self.start:
+            raise ValueError(f"stop: must not be before start {self.start}; got {self.stop}")
+        return self
+
+
+class PastSession(Model):
+    """A ketamine or esketamine session the patient already had (here or elsewhere)."""
+
+    date: dt.date
+    product: Literal["ketamine", "esketamine"]
+    route: str | None = None
+
+
+class Patient(Model):
+    """A patient's availability, commitments, medications and history.
+
+    >>> patient = Patient.model_validate({
+    ...     "id": "p-0042",
+    ...     "availability": {"tue": ["08:00-12:00"], "thu": ["08:00-12:00"]},
+    ...     "medications": [{"name": "lorazepam", "times": ["22:00"]}],
+    ... })
+    >>> patient.medications[0].times
+    (datetime.time(22, 0),)
+    """
+
+    id: PatientId
+    time_zone: str | None = None
+    """The patient's zone, if different from the clinic's (used for remote sessions)."""
+    availability: WeeklyHours | None = None
+    """When the patient can come; omitted, whenever the clinic is open."""
+    blackouts: tuple[DateRange, ...] = ()
+    """Dates the patient cannot come at all (travel, surgery)."""
+    appointments: tuple[Busy, ...] = ()
+    """Existing commitments that sessions must not overlap."""
+    medications: tuple[Medication, ...] = ()
+    history: tuple[PastSession, ...] = ()
+    enrollments: tuple[str, ...] = ()
+    """Programme enrolments protocols may require, e.g. ``"spravato-rems"``."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else valid_zone(value)

@@ -1,0 +1,124 @@
+"""Phases (an induction series, a maintenance taper), frequency tiers and anchored sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from ketaplan._model import Model, NonEmptyText, Slug
+from ketaplan._types import Weekday
+from ketaplan.protocol.gap import Cadence, PhaseStart
+
+__all__ = ["Anchor", "AnchoredSession", "DayWindow", "Phase", "Tier"]
+
+#: The most sessions one phase may list (``count``); plans are also bounded by their horizon.
+MAX_PHASE_SESSIONS = 200
+
+
+class Tier(Model):
+    """A named dosing frequency, e.g. twice weekly, weekly, every 2 weeks.
+
+    A protocol lists its tiers from the most to the least frequent. Re-planning steps a
+    maintenance phase back one tier (more frequent) after a missed session with worsening, and
+    a response-guided taper steps it forward (less frequent) while scores stay low.
+    """
+
+    id: Slug
+    name: NonEmptyText
+    cadence: Cadence
+    source: Slug | None = None
+
+
+class Phase(Model):
+    """Consecutive sessions of one kind with one cadence: an induction, a taper step."""
+
+    id: Slug
+    name: NonEmptyText
+    session: Slug
+    """The session kind every session of this phase is."""
+    count: Annotated[int, Field(ge=1, le=MAX_PHASE_SESSIONS)] | None = None
+    """How many sessions; omitted, the phase runs until the plan's horizon (last phase only)."""
+    cadence: Cadence | None = None
+    """How sessions follow each other; or give ``tier``. Not needed when ``count`` is 1."""
+    tier: Slug | None = None
+    """A tier's id, instead of ``cadence``."""
+    tier_choices: tuple[Slug, ...] = ()
+    """Other tiers the clinician may choose for this phase when planning."""
+    start: PhaseStart | None = None
+    """How the phase's first session follows the previous phase (every phase but the first)."""
+    within_days: Annotated[int, Field(ge=1, le=366)] | None = None
+    """All sessions fall within this many days, the first session's day being day 1."""
+    preferred_weekdays: tuple[Weekday, ...] = ()
+    """Weekdays the planner prefers, in order of the week."""
+    source: Slug | None = None
+
+    @model_validator(mode="after")
+    def _cadence_or_tier(self) -> Phase:
+        if self.cadence is not None and self.tier is not None:
+            raise ValueError(
+                f"must give cadence or tier, not both; got tier={self.tier!r} and a cadence"
+            )
+        if self.cadence is None and self.tier is None and self.count != 1:
+            raise ValueError(
+                "must give a cadence or a tier unless count is 1; "
+                f"got count={self.count!r} with neither"
+            )
+        if self.tier_choices and self.tier is None:
+            raise ValueError(
+                f"tier_choices: need a tier to choose against; got {list(self.tier_choices)!r}"
+            )
+        if len(set(self.preferred_weekdays)) != len(self.preferred_weekdays):
+            raise ValueError(
+                f"preferred_weekdays: must not repeat a day; got {list(self.preferred_weekdays)!r}"
+            )
+        return self
+
+
+class DayWindow(Model):
+    """An offset in days from an anchor: earliest, target and latest."""
+
+    minimum: Annotated[int, Field(ge=0, le=366)]
+    target: Annotated[int, Field(ge=0, le=366)]
+    maximum: Annotated[int, Field(ge=0, le=366)]
+    source: Slug | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DayWindow:
+        if not self.minimum <= self.target <= self.maximum:
+            raise ValueError(
+                "must satisfy minimum <= target <= maximum; got "
+                f"{self.minimum} <= {self.target} <= {self.maximum}"
+            )
+        return self
+
+    def describe(self) -> str:
+        """The window in words, e.g. ``'1-3 days'``."""
+        if self.minimum == self.maximum:
+            return f"{self.minimum} days"
+        return f"{self.minimum}-{self.maximum} days"
+
+
+class Anchor(Model):
+    """Which sessions another session is anchored to."""
+
+    session: Slug
+    """The session kind of the anchor."""
+    which: Literal["each", "first", "last"] | Annotated[int, Field(ge=1, le=10_000)] = "each"
+    """Each session of that kind, the first, the last, or the n-th (1-based)."""
+    phase: Slug | None = None
+    """Count only sessions of this phase (``first``/``last``/n-th within it)."""
+
+
+class AnchoredSession(Model):
+    """A session placed relative to others, e.g. integration 1-3 days after each dose."""
+
+    id: Slug
+    session: Slug
+    """The session kind to place; it must not be a dosing kind."""
+    after: Anchor
+    offset: DayWindow
+    """Days after the anchor's day; 0 means the same day, after the anchor's block ends."""
+    required: bool = True
+    """Whether a plan without it breaks the protocol (a milestone)."""
+    source: Slug | None = None

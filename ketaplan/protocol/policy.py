@@ -1,0 +1,140 @@
+"""Protocol rules: intervals, lapses, holds and washouts, tasks, requirements, calendar policy."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ketaplan._model import Model, NonEmptyText, Slug
+from ketaplan._types import HoldSeverity, MonthEnd, RepeatedTime, SkippedTime
+from ketaplan.protocol.phase import Anchor
+
+__all__ = [
+    "CalendarPolicy",
+    "HoldRule",
+    "Lapse",
+    "MaxPerWeek",
+    "MinInterval",
+    "Requirement",
+    "Rules",
+    "TaskRule",
+    "valid_zone",
+]
+
+
+def valid_zone(value: str) -> str:
+    """Return ``value`` if it names an IANA time zone, else raise ``ValueError``."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"must be an IANA time zone such as 'Europe/Berlin'; got {value!r}"
+        ) from None
+    return value
+
+
+class MinInterval(Model):
+    """Doses start at least ``hours`` apart, in real elapsed time."""
+
+    hours: Annotated[float, Field(gt=0, le=24 * 31)]
+    source: Slug | None = None
+
+
+class MaxPerWeek(Model):
+    """At most ``doses`` in any rolling 7 days."""
+
+    doses: Annotated[int, Field(ge=1, le=7)]
+    source: Slug | None = None
+
+
+class Lapse(Model):
+    """After more than ``after_days`` without a dose, something must happen first."""
+
+    after_days: Annotated[int, Field(ge=1, le=3 * 366)]
+    requires: Literal["review", "re-induction"]
+    """A review session before the next dose, or a new induction series."""
+    session: Slug
+    """The session kind of the review."""
+    source: Slug | None = None
+
+
+class Rules(Model):
+    """Rules about doses that hold across all phases."""
+
+    min_interval: MinInterval | None = None
+    max_per_7_days: MaxPerWeek | None = None
+    consecutive_days: Literal["allowed", "avoid"] = "avoid"
+    """``avoid``: the planner never doses on consecutive calendar days and ``check`` warns."""
+    consecutive_days_source: Slug | None = None
+    lapse: Lapse | None = None
+
+
+class HoldRule(Model):
+    """What to do about a medication around sessions, or before the first one.
+
+    ``medication`` is a drug name or a class (``"benzodiazepine"``, ``"lorazepam"``).
+    """
+
+    id: Slug
+    medication: NonEmptyText
+    severity: HoldSeverity
+    hold_before_hours: Annotated[float, Field(gt=0, le=24 * 14)] | None = None
+    """Skip doses of the medication in this many hours before a session."""
+    resume_after_hours: Annotated[float, Field(ge=0, le=24 * 14)] | None = None
+    """Resume the medication this many hours after the session starts."""
+    stop_days_before_start: Annotated[int, Field(ge=1, le=366)] | None = None
+    """A washout: stop the medication this many days before the first session."""
+    note: str | None = None
+    source: Slug
+
+    @model_validator(mode="after")
+    def _shape(self) -> HoldRule:
+        timed = (self.hold_before_hours, self.resume_after_hours, self.stop_days_before_start)
+        if self.severity == "hold" and all(value is None for value in timed):
+            raise ValueError(
+                "a hold must give hold_before_hours, resume_after_hours or "
+                f"stop_days_before_start; got none for {self.medication!r}"
+            )
+        if self.severity != "hold" and any(value is not None for value in timed):
+            raise ValueError(
+                f"severity: must be 'hold' when hold or washout times are given; "
+                f"got {self.severity!r}"
+            )
+        return self
+
+
+class TaskRule(Model):
+    """A task due after sessions, e.g. a REMS monitoring form within 7 days of each session."""
+
+    id: Slug
+    title: NonEmptyText
+    after: Anchor
+    due_within_days: Annotated[int, Field(ge=0, le=366)]
+    source: Slug | None = None
+
+
+class Requirement(Model):
+    """A condition that must hold before the first dose, e.g. REMS certification."""
+
+    id: Slug
+    holder: Literal["clinic", "patient"]
+    """Who must have it: the clinic (a certification) or the patient (an enrolment)."""
+    description: NonEmptyText
+    source: Slug | None = None
+
+
+class CalendarPolicy(Model):
+    """How awkward calendar cases are resolved."""
+
+    month_end: MonthEnd = "clamp"
+    skipped_time: SkippedTime = "later"
+    repeated_time: RepeatedTime = "earlier"
+    time_zone: str | None = None
+    """The zone to plan in when no clinic is given."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else valid_zone(value)

@@ -1,0 +1,212 @@
+"""Session kinds: what happens in a session, how long each step takes, what it occupies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
+from ketaplan._types import Location, ResourceKind, SessionCategory, Step
+
+__all__ = ["Checkpoint", "Instructions", "ResourceUse", "SessionKind", "Timeline"]
+
+Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+
+#: The order of a timeline's steps.
+STEP_ORDER: tuple[Step, ...] = ("check-in", "dosing", "monitoring", "session")
+
+
+class Timeline(Model):
+    """How a session's time is spent, in minutes, in order.
+
+    A dosing session has check-in, dosing and a *minimum* monitoring time; any other session has
+    check-in and a ``session`` step (the meeting itself). The block booked for the session is the
+    sum of the steps.
+    """
+
+    check_in_minutes: Minutes = 0
+    """Arrival, vital signs and paperwork before the dose or meeting."""
+    dosing_minutes: Minutes = 0
+    """Giving the dose: the infusion, the injection, the nasal devices."""
+    monitoring_minutes: Minutes = 0
+    """The minimum observation after dosing before the patient may leave."""
+    session_minutes: Minutes = 0
+    """The meeting itself, for sessions that are not dosing."""
+    sources: tuple[Slug, ...] = ()
+    """The sources of these durations."""
+
+    @property
+    def block_minutes(self) -> int:
+        """The whole block, from check-in to the end of the last step."""
+        return (
+            self.check_in_minutes
+            + self.dosing_minutes
+            + self.monitoring_minutes
+            + self.session_minutes
+        )
+
+    def minutes(self, step: Step) -> int:
+        """The length of one step."""
+        return {
+            "check-in": self.check_in_minutes,
+            "dosing": self.dosing_minutes,
+            "monitoring": self.monitoring_minutes,
+            "session": self.session_minutes,
+        }[step]
+
+    def span(self, steps: tuple[Step, ...]) -> tuple[int, int]:
+        """Start and end, in minutes from the block's start, of consecutive ``steps``.
+
+        An empty tuple means the whole block.
+        """
+        if not steps:
+            return 0, self.block_minutes
+        offset = 0
+        bounds: dict[Step, tuple[int, int]] = {}
+        for step in STEP_ORDER:
+            bounds[step] = (offset, offset + self.minutes(step))
+            offset += self.minutes(step)
+        return bounds[steps[0]][0], bounds[steps[-1]][1]
+
+    @model_validator(mode="after")
+    def _positive(self) -> Timeline:
+        if self.block_minutes == 0:
+            raise ValueError("must have at least one step longer than 0 minutes")
+        return self
+
+
+class ResourceUse(Model):
+    """A resource a session occupies, and during which steps of its timeline."""
+
+    resource: ResourceKind
+    during: tuple[Step, ...] = ()
+    """Consecutive steps, e.g. ``["dosing", "monitoring"]``; empty means the whole block."""
+
+    @model_validator(mode="after")
+    def _consecutive(self) -> ResourceUse:
+        order = [STEP_ORDER.index(step) for step in self.during]
+        if order and order != list(range(order[0], order[0] + len(order))):
+            raise ValueError(
+                f"during: must list consecutive steps in the order {', '.join(STEP_ORDER)}; "
+                f"got {list(self.during)!r}"
+            )
+        return self
+
+
+class Instructions(Model):
+    """What the patient must do around a session. Every field is optional."""
+
+    fasting_solids_hours: Annotated[float, Field(ge=0, le=24)] | None = None
+    """No food for this many hours before the dose (or the session start)."""
+    fasting_liquids_hours: Annotated[float, Field(ge=0, le=24)] | None = None
+    """No liquids (or only clear liquids, as the source says) for this many hours before."""
+    nasal_spray_minutes_before: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    """A nasal corticosteroid or decongestant, if used that day, at least this long before."""
+    escort_required: bool = False
+    """An adult must take the patient home."""
+    no_driving_until_next_day: bool = False
+    """No driving or machinery until the next day after a restful sleep."""
+    no_driving_hours: Annotated[int, Field(ge=1, le=72)] | None = None
+    """No driving for this many hours after the session."""
+    peer_monitor_required: bool = False
+    """Another adult must be physically present during an at-home session."""
+    source: Slug | None = None
+    """The source of these instructions."""
+
+
+class Checkpoint(Model):
+    """A check staff make during a session, e.g. blood pressure 40 minutes after dosing."""
+
+    name: NonEmptyText
+    at: Literal["before-dosing", "after-dosing", "before-discharge"]
+    minutes_after_dosing: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
+    """For ``after-dosing``: how long after the dose."""
+    source: Slug | None = None
+
+    @model_validator(mode="after")
+    def _timing(self) -> Checkpoint:
+        if (self.at == "after-dosing") != (self.minutes_after_dosing is not None):
+            raise ValueError(
+                "minutes_after_dosing: must be given exactly when at is 'after-dosing'; "
+                f"got at={self.at!r}, minutes_after_dosing={self.minutes_after_dosing!r}"
+            )
+        return self
+
+
+class SessionKind(Model):
+    """A kind of session a protocol uses: its timeline, resources and instructions."""
+
+    id: Slug
+    name: NonEmptyText
+    category: SessionCategory
+    location: Location = "clinic"
+    timeline: Timeline
+    resources: tuple[ResourceUse, ...] = ()
+    instructions: Instructions = Instructions()
+    checkpoints: tuple[Checkpoint, ...] = ()
+    source: Slug | None = None
+
+    @property
+    def is_dosing(self) -> bool:
+        """Whether a session of this kind gives a dose."""
+        return self.category == "dosing"
+
+    @model_validator(mode="after")
+    def _coherent(self) -> SessionKind:
+        found: list[tuple[Loc, str, object]] = []
+        timeline = self.timeline
+        if self.is_dosing:
+            if timeline.dosing_minutes == 0:
+                found.append(
+                    (("timeline", "dosing_minutes"), "must be above 0 for a dosing session", 0)
+                )
+            if timeline.session_minutes:
+                found.append(
+                    (
+                        ("timeline", "session_minutes"),
+                        "must be 0 for a dosing session (use dosing and monitoring)",
+                        timeline.session_minutes,
+                    )
+                )
+        else:
+            found.extend(
+                (
+                    ("timeline", name),
+                    f"must be 0 for a {self.category} session (use session_minutes)",
+                    getattr(timeline, name),
+                )
+                for name in ("dosing_minutes", "monitoring_minutes")
+                if getattr(timeline, name)
+            )
+            if timeline.session_minutes == 0:
+                found.append(
+                    (
+                        ("timeline", "session_minutes"),
+                        f"must be above 0 for a {self.category} session",
+                        0,
+                    )
+                )
+        if self.location != "clinic" and self.resources:
+            found.append(
+                (
+                    ("resources",),
+                    (
+                        f"must be empty for a {self.location} session (it occupies nothing in the "
+                        "clinic)"
+                    ),
+                    [use.resource for use in self.resources],
+                )
+            )
+        found.extend(
+            (
+                ("resources", index, "during"),
+                f"must name steps the timeline has; step {step!r} is 0 minutes",
+                list(use.during),
+            )
+            for index, use in enumerate(self.resources)
+            for step in use.during
+            if timeline.minutes(step) == 0
+        )
+        fail(found)
+        return self

@@ -1,0 +1,221 @@
+"""Plain-text summaries of definitions, for people reading a terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ketaplan.protocol import (
+    AfterPrevious,
+    Anchor,
+    HoldRule,
+    InWeek,
+    Phase,
+    Protocol,
+    SessionKind,
+)
+
+__all__ = ["describe_protocol"]
+
+_WIDTH = 96
+_TEENS = range(11, 14)
+
+
+def describe_protocol(protocol: Protocol, /) -> str:
+    """A readable summary of a protocol: sessions, phases, doses, rules and sources.
+
+    >>> from ketaplan import load_protocol
+    >>> text = describe_protocol(load_protocol("iv-ketamine-pain"))
+    >>> print(text.splitlines()[0])
+    iv-ketamine-pain: IV ketamine for chronic pain: five 4-hour infusions on five consecutive days
+    """
+    setting = "in clinic" if protocol.setting == "clinic" else "at home"
+    lines = [
+        f"{protocol.id}: {protocol.name}",
+        (
+            f"version {protocol.version} | route {protocol.route} | {setting} | "
+            f"evidence {protocol.evidence}"
+        ),
+        f"indication: {protocol.indication}",
+    ]
+    if protocol.summary:
+        lines += ["", *textwrap.wrap(" ".join(protocol.summary.split()), _WIDTH)]
+    lines += ["", "Sessions"]
+    for kind in protocol.session_kinds:
+        lines += _session_lines(kind)
+    lines += ["", "Phases"]
+    for number, phase in enumerate(protocol.phases, start=1):
+        lines += _phase_lines(protocol, number, phase)
+    if protocol.anchored:
+        lines += ["", "Anchored sessions"]
+        for anchored in protocol.anchored:
+            required = "required" if anchored.required else "optional"
+            lines.append(
+                f"  {anchored.session}: {anchored.offset.describe()} after "
+                f"{_anchor(anchored.after)} ({required})"
+            )
+    if protocol.dosing is not None:
+        lines += ["", f"Doses ({protocol.dosing.unit})"]
+        steps = protocol.dosing.steps
+        for index, step in enumerate(steps):
+            last = steps[index + 1].from_dose - 1 if index + 1 < len(steps) else None
+            which = _dose_range(step.from_dose, last)
+            note = f" ({step.note})" if step.note else ""
+            lines.append(f"  {which}: {protocol.dosing.describe(step.from_dose)}{note}")
+    lines += ["", "Rules", *(f"  {text}" for text in _rules(protocol))]
+    if protocol.holds:
+        lines += ["", "Medication rules"]
+        for hold in protocol.holds:
+            lines.append(f"  {hold.medication}: {_hold(hold)}")
+    if protocol.tasks:
+        lines += ["", "Tasks"]
+        for task in protocol.tasks:
+            lines.append(
+                f"  {task.title}: within {task.due_within_days} days after {_anchor(task.after)}"
+            )
+    if protocol.requirements:
+        lines += ["", "Requirements before the first dose"]
+        for requirement in protocol.requirements:
+            lines.append(f"  {requirement.holder}: {requirement.description}")
+    lines += ["", "Sources"]
+    for source in protocol.sources:
+        text = f"[{source.evidence}] {source.id}: {source.citation}"
+        lines += textwrap.wrap(text, _WIDTH, initial_indent="  ", subsequent_indent="      ")
+        if source.url:
+            lines.append(f"      {source.url}")
+    return "\n".join(lines)
+
+
+def _session_lines(kind: SessionKind) -> list[str]:
+    t = kind.timeline
+    steps = [
+        (label, minutes)
+        for label, minutes in (
+            ("check-in", t.check_in_minutes),
+            ("dosing", t.dosing_minutes),
+            ("monitoring at least", t.monitoring_minutes),
+            ("session", t.session_minutes),
+        )
+        if minutes
+    ]
+    timeline = ", ".join(f"{label} {minutes} min" for label, minutes in steps)
+    lines = [
+        f"  {kind.id}: {kind.name} ({kind.category}, {kind.location})",
+        f"      {timeline}; block {t.block_minutes} min",
+    ]
+    if kind.resources:
+        uses = ", ".join(
+            f"{use.resource} ({'-'.join(use.during) if use.during else 'whole block'})"
+            for use in kind.resources
+        )
+        lines.append(f"      occupies: {uses}")
+    patient = _instructions(kind)
+    if patient:
+        lines.append(f"      patient: {patient}")
+    for checkpoint in kind.checkpoints:
+        when = checkpoint.at.replace("-", " ")
+        if checkpoint.minutes_after_dosing is not None:
+            when = f"{checkpoint.minutes_after_dosing} min after dosing"
+        lines.append(f"      check: {checkpoint.name}, {when}")
+    return lines
+
+
+def _instructions(kind: SessionKind) -> str:
+    i = kind.instructions
+    parts = []
+    if i.fasting_solids_hours is not None:
+        parts.append(f"no food {i.fasting_solids_hours:g} h before")
+    if i.fasting_liquids_hours is not None:
+        parts.append(f"no liquids {i.fasting_liquids_hours:g} h before")
+    if i.nasal_spray_minutes_before is not None:
+        parts.append(
+            f"nasal steroid/decongestant at least {i.nasal_spray_minutes_before} min before"
+        )
+    if i.escort_required:
+        parts.append("escort home required")
+    if i.no_driving_until_next_day:
+        parts.append("no driving until the next day")
+    if i.no_driving_hours is not None:
+        parts.append(f"no driving for {i.no_driving_hours} h")
+    if i.peer_monitor_required:
+        parts.append("peer monitor present")
+    return "; ".join(parts)
+
+
+def _phase_lines(protocol: Protocol, number: int, phase: Phase) -> list[str]:
+    count = f"{phase.count} x {phase.session}"
+    if phase.count is None:
+        count = f"{phase.session} until the plan's horizon"
+    cadence = protocol.cadence(phase)
+    how = "" if cadence is None else f", {cadence.describe()}"
+    if phase.tier is not None:
+        how = f", {protocol.tier(phase.tier).name.lower()}{how and ' (' + how[2:] + ')'}"
+    lines = [f"  {number}. {phase.id}: {phase.name}", f"      {count}{how}"]
+    if isinstance(phase.start, InWeek):
+        lines.append(f"      starts in treatment week {phase.start.week}")
+    elif isinstance(phase.start, AfterPrevious):
+        gap = "by its cadence" if phase.start.gap is None else phase.start.gap.describe()
+        lines.append(f"      starts after the previous session: {gap}")
+    if phase.within_days is not None:
+        lines.append(f"      all within {phase.within_days} days")
+    if phase.preferred_weekdays:
+        lines.append(f"      preferred days: {', '.join(phase.preferred_weekdays)}")
+    if phase.tier_choices:
+        names = ", ".join(protocol.tier(choice).name.lower() for choice in phase.tier_choices)
+        lines.append(f"      may instead be: {names}")
+    return lines
+
+
+def _anchor(anchor: Anchor) -> str:
+    if isinstance(anchor.which, int):
+        which = _ordinal(anchor.which)
+    else:
+        which = {"each": "each", "first": "the first", "last": "the last"}[anchor.which]
+    where = f" of {anchor.phase}" if anchor.phase else ""
+    return f"{which} {anchor.session}{where}"
+
+
+def _ordinal(number: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    if number % 100 in _TEENS:
+        suffix = "th"
+    return f"the {number}{suffix}"
+
+
+def _dose_range(first: int, last: int | None) -> str:
+    if last is None:
+        return f"dose {first} on" if first > 1 else "every dose"
+    if last == first:
+        return f"dose {first}"
+    return f"doses {first}-{last}"
+
+
+def _rules(protocol: Protocol) -> list[str]:
+    rules = protocol.rules
+    out = []
+    if rules.min_interval is not None:
+        out.append(f"doses at least {rules.min_interval.hours:g} hours apart (elapsed time)")
+    if rules.max_per_7_days is not None:
+        out.append(f"at most {rules.max_per_7_days.doses} doses in any 7 days")
+    out.append(
+        "consecutive-day dosing allowed"
+        if rules.consecutive_days == "allowed"
+        else "no dosing on consecutive days"
+    )
+    if rules.lapse is not None:
+        out.append(
+            f"after more than {rules.lapse.after_days} days without a dose: "
+            f"{rules.lapse.requires} ({rules.lapse.session}) first"
+        )
+    return out
+
+
+def _hold(hold: HoldRule) -> str:
+    parts: list[str] = [hold.severity]
+    if hold.hold_before_hours is not None:
+        parts.append(f"skip doses {hold.hold_before_hours:g} h before")
+    if hold.resume_after_hours is not None:
+        parts.append(f"resume {hold.resume_after_hours:g} h after")
+    if hold.stop_days_before_start is not None:
+        parts.append(f"stop {hold.stop_days_before_start} days before the first session")
+    text = ", ".join(parts)
+    return f"{text}. {hold.note}" if hold.note else text
