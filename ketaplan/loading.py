@@ -185,12 +185,15 @@ def loads_protocol(
 ) -> Protocol:
     """A protocol from TOML or JSON text.
 
-    >>> loads_protocol('id = "x"', origin="mine.toml")
-    Traceback (most recent call last):
-    ...
-    ketaplan.errors.ProtocolError: invalid protocol: 8 problems
-      mine.toml: name: is required
-    ...
+    Every problem is reported at once:
+
+    >>> try:
+    ...     loads_protocol('id = "x"' + chr(10) + 'route = "nasal"', origin="mine.toml")
+    ... except ProtocolError as err:
+    ...     print(len(err.problems), err.problems[0])
+    ...     print(err.problems[3].path, err.problems[3].value)
+    9 mine.toml: name: is required
+    route nasal
     """
     data = parse_definition(text, format=format, origin=origin, error=ProtocolError)
     return validate(Protocol, data, origin=origin, error=ProtocolError)
@@ -344,9 +347,6 @@ _PLAIN = {
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "string_type": "must be text",
-    "string_pattern_mismatch": (
-        "must be lower-case letters, digits and '-', starting with a letter or digit"
-    ),
     "string_too_short": "must not be empty",
     "tuple_type": "must be a list",
     "list_type": "must be a list",
@@ -362,6 +362,17 @@ _PLAIN = {
     "datetime_parsing": "must be a date and time with a UTC offset (ISO 8601)",
     "datetime_from_date_parsing": "must be a date and time with a UTC offset (ISO 8601)",
     "timezone_aware": "must have a UTC offset, e.g. 2026-12-07T09:00:00-05:00",
+}
+
+#: What the regular expressions used by the models mean, in words.
+_PATTERNS = {
+    r"^[a-z0-9][a-z0-9-]{0,62}$": (
+        "must be lower-case letters, digits and '-', starting with a letter or digit"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": (
+        "must be an opaque reference of up to 64 letters, digits, '.', '_' or '-' (never a name)"
+    ),
+    r"^[A-Z]{2}$": "must be a two-letter ISO 3166 country code such as 'US'",
 }
 
 #: Error types whose message quotes a value from the error's context.
@@ -386,6 +397,9 @@ def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
         return _WITH_CONTEXT[kind].format(**ctx), value
     if kind == "missing":
         return "is required", MISSING
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return _PATTERNS.get(pattern, f"must match the pattern {pattern}"), value
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(detail["loc"][-1]), names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""

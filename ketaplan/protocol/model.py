@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from ketaplan._model import Loc, Model, NonEmptyText, Slug, check_unique, fail
+from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, check_unique, fail
 from ketaplan._types import EVIDENCE_RANK, EvidenceLevel, Route, Setting
 from ketaplan.protocol.dose import Dosing
 from ketaplan.protocol.gap import Cadence, GapSequence, InWeek
@@ -152,11 +152,13 @@ class Protocol(Model):
                             "must say how the phase follows the previous one (after-previous or "
                             "in-week)"
                         ),
-                        None,
+                        MISSING,
                     )
                 )
             if phase.count is None and index != last:
-                found.append(((*loc, "count"), "must be given for every phase but the last", None))
+                found.append(
+                    ((*loc, "count"), "must be given for every phase but the last", MISSING)
+                )
             cadence = self.cadence(phase) if phase.tier is None or phase.tier in tiers else None
             if isinstance(cadence, GapSequence):
                 if phase.count is None and not cadence.open_ended:
@@ -164,7 +166,7 @@ class Protocol(Model):
                         (
                             (*loc, "count"),
                             "must be given when the cadence's last gap has a repeat count",
-                            None,
+                            MISSING,
                         )
                     )
                 elif (
@@ -281,8 +283,12 @@ class Protocol(Model):
                     )
                 )
         dosing_ids = {kind.id for kind in dosing_kinds}
-        if not any(phase.session in dosing_ids for phase in self.phases):
-            found.append((("phases",), "must include at least one phase of dosing sessions", None))
+        known = {kind.id for kind in self.session_kinds}
+        all_known = all(phase.session in known for phase in self.phases)
+        if all_known and not any(phase.session in dosing_ids for phase in self.phases):
+            found.append(
+                (("phases",), "must include at least one phase of dosing sessions", MISSING)
+            )
         return found
 
 

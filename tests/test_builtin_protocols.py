@@ -1,0 +1,248 @@
+"""The built-in protocols, pinned fact by fact against ../shared/reference/domain.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketaplan import builtin_protocol_ids, builtin_protocols, load_protocol
+from ketaplan.protocol import (
+    AfterPrevious,
+    GapSequence,
+    GapWindow,
+    InWeek,
+    PerWeek,
+    Protocol,
+)
+
+IDS = [
+    "esketamine-mdsi",
+    "esketamine-trd",
+    "home-sublingual",
+    "iv-ketamine-kap",
+    "iv-ketamine-mwf",
+    "iv-ketamine-pain",
+    "iv-ketamine-standard",
+    "sc-ketamine-anxiety",
+]
+
+
+def window(gap: GapWindow) -> tuple[int, int, int, int]:
+    return (gap.absolute_minimum, gap.minimum, gap.target, gap.maximum)
+
+
+def test_exactly_the_documented_ids_ship() -> None:
+    assert list(builtin_protocol_ids()) == IDS
+    assert [p.id for p in builtin_protocols()] == IDS
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_every_builtin_cites_its_sources(protocol_id: str) -> None:
+    protocol = load_protocol(protocol_id)
+    assert protocol.sources
+    assert protocol.evidence in {source.evidence for source in protocol.sources}
+    for phase in protocol.phases:
+        assert phase.source is not None, f"{protocol_id}: phase {phase.id} has no source"
+    for kind in protocol.session_kinds:
+        assert kind.source is not None
+        if kind.is_dosing:
+            assert kind.timeline.sources, f"{protocol_id}: {kind.id} durations unsourced"
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_every_builtin_round_trips_through_json(protocol_id: str) -> None:
+    protocol = load_protocol(protocol_id)
+    assert Protocol.model_validate_json(protocol.model_dump_json()) == protocol
+
+
+def dosing_kind(protocol: Protocol, kind_id: str) -> tuple[int, int, int]:
+    t = protocol.session_kind(kind_id).timeline
+    return (t.check_in_minutes, t.dosing_minutes, t.monitoring_minutes)
+
+
+class TestEsketamineTrd:
+    protocol = load_protocol("esketamine-trd")
+
+    def test_label_schedule(self) -> None:
+        p = self.protocol
+        induction, weekly, maintenance = p.phases
+        assert (induction.count, induction.within_days) == (8, 28)
+        twice = p.cadence(induction)
+        assert isinstance(twice, PerWeek)
+        assert (twice.sessions, twice.week) == (2, "treatment")
+        assert weekly.count == 4
+        assert isinstance(weekly.start, InWeek)
+        assert weekly.start.week == 5
+        once = p.cadence(weekly)
+        assert isinstance(once, PerWeek)
+        assert once.sessions == 1
+        assert maintenance.count is None
+        assert maintenance.tier == "every-2-weeks"
+        assert maintenance.tier_choices == ("weekly",)
+        q2w = p.cadence(maintenance)
+        assert isinstance(q2w, GapSequence)
+        assert q2w.gap(0).target == 14
+        assert isinstance(maintenance.start, AfterPrevious)
+
+    def test_doses_start_at_56_then_56_or_84(self) -> None:
+        dosing = self.protocol.dosing
+        assert dosing is not None
+        assert dosing.unit == "mg"
+        assert dosing.for_dose(1).amounts == (56,)
+        assert dosing.for_dose(2).amounts == (56, 84)
+        assert dosing.for_dose(30).amounts == (56, 84)
+        assert 84 not in dosing.for_dose(1).amounts
+
+    def test_session_timeline_and_instructions(self) -> None:
+        kind = self.protocol.session_kind("esketamine-dose")
+        assert kind.timeline.monitoring_minutes == 120  # label: at least 2 hours
+        assert kind.timeline.block_minutes >= 120 + kind.timeline.dosing_minutes
+        i = kind.instructions
+        assert (i.fasting_solids_hours, i.fasting_liquids_hours) == (2, 0.5)
+        assert i.nasal_spray_minutes_before == 60
+        assert i.no_driving_until_next_day
+        assert {use.resource for use in kind.resources} == {
+            "chair",
+            "monitoring-staff",
+            "prescriber",
+        }
+        bp = [(c.at, c.minutes_after_dosing) for c in kind.checkpoints]
+        assert ("before-dosing", None) in bp
+        assert ("after-dosing", 40) in bp
+
+    def test_rems(self) -> None:
+        p = self.protocol
+        (task,) = p.tasks
+        assert (task.after.which, task.due_within_days) == ("each", 7)
+        assert p.source(task.source or "").evidence == "rems"
+        assert {r.holder for r in p.requirements} == {"clinic", "patient"}
+
+    def test_evaluation_at_end_of_induction(self) -> None:
+        (evaluation,) = self.protocol.anchored
+        assert evaluation.after.which == "last"
+        assert evaluation.after.phase == "induction"
+        assert evaluation.required
+
+    def test_label_interactions_are_monitoring_not_holds(self) -> None:
+        holds = {h.medication: h.severity for h in self.protocol.holds}
+        assert holds == {
+            "cns-depressant": "monitor",
+            "psychostimulant": "monitor",
+            "maoi": "monitor",
+        }
+
+    def test_lapse_of_28_days_needs_review(self) -> None:
+        lapse = self.protocol.rules.lapse
+        assert lapse is not None
+        assert (lapse.after_days, lapse.requires) == (28, "review")
+
+
+def test_esketamine_mdsi_is_8_doses_of_84_mg_then_evaluation() -> None:
+    p = load_protocol("esketamine-mdsi")
+    (phase,) = p.phases
+    assert phase.count == 8
+    assert phase.within_days == 28
+    assert p.dosing is not None
+    assert p.dosing.for_dose(1).amounts == (84, 56)
+    (evaluation,) = p.anchored
+    assert p.session_kind(evaluation.session).category == "consultation"
+    assert evaluation.after.which == "last"
+
+
+def test_iv_standard_series_and_taper() -> None:
+    p = load_protocol("iv-ketamine-standard")
+    induction, maintenance = p.phases
+    assert (induction.count, induction.within_days) == (6, 21)
+    cadence = p.cadence(induction)
+    assert isinstance(cadence, PerWeek)
+    assert (cadence.fewest, cadence.most, cadence.min_gap_days) == (2, 3, 2)
+    assert p.rules.consecutive_days == "avoid"
+    assert maintenance.count is None
+    assert isinstance(maintenance.start, AfterPrevious)
+    assert maintenance.start.gap is not None
+    assert window(maintenance.start.gap) == (6, 7, 7, 10)
+    taper = p.cadence(maintenance)
+    assert isinstance(taper, GapSequence)
+    assert [taper.gap(i).target for i in range(5)] == [14, 21, 28, 28, 28]
+    assert taper.open_ended
+    assert dosing_kind(p, "infusion") == (15, 40, 30)
+    assert p.dosing is not None
+    assert p.dosing.describe(1) == "0.5 mg/kg over 40 min"
+    (review,) = p.anchored
+    assert (review.after.which, review.after.phase) == (3, "induction")
+    infusion = p.session_kind("infusion").instructions
+    assert infusion.escort_required
+    assert infusion.no_driving_hours == 24
+
+
+def test_iv_mwf() -> None:
+    p = load_protocol("iv-ketamine-mwf")
+    induction, maintenance = p.phases
+    assert induction.count == 6
+    assert induction.preferred_weekdays == ("mon", "wed", "fri")
+    cadence = p.cadence(induction)
+    assert isinstance(cadence, PerWeek)
+    assert cadence.sessions == 3
+    assert maintenance.count == 4
+    weekly = p.cadence(maintenance)
+    assert isinstance(weekly, GapSequence)
+    assert {weekly.gap(i).target for i in range(3)} == {7}
+    assert {s.id for s in p.sources} >= {"murrough-2013", "phillips-2019"}
+
+
+def test_kap_preparation_dosing_and_integration() -> None:
+    p = load_protocol("iv-ketamine-kap")
+    preparation, dosing = p.phases
+    assert p.session_kind(preparation.session).category == "preparation"
+    assert preparation.count == 1
+    assert dosing.count == 6
+    assert dosing.within_days == 56  # within 8 weeks
+    (integration,) = p.anchored
+    assert integration.after.which == "each"
+    assert (integration.offset.minimum, integration.offset.maximum) == (1, 3)
+    assert p.session_kind(integration.session).category == "integration"
+
+
+def test_sc_anxiety_escalates_then_weekly() -> None:
+    p = load_protocol("sc-ketamine-anxiety")
+    assert p.route == "subcutaneous"
+    escalation, maintenance = p.phases
+    assert escalation.count == 3
+    assert maintenance.count == 12
+    assert p.dosing is not None
+    assert [p.dosing.for_dose(n).amounts for n in (1, 2, 3, 4, 15)] == [
+        (0.25,),
+        (0.5,),
+        (1.0,),
+        (1.0,),
+        (1.0,),
+    ]
+    assert p.dosing.unit == "mg/kg"
+
+
+def test_pain_is_five_consecutive_four_hour_days() -> None:
+    p = load_protocol("iv-ketamine-pain")
+    (series,) = p.phases
+    assert series.count == 5
+    assert series.within_days == 5
+    cadence = p.cadence(series)
+    assert isinstance(cadence, GapSequence)
+    assert window(cadence.gap(0)) == (1, 1, 1, 1)
+    assert p.rules.consecutive_days == "allowed"
+    assert p.session_kind("pain-infusion").timeline.dosing_minutes == 240
+
+
+def test_home_sublingual() -> None:
+    p = load_protocol("home-sublingual")
+    assert p.setting == "home"
+    initial, ongoing = p.phases
+    assert initial.count == 4
+    assert ongoing.count is None
+    dose = p.session_kind("home-dose")
+    assert dose.location == "home"
+    assert dose.resources == ()
+    assert dose.instructions.peer_monitor_required
+    (call,) = p.anchored
+    assert (call.after.which, call.offset.minimum, call.offset.maximum) == ("first", 1, 2)
+    lapse = p.rules.lapse
+    assert lapse is not None
+    assert (lapse.after_days, lapse.requires) == (84, "review")  # 12 weeks

@@ -1,0 +1,126 @@
+"""The ``ketaplan`` command: output, exit codes, and no traceback for user errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ketaplan import builtin_protocol_ids
+from ketaplan.cli import main
+
+BROKEN = {
+    "wrong-type.toml": "phases[0].count: must be a whole number; got 'six'",
+    "negative-window.toml": "phases[0].cadence.steps[0].gap.absolute_minimum: must be at least 0",
+    "inverted-window.toml": "phases[0].cadence.steps[0].gap: must satisfy absolute_minimum",
+    "unknown-key.toml": "colour: is not a known field; got 'blue'",
+    "missing-field.toml": "indication: is required",
+    "unknown-time-zone.toml": "calendar.time_zone: must be an IANA time zone",
+    "absurd-count.toml": "phases[0].count: must be at most 200; got 1000000",
+    "not-toml.toml": "is not valid TOML",
+}
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(args), out=out), out.getvalue()
+
+
+def ketaplan(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command, in a real process."""
+    exe = shutil.which("ketaplan", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "ketaplan"]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_protocols_json_lists_every_builtin() -> None:
+    code, text = run("protocols", "--format", "json")
+    assert code == 0
+    rows = json.loads(text)
+    assert [row["id"] for row in rows] == list(builtin_protocol_ids())
+    for row in rows:
+        assert {"id", "name", "route", "evidence"} <= row.keys()
+
+
+def test_protocols_table() -> None:
+    code, text = run("protocols")
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[0].split()[:4] == ["ID", "ROUTE", "SETTING", "EVIDENCE"]
+    assert len(lines) == 1 + len(builtin_protocol_ids())
+
+
+@pytest.mark.parametrize("protocol_id", builtin_protocol_ids())
+def test_show_every_builtin(protocol_id: str) -> None:
+    code, text = run("show", protocol_id)
+    assert code == 0
+    assert text.startswith(f"{protocol_id}: ")
+    assert "Sources" in text
+
+
+def test_show_a_file(data: Path) -> None:
+    code, text = run("show", str(data / "valid-own.toml"))
+    assert code == 0
+    assert "6 x infusion" in text
+
+
+def test_validate_ok(data: Path) -> None:
+    code, text = run("validate", str(data / "valid-own.toml"))
+    assert code == 0
+    assert text.strip().endswith("ok (protocol clinic-own)")
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(BROKEN.items()))
+def test_validate_broken_file_exits_2_naming_the_field(
+    data: Path, name: str, expected: str
+) -> None:
+    result = ketaplan("validate", str(data / "broken" / name))
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert name in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_validate_reports_every_file(data: Path) -> None:
+    files = [str(data / "broken" / name) for name in sorted(BROKEN)]
+    result = ketaplan("validate", str(data / "valid-own.toml"), *files)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == len(BROKEN)
+    assert "ok (protocol clinic-own)" in result.stdout
+
+
+def test_unknown_protocol_is_a_user_error() -> None:
+    result = ketaplan("show", "ketamine-please")
+    assert result.returncode == 2
+    assert result.stderr.startswith("ketaplan: error: protocol: must be a built-in id")
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert ketaplan().returncode == 2
+    assert ketaplan("frobnicate").returncode == 2
+    result = ketaplan("protocols", "--format", "yaml")
+    assert result.returncode == 2
+    assert "invalid choice: 'yaml'" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["protocol", "clinic", "patient"])
+def test_schema(kind: str) -> None:
+    code, text = run("schema", kind)
+    assert code == 0
+    schema = json.loads(text)
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+
+
+def test_version() -> None:
+    result = ketaplan("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("ketaplan ")
