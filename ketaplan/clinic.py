@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from typing import Annotated
 
+import holidays
 from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
@@ -32,6 +33,28 @@ class Holidays(Model):
     """A state or province code the library knows, e.g. ``"NY"``."""
     dates: tuple[DateRange, ...] = ()
     """Extra holiday dates, with their names as ``reason``."""
+
+    @model_validator(mode="after")
+    def _known(self) -> Holidays:
+        if self.country is None:
+            if self.subdivision is not None:
+                raise ValueError(
+                    f"subdivision: needs a country; got subdivision={self.subdivision!r}"
+                )
+            return self
+        supported = holidays.list_supported_countries()
+        if self.country not in supported:
+            raise ValueError(
+                f"country: must be a country the holidays library supports (e.g. US, DE, AU); "
+                f"got {self.country!r}"
+            )
+        if self.subdivision is not None and self.subdivision not in supported[self.country]:
+            known = ", ".join(supported[self.country][:12])
+            raise ValueError(
+                f"subdivision: must be one of {self.country}'s subdivisions ({known}, ...); "
+                f"got {self.subdivision!r}"
+            )
+        return self
 
 
 class Resources(Model):

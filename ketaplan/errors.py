@@ -9,7 +9,11 @@ Each class also inherits the builtin exception a caller would naturally catch, s
     │   ├── ClinicError                     ... a clinic
     │   └── PatientError                    ... a patient
     ├── UnknownProtocolError (LookupError)  no built-in protocol has that id
-    └── LimitError (ValueError)             a request exceeds a documented bound
+    ├── InputError (ValueError)             an argument to a function is invalid
+    │   └── LimitError                      ... it exceeds a documented bound
+    ├── LocalTimeError (ValueError)         a local time does not exist or is ambiguous
+    │                                       and the policy says "raise"
+    └── UnsatisfiableError (ValueError)     the series cannot be placed in the calendar
 
 Definition errors carry every problem found, not just the first: ``err.problems`` is a
 tuple of :class:`Problem`, each naming the file, the field path, what was expected and the
@@ -24,12 +28,15 @@ from dataclasses import dataclass
 __all__ = [
     "ClinicError",
     "DefinitionError",
+    "InputError",
     "KetaplanError",
     "LimitError",
+    "LocalTimeError",
     "PatientError",
     "Problem",
     "ProtocolError",
     "UnknownProtocolError",
+    "UnsatisfiableError",
 ]
 
 #: Values longer than this are shortened in messages, so one huge value cannot flood a terminal.
@@ -135,15 +142,63 @@ class UnknownProtocolError(KetaplanError, LookupError):
         return str(self.args[0])
 
 
-class LimitError(KetaplanError, ValueError):
+class InputError(KetaplanError, ValueError):
+    """An argument to a ketaplan function is invalid.
+
+    The message names the argument, what it must be, and the value given:
+    ``until: must be on or after start (2026-12-07); got datetime.date(2026, 12, 1)``.
+    """
+
+    def __init__(self, field: str, expectation: str, value: object) -> None:
+        self.field = field
+        self.expectation = expectation
+        self.value = value
+        super().__init__(f"{field}: must be {expectation}; got {show_value(value)}")
+
+
+class LimitError(InputError):
     """A request would exceed one of ketaplan's documented bounds.
 
     ketaplan bounds its work so that no input can make it hang or exhaust memory; the bounds
     are listed in ``docs/errors.md``.
     """
 
-    def __init__(self, field: str, limit: str, value: object) -> None:
-        self.field = field
-        self.limit = limit
-        self.value = value
-        super().__init__(f"{field}: must be {limit}; got {show_value(value)}")
+
+class LocalTimeError(KetaplanError, ValueError):
+    """A local time is skipped or repeated by a DST change and the policy is ``"raise"``."""
+
+    def __init__(self, when: str, zone: str, problem: str, policy: str) -> None:
+        self.when = when
+        self.zone = zone
+        self.problem = problem
+        super().__init__(
+            f"{policy}: {when} in {zone} {problem}; choose another time or another policy "
+            f"than 'raise'"
+        )
+
+
+class UnsatisfiableError(KetaplanError, ValueError):
+    """The series cannot be placed: a session has no feasible slot in its window.
+
+    Attributes:
+        session: which session, e.g. ``"infusion 3 (induction)"``.
+        window: the first and last acceptable dates, ISO formatted.
+        blocked: ``(date, reason)`` for each candidate day, in order.
+    """
+
+    def __init__(
+        self,
+        session: str,
+        window: tuple[str, str],
+        blocked: Iterable[tuple[str, str]],
+        *,
+        hint: str | None = None,
+    ) -> None:
+        self.session = session
+        self.window = window
+        self.blocked = tuple(blocked)
+        lines = [f"cannot place {session}: no feasible slot from {window[0]} to {window[1]}"]
+        lines += [f"  {day}: {reason}" for day, reason in self.blocked]
+        if hint:
+            lines.append(f"  {hint}")
+        super().__init__("\n".join(lines))

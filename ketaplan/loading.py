@@ -191,8 +191,8 @@ def loads_protocol(
     ...     loads_protocol('id = "x"' + chr(10) + 'route = "nasal"', origin="mine.toml")
     ... except ProtocolError as err:
     ...     print(len(err.problems), err.problems[0])
-    ...     print(err.problems[3].path, err.problems[3].value)
-    9 mine.toml: name: is required
+    ...     print(err.problems[4].path, err.problems[4].value)
+    10 mine.toml: name: is required
     route nasal
     """
     data = parse_definition(text, format=format, origin=origin, error=ProtocolError)

@@ -17,6 +17,7 @@ MINIMAL: dict[str, Any] = {
     "name": "Own",
     "version": "1",
     "indication": "TRD",
+    "drug": "ketamine",
     "route": "iv",
     "setting": "clinic",
     "evidence": "clinic",
@@ -250,7 +251,7 @@ def test_every_problem_is_reported_at_once() -> None:
     data = build(route="nasal", evidence=3)
     data["phases"][0]["count"] = 0
     found = problems(data)
-    assert len(found) == 3
+    assert len(found) == 3, found
     assert any(p.startswith("own.toml: route: must be one of 'iv', 'im'") for p in found)
     assert "own.toml: phases[0].count: must be at least 1; got 0" in found
 

@@ -31,6 +31,7 @@ from ketaplan.protocol.policy import (
     MaxPerWeek,
     MinInterval,
     Requirement,
+    ResponseRule,
     Rules,
     TaskRule,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "Protocol",
     "Requirement",
     "ResourceUse",
+    "ResponseRule",
     "Rules",
     "SessionKind",
     "Source",

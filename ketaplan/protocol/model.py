@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -12,7 +12,14 @@ from ketaplan._types import EVIDENCE_RANK, EvidenceLevel, Route, Setting
 from ketaplan.protocol.dose import Dosing
 from ketaplan.protocol.gap import Cadence, GapSequence, InWeek
 from ketaplan.protocol.phase import Anchor, AnchoredSession, Phase, Tier
-from ketaplan.protocol.policy import CalendarPolicy, HoldRule, Requirement, Rules, TaskRule
+from ketaplan.protocol.policy import (
+    CalendarPolicy,
+    HoldRule,
+    Requirement,
+    ResponseRule,
+    Rules,
+    TaskRule,
+)
 from ketaplan.protocol.session import SessionKind
 from ketaplan.protocol.source import Source
 
@@ -39,6 +46,8 @@ class Protocol(Model):
     name: NonEmptyText
     version: NonEmptyText
     indication: NonEmptyText
+    drug: Literal["ketamine", "esketamine"]
+    """Racemic ketamine or esketamine: what lapse and switching rules compare."""
     route: Route
     setting: Setting
     evidence: EvidenceLevel
@@ -54,6 +63,8 @@ class Protocol(Model):
     holds: Annotated[tuple[HoldRule, ...], Field(max_length=100)] = ()
     tasks: Annotated[tuple[TaskRule, ...], Field(max_length=50)] = ()
     requirements: Annotated[tuple[Requirement, ...], Field(max_length=20)] = ()
+    response: Annotated[tuple[ResponseRule, ...], Field(max_length=20)] = ()
+    """Response-guided taper rules, applied when re-planning with assessments."""
     calendar: CalendarPolicy = CalendarPolicy()
 
     # -- lookups ---------------------------------------------------------------------------
@@ -111,6 +122,7 @@ class Protocol(Model):
             found += check_unique(getattr(self, field), field)
         found += check_unique(self.tasks, "tasks")
         found += check_unique(self.requirements, "requirements")
+        found += check_unique(self.response, "response")
         found += self._source_references()
         found += self._phase_findings()
         found += self._anchor_findings()
@@ -207,6 +219,14 @@ class Protocol(Model):
             found += self._anchor_target(anchored.after, (*loc, "after"))
         for index, task in enumerate(self.tasks):
             found += self._anchor_target(task.after, ("tasks", index, "after"))
+        phases = {phase.id: phase for phase in self.phases}
+        for index, rule in enumerate(self.response):
+            loc = ("response", index, "phase")
+            phase = phases.get(rule.phase)
+            if phase is None:
+                found.append((loc, _one_of("phases", phases), rule.phase))
+            elif phase.tier is None:
+                found.append((loc, "must be a phase that uses a tier", rule.phase))
         lapse = self.rules.lapse
         if lapse is not None and lapse.session not in kinds:
             found.append(
@@ -301,7 +321,8 @@ def _walk_sources(node: BaseModel, loc: Loc) -> Iterator[tuple[Loc, str]]:
     """Every ``source`` reference below ``node``, with its location."""
     for name in type(node).model_fields:
         value = getattr(node, name)
-        if name == "source" and isinstance(value, str) and not isinstance(node, Protocol):
+        is_reference = name == "source" or name.endswith("_source")
+        if is_reference and isinstance(value, str) and not isinstance(node, Protocol):
             yield (*loc, name), value
         elif name == "sources" and not isinstance(node, Protocol):
             for index, item in enumerate(value):
@@ -312,6 +333,3 @@ def _walk_sources(node: BaseModel, loc: Loc) -> Iterator[tuple[Loc, str]]:
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel) and not isinstance(item, Source):
                     yield from _walk_sources(item, (*loc, name, index))
-    # Sources named by a field other than `source` (e.g. Rules.consecutive_days_source).
-    if isinstance(node, Rules) and node.consecutive_days_source is not None:
-        yield (*loc, "consecutive_days_source"), node.consecutive_days_source

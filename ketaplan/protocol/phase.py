@@ -51,6 +51,10 @@ class Phase(Model):
     """All sessions fall within this many days, the first session's day being day 1."""
     preferred_weekdays: tuple[Weekday, ...] = ()
     """Weekdays the planner prefers, in order of the week."""
+    missed: Literal["make-up", "continue"] = "make-up"
+    """After a missed session: plan a make-up session (the phase keeps its count), or continue
+    the schedule without it (as the esketamine label says for weeks 1-4)."""
+    missed_source: Slug | None = None
     source: Slug | None = None
 
     @model_validator(mode="after")

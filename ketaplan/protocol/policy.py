@@ -18,6 +18,7 @@ __all__ = [
     "MaxPerWeek",
     "MinInterval",
     "Requirement",
+    "ResponseRule",
     "Rules",
     "TaskRule",
     "valid_zone",
@@ -121,8 +122,37 @@ class Requirement(Model):
     id: Slug
     holder: Literal["clinic", "patient"]
     """Who must have it: the clinic (a certification) or the patient (an enrolment)."""
+    credential: Slug
+    """The name the clinic's ``certifications`` or the patient's ``enrollments`` must list."""
     description: NonEmptyText
     source: Slug | None = None
+
+
+class ResponseRule(Model):
+    """Response-guided taper: change a phase's tier from recorded scores.
+
+    While the last ``after_consecutive`` scores on ``scale`` are all at or below
+    ``step_down_at_or_below``, the phase steps down one tier (less frequent); when the latest
+    score is above ``step_up_above``, it steps back up one tier (more frequent).
+    """
+
+    id: Slug
+    phase: Slug
+    scale: NonEmptyText
+    """The rating scale, e.g. ``"PHQ-9"`` or ``"MADRS"``, as recorded in assessments."""
+    step_down_at_or_below: float
+    after_consecutive: Annotated[int, Field(ge=1, le=12)] = 1
+    step_up_above: float
+    source: Slug | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ResponseRule:
+        if self.step_up_above < self.step_down_at_or_below:
+            raise ValueError(
+                "step_up_above: must be at least step_down_at_or_below "
+                f"({self.step_down_at_or_below:g}); got {self.step_up_above:g}"
+            )
+        return self
 
 
 class CalendarPolicy(Model):

@@ -1,0 +1,65 @@
+"""The default clinic (used when none is given) and the demo clinic and patient."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from ketaplan.clinic import Clinic, Resources
+from ketaplan.errors import ClinicError, PatientError
+from ketaplan.hours import WeeklyHours
+from ketaplan.loading import parse_definition, validate
+from ketaplan.patient import Patient
+
+__all__ = ["default_clinic", "demo_clinic", "demo_patient"]
+
+#: Plenty of everything: the default clinic never runs out of capacity.
+_PLENTY = 500
+
+
+@cache
+def default_clinic(time_zone: str = "UTC") -> Clinic:
+    """The clinic assumed when none is given.
+
+    Open Monday to Friday 08:00-18:00 in ``time_zone``, no holidays or closures, a prescriber
+    on site, and more chairs, rooms and monitoring staff than any plan needs. It holds no
+    certifications, so protocols that require one get a task to confirm it.
+
+    >>> clinic = default_clinic("Europe/Berlin")
+    >>> clinic.time_zone, [str(r) for r in clinic.opening_hours.mon], clinic.resources.chairs
+    ('Europe/Berlin', ['08:00-18:00'], 500)
+    """
+    weekday = ("08:00-18:00",)
+    return Clinic(
+        id="default-clinic",
+        name="Clinic",
+        time_zone=time_zone,
+        opening_hours=WeeklyHours.model_validate(
+            {day: weekday for day in ("mon", "tue", "wed", "thu", "fri")}
+        ),
+        resources=Resources(
+            chairs=_PLENTY,
+            rooms=_PLENTY,
+            monitoring_staff=_PLENTY,
+            patients_per_staff=1,
+            prescriber_on_site=True,
+        ),
+    )
+
+
+@cache
+def demo_clinic() -> Clinic:
+    """The demo clinic: New York, weekdays 08:00-18:00, US-NY holidays, 4 chairs."""
+    origin = "ketaplan/examples/demo-clinic.toml"
+    text = (resources.files("ketaplan") / "examples" / "demo-clinic.toml").read_text("utf-8")
+    data = parse_definition(text, format="toml", origin=origin, error=ClinicError)
+    return validate(Clinic, data, origin=origin, error=ClinicError)
+
+
+@cache
+def demo_patient() -> Patient:
+    """The demo patient: weekday mornings, a week of travel in January, evening lorazepam."""
+    origin = "ketaplan/examples/demo-patient.toml"
+    text = (resources.files("ketaplan") / "examples" / "demo-patient.toml").read_text("utf-8")
+    data = parse_definition(text, format="toml", origin=origin, error=PatientError)
+    return validate(Patient, data, origin=origin, error=PatientError)

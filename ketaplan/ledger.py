@@ -1,0 +1,218 @@
+"""Bookings, and the ledger that answers capacity questions about them quickly.
+
+A :class:`Booking` is anything that occupies a clinic resource or a patient's time: another
+patient's session, a staff meeting, a patient's dentist appointment. The :class:`Ledger` indexes
+bookings by resource, unit and day, so the planner can ask "is a chair free from 09:00 to
+11:30?" without scanning the whole clinic. Chairs and rooms are numbered units (a patient keeps
+one chair for the whole block, plus the cleaning buffer); monitoring staff are counted by the
+clinic's patients-per-staff ratio.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from ketaplan._model import Model
+from ketaplan._types import ResourceKind
+from ketaplan.clinic import Clinic
+
+__all__ = ["Booking", "Ledger"]
+
+_DAY = 86_400
+
+Interval = tuple[int, int]
+
+
+class Booking(Model):
+    """Time taken on a clinic resource, or in a patient's calendar, or both."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    resource: ResourceKind | None = None
+    """The resource it occupies; ``None`` for a patient's own commitment."""
+    unit: Annotated[int, Field(ge=1)] | None = None
+    """Which chair or room (1-based), if known."""
+    patient: str | None = None
+    """The patient it belongs to, if any (an opaque id)."""
+    label: str | None = None
+    appointment: str | None = None
+    """The ketaplan appointment it comes from, if any."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Booking:
+        if self.end <= self.start:
+            raise ValueError(f"end: must be after start {self.start}; got {self.end}")
+        return self
+
+
+def seconds(moment: dt.datetime) -> int:
+    """Whole seconds since the epoch, for fast interval arithmetic."""
+    return int(moment.timestamp())
+
+
+def _days(start: int, end: int) -> range:
+    return range(start // _DAY, (end - 1) // _DAY + 1)
+
+
+class _Index:
+    """Intervals by key and UTC day."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[object, dict[int, list[Interval]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+
+    def add(self, key: object, interval: Interval) -> None:
+        days = self.by_key[key]
+        for day in _days(*interval):
+            days[day].append(interval)
+
+    def remove(self, key: object, interval: Interval) -> None:
+        days = self.by_key[key]
+        for day in _days(*interval):
+            days[day].remove(interval)
+
+    def near(self, key: object, start: int, end: int) -> Iterable[Interval]:
+        days = self.by_key.get(key)
+        if not days:
+            return ()
+        seen: list[Interval] = []
+        for day in _days(start, end):
+            for interval in days.get(day, ()):
+                if interval not in seen:
+                    seen.append(interval)
+        return seen
+
+
+class Ledger:
+    """Bookings indexed for capacity questions; :meth:`fork` makes a cheap overlay.
+
+    >>> from ketaplan.defaults import demo_clinic
+    >>> from zoneinfo import ZoneInfo
+    >>> ledger = Ledger(demo_clinic())
+    >>> at = dt.datetime(2026, 12, 7, 9, tzinfo=ZoneInfo("America/New_York"))
+    >>> booking = ledger.add(Booking(start=at, end=at + dt.timedelta(hours=2), resource="chair"))
+    >>> booking.unit
+    1
+    >>> ledger.free_unit("chair", at, at + dt.timedelta(hours=1))
+    2
+    """
+
+    def __init__(
+        self, clinic: Clinic, bookings: Iterable[Booking] = (), *, base: Ledger | None = None
+    ) -> None:
+        self.clinic = clinic
+        resources = clinic.resources
+        self.units: dict[str, int] = {"chair": resources.chairs, "room": resources.rooms}
+        self.capacity: dict[str, int] = {
+            "monitoring-staff": resources.monitoring_staff * resources.patients_per_staff
+        }
+        self.buffer: dict[str, int] = {"chair": resources.chair_buffer_minutes * 60, "room": 0}
+        self.base = base
+        self._units = _Index()
+        self._counted = _Index()
+        self._patients = _Index()
+        self.bookings: list[Booking] = []
+        for booking in bookings:
+            self.add(booking)
+
+    def fork(self) -> Ledger:
+        """A new ledger that sees these bookings and keeps its own additions apart."""
+        return Ledger(self.clinic, base=self)
+
+    def all_bookings(self) -> list[Booking]:
+        """Every booking, the base's first."""
+        inherited = self.base.all_bookings() if self.base is not None else []
+        return inherited + self.bookings
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _near(self, index: str, key: object, start: int, end: int) -> list[Interval]:
+        own: _Index = getattr(self, index)
+        found = list(own.near(key, start, end))
+        if self.base is not None:
+            found += self.base._near(index, key, start, end)  # noqa: SLF001 - same class
+        return found
+
+    def _occupied(self, resource: str, unit: int, start: int, end: int) -> bool:
+        # Each use holds its unit until its end plus the cleaning buffer.
+        buffer = self.buffer.get(resource, 0)
+        return any(
+            s < end + buffer and start < e + buffer
+            for s, e in self._near("_units", (resource, unit), start - buffer, end + buffer)
+        )
+
+    def free_unit(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> int | None:
+        """The lowest-numbered free chair or room over ``start``-``end`` (with its buffer)."""
+        s, e = seconds(start), seconds(end)
+        for unit in range(1, self.units.get(resource, 0) + 1):
+            if not self._occupied(resource, unit, s, e):
+                return unit
+        return None
+
+    def load(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> int:
+        """The most bookings of a counted resource at any moment in ``start``-``end``."""
+        return self.peak(self._near("_counted", resource, seconds(start), seconds(end)), start, end)
+
+    @staticmethod
+    def peak(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> int:
+        """The most intervals overlapping at any moment within ``start``-``end``."""
+        s, e = seconds(start), seconds(end)
+        events: list[tuple[int, int]] = []
+        for a, b in intervals:
+            if a < e and s < b:
+                events.append((max(a, s), 1))
+                events.append((min(b, e), -1))
+        events.sort()
+        current = best = 0
+        for _, step in events:
+            current += step
+            best = max(best, current)
+        return best
+
+    def has_room(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether one more booking of ``resource`` fits over ``start``-``end``."""
+        if resource in self.units:
+            return self.free_unit(resource, start, end) is not None
+        if resource in self.capacity:
+            return self.load(resource, start, end) < self.capacity[resource]
+        return True
+
+    def patient_busy(self, patient: str, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether the patient has a booking overlapping ``start``-``end``."""
+        s, e = seconds(start), seconds(end)
+        return any(a < e and s < b for a, b in self._near("_patients", patient, s, e))
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def add(self, booking: Booking) -> Booking:
+        """Record a booking; a chair or room without a unit gets the lowest free one."""
+        if booking.resource in self.units and booking.unit is None:
+            unit = self.free_unit(booking.resource, booking.start, booking.end)
+            booking = booking.model_copy(update={"unit": unit})
+        interval = (seconds(booking.start), seconds(booking.end))
+        if booking.resource in self.units and booking.unit is not None:
+            self._units.add((booking.resource, booking.unit), interval)
+        elif booking.resource in self.capacity:
+            self._counted.add(booking.resource, interval)
+        if booking.patient is not None:
+            self._patients.add(booking.patient, interval)
+        self.bookings.append(booking)
+        return booking
+
+    def remove_last(self) -> Booking:
+        """Undo the most recent :meth:`add` of this ledger (not of its base)."""
+        booking = self.bookings.pop()
+        interval = (seconds(booking.start), seconds(booking.end))
+        if booking.resource in self.units and booking.unit is not None:
+            self._units.remove((booking.resource, booking.unit), interval)
+        elif booking.resource in self.capacity:
+            self._counted.remove(booking.resource, interval)
+        if booking.patient is not None:
+            self._patients.remove(booking.patient, interval)
+        return booking

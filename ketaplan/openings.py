@@ -1,0 +1,90 @@
+"""When a clinic is open: weekly hours, closures, holidays and extra openings, per date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+import holidays
+
+from ketaplan._types import WEEKDAYS
+from ketaplan.clinic import Clinic
+from ketaplan.hours import TimeRange
+
+__all__ = ["ClinicCalendar"]
+
+_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+class ClinicCalendar:
+    """A clinic's opening hours resolved per date.
+
+    >>> from ketaplan.defaults import demo_clinic
+    >>> calendar = ClinicCalendar(demo_clinic())
+    >>> calendar.closed_reason(dt.date(2026, 12, 25))
+    'clinic closed (Christmas Day)'
+    >>> [str(r) for r in calendar.ranges(dt.date(2026, 12, 28))]
+    ['08:00-18:00']
+    """
+
+    def __init__(self, clinic: Clinic) -> None:
+        self.clinic = clinic
+        self._holiday_years: set[int] = set()
+        self._library: dict[dt.date, str] = {}
+        self._extra = {opening.date: opening for opening in clinic.extra_openings}
+
+    @cached_property
+    def _explicit(self) -> dict[dt.date, str]:
+        closed: dict[dt.date, str] = {}
+        for ranges, label in ((self.clinic.holidays.dates, "holiday"), (self.clinic.closures, "closure")):
+            for item in ranges:
+                day = item.start
+                while day <= item.last:
+                    closed.setdefault(day, f"{label}: {item.reason}" if item.reason else label)
+                    day += dt.timedelta(days=1)
+        return closed
+
+    def _public_holiday(self, day: dt.date) -> str | None:
+        settings = self.clinic.holidays
+        if settings.country is None:
+            return None
+        if day.year not in self._holiday_years:
+            found = holidays.country_holidays(
+                settings.country, subdiv=settings.subdivision, years=day.year
+            )
+            self._library.update(found.items())
+            self._holiday_years.add(day.year)
+        return self._library.get(day)
+
+    def closed_reason(self, day: dt.date) -> str | None:
+        """Why the clinic is closed on ``day``, or ``None`` when it is open."""
+        if day in self._extra:
+            return None
+        explicit = self._explicit.get(day)
+        if explicit is not None:
+            return f"clinic closed ({explicit})"
+        holiday = self._public_holiday(day)
+        if holiday is not None:
+            return f"clinic closed ({holiday})"
+        if not self.clinic.opening_hours.on(day):
+            return f"clinic closed on {_DAY_NAMES[day.weekday()]}"
+        return None
+
+    def ranges(self, day: dt.date) -> tuple[TimeRange, ...]:
+        """The opening ranges on ``day``; empty when closed."""
+        extra = self._extra.get(day)
+        if extra is not None:
+            return extra.hours
+        if self.closed_reason(day) is not None:
+            return ()
+        return self.clinic.opening_hours.on(day)
+
+    def prescriber_ranges(self, day: dt.date) -> tuple[TimeRange, ...]:
+        """When a prescriber is on site on ``day``; empty when none is."""
+        resources = self.clinic.resources
+        if not resources.prescriber_on_site:
+            return ()
+        open_ranges = self.ranges(day)
+        if resources.prescriber_hours is None or not open_ranges:
+            return open_ranges
+        return resources.prescriber_hours.day(WEEKDAYS[day.weekday()])

@@ -1,0 +1,224 @@
+"""The result of planning: appointments with their reasons, instructions and tasks.
+
+A :class:`Plan` is plain data: it round-trips through JSON (``model_dump_json`` and
+``Plan.model_validate_json``) and carries everything a calendar, a receptionist or ``check``
+needs, including why each appointment is where it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from ketaplan._model import Model
+from ketaplan._types import Location, ResourceKind, SessionCategory
+from ketaplan.ledger import Booking
+
+__all__ = [
+    "Appointment",
+    "AppointmentStatus",
+    "Assessment",
+    "Instruction",
+    "InstructionKind",
+    "Plan",
+    "ResourceSpan",
+    "Shift",
+    "Task",
+]
+
+AppointmentStatus = Literal["planned", "attended", "missed", "cancelled"]
+
+InstructionKind = Literal[
+    "fasting-solids",
+    "fasting-liquids",
+    "nasal-spray",
+    "escort",
+    "no-driving",
+    "peer-monitor",
+    "medication-hold",
+    "medication-resume",
+    "monitoring",
+]
+
+
+class ResourceSpan(Model):
+    """A resource an appointment occupies, and when."""
+
+    resource: ResourceKind
+    unit: int | None = None
+    """Which chair or room (1-based); ``None`` for counted resources and presence."""
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class Instruction(Model):
+    """Something the patient must do, at an exact local time when it has one."""
+
+    kind: InstructionKind
+    text: str
+    """A sentence for the patient, with local times, e.g. "No food after 07:15 on Mon 7 Dec"."""
+    at: AwareDatetime | None = None
+    """When it starts to apply."""
+    until: AwareDatetime | None = None
+    """When it stops applying, if it is a period."""
+    source: str | None = None
+
+
+class Shift(Model):
+    """Recorded when ``on_conflict="shift"`` placed an appointment outside its window."""
+
+    earliest: dt.date
+    latest: dt.date
+    days_outside: int
+    text: str
+
+
+class Appointment(Model):
+    """One planned session."""
+
+    id: str
+    """Stable across re-planning: calendars update it instead of adding a duplicate."""
+    kind: SessionCategory
+    """What the session is for; ``"dosing"`` for doses."""
+    session: str
+    """The protocol's session kind."""
+    name: str
+    phase: str
+    """The phase it belongs to (for an anchored session, its anchor's phase)."""
+    index: Annotated[int, Field(ge=1)]
+    """1-based position within its phase (or among its anchored rule's sessions)."""
+    dose_number: Annotated[int, Field(ge=1)] | None = None
+    """1-based dose count over the plan, for dosing sessions."""
+    anchored: str | None = None
+    """The anchored-session rule that placed it, if any."""
+    anchor: str | None = None
+    """The appointment it is anchored to, if any."""
+    start: AwareDatetime
+    end: AwareDatetime
+    dosing_start: AwareDatetime | None = None
+    """When dosing begins (after check-in), for dosing sessions."""
+    time_zone: str
+    location: Location
+    resources: tuple[ResourceSpan, ...] = ()
+    dose: str | None = None
+    """The intended dose, e.g. "56 mg or 84 mg"."""
+    target: dt.date | None = None
+    """The date the rule aimed for."""
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+    rule: str
+    """The rule that set the date, e.g. "7 days after infusion 6 (window 7-10)"."""
+    reason: str
+    """Why it is where it is, in a sentence."""
+    shift: Shift | None = None
+    status: AppointmentStatus = "planned"
+    revision: Annotated[int, Field(ge=0)] = 0
+    """Raised whenever the appointment changes, so calendars update it."""
+    instructions: tuple[Instruction, ...] = ()
+
+    @property
+    def local_start(self) -> dt.datetime:
+        """The start in the appointment's own zone."""
+        from ketaplan.timing import zone  # noqa: PLC0415 - avoids an import cycle
+
+        return self.start.astimezone(zone(self.time_zone))
+
+    @property
+    def local_date(self) -> dt.date:
+        """The local date of the start."""
+        return self.local_start.date()
+
+    @property
+    def is_dose(self) -> bool:
+        """Whether it is a dosing session."""
+        return self.kind == "dosing"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether it still takes place (planned or attended)."""
+        return self.status in {"planned", "attended"}
+
+
+class Task(Model):
+    """A staff task with a due date (a REMS form, a requirement to confirm, a scale)."""
+
+    id: str
+    title: str
+    due: dt.date
+    kind: Literal["form", "requirement", "monitoring", "assessment"]
+    appointment: str | None = None
+    source: str | None = None
+
+
+class Assessment(Model):
+    """A recorded rating-scale score."""
+
+    on: dt.date
+    scale: str
+    score: float
+
+
+class Plan(Model):
+    """A patient's planned series."""
+
+    id: str
+    protocol: str
+    protocol_version: str
+    patient: str | None = None
+    clinic: str
+    clinic_name: str
+    time_zone: str
+    start: dt.date
+    until: dt.date
+    revision: Annotated[int, Field(ge=0)] = 0
+    tiers: dict[str, str] = Field(default_factory=dict)
+    """The tier each tiered phase uses (the clinician's choice, or a re-planning step)."""
+    appointments: tuple[Appointment, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    assessments: tuple[Assessment, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Things the planner wants a person to know (a requirement to confirm, a truncation)."""
+
+    def appointment(self, appointment_id: str) -> Appointment:
+        """The appointment with this id."""
+        for appointment in self.appointments:
+            if appointment.id == appointment_id:
+                return appointment
+        raise KeyError(appointment_id)
+
+    @property
+    def doses(self) -> tuple[Appointment, ...]:
+        """The dosing appointments still taking place, in order."""
+        return tuple(a for a in self.appointments if a.is_dose and a.is_active)
+
+    def bookings(self) -> tuple[Booking, ...]:
+        """What this plan occupies, as bookings for planning other patients around it."""
+        out: list[Booking] = []
+        for appointment in self.appointments:
+            if not appointment.is_active:
+                continue
+            label = f"{self.patient or self.id} {appointment.id}"
+            out.append(
+                Booking(
+                    start=appointment.start,
+                    end=appointment.end,
+                    patient=self.patient,
+                    label=label,
+                    appointment=appointment.id,
+                )
+            )
+            out.extend(
+                Booking(
+                    start=span.start,
+                    end=span.end,
+                    resource=span.resource,
+                    unit=span.unit,
+                    label=label,
+                    appointment=appointment.id,
+                )
+                for span in appointment.resources
+                if span.resource != "prescriber"
+            )
+        return tuple(out)

@@ -1,0 +1,88 @@
+"""Local wall time, DST policies and calendar arithmetic.
+
+Appointments are local wall-clock times in an IANA zone. Arithmetic in days keeps the wall time
+(09:00 stays 09:00 across a DST change); intervals in hours are measured on UTC instants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import cache
+
+from dateutil.relativedelta import relativedelta
+
+from ketaplan._types import GapUnit, MonthEnd, RepeatedTime, SkippedTime
+from ketaplan.errors import LocalTimeError
+
+__all__ = ["add_gap", "elapsed_hours", "resolve", "zone"]
+
+UTC = dt.UTC
+
+
+@cache
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA zone ``name`` (cached)."""
+    return zoneinfo.ZoneInfo(name)
+
+
+def resolve(
+    day: dt.date,
+    clock: dt.time,
+    tz: zoneinfo.ZoneInfo,
+    *,
+    skipped: SkippedTime = "later",
+    repeated: RepeatedTime = "earlier",
+) -> dt.datetime:
+    """The aware datetime for a local wall time, by the DST policies.
+
+    A time skipped by spring-forward is moved by the length of the gap (``later``, as RFC 5545
+    reads it, or ``earlier``); a time that happens twice is its first (``earlier``, RFC 5545) or
+    second occurrence. ``raise`` raises :class:`~ketaplan.errors.LocalTimeError`.
+
+    >>> ny = zone("America/New_York")
+    >>> resolve(dt.date(2026, 3, 8), dt.time(2, 30), ny).isoformat()
+    '2026-03-08T03:30:00-04:00'
+    >>> resolve(dt.date(2026, 11, 1), dt.time(1, 30), ny, repeated="later").isoformat()
+    '2026-11-01T01:30:00-05:00'
+    """
+    naive = dt.datetime.combine(day, clock)
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    offset_first, offset_second = first.utcoffset(), second.utcoffset()
+    if offset_first == offset_second:
+        return first
+    round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    when = f"{naive:%Y-%m-%d %H:%M}"
+    if round_trip != naive:  # skipped: the wall time does not exist
+        if skipped == "raise":
+            raise LocalTimeError(when, tz.key, "does not exist (clocks go forward)", "skipped_time")
+        chosen = first if skipped == "later" else second
+    else:  # repeated: the wall time happens twice
+        if repeated == "raise":
+            raise LocalTimeError(when, tz.key, "happens twice (clocks go back)", "repeated_time")
+        chosen = first if repeated == "earlier" else second
+    return chosen.astimezone(UTC).astimezone(tz)
+
+
+def add_gap(day: dt.date, amount: int, unit: GapUnit, *, month_end: MonthEnd = "clamp") -> dt.date:
+    """``day`` plus ``amount`` days, weeks or months.
+
+    >>> add_gap(dt.date(2027, 1, 31), 1, "months")
+    datetime.date(2027, 2, 28)
+    >>> add_gap(dt.date(2027, 1, 31), 1, "months", month_end="roll-forward")
+    datetime.date(2027, 3, 1)
+    """
+    if unit == "days":
+        return day + dt.timedelta(days=amount)
+    if unit == "weeks":
+        return day + dt.timedelta(weeks=amount)
+    shifted: dt.date = day + relativedelta(months=amount)
+    if month_end == "roll-forward" and shifted.day != day.day:
+        shifted = (shifted.replace(day=1) + relativedelta(months=1))
+    return shifted
+
+
+def elapsed_hours(earlier: dt.datetime, later: dt.datetime) -> float:
+    """Real elapsed hours between two aware datetimes, whatever their zones."""
+    return (later.astimezone(UTC) - earlier.astimezone(UTC)).total_seconds() / 3600
