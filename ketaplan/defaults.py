@@ -35,7 +35,7 @@ def default_clinic(time_zone: str = "UTC") -> Clinic:
         name="Clinic",
         time_zone=time_zone,
         opening_hours=WeeklyHours.model_validate(
-            {day: weekday for day in ("mon", "tue", "wed", "thu", "fri")}
+            dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), weekday)
         ),
         resources=Resources(
             chairs=_PLENTY,

@@ -136,7 +136,7 @@ class Ledger:
         own: _Index = getattr(self, index)
         found = list(own.near(key, start, end))
         if self.base is not None:
-            found += self.base._near(index, key, start, end)  # noqa: SLF001 - same class
+            found += self.base._near(index, key, start, end)
         return found
 
     def _occupied(self, resource: str, unit: int, start: int, end: int) -> bool:

@@ -36,7 +36,10 @@ class ClinicCalendar:
     @cached_property
     def _explicit(self) -> dict[dt.date, str]:
         closed: dict[dt.date, str] = {}
-        for ranges, label in ((self.clinic.holidays.dates, "holiday"), (self.clinic.closures, "closure")):
+        for ranges, label in (
+            (self.clinic.holidays.dates, "holiday"),
+            (self.clinic.closures, "closure"),
+        ):
             for item in ranges:
                 day = item.start
                 while day <= item.last:

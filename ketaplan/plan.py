@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 from ketaplan._model import Model
 from ketaplan._types import Location, ResourceKind, SessionCategory
 from ketaplan.ledger import Booking
+from ketaplan.timing import zone
 
 __all__ = [
     "Appointment",
@@ -121,8 +122,6 @@ class Appointment(Model):
     @property
     def local_start(self) -> dt.datetime:
         """The start in the appointment's own zone."""
-        from ketaplan.timing import zone  # noqa: PLC0415 - avoids an import cycle
-
         return self.start.astimezone(zone(self.time_zone))
 
     @property

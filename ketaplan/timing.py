@@ -79,7 +79,7 @@ def add_gap(day: dt.date, amount: int, unit: GapUnit, *, month_end: MonthEnd = "
         return day + dt.timedelta(weeks=amount)
     shifted: dt.date = day + relativedelta(months=amount)
     if month_end == "roll-forward" and shifted.day != day.day:
-        shifted = (shifted.replace(day=1) + relativedelta(months=1))
+        shifted = shifted.replace(day=1) + relativedelta(months=1)
     return shifted
 
 

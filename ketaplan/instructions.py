@@ -1,0 +1,185 @@
+"""Patient instructions with exact local times, and staff tasks with due dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ketaplan.clinic import Clinic
+from ketaplan.patient import Patient
+from ketaplan.plan import Appointment, Instruction, Task
+from ketaplan.protocol import Anchor, Protocol, SessionKind
+from ketaplan.slots import fmt_day
+from ketaplan.timing import zone
+
+__all__ = ["instructions_for", "tasks_for"]
+
+
+def _at(moment: dt.datetime) -> str:
+    return f"{moment:%H:%M} on {fmt_day(moment.date())}"
+
+
+def instructions_for(
+    appointment: Appointment, kind: SessionKind, protocol: Protocol
+) -> tuple[Instruction, ...]:
+    """What the patient must do around ``appointment``, with local times.
+
+    Fasting and nasal-spray deadlines count back from the start of dosing (the label's
+    "before administration"); driving restrictions count from the end of the session.
+    """
+    del protocol  # reserved for protocol-level instructions (medication holds)
+    rules = kind.instructions
+    local = zone(appointment.time_zone)
+    dosing = (appointment.dosing_start or appointment.start).astimezone(local)
+    end = appointment.end.astimezone(local)
+    out: list[Instruction] = []
+    if rules.fasting_solids_hours is not None:
+        at = dosing - dt.timedelta(hours=rules.fasting_solids_hours)
+        out.append(
+            Instruction(
+                kind="fasting-solids",
+                at=at,
+                text=f"No food after {_at(at)} ({rules.fasting_solids_hours:g} h before dosing).",
+                source=rules.source,
+            )
+        )
+    if rules.fasting_liquids_hours is not None:
+        at = dosing - dt.timedelta(hours=rules.fasting_liquids_hours)
+        out.append(
+            Instruction(
+                kind="fasting-liquids",
+                at=at,
+                text=(
+                    f"No liquids after {_at(at)} ({rules.fasting_liquids_hours:g} h before dosing)."
+                ),
+                source=rules.source,
+            )
+        )
+    if rules.nasal_spray_minutes_before is not None:
+        at = dosing - dt.timedelta(minutes=rules.nasal_spray_minutes_before)
+        out.append(
+            Instruction(
+                kind="nasal-spray",
+                at=at,
+                text=(
+                    "If you use a nasal corticosteroid or decongestant that day, take it by "
+                    f"{_at(at)} (at least {rules.nasal_spray_minutes_before} min before dosing)."
+                ),
+                source=rules.source,
+            )
+        )
+    if rules.escort_required:
+        out.append(
+            Instruction(
+                kind="escort",
+                at=end,
+                text=f"Arrange an adult to take you home at about {_at(end)}.",
+                source=rules.source,
+            )
+        )
+    if rules.no_driving_until_next_day:
+        next_day = end.date() + dt.timedelta(days=1)
+        out.append(
+            Instruction(
+                kind="no-driving",
+                at=end,
+                text=(
+                    f"Do not drive or operate machinery until {fmt_day(next_day)}, after a "
+                    "restful sleep."
+                ),
+                source=rules.source,
+            )
+        )
+    if rules.no_driving_hours is not None:
+        until = end + dt.timedelta(hours=rules.no_driving_hours)
+        out.append(
+            Instruction(
+                kind="no-driving",
+                at=end,
+                until=until,
+                text=f"Do not drive until {_at(until)} ({rules.no_driving_hours} h after).",
+                source=rules.source,
+            )
+        )
+    if rules.peer_monitor_required:
+        out.append(
+            Instruction(
+                kind="peer-monitor",
+                at=appointment.start.astimezone(local),
+                text="Another adult must be with you for the whole session.",
+                source=rules.source,
+            )
+        )
+    return tuple(out)
+
+
+def _matches(anchor: Anchor, appointment: Appointment, position: int, total: int) -> bool:
+    if appointment.session != anchor.session:
+        return False
+    if anchor.phase is not None and appointment.phase != anchor.phase:
+        return False
+    if anchor.which == "each":
+        return True
+    if anchor.which == "first":
+        return position == 1
+    if anchor.which == "last":
+        return position == total
+    return position == anchor.which
+
+
+def tasks_for(
+    protocol: Protocol,
+    appointments: Sequence[Appointment],
+    *,
+    clinic: Clinic,
+    patient: Patient | None,
+) -> tuple[tuple[Task, ...], tuple[str, ...]]:
+    """Staff tasks (forms due after sessions, requirements to confirm) and notes."""
+    tasks: list[Task] = []
+    notes: list[str] = []
+    active = [a for a in appointments if a.is_active]
+    for rule in protocol.tasks:
+        pool = [
+            a
+            for a in active
+            if a.session == rule.after.session
+            and (rule.after.phase is None or a.phase == rule.after.phase)
+        ]
+        for position, appointment in enumerate(pool, start=1):
+            if _matches(rule.after, appointment, position, len(pool)):
+                tasks.append(
+                    Task(
+                        id=f"{rule.id}-{appointment.id}",
+                        title=rule.title,
+                        due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
+                        kind="form",
+                        appointment=appointment.id,
+                        source=rule.source,
+                    )
+                )
+    first_dose = next((a for a in active if a.is_dose), None)
+    for requirement in protocol.requirements:
+        held = (
+            clinic.certifications
+            if requirement.holder == "clinic"
+            else (patient.enrollments if patient else ())
+        )
+        if requirement.credential in held or first_dose is None:
+            continue
+        tasks.append(
+            Task(
+                id=f"requirement-{requirement.id}",
+                title=f"Confirm before the first dose: {requirement.description}",
+                due=first_dose.local_date,
+                kind="requirement",
+                appointment=first_dose.id,
+                source=requirement.source,
+            )
+        )
+        who = "the clinic" if requirement.holder == "clinic" else "the patient"
+        notes.append(
+            f"{who} does not list {requirement.credential!r}: {requirement.description} "
+            f"(before {fmt_day(first_dose.local_date)})"
+        )
+    tasks.sort(key=lambda task: (task.due, task.id))
+    return tuple(tasks), tuple(notes)

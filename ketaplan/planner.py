@@ -1,0 +1,1044 @@
+"""``plan()``: from a protocol and a start date to a plan a clinic can book as it is.
+
+How a plan is made
+------------------
+The sessions of the phases form a chain. For each next session the planner works out a window
+of acceptable dates and a target date from the protocol (the previous session plus the gap, the
+per-week grid, the treatment week), orders the candidate days by distance from the target
+(ties go to the earlier day), and takes the first day with a feasible slot that keeps every
+rule: opening hours, closures and holidays, the patient's availability, blackouts and
+commitments, resource capacity over the whole block, the prescriber's presence, the minimum
+interval in elapsed hours, consecutive days, doses per rolling 7 days, per-week counts and the
+phase's deadline. Sessions anchored to a dose (integration, calls, reviews) are placed with it;
+if one cannot be placed, the dose tries its next day.
+
+When a session has no feasible day, the planner goes back and tries the previous session's
+other days (depth first, bounded by :data:`MAX_EVALUATIONS` candidate days). If the series
+still cannot be placed it raises :class:`~ketaplan.errors.UnsatisfiableError` naming the
+session, its window and what blocked each day, unless ``on_conflict="shift"`` asks it to place
+the session after its window and record the shift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ketaplan.clinic import Clinic
+from ketaplan.defaults import default_clinic
+from ketaplan.errors import InputError, LimitError, UnsatisfiableError
+from ketaplan.instructions import instructions_for, tasks_for
+from ketaplan.ledger import Booking, Ledger
+from ketaplan.patient import Patient
+from ketaplan.plan import Appointment, Plan, ResourceSpan, Shift
+from ketaplan.protocol import (
+    AfterPrevious,
+    AnchoredSession,
+    GapSequence,
+    GapWindow,
+    InWeek,
+    PerWeek,
+    Phase,
+    Protocol,
+    SessionKind,
+)
+from ketaplan.protocol.gap import Cadence
+from ketaplan.slots import Slot, SlotFinder, fmt_day
+from ketaplan.timing import add_gap, elapsed_hours
+
+__all__ = [
+    "DEFAULT_HORIZON_DAYS",
+    "DEFAULT_START_WINDOW_DAYS",
+    "MAX_EVALUATIONS",
+    "MAX_HORIZON_DAYS",
+    "OnConflict",
+    "plan",
+]
+
+#: Without ``until``, open-ended phases are planned this many days past the start.
+DEFAULT_HORIZON_DAYS = 365
+#: ``until`` may be at most this many days after ``start``.
+MAX_HORIZON_DAYS = 5 * 366
+#: The first session may be placed up to this many days after ``start``.
+DEFAULT_START_WINDOW_DAYS = 28
+#: The search gives up after trying this many candidate days.
+MAX_EVALUATIONS = 20_000
+#: With ``on_conflict="shift"``, how many days past a window's end a session may go.
+SHIFT_DAYS = 28
+
+OnConflict = Literal["raise", "shift"]
+
+
+def plan(
+    protocol: Protocol,
+    /,
+    *,
+    start: dt.date,
+    clinic: Clinic | None = None,
+    patient: Patient | None = None,
+    bookings: Iterable[Booking] | Ledger = (),
+    until: dt.date | None = None,
+    preferred_time: dt.time | None = None,
+    tiers: Mapping[str, str] | None = None,
+    on_conflict: OnConflict = "raise",
+    now: dt.datetime | None = None,
+    time_zone: str | None = None,
+    start_window_days: int = DEFAULT_START_WINDOW_DAYS,
+) -> Plan:
+    """Plan ``protocol`` from ``start`` into the clinic's and the patient's calendars.
+
+    Args:
+        protocol: what to plan.
+        start: the first date a session may take place.
+        clinic: where; without one, :func:`~ketaplan.defaults.default_clinic` in ``time_zone``.
+        patient: who, with availability, blackouts, commitments and medications.
+        bookings: the clinic's other bookings (or a :class:`~ketaplan.ledger.Ledger` of them);
+            the plan fits around them and never exceeds a resource's capacity.
+        until: the horizon for open-ended phases (default: start + 365 days).
+        preferred_time: the local time of day to aim for (default: as early as possible).
+        tiers: the tier to use for phases that offer a choice, e.g. ``{"maintenance": "weekly"}``.
+        on_conflict: ``"raise"`` (default) or ``"shift"`` a session past its window.
+        now: the moment of planning, for minimum notice and the booking horizon.
+        time_zone: the zone of the default clinic when ``clinic`` is omitted.
+        start_window_days: how far after ``start`` the first session may go.
+
+    >>> from ketaplan import load_protocol
+    >>> from ketaplan.defaults import demo_clinic
+    >>> result = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
+    ...               clinic=demo_clinic(), preferred_time=dt.time(9))
+    >>> [f"{a.local_start:%a %d %H:%M}" for a in result.doses][:6]
+    ['Mon 30 09:00', 'Wed 02 09:00', 'Fri 04 09:00', 'Mon 07 09:00', 'Wed 09 09:00', 'Fri 11 09:00']
+    """
+    _check_arguments(
+        start,
+        until=until,
+        preferred_time=preferred_time,
+        on_conflict=on_conflict,
+        now=now,
+        start_window_days=start_window_days,
+    )
+    if clinic is None:
+        clinic = default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
+    horizon = until if until is not None else start + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
+    chosen = _choose_tiers(protocol, tiers)
+    plan_id = _plan_id(protocol, clinic, patient, start)
+    ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
+    planner = _Planner(
+        protocol,
+        clinic=clinic,
+        patient=patient,
+        ledger=ledger,
+        start=start,
+        until=horizon,
+        preferred_time=preferred_time,
+        tiers=chosen,
+        now=now,
+        patient_key=patient.id if patient else f"plan:{plan_id}",
+        start_window_days=start_window_days,
+    )
+    appointments = planner.solve(on_conflict=on_conflict)
+    tasks, notes = tasks_for(protocol, appointments, clinic=clinic, patient=patient)
+    return Plan(
+        id=plan_id,
+        protocol=protocol.id,
+        protocol_version=protocol.version,
+        patient=patient.id if patient else None,
+        clinic=clinic.id,
+        clinic_name=clinic.name,
+        time_zone=clinic.time_zone,
+        start=start,
+        until=horizon,
+        tiers=chosen,
+        appointments=tuple(appointments),
+        tasks=tasks,
+        notes=(*planner.notes, *notes),
+    )
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _check_arguments(
+    start: object,
+    *,
+    until: object,
+    preferred_time: object,
+    on_conflict: object,
+    now: object,
+    start_window_days: object,
+) -> None:
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise InputError("start", "a date (datetime.date, not datetime)", start)
+    if until is not None:
+        if not isinstance(until, dt.date) or isinstance(until, dt.datetime):
+            raise InputError("until", "a date (datetime.date, not datetime)", until)
+        if until < start:
+            raise InputError("until", f"on or after start ({start})", until)
+        if (until - start).days > MAX_HORIZON_DAYS:
+            raise LimitError("until", f"at most {MAX_HORIZON_DAYS} days after start", until)
+    if preferred_time is not None and (
+        not isinstance(preferred_time, dt.time) or preferred_time.tzinfo is not None
+    ):
+        raise InputError("preferred_time", "a local time of day without a zone", preferred_time)
+    if on_conflict not in {"raise", "shift"}:
+        raise InputError("on_conflict", "'raise' or 'shift'", on_conflict)
+    if now is not None and (not isinstance(now, dt.datetime) or now.tzinfo is None):
+        raise InputError("now", "an aware datetime (with a zone)", now)
+    if not isinstance(start_window_days, int) or not 0 <= start_window_days <= _MAX_START_WINDOW:
+        raise InputError(
+            "start_window_days", f"a whole number from 0 to {_MAX_START_WINDOW}", start_window_days
+        )
+
+
+def _choose_tiers(protocol: Protocol, tiers: Mapping[str, str] | None) -> dict[str, str]:
+    chosen = {phase.id: phase.tier for phase in protocol.phases if phase.tier is not None}
+    for phase_id, tier in (tiers or {}).items():
+        phases = {phase.id: phase for phase in protocol.phases}
+        phase = phases.get(phase_id)
+        if phase is None or phase.tier is None:
+            raise InputError(
+                f"tiers[{phase_id!r}]",
+                f"a tiered phase of {protocol.id} ({', '.join(chosen)})",
+                tier,
+            )
+        allowed = (phase.tier, *phase.tier_choices)
+        if tier not in allowed:
+            raise InputError(f"tiers[{phase_id!r}]", f"one of {', '.join(allowed)}", tier)
+        chosen[phase_id] = tier
+    return chosen
+
+
+def _plan_id(protocol: Protocol, clinic: Clinic, patient: Patient | None, start: dt.date) -> str:
+    key = "|".join([protocol.id, clinic.id, patient.id if patient else "", start.isoformat()])
+    return "plan-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+# -- the search --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Step:
+    """The next session of the chain, and where it may go."""
+
+    phase_index: int
+    phase: Phase
+    kind: SessionKind
+    index: int
+    dose_number: int | None
+    earliest: dt.date
+    latest: dt.date
+    target: dt.date
+    rule: str
+    window_text: str
+    previous: Appointment | None
+    hard_latest: dt.date | None = None
+    """A date no candidate may pass even when shifting (a phase deadline)."""
+
+
+@dataclass
+class _Frame:
+    step: _Step
+    candidates: list[dt.date]
+    position: int = 0
+    added: list[Appointment] = field(default_factory=list)
+    ledger_adds: int = 0
+    rejected: dict[dt.date, str] = field(default_factory=dict)
+
+
+class _Planner:
+    def __init__(
+        self,
+        protocol: Protocol,
+        *,
+        clinic: Clinic,
+        patient: Patient | None,
+        ledger: Ledger,
+        start: dt.date,
+        until: dt.date,
+        preferred_time: dt.time | None,
+        tiers: Mapping[str, str],
+        now: dt.datetime | None,
+        patient_key: str,
+        start_window_days: int,
+        fixed: Sequence[Appointment] = (),
+    ) -> None:
+        self.protocol = protocol
+        self.clinic = clinic
+        self.patient = patient
+        self.ledger = ledger
+        self.start = start
+        self.until = until
+        self.tiers = dict(tiers)
+        self.patient_key = patient_key
+        self.start_window_days = start_window_days
+        self.finder = SlotFinder(
+            clinic,
+            patient,
+            ledger,
+            policy=protocol.calendar,
+            preferred_time=preferred_time,
+            now=now,
+            patient_key=patient_key,
+        )
+        self.fixed = list(fixed)
+        self.chain: list[Appointment] = [
+            a for a in fixed if a.anchored is None and a.phase != _LAPSE
+        ]
+        self.extras: list[Appointment] = [a for a in fixed if a not in self.chain]
+        self.notes: list[str] = []
+        self.evaluations = 0
+        self.shift = False
+        self.deepest: tuple[int, _Frame] | None = None
+        self.earliest_start = start
+
+    # -- cadence -----------------------------------------------------------------------------
+
+    def cadence(self, phase: Phase) -> Cadence | None:
+        if phase.id in self.tiers:
+            return self.protocol.tier(self.tiers[phase.id]).cadence
+        return phase.cadence
+
+    def _counted(self, phase: Phase, sessions: list[Appointment]) -> int:
+        if phase.missed == "continue":
+            return sum(1 for a in sessions if a.status != "cancelled")
+        return sum(1 for a in sessions if a.is_active)
+
+    def _last_active(self, *, doses_only: bool = False) -> Appointment | None:
+        for appointment in reversed(self.chain):
+            if appointment.is_active and (appointment.is_dose or not doses_only):
+                return appointment
+        return None
+
+    def _first_dose_date(self) -> dt.date | None:
+        for appointment in self.chain:
+            if appointment.is_dose and appointment.status != "cancelled":
+                return appointment.local_date
+        return None
+
+    def _current_phase(self) -> tuple[int, Phase, list[Appointment]] | None:
+        """The first phase that still needs sessions, with the sessions it has."""
+        for phase_index, phase in enumerate(self.protocol.phases):
+            in_phase = [a for a in self.chain if a.phase == phase.id]
+            if phase.count is None or self._counted(phase, in_phase) < phase.count:
+                return phase_index, phase, in_phase
+        return None
+
+    def next_step(self) -> _Step | None:
+        """The next session of the chain and its window, or ``None`` when the plan is done."""
+        current = self._current_phase()
+        if current is None:
+            return None
+        phase_index, phase, in_phase = current
+        kind = self.protocol.session_kind(phase.session)
+        index = max((a.index for a in in_phase), default=0) + 1
+        dose_number = None
+        if kind.is_dosing:
+            dose_number = sum(1 for a in self.chain if a.is_dose and a.is_active) + 1
+        previous = self._last_active()
+        if previous is None:
+            window = self._first_window()
+        elif not in_phase:
+            window = self._entry_window(phase, previous)
+        else:
+            window = self._next_in_phase_window(phase, in_phase, index, previous)
+        earliest, target, latest, rule, words = window
+        if not in_phase and phase.preferred_weekdays:
+            target = self._preferred_day(phase, target)
+        hard_latest = None
+        if phase.within_days is not None and in_phase:
+            hard_latest = in_phase[0].local_date + dt.timedelta(days=phase.within_days - 1)
+            latest = min(latest, hard_latest)
+        earliest = max(earliest, self.start)
+        if phase.count is None and target > self.until:
+            return None
+        latest = max(latest, earliest)
+        return _Step(
+            phase_index=phase_index,
+            phase=phase,
+            kind=kind,
+            index=index,
+            dose_number=dose_number,
+            earliest=earliest,
+            latest=latest,
+            target=min(max(target, earliest), latest),
+            rule=rule,
+            window_text=words,
+            previous=previous,
+            hard_latest=hard_latest,
+        )
+
+    def _first_window(self) -> _Window:
+        """The first session of the plan: on or after the start (and any washout)."""
+        earliest = self.earliest_start
+        latest = earliest + dt.timedelta(days=self.start_window_days)
+        rule = "first session, on or after the plan start"
+        if earliest > self.start:
+            rule += f" and after the washout (from {fmt_day(earliest)})"
+        return earliest, earliest, latest, rule, f"within {self.start_window_days} days of it"
+
+    def _entry_window(self, phase: Phase, previous: Appointment) -> _Window:
+        """The first session of a later phase, by the phase's ``start``."""
+        start = phase.start
+        prev_day = previous.local_date
+        cadence = self.cadence(phase)
+        if isinstance(start, InWeek):
+            first_dose = self._first_dose_date() or prev_day
+            week_start = first_dose + dt.timedelta(days=7 * (start.week - 1))
+            earliest = max(week_start, prev_day + dt.timedelta(days=1))
+            return (
+                earliest,
+                max(week_start, earliest),
+                week_start + dt.timedelta(days=6),
+                f"treatment week {start.week} (week 1 began {fmt_day(first_dose)})",
+                f"within treatment week {start.week}",
+            )
+        gap = start.gap if isinstance(start, AfterPrevious) else None
+        if gap is None and isinstance(cadence, GapSequence):
+            gap = cadence.gap(0)
+        if gap is not None:
+            earliest, target, latest = self._gap_window(prev_day, gap)
+            return (
+                earliest,
+                target,
+                latest,
+                f"{_gap_words(gap)} after {previous.id}",
+                _window_words(gap),
+            )
+        if isinstance(cadence, PerWeek):
+            earliest = prev_day + dt.timedelta(days=cadence.min_gap_days)
+            return (
+                earliest,
+                max(earliest, prev_day + dt.timedelta(days=_WEEK // cadence.sessions)),
+                prev_day + dt.timedelta(days=_WEEK),
+                f"{cadence.describe()}, after {previous.id}",
+                f"at least {cadence.min_gap_days} days and at most a week after it",
+            )
+        # A single-session phase that names no gap: from the next day on.
+        earliest = prev_day + dt.timedelta(days=1)
+        latest = prev_day + dt.timedelta(days=self.start_window_days)
+        return (
+            earliest,
+            earliest,
+            latest,
+            f"after {previous.id}",
+            f"within {self.start_window_days} days",
+        )
+
+    def _next_in_phase_window(
+        self, phase: Phase, in_phase: list[Appointment], index: int, previous: Appointment
+    ) -> _Window:
+        """A later session of a phase, by the phase's cadence."""
+        prev_day = previous.local_date
+        cadence = self.cadence(phase)
+        if isinstance(cadence, PerWeek):
+            earliest = prev_day + dt.timedelta(days=cadence.min_gap_days)
+            first = in_phase[0].local_date
+            return (
+                earliest,
+                self._per_week_target(phase, cadence, first, index, earliest),
+                # Beyond two weeks a complete week would have no session at all.
+                prev_day + dt.timedelta(days=2 * _WEEK - 1),
+                f"{cadence.describe()}, after {previous.id}",
+                f"at least {cadence.min_gap_days} days after {previous.id}",
+            )
+        # Every phase with more than one session has a cadence (the protocol validates it).
+        assert isinstance(cadence, GapSequence)  # noqa: S101
+        # An entry that borrowed the cadence's first gap moves the rest along by one.
+        borrowed = isinstance(phase.start, AfterPrevious) and phase.start.gap is None
+        gap = cadence.gap(index - 2 + (1 if borrowed else 0))
+        earliest, target, latest = self._gap_window(prev_day, gap)
+        return (
+            earliest,
+            target,
+            latest,
+            f"{_gap_words(gap)} after {previous.id}",
+            _window_words(gap),
+        )
+
+    def _gap_window(self, day: dt.date, gap: GapWindow) -> tuple[dt.date, dt.date, dt.date]:
+        month_end = self.protocol.calendar.month_end
+        return (
+            add_gap(day, gap.minimum, gap.unit, month_end=month_end),
+            add_gap(day, gap.target, gap.unit, month_end=month_end),
+            add_gap(day, gap.maximum, gap.unit, month_end=month_end),
+        )
+
+    @staticmethod
+    def _preferred_day(phase: Phase, earliest: dt.date) -> dt.date:
+        """The first of the phase's preferred weekdays on or after ``earliest``."""
+        wanted = {_WEEKDAY_INDEX[day] for day in phase.preferred_weekdays}
+        for offset in range(7):
+            day = earliest + dt.timedelta(days=offset)
+            if day.weekday() in wanted:
+                return day
+        return earliest
+
+    def _per_week_target(
+        self, phase: Phase, cadence: PerWeek, first: dt.date, index: int, earliest: dt.date
+    ) -> dt.date:
+        if phase.preferred_weekdays:
+            return self._preferred_day(phase, earliest)
+        grid = first + dt.timedelta(days=((index - 1) * 7) // cadence.sessions)
+        return max(grid, earliest)
+
+    # -- validity of a candidate day ---------------------------------------------------------
+
+    def day_problem(self, step: _Step, day: dt.date) -> str | None:
+        rules = self.protocol.rules
+        if step.hard_latest is not None and day > step.hard_latest:
+            return f"after the phase's deadline ({fmt_day(step.hard_latest)})"
+        frozen = self._frozen_until()
+        if frozen is not None and day < frozen:
+            return "before sessions already held"
+        if step.kind.is_dosing:
+            doses = [a for a in self.chain if a.is_dose and a.is_active]
+            if doses:
+                last = doses[-1].local_date
+                if day <= last:
+                    return "not after the previous dose"
+                if rules.consecutive_days == "avoid" and (day - last).days == 1:
+                    return "the day after a dose (consecutive days are avoided)"
+            if rules.max_per_7_days is not None:
+                window_start = day - dt.timedelta(days=6)
+                recent = sum(1 for a in doses if window_start <= a.local_date <= day)
+                if recent + 1 > rules.max_per_7_days.doses:
+                    return f"would be more than {rules.max_per_7_days.doses} doses in 7 days"
+        cadence = self.cadence(step.phase)
+        in_phase = [a for a in self.chain if a.phase == step.phase.id and a.is_active]
+        if isinstance(cadence, PerWeek) and in_phase:
+            problem = self._per_week_problem(step, cadence, in_phase, day)
+            if problem:
+                return problem
+        if step.phase.within_days is not None and step.phase.count is not None:
+            first = in_phase[0].local_date if in_phase else day
+            deadline = first + dt.timedelta(days=step.phase.within_days - 1)
+            remaining = step.phase.count - self._counted(step.phase, in_phase) - 1
+            spacing = self._min_spacing(step.phase)
+            if day + dt.timedelta(days=remaining * spacing) > deadline:
+                return (
+                    f"leaves too little time for the {remaining} remaining sessions before "
+                    f"{fmt_day(deadline)}"
+                )
+        return None
+
+    def _frozen_until(self) -> dt.date | None:
+        held = [a.local_date for a in self.fixed if a.anchored is None]
+        return max(held) if held else None
+
+    def _min_spacing(self, phase: Phase) -> int:
+        cadence = self.cadence(phase)
+        if isinstance(cadence, PerWeek):
+            spacing = cadence.min_gap_days
+        elif isinstance(cadence, GapSequence):
+            spacing = min(
+                step.gap.minimum
+                * (1 if step.gap.unit == "days" else 7 if step.gap.unit == "weeks" else 28)
+                for step in cadence.steps
+            )
+        else:
+            spacing = 1
+        if self.protocol.rules.consecutive_days == "avoid":
+            spacing = max(spacing, 2)
+        return max(spacing, 1)
+
+    def _per_week_problem(
+        self, step: _Step, cadence: PerWeek, in_phase: list[Appointment], day: dt.date
+    ) -> str | None:
+        first = next(a for a in self.chain if a.phase == step.phase.id).local_date
+        week_of = _week_function(cadence, first)
+        counts: dict[int, int] = {}
+        for appointment in in_phase:
+            week = week_of(appointment.local_date)
+            counts[week] = counts.get(week, 0) + 1
+        week = week_of(day)
+        if counts.get(week, 0) + 1 > cadence.most:
+            return f"would be more than {cadence.most} sessions that week"
+        frozen = self._frozen_until()
+        first_week_partial = cadence.week == "calendar" and first.weekday() != 0
+        for earlier in range(week_of(first), week):
+            if first_week_partial and earlier == week_of(first):
+                continue
+            if frozen is not None and _week_end(cadence, first, earlier) <= frozen:
+                continue
+            if counts.get(earlier, 0) < cadence.fewest:
+                return f"would leave a week with fewer than {cadence.fewest} sessions"
+        return None
+
+    # -- placing -----------------------------------------------------------------------------
+
+    def candidates(self, step: _Step) -> list[dt.date]:
+        span = (step.latest - step.earliest).days
+        days = [step.earliest + dt.timedelta(days=n) for n in range(span + 1)]
+        days.sort(key=lambda d: (abs((d - step.target).days), d))
+        if self.shift:
+            limit = step.hard_latest
+            extra = [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
+            days += [d for d in extra if limit is None or d <= limit]
+        return days
+
+    def try_day(self, frame: _Frame, day: dt.date) -> str | None:
+        """Place the step on ``day`` (with its anchored sessions); return why not, if not."""
+        step = frame.step
+        self.evaluations += 1
+        if self.evaluations > MAX_EVALUATIONS:
+            raise UnsatisfiableError(
+                self._label(step),
+                (step.earliest.isoformat(), step.latest.isoformat()),
+                sorted((d.isoformat(), r) for d, r in frame.rejected.items()),
+                hint=f"the search stopped after trying {MAX_EVALUATIONS} candidate days",
+            )
+        problem = self.day_problem(step, day)
+        if problem:
+            return problem
+        check = self._interval_check(step)
+        slot, problem = self.finder.best(step.kind, day, extra=check)
+        if slot is None:
+            return problem
+        appointment = self._appointment(step, slot, day, frame)
+        mark = len(self.ledger.bookings)
+        self._book(appointment)
+        self.chain.append(appointment)
+        frame.added = [appointment]
+        anchored_problem = self._place_anchored(frame, appointment)
+        if anchored_problem:
+            self._undo(frame, mark)
+            return anchored_problem
+        frame.ledger_adds = len(self.ledger.bookings) - mark
+        return None
+
+    def _interval_check(self, step: _Step) -> Callable[[dt.datetime], str | None] | None:
+        rule = self.protocol.rules.min_interval
+        if rule is None or not step.kind.is_dosing:
+            return None
+        last = self._last_active(doses_only=True)
+        if last is None or last.dosing_start is None:
+            return None
+        previous = last.dosing_start
+        check_in = dt.timedelta(minutes=step.kind.timeline.check_in_minutes)
+
+        def too_soon(start: dt.datetime) -> str | None:
+            if elapsed_hours(previous, start + check_in) < rule.hours:
+                return f"less than {rule.hours:g} h after {last.id}"
+            return None
+
+        return too_soon
+
+    def _undo(self, frame: _Frame, mark: int) -> None:
+        while len(self.ledger.bookings) > mark:
+            self.ledger.remove_last()
+        for appointment in frame.added:
+            if appointment in self.chain:
+                self.chain.remove(appointment)
+            elif appointment in self.extras:
+                self.extras.remove(appointment)
+        frame.added = []
+        frame.ledger_adds = 0
+
+    def _book(self, appointment: Appointment) -> None:
+        self.ledger.add(
+            Booking(
+                start=appointment.start,
+                end=appointment.end,
+                patient=self.patient_key,
+                appointment=appointment.id,
+            )
+        )
+        for span in appointment.resources:
+            if span.resource == "prescriber":
+                continue
+            self.ledger.add(
+                Booking(
+                    start=span.start,
+                    end=span.end,
+                    resource=span.resource,
+                    unit=span.unit,
+                    appointment=appointment.id,
+                )
+            )
+
+    def _appointment(
+        self, step: _Step, slot: Slot, day: dt.date, frame: _Frame | None
+    ) -> Appointment:
+        kind = step.kind
+        dosing_start = None
+        if kind.is_dosing:
+            dosing_start = slot.start + dt.timedelta(minutes=kind.timeline.check_in_minutes)
+        dose = None
+        if kind.is_dosing and self.protocol.dosing is not None and step.dose_number is not None:
+            dose = self.protocol.dosing.describe(step.dose_number)
+        shift = None
+        if day > step.latest or day < step.earliest:
+            outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
+            shift = Shift(
+                earliest=step.earliest,
+                latest=step.latest,
+                days_outside=outside,
+                text=(
+                    f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
+                    f"{fmt_day(step.latest)}) because no day in it was feasible"
+                ),
+            )
+        reason = self._reason(step, day, frame)
+        appointment = Appointment(
+            id=f"{step.phase.id}-{step.index}",
+            kind=kind.category,
+            session=kind.id,
+            name=kind.name,
+            phase=step.phase.id,
+            index=step.index,
+            dose_number=step.dose_number,
+            start=slot.start,
+            end=slot.end,
+            dosing_start=dosing_start,
+            time_zone=str(self.finder.zone_for(kind)),
+            location=kind.location,
+            resources=_spans(slot),
+            dose=dose,
+            target=step.target,
+            earliest=step.earliest,
+            latest=step.latest,
+            rule=step.rule,
+            reason=reason,
+            shift=shift,
+        )
+        return appointment.model_copy(
+            update={"instructions": instructions_for(appointment, kind, self.protocol)}
+        )
+
+    def _reason(self, step: _Step, day: dt.date, frame: _Frame | None) -> str:
+        if day == step.target:
+            return f"{step.rule}; on the target date {fmt_day(day)}"
+        why = "not feasible"
+        if frame is not None and step.target in frame.rejected:
+            why = frame.rejected[step.target]
+        elif frame is not None:
+            why = "kept free so that later sessions fit"
+        placement = f"moved to {fmt_day(day)}"
+        if step.earliest <= day <= step.latest:
+            placement += f", {step.window_text}"
+        else:
+            placement += f", outside {step.window_text}"
+        return f"target {fmt_day(step.target)} ({step.rule}); {why}; {placement}"
+
+    # -- anchored sessions -------------------------------------------------------------------
+
+    def _anchored_due(self, dose: Appointment) -> list[AnchoredSession]:
+        due = []
+        for rule in self.protocol.anchored:
+            anchor = rule.after
+            if anchor.session != dose.session:
+                continue
+            if anchor.phase is not None and anchor.phase != dose.phase:
+                continue
+            pool = [
+                a
+                for a in self.chain
+                if a.session == anchor.session
+                and a.is_active
+                and (anchor.phase is None or a.phase == anchor.phase)
+            ]
+            position = len(pool)
+            if (
+                anchor.which == "each"
+                or (anchor.which == "first" and position == 1)
+                or (isinstance(anchor.which, int) and position == anchor.which)
+            ):
+                due.append(rule)
+            elif anchor.which == "last" and anchor.phase is not None:
+                phase = self.protocol.phase(anchor.phase)
+                if phase.count is not None and position == phase.count:
+                    due.append(rule)
+        return due
+
+    def _place_anchored(self, frame: _Frame, dose: Appointment) -> str | None:
+        for rule in self._anchored_due(dose):
+            placed = self._place_one_anchored(rule, dose)
+            if isinstance(placed, str):
+                return placed
+            frame.added.append(placed)
+        return None
+
+    def _place_one_anchored(self, rule: AnchoredSession, anchor: Appointment) -> Appointment | str:
+        kind = self.protocol.session_kind(rule.session)
+        occurrence = sum(1 for a in self.extras if a.anchored == rule.id) + 1
+        base = anchor.local_date
+        earliest = base + dt.timedelta(days=rule.offset.minimum)
+        latest = base + dt.timedelta(days=rule.offset.maximum)
+        target = base + dt.timedelta(days=rule.offset.target)
+        days = [earliest + dt.timedelta(days=n) for n in range((latest - earliest).days + 1)]
+        days.sort(key=lambda d: (abs((d - target).days), d))
+        rejected: dict[dt.date, str] = {}
+        for day in days:
+            self.evaluations += 1
+            not_before = anchor.end if day == base else None
+            slot, problem = self.finder.best(kind, day, not_before=not_before)
+            if slot is None:
+                rejected[day] = problem
+                continue
+            rule_text = f"{rule.offset.describe()} after {anchor.id}"
+            if day == target:
+                reason = f"{rule_text}; on the target date {fmt_day(day)}"
+            else:
+                why = rejected.get(target, "not feasible")
+                reason = (
+                    f"target {fmt_day(target)} ({rule_text}); {why}; moved to {fmt_day(day)}, "
+                    f"within {rule.offset.describe()} after {anchor.id}"
+                )
+            appointment = Appointment(
+                id=f"{rule.id}-{occurrence}",
+                kind=kind.category,
+                session=kind.id,
+                name=kind.name,
+                phase=anchor.phase,
+                index=occurrence,
+                anchored=rule.id,
+                anchor=anchor.id,
+                start=slot.start,
+                end=slot.end,
+                time_zone=str(self.finder.zone_for(kind)),
+                location=kind.location,
+                resources=_spans(slot),
+                target=target,
+                earliest=earliest,
+                latest=latest,
+                rule=rule_text,
+                reason=reason,
+            )
+            appointment = appointment.model_copy(
+                update={"instructions": instructions_for(appointment, kind, self.protocol)}
+            )
+            self._book(appointment)
+            self.extras.append(appointment)
+            return appointment
+        first_reason = rejected.get(target, "no slot")
+        return (
+            f"{kind.name.lower()} ({rule.offset.describe()} after) cannot be placed: {first_reason}"
+        )
+
+    def _place_final_anchors(self) -> None:
+        """``last`` anchors without a finite phase: placed once the chain is complete."""
+        for rule in self.protocol.anchored:
+            anchor = rule.after
+            if anchor.which != "last":
+                continue
+            if anchor.phase is not None and self.protocol.phase(anchor.phase).count is not None:
+                continue
+            pool = [
+                a
+                for a in self.chain
+                if a.session == anchor.session
+                and a.is_active
+                and (anchor.phase is None or a.phase == anchor.phase)
+            ]
+            if not pool or any(a.anchored == rule.id for a in self.extras):
+                continue
+            placed = self._place_one_anchored(rule, pool[-1])
+            if isinstance(placed, str):
+                self.notes.append(f"{rule.id}: {placed}")
+
+    # -- the search loop ---------------------------------------------------------------------
+
+    def solve(self, *, on_conflict: OnConflict) -> list[Appointment]:
+        self._apply_washouts()
+        self._book_fixed()
+        lapse_review = self._lapse_review()
+        base_mark = len(self.ledger.bookings)
+        base_chain, base_extras = list(self.chain), list(self.extras)
+        try:
+            self._search()
+        except UnsatisfiableError:
+            if on_conflict != "shift":
+                raise
+            while len(self.ledger.bookings) > base_mark:
+                self.ledger.remove_last()
+            self.chain, self.extras = base_chain, base_extras
+            self.shift = True
+            self.evaluations = 0
+            self._search()
+        self._place_final_anchors()
+        placed = [*self.chain, *self.extras]
+        if lapse_review is not None and lapse_review not in placed:
+            placed.append(lapse_review)
+        return sorted(placed, key=lambda a: (a.start, a.id))
+
+    def _book_fixed(self) -> None:
+        for appointment in self.fixed:
+            if appointment.is_active:
+                self._book(appointment)
+
+    def _search(self) -> None:
+        stack: list[_Frame] = []
+        step = self.next_step()
+        if step is None:
+            return
+        stack.append(_Frame(step, self.candidates(step)))
+        while stack:
+            frame = stack[-1]
+            if frame.added:  # coming back: this day led nowhere, undo it and try the next
+                self._undo(frame, len(self.ledger.bookings) - frame.ledger_adds)
+                frame.position += 1
+            placed = False
+            while frame.position < len(frame.candidates):
+                day = frame.candidates[frame.position]
+                problem = self.try_day(frame, day)
+                if problem is None:
+                    placed = True
+                    break
+                frame.rejected[day] = problem
+                frame.position += 1
+            if not placed:
+                self._remember_failure(len(stack), frame)
+                stack.pop()
+                if not stack:
+                    self._raise_unsatisfiable()
+                continue
+            following = self.next_step()
+            if following is None:
+                return
+            stack.append(_Frame(following, self.candidates(following)))
+
+    def _remember_failure(self, depth: int, frame: _Frame) -> None:
+        if self.deepest is None or depth >= self.deepest[0]:
+            self.deepest = (depth, frame)
+
+    def _raise_unsatisfiable(self) -> None:
+        assert self.deepest is not None  # noqa: S101 - set whenever a frame fails
+        frame = self.deepest[1]
+        step = frame.step
+        blocked = [(fmt_day(day), frame.rejected[day]) for day in sorted(frame.rejected)]
+        raise UnsatisfiableError(
+            self._label(step),
+            (fmt_day(step.earliest), fmt_day(step.latest)),
+            blocked,
+            hint=f"rule: {step.rule}",
+        )
+
+    def _label(self, step: _Step) -> str:
+        return f"{step.kind.name.lower()} {step.index} of phase {step.phase.id!r}"
+
+    # -- washouts and lapses -----------------------------------------------------------------
+
+    def _apply_washouts(self) -> None:
+        if self.patient is None or self.fixed:
+            return
+        for hold in self.protocol.holds:
+            if hold.stop_days_before_start is None:
+                continue
+            for medication in self.patient.medications:
+                if medication.name.casefold() != hold.medication.casefold():
+                    continue
+                if medication.stop is None:
+                    raise UnsatisfiableError(
+                        "the first session",
+                        (self.start.isoformat(), self.start.isoformat()),
+                        [
+                            (
+                                self.start.isoformat(),
+                                (
+                                    f"{medication.name} must be stopped "
+                                    f"{hold.stop_days_before_start} days before the first session "
+                                    "and the patient's medication list gives no stop date"
+                                ),
+                            )
+                        ],
+                    )
+                clear = medication.stop + dt.timedelta(days=hold.stop_days_before_start)
+                if clear > self.earliest_start:
+                    self.earliest_start = clear
+                    self.notes.append(
+                        f"start moved to {fmt_day(clear)}: {medication.name} stopped "
+                        f"{fmt_day(medication.stop)} needs a {hold.stop_days_before_start}-day "
+                        "washout"
+                    )
+
+    def _lapse_review(self) -> Appointment | None:
+        lapse = self.protocol.rules.lapse
+        if lapse is None or self.patient is None or self.fixed:
+            return None
+        history = [s.date for s in self.patient.history if s.product == self.protocol.drug]
+        if not history:
+            return None
+        last = max(history)
+        gap = (self.start - last).days
+        if gap <= lapse.after_days:
+            return None
+        kind = self.protocol.session_kind(lapse.session)
+        step = _Step(
+            phase_index=0,
+            phase=self.protocol.phases[0],
+            kind=kind,
+            index=1,
+            dose_number=None,
+            earliest=self.start,
+            latest=self.start + dt.timedelta(days=self.start_window_days),
+            target=self.start,
+            rule=f"review before resuming: {gap} days since the last session ({last})",
+            window_text=f"within {self.start_window_days} days of the plan start",
+            previous=None,
+        )
+        for day in self.candidates(step):
+            slot, _ = self.finder.best(kind, day)
+            if slot is None:
+                continue
+            review = self._appointment(step, slot, day, None).model_copy(
+                update={"id": "lapse-review-1", "phase": _LAPSE, "anchored": "lapse"}
+            )
+            self._book(review)
+            self.extras.append(review)
+            self.earliest_start = max(self.earliest_start, day)
+            self.notes.append(
+                f"{gap} days since the last {self.protocol.drug} session: a review comes first "
+                f"({lapse.requires})"
+            )
+            return review
+        raise UnsatisfiableError(
+            "the lapse review",
+            (step.earliest.isoformat(), step.latest.isoformat()),
+            [],
+            hint=step.rule,
+        )
+
+
+_LAPSE = "lapse"
+_WEEK = 7
+_MAX_START_WINDOW = 366
+
+#: earliest, target, latest, the rule in words, the window in words
+_Window = tuple[dt.date, dt.date, dt.date, str, str]
+
+_WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def _week_function(cadence: PerWeek, first: dt.date) -> Callable[[dt.date], int]:
+    if cadence.week == "treatment":
+        return lambda day: (day - first).days // 7
+    monday = first - dt.timedelta(days=first.weekday())
+    return lambda day: (day - monday).days // 7
+
+
+def _week_end(cadence: PerWeek, first: dt.date, week: int) -> dt.date:
+    if cadence.week == "treatment":
+        return first + dt.timedelta(days=7 * week + 6)
+    monday = first - dt.timedelta(days=first.weekday())
+    return monday + dt.timedelta(days=7 * week + 6)
+
+
+def _gap_words(gap: GapWindow) -> str:
+    unit = gap.unit if gap.target != 1 else gap.unit.rstrip("s")
+    return f"{gap.target} {unit}"
+
+
+def _window_words(gap: GapWindow) -> str:
+    if gap.minimum == gap.maximum:
+        return f"exactly {gap.minimum} {gap.unit} after it"
+    return f"within the {gap.minimum}-{gap.maximum} {gap.unit.rstrip('s')} window"
+
+
+def _spans(slot: Slot) -> tuple[ResourceSpan, ...]:
+    return tuple(
+        ResourceSpan(resource=resource, unit=unit, start=start, end=end)  # type: ignore[arg-type]
+        for resource, unit, start, end in slot.spans
+    )

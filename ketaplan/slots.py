@@ -1,0 +1,275 @@
+"""Finding a slot for one session on one day, and saying why there is none.
+
+This is where the calendar constraints live: opening hours, closures and holidays, the
+patient's availability, blackouts and commitments, resource capacity over each step of the
+session, the prescriber's presence, minimum notice and the booking horizon. The planner asks it
+for the best slot; ``check`` asks it the same questions about an existing appointment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ketaplan.clinic import Clinic
+from ketaplan.hours import TimeRange
+from ketaplan.ledger import Ledger
+from ketaplan.openings import ClinicCalendar
+from ketaplan.patient import Patient
+from ketaplan.protocol import CalendarPolicy, SessionKind
+from ketaplan.timing import resolve, zone
+
+__all__ = ["Slot", "SlotFinder", "fmt_day", "fmt_time"]
+
+_WEEKDAY_PLURAL = (
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+)
+
+
+def fmt_day(day: dt.date) -> str:
+    """``'Fri 25 Dec 2026'``."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def fmt_time(moment: dt.datetime) -> str:
+    """``'09:00 on Fri 25 Dec 2026'`` in the moment's own zone."""
+    return f"{moment:%H:%M} on {fmt_day(moment.date())}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A feasible placement: the block, and each resource's span (and unit)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    spans: tuple[tuple[str, int | None, dt.datetime, dt.datetime], ...]
+
+
+def _intersect(a: tuple[TimeRange, ...], b: tuple[TimeRange, ...]) -> list[tuple[dt.time, dt.time]]:
+    out = []
+    for x in a:
+        for y in b:
+            start, end = max(x.start, y.start), min(x.end, y.end)
+            if start < end:
+                out.append((start, end))
+    return sorted(out)
+
+
+class SlotFinder:
+    """Answers "where can this session go on this day?" for one clinic and patient."""
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        patient: Patient | None,
+        ledger: Ledger,
+        *,
+        policy: CalendarPolicy,
+        preferred_time: dt.time | None = None,
+        now: dt.datetime | None = None,
+        patient_key: str = "",
+    ) -> None:
+        self.clinic = clinic
+        self.calendar = ClinicCalendar(clinic)
+        self.patient = patient
+        self.ledger = ledger
+        self.policy = policy
+        self.preferred_time = preferred_time
+        self.now = now
+        self.patient_key = patient_key
+        self.zone = zone(clinic.time_zone)
+        self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
+        self._busy = [
+            (busy.start, busy.end, busy.label or "another appointment")
+            for busy in (patient.appointments if patient else ())
+        ]
+
+    # -- days ------------------------------------------------------------------------------
+
+    def zone_for(self, kind: SessionKind) -> dt.tzinfo:
+        """The zone a session's local times are in (the patient's, for home sessions)."""
+        return self.patient_zone if kind.location == "home" else self.zone
+
+    def blackout(self, day: dt.date) -> str | None:
+        """The patient's blackout covering ``day``, in words."""
+        for blackout in self.patient.blackouts if self.patient else ():
+            if day in blackout:
+                why = f" ({blackout.reason})" if blackout.reason else ""
+                return f"patient unavailable{why}"
+        return None
+
+    def day_ranges(
+        self, kind: SessionKind, day: dt.date
+    ) -> tuple[list[tuple[dt.time, dt.time]], str | None]:
+        """The local time ranges a session may use on ``day``, or why there are none."""
+        horizon = self._horizon_reason(day)
+        if horizon:
+            return [], horizon
+        blackout = self.blackout(day)
+        if blackout:
+            return [], blackout
+        availability = self.patient.availability if self.patient else None
+        if kind.location == "home":
+            base = self.clinic.opening_hours.on(day)
+        else:
+            closed = self.calendar.closed_reason(day)
+            if closed:
+                return [], closed
+            base = self.calendar.ranges(day)
+        if availability is not None and self.patient_zone == self.zone:
+            mine = availability.on(day)
+            if not mine:
+                return [], f"patient not available on {_WEEKDAY_PLURAL[day.weekday()]}"
+            ranges = _intersect(base, mine)
+            if not ranges:
+                return [], "patient's hours and the clinic's do not overlap"
+        else:
+            ranges = [(r.start, r.end) for r in base]
+        needs_prescriber = any(use.resource == "prescriber" for use in kind.resources)
+        if needs_prescriber and not self.calendar.prescriber_ranges(day):
+            return [], "no prescriber on site"
+        return ranges, None
+
+    def _horizon_reason(self, day: dt.date) -> str | None:
+        if self.now is None:
+            return None
+        today = self.now.astimezone(self.zone).date()
+        if day < today:
+            return "in the past"
+        if (day - today).days > self.clinic.booking_horizon_days:
+            return f"beyond the clinic's {self.clinic.booking_horizon_days}-day booking horizon"
+        return None
+
+    # -- slots -----------------------------------------------------------------------------
+
+    def _starts(self, ranges: list[tuple[dt.time, dt.time]], minutes: int) -> list[dt.time]:
+        step = self.clinic.slot_minutes
+        starts: list[dt.time] = []
+        for first, last in ranges:
+            begin = first.hour * 60 + first.minute
+            begin = -(-begin // step) * step
+            end = last.hour * 60 + last.minute
+            starts.extend(dt.time(m // 60, m % 60) for m in range(begin, end - minutes + 1, step))
+        if self.preferred_time is None:
+            return sorted(set(starts))
+        want = self.preferred_time.hour * 60 + self.preferred_time.minute
+        return sorted(set(starts), key=lambda t: (abs(t.hour * 60 + t.minute - want), t))
+
+    def candidates(self, kind: SessionKind, day: dt.date) -> Iterator[dt.datetime]:
+        """Start instants to try on ``day``, best first."""
+        ranges, _ = self.day_ranges(kind, day)
+        tz = self.zone_for(kind)
+        for clock in self._starts(ranges, kind.timeline.block_minutes):
+            yield resolve(
+                day,
+                clock,
+                tz,  # type: ignore[arg-type]
+                skipped=self.policy.skipped_time,
+                repeated=self.policy.repeated_time,
+            )
+
+    def slot_problem(
+        self, kind: SessionKind, start: dt.datetime, *, not_before: dt.datetime | None = None
+    ) -> tuple[Slot | None, str | None]:
+        """Check one start instant; return the slot, or why it does not work."""
+        if not_before is not None and start < not_before:
+            return None, "too early"
+        if self.now is not None:
+            notice = self.now + dt.timedelta(hours=self.clinic.minimum_notice_hours)
+            if start < notice:
+                return None, f"less than {self.clinic.minimum_notice_hours} h notice"
+        end = start + dt.timedelta(minutes=kind.timeline.block_minutes)
+        local_end = end.astimezone(start.tzinfo)
+        local_start = start.astimezone(start.tzinfo)
+        if local_end.date() != local_start.date():
+            return None, "would end after midnight"
+        patient = self._patient_problem(start, end)
+        if patient:
+            return None, patient
+        spans: list[tuple[str, int | None, dt.datetime, dt.datetime]] = []
+        for use in kind.resources:
+            offset, finish = kind.timeline.span(use.during)
+            span_start = start + dt.timedelta(minutes=offset)
+            span_end = start + dt.timedelta(minutes=finish)
+            if use.resource == "prescriber":
+                if not self._prescriber_present(span_start, span_end):
+                    return None, "no prescriber on site then"
+                spans.append((use.resource, None, span_start, span_end))
+                continue
+            if use.resource in self.ledger.units:
+                unit = self.ledger.free_unit(use.resource, span_start, span_end)
+                if unit is None:
+                    return None, f"no {use.resource} free"
+                spans.append((use.resource, unit, span_start, span_end))
+            else:
+                if not self.ledger.has_room(use.resource, span_start, span_end):
+                    return None, "monitoring staff fully booked"
+                spans.append((use.resource, None, span_start, span_end))
+        return Slot(start, end, tuple(spans)), None
+
+    def _patient_problem(self, start: dt.datetime, end: dt.datetime) -> str | None:
+        for busy_start, busy_end, label in self._busy:
+            if busy_start < end and start < busy_end:
+                return f"patient busy ({label})"
+        if self.patient_key and self.ledger.patient_busy(self.patient_key, start, end):
+            return "patient already booked then"
+        if (
+            self.patient
+            and self.patient.availability is not None
+            and self.patient_zone != self.zone
+        ):
+            local_start = start.astimezone(self.patient_zone)
+            local_end = end.astimezone(self.patient_zone)
+            if not any(
+                r.contains(local_start.time(), local_end.time())
+                for r in self.patient.availability.on(local_start.date())
+            ):
+                return "outside the patient's availability"
+        return None
+
+    def _prescriber_present(self, start: dt.datetime, end: dt.datetime) -> bool:
+        local_start, local_end = start.astimezone(self.zone), end.astimezone(self.zone)
+        return any(
+            r.contains(local_start.time(), local_end.time())
+            for r in self.calendar.prescriber_ranges(local_start.date())
+        )
+
+    def best(
+        self,
+        kind: SessionKind,
+        day: dt.date,
+        *,
+        not_before: dt.datetime | None = None,
+        extra: Callable[[dt.datetime], str | None] | None = None,
+    ) -> tuple[Slot | None, str]:
+        """The best slot on ``day``, or the main reason there is none."""
+        ranges, reason = self.day_ranges(kind, day)
+        if reason:
+            return None, reason
+        if not ranges:
+            return None, "no opening long enough"
+        problems: Counter[str] = Counter()
+        tried = 0
+        for start in self.candidates(kind, day):
+            tried += 1
+            if extra is not None:
+                problem = extra(start)
+                if problem:
+                    problems[problem] += 1
+                    continue
+            slot, problem = self.slot_problem(kind, start, not_before=not_before)
+            if slot is not None:
+                return slot, ""
+            problems[problem or "unavailable"] += 1
+        if not tried:
+            hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
+            return None, f"no {kind.timeline.block_minutes}-minute span free in {hours}"
+        return None, problems.most_common(1)[0][0]
