@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# The main job: a real patient calendar from a built-in protocol, at the demo clinic (New York,
+# US holidays) for the demo patient (weekday mornings, a week of travel in January).
 demo: $(STAMP)
-	$(BIN)/ketaplan show iv-ketamine-standard
+	$(BIN)/ketaplan plan iv-ketamine-standard --start 2026-12-01 --time 09:00 \
+		--until 2027-06-30 --clinic demo --patient demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)

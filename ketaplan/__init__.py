@@ -9,34 +9,65 @@ it ships is a configurable default with its source and evidence level.
 ('56 mg', '56 mg or 84 mg')
 """
 
+from ketaplan.clinic import Clinic
 from ketaplan.errors import (
     ClinicError,
     DefinitionError,
+    InputError,
     KetaplanError,
     LimitError,
+    LocalTimeError,
     PatientError,
     Problem,
     ProtocolError,
     UnknownProtocolError,
+    UnsatisfiableError,
 )
-from ketaplan.loading import builtin_protocol_ids, builtin_protocols, load_protocol, loads_protocol
+from ketaplan.ledger import Booking, Ledger
+from ketaplan.loading import (
+    builtin_protocol_ids,
+    builtin_protocols,
+    load_clinic,
+    load_patient,
+    load_protocol,
+    loads_clinic,
+    loads_patient,
+    loads_protocol,
+)
+from ketaplan.patient import Patient
+from ketaplan.plan import Appointment, Plan
+from ketaplan.planner import plan
 from ketaplan.protocol import Protocol
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Appointment",
+    "Booking",
+    "Clinic",
     "ClinicError",
     "DefinitionError",
+    "InputError",
     "KetaplanError",
+    "Ledger",
     "LimitError",
+    "LocalTimeError",
+    "Patient",
     "PatientError",
+    "Plan",
     "Problem",
     "Protocol",
     "ProtocolError",
     "UnknownProtocolError",
+    "UnsatisfiableError",
     "__version__",
     "builtin_protocol_ids",
     "builtin_protocols",
+    "load_clinic",
+    "load_patient",
     "load_protocol",
+    "loads_clinic",
+    "loads_patient",
     "loads_protocol",
+    "plan",
 ]

@@ -7,23 +7,30 @@ A user error never prints a traceback: it prints what is wrong, on stderr, and e
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from ketaplan import __version__
 from ketaplan.clinic import Clinic
-from ketaplan.errors import DefinitionError, KetaplanError
+from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.errors import DefinitionError, InputError, KetaplanError
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
+    load_clinic,
     load_definition,
+    load_patient,
     load_protocol,
 )
 from ketaplan.patient import Patient
+from ketaplan.planner import plan
 from ketaplan.protocol import Protocol
-from ketaplan.summary import describe_protocol
+from ketaplan.protocol.policy import valid_time_zone
+from ketaplan.summary import describe_protocol, plan_table
 
 __all__ = ["main"]
 
@@ -74,7 +81,46 @@ def _build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of a definition")
     schema.add_argument("kind", choices=("protocol", "clinic", "patient"))
     schema.set_defaults(run=_schema)
+
+    planning = commands.add_parser("plan", help="plan a protocol into a calendar")
+    planning.add_argument("protocol", metavar="ID|FILE", help="a built-in id or a .toml/.json file")
+    planning.add_argument(
+        "--start", required=True, type=_date, help="first possible date, YYYY-MM-DD"
+    )
+    planning.add_argument("--time", type=_clock, help="preferred local time of day, HH:MM")
+    planning.add_argument("--tz", help="IANA zone of the default clinic (without --clinic)")
+    planning.add_argument("--until", type=_date, help="horizon for open-ended phases, YYYY-MM-DD")
+    planning.add_argument("--clinic", metavar="FILE|demo", help="clinic file, or 'demo'")
+    planning.add_argument("--patient", metavar="FILE|demo", help="patient file, or 'demo'")
+    planning.add_argument(
+        "--tier",
+        action="append",
+        default=[],
+        metavar="PHASE=TIER",
+        help="use another tier for a phase, e.g. maintenance=weekly (repeatable)",
+    )
+    planning.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
+    planning.add_argument("--format", choices=("table", "json"), default="table")
+    planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    planning.set_defaults(run=_plan)
     return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD; got {text!r}") from None
+
+
+def _clock(text: str) -> dt.time:
+    try:
+        value = dt.time.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is not None:
+        raise argparse.ArgumentTypeError(f"must be a local time HH:MM; got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -152,6 +198,59 @@ def _schema(args: argparse.Namespace, out: TextIO) -> int:
         "patient": Patient,
     }
     print(json.dumps(models[args.kind].model_json_schema(), indent=2), file=out)
+    return EXIT_OK
+
+
+def _load_clinic(name: str | None) -> Clinic | None:
+    if name is None:
+        return None
+    return demo_clinic() if name == "demo" else load_clinic(name)
+
+
+def _load_patient(name: str | None) -> Patient | None:
+    if name is None:
+        return None
+    return demo_patient() if name == "demo" else load_patient(name)
+
+
+def _tiers(pairs: list[str]) -> dict[str, str]:
+    tiers: dict[str, str] = {}
+    for pair in pairs:
+        phase, sep, tier = pair.partition("=")
+        if not sep or not phase or not tier:
+            raise InputError("--tier", "PHASE=TIER, e.g. maintenance=weekly", pair)
+        tiers[phase] = tier
+    return tiers
+
+
+def _plan(args: argparse.Namespace, out: TextIO) -> int:
+    protocol = load_protocol(args.protocol)
+    if args.tz is not None:
+        valid_time_zone("--tz", args.tz)
+    result = plan(
+        protocol,
+        start=args.start,
+        clinic=_load_clinic(args.clinic),
+        patient=_load_patient(args.patient),
+        until=args.until,
+        preferred_time=args.time,
+        tiers=_tiers(args.tier),
+        on_conflict=args.on_conflict,
+        time_zone=args.tz,
+    )
+    text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
+    return _emit(text, args.output, out)
+
+
+def _emit(text: str, output: str | None, out: TextIO) -> int:
+    if output is None:
+        print(text, file=out)
+        return EXIT_OK
+    try:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InputError("--output", "a writable file", f"{output} ({err.strerror})") from err
+    print(f"wrote {output}", file=out)
     return EXIT_OK
 
 

@@ -81,12 +81,15 @@ class _Index:
         days = self.by_key.get(key)
         if not days:
             return ()
-        seen: list[Interval] = []
-        for day in _days(start, end):
-            for interval in days.get(day, ()):
-                if interval not in seen:
-                    seen.append(interval)
-        return seen
+        query = _days(start, end)
+        # An interval spanning several days is listed under each: keep it once, on the first
+        # of its days that the query covers. Equal intervals of different bookings all stay.
+        return [
+            interval
+            for day in query
+            for interval in days.get(day, ())
+            if max(interval[0] // _DAY, query.start) == day
+        ]
 
 
 class Ledger:

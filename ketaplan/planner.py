@@ -293,6 +293,11 @@ class _Planner:
         self.shift = False
         self.deepest: tuple[int, _Frame] | None = None
         self.earliest_start = start
+        self.booking_limit = (
+            now.astimezone(self.finder.zone).date() + dt.timedelta(days=clinic.booking_horizon_days)
+            if now is not None
+            else None
+        )
 
     # -- cadence -----------------------------------------------------------------------------
 
@@ -353,6 +358,15 @@ class _Planner:
             latest = min(latest, hard_latest)
         earliest = max(earliest, self.start)
         if phase.count is None and target > self.until:
+            return None
+        if self.booking_limit is not None and earliest > self.booking_limit:
+            note = (
+                f"sessions from {phase.id}-{index} on lie beyond the clinic's "
+                f"{self.clinic.booking_horizon_days}-day booking horizon: "
+                "re-plan later to book them"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
             return None
         latest = max(latest, earliest)
         return _Step(
@@ -894,6 +908,8 @@ class _Planner:
                 stack.pop()
                 if not stack:
                     self._raise_unsatisfiable()
+                parent = stack[-1]
+                parent.rejected[parent.candidates[parent.position]] = _blocked_follower(frame)
                 continue
             following = self.next_step()
             if following is None:
@@ -1010,6 +1026,16 @@ _MAX_START_WINDOW = 366
 _Window = tuple[dt.date, dt.date, dt.date, str, str]
 
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def _blocked_follower(frame: _Frame) -> str:
+    """Why a day was given up because the next session had nowhere to go after it."""
+    step = frame.step
+    why = frame.rejected.get(step.target)
+    if why is None and frame.rejected:
+        why = max(frame.rejected.values(), key=list(frame.rejected.values()).count)
+    detail = f" ({fmt_day(step.target)}: {why})" if why else ""
+    return f"{step.phase.id}-{step.index} would have no feasible day after it{detail}"
 
 
 def _week_function(cadence: PerWeek, first: dt.date) -> Callable[[dt.date], int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ketaplan.plan import Plan
 from ketaplan.protocol import (
     AfterPrevious,
     Anchor,
@@ -14,7 +15,7 @@ from ketaplan.protocol import (
     SessionKind,
 )
 
-__all__ = ["describe_protocol"]
+__all__ = ["describe_protocol", "plan_table"]
 
 _WIDTH = 96
 _TEENS = range(11, 14)
@@ -219,3 +220,47 @@ def _hold(hold: HoldRule) -> str:
         parts.append(f"stop {hold.stop_days_before_start} days before the first session")
     text = ", ".join(parts)
     return f"{text}. {hold.note}" if hold.note else text
+
+
+def plan_table(plan: Plan, /) -> str:
+    """A plan as a table: one line per appointment, then why, then tasks and notes."""
+    who = f" for {plan.patient}" if plan.patient else ""
+    heading = (
+        f"{plan.protocol} (version {plan.protocol_version}){who} at {plan.clinic_name}, "
+        f"times in {plan.time_zone}; plan {plan.id} revision {plan.revision}"
+    )
+    lines = [heading, ""]
+    rows = [("DATE", "TIME", "APPOINTMENT", "KIND", "DOSE", "STATUS")]
+    for appointment in plan.appointments:
+        start = appointment.local_start
+        end = appointment.end.astimezone(start.tzinfo)
+        rows.append(
+            (
+                f"{start:%a} {start.day:>2} {start:%b %Y}",
+                f"{start:%H:%M}-{end:%H:%M}",
+                appointment.id,
+                appointment.kind,
+                appointment.dose or "",
+                appointment.status,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for number, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if number:
+            appointment = plan.appointments[number - 1]
+            lines += textwrap.wrap(
+                appointment.reason,
+                _WIDTH,
+                initial_indent="    why: ",
+                subsequent_indent="         ",
+            )
+            if appointment.shift is not None:
+                lines.append(f"    shift: {appointment.shift.text}")
+    if plan.tasks:
+        lines += ["", "Tasks"]
+        lines += [f"  due {task.due}: {task.title} ({task.appointment})" for task in plan.tasks]
+    if plan.notes:
+        lines += ["", "Notes"]
+        lines += [f"  {note}" for note in plan.notes]
+    return "\n".join(lines)

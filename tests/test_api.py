@@ -11,20 +11,34 @@ import ketaplan.protocol
 
 def test_public_names_are_pinned() -> None:
     assert ketaplan.__all__ == [
+        "Appointment",
+        "Booking",
+        "Clinic",
         "ClinicError",
         "DefinitionError",
+        "InputError",
         "KetaplanError",
+        "Ledger",
         "LimitError",
+        "LocalTimeError",
+        "Patient",
         "PatientError",
+        "Plan",
         "Problem",
         "Protocol",
         "ProtocolError",
         "UnknownProtocolError",
+        "UnsatisfiableError",
         "__version__",
         "builtin_protocol_ids",
         "builtin_protocols",
+        "load_clinic",
+        "load_patient",
         "load_protocol",
+        "loads_clinic",
+        "loads_patient",
         "loads_protocol",
+        "plan",
     ]
 
 
@@ -40,7 +54,10 @@ def test_exception_tree() -> None:
     for cls in (ketaplan.ProtocolError, ketaplan.ClinicError, ketaplan.PatientError):
         assert issubclass(cls, ketaplan.DefinitionError)
     assert issubclass(ketaplan.UnknownProtocolError, LookupError)
-    assert issubclass(ketaplan.LimitError, ValueError)
+    assert issubclass(ketaplan.LimitError, ketaplan.InputError)
+    assert issubclass(ketaplan.InputError, ValueError)
+    assert issubclass(ketaplan.UnsatisfiableError, ValueError)
+    assert issubclass(ketaplan.LocalTimeError, ValueError)
 
 
 def test_package_ships_type_information() -> None:

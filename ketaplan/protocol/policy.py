@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Model, NonEmptyText, Slug
 from ketaplan._types import HoldSeverity, MonthEnd, RepeatedTime, SkippedTime
+from ketaplan.errors import InputError
 from ketaplan.protocol.phase import Anchor
 
 __all__ = [
@@ -21,8 +22,17 @@ __all__ = [
     "ResponseRule",
     "Rules",
     "TaskRule",
+    "valid_time_zone",
     "valid_zone",
 ]
+
+
+def valid_time_zone(field: str, value: str) -> str:
+    """Return ``value`` if it names an IANA zone, else raise :class:`InputError` for ``field``."""
+    try:
+        return valid_zone(value)
+    except ValueError:
+        raise InputError(field, "an IANA time zone such as 'Europe/Berlin'", value) from None
 
 
 def valid_zone(value: str) -> str:

@@ -1,0 +1,60 @@
+"""The ledger: capacity questions over bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from ketaplan.ledger import Booking, Ledger
+
+from .helpers import clinic
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+AT = dt.datetime(2026, 3, 2, 9, tzinfo=NY)
+HOUR = dt.timedelta(hours=1)
+
+
+def test_equal_intervals_of_different_bookings_all_count() -> None:
+    ledger = Ledger(clinic(resources={"monitoring_staff": 1, "patients_per_staff": 3}))
+    for _ in range(3):
+        assert ledger.has_room("monitoring-staff", AT, AT + HOUR)
+        ledger.add(Booking(start=AT, end=AT + HOUR, resource="monitoring-staff"))
+    assert ledger.load("monitoring-staff", AT, AT + HOUR) == 3
+    assert not ledger.has_room("monitoring-staff", AT, AT + HOUR)
+
+
+def test_a_booking_across_midnight_counts_once() -> None:
+    ledger = Ledger(clinic(resources={"monitoring_staff": 1, "patients_per_staff": 2}))
+    late = dt.datetime(2026, 3, 2, 23, tzinfo=dt.UTC)
+    ledger.add(Booking(start=late, end=late + 2 * HOUR, resource="monitoring-staff"))
+    assert ledger.load("monitoring-staff", late, late + 2 * HOUR) == 1
+    assert ledger.load("monitoring-staff", late + HOUR, late + 2 * HOUR) == 1
+
+
+def test_chairs_are_units_with_a_cleaning_buffer() -> None:
+    ledger = Ledger(clinic(resources={"chairs": 2, "chair_buffer_minutes": 15}))
+    first = ledger.add(Booking(start=AT, end=AT + HOUR, resource="chair"))
+    second = ledger.add(Booking(start=AT, end=AT + HOUR, resource="chair"))
+    assert (first.unit, second.unit) == (1, 2)
+    assert ledger.free_unit("chair", AT + HOUR, AT + 2 * HOUR) is None  # still cleaning
+    after = AT + HOUR + dt.timedelta(minutes=15)
+    assert ledger.free_unit("chair", after, after + HOUR) == 1
+
+
+def test_fork_sees_the_base_and_keeps_its_own_apart() -> None:
+    base = Ledger(clinic(resources={"chairs": 1}))
+    base.add(Booking(start=AT, end=AT + HOUR, resource="chair"))
+    fork = base.fork()
+    assert fork.free_unit("chair", AT, AT + HOUR) is None
+    fork.add(Booking(start=AT + 2 * HOUR, end=AT + 3 * HOUR, resource="chair"))
+    assert base.free_unit("chair", AT + 2 * HOUR, AT + 3 * HOUR) == 1
+    fork.remove_last()
+    assert fork.free_unit("chair", AT + 2 * HOUR, AT + 3 * HOUR) == 1
+
+
+def test_patient_bookings() -> None:
+    ledger = Ledger(clinic())
+    ledger.add(Booking(start=AT, end=AT + HOUR, patient="p-1"))
+    assert ledger.patient_busy("p-1", AT + HOUR / 2, AT + 2 * HOUR)
+    assert not ledger.patient_busy("p-1", AT + HOUR, AT + 2 * HOUR)
+    assert not ledger.patient_busy("p-2", AT, AT + HOUR)
