@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.plan import Appointment, Plan
 from ketaplan.protocol import GapSequence, PerWeek, Protocol
-import itertools
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 
 import pytest
@@ -22,7 +23,6 @@ from ketaplan.plan import Plan
 from ketaplan.planner import plan
 
 from .helpers import assert_no_overlap, assert_series_invariants, clinic, local_days, patient
-import itertools
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")
