@@ -284,10 +284,13 @@ class _Planner:
             patient_key=patient_key,
         )
         self.fixed = list(fixed)
-        self.chain: list[Appointment] = [
-            a for a in fixed if a.anchored is None and a.phase != _LAPSE
-        ]
+        self.chain: list[Appointment] = [a for a in fixed if a.anchored is None]
         self.extras: list[Appointment] = [a for a in fixed if a not in self.chain]
+        self.id_prefix = ""
+        self.review_first: str | None = None
+        self.resume_after: dt.datetime | None = None
+        #: The local time each appointment had before a re-plan, to keep it where possible.
+        self.preferred_by_id: dict[str, dt.time] = {}
         self.notes: list[str] = []
         self.evaluations = 0
         self.shift = False
@@ -350,13 +353,22 @@ class _Planner:
         else:
             window = self._next_in_phase_window(phase, in_phase, index, previous)
         earliest, target, latest, rule, words = window
+        if latest < self.start:
+            # The whole window lies before the re-plan (after a lapse or missed sessions):
+            # resume from the start like a first session, keeping the protocol's other rules.
+            earliest = target = self.start
+            latest = self.start + dt.timedelta(days=self.start_window_days)
+            rule = (
+                f"resuming after {previous.id if previous else 'a break'}, whose window has passed"
+            )
+            words = f"within {self.start_window_days} days of resuming"
         if not in_phase and phase.preferred_weekdays:
             target = self._preferred_day(phase, target)
         hard_latest = None
         if phase.within_days is not None and in_phase:
             hard_latest = in_phase[0].local_date + dt.timedelta(days=phase.within_days - 1)
             latest = min(latest, hard_latest)
-        earliest = max(earliest, self.start)
+        earliest = max(earliest, self.start, self.earliest_start)
         if phase.count is None and target > self.until:
             return None
         if self.booking_limit is not None and earliest > self.booking_limit:
@@ -505,8 +517,8 @@ class _Planner:
         if step.hard_latest is not None and day > step.hard_latest:
             return f"after the phase's deadline ({fmt_day(step.hard_latest)})"
         frozen = self._frozen_until()
-        if frozen is not None and day < frozen:
-            return "before sessions already held"
+        if frozen is not None and day <= frozen:
+            return "not after sessions already held"
         if step.kind.is_dosing:
             doses = [a for a in self.chain if a.is_dose and a.is_active]
             if doses:
@@ -575,8 +587,11 @@ class _Planner:
         for earlier in range(week_of(first), week):
             if first_week_partial and earlier == week_of(first):
                 continue
-            if frozen is not None and _week_end(cadence, first, earlier) <= frozen:
-                continue
+            if (
+                frozen is not None
+                and _week_end(cadence, first, earlier) - dt.timedelta(days=6) <= frozen
+            ):
+                continue  # a week that began before the re-plan is not the planner's to fill
             if counts.get(earlier, 0) < cadence.fewest:
                 return f"would leave a week with fewer than {cadence.fewest} sessions"
         return None
@@ -608,7 +623,11 @@ class _Planner:
         if problem:
             return problem
         check = self._interval_check(step)
-        slot, problem = self.finder.best(step.kind, day, extra=check)
+        not_before = self.resume_after if step.kind.is_dosing else None
+        preferred = self.preferred_by_id.get(f"{self.id_prefix}{step.phase.id}-{step.index}")
+        slot, problem = self.finder.best(
+            step.kind, day, extra=check, not_before=not_before, preferred_time=preferred
+        )
         if slot is None:
             return problem
         appointment = self._appointment(step, slot, day, frame)
@@ -697,7 +716,7 @@ class _Planner:
             )
         reason = self._reason(step, day, frame)
         appointment = Appointment(
-            id=f"{step.phase.id}-{step.index}",
+            id=f"{self.id_prefix}{step.phase.id}-{step.index}",
             kind=kind.category,
             session=kind.id,
             name=kind.name,
@@ -763,7 +782,8 @@ class _Planner:
                 due.append(rule)
             elif anchor.which == "last" and anchor.phase is not None:
                 phase = self.protocol.phase(anchor.phase)
-                if phase.count is not None and position == phase.count:
+                in_phase = [a for a in self.chain if a.phase == phase.id]
+                if phase.count is not None and self._counted(phase, in_phase) == phase.count:
                     due.append(rule)
         return due
 
@@ -777,7 +797,8 @@ class _Planner:
 
     def _place_one_anchored(self, rule: AnchoredSession, anchor: Appointment) -> Appointment | str:
         kind = self.protocol.session_kind(rule.session)
-        occurrence = sum(1 for a in self.extras if a.anchored == rule.id) + 1
+        occurrence = sum(1 for a in self.extras if a.anchored == rule.id and a.anchor != anchor.id)
+        occurrence += 1
         base = anchor.local_date
         earliest = base + dt.timedelta(days=rule.offset.minimum)
         latest = base + dt.timedelta(days=rule.offset.maximum)
@@ -785,10 +806,13 @@ class _Planner:
         days = [earliest + dt.timedelta(days=n) for n in range((latest - earliest).days + 1)]
         days.sort(key=lambda d: (abs((d - target).days), d))
         rejected: dict[dt.date, str] = {}
+        preferred = self.preferred_by_id.get(f"{rule.id}-{anchor.id}")
         for day in days:
             self.evaluations += 1
             not_before = anchor.end if day == base else None
-            slot, problem = self.finder.best(kind, day, not_before=not_before)
+            slot, problem = self.finder.best(
+                kind, day, not_before=not_before, preferred_time=preferred
+            )
             if slot is None:
                 rejected[day] = problem
                 continue
@@ -802,7 +826,8 @@ class _Planner:
                     f"within {rule.offset.describe()} after {anchor.id}"
                 )
             appointment = Appointment(
-                id=f"{rule.id}-{occurrence}",
+                # Named after its anchor, so a re-plan gives the same session the same id.
+                id=f"{rule.id}-{anchor.id}",
                 kind=kind.category,
                 session=kind.id,
                 name=kind.name,
@@ -854,6 +879,19 @@ class _Planner:
                 self.notes.append(f"{rule.id}: {placed}")
 
     # -- the search loop ---------------------------------------------------------------------
+
+    def require_review(self, why: str, *, reinduction: bool = False) -> None:
+        """Before the next dose, place the protocol's lapse review (``why`` says what lapsed).
+
+        With ``reinduction`` a new course starts from the first phase after the review; its
+        appointments are named ``course-N-...`` and the earlier course stays as it was.
+        """
+        self.review_first = why
+        if reinduction:
+            courses = {a.id.split("-", 2)[1] for a in self.chain if a.id.startswith("course-")}
+            self.id_prefix = f"course-{len(courses) + 2}-"
+            self.extras += self.chain
+            self.chain = []
 
     def solve(self, *, on_conflict: OnConflict) -> list[Appointment]:
         self._apply_washouts()
@@ -971,16 +1009,27 @@ class _Planner:
                     )
 
     def _lapse_review(self) -> Appointment | None:
+        """A review before the first dose when the patient's history shows a lapse."""
         lapse = self.protocol.rules.lapse
-        if lapse is None or self.patient is None or self.fixed:
+        if lapse is None:
             return None
-        history = [s.date for s in self.patient.history if s.product == self.protocol.drug]
-        if not history:
-            return None
-        last = max(history)
-        gap = (self.start - last).days
-        if gap <= lapse.after_days:
-            return None
+        if self.review_first is not None:
+            rule = f"review before resuming: {self.review_first}"
+        else:
+            if self.patient is None or self.fixed:
+                return None
+            history = [s.date for s in self.patient.history if s.product == self.protocol.drug]
+            if not history:
+                return None
+            last = max(history)
+            gap = (self.start - last).days
+            if gap <= lapse.after_days:
+                return None
+            rule = f"review before resuming: {gap} days since the last session ({last})"
+            self.notes.append(
+                f"{gap} days since the last {self.protocol.drug} session: a review comes first "
+                f"({lapse.requires})"
+            )
         kind = self.protocol.session_kind(lapse.session)
         step = _Step(
             phase_index=0,
@@ -991,7 +1040,7 @@ class _Planner:
             earliest=self.start,
             latest=self.start + dt.timedelta(days=self.start_window_days),
             target=self.start,
-            rule=f"review before resuming: {gap} days since the last session ({last})",
+            rule=rule,
             window_text=f"within {self.start_window_days} days of the plan start",
             previous=None,
         )
@@ -999,16 +1048,14 @@ class _Planner:
             slot, _ = self.finder.best(kind, day)
             if slot is None:
                 continue
+            number = sum(1 for a in self.extras if a.anchored == _LAPSE) + 1
             review = self._appointment(step, slot, day, None).model_copy(
-                update={"id": "lapse-review-1", "phase": _LAPSE, "anchored": "lapse"}
+                update={"id": f"lapse-review-{number}", "phase": _LAPSE, "anchored": _LAPSE}
             )
             self._book(review)
             self.extras.append(review)
             self.earliest_start = max(self.earliest_start, day)
-            self.notes.append(
-                f"{gap} days since the last {self.protocol.drug} session: a review comes first "
-                f"({lapse.requires})"
-            )
+            self.resume_after = review.end
             return review
         raise UnsatisfiableError(
             "the lapse review",

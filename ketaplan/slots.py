@@ -150,7 +150,12 @@ class SlotFinder:
 
     # -- slots -----------------------------------------------------------------------------
 
-    def _starts(self, ranges: list[tuple[dt.time, dt.time]], minutes: int) -> list[dt.time]:
+    def _starts(
+        self,
+        ranges: list[tuple[dt.time, dt.time]],
+        minutes: int,
+        preferred_time: dt.time | None = None,
+    ) -> list[dt.time]:
         step = self.clinic.slot_minutes
         starts: list[dt.time] = []
         for first, last in ranges:
@@ -158,16 +163,19 @@ class SlotFinder:
             begin = -(-begin // step) * step
             end = last.hour * 60 + last.minute
             starts.extend(dt.time(m // 60, m % 60) for m in range(begin, end - minutes + 1, step))
-        if self.preferred_time is None:
+        preferred = preferred_time or self.preferred_time
+        if preferred is None:
             return sorted(set(starts))
-        want = self.preferred_time.hour * 60 + self.preferred_time.minute
+        want = preferred.hour * 60 + preferred.minute
         return sorted(set(starts), key=lambda t: (abs(t.hour * 60 + t.minute - want), t))
 
-    def candidates(self, kind: SessionKind, day: dt.date) -> Iterator[dt.datetime]:
+    def candidates(
+        self, kind: SessionKind, day: dt.date, *, preferred_time: dt.time | None = None
+    ) -> Iterator[dt.datetime]:
         """Start instants to try on ``day``, best first."""
         ranges, _ = self.day_ranges(kind, day)
         tz = self.zone_for(kind)
-        for clock in self._starts(ranges, kind.timeline.block_minutes):
+        for clock in self._starts(ranges, kind.timeline.block_minutes, preferred_time):
             yield resolve(
                 day,
                 clock,
@@ -249,6 +257,7 @@ class SlotFinder:
         *,
         not_before: dt.datetime | None = None,
         extra: Callable[[dt.datetime], str | None] | None = None,
+        preferred_time: dt.time | None = None,
     ) -> tuple[Slot | None, str]:
         """The best slot on ``day``, or the main reason there is none."""
         ranges, reason = self.day_ranges(kind, day)
@@ -258,7 +267,7 @@ class SlotFinder:
             return None, "no opening long enough"
         problems: Counter[str] = Counter()
         tried = 0
-        for start in self.candidates(kind, day):
+        for start in self.candidates(kind, day, preferred_time=preferred_time):
             tried += 1
             if extra is not None:
                 problem = extra(start)

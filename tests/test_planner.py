@@ -169,7 +169,7 @@ def test_iv_standard_6_within_21_days_never_consecutive() -> None:
         days = local_days(result)[:6]
         assert (days[-1] - days[0]).days + 1 <= 21
         assert all((b - a).days >= 2 for a, b in itertools.pairwise(days))
-        review = [a for a in result.appointments if a.anchored == "review-after-infusion-3"]
+        review = [a for a in result.appointments if a.anchored == "response-review"]
         assert len(review) == 1
         assert review[0].anchor == "induction-3"
 
