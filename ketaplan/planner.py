@@ -310,9 +310,14 @@ class _Planner:
         return phase.cadence
 
     def _counted(self, phase: Phase, sessions: list[Appointment]) -> int:
+        """How many of the phase's sessions count toward its ``count``.
+
+        A cancelled session is not replaced; a missed one is made up unless the phase says
+        ``missed = "continue"``.
+        """
         if phase.missed == "continue":
-            return sum(1 for a in sessions if a.status != "cancelled")
-        return sum(1 for a in sessions if a.is_active)
+            return len(sessions)
+        return sum(1 for a in sessions if a.status != "missed")
 
     def _last_active(self, *, doses_only: bool = False) -> Appointment | None:
         for appointment in reversed(self.chain):
@@ -328,8 +333,12 @@ class _Planner:
 
     def _current_phase(self) -> tuple[int, Phase, list[Appointment]] | None:
         """The first phase that still needs sessions, with the sessions it has."""
-        for phase_index, phase in enumerate(self.protocol.phases):
+        phases = self.protocol.phases
+        for phase_index, phase in enumerate(phases):
             in_phase = [a for a in self.chain if a.phase == phase.id]
+            later = {p.id for p in phases[phase_index + 1 :]}
+            if any(a.phase in later for a in self.chain):
+                continue  # the series has moved on: a later phase has begun
             if phase.count is None or self._counted(phase, in_phase) < phase.count:
                 return phase_index, phase, in_phase
         return None
@@ -514,7 +523,7 @@ class _Planner:
 
     def day_problem(self, step: _Step, day: dt.date) -> str | None:
         rules = self.protocol.rules
-        if step.hard_latest is not None and day > step.hard_latest:
+        if step.hard_latest is not None and day > step.hard_latest and not self.shift:
             return f"after the phase's deadline ({fmt_day(step.hard_latest)})"
         frozen = self._frozen_until()
         if frozen is not None and day <= frozen:
@@ -538,7 +547,7 @@ class _Planner:
             problem = self._per_week_problem(step, cadence, in_phase, day)
             if problem:
                 return problem
-        if step.phase.within_days is not None and step.phase.count is not None:
+        if step.phase.within_days is not None and step.phase.count is not None and not self.shift:
             first = in_phase[0].local_date if in_phase else day
             deadline = first + dt.timedelta(days=step.phase.within_days - 1)
             remaining = step.phase.count - self._counted(step.phase, in_phase) - 1
@@ -603,9 +612,7 @@ class _Planner:
         days = [step.earliest + dt.timedelta(days=n) for n in range(span + 1)]
         days.sort(key=lambda d: (abs((d - step.target).days), d))
         if self.shift:
-            limit = step.hard_latest
-            extra = [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
-            days += [d for d in extra if limit is None or d <= limit]
+            days += [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
         return days
 
     def try_day(self, frame: _Frame, day: dt.date) -> str | None:
@@ -705,14 +712,17 @@ class _Planner:
         shift = None
         if day > step.latest or day < step.earliest:
             outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
+            text = (
+                f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
+                f"{fmt_day(step.latest)}) because no day in it was feasible"
+            )
+            if step.hard_latest is not None and day > step.hard_latest:
+                text += f"; this misses the phase's deadline ({fmt_day(step.hard_latest)})"
             shift = Shift(
                 earliest=step.earliest,
                 latest=step.latest,
                 days_outside=outside,
-                text=(
-                    f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
-                    f"{fmt_day(step.latest)}) because no day in it was feasible"
-                ),
+                text=text,
             )
         reason = self._reason(step, day, frame)
         appointment = Appointment(

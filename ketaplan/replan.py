@@ -141,50 +141,15 @@ def replan(
         on_conflict: as for ``plan``.
     """
     protocol, clinic = _resolve(plan, protocol, clinic, patient, as_of)
-    appointments = {a.id: a for a in plan.appointments}
     tiers = dict(plan.tiers)
     assessments = list(plan.assessments)
     notes: list[str] = []
     ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
-    moved: set[str] = set()
-    for number, event in enumerate(events):
-        if isinstance(event, Assessed):
-            assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
-            continue
-        current = appointments.get(event.appointment)
-        if current is None:
-            raise InputError(
-                f"events[{number}].appointment",
-                f"an appointment of plan {plan.id}",
-                event.appointment,
-            )
-        if isinstance(event, Attended):
-            update: dict[str, object] = {"status": "attended"}
-            if event.at is not None:
-                update.update(_moved_times(current, event.at))
-            appointments[current.id] = current.model_copy(update=update)
-        elif isinstance(event, Moved):
-            moved_to = current.model_copy(
-                update={"status": "planned", **_moved_times(current, event.to)}
-            )
-            kind = protocol.session_kind(current.session)
-            appointments[current.id] = moved_to.model_copy(
-                update={"instructions": instructions_for(moved_to, kind, protocol)}
-            )
-            moved.add(current.id)
-            notes.append(f"{current.id} moved to {event.to.isoformat()} by request")
-        else:  # Missed or Cancelled
-            status = "missed" if isinstance(event, Missed) else "cancelled"
-            appointments[current.id] = current.model_copy(update={"status": status})
-            for other in list(appointments.values()):
-                if other.anchor == current.id and other.status == "planned":
-                    appointments[other.id] = other.model_copy(update={"status": "cancelled"})
-            if isinstance(event, Missed) and event.worsening:
-                note = _step_back(protocol, tiers, current)
-                if note:
-                    notes.append(note)
+    appointments, touched = _apply(
+        plan, events, protocol, tiers=tiers, assessments=assessments, notes=notes
+    )
     notes += _respond(protocol, tiers, assessments)
-    fixed = _frozen(appointments.values(), as_of, moved)
+    fixed = _frozen(appointments.values(), as_of, touched)
     planner = _Planner(
         protocol,
         clinic=clinic,
@@ -208,6 +173,7 @@ def replan(
     lapse = _lapse(protocol, fixed, as_of, clinic)
     if lapse is not None and protocol.rules.lapse is not None:
         planner.require_review(lapse, reinduction=protocol.rules.lapse.requires == "re-induction")
+        notes.append(lapse)
     fresh = planner.solve(on_conflict=on_conflict)
     merged = _merge(plan, appointments, fresh)
     tasks, task_notes = tasks_for(protocol, merged, clinic=clinic, patient=patient)
@@ -225,6 +191,57 @@ def replan(
             "notes": _unique((*plan.notes, *notes, *planner.notes, *task_notes)),
         }
     )
+
+
+def _apply(
+    plan: Plan,
+    events: Sequence[Event],
+    protocol: Protocol,
+    *,
+    tiers: dict[str, str],
+    assessments: list[Assessment],
+    notes: list[str],
+) -> tuple[dict[str, Appointment], set[str]]:
+    """Apply the events to the plan's appointments; return them and the ids events named."""
+    appointments = {a.id: a for a in plan.appointments}
+    touched: set[str] = set()
+    for number, event in enumerate(events):
+        if isinstance(event, Assessed):
+            assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
+            continue
+        current = appointments.get(event.appointment)
+        if current is None:
+            raise InputError(
+                f"events[{number}].appointment",
+                f"an appointment of plan {plan.id}",
+                event.appointment,
+            )
+        touched.add(current.id)
+        if isinstance(event, Attended):
+            update: dict[str, object] = {"status": "attended"}
+            if event.at is not None:
+                update.update(_moved_times(current, event.at))
+            appointments[current.id] = current.model_copy(update=update)
+        elif isinstance(event, Moved):
+            moved_to = current.model_copy(
+                update={"status": "planned", **_moved_times(current, event.to)}
+            )
+            kind = protocol.session_kind(current.session)
+            appointments[current.id] = moved_to.model_copy(
+                update={"instructions": instructions_for(moved_to, kind, protocol)}
+            )
+            notes.append(f"{current.id} moved to {event.to.isoformat()} by request")
+        else:  # Missed or Cancelled
+            status = "missed" if isinstance(event, Missed) else "cancelled"
+            appointments[current.id] = current.model_copy(update={"status": status})
+            for other in list(appointments.values()):
+                if other.anchor == current.id and other.status == "planned":
+                    appointments[other.id] = other.model_copy(update={"status": "cancelled"})
+            if isinstance(event, Missed) and event.worsening:
+                note = _step_back(protocol, tiers, current)
+                if note:
+                    notes.append(note)
+    return appointments, touched
 
 
 def _resolve(
@@ -270,24 +287,35 @@ def _moved_times(appointment: Appointment, start: dt.datetime) -> dict[str, obje
 
 
 def _frozen(
-    appointments: Iterable[Appointment], as_of: dt.datetime, moved: set[str]
+    appointments: Iterable[Appointment], as_of: dt.datetime, touched: set[str]
 ) -> list[Appointment]:
-    """What the re-plan keeps as it is: the past, what happened, moves, and their anchored."""
-    frozen_ids: set[str] = set()
-    items = list(appointments)
-    for appointment in items:
+    """What the re-plan keeps as it is.
+
+    The chain of phase sessions is kept up to its last session that is in the past or was
+    named by an event (attended, missed, moved, cancelled); everything after that point is
+    planned again. Anchored sessions are kept with their anchor, and when they are in the past
+    or were changed themselves.
+    """
+    items = sorted(appointments, key=lambda a: (a.start, a.id))
+    chain = [a for a in items if a.anchored is None]
+    boundary = -1
+    for position, appointment in enumerate(chain):
         if (
-            appointment.start < as_of or appointment.status != "planned" or appointment.id in moved
-        ) and appointment.anchored is None:
-            frozen_ids.add(appointment.id)
-    for appointment in items:
-        if appointment.anchored is not None and (
-            appointment.anchor in frozen_ids
-            or appointment.start < as_of
+            appointment.start < as_of
+            or appointment.id in touched
             or appointment.status != "planned"
         ):
-            frozen_ids.add(appointment.id)
-    return sorted((a for a in items if a.id in frozen_ids), key=lambda a: (a.start, a.id))
+            boundary = position
+    kept = {a.id for a in chain[: boundary + 1]}
+    for appointment in items:
+        if appointment.anchored is not None and (
+            appointment.anchor in kept
+            or appointment.start < as_of
+            or appointment.status != "planned"
+            or appointment.anchored == "lapse"
+        ):
+            kept.add(appointment.id)
+    return [a for a in items if a.id in kept]
 
 
 def _step_back(protocol: Protocol, tiers: dict[str, str], missed: Appointment) -> str | None:

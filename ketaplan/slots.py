@@ -191,6 +191,8 @@ class SlotFinder:
         if not_before is not None and start < not_before:
             return None, "too early"
         if self.now is not None:
+            if start < self.now:
+                return None, "already past"
             notice = self.now + dt.timedelta(hours=self.clinic.minimum_notice_hours)
             if start < notice:
                 return None, f"less than {self.clinic.minimum_notice_hours} h notice"

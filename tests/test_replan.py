@@ -1,0 +1,217 @@
+"""replan(): what happened stays, later sessions follow, ids are stable, revisions rise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import zoneinfo
+
+import pytest
+
+from ketaplan import InputError, Plan, UnsatisfiableError, load_protocol, plan
+from ketaplan.replan import (
+    Assessed,
+    Attended,
+    Cancelled,
+    Event,
+    Missed,
+    Moved,
+    parse_events,
+    replan,
+)
+
+from .helpers import assert_no_overlap, clinic, patient
+
+D = dt.date
+NY = zoneinfo.ZoneInfo("America/New_York")
+CLINIC = clinic()
+MON_THU = patient(
+    availability={"mon": ["08:00-12:00"], "thu": ["08:00-12:00"]}, enrollments=["spravato-rems"]
+)
+
+
+def at(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, tzinfo=NY)
+
+
+def esketamine(**options: object) -> Plan:
+    return plan(load_protocol("esketamine-trd"), start=D(2025, 1, 6), clinic=CLINIC,
+                patient=MON_THU, until=D(2025, 4, 30), preferred_time=dt.time(9),
+                **options)  # type: ignore[arg-type]  # fmt: skip
+
+
+def days(result: Plan, *, status: str = "planned") -> dict[str, D]:
+    return {a.id: a.local_date for a in result.appointments if a.status == status}
+
+
+def test_nothing_changes_without_events() -> None:
+    base = esketamine()
+    again = replan(base, as_of=at(2025, 1, 20), clinic=CLINIC, patient=MON_THU)
+    assert again.appointments == base.appointments
+    assert again.revision == base.revision
+
+
+def test_missed_in_weeks_1_to_4_continues_the_schedule() -> None:
+    base = esketamine()
+    events: list[Event] = [Attended(appointment=f"induction-{n}") for n in (1, 2, 3)]
+    events.append(Missed(appointment="induction-4"))
+    after = replan(base, as_of=at(2025, 1, 16, 18), events=events, clinic=CLINIC, patient=MON_THU)
+    assert after.appointment("induction-4").status == "missed"
+    # No restart and no make-up: every later session keeps its date, id and revision.
+    later = {k: v for k, v in days(base).items() if v > D(2025, 1, 16)}
+    assert {k: v for k, v in days(after).items() if v > D(2025, 1, 16)} == later
+    for appointment_id in later:
+        assert after.appointment(appointment_id).revision == 0
+    assert after.appointment("induction-4").revision == 1
+    assert after.revision == base.revision + 1
+    induction = [a for a in after.appointments if a.phase == "induction" and a.anchored is None]
+    assert len(induction) == 8
+
+
+def test_missed_weekly_with_worsening_steps_back_to_twice_weekly() -> None:
+    base = esketamine()
+    after = replan(base, as_of=at(2025, 2, 10, 18), clinic=CLINIC, patient=MON_THU,
+                   events=[Missed(appointment="maintenance-weekly-2", worsening=True)])  # fmt: skip
+    assert after.tiers["maintenance-weekly"] == "twice-weekly"
+    assert after.appointment("maintenance-weekly-3").local_date == D(2025, 2, 13)  # Thursday
+    assert after.appointment("maintenance-weekly-4").local_date == D(2025, 2, 17)
+    assert any("steps back from weekly to twice-weekly" in note for note in after.notes)
+
+
+def test_missed_every_two_weeks_with_worsening_steps_back_to_weekly() -> None:
+    base = esketamine()
+    after = replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
+                   events=[Missed(appointment="maintenance-1", worsening=True)])  # fmt: skip
+    assert after.tiers["maintenance"] == "weekly"
+    upcoming = sorted(d for k, d in days(after).items() if k.startswith("maintenance-"))
+    upcoming = [d for d in upcoming if d > D(2025, 3, 10)]
+    assert [(b - a).days for a, b in itertools.pairwise(upcoming)][:3] == [7, 7, 7]
+
+
+def test_missed_without_worsening_keeps_the_tier() -> None:
+    after = replan(esketamine(), as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
+                   events=[Missed(appointment="maintenance-1")])  # fmt: skip
+    assert after.tiers["maintenance"] == "every-2-weeks"
+
+
+def test_missed_infusion_is_made_up_keeping_the_series_at_six() -> None:
+    protocol = load_protocol("iv-ketamine-standard")
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
+    after = replan(base, as_of=at(2026, 3, 9, 18), clinic=CLINIC,
+                   events=[Missed(appointment="induction-3")])  # fmt: skip
+    induction = [a for a in after.appointments if a.phase == "induction" and a.anchored is None]
+    assert [a.status for a in induction].count("missed") == 1
+    assert sum(1 for a in induction if a.is_active) == 6
+    assert "induction-7" in {a.id for a in induction}
+    # The review after infusion 3 follows the third infusion actually given, and the one
+    # anchored to the missed infusion is cancelled.
+    assert after.appointment("response-review-induction-3").status == "cancelled"
+    reviews = [a for a in after.appointments if a.anchored == "response-review" and a.is_active]
+    assert [r.anchor for r in reviews] == ["induction-4"]
+    assert_no_overlap(after.appointments)
+
+
+def test_a_make_up_that_misses_the_deadline_raises_or_is_shifted() -> None:
+    protocol = load_protocol("iv-ketamine-standard")
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
+    events = [Missed(appointment="induction-6")]
+    with pytest.raises(UnsatisfiableError, match="from Fri 20 Mar 2026 to Sun 22 Mar 2026"):
+        replan(base, as_of=at(2026, 3, 20, 18), clinic=CLINIC, events=events)
+    after = replan(base, as_of=at(2026, 3, 20, 18), clinic=CLINIC, events=events,
+                   on_conflict="shift")  # fmt: skip
+    make_up = after.appointment("induction-7")
+    assert make_up.shift is not None
+    assert "misses the phase's deadline" in make_up.shift.text
+
+
+def test_moving_a_session_shifts_the_later_ones_keeping_their_gaps() -> None:
+    protocol = load_protocol("iv-ketamine-standard")
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9),
+                until=D(2026, 9, 1))  # fmt: skip
+    old = days(base)
+    target = base.appointment("maintenance-2")
+    to = target.start + dt.timedelta(days=7)
+    after = replan(base, as_of=at(2026, 4, 1), clinic=CLINIC,
+                   events=[Moved(appointment="maintenance-2", to=to)])  # fmt: skip
+    new = days(after)
+    assert new["maintenance-2"] == old["maintenance-2"] + dt.timedelta(days=7)
+    gap = (old["maintenance-3"] - old["maintenance-2"]).days
+    assert (new["maintenance-3"] - new["maintenance-2"]).days == gap
+    assert after.appointment("maintenance-2").revision == 1
+    assert after.appointment("maintenance-3").revision == 1
+    assert after.appointment("maintenance-1").revision == 0
+    moved = after.appointment("maintenance-2")
+    fasting = next(i for i in moved.instructions if i.kind == "fasting-solids")
+    assert fasting.at is not None
+    assert fasting.at.date() == moved.local_date
+
+
+def test_cancelled_session_is_not_replaced() -> None:
+    protocol = load_protocol("iv-ketamine-kap")
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC)
+    after = replan(base, as_of=at(2026, 3, 3), clinic=CLINIC,
+                   events=[Cancelled(appointment="dosing-2")])  # fmt: skip
+    assert after.appointment("dosing-2").status == "cancelled"
+    assert after.appointment("integration-dosing-2").status == "cancelled"
+    assert after.appointment("dosing-2").revision == 1
+
+
+def test_the_past_never_changes() -> None:
+    protocol = load_protocol("iv-ketamine-standard")
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
+    for day in range(1, 60, 7):
+        as_of = at(2026, 3, 2) + dt.timedelta(days=day)
+        after = replan(base, as_of=as_of, clinic=CLINIC, on_conflict="shift",
+                       events=[Missed(appointment="induction-5")])  # fmt: skip
+        before = {a.id: a for a in base.appointments if a.start < as_of}
+        for appointment_id, appointment in before.items():
+            kept = after.appointment(appointment_id)
+            assert (kept.start, kept.end) == (appointment.start, appointment.end)
+        for appointment in after.appointments:
+            if appointment.id not in {a.id for a in base.appointments}:
+                assert appointment.start >= as_of
+
+
+def test_lapse_inserts_a_review_before_the_next_dose() -> None:
+    protocol = load_protocol("home-sublingual")
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, until=D(2026, 12, 31))
+    held = [Attended(appointment=f"initial-{n}") for n in (1, 2, 3, 4)]
+    after = replan(base, as_of=at(2026, 7, 1), events=held, clinic=CLINIC)
+    (review,) = [a for a in after.appointments if a.kind == "review" and a.is_active]
+    upcoming = [a for a in after.doses if a.status == "planned" and a.start > at(2026, 7, 1)]
+    assert review.end <= upcoming[0].start
+    assert any("review first" in note for note in after.notes)
+
+
+def test_response_guided_taper_steps_down_and_back_up() -> None:
+    base = esketamine(tiers={"maintenance": "weekly"})
+    low = replan(base, as_of=at(2025, 3, 1), clinic=CLINIC, patient=MON_THU,
+                 events=[Assessed(on=D(2025, 3, 1), scale="MADRS", score=10)])  # fmt: skip
+    assert low.tiers["maintenance"] == "every-2-weeks"
+    high = replan(low, as_of=at(2025, 4, 1), clinic=CLINIC, patient=MON_THU,
+                  events=[Assessed(on=D(2025, 4, 1), scale="MADRS", score=22)])  # fmt: skip
+    assert high.tiers["maintenance"] == "weekly"
+    assert [a.score for a in high.assessments] == [10, 22]
+
+
+def test_replanned_plans_round_trip_through_json() -> None:
+    after = replan(esketamine(), as_of=at(2025, 2, 10, 18), clinic=CLINIC, patient=MON_THU,
+                   events=[Missed(appointment="maintenance-weekly-2", worsening=True)])  # fmt: skip
+    assert Plan.model_validate_json(after.model_dump_json()) == after
+
+
+def test_bad_replan_input_names_the_field() -> None:
+    base = esketamine()
+    with pytest.raises(
+        InputError, match=r"events\[0\]\.appointment: must be an appointment of plan"
+    ):
+        replan(base, as_of=at(2025, 2, 1), clinic=CLINIC, patient=MON_THU,
+               events=[Missed(appointment="induction-99")])  # fmt: skip
+    with pytest.raises(InputError, match=r"as_of: must be an aware datetime"):
+        replan(base, as_of=dt.datetime(2025, 2, 1), clinic=CLINIC, patient=MON_THU)
+    with pytest.raises(InputError, match=r"patient: must be the plan's patient 'p-1'; got None"):
+        replan(base, as_of=at(2025, 2, 1), clinic=CLINIC)
+    with pytest.raises(InputError, match=r"clinic: must be the plan's clinic 'test-clinic'"):
+        replan(base, as_of=at(2025, 2, 1), patient=MON_THU)
+    with pytest.raises(InputError, match=r"events\[0\]"):
+        parse_events([{"type": "teleported", "appointment": "x"}])
