@@ -24,13 +24,27 @@ from ketaplan.loading import (
     load_clinic,
     load_definition,
     load_patient,
+    load_plan,
     load_protocol,
+    read_json_list,
 )
 from ketaplan.patient import Patient
+from ketaplan.plan import Plan
 from ketaplan.planner import plan
 from ketaplan.protocol import Protocol
 from ketaplan.protocol.policy import valid_time_zone
+from ketaplan.replan import (
+    Assessed,
+    Attended,
+    Cancelled,
+    Event,
+    Missed,
+    Moved,
+    parse_events,
+    replan,
+)
 from ketaplan.summary import describe_protocol, plan_table
+from ketaplan.timing import zone
 
 __all__ = ["main"]
 
@@ -103,6 +117,33 @@ def _build_parser() -> argparse.ArgumentParser:
     planning.add_argument("--format", choices=("table", "json"), default="table")
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     planning.set_defaults(run=_plan)
+
+    again = commands.add_parser("replan", help="update a plan after what happened")
+    again.add_argument("plan_file", metavar="PLAN.json")
+    again.add_argument(
+        "--as-of",
+        required=True,
+        help="now: YYYY-MM-DDTHH:MM, with a UTC offset or in the plan's zone",
+    )
+    again.add_argument(
+        "--event",
+        action="append",
+        default=[],
+        metavar="EVENT",
+        help=(
+            "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
+            "assessed:SCALE=SCORE[@DATE] (repeatable)"
+        ),
+    )
+    again.add_argument("--events", metavar="FILE.json", help="a JSON list of events")
+    again.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
+    again.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
+    again.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
+    again.add_argument("--until", type=_date, help="a new horizon, YYYY-MM-DD")
+    again.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
+    again.add_argument("--format", choices=("table", "json"), default="table")
+    again.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    again.set_defaults(run=_replan)
     return parser
 
 
@@ -240,6 +281,79 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     )
     text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
     return _emit(text, args.output, out)
+
+
+def _replan(args: argparse.Namespace, out: TextIO) -> int:
+    current = load_plan(args.plan_file)
+    local = zone(current.time_zone)
+    as_of = _moment("--as-of", args.as_of, local)
+    events = [_event(f"--event[{n}]", text, local, as_of) for n, text in enumerate(args.event)]
+    if args.events:
+        events += parse_events(read_json_list(args.events))
+    clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
+    patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
+    result = replan(
+        current,
+        as_of=as_of,
+        events=events,
+        protocol=load_protocol(args.protocol) if args.protocol else None,
+        clinic=clinic,
+        patient=patient,
+        until=args.until,
+        on_conflict=args.on_conflict,
+    )
+    text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
+    return _emit(text, args.output, out)
+
+
+def _builtin_clinic(current: Plan) -> Clinic | None:
+    return demo_clinic() if current.clinic == demo_clinic().id else None
+
+
+def _builtin_patient(current: Plan) -> Patient | None:
+    return demo_patient() if current.patient == demo_patient().id else None
+
+
+def _moment(field: str, text: str, local: dt.tzinfo) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(field, "a date and time YYYY-MM-DDTHH:MM", text) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=local)
+
+
+def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event:
+    kind, _, rest = text.partition(":")
+    if kind == "assessed":
+        scale, _, value = rest.partition("=")
+        score, _, on = value.partition("@")
+        try:
+            return Assessed(
+                on=dt.date.fromisoformat(on) if on else as_of.date(),
+                scale=scale,
+                score=float(score),
+            )
+        except ValueError:
+            raise InputError(field, "assessed:SCALE=SCORE[@YYYY-MM-DD]", text) from None
+    target, _, when = rest.partition("@")
+    appointment, _, flag = target.partition(":")
+    if not appointment:
+        raise InputError(field, "TYPE:APPOINTMENT, e.g. missed:induction-3", text)
+    if kind == "attended":
+        at = _moment(field, when, local) if when else None
+        return Attended(appointment=appointment, at=at)
+    if kind == "missed" and flag in {"", "worsening"}:
+        return Missed(appointment=appointment, worsening=flag == "worsening")
+    if kind == "cancelled":
+        return Cancelled(appointment=appointment)
+    if kind == "moved" and when:
+        return Moved(appointment=appointment, to=_moment(field, when, local))
+    raise InputError(
+        field,
+        "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME or "
+        "assessed:SCALE=SCORE[@DATE]",
+        text,
+    )
 
 
 def _emit(text: str, output: str | None, out: TextIO) -> int:

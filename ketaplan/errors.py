@@ -7,7 +7,8 @@ Each class also inherits the builtin exception a caller would naturally catch, s
     ├── DefinitionError (ValueError)        a definition file or object is invalid
     │   ├── ProtocolError                   ... a protocol
     │   ├── ClinicError                     ... a clinic
-    │   └── PatientError                    ... a patient
+    │   ├── PatientError                    ... a patient
+    │   └── PlanError                       ... a plan file
     ├── UnknownProtocolError (LookupError)  no built-in protocol has that id
     ├── InputError (ValueError)             an argument to a function is invalid
     │   └── LimitError                      ... it exceeds a documented bound
@@ -33,6 +34,7 @@ __all__ = [
     "LimitError",
     "LocalTimeError",
     "PatientError",
+    "PlanError",
     "Problem",
     "ProtocolError",
     "UnknownProtocolError",
@@ -125,6 +127,12 @@ class PatientError(DefinitionError):
     """A patient definition is invalid."""
 
     subject = "patient"
+
+
+class PlanError(DefinitionError):
+    """A plan read from a file is invalid."""
+
+    subject = "plan"
 
 
 class UnknownProtocolError(KetaplanError, LookupError):

@@ -25,12 +25,15 @@ from ketaplan.errors import (
     MISSING,
     ClinicError,
     DefinitionError,
+    InputError,
     PatientError,
+    PlanError,
     Problem,
     ProtocolError,
     UnknownProtocolError,
 )
 from ketaplan.patient import Patient
+from ketaplan.plan import Plan
 from ketaplan.protocol import Protocol
 
 __all__ = [
@@ -42,12 +45,14 @@ __all__ = [
     "load_clinic",
     "load_definition",
     "load_patient",
+    "load_plan",
     "load_protocol",
     "loads_clinic",
     "loads_patient",
     "loads_protocol",
     "parse_definition",
     "read_definition",
+    "read_json_list",
 ]
 
 DefinitionKind = Literal["protocol", "clinic", "patient"]
@@ -282,6 +287,36 @@ def loads_patient(
     """A patient from TOML or JSON text."""
     data = parse_definition(text, format=format, origin=origin, error=PatientError)
     return validate(Patient, data, origin=origin, error=PatientError)
+
+
+def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
+    """A JSON file whose top level is a list (an events file), or :class:`InputError`."""
+    origin = os.fspath(path)
+    try:
+        size = Path(origin).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(origin, f"at most {MAX_FILE_BYTES} bytes", size)
+        data = json.loads(Path(origin).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(origin, "a readable JSON file", err.strerror) from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(origin, "valid UTF-8 JSON", str(err)) from err
+    if not isinstance(data, list):
+        raise InputError(origin, "a JSON list", type(data).__name__)
+    return data
+
+
+def load_plan(path: str | os.PathLike[str], /) -> Plan:
+    """A plan written by ``ketaplan plan --format json`` (or ``Plan.model_dump_json``).
+
+    Raises:
+        PlanError: the file is unreadable or not a valid plan.
+    """
+    origin = os.fspath(path)
+    if Path(origin).suffix.lower() != ".json":
+        raise PlanError([Problem("", "must be a .json plan file", origin, origin=origin)])
+    data = read_definition(origin, error=PlanError)
+    return validate(Plan, data, origin=origin, error=PlanError)
 
 
 def detect_kind(data: Mapping[str, Any], /) -> DefinitionKind:

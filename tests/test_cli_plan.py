@@ -1,0 +1,145 @@
+"""``ketaplan plan`` and ``ketaplan replan``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from ketaplan import builtin_protocol_ids
+
+from .test_cli import ketaplan, run
+
+
+def plan_json(*args: str) -> dict[str, object]:
+    code, text = run("plan", *args, "--format", "json")
+    assert code == 0, text
+    data: dict[str, object] = json.loads(text)
+    return data
+
+
+@pytest.mark.parametrize("protocol_id", builtin_protocol_ids())
+def test_plan_json_has_the_documented_fields(protocol_id: str) -> None:
+    data = plan_json(protocol_id, "--start", "2026-12-01", "--tz", "America/New_York")
+    appointments = data["appointments"]
+    assert isinstance(appointments, list)
+    assert appointments
+    for appointment in appointments:
+        for key in ("id", "kind", "phase", "index", "start", "end", "resources", "reason"):
+            assert key in appointment, key
+        start = dt.datetime.fromisoformat(appointment["start"])
+        end = dt.datetime.fromisoformat(appointment["end"])
+        assert start.utcoffset() is not None
+        assert end > start
+    assert any(a["kind"] == "dosing" for a in appointments)
+
+
+def test_default_clinic_is_weekdays_8_to_18_in_the_given_zone() -> None:
+    data = plan_json("sc-ketamine-anxiety", "--start", "2026-12-05", "--tz", "Europe/Berlin")
+    first = data["appointments"][0]  # type: ignore[index]
+    start = dt.datetime.fromisoformat(first["start"])
+    assert start.date() == dt.date(2026, 12, 7)  # Saturday start waits for Monday
+    assert start.strftime("%H:%M%z") == "08:00+0100"
+
+
+def test_plan_table_and_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "plan.txt"
+    code, text = run("plan", "iv-ketamine-standard", "--start", "2026-12-01", "--time", "09:00",
+                     "--clinic", "demo", "--patient", "demo", "-o", str(out))  # fmt: skip
+    assert code == 0
+    assert text.strip() == f"wrote {out}"
+    table = out.read_text()
+    assert "maintenance-1" in table
+    assert "clinic closed (Christmas Day)" in table
+
+
+def test_tier_option() -> None:
+    data = plan_json("esketamine-trd", "--start", "2025-01-06", "--tier", "maintenance=weekly",
+                     "--until", "2025-04-01")  # fmt: skip
+    assert data["tiers"] == {
+        "induction": "twice-weekly",
+        "maintenance-weekly": "weekly",
+        "maintenance": "weekly",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--start", "2026-13-01"], "--start: must be a date YYYY-MM-DD; got '2026-13-01'"),
+        (["--start", "2026-12-01", "--time", "9am"], "--time: must be a local time HH:MM"),
+        (["--start", "2026-12-01", "--tz", "Mars/Base"], "--tz: must be an IANA time zone"),
+        (["--start", "2026-12-01", "--until", "2026-11-01"], "until: must be on or after start"),
+        (["--start", "2026-12-01", "--tier", "weekly"], "--tier: must be PHASE=TIER"),
+        (["--start", "2026-12-01", "--clinic", "nope.toml"], "nope.toml: cannot be read"),
+    ],
+)
+def test_plan_input_errors_exit_2_without_traceback(args: list[str], expected: str) -> None:
+    result = ketaplan("plan", "sc-ketamine-anxiety", *args)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unsatisfiable_plan_is_explained(tmp_path: Path) -> None:
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(
+        'id = "small"\nname = "Small"\ntime_zone = "UTC"\n'
+        '[opening_hours]\nmon = ["08:00-10:00"]\n[resources]\nchairs = 1\nmonitoring_staff = 1\n'
+    )
+    result = ketaplan("plan", "iv-ketamine-pain", "--start", "2026-12-01", "--clinic", str(clinic))
+    assert result.returncode == 2
+    assert "cannot place iv ketamine infusion for pain 1" in result.stderr
+    assert "no 315-minute span free in 08:00-10:00" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_replan_round_trip(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    code, _ = run("plan", "iv-ketamine-standard", "--start", "2026-12-01", "--time", "09:00",
+                  "--clinic", "demo", "--patient", "demo", "--format", "json",
+                  "-o", str(plan_file))  # fmt: skip
+    assert code == 0
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([{"type": "attended", "appointment": "induction-2"}]))
+    code, text = run("replan", str(plan_file), "--as-of", "2026-12-09T18:00",
+                     "--event", "attended:induction-1", "--event", "missed:induction-3",
+                     "--events", str(events), "--format", "json")  # fmt: skip
+    assert code == 0, text
+    data = json.loads(text)
+    status = {a["id"]: a["status"] for a in data["appointments"]}
+    assert status["induction-1"] == "attended"
+    assert status["induction-2"] == "attended"
+    assert status["induction-3"] == "missed"
+    assert "induction-7" in status
+    assert data["revision"] == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("teleported:induction-1", "--event[0]: must be attended:ID[@TIME]"),
+        ("missed:nope", "events[0].appointment: must be an appointment of plan"),
+        ("moved:induction-2@tomorrow", "--event[0]: must be a date and time"),
+        ("assessed:PHQ-9=lots", "--event[0]: must be assessed:SCALE=SCORE"),
+    ],
+)
+def test_replan_bad_events(tmp_path: Path, event: str, expected: str) -> None:
+    plan_file = tmp_path / "plan.json"
+    run("plan", "sc-ketamine-anxiety", "--start", "2026-12-01", "--format", "json",
+        "-o", str(plan_file))  # fmt: skip
+    result = ketaplan("replan", str(plan_file), "--as-of", "2026-12-09T18:00+00:00",
+                      "--event", event)  # fmt: skip
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_replan_rejects_a_broken_plan_file(tmp_path: Path) -> None:
+    broken = tmp_path / "plan.json"
+    broken.write_text('{"id": "x"}')
+    result = ketaplan("replan", str(broken), "--as-of", "2026-12-09T18:00+00:00")
+    assert result.returncode == 2
+    assert "plan.json: protocol: is required" in result.stderr
