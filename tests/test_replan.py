@@ -8,7 +8,7 @@ import zoneinfo
 
 import pytest
 
-from ketaplan import InputError, Plan, UnsatisfiableError, load_protocol, plan
+from ketaplan import InputError, Plan, Protocol, UnsatisfiableError, load_protocol, plan
 from ketaplan.replan import (
     Assessed,
     Attended,
@@ -215,3 +215,22 @@ def test_bad_replan_input_names_the_field() -> None:
         replan(base, as_of=at(2025, 2, 1), patient=MON_THU)
     with pytest.raises(InputError, match=r"events\[0\]"):
         parse_events([{"type": "teleported", "appointment": "x"}])
+
+
+def test_lapse_with_re_induction_starts_a_new_course_after_a_review() -> None:
+    data = load_protocol("iv-ketamine-standard").model_dump()
+    data["rules"]["lapse"] = {
+        "after_days": 60, "requires": "re-induction", "session": "review", "source": "oliver-2022",
+    }  # fmt: skip
+    protocol = Protocol.model_validate(data)
+    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9),
+                until=D(2026, 12, 31))  # fmt: skip
+    held: list[Event] = [Attended(appointment=f"induction-{n}") for n in range(1, 7)]
+    after = replan(base, as_of=at(2026, 7, 1), events=held, protocol=protocol, clinic=CLINIC)
+    (review,) = [a for a in after.appointments if a.id.startswith("lapse-review")]
+    course = [a for a in after.doses if a.id.startswith("course-2-")]
+    assert [a.phase for a in course[:6]] == ["induction"] * 6
+    assert review.end <= course[0].start
+    assert after.appointment("induction-6").status == "attended"
+    old_boosters = [a for a in after.appointments if a.id.startswith("maintenance-")]
+    assert all(a.status == "cancelled" for a in old_boosters if a.start >= at(2026, 7, 1))
