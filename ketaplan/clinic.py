@@ -10,8 +10,10 @@ import holidays
 from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
+from ketaplan._presets import preset_ids, preset_source_ids
 from ketaplan.hours import DateRange, Ranges, WeeklyHours
-from ketaplan.protocol.policy import valid_zone
+from ketaplan.protocol.policy import HoldRule, valid_zone
+from ketaplan.protocol.source import Source
 
 __all__ = ["Clinic", "ExtraOpening", "Holidays", "Resources"]
 
@@ -107,6 +109,19 @@ class Clinic(Model):
     """Certifications protocols may require, e.g. ``"spravato-rems"``."""
     location: str | None = None
     """The address shown in staff calendars."""
+    sources: tuple[Source, ...] = ()
+    """Sources the clinic's own medication rules cite."""
+    medication_rules: tuple[HoldRule, ...] = ()
+    """The clinic's medication holds and washouts; one with a preset's id replaces it."""
+    medication_presets_off: tuple[Slug, ...] = ()
+    """Built-in presets the clinic does not use, by id."""
+    medication_classes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """More drug names and their classes, e.g. ``{"ativan": ["benzodiazepine"]}``."""
+    switch_gap_days: Annotated[int, Field(ge=1, le=366)] | None = None
+    """Days between the last session of one product (ketamine, esketamine) and the first of
+    the other. No source gives one; ``None`` (the default) means no rule."""
+    same_day_exclusions: tuple[NonEmptyText, ...] = ()
+    """Other treatments (``"ECT"``, ``"TMS"``) after which no dose is given the same day."""
 
     @field_validator("time_zone")
     @classmethod
@@ -131,5 +146,25 @@ class Clinic(Model):
             )
         if self.opening_hours.is_empty and not self.extra_openings:
             found.append((("opening_hours",), "must open on at least one weekday", {}))
+        known = {source.id for source in self.sources}
+        for index, rule in enumerate(self.medication_rules):
+            if rule.source not in known and rule.source not in preset_source_ids():
+                found.append(
+                    (
+                        ("medication_rules", index, "source"),
+                        "must name one of the clinic's sources or a preset's source",
+                        rule.source,
+                    )
+                )
+        unknown_presets = set(self.medication_presets_off) - preset_ids()
+        for index, preset in enumerate(self.medication_presets_off):
+            if preset in unknown_presets:
+                found.append(
+                    (
+                        ("medication_presets_off", index),
+                        f"must be a preset id ({', '.join(sorted(preset_ids()))})",
+                        preset,
+                    )
+                )
         fail(found)
         return self

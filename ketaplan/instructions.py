@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ketaplan.clinic import Clinic
+from ketaplan.holds import hold_instruction
+from ketaplan.medications import NO_RULE, MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.plan import Appointment, Instruction, Task
 from ketaplan.protocol import Anchor, Protocol, SessionKind
@@ -20,14 +22,19 @@ def _at(moment: dt.datetime) -> str:
 
 
 def instructions_for(
-    appointment: Appointment, kind: SessionKind, protocol: Protocol
+    appointment: Appointment,
+    kind: SessionKind,
+    protocol: Protocol,
+    *,
+    patient: Patient | None = None,
+    medications: MedicationRules | None = None,
 ) -> tuple[Instruction, ...]:
     """What the patient must do around ``appointment``, with local times.
 
     Fasting and nasal-spray deadlines count back from the start of dosing (the label's
-    "before administration"); driving restrictions count from the end of the session.
+    "before administration"); driving restrictions count from the end of the session; medication
+    holds name each scheduled dose to skip and when to resume.
     """
-    del protocol  # reserved for protocol-level instructions (medication holds)
     rules = kind.instructions
     local = zone(appointment.time_zone)
     dosing = (appointment.dosing_start or appointment.start).astimezone(local)
@@ -110,6 +117,13 @@ def instructions_for(
                 source=rules.source,
             )
         )
+    if kind.is_dosing and patient is not None:
+        chosen = medications or medication_rules(protocol)
+        for medication in patient.medications:
+            for rule in chosen.matching(medication):
+                held = hold_instruction(medication, rule, dosing)
+                if held is not None:
+                    out.append(held)
     return tuple(out)
 
 
@@ -133,10 +147,15 @@ def tasks_for(
     *,
     clinic: Clinic,
     patient: Patient | None,
+    medications: MedicationRules | None = None,
 ) -> tuple[tuple[Task, ...], tuple[str, ...]]:
-    """Staff tasks (forms due after sessions, requirements to confirm) and notes."""
+    """Staff tasks (forms, requirements to confirm, monitoring) and notes for people."""
     tasks: list[Task] = []
     notes: list[str] = []
+    chosen = medications or medication_rules(protocol, clinic)
+    if patient is not None:
+        tasks += _monitoring_tasks(appointments, patient, chosen)
+        notes += _medication_notes(patient, chosen)
     active = [a for a in appointments if a.is_active]
     for rule in protocol.tasks:
         pool = [
@@ -183,3 +202,52 @@ def tasks_for(
         )
     tasks.sort(key=lambda task: (task.due, task.id))
     return tuple(tasks), tuple(notes)
+
+
+def monitoring_task_id(rule_id: str, appointment_id: str) -> str:
+    """The id of the monitoring task for one rule and one session."""
+    return f"monitor-{rule_id}-{appointment_id}"
+
+
+def _monitoring_tasks(
+    appointments: Sequence[Appointment], patient: Patient, rules: MedicationRules
+) -> list[Task]:
+    tasks = []
+    for appointment in appointments:
+        if not (appointment.is_dose and appointment.status == "planned"):
+            continue
+        for medication in patient.medications:
+            for rule in rules.matching(medication):
+                if rule.severity != "monitor":
+                    continue
+                what = rule.note or f"monitor closely ({rule.medication})"
+                tasks.append(
+                    Task(
+                        id=monitoring_task_id(rule.id, appointment.id),
+                        title=f"{what} The patient takes {medication.name} ({rule.medication}).",
+                        due=appointment.local_date,
+                        kind="monitoring",
+                        appointment=appointment.id,
+                        source=rule.source,
+                    )
+                )
+    return tasks
+
+
+def _medication_notes(patient: Patient, rules: MedicationRules) -> list[str]:
+    notes = []
+    for medication in patient.medications:
+        classes = rules.classes_of(medication.name)
+        if classes is None:
+            notes.append(
+                f"unknown medication {medication.name!r}: no rule could be matched; check the "
+                "spelling or add it to the clinic's medication_classes"
+            )
+            continue
+        if classes == frozenset({NO_RULE}) or NO_RULE in classes:
+            continue
+        for rule in rules.matching(medication):
+            if rule.severity == "advisory":
+                note = f" {rule.note}" if rule.note else ""
+                notes.append(f"{medication.name} ({rule.medication}): advisory.{note}")
+    return notes

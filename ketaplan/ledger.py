@@ -42,6 +42,8 @@ class Booking(Model):
     label: str | None = None
     appointment: str | None = None
     """The ketaplan appointment it comes from, if any."""
+    plan: str | None = None
+    """The ketaplan plan it comes from, if any (so ``check`` does not count it twice)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Booking:

@@ -23,6 +23,8 @@ class Busy(Model):
     start: AwareDatetime
     end: AwareDatetime
     label: str | None = None
+    treatment: str | None = None
+    """Another treatment it is, e.g. ``"ECT"`` or ``"TMS"``, for same-day exclusions."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Busy:

@@ -206,6 +206,7 @@ class Plan(Model):
                     patient=self.patient,
                     label=label,
                     appointment=appointment.id,
+                    plan=self.id,
                 )
             )
             out.extend(
@@ -216,6 +217,7 @@ class Plan(Model):
                     unit=span.unit,
                     label=label,
                     appointment=appointment.id,
+                    plan=self.id,
                 )
                 for span in appointment.resources
                 if span.resource != "prescriber"

@@ -32,8 +32,9 @@ from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError, LimitError, UnsatisfiableError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Booking, Ledger
+from ketaplan.medications import medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment, Plan, ResourceSpan, Shift
+from ketaplan.plan import Appointment, Instruction, Plan, ResourceSpan, Shift
 from ketaplan.protocol import (
     AfterPrevious,
     AnchoredSession,
@@ -140,7 +141,9 @@ def plan(
         start_window_days=start_window_days,
     )
     appointments = planner.solve(on_conflict=on_conflict)
-    tasks, notes = tasks_for(protocol, appointments, clinic=clinic, patient=patient)
+    tasks, notes = tasks_for(
+        protocol, appointments, clinic=clinic, patient=patient, medications=planner.medications
+    )
     return Plan(
         id=plan_id,
         protocol=protocol.id,
@@ -283,6 +286,7 @@ class _Planner:
             now=now,
             patient_key=patient_key,
         )
+        self.medications = medication_rules(protocol, clinic)
         self.fixed = list(fixed)
         self.chain: list[Appointment] = [a for a in fixed if a.anchored is None]
         self.extras: list[Appointment] = [a for a in fixed if a not in self.chain]
@@ -747,8 +751,15 @@ class _Planner:
             reason=reason,
             shift=shift,
         )
-        return appointment.model_copy(
-            update={"instructions": instructions_for(appointment, kind, self.protocol)}
+        return appointment.model_copy(update={"instructions": self._instructions(appointment)})
+
+    def _instructions(self, appointment: Appointment) -> tuple[Instruction, ...]:
+        return instructions_for(
+            appointment,
+            self.protocol.session_kind(appointment.session),
+            self.protocol,
+            patient=self.patient,
+            medications=self.medications,
         )
 
     def _reason(self, step: _Step, day: dt.date, frame: _Frame | None) -> str:
@@ -857,7 +868,7 @@ class _Planner:
                 reason=reason,
             )
             appointment = appointment.model_copy(
-                update={"instructions": instructions_for(appointment, kind, self.protocol)}
+                update={"instructions": self._instructions(appointment)}
             )
             self._book(appointment)
             self.extras.append(appointment)
@@ -986,13 +997,12 @@ class _Planner:
     # -- washouts and lapses -----------------------------------------------------------------
 
     def _apply_washouts(self) -> None:
+        """Move the first session after washouts and after a switch from the other product."""
         if self.patient is None or self.fixed:
             return
-        for hold in self.protocol.holds:
-            if hold.stop_days_before_start is None:
-                continue
-            for medication in self.patient.medications:
-                if medication.name.casefold() != hold.medication.casefold():
+        for medication in self.patient.medications:
+            for hold in self.medications.matching(medication):
+                if hold.stop_days_before_start is None:
                     continue
                 if medication.stop is None:
                     raise UnsatisfiableError(
@@ -1003,20 +1013,32 @@ class _Planner:
                                 self.start.isoformat(),
                                 (
                                     f"{medication.name} must be stopped "
-                                    f"{hold.stop_days_before_start} days before the first session "
-                                    "and the patient's medication list gives no stop date"
+                                    f"{hold.stop_days_before_start} days before the first "
+                                    "session and the patient's medication list gives no stop date"
                                 ),
                             )
                         ],
                     )
                 clear = medication.stop + dt.timedelta(days=hold.stop_days_before_start)
-                if clear > self.earliest_start:
-                    self.earliest_start = clear
-                    self.notes.append(
-                        f"start moved to {fmt_day(clear)}: {medication.name} stopped "
-                        f"{fmt_day(medication.stop)} needs a {hold.stop_days_before_start}-day "
-                        "washout"
-                    )
+                self._not_before(
+                    clear,
+                    f"{medication.name} stopped {fmt_day(medication.stop)} needs a "
+                    f"{hold.stop_days_before_start}-day washout",
+                )
+        gap = self.clinic.switch_gap_days
+        other = [s.date for s in self.patient.history if s.product != self.protocol.drug]
+        if gap is not None and other:
+            self._not_before(
+                max(other) + dt.timedelta(days=gap),
+                f"the last {('esketamine' if self.protocol.drug == 'ketamine' else 'ketamine')} "
+                f"session was on {fmt_day(max(other))} and the clinic asks {gap} days before "
+                "switching",
+            )
+
+    def _not_before(self, day: dt.date, why: str) -> None:
+        if day > self.earliest_start:
+            self.earliest_start = day
+            self.notes.append(f"start moved to {fmt_day(day)}: {why}")
 
     def _lapse_review(self) -> Appointment | None:
         """A review before the first dose when the patient's history shows a lapse."""

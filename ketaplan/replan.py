@@ -32,6 +32,7 @@ from ketaplan.errors import InputError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Booking, Ledger
 from ketaplan.loading import load_protocol
+from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.plan import Appointment, Assessment, Plan
 from ketaplan.planner import OnConflict, _Planner
@@ -146,7 +147,14 @@ def replan(
     notes: list[str] = []
     ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
     appointments, touched = _apply(
-        plan, events, protocol, tiers=tiers, assessments=assessments, notes=notes
+        plan,
+        events,
+        protocol,
+        tiers=tiers,
+        assessments=assessments,
+        notes=notes,
+        patient=patient,
+        medications=medication_rules(protocol, clinic),
     )
     notes += _respond(protocol, tiers, assessments)
     fixed = _frozen(appointments.values(), as_of, touched)
@@ -176,7 +184,9 @@ def replan(
         notes.append(lapse)
     fresh = planner.solve(on_conflict=on_conflict)
     merged = _merge(plan, appointments, fresh)
-    tasks, task_notes = tasks_for(protocol, merged, clinic=clinic, patient=patient)
+    tasks, task_notes = tasks_for(
+        protocol, merged, clinic=clinic, patient=patient, medications=planner.medications
+    )
     changed = (
         merged != plan.appointments or tiers != plan.tiers or assessments != list(plan.assessments)
     )
@@ -201,6 +211,8 @@ def _apply(
     tiers: dict[str, str],
     assessments: list[Assessment],
     notes: list[str],
+    patient: Patient | None,
+    medications: MedicationRules,
 ) -> tuple[dict[str, Appointment], set[str]]:
     """Apply the events to the plan's appointments; return them and the ids events named."""
     appointments = {a.id: a for a in plan.appointments}
@@ -227,9 +239,10 @@ def _apply(
                 update={"status": "planned", **_moved_times(current, event.to)}
             )
             kind = protocol.session_kind(current.session)
-            appointments[current.id] = moved_to.model_copy(
-                update={"instructions": instructions_for(moved_to, kind, protocol)}
+            instructions = instructions_for(
+                moved_to, kind, protocol, patient=patient, medications=medications
             )
+            appointments[current.id] = moved_to.model_copy(update={"instructions": instructions})
             notes.append(f"{current.id} moved to {event.to.isoformat()} by request")
         else:  # Missed or Cancelled
             status = "missed" if isinstance(event, Missed) else "cancelled"

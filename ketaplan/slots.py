@@ -106,6 +106,15 @@ class SlotFinder:
                 return f"patient unavailable{why}"
         return None
 
+    def excluded_treatment(self, day: dt.date) -> str | None:
+        """Another treatment on ``day`` after which the clinic gives no dose that day."""
+        excluded = {t.casefold() for t in self.clinic.same_day_exclusions}
+        for busy in self.patient.appointments if self.patient else ():
+            same_day = busy.start.astimezone(self.zone).date() == day
+            if busy.treatment and busy.treatment.casefold() in excluded and same_day:
+                return busy.treatment
+        return None
+
     def day_ranges(
         self, kind: SessionKind, day: dt.date
     ) -> tuple[list[tuple[dt.time, dt.time]], str | None]:
@@ -116,6 +125,10 @@ class SlotFinder:
         blackout = self.blackout(day)
         if blackout:
             return [], blackout
+        if kind.is_dosing:
+            excluded = self.excluded_treatment(day)
+            if excluded:
+                return [], f"{excluded} that day (no dose the same day)"
         availability = self.patient.availability if self.patient else None
         if kind.location == "home":
             base = self.clinic.opening_hours.on(day)

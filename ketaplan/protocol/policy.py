@@ -97,18 +97,26 @@ class HoldRule(Model):
     """Resume the medication this many hours after the session starts."""
     stop_days_before_start: Annotated[int, Field(ge=1, le=366)] | None = None
     """A washout: stop the medication this many days before the first session."""
+    hold_day_of: bool = False
+    """Skip doses on the day of a session, before the session ("the morning of")."""
     note: str | None = None
     source: Slug
 
     @model_validator(mode="after")
     def _shape(self) -> HoldRule:
         timed = (self.hold_before_hours, self.resume_after_hours, self.stop_days_before_start)
-        if self.severity == "hold" and all(value is None for value in timed):
+        if (
+            self.severity == "hold"
+            and all(value is None for value in timed)
+            and not self.hold_day_of
+        ):
             raise ValueError(
-                "a hold must give hold_before_hours, resume_after_hours or "
+                "a hold must give hold_before_hours, resume_after_hours, hold_day_of or "
                 f"stop_days_before_start; got none for {self.medication!r}"
             )
-        if self.severity != "hold" and any(value is not None for value in timed):
+        if self.severity != "hold" and (
+            any(value is not None for value in timed) or self.hold_day_of
+        ):
             raise ValueError(
                 f"severity: must be 'hold' when hold or washout times are given; "
                 f"got {self.severity!r}"
