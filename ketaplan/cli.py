@@ -12,12 +12,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ketaplan import __version__
+from ketaplan.check import check
 from ketaplan.clinic import Clinic
-from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.defaults import default_clinic, demo_clinic, demo_patient
 from ketaplan.errors import DefinitionError, InputError, KetaplanError
+from ketaplan.ledger import parse_bookings
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
@@ -43,7 +45,7 @@ from ketaplan.replan import (
     parse_events,
     replan,
 )
-from ketaplan.summary import describe_protocol, plan_table
+from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 
 __all__ = ["main"]
@@ -96,6 +98,13 @@ def _build_parser() -> argparse.ArgumentParser:
     schema.add_argument("kind", choices=("protocol", "clinic", "patient"))
     schema.set_defaults(run=_schema)
 
+    _add_plan(commands)
+    _add_replan(commands)
+    _add_check(commands)
+    return parser
+
+
+def _add_plan(commands: Any) -> None:
     planning = commands.add_parser("plan", help="plan a protocol into a calendar")
     planning.add_argument("protocol", metavar="ID|FILE", help="a built-in id or a .toml/.json file")
     planning.add_argument(
@@ -118,6 +127,8 @@ def _build_parser() -> argparse.ArgumentParser:
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     planning.set_defaults(run=_plan)
 
+
+def _add_replan(commands: Any) -> None:
     again = commands.add_parser("replan", help="update a plan after what happened")
     again.add_argument("plan_file", metavar="PLAN.json")
     again.add_argument(
@@ -144,7 +155,20 @@ def _build_parser() -> argparse.ArgumentParser:
     again.add_argument("--format", choices=("table", "json"), default="table")
     again.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     again.set_defaults(run=_replan)
-    return parser
+
+
+def _add_check(commands: Any) -> None:
+    checking = commands.add_parser("check", help="list every rule a plan breaks")
+    checking.add_argument("plan_file", metavar="PLAN.json")
+    checking.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
+    checking.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
+    checking.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
+    checking.add_argument(
+        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
+    )
+    checking.add_argument("--now", help="now, for notice, horizon and requirements")
+    checking.add_argument("--format", choices=("table", "json"), default="table")
+    checking.set_defaults(run=_check)
 
 
 def _date(text: str) -> dt.date:
@@ -306,7 +330,34 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
     return _emit(text, args.output, out)
 
 
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    current = load_plan(args.plan_file)
+    clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
+    patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
+    bookings = parse_bookings(read_json_list(args.bookings)) if args.bookings else None
+    now = _moment("--now", args.now, zone(current.time_zone)) if args.now else None
+    violations = check(
+        current,
+        protocol=load_protocol(args.protocol) if args.protocol else None,
+        clinic=clinic,
+        patient=patient,
+        bookings=bookings,
+        now=now,
+    )
+    if args.format == "json":
+        print(json.dumps([v.model_dump(mode="json") for v in violations], indent=2), file=out)
+    else:
+        print(violation_table(violations), file=out)
+        if clinic is None and current.clinic != "default-clinic":
+            print("note: clinic rules were not checked; pass --clinic", file=out)
+        if patient is None and current.patient is not None:
+            print("note: patient rules were not checked; pass --patient", file=out)
+    return EXIT_PROBLEMS if violations else EXIT_OK
+
+
 def _builtin_clinic(current: Plan) -> Clinic | None:
+    if current.clinic == "default-clinic":
+        return default_clinic(current.time_zone)
     return demo_clinic() if current.clinic == demo_clinic().id else None
 
 

@@ -15,13 +15,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_validator
 
 from ketaplan._model import Model
 from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
+from ketaplan.errors import InputError
 
-__all__ = ["Booking", "Ledger"]
+__all__ = ["Booking", "Ledger", "parse_bookings"]
 
 _DAY = 86_400
 
@@ -50,6 +51,26 @@ class Booking(Model):
         if self.end <= self.start:
             raise ValueError(f"end: must be after start {self.start}; got {self.end}")
         return self
+
+
+_BOOKINGS: TypeAdapter[list[Booking]] = TypeAdapter(list[Booking])
+
+
+def parse_bookings(data: object, /) -> list[Booking]:
+    """Bookings from JSON-like data (a list of objects), or :class:`InputError`.
+
+    >>> parse_bookings([{"start": "2026-12-07T09:00:00-05:00", "end": "2026-12-07T10:00:00-05:00",
+    ...                  "resource": "chair"}])[0].resource
+    'chair'
+    """
+    try:
+        return _BOOKINGS.validate_python(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = "bookings" + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]
+        )
+        raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err
 
 
 def seconds(moment: dt.datetime) -> int:

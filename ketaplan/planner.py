@@ -239,6 +239,8 @@ class _Step:
     previous: Appointment | None
     hard_latest: dt.date | None = None
     """A date no candidate may pass even when shifting (a phase deadline)."""
+    gap: GapWindow | None = None
+    """The gap window that set the dates, when a gap did."""
 
 
 @dataclass
@@ -365,7 +367,7 @@ class _Planner:
             window = self._entry_window(phase, previous)
         else:
             window = self._next_in_phase_window(phase, in_phase, index, previous)
-        earliest, target, latest, rule, words = window
+        earliest, target, latest, rule, words, gap = window
         if latest < self.start:
             # The whole window lies before the re-plan (after a lapse or missed sessions):
             # resume from the start like a first session, keeping the protocol's other rules.
@@ -407,6 +409,7 @@ class _Planner:
             window_text=words,
             previous=previous,
             hard_latest=hard_latest,
+            gap=gap,
         )
 
     def _first_window(self) -> _Window:
@@ -416,7 +419,7 @@ class _Planner:
         rule = "first session, on or after the plan start"
         if earliest > self.start:
             rule += f" and after the washout (from {fmt_day(earliest)})"
-        return earliest, earliest, latest, rule, f"within {self.start_window_days} days of it"
+        return earliest, earliest, latest, rule, f"within {self.start_window_days} days of it", None
 
     def _entry_window(self, phase: Phase, previous: Appointment) -> _Window:
         """The first session of a later phase, by the phase's ``start``."""
@@ -433,6 +436,7 @@ class _Planner:
                 week_start + dt.timedelta(days=6),
                 f"treatment week {start.week} (week 1 began {fmt_day(first_dose)})",
                 f"within treatment week {start.week}",
+                None,
             )
         gap = start.gap if isinstance(start, AfterPrevious) else None
         if gap is None and isinstance(cadence, GapSequence):
@@ -445,6 +449,7 @@ class _Planner:
                 latest,
                 f"{_gap_words(gap)} after {previous.id}",
                 _window_words(gap),
+                gap,
             )
         if isinstance(cadence, PerWeek):
             earliest = prev_day + dt.timedelta(days=cadence.min_gap_days)
@@ -454,6 +459,7 @@ class _Planner:
                 prev_day + dt.timedelta(days=_WEEK),
                 f"{cadence.describe()}, after {previous.id}",
                 f"at least {cadence.min_gap_days} days and at most a week after it",
+                None,
             )
         # A single-session phase that names no gap: from the next day on.
         earliest = prev_day + dt.timedelta(days=1)
@@ -464,6 +470,7 @@ class _Planner:
             latest,
             f"after {previous.id}",
             f"within {self.start_window_days} days",
+            None,
         )
 
     def _next_in_phase_window(
@@ -482,6 +489,7 @@ class _Planner:
                 prev_day + dt.timedelta(days=2 * _WEEK - 1),
                 f"{cadence.describe()}, after {previous.id}",
                 f"at least {cadence.min_gap_days} days after {previous.id}",
+                None,
             )
         # Every phase with more than one session has a cadence (the protocol validates it).
         assert isinstance(cadence, GapSequence)  # noqa: S101
@@ -495,6 +503,7 @@ class _Planner:
             latest,
             f"{_gap_words(gap)} after {previous.id}",
             _window_words(gap),
+            gap,
         )
 
     def _gap_window(self, day: dt.date, gap: GapWindow) -> tuple[dt.date, dt.date, dt.date]:
@@ -526,42 +535,76 @@ class _Planner:
     # -- validity of a candidate day ---------------------------------------------------------
 
     def day_problem(self, step: _Step, day: dt.date) -> str | None:
+        """Why ``day`` cannot take the step, or ``None`` (the first of :meth:`day_findings`)."""
+        found = self.day_findings(step, day)
+        return found[0][1] if found else None
+
+    def day_findings(
+        self, step: _Step, day: dt.date, *, planning: bool = True
+    ) -> list[tuple[str, str]]:
+        """Every dose-level rule ``day`` would break for the step, as ``(code, message)``.
+
+        The codes are ``check``'s violation codes; with ``planning`` also the planner's own
+        look-ahead and re-planning limits (``held``, ``deadline-lookahead``).
+        """
         rules = self.protocol.rules
+        found: list[tuple[str, str]] = []
         if step.hard_latest is not None and day > step.hard_latest and not self.shift:
-            return f"after the phase's deadline ({fmt_day(step.hard_latest)})"
+            found.append(
+                ("phase-deadline", f"after the phase's deadline ({fmt_day(step.hard_latest)})")
+            )
         frozen = self._frozen_until()
-        if frozen is not None and day <= frozen:
-            return "not after sessions already held"
+        if planning and frozen is not None and day <= frozen:
+            found.append(("held", "not after sessions already held"))
         if step.kind.is_dosing:
             doses = [a for a in self.chain if a.is_dose and a.is_active]
             if doses:
                 last = doses[-1].local_date
-                if day <= last:
-                    return "not after the previous dose"
-                if rules.consecutive_days == "avoid" and (day - last).days == 1:
-                    return "the day after a dose (consecutive days are avoided)"
+                if day == last:
+                    found.append(("doses-same-day", f"the same day as {doses[-1].id}"))
+                elif day < last and planning:
+                    found.append(("held", "not after the previous dose"))
+                elif rules.consecutive_days == "avoid" and (day - last).days == 1:
+                    found.append(
+                        ("consecutive-days", "the day after a dose (consecutive days are avoided)")
+                    )
             if rules.max_per_7_days is not None:
                 window_start = day - dt.timedelta(days=6)
                 recent = sum(1 for a in doses if window_start <= a.local_date <= day)
                 if recent + 1 > rules.max_per_7_days.doses:
-                    return f"would be more than {rules.max_per_7_days.doses} doses in 7 days"
+                    found.append(
+                        (
+                            "too-many-in-7-days",
+                            f"more than {rules.max_per_7_days.doses} doses in 7 days",
+                        )
+                    )
         cadence = self.cadence(step.phase)
         in_phase = [a for a in self.chain if a.phase == step.phase.id and a.is_active]
         if isinstance(cadence, PerWeek) and in_phase:
             problem = self._per_week_problem(step, cadence, in_phase, day)
             if problem:
-                return problem
-        if step.phase.within_days is not None and step.phase.count is not None and not self.shift:
+                found.append(("week-count", problem))
+        phase = step.phase
+        if (
+            planning
+            and phase.within_days is not None
+            and phase.count is not None
+            and not self.shift
+        ):
             first = in_phase[0].local_date if in_phase else day
-            deadline = first + dt.timedelta(days=step.phase.within_days - 1)
-            remaining = step.phase.count - self._counted(step.phase, in_phase) - 1
-            spacing = self._min_spacing(step.phase)
-            if day + dt.timedelta(days=remaining * spacing) > deadline:
-                return (
-                    f"leaves too little time for the {remaining} remaining sessions before "
-                    f"{fmt_day(deadline)}"
+            deadline = first + dt.timedelta(days=phase.within_days - 1)
+            remaining = phase.count - self._counted(phase, in_phase) - 1
+            if day + dt.timedelta(days=remaining * self._min_spacing(phase)) > deadline:
+                found.append(
+                    (
+                        "deadline-lookahead",
+                        (
+                            f"leaves too little time for the {remaining} remaining sessions "
+                            f"before {fmt_day(deadline)}"
+                        ),
+                    )
                 )
-        return None
+        return found
 
     def _frozen_until(self) -> dt.date | None:
         held = [a.local_date for a in self.fixed if a.anchored is None]
@@ -594,7 +637,7 @@ class _Planner:
             counts[week] = counts.get(week, 0) + 1
         week = week_of(day)
         if counts.get(week, 0) + 1 > cadence.most:
-            return f"would be more than {cadence.most} sessions that week"
+            return f"more than {cadence.most} sessions in that week"
         frozen = self._frozen_until()
         first_week_partial = cadence.week == "calendar" and first.weekday() != 0
         for earlier in range(week_of(first), week):
@@ -606,7 +649,7 @@ class _Planner:
             ):
                 continue  # a week that began before the re-plan is not the planner's to fill
             if counts.get(earlier, 0) < cadence.fewest:
-                return f"would leave a week with fewer than {cadence.fewest} sessions"
+                return f"leaves a week before it with fewer than {cadence.fewest} sessions"
         return None
 
     # -- placing -----------------------------------------------------------------------------
@@ -1101,8 +1144,8 @@ _LAPSE = "lapse"
 _WEEK = 7
 _MAX_START_WINDOW = 366
 
-#: earliest, target, latest, the rule in words, the window in words
-_Window = tuple[dt.date, dt.date, dt.date, str, str]
+#: earliest, target, latest, the rule in words, the window in words, the gap window if any
+_Window = tuple[dt.date, dt.date, dt.date, str, str, GapWindow | None]
 
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 

@@ -161,6 +161,75 @@ class SlotFinder:
             return f"beyond the clinic's {self.clinic.booking_horizon_days}-day booking horizon"
         return None
 
+    def calendar_findings(
+        self, kind: SessionKind, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[str, str]]:
+        """The calendar rules an existing session breaks, as ``(code, message)``.
+
+        Built on the same primitives the planner's day search uses: the clinic's closures and
+        hours, the patient's blackouts and availability, same-day exclusions, the prescriber's
+        presence, minimum notice and the booking horizon.
+        """
+        tz = self.zone_for(kind)
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        day = local_start.date()
+        span = f"{local_start:%H:%M}-{local_end:%H:%M} on {fmt_day(day)}"
+        found: list[tuple[str, str]] = []
+        if self.now is not None and start >= self.now:
+            horizon = self._horizon_reason(day)
+            if horizon:
+                found.append(("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}"))
+            notice = self.now + dt.timedelta(hours=self.clinic.minimum_notice_hours)
+            if start < notice:
+                found.append(
+                    (
+                        "before-minimum-notice",
+                        f"{span} is less than {self.clinic.minimum_notice_hours} h from now",
+                    )
+                )
+        blackout = self.blackout(day)
+        if blackout:
+            found.append(("patient-blackout", f"{fmt_day(day)}: {blackout}"))
+        if kind.location != "home":
+            closed = self.calendar.closed_reason(day)
+            if closed:
+                found.append(("clinic-closed", f"{fmt_day(day)}: {closed}"))
+            elif local_end.date() != day or not any(
+                r.contains(local_start.time(), local_end.time()) for r in self.calendar.ranges(day)
+            ):
+                hours = ", ".join(str(r) for r in self.calendar.ranges(day))
+                found.append(
+                    ("outside-opening-hours", f"{span} is outside the opening hours ({hours})")
+                )
+        availability = self.patient.availability if self.patient else None
+        if availability is not None:
+            mine_start = start.astimezone(self.patient_zone)
+            mine_end = end.astimezone(self.patient_zone)
+            if mine_end.date() != mine_start.date() or not any(
+                r.contains(mine_start.time(), mine_end.time())
+                for r in availability.on(mine_start.date())
+            ):
+                found.append(
+                    (
+                        "outside-patient-availability",
+                        f"{span} is outside the patient's availability",
+                    )
+                )
+        if kind.is_dosing:
+            excluded = self.excluded_treatment(day)
+            if excluded:
+                found.append(
+                    ("same-day-exclusion", f"{excluded} on {fmt_day(day)}: no dose the same day")
+                )
+        for use in kind.resources:
+            if use.resource != "prescriber":
+                continue
+            offset, finish = kind.timeline.span(use.during)
+            begin = start + dt.timedelta(minutes=offset)
+            if not self._prescriber_present(begin, start + dt.timedelta(minutes=finish)):
+                found.append(("no-prescriber", f"no prescriber on site during {span}"))
+        return found
+
     # -- slots -----------------------------------------------------------------------------
 
     def _starts(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from ketaplan.plan import Plan
 from ketaplan.protocol import (
@@ -14,8 +15,9 @@ from ketaplan.protocol import (
     Protocol,
     SessionKind,
 )
+from ketaplan.violation import Violation
 
-__all__ = ["describe_protocol", "plan_table"]
+__all__ = ["describe_protocol", "plan_table", "violation_table"]
 
 _WIDTH = 96
 _TEENS = range(11, 14)
@@ -263,4 +265,22 @@ def plan_table(plan: Plan, /) -> str:
     if plan.notes:
         lines += ["", "Notes"]
         lines += [f"  {note}" for note in plan.notes]
+    return "\n".join(lines)
+
+
+def violation_table(violations: Sequence[Violation], /) -> str:
+    """Violations for a terminal: one block each, then a count."""
+    if not violations:
+        return "no violations"
+    lines = []
+    for violation in violations:
+        where = ", ".join(violation.appointments) or "-"
+        lines.append(f"{violation.severity.upper():7} {violation.code}  [{where}]")
+        lines += textwrap.wrap(
+            violation.message, _WIDTH, initial_indent="    ", subsequent_indent="    "
+        )
+        cite = f"; source {violation.source} ({violation.evidence})" if violation.source else ""
+        lines.append(f"    rule: {violation.rule}{cite}")
+    errors = sum(1 for v in violations if v.severity == "error")
+    lines.append(f"{errors} error(s), {len(violations) - errors} warning(s)")
     return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""What ``check`` reports: violations with stable codes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ketaplan._model import Model
+from ketaplan._types import EvidenceLevel
+
+__all__ = ["CODES", "Severity", "Violation"]
+
+Severity = Literal["error", "warning"]
+
+#: Every violation code, its severity, and what it means. Codes are stable: clinic software may
+#: rely on them. ``docs/checking.md`` lists each with how to fix it.
+CODES: dict[str, tuple[Severity, str]] = {
+    # gaps and dose rules
+    "gap-below-absolute-minimum": ("error", "a dose comes sooner than the gap's absolute minimum"),
+    "gap-below-minimum": ("warning", "a dose falls in the grace period before the gap's minimum"),
+    "gap-above-maximum": ("error", "a dose comes later than the gap's maximum"),
+    "outside-window": ("error", "a session is outside its per-week or treatment-week window"),
+    "interval-too-short": ("error", "doses are closer than the minimum interval in hours"),
+    "doses-same-day": ("error", "two doses on the same day"),
+    "consecutive-days": ("warning", "doses on consecutive days in a protocol that avoids them"),
+    "too-many-in-7-days": ("error", "more doses in a rolling 7 days than the protocol allows"),
+    "week-count": ("error", "a week has fewer or more sessions than the cadence allows"),
+    "phase-deadline": ("error", "a phase's sessions do not fit in its deadline"),
+    "phase-count": ("error", "a phase has more sessions than the protocol (a warning if fewer)"),
+    "dose-mismatch": ("error", "the dose differs from the protocol's titration"),
+    "lapse-without-review": ("error", "a dose after a lapse with no review first"),
+    # calendar
+    "clinic-closed": ("error", "a session on a day the clinic is closed"),
+    "outside-opening-hours": ("error", "a session outside the clinic's opening hours"),
+    "outside-patient-availability": ("error", "a session outside the patient's availability"),
+    "patient-blackout": ("error", "a session on a patient's blackout date"),
+    "before-minimum-notice": ("warning", "a session sooner than the clinic's minimum notice"),
+    "beyond-booking-horizon": ("warning", "a session beyond the clinic's booking horizon"),
+    # people and resources
+    "patient-double-booked": ("error", "two of the patient's appointments overlap"),
+    "over-capacity": ("error", "more chairs, rooms or monitored patients than the clinic has"),
+    "chair-buffer": ("error", "a chair or room reused before its cleaning buffer ends"),
+    "no-prescriber": ("error", "a session that needs a prescriber on site has none"),
+    # the session itself
+    "block-too-short": ("error", "a block shorter than dosing plus the minimum monitoring"),
+    "anchored-outside-window": ("error", "an anchored session outside its offset window"),
+    "milestone-missing": ("error", "a required anchored session (evaluation, review) is missing"),
+    "requirement-unmet": ("error", "a requirement before the first dose is not met"),
+    # medications
+    "medication-hold": ("error", "a scheduled medication dose inside a hold, with no instruction"),
+    "monitoring-task-missing": ("warning", "an interaction that needs monitoring has no task"),
+    "washout": ("error", "a medication not stopped long enough before the first session"),
+    "switch-gap": ("error", "a switch between ketamine and esketamine too soon"),
+    "same-day-exclusion": ("error", "a dose on the same day as an excluded treatment (ECT, TMS)"),
+    "unknown-medication": ("warning", "a medication ketaplan cannot match to any class"),
+}
+
+
+class Violation(Model):
+    """One thing wrong with a plan."""
+
+    code: str
+    """Stable identifier, e.g. ``"gap-above-maximum"`` (see ``CODES``)."""
+    severity: Severity
+    appointments: tuple[str, ...] = ()
+    """The appointments involved, by id."""
+    rule: str
+    """The rule broken, e.g. ``"rules.min_interval (48 h)"``."""
+    message: str
+    """A sentence a person understands."""
+    source: str | None = None
+    """The id of the rule's source, if it has one."""
+    evidence: EvidenceLevel | None = None
+    """The evidence level of that source."""
