@@ -29,7 +29,7 @@ from ketaplan.plan import Appointment, Plan
 from ketaplan.planner import _Planner, _Step
 from ketaplan.protocol import HoldRule, InWeek, Protocol
 from ketaplan.slots import SlotFinder, fmt_day
-from ketaplan.timing import add_gap, elapsed_hours
+from ketaplan.timing import add_gap, elapsed_hours, shift
 from ketaplan.violation import CODES, Severity, Violation
 
 __all__ = ["check"]
@@ -125,7 +125,7 @@ def _with_dosing_starts(plan: Plan, protocol: Protocol) -> Plan:
     updated = []
     for appointment in plan.appointments:
         kind = protocol.session_kind(appointment.session)
-        begins = appointment.start + dt.timedelta(minutes=kind.timeline.check_in_minutes)
+        begins = shift(appointment.start, minutes=kind.timeline.check_in_minutes)
         if kind.is_dosing and appointment.dosing_start != begins:
             updated.append(appointment.model_copy(update={"dosing_start": begins}))
         else:
@@ -556,24 +556,24 @@ class _Context:
             "room": resources.rooms,
             "monitoring-staff": resources.monitoring_staff * resources.patients_per_staff,
         }
-        buffers = {"chair": dt.timedelta(minutes=resources.chair_buffer_minutes)}
+        buffers = {"chair": resources.chair_buffer_minutes}
         spans: dict[str, list[tuple[dt.datetime, dt.datetime, str, bool, int | None]]] = (
             defaultdict(list)
         )
         for appointment in self.active:
             for span in appointment.resources:
                 if span.resource in limits:
-                    pad = buffers.get(span.resource, dt.timedelta())
+                    pad = buffers.get(span.resource, 0)
                     spans[span.resource].append(
-                        (span.start, span.end + pad, appointment.id, True, span.unit)
+                        (span.start, shift(span.end, minutes=pad), appointment.id, True, span.unit)
                     )
         for booking in self.bookings:
             if booking.resource in limits and booking.plan != self.plan.id:
-                pad = buffers.get(booking.resource, dt.timedelta())
+                pad = buffers.get(booking.resource, 0)
                 spans[booking.resource].append(
                     (
                         booking.start,
-                        booking.end + pad,
+                        shift(booking.end, minutes=pad),
                         booking.label or "a booking",
                         False,
                         booking.unit,

@@ -15,7 +15,7 @@ from ketaplan.patient import Medication
 from ketaplan.plan import Instruction
 from ketaplan.protocol import HoldRule
 from ketaplan.slots import fmt_day
-from ketaplan.timing import resolve
+from ketaplan.timing import resolve, shift
 
 __all__ = ["hold_instruction", "hold_window", "skipped_doses"]
 
@@ -28,13 +28,13 @@ def hold_window(
         return None
     begin = dosing_start
     if rule.hold_before_hours is not None:
-        begin = dosing_start - dt.timedelta(hours=rule.hold_before_hours)
+        begin = shift(dosing_start, hours=-rule.hold_before_hours)
     if rule.hold_day_of:
         midnight = dt.datetime.combine(dosing_start.date(), dt.time(0), tzinfo=dosing_start.tzinfo)
         begin = min(begin, midnight)
     end = dosing_start
     if rule.resume_after_hours is not None:
-        end = dosing_start + dt.timedelta(hours=rule.resume_after_hours)
+        end = shift(dosing_start, hours=rule.resume_after_hours)
     if begin == end:
         return None
     return begin, end

@@ -12,7 +12,7 @@ from ketaplan.patient import Patient
 from ketaplan.plan import Appointment, Instruction, Task
 from ketaplan.protocol import Anchor, Protocol, SessionKind
 from ketaplan.slots import fmt_day
-from ketaplan.timing import zone
+from ketaplan.timing import shift, zone
 
 __all__ = ["instructions_for", "tasks_for"]
 
@@ -41,7 +41,7 @@ def instructions_for(
     end = appointment.end.astimezone(local)
     out: list[Instruction] = []
     if rules.fasting_solids_hours is not None:
-        at = dosing - dt.timedelta(hours=rules.fasting_solids_hours)
+        at = shift(dosing, hours=-rules.fasting_solids_hours)
         out.append(
             Instruction(
                 kind="fasting-solids",
@@ -51,7 +51,7 @@ def instructions_for(
             )
         )
     if rules.fasting_liquids_hours is not None:
-        at = dosing - dt.timedelta(hours=rules.fasting_liquids_hours)
+        at = shift(dosing, hours=-rules.fasting_liquids_hours)
         out.append(
             Instruction(
                 kind="fasting-liquids",
@@ -63,7 +63,7 @@ def instructions_for(
             )
         )
     if rules.nasal_spray_minutes_before is not None:
-        at = dosing - dt.timedelta(minutes=rules.nasal_spray_minutes_before)
+        at = shift(dosing, minutes=-rules.nasal_spray_minutes_before)
         out.append(
             Instruction(
                 kind="nasal-spray",
@@ -98,7 +98,7 @@ def instructions_for(
             )
         )
     if rules.no_driving_hours is not None:
-        until = end + dt.timedelta(hours=rules.no_driving_hours)
+        until = shift(end, hours=rules.no_driving_hours)
         out.append(
             Instruction(
                 kind="no-driving",

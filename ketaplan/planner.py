@@ -48,7 +48,7 @@ from ketaplan.protocol import (
 )
 from ketaplan.protocol.gap import Cadence
 from ketaplan.slots import Slot, SlotFinder, fmt_day
-from ketaplan.timing import add_gap, elapsed_hours
+from ketaplan.timing import add_gap, elapsed_hours, shift
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
@@ -704,10 +704,10 @@ class _Planner:
         if last is None or last.dosing_start is None:
             return None
         previous = last.dosing_start
-        check_in = dt.timedelta(minutes=step.kind.timeline.check_in_minutes)
+        check_in = step.kind.timeline.check_in_minutes
 
         def too_soon(start: dt.datetime) -> str | None:
-            if elapsed_hours(previous, start + check_in) < rule.hours:
+            if elapsed_hours(previous, shift(start, minutes=check_in)) < rule.hours:
                 return f"less than {rule.hours:g} h after {last.id}"
             return None
 
@@ -752,11 +752,11 @@ class _Planner:
         kind = step.kind
         dosing_start = None
         if kind.is_dosing:
-            dosing_start = slot.start + dt.timedelta(minutes=kind.timeline.check_in_minutes)
+            dosing_start = shift(slot.start, minutes=kind.timeline.check_in_minutes)
         dose = None
         if kind.is_dosing and self.protocol.dosing is not None and step.dose_number is not None:
             dose = self.protocol.dosing.describe(step.dose_number)
-        shift = None
+        moved_out = None
         if day > step.latest or day < step.earliest:
             outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
             text = (
@@ -765,7 +765,7 @@ class _Planner:
             )
             if step.hard_latest is not None and day > step.hard_latest:
                 text += f"; this misses the phase's deadline ({fmt_day(step.hard_latest)})"
-            shift = Shift(
+            moved_out = Shift(
                 earliest=step.earliest,
                 latest=step.latest,
                 days_outside=outside,
@@ -792,7 +792,7 @@ class _Planner:
             latest=step.latest,
             rule=step.rule,
             reason=reason,
-            shift=shift,
+            shift=moved_out,
         )
         return appointment.model_copy(update={"instructions": self._instructions(appointment)})
 

@@ -38,7 +38,7 @@ from ketaplan.plan import Appointment, Assessment, Plan
 from ketaplan.planner import OnConflict, _Planner
 from ketaplan.protocol import Protocol
 from ketaplan.slots import fmt_day
-from ketaplan.timing import zone
+from ketaplan.timing import elapsed_hours, shift, zone
 
 __all__ = [
     "Assessed",
@@ -284,15 +284,19 @@ def _resolve(
 
 def _moved_times(appointment: Appointment, start: dt.datetime) -> dict[str, object]:
     """New start, end, dosing start and resource spans for an appointment moved to ``start``."""
-    shift = start - appointment.start
+
+    def moved(moment: dt.datetime) -> dt.datetime:
+        # Keep each offset from the start in real elapsed time.
+        return shift(start, hours=elapsed_hours(appointment.start, moment))
+
     spans = tuple(
-        span.model_copy(update={"start": span.start + shift, "end": span.end + shift})
+        span.model_copy(update={"start": moved(span.start), "end": moved(span.end)})
         for span in appointment.resources
     )
-    dosing = appointment.dosing_start + shift if appointment.dosing_start else None
+    dosing = moved(appointment.dosing_start) if appointment.dosing_start else None
     return {
         "start": start,
-        "end": appointment.end + shift,
+        "end": moved(appointment.end),
         "dosing_start": dosing,
         "resources": spans,
         "reason": f"moved by request to {start.isoformat()}; was: {appointment.reason}",

@@ -19,7 +19,7 @@ from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
 from ketaplan.patient import Patient
 from ketaplan.protocol import CalendarPolicy, SessionKind
-from ketaplan.timing import resolve, zone
+from ketaplan.timing import resolve, shift, zone
 
 __all__ = ["Slot", "SlotFinder", "fmt_day", "fmt_time"]
 
@@ -179,7 +179,7 @@ class SlotFinder:
             horizon = self._horizon_reason(day)
             if horizon:
                 found.append(("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}"))
-            notice = self.now + dt.timedelta(hours=self.clinic.minimum_notice_hours)
+            notice = shift(self.now, hours=self.clinic.minimum_notice_hours)
             if start < notice:
                 found.append(
                     (
@@ -225,8 +225,8 @@ class SlotFinder:
             if use.resource != "prescriber":
                 continue
             offset, finish = kind.timeline.span(use.during)
-            begin = start + dt.timedelta(minutes=offset)
-            if not self._prescriber_present(begin, start + dt.timedelta(minutes=finish)):
+            begin = shift(start, minutes=offset)
+            if not self._prescriber_present(begin, shift(start, minutes=finish)):
                 found.append(("no-prescriber", f"no prescriber on site during {span}"))
         return found
 
@@ -275,10 +275,10 @@ class SlotFinder:
         if self.now is not None:
             if start < self.now:
                 return None, "already past"
-            notice = self.now + dt.timedelta(hours=self.clinic.minimum_notice_hours)
+            notice = shift(self.now, hours=self.clinic.minimum_notice_hours)
             if start < notice:
                 return None, f"less than {self.clinic.minimum_notice_hours} h notice"
-        end = start + dt.timedelta(minutes=kind.timeline.block_minutes)
+        end = shift(start, minutes=kind.timeline.block_minutes)
         local_end = end.astimezone(start.tzinfo)
         local_start = start.astimezone(start.tzinfo)
         if local_end.date() != local_start.date():
@@ -289,8 +289,8 @@ class SlotFinder:
         spans: list[tuple[str, int | None, dt.datetime, dt.datetime]] = []
         for use in kind.resources:
             offset, finish = kind.timeline.span(use.during)
-            span_start = start + dt.timedelta(minutes=offset)
-            span_end = start + dt.timedelta(minutes=finish)
+            span_start = shift(start, minutes=offset)
+            span_end = shift(start, minutes=finish)
             if use.resource == "prescriber":
                 if not self._prescriber_present(span_start, span_end):
                     return None, "no prescriber on site then"

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from ketaplan._types import GapUnit, MonthEnd, RepeatedTime, SkippedTime
 from ketaplan.errors import LocalTimeError
 
-__all__ = ["add_gap", "elapsed_hours", "resolve", "zone"]
+__all__ = ["add_gap", "elapsed_hours", "resolve", "shift", "zone"]
 
 UTC = dt.UTC
 
@@ -86,3 +86,19 @@ def add_gap(day: dt.date, amount: int, unit: GapUnit, *, month_end: MonthEnd = "
 def elapsed_hours(earlier: dt.datetime, later: dt.datetime) -> float:
     """Real elapsed hours between two aware datetimes, whatever their zones."""
     return (later.astimezone(UTC) - earlier.astimezone(UTC)).total_seconds() / 3600
+
+
+def shift(moment: dt.datetime, *, hours: float = 0, minutes: float = 0) -> dt.datetime:
+    """``moment`` moved by real elapsed time, in ``moment``'s own zone.
+
+    Adding a ``timedelta`` to an aware datetime keeps the wall clock (09:00 + 24 h is 09:00
+    the next day even across DST); this measures real time instead.
+
+    >>> ny = zone("America/New_York")
+    >>> dose = dt.datetime(2026, 3, 8, 9, tzinfo=ny)  # the first hour of EDT was skipped at 02:00
+    >>> shift(dose, hours=-12).isoformat()
+    '2026-03-07T20:00:00-05:00'
+    """
+    tz = moment.tzinfo
+    moved = moment.astimezone(UTC) + dt.timedelta(hours=hours, minutes=minutes)
+    return moved.astimezone(tz)
