@@ -25,7 +25,7 @@ from ketaplan.ledger import Booking, Ledger
 from ketaplan.loading import load_protocol
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Medication, Patient
-from ketaplan.plan import Appointment, Plan
+from ketaplan.plan import Appointment, Plan, ResourceSpan
 from ketaplan.planner import _Planner, _Step
 from ketaplan.protocol import HoldRule, InWeek, Protocol
 from ketaplan.slots import SlotFinder, fmt_day
@@ -78,7 +78,7 @@ def check(
     consecutive-days warning trial
     """
     protocol = _resolve(plan, protocol, clinic, patient, now)
-    plan = _with_dosing_starts(plan, protocol)
+    plan = _derived_times(plan, protocol)
     if clinic is None and plan.clinic == "default-clinic":
         clinic = default_clinic(plan.time_zone)
     context = _Context(plan, protocol, clinic, patient, _bookings(bookings), now)
@@ -116,20 +116,35 @@ def _resolve(
     return protocol
 
 
-def _with_dosing_starts(plan: Plan, protocol: Protocol) -> Plan:
-    """The plan with each dose's ``dosing_start`` derived from its start and the check-in.
+def _derived_times(plan: Plan, protocol: Protocol) -> Plan:
+    """The plan with each appointment's dosing start and resource spans derived from its start.
 
     Clinic software that moves an appointment may update ``start`` and ``end`` only; the
-    protocol, not the stored copy, says when dosing begins.
+    protocol's timeline, not the stored copies, says when dosing begins and when each resource
+    is in use. The chair or room numbers the plan assigned are kept.
     """
     updated = []
     for appointment in plan.appointments:
         kind = protocol.session_kind(appointment.session)
+        update: dict[str, object] = {}
         begins = shift(appointment.start, minutes=kind.timeline.check_in_minutes)
         if kind.is_dosing and appointment.dosing_start != begins:
-            updated.append(appointment.model_copy(update={"dosing_start": begins}))
-        else:
-            updated.append(appointment)
+            update["dosing_start"] = begins
+        units = {span.resource: span.unit for span in appointment.resources}
+        spans = []
+        for use in kind.resources:
+            offset, finish = kind.timeline.span(use.during)
+            spans.append(
+                ResourceSpan(
+                    resource=use.resource,
+                    unit=units.get(use.resource),
+                    start=shift(appointment.start, minutes=offset),
+                    end=shift(appointment.start, minutes=finish),
+                )
+            )
+        if tuple(spans) != appointment.resources:
+            update["resources"] = tuple(spans)
+        updated.append(appointment.model_copy(update=update) if update else appointment)
     return plan.model_copy(update={"appointments": tuple(updated)})
 
 
@@ -212,22 +227,26 @@ class _Context:
         )
         rules = self.protocol.rules
         found: list[Violation] = []
+        seen: set[tuple[str, str]] = set()
         dose_number = 0
         for position, appointment in enumerate(self.chain):
             planner.chain = self.chain[:position]
             step = planner.next_step()
             if not appointment.is_active:
                 continue
-            if step is None:
+            if appointment.phase not in {p.id for p in self.protocol.phases}:
                 found.append(
                     self.violation(
                         "phase-count",
                         [appointment.id],
                         f"phases of {self.protocol.id}",
-                        f"{appointment.id} is one session more than the protocol's phases hold",
+                        f"{appointment.id} is in phase {appointment.phase!r}, which "
+                        f"{self.protocol.id} does not have",
                     )
                 )
                 continue
+            if step is None:
+                continue  # one session too many: the phase counts below report it
             if step.phase.id != appointment.phase:
                 continue  # reported by the phase counts below
             day = appointment.local_date
@@ -255,8 +274,10 @@ class _Context:
                 "doses-same-day": ("one dose a day", None),
             }
             for code, message in planner.day_findings(step, day, planning=False):
-                if code in _PLANNER_ONLY:
+                if code in _PLANNER_ONLY or (code, message) in seen:
                     continue
+                if code == "week-count" and message.startswith("the week from"):
+                    seen.add((code, message))  # an under-filled week, reported once
                 rule_name, source = names.get(code, (f"phase {step.phase.id}", step.phase.source))
                 found.append(
                     self.violation(
@@ -354,8 +375,8 @@ class _Context:
         if dosing is None:
             return []
         expected = dosing.describe(number)
-        if appointment.dose_number == number and appointment.dose == expected:
-            return []
+        if appointment.dose == expected:
+            return []  # a renumbering alone changes nothing the patient receives
         return [
             self.violation(
                 "dose-mismatch",

@@ -649,7 +649,11 @@ class _Planner:
             ):
                 continue  # a week that began before the re-plan is not the planner's to fill
             if counts.get(earlier, 0) < cadence.fewest:
-                return f"leaves a week before it with fewer than {cadence.fewest} sessions"
+                begins = _week_end(cadence, first, earlier) - dt.timedelta(days=6)
+                return (
+                    f"the week from {fmt_day(begins)} has {counts.get(earlier, 0)} session(s); "
+                    f"the cadence asks at least {cadence.fewest}"
+                )
         return None
 
     # -- placing -----------------------------------------------------------------------------

@@ -1,0 +1,485 @@
+"""check(): one focused test per rule, "given these facts, exactly this violation"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ketaplan import Booking, InputError, Plan, Protocol, load_protocol, plan
+from ketaplan.check import check
+from ketaplan.clinic import Clinic
+from ketaplan.violation import CODES, Violation
+
+from .helpers import clinic, patient
+
+D = dt.date
+NY = zoneinfo.ZoneInfo("America/New_York")
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EVERY_DAY = clinic(days=WEEK)
+WEEKDAYS = clinic()
+
+
+def make(protocol_id: str, where: Clinic = EVERY_DAY, **options: Any) -> Plan:
+    options.setdefault("start", D(2026, 3, 2))
+    options.setdefault("preferred_time", dt.time(9))
+    return plan(load_protocol(protocol_id), clinic=where, **options)
+
+
+def moved(result: Plan, appointment_id: str, **delta: float) -> Plan:
+    """The plan with one appointment moved, as clinic software would (start and end only)."""
+    shift = dt.timedelta(**delta)
+    return edited(
+        result,
+        appointment_id,
+        start=result.appointment(appointment_id).start + shift,
+        end=result.appointment(appointment_id).end + shift,
+    )
+
+
+def edited(result: Plan, appointment_id: str, **changes: Any) -> Plan:
+    items = tuple(
+        a.model_copy(update=changes) if a.id == appointment_id else a for a in result.appointments
+    )
+    return result.model_copy(update={"appointments": items})
+
+
+def without(result: Plan, appointment_id: str) -> Plan:
+    items = tuple(a for a in result.appointments if a.id != appointment_id)
+    return result.model_copy(update={"appointments": items})
+
+
+def codes(violations: list[Violation], appointment_id: str | None = None) -> set[str]:
+    return {
+        v.code
+        for v in violations
+        if appointment_id is None or (v.appointments and v.appointments[-1] == appointment_id)
+    }
+
+
+def one(violations: list[Violation], code: str) -> Violation:
+    (found,) = [v for v in violations if v.code == code]
+    return found
+
+
+# -- a plan from plan() checks clean --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "protocol_id",
+    ["esketamine-trd", "iv-ketamine-standard", "iv-ketamine-kap", "home-sublingual"],
+)
+def test_planner_output_checks_clean(protocol_id: str) -> None:
+    who = patient(
+        medications=[{"name": "lorazepam", "times": ["07:00", "22:00"]},
+                     {"name": "methylphenidate", "times": ["08:00"]}],
+        enrollments=["spravato-rems"],
+    )  # fmt: skip
+    result = make(protocol_id, WEEKDAYS, patient=who, until=D(2026, 9, 1))
+    assert check(result, clinic=WEEKDAYS, patient=who) == []
+
+
+# -- gaps and dose rules ---------------------------------------------------------------------------
+
+
+class TestGaps:
+    base = make("iv-ketamine-standard", until=D(2026, 4, 20))  # boosters: 7 days (6/7-10)
+    sixth = base.appointment("induction-6").local_date
+
+    def booster_on(self, days_after: int) -> list[Violation]:
+        current = self.base.appointment("maintenance-1").local_date
+        delta = (self.sixth + dt.timedelta(days=days_after) - current).days
+        return check(moved(self.base, "maintenance-1", days=delta), clinic=EVERY_DAY)
+
+    def test_below_the_absolute_minimum(self) -> None:
+        found = self.booster_on(5)
+        assert codes(found, "maintenance-1") == {"gap-below-absolute-minimum"}
+        violation = one(found, "gap-below-absolute-minimum")
+        assert violation.severity == "error"
+        assert violation.appointments == ("induction-6", "maintenance-1")
+        assert violation.source == "ketaplan-tolerance"
+        assert violation.evidence == "derived"
+        assert "5 days after induction-6" in violation.message
+
+    def test_in_the_grace_period(self) -> None:
+        found = self.booster_on(6)
+        assert codes(found, "maintenance-1") == {"gap-below-minimum"}
+        assert one(found, "gap-below-minimum").severity == "warning"
+
+    def test_above_the_maximum(self) -> None:
+        found = self.booster_on(11)
+        assert codes(found, "maintenance-1") == {"gap-above-maximum"}
+
+    def test_inside_the_window_is_clean(self) -> None:
+        assert codes(self.booster_on(9), "maintenance-1") == set()
+
+
+def test_interval_in_real_hours() -> None:
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 4, 1))
+    second = result.appointment("induction-2")  # Thu 5 Mar 09:00
+    # Wednesday 08:00 is 47 h after Monday 09:00 (and 2 days apart, so the cadence is kept).
+    found = check(moved(result, "induction-2", days=-1, hours=-1), clinic=WEEKDAYS)
+    assert second.local_start.strftime("%a %H:%M") == "Thu 09:00"
+    assert codes(found, "induction-2") == {"interval-too-short"}
+    violation = one(found, "interval-too-short")
+    assert violation.rule == "rules.min_interval (48 h)"
+    assert violation.source == "depression-interval"
+
+
+def test_consecutive_days_is_a_warning() -> None:
+    data = load_protocol("sc-ketamine-anxiety").model_dump()
+    data["rules"]["min_interval"] = None
+    data["phases"][0]["cadence"]["steps"][0]["gap"].update(absolute_minimum=1)
+    protocol = Protocol.model_validate(data)
+    result = plan(protocol, start=D(2026, 3, 2), clinic=EVERY_DAY, preferred_time=dt.time(9))
+    found = check(moved(result, "escalation-2", days=-6), protocol=protocol, clinic=EVERY_DAY)
+    assert codes(found, "escalation-2") == {"consecutive-days", "gap-below-minimum"}
+    assert one(found, "consecutive-days").severity == "warning"
+
+
+def test_too_close_for_a_twice_weekly_cadence() -> None:
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 4, 1))
+    # Thursday's session moved to Tuesday: one day after Monday's, the cadence asks two.
+    found = check(moved(result, "induction-2", days=-2), clinic=WEEKDAYS)
+    violation = one(found, "outside-window")
+    assert violation.appointments == ("induction-1", "induction-2")
+    assert "1 day(s) after induction-1" in violation.message
+    assert "at least 2 days apart" in violation.message
+
+
+def test_first_weekly_session_outside_treatment_week_5() -> None:
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 6, 1))
+    found = check(moved(result, "maintenance-weekly-1", days=7), clinic=WEEKDAYS)
+    (violation,) = [v for v in found if v.appointments == ("induction-8", "maintenance-weekly-1")]
+    assert violation.code == "outside-window"
+    assert "outside treatment week 5 (week 1 began Mon 2 Mar 2026)" in violation.message
+
+
+def test_two_doses_the_same_day() -> None:
+    result = make("iv-ketamine-pain", until=D(2026, 3, 20))
+    found = check(moved(result, "series-2", days=-1, hours=6), clinic=EVERY_DAY)
+    assert "doses-same-day" in codes(found, "series-2")
+
+
+def test_too_many_in_7_days_and_week_count() -> None:
+    result = make("iv-ketamine-mwf")
+    # Friday's dose moved to the next Monday is the 4th in 7 days and the 4th in its week.
+    found = check(moved(result, "induction-4", days=-2), clinic=EVERY_DAY)
+    assert {"too-many-in-7-days", "week-count"} <= codes(found, "induction-4")
+    assert one(found, "too-many-in-7-days").rule == "rules.max_per_7_days (3)"
+
+
+def test_a_week_with_too_few_sessions() -> None:
+    result = make("iv-ketamine-standard", until=D(2026, 3, 31))
+    found = check(without(result, "induction-3"), clinic=EVERY_DAY)
+    assert "week-count" in codes(found)
+    assert one(found, "phase-count").severity == "warning"
+
+
+def test_phase_deadline() -> None:
+    result = make("iv-ketamine-standard", until=D(2026, 4, 30))
+    last = result.appointment("induction-6")
+    first = result.appointment("induction-1").local_date
+    delta = (first + dt.timedelta(days=21) - last.local_date).days  # day 22
+    found = check(moved(result, "induction-6", days=delta), clinic=EVERY_DAY)
+    assert "phase-deadline" in codes(found, "induction-6")
+
+
+def test_duplicated_dose_is_one_too_many() -> None:
+    result = make("iv-ketamine-mwf")
+    extra = result.appointment("maintenance-4").model_copy(
+        update={"id": "maintenance-5", "index": 5}
+    )
+    later = extra.model_copy(
+        update={
+            "start": extra.start + dt.timedelta(days=7),
+            "end": extra.end + dt.timedelta(days=7),
+        }
+    )
+    found = check(result.model_copy(update={"appointments": (*result.appointments, later)}),
+                  clinic=EVERY_DAY)  # fmt: skip
+    assert one(found, "phase-count").severity == "error"
+
+
+def test_dose_mismatch() -> None:
+    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    found = check(edited(result, "induction-1", dose="84 mg"), clinic=WEEKDAYS)
+    violation = one(found, "dose-mismatch")
+    assert "which the protocol gives as 56 mg" in violation.message
+    assert violation.evidence == "label"
+
+
+def test_lapse_without_review() -> None:
+    result = make("home-sublingual", WEEKDAYS, until=D(2026, 5, 1))
+    returning = patient(history=[{"date": "2025-11-01", "product": "ketamine"}])
+    found = check(result, clinic=WEEKDAYS, patient=returning)
+    violation = one(found, "lapse-without-review")
+    assert violation.appointments == ("initial-1",)
+    assert violation.source == "mindbloom-return"
+
+
+# -- calendar -------------------------------------------------------------------------------------
+
+
+def test_clinic_closed_on_a_weekend_and_a_holiday() -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    saturday = check(moved(result, "escalation-1", days=-2), clinic=WEEKDAYS)
+    assert codes(saturday, "escalation-1") == {"clinic-closed"}
+    holiday = WEEKDAYS.model_copy(
+        update={"holidays": WEEKDAYS.holidays.model_copy(update={"country": "US"})}
+    )
+    made = make("sc-ketamine-anxiety", holiday, start=D(2026, 5, 18))
+    memorial = next(a for a in made.doses if a.local_date == D(2026, 5, 26))
+    found = check(moved(made, memorial.id, days=-1), clinic=holiday)
+    assert "Memorial Day" in one(found, "clinic-closed").message
+
+
+def test_outside_opening_hours() -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    found = check(moved(result, "escalation-1", hours=-2), clinic=WEEKDAYS)
+    assert codes(found, "escalation-1") == {"outside-opening-hours"}
+
+
+def test_outside_patient_availability_and_blackout() -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    afternoons = patient(availability={day: ["13:00-18:00"] for day in WEEK})
+    assert codes(check(result, clinic=WEEKDAYS, patient=afternoons)) == {
+        "outside-patient-availability"
+    }
+    away = patient(blackouts=[{"start": "2026-03-09", "reason": "surgery"}])
+    found = check(result, clinic=WEEKDAYS, patient=away)
+    assert one(found, "patient-blackout").message == "Mon 9 Mar 2026: patient unavailable (surgery)"
+
+
+def test_minimum_notice_and_booking_horizon() -> None:
+    strict = clinic(minimum_notice_hours=48, booking_horizon_days=30)
+    result = make("sc-ketamine-anxiety", strict)
+    now = result.doses[0].start - dt.timedelta(hours=2)
+    found = check(result, clinic=strict, now=now)
+    assert one(found, "before-minimum-notice").severity == "warning"
+    assert "beyond-booking-horizon" in codes(found)
+
+
+# -- people and resources --------------------------------------------------------------------------
+
+
+def test_patient_double_booked() -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    first = result.doses[0]
+    dentist = {
+        "start": first.start + dt.timedelta(minutes=30),
+        "end": first.end,
+        "label": "dentist",
+    }
+    found = check(result, clinic=WEEKDAYS, patient=patient(appointments=[dentist]))
+    violation = one(found, "patient-double-booked")
+    assert violation.appointments == ("escalation-1",)
+    assert "overlaps dentist" in violation.message
+
+
+def test_anchored_session_overlapping_its_dose() -> None:
+    result = make("iv-ketamine-standard", WEEKDAYS, until=D(2026, 4, 1))
+    review = result.appointment("response-review-induction-3")
+    dose = result.appointment("induction-3")
+    overlap = edited(
+        result, review.id, start=dose.start, end=dose.start + (review.end - review.start)
+    )
+    found = check(overlap, clinic=WEEKDAYS)
+    assert {"patient-double-booked", "anchored-outside-window"} <= codes(found)
+
+
+def test_over_capacity_against_other_bookings() -> None:
+    one_chair = clinic(resources={"chairs": 1, "monitoring_staff": 2, "patients_per_staff": 2})
+    result = make("sc-ketamine-anxiety", one_chair)
+    first = result.doses[0]
+    other = [Booking(start=first.start, end=first.end, resource="chair", label="p-9 infusion")]
+    found = check(result, clinic=one_chair, bookings=other)
+    violation = one(found, "over-capacity")
+    assert violation.appointments == ("escalation-1",)
+    assert "2 uses of chair at once (the clinic has 1)" in violation.message
+
+
+def test_chair_reused_before_its_buffer_ends() -> None:
+    where = clinic(resources={"chairs": 2, "monitoring_staff": 2, "chair_buffer_minutes": 15})
+    result = make("sc-ketamine-anxiety", where)
+    first = result.doses[0]
+    ends = first.start - dt.timedelta(minutes=5)
+    before = Booking(start=ends - dt.timedelta(hours=1), end=ends, resource="chair", unit=1)
+    found = check(result, clinic=where, bookings=[before])
+    assert codes(found) == {"chair-buffer"}
+
+
+def test_no_prescriber_on_site() -> None:
+    mornings = clinic(resources={"chairs": 2, "monitoring_staff": 2, "prescriber_on_site": True,
+                                 "prescriber_hours": {"mon": ["08:00-10:00"]}})  # fmt: skip
+    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    found = check(result.model_copy(update={"clinic": mornings.id}), clinic=mornings)
+    assert "no-prescriber" in codes(found, "induction-1")
+
+
+# -- the session itself ---------------------------------------------------------------------------
+
+
+def test_block_shorter_than_two_hours_of_monitoring() -> None:
+    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    first = result.appointment("induction-1")
+    found = check(edited(result, "induction-1", end=first.end - dt.timedelta(minutes=30)),
+                  clinic=WEEKDAYS)  # fmt: skip
+    violation = one(found, "block-too-short")
+    assert violation.message == (
+        "induction-1 leaves 105 min for dosing and at least 120 min of monitoring; it needs 135"
+    )
+
+
+def test_integration_outside_its_window() -> None:
+    result = make("iv-ketamine-kap", WEEKDAYS)
+    found = check(moved(result, "integration-dosing-2", days=4), clinic=WEEKDAYS)
+    violation = one(found, "anchored-outside-window")
+    assert violation.appointments == ("dosing-2", "integration-dosing-2")
+    assert "must be 1-3 days after" in violation.message
+
+
+def test_missing_milestone() -> None:
+    result = make("esketamine-mdsi", WEEKDAYS)
+    found = check(without(result, "evaluation-induction-8"), clinic=WEEKDAYS)
+    violation = one(found, "milestone-missing")
+    assert violation.appointments == ("induction-8",)
+    assert violation.source == "spravato-pi-mdsi"
+    review = make("iv-ketamine-standard", WEEKDAYS, until=D(2026, 4, 1))
+    found = check(without(review, "response-review-induction-3"), clinic=WEEKDAYS)
+    assert one(found, "milestone-missing").appointments == ("induction-3",)
+
+
+def test_requirement_unmet() -> None:
+    certified = clinic(certifications=["spravato-rems"])
+    result = make("esketamine-trd", certified, until=D(2026, 4, 1), patient=patient())
+    assert check(result, clinic=certified, patient=patient()) == []  # the plan carries the task
+    untasked = result.model_copy(
+        update={"tasks": tuple(t for t in result.tasks if t.kind != "requirement")}
+    )
+    violation = one(check(untasked, clinic=certified, patient=patient()), "requirement-unmet")
+    assert "The patient is enrolled in the SPRAVATO REMS" in violation.message
+    assert violation.source == "spravato-rems"
+    assert violation.evidence == "rems"
+    late = check(result, clinic=certified, patient=patient(), now=result.doses[0].start)
+    assert "the first dose has come" in one(late, "requirement-unmet").message
+
+
+# -- medications ----------------------------------------------------------------------------------
+
+
+def test_medication_hold_without_an_instruction() -> None:
+    result = make("iv-ketamine-standard", WEEKDAYS, until=D(2026, 4, 1))  # planned without meds
+    who = patient(medications=[{"name": "Lorazepam", "times": ["07:00"]}])
+    found = check(result, clinic=WEEKDAYS, patient=who)
+    assert codes(found) == {"medication-hold"}
+    violation = found[0]
+    assert violation.source == "kcla-holds"
+    assert violation.evidence == "clinic"
+    assert check(make("iv-ketamine-standard", WEEKDAYS, until=D(2026, 4, 1), patient=who),
+                 clinic=WEEKDAYS, patient=who) == []  # fmt: skip
+
+
+def test_label_interactions_need_monitoring_tasks_not_holds() -> None:
+    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    who = patient(medications=[{"name": "phenelzine"}], enrollments=["spravato-rems"])
+    found = check(result, clinic=WEEKDAYS, patient=who)
+    assert codes(found) == {"monitoring-task-missing"}
+    assert found[0].source == "spravato-interactions"
+    assert found[0].evidence == "label"
+    assert found[0].severity == "warning"
+
+
+def test_washout_configured_by_the_clinic() -> None:
+    maoi_washout = clinic(
+        medication_rules=[{"id": "maoi", "medication": "maoi", "severity": "hold",
+                           "stop_days_before_start": 14, "source": "invita-maoi"}],
+    )  # fmt: skip
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    who = patient(medications=[{"name": "phenelzine", "stop": "2026-02-25"}])
+    violation = one(check(result, clinic=maoi_washout, patient=who), "washout")
+    assert "less than 14 days before the first session" in violation.message
+    moved_start = make("sc-ketamine-anxiety", maoi_washout, patient=who)
+    assert moved_start.doses[0].local_date == D(2026, 3, 11)
+    assert check(moved_start, clinic=maoi_washout, patient=who) == []
+
+
+def test_switch_between_products() -> None:
+    gap = clinic(switch_gap_days=14)
+    who = patient(history=[{"date": "2026-02-27", "product": "esketamine"}])
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    assert codes(check(result, clinic=gap, patient=who)) == {"switch-gap"}
+    waited = make("sc-ketamine-anxiety", gap, patient=who)
+    assert waited.doses[0].local_date == D(2026, 3, 13)
+    assert check(waited, clinic=gap, patient=who) == []
+
+
+def test_same_day_exclusion_with_ect() -> None:
+    ect = clinic(same_day_exclusions=["ECT"])
+    morning = dt.datetime(2026, 3, 9, 7, 0, tzinfo=NY)
+    who = patient(appointments=[{"start": morning, "end": morning + dt.timedelta(minutes=30),
+                                 "label": "ECT", "treatment": "ECT"}])  # fmt: skip
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    assert codes(check(result, clinic=ect, patient=who)) == {"same-day-exclusion"}
+    avoided = make("sc-ketamine-anxiety", ect, patient=who)
+    assert D(2026, 3, 9) not in {a.local_date for a in avoided.doses}
+    assert check(avoided, clinic=ect, patient=who) == []
+
+
+def test_unknown_medication_is_reported() -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    who = patient(medications=[{"name": "lorazpam", "times": ["22:00"]}])
+    violation = one(check(result, clinic=WEEKDAYS, patient=who), "unknown-medication")
+    assert "'lorazpam' is not a drug or class ketaplan knows" in violation.message
+    made = make("sc-ketamine-anxiety", WEEKDAYS, patient=who)
+    assert any("unknown medication 'lorazpam'" in note for note in made.notes)
+
+
+def test_hold_instruction_across_dst_in_exact_local_times() -> None:
+    twelve_hours = clinic(
+        days=WEEK,
+        medication_rules=[{"id": "benzodiazepine", "medication": "benzodiazepine",
+                           "severity": "hold", "hold_before_hours": 12, "resume_after_hours": 6,
+                           "source": "kcla-holds"}],
+    )  # fmt: skip
+    who = patient(medications=[{"name": "lorazepam", "times": ["21:30"]}])
+    # 8 March 2026: New York springs forward at 02:00. Dosing at 09:15 EDT; 12 real hours
+    # before is 20:15 EST on Saturday, so Saturday's 21:30 dose is skipped.
+    result = plan(load_protocol("sc-ketamine-anxiety"), start=D(2026, 3, 8), clinic=twelve_hours,
+                  patient=who, preferred_time=dt.time(9))  # fmt: skip
+    first = result.doses[0]
+    (hold,) = [i for i in first.instructions if i.kind == "medication-hold"]
+    assert hold.text.startswith(
+        "Skip your 21:30 lorazepam on Sat 7 Mar 2026; resume after 15:15 on Sun 8 Mar 2026"
+    )
+    assert hold.at is not None
+    assert hold.at.isoformat() == "2026-03-07T20:15:00-05:00"
+    assert check(result, clinic=twelve_hours, patient=who) == []
+
+
+# -- the command and the API ------------------------------------------------------------------
+
+
+def test_every_code_is_documented_and_tested() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "checking.md").read_text()
+    tests = Path(__file__).read_text()
+    for code in CODES:
+        assert f"`{code}`" in docs, f"{code} missing from docs/checking.md"
+        assert f'"{code}"' in tests, f"{code} has no focused test"
+
+
+def test_check_rejects_a_mismatched_protocol_or_clinic() -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    with pytest.raises(InputError, match=r"protocol: must be the plan's protocol"):
+        check(result, protocol=load_protocol("iv-ketamine-mwf"))
+    with pytest.raises(InputError, match=r"clinic: must be the plan's clinic 'test-clinic'"):
+        check(result, clinic=WEEKDAYS.model_copy(update={"id": "other"}))
+
+
+def test_violations_serialize(tmp_path: Any) -> None:
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    found = check(moved(result, "escalation-1", days=-2), clinic=WEEKDAYS)
+    assert [Violation.model_validate_json(v.model_dump_json()) for v in found] == found
