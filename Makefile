@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.ketaplan-installed
 SOURCES := ketaplan tests benchmarks
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test test-deep lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+# The property tests with many more examples (HYPOTHESIS_PROFILE=deep).
+test-deep: lint
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix $(SOURCES)

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+# Profiles: "fast" for `make test` (and CI), "deep" for `make test-deep`. The example database is
+# off in CI so runs are reproducible from the seed alone.
+DATABASE = None if os.environ.get("CI") else DirectoryBasedExampleDatabase(".hypothesis/examples")
+
+settings.register_profile(
+    "fast",
+    max_examples=25,
+    deadline=None,
+    database=DATABASE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "deep",
+    max_examples=500,
+    deadline=None,
+    database=DATABASE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 DATA = Path(__file__).parent / "data"
 
