@@ -19,7 +19,9 @@ from ketaplan.check import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic, demo_clinic, demo_patient
 from ketaplan.errors import DefinitionError, InputError, KetaplanError
-from ketaplan.ledger import parse_bookings
+from ketaplan.ics import to_ics
+from ketaplan.ics.reading import load_busy
+from ketaplan.ledger import Booking, parse_bookings
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
@@ -32,7 +34,7 @@ from ketaplan.loading import (
 )
 from ketaplan.patient import Patient
 from ketaplan.plan import Plan
-from ketaplan.planner import plan
+from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
 from ketaplan.protocol import Protocol
 from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.replan import (
@@ -101,6 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_plan(commands)
     _add_replan(commands)
     _add_check(commands)
+    _add_export(commands)
     return parser
 
 
@@ -123,9 +126,50 @@ def _add_plan(commands: Any) -> None:
         help="use another tier for a phase, e.g. maintenance=weekly (repeatable)",
     )
     planning.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
-    planning.add_argument("--format", choices=("table", "json"), default="table")
+    planning.add_argument("--format", choices=("table", "json", "ics"), default="table")
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    _add_busy(planning)
+    _add_calendar_options(planning)
     planning.set_defaults(run=_plan)
+
+
+def _add_busy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--busy",
+        action="append",
+        default=[],
+        metavar="FILE.ics",
+        help="busy times from an iCalendar file (repeatable)",
+    )
+    parser.add_argument(
+        "--busy-as",
+        choices=("chair", "room", "monitoring-staff", "patient"),
+        default="chair",
+        help="what each busy time occupies: a clinic resource, or the patient (default: chair)",
+    )
+
+
+def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--audience", choices=("patient", "clinic"), default="patient")
+    parser.add_argument("--detail", choices=("minimal", "full"), help="default: by audience")
+    parser.add_argument("--method", choices=("PUBLISH", "REQUEST", "CANCEL"))
+    parser.add_argument("--organizer", metavar="EMAIL", help="the clinic's e-mail (iTIP)")
+    parser.add_argument("--attendee", metavar="EMAIL", help="the patient's e-mail (iTIP)")
+    parser.add_argument("--now", dest="stamp", metavar="TIME", help="DTSTAMP (default: now)")
+    parser.add_argument(
+        "--appointment",
+        action="append",
+        metavar="ID",
+        help="only this appointment (repeatable)",
+    )
+
+
+def _add_export(commands: Any) -> None:
+    exporting = commands.add_parser("export", help="write a plan as an iCalendar file")
+    exporting.add_argument("plan_file", metavar="PLAN.json")
+    exporting.add_argument("-o", "--output", metavar="FILE.ics", help="default: stdout")
+    _add_calendar_options(exporting)
+    exporting.set_defaults(run=_export)
 
 
 def _add_replan(commands: Any) -> None:
@@ -167,6 +211,7 @@ def _add_check(commands: Any) -> None:
         "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
     )
     checking.add_argument("--now", help="now, for notice, horizon and requirements")
+    _add_busy(checking)
     checking.add_argument("--format", choices=("table", "json"), default="table")
     checking.set_defaults(run=_check)
 
@@ -292,19 +337,81 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     protocol = load_protocol(args.protocol)
     if args.tz is not None:
         valid_time_zone("--tz", args.tz)
+    clinic = _load_clinic(args.clinic)
+    patient = _load_patient(args.patient)
+    zone_name = clinic.time_zone if clinic else args.tz or protocol.calendar.time_zone or "UTC"
+    horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
+    bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
     result = plan(
         protocol,
         start=args.start,
-        clinic=_load_clinic(args.clinic),
-        patient=_load_patient(args.patient),
+        clinic=clinic,
+        patient=patient,
+        bookings=bookings,
         until=args.until,
         preferred_time=args.time,
         tiers=_tiers(args.tier),
         on_conflict=args.on_conflict,
         time_zone=args.tz,
     )
+    if args.format == "ics":
+        return _emit_bytes(_calendar(result, args), args.output, out)
     text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
     return _emit(text, args.output, out)
+
+
+def _busy(
+    args: argparse.Namespace,
+    *,
+    start: dt.date,
+    end: dt.date,
+    time_zone: str,
+    patient: Patient | None,
+) -> list[Booking]:
+    found: list[Booking] = []
+    as_patient = args.busy_as == "patient"
+    if as_patient and args.busy and patient is None:
+        raise InputError("--busy-as", "used with --patient when it is 'patient'", "patient")
+    for path in args.busy:
+        found += load_busy(
+            path,
+            start=start,
+            end=end,
+            resource=None if as_patient else args.busy_as,
+            patient=patient.id if as_patient and patient else None,
+            time_zone=time_zone,
+        )
+    return found
+
+
+def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
+    stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
+    return to_ics(
+        result,
+        audience=args.audience,
+        detail=args.detail,
+        method=args.method,
+        now=stamp,
+        organizer=args.organizer,
+        attendee=args.attendee,
+        appointments=args.appointment,
+    )
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    return _emit_bytes(_calendar(load_plan(args.plan_file), args), args.output, out)
+
+
+def _emit_bytes(data: bytes, output: str | None, out: TextIO) -> int:
+    if output is None:
+        out.write(data.decode("utf-8"))
+        return EXIT_OK
+    try:
+        Path(output).write_bytes(data)
+    except OSError as err:
+        raise InputError("--output", "a writable file", f"{output} ({err.strerror})") from err
+    print(f"wrote {output}", file=out)
+    return EXIT_OK
 
 
 def _replan(args: argparse.Namespace, out: TextIO) -> int:
@@ -334,8 +441,15 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     current = load_plan(args.plan_file)
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
     patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
-    bookings = parse_bookings(read_json_list(args.bookings)) if args.bookings else None
+    bookings = parse_bookings(read_json_list(args.bookings)) if args.bookings else []
     now = _moment("--now", args.now, zone(current.time_zone)) if args.now else None
+    bookings += _busy(
+        args,
+        start=current.start,
+        end=current.until + dt.timedelta(days=366),
+        time_zone=current.time_zone,
+        patient=patient,
+    )
     violations = check(
         current,
         protocol=load_protocol(args.protocol) if args.protocol else None,

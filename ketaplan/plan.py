@@ -168,6 +168,8 @@ class Plan(Model):
     patient: str | None = None
     clinic: str
     clinic_name: str
+    clinic_location: str | None = None
+    """The clinic's address, for calendars."""
     time_zone: str
     start: dt.date
     until: dt.date

@@ -151,6 +151,7 @@ def plan(
         patient=patient.id if patient else None,
         clinic=clinic.id,
         clinic_name=clinic.name,
+        clinic_location=clinic.location,
         time_zone=clinic.time_zone,
         start=start,
         until=horizon,

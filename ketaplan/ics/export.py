@@ -1,0 +1,382 @@
+"""``to_ics()``: plans as iCalendar that Google, Apple, Outlook and Thunderbird show right.
+
+What it guarantees:
+
+- one VEVENT per appointment, never an RRULE, so updating one session never touches another;
+- times in the appointment's IANA zone with a VTIMEZONE every client reads the same way
+  (:mod:`ketaplan.ics.vtimezone`); a local time in a repeated DST hour is written in UTC;
+- a stable, opaque UID per appointment (a hash: no patient data), SEQUENCE from the
+  appointment's revision, DTSTAMP from ``now``: the same plan and ``now`` give the same bytes;
+- ``STATUS:CANCELLED`` for cancelled sessions, so calendars remove them instead of keeping a
+  stale copy; ``METHOD:REQUEST``/``CANCEL`` with ORGANIZER and ATTENDEE as RFC 5546 requires;
+- for patients, by default (``detail="minimal"``), nothing that reveals the treatment or a
+  diagnosis: a generic title, neutral preparation text and reminders;
+- every text cleaned of control and bidi characters before icalendar sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+from icalendar.enums import STATUS, TRANSP
+
+from ketaplan import __version__
+from ketaplan.errors import InputError
+from ketaplan.ics.text import clean_text
+from ketaplan.ics.vtimezone import vtimezone
+from ketaplan.plan import Appointment, Instruction, Plan
+from ketaplan.slots import fmt_day
+from ketaplan.timing import zone
+
+__all__ = ["PRODID", "Audience", "Detail", "Method", "to_ics", "uid_for"]
+
+Audience = Literal["patient", "clinic"]
+Detail = Literal["minimal", "full"]
+Method = Literal["PUBLISH", "REQUEST", "CANCEL"]
+
+#: The PRODID ketaplan writes (fixed, so output does not change with icalendar's version).
+PRODID = f"-//ketaplan//ketaplan {__version__}//EN"
+
+#: The separator in titles, an en dash: "Appointment \u2013 Demo Clinic".
+DASH = " \u2013 "
+
+_EMAIL = re.compile(r"^[^@\s:;,<>\"]+@[^@\s:;,<>\"]+\.[^@\s:;,<>\"]+$")
+
+#: Reminders written for patients, by instruction kind, with neutral words for ``minimal``.
+_NEUTRAL: dict[str, str] = {
+    "fasting-solids": "Please stop eating at {at} before your appointment.",
+    "fasting-liquids": "Please stop drinking at {at} before your appointment.",
+    "nasal-spray": "If you use a nasal spray or decongestant today, use it by {at}.",
+    "medication-hold": "Please follow your clinic's instructions about your usual medicines, "
+    "from {at}.",
+    "escort": "Please arrange for an adult to take you home at about {at}.",
+    "no-driving": "Please do not drive after your appointment (see your clinic's advice).",
+    "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
+}
+_REMINDED = ("fasting-solids", "fasting-liquids", "nasal-spray", "medication-hold", "escort")
+
+
+def uid_for(plan: Plan, appointment: Appointment) -> str:
+    """The appointment's UID: stable across exports and re-plans, and opaque.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7))
+    >>> uid_for(made, made.appointments[0])
+    'c396dbdc9c165fe1e1980827d3cfb5fb@ketaplan'
+    """
+    digest = hashlib.sha256(f"{plan.id}/{appointment.id}".encode()).hexdigest()
+    return f"{digest[:32]}@ketaplan"
+
+
+def to_ics(
+    plans: Plan | Sequence[Plan],
+    /,
+    *,
+    audience: Audience = "patient",
+    detail: Detail | None = None,
+    method: Method | None = None,
+    now: dt.datetime | None = None,
+    organizer: str | None = None,
+    attendee: str | None = None,
+    appointments: Iterable[str] | None = None,
+    resource: str | None = None,
+    alarms: bool = True,
+    calendar_name: str | None = None,
+) -> bytes:
+    """Plans as an iCalendar file (bytes, UTF-8, CRLF).
+
+    Args:
+        plans: one plan (a patient's calendar) or several (a clinic calendar).
+        audience: ``"patient"`` (default) or ``"clinic"`` (staff: resources, patient refs).
+        detail: ``"minimal"`` (default for patients: nothing that reveals the treatment) or
+            ``"full"`` (default for clinics: session, protocol, dose, instructions).
+        method: ``None`` for files, feeds and CalDAV (no METHOD), or ``"PUBLISH"``,
+            ``"REQUEST"`` or ``"CANCEL"`` for iTIP; PUBLISH needs ``organizer``, REQUEST and
+            CANCEL need ``organizer`` and ``attendee`` (e-mail addresses).
+        now: DTSTAMP (default: the current time); pass it for byte-identical output.
+        organizer: the clinic's e-mail address.
+        attendee: the patient's e-mail address.
+        appointments: only these appointment ids (e.g. one per iMIP message).
+        resource: only appointments using it: ``"chair"``, ``"room"`` or ``"chair:2"``.
+        alarms: write reminders (VALARM) for the patient's preparation.
+        calendar_name: the calendar's display name.
+    """
+    chosen = [plans] if isinstance(plans, Plan) else list(plans)
+    detail = detail or ("minimal" if audience == "patient" else "full")
+    _check(
+        chosen,
+        audience=audience,
+        detail=detail,
+        method=method,
+        now=now,
+        organizer=organizer,
+        attendee=attendee,
+    )
+    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    wanted = set(appointments) if appointments is not None else None
+    pairs = [
+        (plan, appointment)
+        for plan in chosen
+        for appointment in plan.appointments
+        if (wanted is None or appointment.id in wanted)
+        and _uses(appointment, resource)
+        and (method != "CANCEL" or appointment.status == "cancelled")
+    ]
+    if method == "CANCEL" and not pairs:
+        raise InputError("method", "'CANCEL' only for plans with cancelled appointments", method)
+    pairs.sort(key=lambda pair: (pair[1].start, uid_for(*pair)))
+    calendar = Calendar.new(
+        prodid=PRODID,
+        uid=_calendar_uid(chosen, audience),
+        name=clean_text(calendar_name or _calendar_title(chosen, audience)),
+        method=method,
+    )
+    if method in {None, "PUBLISH"}:
+        calendar.add("REFRESH-INTERVAL", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        calendar.add("X-PUBLISHED-TTL", vText("PT1H"))
+    for component in _timezones(pairs):
+        calendar.add_component(component)
+    for plan, appointment in pairs:
+        calendar.add_component(
+            _event(
+                plan,
+                appointment,
+                audience=audience,
+                detail=detail,
+                method=method,
+                stamp=stamp,
+                organizer=organizer,
+                attendee=attendee,
+                alarms=alarms and method != "CANCEL",
+            )
+        )
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def _check(
+    plans: list[Plan],
+    *,
+    audience: object,
+    detail: object,
+    method: object,
+    now: object,
+    organizer: str | None,
+    attendee: str | None,
+) -> None:
+    if not plans or not all(isinstance(plan, Plan) for plan in plans):
+        raise InputError("plans", "a Plan or a list of Plans", plans)
+    if audience not in {"patient", "clinic"}:
+        raise InputError("audience", "'patient' or 'clinic'", audience)
+    if detail not in {"minimal", "full"}:
+        raise InputError("detail", "'minimal' or 'full'", detail)
+    if method not in {None, "PUBLISH", "REQUEST", "CANCEL"}:
+        raise InputError("method", "None, 'PUBLISH', 'REQUEST' or 'CANCEL'", method)
+    if now is not None and (not isinstance(now, dt.datetime) or now.tzinfo is None):
+        raise InputError("now", "an aware datetime (with a zone)", now)
+    for name, value in (("organizer", organizer), ("attendee", attendee)):
+        if value is not None and not _EMAIL.match(value):
+            raise InputError(name, "an e-mail address", value)
+    if method is not None and organizer is None:
+        raise InputError("organizer", f"the clinic's e-mail address for METHOD:{method}", None)
+    if method in {"REQUEST", "CANCEL"} and attendee is None:
+        raise InputError("attendee", f"the patient's e-mail address for METHOD:{method}", None)
+
+
+def _uses(appointment: Appointment, resource: str | None) -> bool:
+    if resource is None:
+        return True
+    kind, _, unit = resource.partition(":")
+    return any(
+        span.resource == kind and (not unit or str(span.unit) == unit)
+        for span in appointment.resources
+    )
+
+
+def _calendar_uid(plans: list[Plan], audience: str) -> str:
+    key = "|".join([audience, *sorted(plan.id for plan in plans)])
+    return hashlib.sha256(key.encode()).hexdigest()[:32] + "@ketaplan"
+
+
+def _calendar_title(plans: list[Plan], audience: str) -> str:
+    clinic = plans[0].clinic_name
+    return f"Appointments{DASH}{clinic}" if audience == "patient" else f"{clinic}{DASH}schedule"
+
+
+def _timezones(pairs: list[tuple[Plan, Appointment]]) -> list[Timezone]:
+    years: dict[str, list[int]] = {}
+    for _, appointment in pairs:
+        local = appointment.start.astimezone(zone(appointment.time_zone))
+        years.setdefault(appointment.time_zone, []).append(local.year)
+    return [
+        vtimezone(tzid, min(found), max(found))
+        for tzid, found in sorted(years.items())
+        if tzid != "UTC"
+    ]
+
+
+def _moment(moment: dt.datetime, tzid: str) -> dt.datetime:
+    """The time to write: local in its zone, or UTC when the local time happens twice."""
+    local = moment.astimezone(zone(tzid))
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() != local.utcoffset():
+        return moment.astimezone(dt.UTC)  # a repeated hour: local time alone is ambiguous
+    return local
+
+
+def _event(
+    plan: Plan,
+    appointment: Appointment,
+    *,
+    audience: str,
+    detail: str,
+    method: str | None,
+    stamp: dt.datetime,
+    organizer: str | None,
+    attendee: str | None,
+    alarms: bool,
+) -> Event:
+    full = detail == "full"
+    cancelled = appointment.status == "cancelled"
+    event = Event.new(
+        uid=uid_for(plan, appointment),
+        start=_moment(appointment.start, appointment.time_zone),
+        end=_moment(appointment.end, appointment.time_zone),
+        stamp=stamp,
+        sequence=appointment.revision,
+        summary=clean_text(_summary(plan, appointment, audience=audience, full=full)),
+        description=clean_text(_description(plan, appointment, audience=audience, full=full)),
+        status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED,
+        transparency=TRANSP.OPAQUE,
+    )
+    location = plan.clinic_location
+    if location and appointment.location == "clinic":
+        event.add("LOCATION", clean_text(location))
+    if audience == "clinic":
+        names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
+        if names:
+            event.add("RESOURCES", [clean_text(name) for name in names])
+        if full:
+            event.add("CATEGORIES", [clean_text(appointment.kind)])
+        event.add("X-KETAPLAN-APPOINTMENT", vText(clean_text(appointment.id)))
+        event.add("X-KETAPLAN-PATIENT", vText(clean_text(_patient_ref(plan))))
+    if method is not None:
+        assert organizer is not None  # noqa: S101 - checked by _check
+        event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_text(plan.clinic_name)))
+        if method != "PUBLISH":
+            assert attendee is not None  # noqa: S101 - checked by _check
+            event.add(
+                "ATTENDEE",
+                vCalAddress.new(
+                    attendee,
+                    role="REQ-PARTICIPANT",
+                    partstat="NEEDS-ACTION",
+                    rsvp=method == "REQUEST",
+                ),
+            )
+    if alarms and audience == "patient" and not cancelled:
+        for alarm in _alarms(appointment, full=full):
+            event.add_component(alarm)
+    return event
+
+
+def _patient_ref(plan: Plan) -> str:
+    return plan.patient or plan.id
+
+
+def _resource_name(resource: str, unit: int | None) -> str:
+    name = {
+        "chair": "Chair",
+        "room": "Room",
+        "monitoring-staff": "Monitoring staff",
+        "prescriber": "Prescriber on site",
+    }[resource]
+    return f"{name} {unit}" if unit is not None else name
+
+
+def _summary(plan: Plan, appointment: Appointment, *, audience: str, full: bool) -> str:
+    if audience == "patient":
+        what = appointment.name if full else "Appointment"
+        return f"{what}{DASH}{plan.clinic_name}"
+    what = appointment.name if full else "Booked"
+    units = [_resource_name(s.resource, s.unit) for s in appointment.resources if s.unit]
+    where = f"{DASH}{', '.join(units)}" if units else ""
+    return f"{_patient_ref(plan)}{DASH}{what}{where}"
+
+
+def _at(moment: dt.datetime | None, appointment: Appointment) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone(appointment.time_zone))
+    same_day = local.date() == appointment.local_date
+    return f"{local:%H:%M}" if same_day else f"{local:%H:%M} on {fmt_day(local.date())}"
+
+
+def _description(plan: Plan, appointment: Appointment, *, audience: str, full: bool) -> str:
+    lines: list[str] = []
+    if audience == "clinic" and full:
+        lines += [
+            f"Patient: {_patient_ref(plan)}",
+            f"Protocol: {plan.protocol} (version {plan.protocol_version})",
+            f"Session: {appointment.name} ({appointment.id}, phase {appointment.phase})",
+        ]
+        if appointment.dose:
+            lines.append(f"Dose: {appointment.dose}")
+        lines.append(f"Status: {appointment.status}")
+        lines.append(f"Why this date: {appointment.reason}")
+    elif full:
+        lines.append(f"{appointment.name} ({plan.protocol})")
+        if appointment.dose:
+            lines.append(f"Dose: {appointment.dose}")
+    if full:
+        lines += [instruction.text for instruction in appointment.instructions]
+    else:
+        lines += _neutral(appointment)
+    if appointment.status == "cancelled":
+        lines.insert(0, "This appointment is cancelled.")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _neutral(appointment: Appointment) -> list[str]:
+    return [
+        _NEUTRAL[i.kind].format(at=_at(i.at, appointment))
+        for i in appointment.instructions
+        if i.kind in _NEUTRAL
+    ]
+
+
+def _alarms(appointment: Appointment, *, full: bool) -> list[Alarm]:
+    made: list[Alarm] = []
+    seen: set[tuple[str, dt.timedelta]] = set()
+    for instruction in appointment.instructions:
+        if instruction.kind not in _REMINDED or instruction.at is None:
+            continue
+        trigger = _trigger(instruction, appointment)
+        if (instruction.kind, trigger) in seen:
+            continue
+        seen.add((instruction.kind, trigger))
+        text = instruction.text if full else _NEUTRAL[instruction.kind]
+        made.append(
+            Alarm.new_display(
+                description=clean_text(text.format(at=_at(instruction.at, appointment))),
+                trigger=trigger,
+            )
+        )
+    return made
+
+
+def _trigger(instruction: Instruction, appointment: Appointment) -> dt.timedelta:
+    """When to remind: at the moment for deadlines, the day before to arrange a driver."""
+    assert instruction.at is not None  # noqa: S101 - filtered by the caller
+    if instruction.kind == "escort":
+        return -dt.timedelta(days=1)
+    at = instruction.at.astimezone(dt.UTC)
+    seconds = (at - appointment.start.astimezone(dt.UTC)).total_seconds()
+    minutes = int(seconds // 60)
+    return dt.timedelta(minutes=min(minutes, 0))

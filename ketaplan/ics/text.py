@@ -1,0 +1,31 @@
+r"""Cleaning text before it reaches icalendar.
+
+icalendar 7.3 escapes CR, LF, ``;``, ``,`` and ``\\`` in TEXT values, but writes other control
+characters raw, and some parsers then split lines on them (a whole feed lost, or an injected
+event). Every text ketaplan writes passes through :func:`clean_text` first.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean_text"]
+
+_NEWLINES = re.compile(r"\r\n|\r|\u0085|\u2028|\u2029")
+# C0 controls but TAB and LF, DEL, C1 controls, and bidirectional formatting characters.
+_UNSAFE = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+#: Cleaned text is cut to this many characters, so one value cannot grow a file without bound.
+MAX_TEXT = 4000
+
+
+def clean_text(value: str, /) -> str:
+    r"""``value`` with line breaks made LF and every control and bidi character removed.
+
+    >>> clean_text("Line one\r\nEND:VEVENT\rBEGIN:VEVENT\x0bx\u2028y\u202ez")
+    'Line one\nEND:VEVENT\nBEGIN:VEVENT x\ny z'
+    """
+    text = _UNSAFE.sub(" ", _NEWLINES.sub("\n", value))
+    return text.strip()[:MAX_TEXT]
