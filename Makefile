@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ketaplan-installed
+TOOLS := .cache/.interop-tools
 SOURCES := ketaplan tests benchmarks
 
 .PHONY: demo test test-deep lint format bench clean
@@ -33,11 +34,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 
-test: lint
+# ical.js (npm) and libical3 (apt) for the interoperability tests; tried once, then cached.
+$(TOOLS): tests/interop/setup.sh
+	@bash tests/interop/setup.sh
+	@mkdir -p .cache && touch $@
+
+test: lint $(TOOLS)
 	$(BIN)/pytest -q
 
 # The property tests with many more examples (HYPOTHESIS_PROFILE=deep).
-test-deep: lint
+test-deep: lint $(TOOLS)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q
 
 format: $(STAMP)
@@ -45,4 +51,4 @@ format: $(STAMP)
 	$(BIN)/ruff format $(SOURCES)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .cache out .mypy_cache .ruff_cache .pytest_cache .hypothesis

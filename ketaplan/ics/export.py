@@ -251,7 +251,8 @@ def _event(
         stamp=stamp,
         sequence=appointment.revision,
         summary=clean_text(_summary(plan, appointment, audience=audience, full=full)),
-        description=clean_text(_description(plan, appointment, audience=audience, full=full)),
+        description=clean_text(_description(plan, appointment, audience=audience, full=full))
+        or None,  # an empty DESCRIPTION is invalid (libical drops it with an error)
         status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED,
         transparency=TRANSP.OPAQUE,
     )

@@ -163,6 +163,8 @@ def vtimezone(tzid: str, first_year: int, last_year: int, *, label: str | None =
         offset = moment.utcoffset() or dt.timedelta()
         standard = TimezoneStandard()
         standard.add("DTSTART", dt.datetime(1970, 1, 1))
+        # The onset again as an RDATE, as vzic writes it: the `ical` library needs one.
+        standard.add("RDATE", dt.datetime(1970, 1, 1))
         standard.add("TZOFFSETFROM", offset)
         standard.add("TZOFFSETTO", offset)
         standard.add("TZNAME", moment.tzname() or tzid)

@@ -77,11 +77,15 @@ def make(clinic: Clinic, patient: Patient | None, start: dt.date, protocol_id: s
             preferred_time=dt.time(9),
         )
     except UnsatisfiableError as err:
-        assert err.blocked or err.session  # noqa: PT017 - an explanation, never a bare failure
-        event("unsatisfiable")
-        return None
-    event("planned")
-    return made
+        failure = err
+    else:
+        event("planned")
+        return made
+    # An explanation, never a bare failure.
+    assert failure.session
+    assert failure.window
+    event("unsatisfiable")
+    return None
 
 
 @given(settings_())

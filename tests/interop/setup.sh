@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the non-Python tools the interoperability tests use: Mozilla's ical.js (the parser
+# behind Thunderbird) into .cache/node, and libical 3 (Evolution, KDE, Cyrus) from Debian.
+# Idempotent and quiet; a tool that cannot be had is reported, and its tests skip with the reason.
+set -u
+cd "$(dirname "$0")/../.."
+mkdir -p .cache/node
+if [ ! -d .cache/node/node_modules/ical.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --prefix .cache/node --no-audit --no-fund --silent ical.js@2.2.1 >/dev/null 2>&1 \
+      || echo "setup: npm could not install ical.js; its tests will be skipped"
+  else
+    echo "setup: npm is not available; the ical.js tests will be skipped"
+  fi
+fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libical\.so\.3'; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libical3 >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 \
+           && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libical3 >/dev/null 2>&1; } \
+      || echo "setup: apt-get could not install libical3; the libical tests will be skipped"
+  else
+    echo "setup: libical3 is missing and cannot be installed here (needs root and apt-get)"
+  fi
+fi
+exit 0
