@@ -1,6 +1,6 @@
 """iCalendar export and import: the only part of ketaplan that uses icalendar."""
 
 from ketaplan.ics.export import PRODID, Audience, Detail, Method, to_ics, uid_for
-from ketaplan.ics.text import clean_text
+from ketaplan.ics.text import clean_line, clean_text
 
-__all__ = ["PRODID", "Audience", "Detail", "Method", "clean_text", "to_ics", "uid_for"]
+__all__ = ["PRODID", "Audience", "Detail", "Method", "clean_line", "clean_text", "to_ics", "uid_for"]

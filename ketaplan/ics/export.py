@@ -27,7 +27,7 @@ from icalendar.enums import STATUS, TRANSP
 
 from ketaplan import __version__
 from ketaplan.errors import InputError
-from ketaplan.ics.text import clean_text
+from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plan import Appointment, Instruction, Plan
 from ketaplan.slots import fmt_day
@@ -131,12 +131,11 @@ def to_ics(
     if method == "CANCEL" and not pairs:
         raise InputError("method", "'CANCEL' only for plans with cancelled appointments", method)
     pairs.sort(key=lambda pair: (pair[1].start, uid_for(*pair)))
-    calendar = Calendar.new(
-        prodid=PRODID,
-        uid=_calendar_uid(chosen, audience),
-        name=clean_text(calendar_name or _calendar_title(chosen, audience)),
-        method=method,
-    )
+    calendar = Calendar.new(prodid=PRODID, uid=_calendar_uid(chosen, audience), method=method)
+    title = clean_line(calendar_name or _calendar_title(chosen, audience))
+    if title:
+        calendar.add("NAME", vText(title))
+        calendar.add("X-WR-CALNAME", vText(title))  # an X- property: only ever through vText
     if method in {None, "PUBLISH"}:
         calendar.add("REFRESH-INTERVAL", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
         calendar.add("X-PUBLISHED-TTL", vText("PT1H"))
@@ -250,26 +249,33 @@ def _event(
         end=_moment(appointment.end, appointment.time_zone),
         stamp=stamp,
         sequence=appointment.revision,
-        summary=clean_text(_summary(plan, appointment, audience=audience, full=full)),
+        summary=clean_line(_summary(plan, appointment, audience=audience, full=full)),
         description=clean_text(_description(plan, appointment, audience=audience, full=full))
         or None,  # an empty DESCRIPTION is invalid (libical drops it with an error)
         status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED,
         transparency=TRANSP.OPAQUE,
     )
-    location = plan.clinic_location
+    location = clean_line(plan.clinic_location or "")
     if location and appointment.location == "clinic":
-        event.add("LOCATION", clean_text(location))
+        event.add("LOCATION", location)
     if audience == "clinic":
         names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
         if names:
-            event.add("RESOURCES", [clean_text(name) for name in names])
+            # One RESOURCES value: iTIP allows one property, and libical counts each value of a
+            # comma list as a property of its own, so the commas are escaped.
+            event.add("RESOURCES", vText(", ".join(clean_line(name) for name in names)))
         if full:
-            event.add("CATEGORIES", [clean_text(appointment.kind)])
-        event.add("X-KETAPLAN-APPOINTMENT", vText(clean_text(appointment.id)))
-        event.add("X-KETAPLAN-PATIENT", vText(clean_text(_patient_ref(plan))))
+            event.add("CATEGORIES", [clean_line(appointment.kind)])
+        for name, value in (
+            ("X-KETAPLAN-APPOINTMENT", appointment.id),
+            ("X-KETAPLAN-PATIENT", _patient_ref(plan)),
+        ):
+            text = clean_line(value)
+            if text:  # an empty property is invalid
+                event.add(name, vText(text))  # X- properties only ever through vText
     if method is not None:
         assert organizer is not None  # noqa: S101 - checked by _check
-        event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_text(plan.clinic_name)))
+        event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(plan.clinic_name)))
         if method != "PUBLISH":
             assert attendee is not None  # noqa: S101 - checked by _check
             event.add(
@@ -288,7 +294,7 @@ def _event(
 
 
 def _patient_ref(plan: Plan) -> str:
-    return plan.patient or plan.id
+    return clean_line(plan.patient or "") or plan.id
 
 
 def _resource_name(resource: str, unit: int | None) -> str:
@@ -362,13 +368,9 @@ def _alarms(appointment: Appointment, *, full: bool) -> list[Alarm]:
         if (instruction.kind, trigger) in seen:
             continue
         seen.add((instruction.kind, trigger))
-        text = instruction.text if full else _NEUTRAL[instruction.kind]
-        made.append(
-            Alarm.new_display(
-                description=clean_text(text.format(at=_at(instruction.at, appointment))),
-                trigger=trigger,
-            )
-        )
+        neutral = _NEUTRAL[instruction.kind].format(at=_at(instruction.at, appointment))
+        text = clean_text(instruction.text) if full else neutral
+        made.append(Alarm.new_display(description=text or neutral, trigger=trigger))
     return made
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text"]
+__all__ = ["clean_line", "clean_text"]
 
 _NEWLINES = re.compile(r"\r\n|\r|\u0085|\u2028|\u2029")
 # C0 controls but TAB and LF, DEL, C1 controls, and bidirectional formatting characters.
@@ -29,3 +29,12 @@ def clean_text(value: str, /) -> str:
     """
     text = _UNSAFE.sub(" ", _NEWLINES.sub("\n", value))
     return text.strip()[:MAX_TEXT]
+
+
+def clean_line(value: str, /) -> str:
+    """``value`` cleaned, on one line: for titles, names and X- values.
+
+    >>> clean_line("Demo\r\nClinic\u2028A")
+    'Demo Clinic A'
+    """
+    return " ".join(clean_text(value).split())
