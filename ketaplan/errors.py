@@ -8,7 +8,8 @@ Each class also inherits the builtin exception a caller would naturally catch, s
     │   ├── ProtocolError                   ... a protocol
     │   ├── ClinicError                     ... a clinic
     │   ├── PatientError                    ... a patient
-    │   └── PlanError                       ... a plan file
+    │   ├── PlanError                       ... a plan file
+    │   └── CalendarFileError               ... an .ics file (ketaplan.ics.reading)
     ├── UnknownProtocolError (LookupError)  no built-in protocol has that id
     ├── InputError (ValueError)             an argument to a function is invalid
     │   └── LimitError                      ... it exceeds a documented bound

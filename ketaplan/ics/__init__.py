@@ -3,4 +3,13 @@
 from ketaplan.ics.export import PRODID, Audience, Detail, Method, to_ics, uid_for
 from ketaplan.ics.text import clean_line, clean_text
 
-__all__ = ["PRODID", "Audience", "Detail", "Method", "clean_line", "clean_text", "to_ics", "uid_for"]
+__all__ = [
+    "PRODID",
+    "Audience",
+    "Detail",
+    "Method",
+    "clean_line",
+    "clean_text",
+    "to_ics",
+    "uid_for",
+]

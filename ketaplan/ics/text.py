@@ -32,7 +32,7 @@ def clean_text(value: str, /) -> str:
 
 
 def clean_line(value: str, /) -> str:
-    """``value`` cleaned, on one line: for titles, names and X- values.
+    r"""``value`` cleaned, on one line: for titles, names and X- values.
 
     >>> clean_line("Demo\r\nClinic\u2028A")
     'Demo Clinic A'

@@ -1,0 +1,339 @@
+"""to_ics(): privacy, determinism, iTIP methods, cancellations, reminders, DST, golden files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from ketaplan import InputError, Ledger, Plan, load_protocol, plan
+from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.ics import to_ics, uid_for
+from ketaplan.ics.lint import lint_ics
+from ketaplan.replan import Cancelled, Moved, replan
+from tests.helpers import clinic, patient
+from tests.interop.parsers import Libical, with_icalendar
+
+NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
+GOLDEN = Path(__file__).parent.parent / "golden"
+NY = ZoneInfo("America/New_York")
+
+#: Words that reveal a treatment, a diagnosis or a medication: never in a minimal calendar.
+REVEALING = re.compile(
+    r"ketamine|esketamine|spravato|infusion|dose|dosing|mg\b|depress|suicid|anxiety|pain|rems|"
+    r"psychotherap|integration|lorazepam|benzodiazepine|treatment|protocol|induction|"
+    r"maintenance|monitoring",
+    re.IGNORECASE,
+)
+
+
+def esketamine() -> Plan:
+    return plan(
+        load_protocol("esketamine-trd"),
+        start=dt.date(2026, 12, 1),
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        preferred_time=dt.time(9),
+        until=dt.date(2027, 3, 1),
+    )
+
+
+def visible_text(data: bytes) -> str:
+    """Everything a person or a phone's lock screen could see, and the identifiers."""
+    calendar = icalendar.Calendar.from_ical(data)
+    parts = []
+    for component in calendar.walk():
+        names = ("SUMMARY", "LOCATION", "DESCRIPTION", "UID", "NAME", "X-WR-CALNAME")
+        parts += [str(component[name]) for name in names if name in component]
+        parts += [str(value) for key, value in component.items() if key.startswith("X-")]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("protocol_id", ["esketamine-trd", "iv-ketamine-kap", "home-sublingual"])
+def test_patient_minimal_calendar_reveals_nothing(protocol_id: str) -> None:
+    made = plan(
+        load_protocol(protocol_id),
+        start=dt.date(2026, 12, 1),
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        until=dt.date(2027, 3, 1),
+    )
+    data = to_ics(made, now=NOW)
+    text = visible_text(data)
+    assert not REVEALING.search(text), REVEALING.search(text)
+    summaries = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+    assert summaries == {"Appointment \u2013 Demo Clinic"}
+    assert made.id not in text
+    assert "demo-patient" not in text
+
+
+def test_full_detail_names_session_protocol_and_dose() -> None:
+    data = to_ics(esketamine(), detail="full", now=NOW)
+    first = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert str(first["SUMMARY"]) == "Esketamine nasal spray session \u2013 Demo Clinic"
+    assert "Dose: 56 mg" in str(first["DESCRIPTION"])
+    assert "esketamine-trd" in str(first["DESCRIPTION"])
+
+
+def test_reminders_for_the_preparation() -> None:
+    made = esketamine()
+    first = icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")[0]
+    alarms = {str(a["DESCRIPTION"]): a.TRIGGER for a in first.walk("VALARM")}  # type: ignore[attr-defined]
+    # Dosing starts at 09:15: food until 07:15, liquids until 08:45, nasal spray by 08:15.
+    assert alarms["Please stop eating at 07:15 before your appointment."] == -dt.timedelta(
+        hours=1, minutes=45
+    )
+    assert alarms["Please stop drinking at 08:45 before your appointment."] == -dt.timedelta(
+        minutes=15
+    )
+    assert alarms["If you use a nasal spray or decongestant today, use it by 08:15."] == (
+        -dt.timedelta(minutes=45)
+    )
+    assert alarms["Please arrange for an adult to take you home at about 11:30."] == (
+        -dt.timedelta(days=1)
+    )
+
+
+def test_medication_hold_reminder_names_no_drug() -> None:
+    twelve = demo_clinic().model_copy(
+        update={
+            "medication_rules": (
+                load_protocol("esketamine-trd")
+                .holds[0]
+                .model_copy(
+                    update={
+                        "id": "benzodiazepine",
+                        "medication": "benzodiazepine",
+                        "severity": "hold",
+                        "hold_before_hours": 12,
+                        "resume_after_hours": 6,
+                        "source": "kcla-holds",
+                        "note": None,
+                    }
+                ),
+            )
+        }
+    )
+    made = plan(
+        load_protocol("iv-ketamine-standard"),
+        start=dt.date(2026, 12, 7),
+        clinic=twelve,
+        patient=demo_patient(),
+        preferred_time=dt.time(9),
+    )
+    assert any(i.kind == "medication-hold" for i in made.doses[0].instructions)
+    first = icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")[0]
+    texts = [str(a["DESCRIPTION"]) for a in first.walk("VALARM")]
+    assert any(
+        t.startswith("Please follow your clinic's instructions about your usual medicines")
+        for t in texts
+    )
+    assert not any("lorazepam" in t for t in texts)
+    full = icalendar.Calendar.from_ical(to_ics(made, detail="full", now=NOW)).walk("VEVENT")[0]
+    assert any(
+        "Skip your 22:00 lorazepam on Sun 6 Dec 2026" in str(a["DESCRIPTION"])
+        for a in full.walk("VALARM")
+    )
+
+
+def test_same_plan_and_now_give_the_same_bytes() -> None:
+    assert to_ics(esketamine(), now=NOW) == to_ics(esketamine(), now=NOW)
+    assert to_ics(esketamine(), now=NOW) != to_ics(esketamine(), now=NOW + dt.timedelta(hours=1))
+
+
+def test_uids_are_stable_and_opaque_and_sequence_follows_revisions() -> None:
+    made = esketamine()
+    moved = made.appointment("induction-3").start + dt.timedelta(days=1)
+    after = replan(
+        made,
+        as_of=dt.datetime(2026, 12, 2, tzinfo=NY),
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        events=[Moved(appointment="induction-3", to=moved)],
+    )
+    before_events = {
+        str(e["UID"]): e for e in icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")
+    }
+    after_events = {
+        str(e["UID"]): e
+        for e in icalendar.Calendar.from_ical(to_ics(after, now=NOW)).walk("VEVENT")
+    }
+    assert set(before_events) == set(after_events)
+    uid = uid_for(after, after.appointment("induction-3"))
+    assert before_events[uid]["SEQUENCE"] == 0
+    assert after_events[uid]["SEQUENCE"] == 1
+    assert re.fullmatch(r"[0-9a-f]{32}@ketaplan", uid)
+
+
+def test_cancelled_sessions_are_marked_and_can_be_sent_as_cancel() -> None:
+    made = esketamine()
+    after = replan(
+        made,
+        as_of=dt.datetime(2026, 12, 2, tzinfo=NY),
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        events=[Cancelled(appointment="induction-4")],
+    )
+    events = {
+        str(e["UID"]): e
+        for e in icalendar.Calendar.from_ical(to_ics(after, now=NOW)).walk("VEVENT")
+    }
+    cancelled = events[uid_for(after, after.appointment("induction-4"))]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert cancelled["SEQUENCE"] == 1
+    assert not cancelled.walk("VALARM")
+    data = to_ics(
+        after,
+        method="CANCEL",
+        organizer="clinic@example.org",
+        attendee="patient@example.net",
+        now=NOW,
+    )
+    calendar = icalendar.Calendar.from_ical(data)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert [str(e["UID"]) for e in calendar.walk("VEVENT")] == [
+        uid_for(after, after.appointment("induction-4"))
+    ]
+
+
+@pytest.mark.parametrize("method", ["PUBLISH", "REQUEST", "CANCEL"])
+def test_itip_methods_pass_libicals_rfc_5546_checks(method: str, libical_reader: Libical) -> None:
+    made = esketamine()
+    if method == "CANCEL":
+        made = replan(
+            made,
+            as_of=dt.datetime(2026, 12, 2, tzinfo=NY),
+            clinic=demo_clinic(),
+            patient=demo_patient(),
+            events=[Cancelled(appointment="induction-4")],
+        )
+    data = to_ics(
+        made,
+        method=method,  # type: ignore[arg-type]
+        organizer="clinic@example.org",
+        attendee="patient@example.net",
+        now=NOW,
+    )
+    assert lint_ics(data) == []
+    seen, errors = libical_reader.read(data)
+    assert errors == []
+    assert seen
+    calendar = icalendar.Calendar.from_ical(data)
+    for event in calendar.walk("VEVENT"):
+        assert "ORGANIZER" in event
+        assert ("ATTENDEE" in event) == (method != "PUBLISH")
+
+
+def test_no_method_means_no_organizer_and_no_method_line() -> None:
+    data = to_ics(esketamine(), now=NOW)
+    assert b"METHOD:" not in data
+    assert b"ORGANIZER" not in data
+
+
+def test_method_arguments_are_checked() -> None:
+    made = esketamine()
+    with pytest.raises(InputError, match=r"organizer: must be the clinic's e-mail address"):
+        to_ics(made, method="REQUEST", attendee="p@example.net")
+    with pytest.raises(InputError, match=r"attendee: must be the patient's e-mail address"):
+        to_ics(made, method="REQUEST", organizer="c@example.org")
+    with pytest.raises(InputError, match=r"organizer: must be an e-mail address; got 'clinic'"):
+        to_ics(made, method="PUBLISH", organizer="clinic")
+    with pytest.raises(InputError, match=r"method: must be 'CANCEL' only for plans with"):
+        to_ics(made, method="CANCEL", organizer="c@example.org", attendee="p@example.net")
+    with pytest.raises(InputError, match=r"audience: must be 'patient' or 'clinic'"):
+        to_ics(made, audience="everyone")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"now: must be an aware datetime"):
+        to_ics(made, now=dt.datetime(2026, 1, 1))
+
+
+def test_a_time_in_the_repeated_hour_is_written_in_utc() -> None:
+    night = clinic("America/New_York", days=("sun",), hours="00:00-06:00")
+    data = load_protocol("sc-ketamine-anxiety").model_dump()
+    data["calendar"]["repeated_time"] = "later"
+    protocol = type(load_protocol("sc-ketamine-anxiety")).model_validate(data)
+    made = plan(protocol, start=dt.date(2026, 11, 1), clinic=night, preferred_time=dt.time(1, 30))
+    first = made.doses[0]
+    assert first.start.isoformat() == "2026-11-01T01:30:00-05:00"  # the second 01:30
+    text = to_ics(made, now=NOW).decode()
+    assert "DTSTART:20261101T063000Z" in text  # written as UTC, unambiguous
+    seen = {s.uid: s for s in with_icalendar(to_ics(made, now=NOW))}
+    assert seen[uid_for(made, first)].start == first.start.astimezone(dt.UTC)
+
+
+def test_clinic_calendar_of_many_patients_by_resource() -> None:
+    ledger = Ledger(demo_clinic())
+    plans = []
+    for number in range(3):
+        made = plan(
+            load_protocol("iv-ketamine-mwf"),
+            start=dt.date(2026, 11, 30),
+            clinic=demo_clinic(),
+            patient=patient(id=f"p-{number}"),
+            bookings=ledger,
+            preferred_time=dt.time(9),
+        )
+        for booking in made.bookings():
+            ledger.add(booking)
+        plans.append(made)
+    data = to_ics(plans, audience="clinic", now=NOW)
+    events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert len(events) == sum(len(p.appointments) for p in plans)
+    assert {str(e["X-KETAPLAN-PATIENT"]) for e in events} == {"p-0", "p-1", "p-2"}
+    assert "Chair" in str(events[0]["RESOURCES"])
+    chair_two = icalendar.Calendar.from_ical(
+        to_ics(plans, audience="clinic", resource="chair:2", now=NOW)
+    ).walk("VEVENT")
+    assert chair_two
+    assert all("Chair 2" in str(e["RESOURCES"]) for e in chair_two)
+    assert lint_ics(data) == []
+
+
+GOLDEN_CASES = {
+    "esketamine-patient-minimal.ics": lambda: to_ics(esketamine(), now=NOW),
+    "esketamine-patient-request.ics": lambda: to_ics(
+        esketamine(),
+        method="REQUEST",
+        organizer="clinic@example.org",
+        attendee="patient@example.net",
+        appointments=["induction-1"],
+        now=NOW,
+    ),
+    "iv-standard-clinic-full.ics": lambda: to_ics(
+        plan(
+            load_protocol("iv-ketamine-standard"),
+            start=dt.date(2026, 12, 1),
+            clinic=demo_clinic(),
+            patient=demo_patient(),
+            preferred_time=dt.time(9),
+            until=dt.date(2027, 2, 1),
+        ),
+        audience="clinic",
+        now=NOW,
+    ),
+    "home-sydney-patient.ics": lambda: to_ics(
+        plan(
+            load_protocol("home-sublingual"),
+            start=dt.date(2026, 3, 16),
+            time_zone="Australia/Sydney",
+            preferred_time=dt.time(18),
+            until=dt.date(2026, 6, 1),
+        ),
+        now=NOW,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_golden_files(name: str) -> None:
+    """Byte-exact: KETAPLAN_REGENERATE_GOLDEN=1 rewrites them after a deliberate change."""
+    data = GOLDEN_CASES[name]()
+    path = GOLDEN / name
+    if os.environ.get("KETAPLAN_REGENERATE_GOLDEN"):
+        path.write_bytes(data)
+    assert path.read_bytes() == data
+    assert lint_ics(data) == []
