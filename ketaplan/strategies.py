@@ -130,9 +130,9 @@ def start_dates(
     _check(isinstance(min_value, dt.date), "min_value", min_value, "a date")
     _check(isinstance(max_value, dt.date), "max_value", max_value, "a date")
     _check(min_value <= max_value, "max_value", max_value, f"on or after min_value={min_value}")
-    edges = _edge_dates(min_value, max_value)
-    plain = st.dates(min_value, max_value)
-    return st.one_of(plain, st.sampled_from(edges)) if edges else plain
+    # min_value leads the edge cases too, so both branches shrink to it
+    edges = [min_value, *(d for d in _edge_dates(min_value, max_value) if d != min_value)]
+    return st.one_of(st.dates(min_value, max_value), st.sampled_from(edges))
 
 
 # -- protocols ---------------------------------------------------------------------------------

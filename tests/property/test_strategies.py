@@ -1,0 +1,137 @@
+"""ketaplan.strategies: valid values, the edge cases that break schedulers, Hypothesis style."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from ketaplan import Clinic, Patient, Plan, Protocol
+from ketaplan.patient import Medication
+from ketaplan.protocol import GapWindow, Phase
+from ketaplan.strategies import (
+    bookings,
+    clinics,
+    gaps,
+    medications,
+    patients,
+    phases,
+    plans,
+    protocols,
+    start_dates,
+)
+
+FIND = settings(max_examples=2000, database=None)
+
+
+@given(st.tuples(protocols(), clinics(), patients(), medications(), gaps(), phases()))
+def test_every_strategy_generates_valid_models(
+    models: tuple[Protocol, Clinic, Patient, Medication, GapWindow, Phase],
+) -> None:
+    for model in models:
+        assert type(model).model_validate_json(model.model_dump_json()) == model
+
+
+@given(start_dates())
+def test_start_dates_are_in_range(start: dt.date) -> None:
+    assert dt.date(2026, 1, 1) <= start <= dt.date(2029, 12, 31)
+
+
+@settings(max_examples=10)
+@given(bookings(clinic=clinics()))
+def test_bookings_are_valid(found: list[object]) -> None:
+    for booking in found:
+        assert booking.end > booking.start  # type: ignore[attr-defined]
+
+
+@settings(max_examples=10)
+@given(plans())
+def test_plans(made: Plan) -> None:
+    assert made.doses
+
+
+@given(st.from_type(Protocol), st.from_type(Clinic), st.from_type(Patient), st.from_type(GapWindow))
+def test_registered_for_from_type(protocol: Protocol, clinic: Clinic, patient: Patient,
+                                  gap: GapWindow) -> None:  # fmt: skip
+    assert isinstance(protocol, Protocol)
+    assert isinstance(clinic, Clinic)
+    assert isinstance(patient, Patient)
+    assert isinstance(gap, GapWindow)
+
+
+def test_the_edge_cases_are_generated() -> None:
+    leap = find(start_dates(), lambda d: (d.month, d.day) == (2, 29), settings=FIND)
+    assert leap.year % 4 == 0
+    spring = find(start_dates(), lambda d: d == dt.date(2026, 3, 8), settings=FIND)
+    assert spring == dt.date(2026, 3, 8)  # New York springs forward
+    month_end = find(start_dates(), lambda d: (d + dt.timedelta(days=1)).day == 1, settings=FIND)
+    assert month_end.day >= 28
+    one_chair = find(clinics(), lambda c: c.resources.chairs == 1, settings=FIND)
+    assert one_chair.resources.chairs == 1
+
+    def long_closure(clinic: Clinic) -> bool:
+        return (
+            bool(clinic.closures)
+            and (clinic.closures[0].last - clinic.closures[0].start).days >= 13
+        )
+
+    closure = find(clinics(), long_closure, settings=FIND)
+    assert closure.closures
+    one_day = find(patients(), lambda p: p.availability is not None
+                   and sum(1 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                           if p.availability.day(day)) == 1, settings=FIND)  # fmt: skip
+    assert one_day.availability is not None
+    dst_zone = find(clinics(), lambda c: c.time_zone == "Australia/Sydney", settings=FIND)
+    assert dst_zone.time_zone == "Australia/Sydney"
+
+
+def test_shrink_targets() -> None:
+    assert find(start_dates(), lambda d: True, settings=FIND) == dt.date(2026, 1, 1)
+    simplest = find(phases(), lambda p: True, settings=FIND)
+    assert simplest.count == 1
+    clinic = find(clinics(), lambda c: True, settings=FIND)
+    assert clinic.resources.chairs == 1
+    assert clinic.time_zone == "America/New_York"
+    assert find(patients(), lambda p: True, settings=FIND).availability is None
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: start_dates(min_value=dt.date(2027, 1, 1), max_value=dt.date(2026, 1, 1)),
+         "max_value=datetime.date(2026, 1, 1): must be on or after min_value=2027-01-01"),
+        (lambda: gaps(min_days=0), "min_days=0: must be an int >= 1"),
+        (lambda: gaps(max_days=999), "max_days=999: must be an int from min_days=1 to 400"),
+        (lambda: phases(max_count=0), "max_count=0: must be an int from min_count=1 to 200"),
+        (lambda: phases(per_week="yes"),  # type: ignore[arg-type]
+         "per_week='yes': must be None, True or False"),
+        (lambda: protocols(max_phases=9), "max_phases=9: must be an int from 1 to 5"),
+        (lambda: clinics(chairs=0), "chairs=0: must be 1 to 500"),
+        (lambda: clinics(time_zone="Mars/Base"), "time_zone='Mars/Base': must be an IANA zone"),
+        (lambda: patients(max_medications=-1), "max_medications=-1: must be an int from 0 to 10"),
+        (lambda: medications(names=[]), "names=[]: must be a non-empty list of drug names"),
+        (lambda: bookings(clinic=clinics(), days=0), "days=0: must be 1 to 1098"),
+        (lambda: plans(protocol="nope"), "protocol='nope': must be a built-in id"),
+        (lambda: plans(until_days=0), "until_days=0: must be 1 to 1830"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_name_argument_and_value(build: object, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        build()  # type: ignore[operator]
+
+
+def test_install_hint_without_hypothesis() -> None:
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "try:\n    import ketaplan.strategies\n"
+        "except ImportError as err:\n    print(err)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)  # fmt: skip
+    assert "pip install 'ketaplan[hypothesis]'" in result.stdout
