@@ -348,7 +348,14 @@ class _Context:
             else:
                 return []
             message = f"{appointment.id} is {days} days after {previous.id}; {what}"
-            return [self.violation(code, ids, rule, message, source=gap.source)]
+            severity: Severity | None = None
+            if code == "gap-above-maximum" and self._missed_between(previous, appointment):
+                # Making up a missed session: the long gap is the miss, recorded as such.
+                severity = "warning"
+                message += " (a session between them was missed)"
+            return [
+                self.violation(code, ids, rule, message, source=gap.source, severity=severity)
+            ]
         if isinstance(step.phase.start, InWeek) and step.index == 1:
             if step.earliest <= day <= step.latest:
                 return []
@@ -369,6 +376,11 @@ class _Context:
                 "outside-window", ids, f"phase {step.phase.id}", message, source=step.phase.source
             )
         ]
+
+    def _missed_between(self, first: Appointment, second: Appointment) -> bool:
+        return any(
+            a.status == "missed" and first.start < a.start < second.start for a in self.chain
+        )
 
     def _dose(self, appointment: Appointment, number: int) -> list[Violation]:
         dosing = self.protocol.dosing

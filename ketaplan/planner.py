@@ -298,6 +298,8 @@ class _Planner:
         self.resume_after: dt.datetime | None = None
         #: The local time each appointment had before a re-plan, to keep it where possible.
         self.preferred_by_id: dict[str, dt.time] = {}
+        #: The date each appointment had before a re-plan (phases that continue after a miss).
+        self.preferred_day_by_id: dict[str, dt.date] = {}
         self.notes: list[str] = []
         self.evaluations = 0
         self.shift = False
@@ -369,17 +371,29 @@ class _Planner:
         else:
             window = self._next_in_phase_window(phase, in_phase, index, previous)
         earliest, target, latest, rule, words, gap = window
-        if latest < self.start:
-            # The whole window lies before the re-plan (after a lapse or missed sessions):
-            # resume from the start like a first session, keeping the protocol's other rules.
-            earliest = target = self.start
-            latest = self.start + dt.timedelta(days=self.start_window_days)
+        frozen = self._frozen_until()
+        resume = self.start if frozen is None else max(self.start, frozen + dt.timedelta(days=1))
+        if previous is not None and any(
+            a.status == "missed" and a.start > previous.start for a in self.chain
+        ):
+            # Making up a missed session: as soon as possible, even past the old window's end.
+            earliest = max(earliest, resume)
+            latest = max(latest, resume + dt.timedelta(days=self.start_window_days))
+            rule = f"making up the session missed after {previous.id}"
+        if latest < resume:
+            # The whole window lies before the re-plan or on days already held (after a lapse
+            # or a missed session): resume as soon as possible, keeping the other rules.
+            earliest = target = resume
+            latest = resume + dt.timedelta(days=self.start_window_days)
             rule = (
                 f"resuming after {previous.id if previous else 'a break'}, whose window has passed"
             )
             words = f"within {self.start_window_days} days of resuming"
         if not in_phase and phase.preferred_weekdays:
             target = self._preferred_day(phase, target)
+        kept = self.preferred_day_by_id.get(f"{self.id_prefix}{phase.id}-{index}")
+        if kept is not None and earliest <= kept <= latest:
+            target = kept  # re-planning: keep the date the session already had, if it still fits
         hard_latest = None
         if phase.within_days is not None and in_phase:
             hard_latest = in_phase[0].local_date + dt.timedelta(days=phase.within_days - 1)
@@ -594,7 +608,8 @@ class _Planner:
         ):
             first = in_phase[0].local_date if in_phase else day
             deadline = first + dt.timedelta(days=phase.within_days - 1)
-            remaining = phase.count - self._counted(phase, in_phase) - 1
+            every = [a for a in self.chain if a.phase == phase.id]
+            remaining = phase.count - self._counted(phase, every) - 1
             if day + dt.timedelta(days=remaining * self._min_spacing(phase)) > deadline:
                 found.append(
                     (
@@ -632,10 +647,15 @@ class _Planner:
     ) -> str | None:
         first = next(a for a in self.chain if a.phase == step.phase.id).local_date
         week_of = _week_function(cadence, first)
-        counts: dict[int, int] = {}
+        counts: dict[int, int] = {}  # sessions that take place, for the maximum
+        booked: dict[int, int] = {}  # and those missed too, for the minimum: a miss is no gap
         for appointment in in_phase:
             week = week_of(appointment.local_date)
             counts[week] = counts.get(week, 0) + 1
+        for appointment in self.chain:
+            if appointment.phase == step.phase.id and appointment.status != "cancelled":
+                week = week_of(appointment.local_date)
+                booked[week] = booked.get(week, 0) + 1
         week = week_of(day)
         if counts.get(week, 0) + 1 > cadence.most:
             return f"more than {cadence.most} sessions in that week"
@@ -649,10 +669,10 @@ class _Planner:
                 and _week_end(cadence, first, earlier) - dt.timedelta(days=6) <= frozen
             ):
                 continue  # a week that began before the re-plan is not the planner's to fill
-            if counts.get(earlier, 0) < cadence.fewest:
+            if booked.get(earlier, 0) < cadence.fewest:
                 begins = _week_end(cadence, first, earlier) - dt.timedelta(days=6)
                 return (
-                    f"the week from {fmt_day(begins)} has {counts.get(earlier, 0)} session(s); "
+                    f"the week from {fmt_day(begins)} has {booked.get(earlier, 0)} session(s); "
                     f"the cadence asks at least {cadence.fewest}"
                 )
         return None

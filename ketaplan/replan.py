@@ -178,6 +178,18 @@ def replan(
         doses = [a for a in planned if a.is_dose]
         if doses:  # new sessions default to the time the series already uses
             planner.finder.preferred_time = doses[-1].local_start.time()
+    # A phase that continues after a miss keeps its later sessions' dates where they still fit
+    # (unless its cadence changed tier, which moves them on purpose).
+    continuing = {
+        phase.id
+        for phase in protocol.phases
+        if phase.missed == "continue" and tiers.get(phase.id) == plan.tiers.get(phase.id)
+    }
+    planner.preferred_day_by_id = {
+        a.id: a.local_date
+        for a in plan.appointments
+        if a.status == "planned" and a.phase in continuing and a.anchored is None
+    }
     lapse = _lapse(protocol, fixed, as_of, clinic)
     if lapse is not None and protocol.rules.lapse is not None:
         planner.require_review(lapse, reinduction=protocol.rules.lapse.requires == "re-induction")
