@@ -353,9 +353,7 @@ class _Context:
                 # Making up a missed session: the long gap is the miss, recorded as such.
                 severity = "warning"
                 message += " (a session between them was missed)"
-            return [
-                self.violation(code, ids, rule, message, source=gap.source, severity=severity)
-            ]
+            return [self.violation(code, ids, rule, message, source=gap.source, severity=severity)]
         if isinstance(step.phase.start, InWeek) and step.index == 1:
             if step.earliest <= day <= step.latest:
                 return []
