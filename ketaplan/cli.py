@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -104,7 +105,32 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_replan(commands)
     _add_check(commands)
     _add_export(commands)
+    _add_verify(commands)
     return parser
+
+
+def _add_verify(commands: Any) -> None:
+    search = commands.add_parser(
+        "verify", help="search for a case in which a protocol fails (needs ketaplan[hypothesis])"
+    )
+    search.add_argument("protocol", metavar="ID|FILE", help="a built-in id or a .toml/.json file")
+    search.add_argument("--clinic", metavar="FILE|demo", help="default: the demo clinic")
+    search.add_argument(
+        "--patient", metavar="FILE|demo", help="keep this patient (default: search availability)"
+    )
+    search.add_argument("--max-examples", type=_count, default=200, metavar="N")
+    search.add_argument("--seed", type=_count, default=0, metavar="N")
+    search.add_argument("--max-seconds", type=float, default=60.0, metavar="S")
+    search.add_argument(
+        "--max-closure-days", type=_count, default=10, metavar="N",
+        help="longest extra closure to try; 0 tries none (default 10)",
+    )  # fmt: skip
+    search.add_argument(
+        "--from", dest="first_start", type=_date, default=dt.date(2026, 12, 1), metavar="DATE",
+        help="earliest start date; starts span the two years after it (default 2026-12-01)",
+    )  # fmt: skip
+    search.add_argument("--format", choices=("text", "json"), default="text")
+    search.set_defaults(run=_verify)
 
 
 def _add_plan(commands: Any) -> None:
@@ -221,6 +247,13 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD; got {text!r}") from None
+
+
+def _count(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
 
 
 def _clock(text: str) -> dt.time:
@@ -467,6 +500,73 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         if patient is None and current.patient is not None:
             print("note: patient rules were not checked; pass --patient", file=out)
     return EXIT_PROBLEMS if violations else EXIT_OK
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from ketaplan.verify import verify  # noqa: PLC0415 - Hypothesis is an optional extra
+    except ImportError:
+        print(
+            "ketaplan: error: verify needs Hypothesis: pip install 'ketaplan[hypothesis]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    protocol = load_protocol(args.protocol)
+    clinic, patient = _load_clinic(args.clinic), _load_patient(args.patient)
+    try:
+        result = verify(
+            protocol,
+            clinic=clinic,
+            patient=patient,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            max_seconds=args.max_seconds,
+            max_closure_days=args.max_closure_days,
+            first_start=args.first_start,
+        )
+    except InputError as err:  # name the option the user typed
+        option = "--" + err.field.replace("_", "-").replace("first-start", "from")
+        raise InputError(option, err.expectation, err.value) from None
+    found = result.counterexample
+    if args.format == "json":
+        report = {
+            "protocol": result.protocol,
+            "ok": result.ok,
+            "examples": result.examples,
+            "seed": result.seed,
+            "complete": result.complete,
+            "counterexample": None if found is None else {
+                "scenario": found.scenario.describe(),
+                "problem": found.problem,
+            },
+        }  # fmt: skip
+        print(json.dumps(report, indent=2), file=out)
+    elif found is None:
+        print(f"{result.protocol}: no counterexample in {result.examples} cases "
+              f"(seed {result.seed})", file=out)  # fmt: skip
+    else:
+        print(f"{result.protocol}: counterexample (seed {result.seed}, "
+              f"{result.examples} cases tried)", file=out)  # fmt: skip
+        print(f"  {found.scenario.describe()}:", file=out)
+        print(f"  {found.problem}", file=out)
+        print(f"reproduce with: {_reproduce(args)}", file=out)
+    if not result.complete:
+        print(f"ketaplan: warning: stopped after {args.max_seconds:g} s with "
+              f"{result.examples} of {args.max_examples} cases tried", file=sys.stderr)  # fmt: skip
+    return EXIT_OK if found is None else EXIT_PROBLEMS
+
+
+def _reproduce(args: argparse.Namespace) -> str:
+    words = ["ketaplan", "verify", args.protocol, "--seed", str(args.seed)]
+    words += ["--max-examples", str(args.max_examples)]
+    for option in ("clinic", "patient"):
+        if getattr(args, option) is not None:
+            words += [f"--{option}", getattr(args, option)]
+    if args.max_closure_days != 10:  # noqa: PLR2004 - the default
+        words += ["--max-closure-days", str(args.max_closure_days)]
+    if args.first_start != dt.date(2026, 12, 1):
+        words += ["--from", args.first_start.isoformat()]
+    return shlex.join(words)
 
 
 def _builtin_clinic(current: Plan) -> Clinic | None:

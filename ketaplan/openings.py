@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
+from collections.abc import Mapping
+from functools import cached_property, lru_cache
 
 import holidays
 
@@ -14,6 +15,12 @@ from ketaplan.hours import TimeRange
 __all__ = ["ClinicCalendar"]
 
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+@lru_cache(maxsize=1024)
+def _public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[dt.date, str]:
+    """One year's public holidays; cached, as building them costs about a millisecond."""
+    return dict(holidays.country_holidays(country, subdiv=subdivision, years=year).items())
 
 
 class ClinicCalendar:
@@ -52,10 +59,7 @@ class ClinicCalendar:
         if settings.country is None:
             return None
         if day.year not in self._holiday_years:
-            found = holidays.country_holidays(
-                settings.country, subdiv=settings.subdivision, years=day.year
-            )
-            self._library.update(found.items())
+            self._library.update(_public_holidays(settings.country, settings.subdivision, day.year))
             self._holiday_years.add(day.year)
         return self._library.get(day)
 

@@ -1044,7 +1044,7 @@ class _Planner:
             stack.append(_Frame(following, self.candidates(following)))
 
     def _remember_failure(self, depth: int, frame: _Frame) -> None:
-        if self.deepest is None or depth >= self.deepest[0]:
+        if self.deepest is None or depth > self.deepest[0]:
             self.deepest = (depth, frame)
 
     def _raise_unsatisfiable(self) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ketaplan.clinic import Clinic
 from ketaplan.hours import TimeRange
@@ -36,6 +37,12 @@ _WEEKDAY_PLURAL = (
 
 def fmt_day(day: dt.date) -> str:
     """``'Fri 25 Dec 2026'``."""
+    return _fmt_date(day.toordinal())
+
+
+@lru_cache(maxsize=4096)
+def _fmt_date(ordinal: int) -> str:  # by ordinal, so a datetime never shares a date's entry
+    day = dt.date.fromordinal(ordinal)
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
