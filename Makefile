@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ketaplan-installed
 TOOLS := .cache/.interop-tools
-SOURCES := ketaplan tests benchmarks
+SOURCES := ketaplan tests benchmarks docs/examples
 
 .PHONY: demo test test-deep lint format bench clean
 

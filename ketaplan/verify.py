@@ -244,7 +244,7 @@ def _try(
 def _unsatisfiable(err: UnsatisfiableError) -> str:
     reasons = list(dict.fromkeys(reason for _, reason in err.blocked))
     # The calendar's closed days are seldom the point; the protocol's own rules come first.
-    reasons = sorted(reasons, key=lambda reason: reason.startswith("clinic closed"))[:3]
+    reasons = sorted(reasons, key=lambda reason: reason.startswith("clinic closed"))[:6]
     detail = f": {'; '.join(reasons)}" if reasons else ""
     return f"{err.session} cannot be placed between {err.window[0]} and {err.window[1]}{detail}"
 

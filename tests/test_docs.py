@@ -75,3 +75,25 @@ def test_toml_examples_validate(where: str, text: str, tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     definition = load_definition(path)
     assert type(definition).__name__.lower() == detect_kind(data)
+
+
+#: Files the docs show whole: the page's block must be the file, so the tutorial cannot drift
+#: from the files that ketaplan's own suite runs (docs/examples/lakeside/test_series.py).
+SHOWN = {
+    "docs/examples/lakeside/series.toml": ("toml", "# Lakeside's own IV series"),
+    "docs/examples/lakeside/test_series.py": ("python", '"""Lakeside\'s property tests'),
+}
+
+
+@pytest.mark.parametrize("path", sorted(SHOWN))
+def test_docs_show_example_files_as_they_are(path: str) -> None:
+    language, opening = SHOWN[path]
+    shown = [text for _, text in blocks(language) if text.startswith(opening)]
+    assert shown == [(ROOT / path).read_text(encoding="utf-8")]
+
+
+def test_first_draft_differs_from_the_series_only_where_the_tutorial_says() -> None:
+    draft = (ROOT / "docs/examples/lakeside/first-draft.toml").read_text(encoding="utf-8")
+    assert "maximum = 3 }" in draft
+    fragment = next(text for _, text in blocks("toml") if "first-draft.toml" in text)
+    assert fragment.split("\n", 1)[1] in draft
