@@ -1,0 +1,395 @@
+"""The benchmarks: each measures ketaplan and a baseline in the same process, at a scale.
+
+Every benchmark returns :class:`Row` s. A row's ``ratio`` is ketaplan's figure over the
+baseline's (for times: how many times slower ketaplan is; below 1 means faster), because
+only ratios measured side by side survive a noisy machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import icalendar
+from dateutil.rrule import WEEKLY, rrule
+
+from ketaplan import Plan, builtin_protocols, load_protocol, plan
+from ketaplan.check import check
+from ketaplan.clinic import Clinic
+from ketaplan.defaults import demo_clinic
+from ketaplan.errors import UnsatisfiableError
+from ketaplan.ics import to_ics
+from ketaplan.ics.reading import bookings_from_ics
+from ketaplan.ledger import Booking, Ledger
+
+Scale = Literal["smoke", "full"]
+
+#: Sizes per scale: the full run is the issue's; the smoke run keeps the code from rotting.
+SIZES: dict[str, dict[Scale, object]] = {
+    "repeat": {"smoke": 3, "full": 15},
+    "patients": {"smoke": 40, "full": 2000},
+    "check": {"smoke": (1_000, 10_000), "full": (10_000, 100_000, 1_000_000)},
+    "pairwise_limit": {"smoke": 10_000, "full": 100_000},
+    "export": {"smoke": 2_000, "full": 100_000},
+    "import": {"smoke": 2_000, "full": 50_000},
+    "examples": {"smoke": 20, "full": 300},
+}
+
+START = dt.date(2026, 12, 1)
+YEAR = dt.timedelta(days=365)
+STAMP = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure, its baseline and their ratio."""
+
+    benchmark: str
+    figure: str
+    value: float
+    unit: str
+    baseline: str = ""
+    baseline_value: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline_value:
+            return None
+        return self.value / self.baseline_value
+
+
+def timed(run: Callable[[], object], *, repeat: int) -> float:
+    """The median wall time of ``run`` in seconds, after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def _size(name: str, scale: Scale) -> object:
+    return SIZES[name][scale]
+
+
+# -- 1. one patient --------------------------------------------------------------------------
+
+
+def plan_one(scale: Scale) -> list[Row]:
+    """Each built-in, one year, the demo clinic; floor: the same number of dates by rrule."""
+    clinic = demo_clinic()
+    repeat = int(_size("repeat", scale))  # type: ignore[call-overload]
+    rows = []
+    for protocol in builtin_protocols():
+
+        def run(protocol: object = protocol) -> Plan:
+            return plan(protocol, start=START, clinic=clinic, until=START + YEAR)  # type: ignore[arg-type]
+
+        made = run()
+        count = len(made.appointments)
+        first = dt.datetime.combine(START, dt.time(9))
+
+        def floor(count: int = count, first: dt.datetime = first) -> list[dt.datetime]:
+            return list(rrule(WEEKLY, dtstart=first, count=count))
+
+        rows.append(
+            Row(
+                "plan one patient, one year",
+                protocol.id,
+                timed(run, repeat=repeat) * 1000,
+                "ms",
+                f"rrule, {count} dates",
+                timed(floor, repeat=repeat) * 1000,
+            )
+        )
+    return rows
+
+
+# -- 2. a whole clinic -----------------------------------------------------------------------
+
+
+def big_clinic() -> Clinic:
+    """The demo clinic with 10 chairs and 3 monitoring staff (2 patients each)."""
+    base = demo_clinic()
+    resources = base.resources.model_copy(update={"chairs": 10, "monitoring_staff": 3})
+    return base.model_copy(update={"id": "bench-clinic", "resources": resources})
+
+
+def plan_clinic(scale: Scale) -> list[Row]:
+    """Patients starting across a year, planned one after another into one ledger."""
+    clinic = big_clinic()
+    count = int(_size("patients", scale))  # type: ignore[call-overload]
+    protocols = [p for p in builtin_protocols() if p.setting == "clinic"]
+    ledger = Ledger(clinic)
+    placed = failed = moved = 0
+    moved_days: list[int] = []
+    chair_seconds = 0.0
+    began = time.perf_counter()
+    for n in range(count):
+        protocol = protocols[n % len(protocols)]
+        start = START + dt.timedelta(days=(n * 365) // count)
+        try:
+            made = plan(protocol, start=start, clinic=clinic, bookings=ledger,
+                        until=start + dt.timedelta(days=180))  # fmt: skip
+        except UnsatisfiableError:
+            failed += 1
+            continue
+        for booking in made.bookings():
+            ledger.add(booking)
+        for appointment in made.appointments:
+            placed += 1
+            if appointment.target is not None and appointment.local_date != appointment.target:
+                moved += 1
+                moved_days.append(abs((appointment.local_date - appointment.target).days))
+            for span in appointment.resources:
+                if span.resource == "chair":
+                    chair_seconds += (span.end - span.start).total_seconds()
+    elapsed = time.perf_counter() - began
+    open_seconds = _open_chair_seconds(clinic, START, START + YEAR + dt.timedelta(days=180))
+    mean_moved = statistics.mean(moved_days) if moved_days else 0.0
+    label = f"{count} patients, 10 chairs, 3 staff"
+    return [
+        Row("plan a clinic", label, elapsed, "s", note=f"{failed} could not be planned"),
+        Row("plan a clinic", "sessions placed", placed, ""),
+        Row("plan a clinic", "chair utilisation", 100 * chair_seconds / open_seconds, "%"),
+        Row("plan a clinic", "sessions off their target date", moved, "",
+            note=f"mean {mean_moved:.1f} days, max {max(moved_days, default=0)}"),  # fmt: skip
+    ]
+
+
+def _open_chair_seconds(clinic: Clinic, first: dt.date, last: dt.date) -> float:
+    from ketaplan.openings import ClinicCalendar  # noqa: PLC0415
+
+    calendar = ClinicCalendar(clinic)
+    total = 0.0
+    day = first
+    while day < last:
+        for hours in calendar.ranges(day):
+            start = dt.datetime.combine(day, hours.start)
+            end = dt.datetime.combine(day, hours.end)
+            total += (end - start).total_seconds()
+        day += dt.timedelta(days=1)
+    return total * clinic.resources.chairs
+
+
+# -- 3. check at scale -----------------------------------------------------------------------
+
+
+def clinic_bookings(count: int) -> list[Booking]:
+    """``count`` chair bookings, ten at a time through the clinic's days (no validation)."""
+    zone = demo_clinic().time_zone
+    from ketaplan.timing import zone as to_zone  # noqa: PLC0415
+
+    local = to_zone(zone)
+    out = []
+    day = START
+    slot = 0
+    for n in range(count):
+        if slot == 8 * 10:
+            slot = 0
+            day += dt.timedelta(days=1)
+        start = dt.datetime.combine(day, dt.time(8 + slot // 10), tzinfo=local)
+        out.append(
+            Booking.model_construct(
+                start=start, end=start + dt.timedelta(minutes=50), resource="chair",
+                unit=None, patient=f"p{n}", label=f"b{n}", appointment=None, plan=None,
+            )  # fmt: skip
+        )
+        slot += 1
+    return out
+
+
+def _pairwise(made: Plan, bookings: list[Booking], chairs: int) -> int:
+    """The straightforward check: every appointment against every booking."""
+    found = 0
+    for appointment in made.appointments:
+        overlapping = sum(
+            1 for b in bookings if b.start < appointment.end and appointment.start < b.end
+        )
+        if overlapping >= chairs:
+            found += 1
+    return found
+
+
+def check_scale(scale: Scale) -> list[Row]:
+    """One year's plan checked against n clinic bookings; baseline: the pairwise scan."""
+    clinic = big_clinic()
+    protocol = load_protocol("esketamine-trd")
+    made = plan(protocol, start=START, clinic=clinic, until=START + YEAR)
+    rows = []
+    previous: tuple[int, float] | None = None
+    limit = int(_size("pairwise_limit", scale))  # type: ignore[call-overload]
+    for count in _size("check", scale):  # type: ignore[attr-defined]
+        bookings = clinic_bookings(count)
+        seconds = timed(lambda b=bookings: check(made, protocol=protocol, clinic=clinic,
+                                                bookings=b), repeat=1)  # fmt: skip
+        baseline = None
+        if count <= limit:
+            baseline = timed(lambda b=bookings: _pairwise(made, b, 10), repeat=1)
+        note = ""
+        if previous is not None:
+            growth = seconds / previous[1]
+            note = f"x{growth:.1f} for x{count // previous[0]} bookings"
+        rows.append(Row("check against n bookings", f"n = {count:,}", seconds * 1000, "ms",
+                        "pairwise scan", None if baseline is None else baseline * 1000,
+                        note))  # fmt: skip
+        previous = (count, seconds)
+    return rows
+
+
+# -- 4. export -------------------------------------------------------------------------------
+
+
+def clinic_plans(count: int) -> list[Plan]:
+    """Plans with ``count`` appointments in all, by re-using one year's plan per patient."""
+    clinic = demo_clinic()
+    template = plan(load_protocol("iv-ketamine-standard"), start=START, clinic=clinic,
+                    until=START + YEAR)  # fmt: skip
+    plans = []
+    total = 0
+    for n in itertools.count():
+        if total >= count:
+            break
+        keep = template.appointments[: count - total]
+        plans.append(template.model_copy(update={"id": f"plan-{n}", "patient": f"p{n}",
+                                                 "appointments": keep}))  # fmt: skip
+        total += len(keep)
+    return plans
+
+
+def _plain_icalendar(plans: list[Plan]) -> bytes:
+    """What a clinic would write by hand with icalendar: one VEVENT per appointment."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//baseline//EN")
+    calendar.add("version", "2.0")
+    for made in plans:
+        for appointment in made.appointments:
+            event = icalendar.Event()
+            event.add("uid", f"{made.id}-{appointment.id}@baseline")
+            event.add("dtstamp", STAMP)
+            event.add("dtstart", appointment.local_start)
+            event.add("dtend", appointment.end.astimezone(appointment.local_start.tzinfo))
+            event.add("summary", appointment.name)
+            event.add("sequence", appointment.revision)
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def export(scale: Scale) -> list[Row]:
+    count = int(_size("export", scale))  # type: ignore[call-overload]
+    plans = clinic_plans(count)
+    ours = timed(lambda: to_ics(plans, audience="clinic", now=STAMP), repeat=1)
+    baseline = timed(lambda: _plain_icalendar(plans), repeat=1)
+    return [
+        Row("export .ics", f"{count:,} appointments", ours * 1e6 / count, "µs/event",
+            "plain icalendar", baseline * 1e6 / count)  # fmt: skip
+    ]
+
+
+# -- 5. import -------------------------------------------------------------------------------
+
+
+def busy_calendar(count: int) -> bytes:
+    """A clinic calendar of ``count`` events, one in fifty a weekly recurring one."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//bench//EN"]
+    first = dt.datetime(2026, 12, 1, 13, 0, tzinfo=dt.UTC)
+    for n in range(count):
+        start = first + dt.timedelta(minutes=30 * (n % 500), days=n // 500)
+        lines += ["BEGIN:VEVENT", f"UID:e{n}@bench", "DTSTAMP:20261121T000000Z",
+                  f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+                  f"DTEND:{start + dt.timedelta(minutes=25):%Y%m%dT%H%M%SZ}",
+                  "SUMMARY:busy"]  # fmt: skip
+        if n % 50 == 0:
+            lines.append("RRULE:FREQ=WEEKLY;COUNT=20")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def import_ics(scale: Scale) -> list[Row]:
+    import recurring_ical_events  # noqa: PLC0415
+
+    count = int(_size("import", scale))  # type: ignore[call-overload]
+    data = busy_calendar(count)
+    end = START + dt.timedelta(days=400)
+
+    def ours() -> int:
+        return len(bookings_from_ics(data, start=START, end=end, resource="chair"))
+
+    def baseline() -> int:
+        calendar = icalendar.Calendar.from_ical(data)
+        return len(list(recurring_ical_events.of(calendar).between(START, end)))
+
+    found = ours()
+    return [
+        Row("import .ics", f"{count:,} events, {found:,} busy times", timed(ours, repeat=1),
+            "s", "icalendar + recurring-ical-events", timed(baseline, repeat=1))  # fmt: skip
+    ]
+
+
+# -- 6. property throughput --------------------------------------------------------------------
+
+
+def throughput(scale: Scale) -> list[Row]:
+    from hypothesis import HealthCheck, given, settings  # noqa: PLC0415
+
+    from ketaplan import strategies  # noqa: PLC0415
+
+    examples = int(_size("examples", scale))  # type: ignore[call-overload]
+    protocol = load_protocol("esketamine-trd")
+    clinic = demo_clinic()
+
+    @settings(max_examples=examples, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(strategies.plans(protocol=protocol, clinic=clinic, patient=None))
+    def property_test(made: Plan) -> None:
+        check(made, protocol=protocol, clinic=clinic)
+
+    began = time.perf_counter()
+    property_test()
+    seconds = time.perf_counter() - began
+
+    def direct() -> None:
+        made = plan(protocol, start=START, clinic=clinic, until=START + dt.timedelta(days=180))
+        check(made, protocol=protocol, clinic=clinic)
+
+    one = timed(direct, repeat=5)
+    return [
+        Row("property throughput", "plan + check with strategies.plans", examples / seconds,
+            "examples/s", "plan + check, fixed input", 1 / one)  # fmt: skip
+    ]
+
+
+BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
+    "plan_one": plan_one,
+    "plan_clinic": plan_clinic,
+    "check": check_scale,
+    "export": export,
+    "import": import_ics,
+    "throughput": throughput,
+}
+
+#: Benchmarks whose peak memory the table reports (each runs in its own process).
+MEMORY = ("plan_clinic", "check", "export", "import")
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a Markdown table."""
+    out = io.StringIO()
+    out.write("| benchmark | figure | value | baseline | baseline value | ratio | note |\n")
+    out.write("| --- | --- | ---: | --- | ---: | ---: | --- |\n")
+    for row in rows:
+        base = "" if row.baseline_value is None else f"{row.baseline_value:,.3g} {row.unit}"
+        ratio = "" if row.ratio is None else f"{row.ratio:,.2f}"
+        out.write(f"| {row.benchmark} | {row.figure} | {row.value:,.3g} {row.unit} | "
+                  f"{row.baseline} | {base} | {ratio} | {row.note} |\n")  # fmt: skip
+    return out.getvalue()
