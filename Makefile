@@ -46,6 +46,10 @@ test: lint $(TOOLS)
 test-deep: lint $(TOOLS)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q
 
+# The benchmarks at full size (minutes); prints the table and writes benchmarks/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 format: $(STAMP)
 	$(BIN)/ruff check --fix $(SOURCES)
 	$(BIN)/ruff format $(SOURCES)

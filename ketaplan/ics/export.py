@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vText
 from icalendar.enums import STATUS, TRANSP
 
 from ketaplan import __version__
@@ -33,7 +34,7 @@ from ketaplan.plan import Appointment, Instruction, Plan
 from ketaplan.slots import fmt_day
 from ketaplan.timing import zone
 
-__all__ = ["PRODID", "Audience", "Detail", "Method", "to_ics", "uid_for"]
+__all__ = ["PRODID", "Audience", "Detail", "EventCache", "Method", "to_ics", "uid_for"]
 
 Audience = Literal["patient", "clinic"]
 Detail = Literal["minimal", "full"]
@@ -59,6 +60,76 @@ _NEUTRAL: dict[str, str] = {
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
 }
 _REMINDED = ("fasting-solids", "fasting-liquids", "nasal-spray", "medication-hold", "escort")
+
+
+#: The DTSTAMP cached events are written with; replaced by the export's own on the way out.
+_PLACEHOLDER_STAMP = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_PLACEHOLDER_LINE = b"\r\nDTSTAMP:19700101T000000Z\r\n"
+
+
+class EventCache:
+    """Serialized events kept between exports, so unchanged appointments cost a lookup.
+
+    A clinic feed or a nightly export writes the same appointments again and again; with a
+    cache, each is serialized once per content and options, and then copied. The key is the
+    whole appointment, its plan's other fields and the export's options, so any change
+    (a move, a new revision, a renamed clinic) misses and is written afresh. DTSTAMP is
+    filled in per export. At most ``max_events`` are kept, least recently used first out.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7))
+    >>> cache = EventCache()
+    >>> now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    >>> to_ics(made, now=now, cache=cache) == to_ics(made, now=now)
+    True
+    >>> len(cache), cache.hits
+    (5, 0)
+    >>> _ = to_ics(made, now=now, cache=cache)
+    >>> cache.hits
+    5
+    """
+
+    def __init__(self, *, max_events: int = 200_000) -> None:
+        if not isinstance(max_events, int) or isinstance(max_events, bool) or max_events < 1:
+            raise InputError("max_events", "a whole number >= 1", max_events)
+        self.max_events = max_events
+        self.hits = 0
+        self._events: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def _get(self, key: tuple[object, ...]) -> bytes | None:
+        found = self._events.get(key)
+        if found is not None:
+            self._events.move_to_end(key)
+            self.hits += 1
+        return found
+
+    def _put(self, key: tuple[object, ...], data: bytes) -> None:
+        self._events[key] = data
+        if len(self._events) > self.max_events:
+            self._events.popitem(last=False)
+
+
+def serialize(component: Component) -> bytes:
+    """``component.to_ical()``, byte for byte, without folding lines too short to fold.
+
+    icalendar folds every content line character by character; most lines are shorter than
+    75 octets and come out unchanged, so only the long ones go through its folding.
+    """
+    parts = []
+    for line in component.content_lines():
+        if not line:
+            continue
+        data = line.encode("utf-8")
+        parts.append(data if len(data) < _FOLD_AT else line.to_ical())
+    return b"\r\n".join(parts) + b"\r\n"
+
+
+#: icalendar folds a line once it reaches 75 octets; shorter lines are never changed.
+_FOLD_AT = 75
 
 
 def uid_for(plan: Plan, appointment: Appointment) -> str:
@@ -88,6 +159,7 @@ def to_ics(
     resource: str | None = None,
     alarms: bool = True,
     calendar_name: str | None = None,
+    cache: EventCache | None = None,
 ) -> bytes:
     """Plans as an iCalendar file (bytes, UTF-8, CRLF).
 
@@ -106,6 +178,8 @@ def to_ics(
         resource: only appointments using it: ``"chair"``, ``"room"`` or ``"chair:2"``.
         alarms: write reminders (VALARM) for the patient's preparation.
         calendar_name: the calendar's display name.
+        cache: an :class:`EventCache` to keep serialized events in between exports; the
+            output is the same bytes with or without it.
     """
     chosen = [plans] if isinstance(plans, Plan) else list(plans)
     detail = detail or ("minimal" if audience == "patient" else "full")
@@ -141,22 +215,40 @@ def to_ics(
         calendar.add("X-PUBLISHED-TTL", vText("PT1H"))
     for component in _timezones(pairs):
         calendar.add_component(component)
+    options = (audience, detail, method, organizer, attendee, alarms and method != "CANCEL")
+    stamp_line = b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode() + b"\r\n"
+    contexts: dict[int, tuple[object, ...]] = {}
+    events = []
     for plan, appointment in pairs:
-        calendar.add_component(
-            _event(
-                plan,
-                appointment,
-                audience=audience,
-                detail=detail,
-                method=method,
-                stamp=stamp,
-                organizer=organizer,
-                attendee=attendee,
-                alarms=alarms and method != "CANCEL",
-            )
+        key = None
+        if cache is not None:
+            context = contexts.get(id(plan))
+            if context is None:
+                context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
+                contexts[id(plan)] = context
+            key = (appointment, context, options)
+            found = cache._get(key)
+            if found is not None:
+                events.append(found.replace(_PLACEHOLDER_LINE, stamp_line, 1))
+                continue
+        event = _event(
+            plan,
+            appointment,
+            audience=audience,
+            detail=detail,
+            method=method,
+            stamp=_PLACEHOLDER_STAMP,
+            organizer=organizer,
+            attendee=attendee,
+            alarms=options[-1],
         )
-    data: bytes = calendar.to_ical()
-    return data
+        data = serialize(event)
+        if key is not None and cache is not None:
+            cache._put(key, data)
+        events.append(data.replace(_PLACEHOLDER_LINE, stamp_line, 1))
+    head = serialize(calendar)
+    end = b"END:VCALENDAR\r\n"
+    return head[: -len(end)] + b"".join(events) + end
 
 
 def _check(
@@ -227,6 +319,12 @@ def _moment(moment: dt.datetime, tzid: str) -> dt.datetime:
     if other.utcoffset() != local.utcoffset():
         return moment.astimezone(dt.UTC)  # a repeated hour: local time alone is ambiguous
     return local
+
+
+#: The plan's fields an event is written from (besides the appointment): the cache key.
+#: Keep it in step with ``_event`` and the helpers it calls.
+_EVENT_PLAN_FIELDS = ("id", "patient", "clinic_name", "clinic_location", "protocol",
+                      "protocol_version")  # fmt: skip
 
 
 def _event(
