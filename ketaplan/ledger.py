@@ -105,6 +105,8 @@ class _Index:
         if not days:
             return ()
         query = _days(start, end)
+        if len(query) == 1:  # the common case: one day, where nothing can be listed twice
+            return days.get(query.start, ())
         # An interval spanning several days is listed under each: keep it once, on the first
         # of its days that the query covers. Equal intervals of different bookings all stay.
         return [
