@@ -170,10 +170,22 @@ class Ledger:
     def _occupied(self, resource: str, unit: int, start: int, end: int) -> bool:
         # Each use holds its unit until its end plus the cleaning buffer.
         buffer = self.buffer.get(resource, 0)
-        return any(
-            s < end + buffer and start < e + buffer
-            for s, e in self._near("_units", (resource, unit), start - buffer, end + buffer)
-        )
+        low, high = start - buffer, end + buffer
+        key = (resource, unit)
+        day = low // _DAY
+        one_day = day == (high - 1) // _DAY  # the common case: look up that day's list only
+        ledger: Ledger | None = self
+        while ledger is not None:  # this ledger, then the ones it was forked from
+            if one_day:
+                days = ledger._units.by_key.get(key)
+                near: Iterable[Interval] = days.get(day, ()) if days else ()
+            else:
+                near = ledger._units.near(key, low, high)
+            for s, e in near:
+                if s < high and low < e:
+                    return True
+            ledger = ledger.base
+        return False
 
     def free_unit(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> int | None:
         """The lowest-numbered free chair or room over ``start``-``end`` (with its buffer)."""
