@@ -8,6 +8,7 @@ only ratios measured side by side survive a noisy machine.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
 import statistics
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import icalendar
+import recurring_ical_events
 from dateutil.rrule import WEEKLY, rrule
+from hypothesis import HealthCheck, given, settings
 
-from ketaplan import Plan, builtin_protocols, load_protocol, plan
+from ketaplan import Plan, builtin_protocols, load_protocol, plan, strategies
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
@@ -27,19 +30,32 @@ from ketaplan.errors import UnsatisfiableError
 from ketaplan.ics import EventCache, to_ics
 from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.ledger import Booking, Ledger
+from ketaplan.openings import ClinicCalendar
+from ketaplan.timing import zone
 
 Scale = Literal["smoke", "full"]
 
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each benchmark runs."""
+
+    repeat: int
+    patients: int
+    check: tuple[int, ...]
+    pairwise_limit: int
+    export: int
+    events: int
+    examples: int
+
+
 #: Sizes per scale: the full run is the issue's; the smoke run keeps the code from rotting.
-SIZES: dict[str, dict[Scale, object]] = {
-    "repeat": {"smoke": 3, "full": 15},
-    "patients": {"smoke": 40, "full": 2000},
-    "check": {"smoke": (1_000, 10_000), "full": (10_000, 100_000, 1_000_000)},
-    "pairwise_limit": {"smoke": 10_000, "full": 100_000},
-    "export": {"smoke": 2_000, "full": 100_000},
-    "import": {"smoke": 2_000, "full": 50_000},
-    "examples": {"smoke": 20, "full": 300},
-}
+SIZES: dict[Scale, Sizes] = {
+    "smoke": Sizes(repeat=3, patients=40, check=(1_000, 10_000), pairwise_limit=10_000,
+                   export=2_000, events=2_000, examples=20),
+    "full": Sizes(repeat=15, patients=2000, check=(10_000, 100_000, 1_000_000),
+                  pairwise_limit=100_000, export=100_000, events=50_000, examples=300),
+}  # fmt: skip
 
 START = dt.date(2026, 12, 1)
 YEAR = dt.timedelta(days=365)
@@ -76,22 +92,16 @@ def timed(run: Callable[[], object], *, repeat: int) -> float:
     return statistics.median(times)
 
 
-def _size(name: str, scale: Scale) -> object:
-    return SIZES[name][scale]
-
-
 # -- 1. one patient --------------------------------------------------------------------------
 
 
 def plan_one(scale: Scale) -> list[Row]:
     """Each built-in, one year, the demo clinic; floor: the same number of dates by rrule."""
     clinic = demo_clinic()
-    repeat = int(_size("repeat", scale))  # type: ignore[call-overload]
+    repeat = SIZES[scale].repeat
     rows = []
     for protocol in builtin_protocols():
-
-        def run(protocol: object = protocol) -> Plan:
-            return plan(protocol, start=START, clinic=clinic, until=START + YEAR)  # type: ignore[arg-type]
+        run = functools.partial(plan, protocol, start=START, clinic=clinic, until=START + YEAR)
 
         made = run()
         count = len(made.appointments)
@@ -126,7 +136,7 @@ def big_clinic() -> Clinic:
 def plan_clinic(scale: Scale) -> list[Row]:
     """Patients starting across a year, planned one after another into one ledger."""
     clinic = big_clinic()
-    count = int(_size("patients", scale))  # type: ignore[call-overload]
+    count = SIZES[scale].patients
     protocols = [p for p in builtin_protocols() if p.setting == "clinic"]
     ledger = Ledger(clinic)
     placed = failed = moved = full = 0
@@ -178,8 +188,6 @@ def plan_clinic(scale: Scale) -> list[Row]:
 
 
 def _open_chair_seconds(clinic: Clinic, first: dt.date, last: dt.date) -> float:
-    from ketaplan.openings import ClinicCalendar  # noqa: PLC0415
-
     calendar = ClinicCalendar(clinic)
     total = 0.0
     day = first
@@ -197,10 +205,7 @@ def _open_chair_seconds(clinic: Clinic, first: dt.date, last: dt.date) -> float:
 
 def clinic_bookings(count: int) -> list[Booking]:
     """``count`` chair bookings, ten at a time through the clinic's days (no validation)."""
-    zone = demo_clinic().time_zone
-    from ketaplan.timing import zone as to_zone  # noqa: PLC0415
-
-    local = to_zone(zone)
+    local = zone(demo_clinic().time_zone)
     out = []
     day = START
     slot = 0
@@ -244,8 +249,8 @@ def check_scale(scale: Scale) -> list[Row]:
     made = plan(protocol, start=START, clinic=clinic, until=START + YEAR)
     rows = []
     previous: tuple[int, float] | None = None
-    limit = int(_size("pairwise_limit", scale))  # type: ignore[call-overload]
-    for count in _size("check", scale):  # type: ignore[attr-defined]
+    limit = SIZES[scale].pairwise_limit
+    for count in SIZES[scale].check:
         bookings = clinic_bookings(count)
         seconds = timed(lambda b=bookings: check(made, protocol=protocol, clinic=clinic,
                                                 bookings=b), repeat=1)  # fmt: skip
@@ -303,7 +308,7 @@ def _plain_icalendar(plans: list[Plan]) -> bytes:
 
 
 def export(scale: Scale) -> list[Row]:
-    count = int(_size("export", scale))  # type: ignore[call-overload]
+    count = SIZES[scale].export
     plans = clinic_plans(count)
     ours = timed(lambda: to_ics(plans, audience="clinic", now=STAMP), repeat=1)
     baseline = timed(lambda: _plain_icalendar(plans), repeat=1)
@@ -341,9 +346,7 @@ def busy_calendar(count: int) -> bytes:
 
 
 def import_ics(scale: Scale) -> list[Row]:
-    import recurring_ical_events  # noqa: PLC0415
-
-    count = int(_size("import", scale))  # type: ignore[call-overload]
+    count = SIZES[scale].events
     data = busy_calendar(count)
     end = START + dt.timedelta(days=400)
 
@@ -371,11 +374,7 @@ def import_ics(scale: Scale) -> list[Row]:
 
 
 def throughput(scale: Scale) -> list[Row]:
-    from hypothesis import HealthCheck, given, settings  # noqa: PLC0415
-
-    from ketaplan import strategies  # noqa: PLC0415
-
-    examples = int(_size("examples", scale))  # type: ignore[call-overload]
+    examples = SIZES[scale].examples
     protocol = load_protocol("esketamine-trd")
     clinic = demo_clinic()
 

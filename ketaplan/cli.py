@@ -18,7 +18,13 @@ from typing import Any, TextIO
 from ketaplan import __version__
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
-from ketaplan.defaults import default_clinic, demo_clinic, demo_patient
+from ketaplan.defaults import (
+    VERIFY_CLOSURE_DAYS,
+    VERIFY_FROM,
+    default_clinic,
+    demo_clinic,
+    demo_patient,
+)
 from ketaplan.errors import DefinitionError, InputError, KetaplanError
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import load_busy
@@ -122,12 +128,12 @@ def _add_verify(commands: Any) -> None:
     search.add_argument("--seed", type=_count, default=0, metavar="N")
     search.add_argument("--max-seconds", type=float, default=60.0, metavar="S")
     search.add_argument(
-        "--max-closure-days", type=_count, default=10, metavar="N",
-        help="longest extra closure to try; 0 tries none (default 10)",
+        "--max-closure-days", type=_count, default=VERIFY_CLOSURE_DAYS, metavar="N",
+        help="longest extra closure to try; 0 tries none (default %(default)s)",
     )  # fmt: skip
     search.add_argument(
-        "--from", dest="first_start", type=_date, default=dt.date(2026, 12, 1), metavar="DATE",
-        help="earliest start date; starts span the two years after it (default 2026-12-01)",
+        "--from", dest="first_start", type=_date, default=VERIFY_FROM, metavar="DATE",
+        help="earliest start date; starts span the two years after it (default %(default)s)",
     )  # fmt: skip
     search.add_argument("--format", choices=("text", "json"), default="text")
     search.set_defaults(run=_verify)
@@ -562,9 +568,9 @@ def _reproduce(args: argparse.Namespace) -> str:
     for option in ("clinic", "patient"):
         if getattr(args, option) is not None:
             words += [f"--{option}", getattr(args, option)]
-    if args.max_closure_days != 10:  # noqa: PLR2004 - the default
+    if args.max_closure_days != VERIFY_CLOSURE_DAYS:
         words += ["--max-closure-days", str(args.max_closure_days)]
-    if args.first_start != dt.date(2026, 12, 1):
+    if args.first_start != VERIFY_FROM:
         words += ["--from", args.first_start.isoformat()]
     return shlex.join(words)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from importlib import resources
 
@@ -11,7 +12,18 @@ from ketaplan.hours import WeeklyHours
 from ketaplan.loading import parse_definition, validate
 from ketaplan.patient import Patient
 
-__all__ = ["default_clinic", "demo_clinic", "demo_patient"]
+__all__ = [
+    "VERIFY_CLOSURE_DAYS",
+    "VERIFY_FROM",
+    "default_clinic",
+    "demo_clinic",
+    "demo_patient",
+]
+
+#: ``verify``'s search: the first start date (fixed, so results do not depend on today) and
+#: the longest extra closure it tries.
+VERIFY_FROM = dt.date(2026, 12, 1)
+VERIFY_CLOSURE_DAYS = 10
 
 #: Plenty of everything: the default clinic never runs out of capacity.
 _PLENTY = 500

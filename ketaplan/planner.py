@@ -457,15 +457,7 @@ class _Planner:
         if gap is None and isinstance(cadence, GapSequence):
             gap = cadence.gap(0)
         if gap is not None:
-            earliest, target, latest = self._gap_window(prev_day, gap)
-            return (
-                earliest,
-                target,
-                latest,
-                f"{_gap_words(gap)} after {previous.id}",
-                _window_words(gap),
-                gap,
-            )
+            return self._gap_step(previous, gap)
         if isinstance(cadence, PerWeek):
             earliest = prev_day + dt.timedelta(days=cadence.min_gap_days)
             return (
@@ -510,16 +502,13 @@ class _Planner:
         assert isinstance(cadence, GapSequence)  # noqa: S101
         # An entry that borrowed the cadence's first gap moves the rest along by one.
         borrowed = isinstance(phase.start, AfterPrevious) and phase.start.gap is None
-        gap = cadence.gap(index - 2 + (1 if borrowed else 0))
-        earliest, target, latest = self._gap_window(prev_day, gap)
-        return (
-            earliest,
-            target,
-            latest,
-            f"{_gap_words(gap)} after {previous.id}",
-            _window_words(gap),
-            gap,
-        )
+        return self._gap_step(previous, cadence.gap(index - 2 + (1 if borrowed else 0)))
+
+    def _gap_step(self, previous: Appointment, gap: GapWindow) -> _Window:
+        """The window ``gap`` opens after ``previous``, with its rule in words."""
+        earliest, target, latest = self._gap_window(previous.local_date, gap)
+        rule = f"{_gap_words(gap)} after {previous.id}"
+        return earliest, target, latest, rule, _window_words(gap), gap
 
     def _gap_window(self, day: dt.date, gap: GapWindow) -> tuple[dt.date, dt.date, dt.date]:
         month_end = self.protocol.calendar.month_end

@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from ketaplan._types import WEEKDAYS
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
-from ketaplan.defaults import demo_clinic
+from ketaplan.defaults import VERIFY_CLOSURE_DAYS, VERIFY_FROM, demo_clinic
 from ketaplan.errors import InputError, UnsatisfiableError
 from ketaplan.hours import DateRange
 from ketaplan.patient import Patient
@@ -34,8 +35,6 @@ from ketaplan.violation import Violation
 
 __all__ = ["Counterexample", "Scenario", "Verification", "verify"]
 
-_DAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri",
-              "sat": "Sat", "sun": "Sun"}  # fmt: skip
 _WINDOWS = (None, "08:00-13:00", "12:00-18:00")
 _HORIZON = dt.timedelta(days=180)
 
@@ -63,7 +62,7 @@ class Scenario:
             span = fmt_day(first) if length == 1 else f"{fmt_day(first)} to {fmt_day(last)}"
             parts.append(f"with the clinic also closed {span} ({length} day{'s' * (length > 1)})")
         if self.days is not None:
-            when = ", ".join(_DAY_NAMES[d] for d in self.days)
+            when = ", ".join(day.title() for day in self.days)
             hours = f" {self.window}" if self.window else ""
             parts.append(f"with the patient available only {when}{hours}")
         if self.missed is not None:
@@ -110,8 +109,8 @@ def verify(
     max_examples: int = 200,
     seed: int = 0,
     max_seconds: float = 60.0,
-    max_closure_days: int = 10,
-    first_start: dt.date = dt.date(2026, 12, 1),
+    max_closure_days: int = VERIFY_CLOSURE_DAYS,
+    first_start: dt.date = VERIFY_FROM,
 ) -> Verification:
     """Search for a case in which ``protocol`` cannot be planned or breaks its own rules.
 
@@ -175,7 +174,7 @@ class _OutOfTime(BaseException):
 def _scenarios(
     clinic: Clinic, patient: Patient | None, first: dt.date, longest: int
 ) -> st.SearchStrategy[Scenario]:
-    open_days = [d for d in _DAY_NAMES if clinic.opening_hours.day(d)]  # type: ignore[arg-type]
+    open_days = [d for d in WEEKDAYS if clinic.opening_hours.day(d)]
     fewest = min(3, len(open_days))
 
     @st.composite
@@ -189,7 +188,7 @@ def _scenarios(
         if patient is None and draw_(st.booleans()):
             chosen = draw_(st.lists(st.sampled_from(open_days), min_size=fewest,
                                     max_size=len(open_days), unique=True))  # fmt: skip
-            days = tuple(d for d in _DAY_NAMES if d in chosen)
+            days = tuple(d for d in WEEKDAYS if d in chosen)
             window = draw_(st.sampled_from(_WINDOWS))
         missed = draw_(st.one_of(st.none(), st.integers(1, 12)))
         return Scenario(start, closure, days, window, missed)

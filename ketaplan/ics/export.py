@@ -217,20 +217,8 @@ def to_ics(
         calendar.add_component(component)
     options = (audience, detail, method, organizer, attendee, alarms and method != "CANCEL")
     stamp_line = b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode() + b"\r\n"
-    contexts: dict[int, tuple[object, ...]] = {}
-    events = []
-    for plan, appointment in pairs:
-        key = None
-        if cache is not None:
-            context = contexts.get(id(plan))
-            if context is None:
-                context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
-                contexts[id(plan)] = context
-            key = (appointment, context, options)
-            found = cache._get(key)
-            if found is not None:
-                events.append(found.replace(_PLACEHOLDER_LINE, stamp_line, 1))
-                continue
+
+    def write(plan: Plan, appointment: Appointment) -> bytes:
         event = _event(
             plan,
             appointment,
@@ -242,9 +230,20 @@ def to_ics(
             attendee=attendee,
             alarms=options[-1],
         )
-        data = serialize(event)
-        if key is not None and cache is not None:
-            cache._put(key, data)
+        return serialize(event)
+
+    events = []
+    for plan, appointment in pairs:
+        if cache is None:
+            data = write(plan, appointment)
+        else:
+            context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
+            key = (appointment, context, options)
+            found = cache._get(key)
+            if found is None:
+                found = write(plan, appointment)
+                cache._put(key, found)
+            data = found
         events.append(data.replace(_PLACEHOLDER_LINE, stamp_line, 1))
     head = serialize(calendar)
     end = b"END:VCALENDAR\r\n"
