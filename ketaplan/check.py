@@ -288,10 +288,10 @@ class _Context:
                         source=source,
                     )
                 )
-            too_soon = planner._interval_check(step)
-            if too_soon is not None and rules.min_interval is not None:
-                problem = too_soon(appointment.start)
-                if problem:
+            earliest = planner._interval_check(step)
+            if earliest is not None and rules.min_interval is not None:
+                allowed, problem = earliest
+                if appointment.start < allowed:
                     found.append(
                         self.violation(
                             "interval-too-short",

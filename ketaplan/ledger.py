@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_validator
 
@@ -25,6 +25,7 @@ from ketaplan.errors import InputError
 __all__ = ["Booking", "Ledger", "parse_bookings"]
 
 _DAY = 86_400
+_INDEXES = {"unit": "_units", "counted": "_counted", "patient": "_patients"}
 
 Interval = tuple[int, int]
 
@@ -80,6 +81,21 @@ def seconds(moment: dt.datetime) -> int:
 
 def _days(start: int, end: int) -> range:
     return range(start // _DAY, (end - 1) // _DAY + 1)
+
+
+def peak_seconds(intervals: Iterable[Interval], start: int, end: int) -> int:
+    """The most ``intervals`` overlapping at any moment within ``start``-``end`` (seconds)."""
+    events: list[tuple[int, int]] = []
+    for a, b in intervals:
+        if a < end and start < b:
+            events.append((max(a, start), 1))
+            events.append((min(b, end), -1))
+    events.sort()
+    current = best = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
 
 
 class _Index:
@@ -160,6 +176,16 @@ class Ledger:
 
     # -- queries ---------------------------------------------------------------------------
 
+    def intervals(
+        self, kind: Literal["unit", "counted", "patient"], key: object, start: int, end: int
+    ) -> list[Interval]:
+        """The intervals (in seconds) filed under ``key`` near ``start``-``end``, base included.
+
+        ``kind`` says which index: a ``(resource, unit)`` key, a counted resource, or a
+        patient. Every interval that overlaps the span is in the list (others may be too).
+        """
+        return self._near(_INDEXES[kind], key, start, end)
+
     def _near(self, index: str, key: object, start: int, end: int) -> list[Interval]:
         own: _Index = getattr(self, index)
         found = list(own.near(key, start, end))
@@ -202,18 +228,7 @@ class Ledger:
     @staticmethod
     def peak(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> int:
         """The most intervals overlapping at any moment within ``start``-``end``."""
-        s, e = seconds(start), seconds(end)
-        events: list[tuple[int, int]] = []
-        for a, b in intervals:
-            if a < e and s < b:
-                events.append((max(a, s), 1))
-                events.append((min(b, e), -1))
-        events.sort()
-        current = best = 0
-        for _, step in events:
-            current += step
-            best = max(best, current)
-        return best
+        return peak_seconds(intervals, seconds(start), seconds(end))
 
     def has_room(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether one more booking of ``resource`` fits over ``start``-``end``."""

@@ -48,7 +48,7 @@ from ketaplan.protocol import (
 )
 from ketaplan.protocol.gap import Cadence
 from ketaplan.slots import Slot, SlotFinder, fmt_day
-from ketaplan.timing import add_gap, elapsed_hours, shift
+from ketaplan.timing import add_gap, shift
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
@@ -690,11 +690,11 @@ class _Planner:
         problem = self.day_problem(step, day)
         if problem:
             return problem
-        check = self._interval_check(step)
+        earliest = self._interval_check(step)
         not_before = self.resume_after if step.kind.is_dosing else None
         preferred = self.preferred_by_id.get(f"{self.id_prefix}{step.phase.id}-{step.index}")
         slot, problem = self.finder.best(
-            step.kind, day, extra=check, not_before=not_before, preferred_time=preferred
+            step.kind, day, earliest=earliest, not_before=not_before, preferred_time=preferred
         )
         if slot is None:
             return problem
@@ -710,22 +710,18 @@ class _Planner:
         frame.ledger_adds = len(self.ledger.bookings) - mark
         return None
 
-    def _interval_check(self, step: _Step) -> Callable[[dt.datetime], str | None] | None:
+    def _interval_check(self, step: _Step) -> tuple[dt.datetime, str] | None:
+        """The earliest start the protocol's minimum interval allows, and the reason."""
         rule = self.protocol.rules.min_interval
         if rule is None or not step.kind.is_dosing:
             return None
         last = self._last_active(doses_only=True)
         if last is None or last.dosing_start is None:
             return None
-        previous = last.dosing_start
+        # Dosing starts check_in minutes after the start: it may begin rule.hours after the last.
         check_in = step.kind.timeline.check_in_minutes
-
-        def too_soon(start: dt.datetime) -> str | None:
-            if elapsed_hours(previous, shift(start, minutes=check_in)) < rule.hours:
-                return f"less than {rule.hours:g} h after {last.id}"
-            return None
-
-        return too_soon
+        earliest = shift(last.dosing_start, hours=rule.hours, minutes=-check_in)
+        return earliest, f"less than {rule.hours:g} h after {last.id}"
 
     def _undo(self, frame: _Frame, mark: int) -> None:
         while len(self.ledger.bookings) > mark:

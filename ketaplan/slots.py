@@ -9,8 +9,9 @@ for the best slot; ``check`` asks it the same questions about an existing appoin
 from __future__ import annotations
 
 import datetime as dt
+import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -244,34 +245,20 @@ class SlotFinder:
         ranges: list[tuple[dt.time, dt.time]],
         minutes: int,
         preferred_time: dt.time | None = None,
-    ) -> list[dt.time]:
+    ) -> list[int]:
+        """Start times (minutes after midnight) on the clinic's slot grid, best first."""
         step = self.clinic.slot_minutes
-        starts: list[dt.time] = []
+        starts: set[int] = set()
         for first, last in ranges:
             begin = first.hour * 60 + first.minute
             begin = -(-begin // step) * step
             end = last.hour * 60 + last.minute
-            starts.extend(dt.time(m // 60, m % 60) for m in range(begin, end - minutes + 1, step))
+            starts.update(range(begin, end - minutes + 1, step))
         preferred = preferred_time or self.preferred_time
         if preferred is None:
-            return sorted(set(starts))
+            return sorted(starts)
         want = preferred.hour * 60 + preferred.minute
-        return sorted(set(starts), key=lambda t: (abs(t.hour * 60 + t.minute - want), t))
-
-    def candidates(
-        self, kind: SessionKind, day: dt.date, *, preferred_time: dt.time | None = None
-    ) -> Iterator[dt.datetime]:
-        """Start instants to try on ``day``, best first."""
-        ranges, _ = self.day_ranges(kind, day)
-        tz = self.zone_for(kind)
-        for clock in self._starts(ranges, kind.timeline.block_minutes, preferred_time):
-            yield resolve(
-                day,
-                clock,
-                tz,  # type: ignore[arg-type]
-                skipped=self.policy.skipped_time,
-                repeated=self.policy.repeated_time,
-            )
+        return sorted(starts, key=lambda m: (abs(m - want), m))
 
     def slot_problem(
         self, kind: SessionKind, start: dt.datetime, *, not_before: dt.datetime | None = None
@@ -347,29 +334,285 @@ class SlotFinder:
         day: dt.date,
         *,
         not_before: dt.datetime | None = None,
-        extra: Callable[[dt.datetime], str | None] | None = None,
+        earliest: tuple[dt.datetime, str] | None = None,
         preferred_time: dt.time | None = None,
     ) -> tuple[Slot | None, str]:
-        """The best slot on ``day``, or the main reason there is none."""
+        """The best slot on ``day``, or the main reason there is none.
+
+        A start before ``not_before`` is "too early"; a start before ``earliest``'s instant
+        fails with its reason (the protocol's minimum interval, checked first). The reason for
+        a day without a slot is the commonest reason among its candidate starts.
+        """
         ranges, reason = self.day_ranges(kind, day)
         if reason:
             return None, reason
         if not ranges:
             return None, "no opening long enough"
+        clocks = self._starts(ranges, kind.timeline.block_minutes, preferred_time)
+        if not clocks:
+            hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
+            return None, f"no {kind.timeline.block_minutes}-minute span free in {hours}"
+        tz = self.zone_for(kind)
+        midnight = _steady_midnight(day.toordinal(), tz)
+        if midnight is None or self._availability_elsewhere():
+            return self._best_slowly(kind, day, clocks, not_before, earliest)
+        screen = _DayScreen(
+            self,
+            kind,
+            day=day,
+            midnight=midnight,
+            clocks=clocks,
+            not_before=not_before,
+            earliest=earliest,
+        )
         problems: Counter[str] = Counter()
-        tried = 0
-        for start in self.candidates(kind, day, preferred_time=preferred_time):
-            tried += 1
-            if extra is not None:
-                problem = extra(start)
-                if problem:
-                    problems[problem] += 1
-                    continue
+        for clock in clocks:
+            problem = screen.problem(midnight + clock * 60)
+            if problem is None:  # passed the screen: build the slot with the full check
+                start = dt.datetime.combine(day, _clock(clock), tzinfo=tz)
+                slot, problem = self.slot_problem(kind, start, not_before=not_before)
+                if slot is not None:
+                    return slot, ""
+            problems[problem or "unavailable"] += 1
+        return None, problems.most_common(1)[0][0]
+
+    def _availability_elsewhere(self) -> bool:
+        """Whether the patient's availability is in another zone than the clinic's."""
+        patient = self.patient
+        return (
+            patient is not None
+            and patient.availability is not None
+            and (self.patient_zone != self.zone)
+        )
+
+    def _best_slowly(
+        self,
+        kind: SessionKind,
+        day: dt.date,
+        clocks: list[int],
+        not_before: dt.datetime | None,
+        earliest: tuple[dt.datetime, str] | None,
+    ) -> tuple[Slot | None, str]:
+        """:meth:`best` one aware datetime at a time (DST days; the reference for the screen)."""
+        tz = self.zone_for(kind)
+        problems: Counter[str] = Counter()
+        for clock in clocks:
+            start = resolve(
+                day,
+                _clock(clock),
+                tz,  # type: ignore[arg-type]
+                skipped=self.policy.skipped_time,
+                repeated=self.policy.repeated_time,
+            )
+            if earliest is not None and start < earliest[0]:
+                problems[earliest[1]] += 1
+                continue
             slot, problem = self.slot_problem(kind, start, not_before=not_before)
             if slot is not None:
                 return slot, ""
             problems[problem or "unavailable"] += 1
-        if not tried:
-            hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
-            return None, f"no {kind.timeline.block_minutes}-minute span free in {hours}"
         return None, problems.most_common(1)[0][0]
+
+
+def _clock(minutes: int) -> dt.time:
+    return dt.time(minutes // 60, minutes % 60)
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=8192)
+def _steady_midnight(ordinal: int, tz: dt.tzinfo) -> int | None:
+    """The instant (epoch seconds) a local day begins, if the day has one UTC offset.
+
+    ``None`` on a day whose offset changes (or whose midnight is skipped or repeated): there,
+    wall times are turned into instants one by one with the DST policies.
+    """
+    day = dt.date.fromordinal(ordinal)
+    following = day + dt.timedelta(days=1)
+    offsets = {
+        dt.datetime.combine(when, dt.time(0), tzinfo=tz).replace(fold=fold).utcoffset()
+        for when in (day, following)
+        for fold in (0, 1)
+    }
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    if offset is None:  # pragma: no cover - a ZoneInfo always has an offset
+        return None
+    return (ordinal - _EPOCH_ORDINAL) * 86_400 - int(offset.total_seconds())
+
+
+def _seconds_of(clock: dt.time) -> float:
+    return clock.hour * 3600 + clock.minute * 60 + clock.second + clock.microsecond / 1e6
+
+
+class _Spans:
+    """Sorted, disjoint intervals of start instants, for a quick "is this start in one?"."""
+
+    def __init__(self, intervals: list[tuple[float, float]], *, closed: bool) -> None:
+        merged: list[list[float]] = []
+        for low, high in sorted(intervals):
+            if merged and (low < merged[-1][1] or (closed and low <= merged[-1][1])):
+                merged[-1][1] = max(merged[-1][1], high)
+            elif low < high or (closed and low == high):
+                merged.append([low, high])
+        self.lows = [low for low, _ in merged]
+        self.highs = [high for _, high in merged]
+        self.closed = closed
+
+    def __contains__(self, at: float) -> bool:
+        if self.closed:  # [low, high]
+            i = bisect_right(self.lows, at) - 1
+            return i >= 0 and at <= self.highs[i]
+        i = bisect_left(self.lows, at) - 1  # (low, high)
+        return i >= 0 and at < self.highs[i]
+
+
+def _intersection(
+    a: list[tuple[float, float]], b: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """Where two sorted lists of disjoint open intervals overlap."""
+    out = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        low, high = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if low < high:
+            out.append((low, high))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _full(intervals: list[tuple[int, int]], capacity: int) -> list[tuple[int, int]]:
+    """The half-open spans during which at least ``capacity`` of ``intervals`` overlap."""
+    if capacity <= 0:
+        return [(-math.inf, math.inf)]  # type: ignore[list-item]
+    changes: dict[int, int] = {}
+    for a, b in intervals:
+        changes[a] = changes.get(a, 0) + 1
+        changes[b] = changes.get(b, 0) - 1
+    out: list[tuple[int, int]] = []
+    load = 0
+    began: int | None = None
+    for moment in sorted(changes):
+        load += changes[moment]
+        if load >= capacity and began is None:
+            began = moment
+        elif load < capacity and began is not None:
+            out.append((began, moment))
+            began = None
+    return out
+
+
+class _DayScreen:
+    """One day's rules and bookings as sets of start instants, to check each start quickly.
+
+    It asks what :meth:`SlotFinder.slot_problem` asks, in the same order and with the same
+    answers, for days with one UTC offset: each resource's bookings become the start instants
+    they rule out, read from the ledger once per day (which does not change while one day is
+    searched). A start that passes is then checked in full.
+    """
+
+    def __init__(
+        self,
+        finder: SlotFinder,
+        kind: SessionKind,
+        *,
+        day: dt.date,
+        midnight: int,
+        clocks: list[int],
+        not_before: dt.datetime | None,
+        earliest: tuple[dt.datetime, str] | None,
+    ) -> None:
+        ledger = finder.ledger
+        block = kind.timeline.block_minutes * 60
+        first = midnight + min(clocks) * 60
+        last = midnight + max(clocks) * 60 + block
+        self.block = block
+        self.midnight = midnight
+        self.thresholds: list[tuple[float, str]] = []
+        if earliest is not None:
+            self.thresholds.append((earliest[0].timestamp(), earliest[1]))
+        if not_before is not None:
+            self.thresholds.append((not_before.timestamp(), "too early"))
+        if finder.now is not None:
+            notice = shift(finder.now, hours=finder.clinic.minimum_notice_hours)
+            self.thresholds.append((finder.now.timestamp(), "already past"))
+            self.thresholds.append(
+                (notice.timestamp(), f"less than {finder.clinic.minimum_notice_hours} h notice")
+            )
+        self.own = [(a.timestamp(), b.timestamp(), label) for a, b, label in finder._busy]
+        booked = (
+            ledger.intervals("patient", finder.patient_key, first, last)
+            if finder.patient_key
+            else []
+        )
+        self.checks: list[tuple[_Spans, bool, str]] = [
+            (
+                _Spans([(a - block, b) for a, b in booked], closed=False),
+                True,
+                "patient already booked then",
+            )
+        ]
+        for use in kind.resources:
+            offset, finish = (m * 60 for m in kind.timeline.span(use.during))
+            if use.resource == "prescriber":
+                allowed = [
+                    (
+                        midnight + _seconds_of(r.start) - offset,
+                        midnight + _seconds_of(r.end) - finish,
+                    )
+                    for r in finder.calendar.prescriber_ranges(day)
+                ]
+                self.checks.append(
+                    (_Spans(allowed, closed=True), False, "no prescriber on site then")
+                )
+            elif use.resource in ledger.units:
+                buffer = ledger.buffer.get(use.resource, 0)
+                blocked: list[tuple[float, float]] | None = None
+                for unit in range(1, ledger.units[use.resource] + 1):
+                    near = ledger.intervals(
+                        "unit", (use.resource, unit), first - buffer, last + buffer
+                    )
+                    mine = _Spans(
+                        [(a - finish - buffer, b - offset + buffer) for a, b in near], closed=False
+                    )
+                    spans = list(zip(mine.lows, mine.highs, strict=True))
+                    blocked = spans if blocked is None else _intersection(blocked, spans)
+                everything = [(-math.inf, math.inf)]
+                self.checks.append(
+                    (
+                        _Spans(everything if blocked is None else blocked, closed=False),
+                        True,
+                        f"no {use.resource} free",
+                    )
+                )
+            elif use.resource in ledger.capacity:
+                near = ledger.intervals("counted", use.resource, first, last)
+                full = _full(near, ledger.capacity[use.resource])
+                self.checks.append(
+                    (
+                        _Spans([(a - finish, b - offset) for a, b in full], closed=False),
+                        True,
+                        "monitoring staff fully booked",
+                    )
+                )
+
+    def problem(self, start: int) -> str | None:
+        """Why the start instant ``start`` (epoch seconds) fails, or ``None`` if it passes."""
+        for threshold, reason in self.thresholds:
+            if start < threshold:
+                return reason
+        end = start + self.block
+        if end >= self.midnight + 86_400:
+            return "would end after midnight"
+        for a, b, label in self.own:
+            if a < end and start < b:
+                return f"patient busy ({label})"
+        for spans, blocking, reason in self.checks:
+            if (start in spans) is blocking:
+                return reason
+        return None

@@ -1,0 +1,195 @@
+"""The slot finder's day screen gives the answers of the one-start-at-a-time reference.
+
+``SlotFinder.best`` turns a day's bookings into sets of start instants once per day (see
+``slots._DayScreen``); on days whose UTC offset changes it checks one aware datetime at a time.
+Both must find the same slot and, on a day without one, give the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ketaplan import builtin_protocols, slots
+from ketaplan._types import WEEKDAYS as WEEK
+from ketaplan._types import ResourceKind
+from ketaplan.clinic import Clinic
+from ketaplan.ledger import Booking, Ledger
+from ketaplan.patient import Patient
+from ketaplan.protocol import SessionKind
+from ketaplan.slots import SlotFinder
+from ketaplan.strategies import clinics, patients
+
+PROTOCOLS = builtin_protocols()
+KINDS = [(p, kind) for p in PROTOCOLS for kind in p.session_kinds]
+FIRST_DAY = dt.date(2026, 3, 2)  # a fortnight either side of the spring change in the US and EU
+
+
+@st.composite
+def scenes(draw: st.DrawFn) -> tuple[SlotFinder, tuple[SessionKind, dt.date], dict[str, Any]]:
+    clinic = draw(clinics(holidays=False, closures=False))
+    data = clinic.model_dump(mode="json")
+    data["slot_minutes"] = draw(st.sampled_from([5, 15, 30]))
+    data["resources"]["monitoring_staff"] = draw(st.integers(0, 2))
+    data["resources"]["patients_per_staff"] = draw(st.integers(1, 2))
+    hours = draw(st.none() | st.sampled_from([["10:00-14:30"], ["07:53-12:07", "13:11-17:49"]]))
+    if hours is not None:
+        data["resources"]["prescriber_hours"] = {day: list(hours) for day in WEEK}
+    clinic = Clinic.model_validate(data)
+    protocol, kind = draw(st.sampled_from(KINDS))
+    day = FIRST_DAY + dt.timedelta(days=draw(st.integers(0, 34)))
+    zone = clinic.zone
+    bookings = []
+    for _ in range(draw(st.integers(0, 25))):
+        begin = dt.datetime.combine(day, dt.time(7), tzinfo=zone) + dt.timedelta(
+            minutes=draw(st.integers(0, 140).map(lambda m: 5 * m) | st.integers(0, 700))
+        )
+        resource: ResourceKind | None = draw(
+            st.sampled_from(["chair", "room", "monitoring-staff", "monitoring-staff", None])
+        )
+        units = clinic.resources.chairs if resource == "chair" else clinic.resources.rooms
+        bookings.append(
+            Booking(
+                start=begin,
+                end=begin
+                + dt.timedelta(
+                    minutes=draw(st.integers(1, 48).map(lambda m: 5 * m) | st.integers(1, 240))
+                ),
+                resource=resource,
+                unit=draw(st.none() | st.integers(1, units))
+                if resource in {"chair", "room"}
+                else None,
+                patient="me"
+                if resource is None
+                else draw(st.sampled_from([None, None, None, "me", "other"])),
+            )
+        )
+    patient: Patient | None = draw(st.none() | patients(max_medications=0))
+    now = draw(
+        st.none()
+        | st.integers(-3 * 24 * 60, 24 * 60).map(
+            lambda m: dt.datetime.combine(day, dt.time(9), tzinfo=zone) + dt.timedelta(minutes=m)
+        )
+    )
+    moments = st.integers(0, 14 * 60 * 60).map(
+        lambda m: dt.datetime.combine(day, dt.time(6), tzinfo=dt.UTC) + dt.timedelta(seconds=m)
+    )
+    finder = SlotFinder(
+        clinic,
+        patient,
+        Ledger(clinic, bookings),
+        policy=protocol.calendar,
+        now=now,
+        patient_key="me",
+        preferred_time=draw(st.none() | st.times().map(lambda t: t.replace(microsecond=0))),
+    )
+    options: dict[str, Any] = {
+        "not_before": draw(st.none() | moments),
+        "earliest": draw(st.none() | moments.map(lambda m: (m, "too soon after the last dose"))),
+    }
+    return finder, (kind, day), options
+
+
+@given(scenes())
+def test_the_screen_finds_what_one_start_at_a_time_finds(
+    scene: tuple[SlotFinder, tuple[SessionKind, dt.date], dict[str, Any]],
+) -> None:
+    finder, (kind, day), options = scene
+    fast = finder.best(kind, day, **options)
+    with mock.patch.object(slots, "_steady_midnight", return_value=None):
+        slow = finder.best(kind, day, **options)
+    assert fast == slow
+
+
+@given(scenes())
+def test_the_screen_gives_each_start_the_reason_the_full_check_gives(
+    scene: tuple[SlotFinder, tuple[SessionKind, dt.date], dict[str, Any]],
+) -> None:
+    finder, (kind, day), options = scene
+    assert_screen_agrees(finder, kind, day, **options)
+
+
+def assert_screen_agrees(
+    finder: SlotFinder,
+    kind: SessionKind,
+    day: dt.date,
+    *,
+    not_before: dt.datetime | None = None,
+    earliest: tuple[dt.datetime, str] | None = None,
+) -> int:
+    """Compare the screen with the full check at every candidate start; return how many."""
+    tz = finder.zone_for(kind)
+    midnight = slots._steady_midnight(day.toordinal(), tz)
+    ranges, reason = finder.day_ranges(kind, day)
+    if midnight is None or reason or finder._availability_elsewhere():
+        return 0
+    clocks = finder._starts(ranges, kind.timeline.block_minutes)
+    screen = slots._DayScreen(
+        finder, kind, day=day, midnight=midnight, clocks=clocks or [0], not_before=not_before,
+        earliest=earliest,
+    )  # fmt: skip
+    for clock in clocks:
+        start = dt.datetime.combine(day, dt.time(clock // 60, clock % 60), tzinfo=tz)
+        expected: str | None
+        if earliest is not None and start < earliest[0]:
+            expected = earliest[1]
+        else:
+            expected = finder.slot_problem(kind, start, not_before=not_before)[1]
+        assert screen.problem(midnight + clock * 60) == expected, (start, expected)
+    return len(clocks)
+
+
+def boundary_clinic(minute: int) -> Clinic:
+    """One chair short of two, one staff member, a prescriber from ``minute`` past 08:00."""
+    prescriber = (f"08:{minute:02}-12:53", f"13:11-18:{minute:02}")
+    return Clinic.model_validate(
+        {
+            "id": "boundaries",
+            "name": "Boundaries",
+            "time_zone": "Europe/Berlin",
+            "opening_hours": {day: ["07:00-19:00"] for day in WEEK},
+            "slot_minutes": 5,
+            "resources": {
+                "chairs": 2, "rooms": 1, "monitoring_staff": 1, "patients_per_staff": 1,
+                "prescriber_on_site": True, "chair_buffer_minutes": 15,
+                "prescriber_hours": dict.fromkeys(WEEK, prescriber),
+            },
+        }
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("resource", ["chair", "room", "monitoring-staff", None])
+def test_the_screen_agrees_at_every_minute_around_a_booking(resource: ResourceKind | None) -> None:
+    day = dt.date(2026, 6, 10)
+    compared = 0
+    for minute in range(60):
+        clinic = boundary_clinic(minute)
+        tz = clinic.zone
+        begin = dt.datetime.combine(day, dt.time(10), tzinfo=tz) + dt.timedelta(minutes=minute)
+        bookings = [
+            Booking(start=begin, end=begin + dt.timedelta(minutes=47 + minute), resource=resource,
+                    unit=1 if resource else None, patient=None if resource else "me")
+            for _ in range(2 if resource == "chair" else 1)
+        ]  # fmt: skip
+        if resource == "chair":  # both chairs, one of them from a minute later
+            bookings[1] = bookings[1].model_copy(
+                update={"unit": 2, "start": begin + dt.timedelta(minutes=1)}
+            )
+        ledger = Ledger(clinic, bookings)
+        for protocol, kind in KINDS:
+            finder = SlotFinder(clinic, None, ledger, policy=protocol.calendar, patient_key="me")
+            compared += assert_screen_agrees(finder, kind, day)
+    assert compared > 10_000
+
+
+def test_a_day_whose_offset_changes_has_no_steady_midnight() -> None:
+    ny = ZoneInfo("America/New_York")
+    assert slots._steady_midnight(dt.date(2026, 3, 8).toordinal(), ny) is None
+    midnight = slots._steady_midnight(dt.date(2026, 3, 9).toordinal(), ny)
+    assert midnight == dt.datetime(2026, 3, 9, tzinfo=ny).timestamp()
