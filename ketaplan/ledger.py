@@ -11,9 +11,10 @@ clinic's patients-per-staff ratio.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Annotated, Literal
+from collections.abc import Callable, Iterable
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_validator
 
@@ -25,9 +26,12 @@ from ketaplan.errors import InputError
 __all__ = ["Booking", "Ledger", "parse_bookings"]
 
 _DAY = 86_400
+_MEMO_LIMIT = 65_536
+_CHANGES = itertools.count(1)  # every change of any ledger gets a new number
 _INDEXES = {"unit": "_units", "counted": "_counted", "patient": "_patients"}
 
 Interval = tuple[int, int]
+T = TypeVar("T")
 
 
 class Booking(Model):
@@ -162,6 +166,8 @@ class Ledger:
         self._counted = _Index()
         self._patients = _Index()
         self.bookings: list[Booking] = []
+        self._changed: dict[int, int] = {}  # UTC day -> number of its latest change
+        self._memo: dict[object, tuple[tuple[int, ...], object]] = {}
         for booking in bookings:
             self.add(booking)
 
@@ -243,6 +249,35 @@ class Ledger:
         s, e = seconds(start), seconds(end)
         return any(a < e and s < b for a, b in self._near("_patients", patient, s, e))
 
+    def memo(self, key: object, start: int, end: int, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered until a booking near ``start``-``end`` changes.
+
+        For answers that depend only on the bookings near a span (a day's busy chairs, say):
+        kept by the first ledger of the chain, so every fork of a clinic's ledger shares them,
+        and checked against the latest change on each UTC day of the span, in this ledger and
+        the ones it was forked from. ``key`` must name everything else the answer depends on.
+        """
+        days = _days(start, end)
+        stamp: list[int] = []
+        root: Ledger = self
+        ledger: Ledger | None = self
+        while ledger is not None:
+            stamp.extend(ledger._changed.get(day, 0) for day in days)
+            root, ledger = ledger, ledger.base
+        found = root._memo.get(key)
+        if found is not None and found[0] == tuple(stamp):
+            return found[1]  # type: ignore[return-value]
+        value = compute()
+        if len(root._memo) >= _MEMO_LIMIT:
+            root._memo.clear()
+        root._memo[key] = (tuple(stamp), value)
+        return value
+
+    def _touch(self, interval: Interval) -> None:
+        change = next(_CHANGES)
+        for day in _days(*interval):
+            self._changed[day] = change
+
     # -- changes ---------------------------------------------------------------------------
 
     def add(self, booking: Booking) -> Booking:
@@ -257,6 +292,7 @@ class Ledger:
             self._counted.add(booking.resource, interval)
         if booking.patient is not None:
             self._patients.add(booking.patient, interval)
+        self._touch(interval)
         self.bookings.append(booking)
         return booking
 
@@ -270,4 +306,5 @@ class Ledger:
             self._counted.remove(booking.resource, interval)
         if booking.patient is not None:
             self._patients.remove(booking.patient, interval)
+        self._touch(interval)
         return booking

@@ -9,11 +9,12 @@ for the best slot; ``check`` asks it the same questions about an existing appoin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from ketaplan.clinic import Clinic
 from ketaplan.hours import TimeRange
@@ -24,6 +25,8 @@ from ketaplan.protocol import CalendarPolicy, SessionKind
 from ketaplan.timing import resolve, shift, zone
 
 __all__ = ["Slot", "SlotFinder", "fmt_day", "fmt_time"]
+
+_FINDERS = itertools.count()
 
 _WEEKDAY_PLURAL = (
     "Mondays",
@@ -95,6 +98,7 @@ class SlotFinder:
         self.patient_key = patient_key
         self.zone = zone(clinic.time_zone)
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
+        self._token = next(_FINDERS)  # names this finder in the ledger's memo
         self._busy = [
             (busy.start, busy.end, busy.label or "another appointment")
             for busy in (patient.appointments if patient else ())
@@ -356,6 +360,37 @@ class SlotFinder:
         midnight = _steady_midnight(day.toordinal(), tz)
         if midnight is None or self._availability_elsewhere():
             return self._best_slowly(kind, day, clocks, not_before, earliest)
+        # The answer depends on this finder, the arguments and the bookings near the day: the
+        # ledger keeps it until one of those bookings changes (a search revisits days often).
+        key = ("best", self._token, id(kind), day, not_before, earliest, preferred_time)
+        margin = max(self.ledger.buffer.values(), default=0)
+        return self.ledger.memo(
+            key,
+            midnight - margin,
+            midnight + 86_400 + margin,
+            partial(
+                self._best_screened,
+                kind,
+                day,
+                midnight=midnight,
+                clocks=clocks,
+                not_before=not_before,
+                earliest=earliest,
+            ),
+        )
+
+    def _best_screened(
+        self,
+        kind: SessionKind,
+        day: dt.date,
+        *,
+        midnight: int,
+        clocks: list[int],
+        not_before: dt.datetime | None,
+        earliest: tuple[dt.datetime, str] | None,
+    ) -> tuple[Slot | None, str]:
+        """:meth:`best` on a day with one UTC offset, through a :class:`_DayScreen`."""
+        tz = self.zone_for(kind)
         screen = _DayScreen(
             self,
             kind,
@@ -365,11 +400,41 @@ class SlotFinder:
             not_before=not_before,
             earliest=earliest,
         )
+        minutes = sorted(clocks)
+        passing, claimed = screen.verdicts([midnight + m * 60 for m in minutes])
+        rank = _ranking(minutes, clocks)
+        if passing:
+            clock = minutes[min((rank.first(a, b) for a, b in passing))[1]]
+            start = dt.datetime.combine(day, _clock(clock), tzinfo=tz)
+            slot, _ = self.slot_problem(kind, start, not_before=not_before)
+            if slot is not None:
+                return slot, ""
+            return self._best_one_by_one(kind, day, screen, clocks, not_before)  # pragma: no cover
+        # The commonest reason; between equals, the one met first in order of preference.
+        tally: dict[str, tuple[int, tuple[int, int]]] = {}
+        for reason, spans in claimed:
+            count = sum(b - a for a, b in spans)
+            first = min(rank.first(a, b) for a, b in spans)
+            before = tally.get(reason)
+            if before is not None:
+                count, first = count + before[0], min(first, before[1])
+            tally[reason] = (count, first)
+        return None, min(tally, key=lambda reason: (-tally[reason][0], tally[reason][1]))
+
+    def _best_one_by_one(
+        self,
+        kind: SessionKind,
+        day: dt.date,
+        screen: _DayScreen,
+        clocks: list[int],
+        not_before: dt.datetime | None,
+    ) -> tuple[Slot | None, str]:
+        """The screen start by start, each passing start checked in full."""
         problems: Counter[str] = Counter()
         for clock in clocks:
-            problem = screen.problem(midnight + clock * 60)
-            if problem is None:  # passed the screen: build the slot with the full check
-                start = dt.datetime.combine(day, _clock(clock), tzinfo=tz)
+            problem = screen.problem(screen.midnight + clock * 60)
+            if problem is None:
+                start = dt.datetime.combine(day, _clock(clock), tzinfo=self.zone_for(kind))
                 slot, problem = self.slot_problem(kind, start, not_before=not_before)
                 if slot is not None:
                     return slot, ""
@@ -412,6 +477,23 @@ class SlotFinder:
                 return slot, ""
             problems[problem or "unavailable"] += 1
         return None, problems.most_common(1)[0][0]
+
+
+class _ranking:  # noqa: N801 - a small callable-like helper
+    """Where each start stands in order of preference, for starts sorted by time."""
+
+    def __init__(self, minutes: list[int], preferred: list[int]) -> None:
+        self.minutes = minutes
+        self.order = {m: n for n, m in enumerate(preferred)}
+        # Preference is by distance from a wanted time (then the earlier), so the best start of
+        # a run of consecutive starts is next to where the first preferred start sits.
+        self.pivot = bisect_left(minutes, preferred[0])
+
+    def first(self, a: int, b: int) -> tuple[int, int]:
+        """The most preferred start among ``minutes[a:b]``: its rank and index."""
+        nearest = min(max(self.pivot, a), b - 1)
+        picks = {nearest, max(nearest - 1, a), min(nearest + 1, b - 1)}
+        return min((self.order[self.minutes[i]], i) for i in picks)
 
 
 def _clock(minutes: int) -> dt.time:
@@ -461,12 +543,42 @@ class _Spans:
         self.highs = [high for _, high in merged]
         self.closed = closed
 
+    def pairs(self) -> list[tuple[float, float]]:
+        """The intervals as ``(low, high)``."""
+        return list(zip(self.lows, self.highs, strict=True))
+
     def __contains__(self, at: float) -> bool:
         if self.closed:  # [low, high]
             i = bisect_right(self.lows, at) - 1
             return i >= 0 and at <= self.highs[i]
         i = bisect_left(self.lows, at) - 1  # (low, high)
         return i >= 0 and at < self.highs[i]
+
+
+def _inside(starts: list[int], low: float, high: float) -> tuple[int, int]:
+    """The run of sorted ``starts`` strictly between ``low`` and ``high``."""
+    return bisect_right(starts, low), bisect_left(starts, high)
+
+
+def _split(
+    runs: list[tuple[int, int]], blocked: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """``runs`` (sorted, disjoint) split into the parts inside ``blocked`` and the rest."""
+    inside: list[tuple[int, int]] = []
+    outside: list[tuple[int, int]] = []
+    for a, b in runs:
+        at = a
+        for first, last in blocked:
+            low, high = max(first, at), min(last, b)
+            if low >= high:
+                continue
+            if at < low:
+                outside.append((at, low))
+            inside.append((low, high))
+            at = high
+        if at < b:
+            outside.append((at, b))
+    return inside, outside
 
 
 def _intersection(
@@ -505,6 +617,36 @@ def _full(intervals: list[tuple[int, int]], capacity: int) -> list[tuple[int, in
             out.append((began, moment))
             began = None
     return out
+
+
+def _all_units_taken(
+    ledger: Ledger, resource: str, use: tuple[int, int], window: tuple[int, int]
+) -> _Spans:
+    """The starts in ``window`` at which every unit of ``resource`` is taken.
+
+    A ``use`` from ``offset`` to ``finish`` seconds after the start, plus the cleaning buffer
+    either side, meets a booking ``a``-``b`` when the start is strictly between
+    ``a - finish - buffer`` and ``b - offset + buffer``.
+    """
+    (offset, finish), (first, last) = use, window
+    buffer = ledger.buffer.get(resource, 0)
+    taken: list[tuple[float, float]] | None = None
+    for unit in range(1, ledger.units[resource] + 1):
+        near = ledger.intervals("unit", (resource, unit), first - buffer, last + buffer)
+        mine = _Spans([(a - finish - buffer, b - offset + buffer) for a, b in near], closed=False)
+        spans = mine.pairs()
+        taken = spans if taken is None else _intersection(taken, spans)
+    return _Spans([(-math.inf, math.inf)] if taken is None else taken, closed=False)
+
+
+def _at_capacity(
+    ledger: Ledger, resource: str, use: tuple[int, int], window: tuple[int, int]
+) -> _Spans:
+    """The starts in ``window`` whose ``use`` of a counted resource would exceed it."""
+    (offset, finish), (first, last) = use, window
+    near = ledger.intervals("counted", resource, first, last)
+    full = _full(near, ledger.capacity[resource])
+    return _Spans([(a - finish, b - offset) for a, b in full], closed=False)
 
 
 class _DayScreen:
@@ -572,34 +714,25 @@ class _DayScreen:
                 )
             elif use.resource in ledger.units:
                 buffer = ledger.buffer.get(use.resource, 0)
-                blocked: list[tuple[float, float]] | None = None
-                for unit in range(1, ledger.units[use.resource] + 1):
-                    near = ledger.intervals(
-                        "unit", (use.resource, unit), first - buffer, last + buffer
-                    )
-                    mine = _Spans(
-                        [(a - finish - buffer, b - offset + buffer) for a, b in near], closed=False
-                    )
-                    spans = list(zip(mine.lows, mine.highs, strict=True))
-                    blocked = spans if blocked is None else _intersection(blocked, spans)
-                everything = [(-math.inf, math.inf)]
-                self.checks.append(
-                    (
-                        _Spans(everything if blocked is None else blocked, closed=False),
-                        True,
-                        f"no {use.resource} free",
-                    )
+                key = ("taken", use.resource, offset, finish, first, last)
+                taken = ledger.memo(
+                    key,
+                    first - buffer,
+                    last + buffer,
+                    partial(
+                        _all_units_taken, ledger, use.resource, (offset, finish), (first, last)
+                    ),
                 )
+                self.checks.append((taken, True, f"no {use.resource} free"))
             elif use.resource in ledger.capacity:
-                near = ledger.intervals("counted", use.resource, first, last)
-                full = _full(near, ledger.capacity[use.resource])
-                self.checks.append(
-                    (
-                        _Spans([(a - finish, b - offset) for a, b in full], closed=False),
-                        True,
-                        "monitoring staff fully booked",
-                    )
+                key = ("full", use.resource, offset, finish, first, last)
+                full = ledger.memo(
+                    key,
+                    first,
+                    last,
+                    partial(_at_capacity, ledger, use.resource, (offset, finish), (first, last)),
                 )
+                self.checks.append((full, True, "monitoring staff fully booked"))
 
     def problem(self, start: int) -> str | None:
         """Why the start instant ``start`` (epoch seconds) fails, or ``None`` if it passes."""
@@ -616,3 +749,40 @@ class _DayScreen:
             if (start in spans) is blocking:
                 return reason
         return None
+
+    def verdicts(
+        self, starts: list[int]
+    ) -> tuple[list[tuple[int, int]], list[tuple[str, list[tuple[int, int]]]]]:
+        """:meth:`problem` for many starts at once, as runs of their indices.
+
+        ``starts`` are sorted instants. Returns the runs ``(a, b)`` (``starts[a:b]``) that pass,
+        and for each check in order the reason and the runs it is the first to reject.
+        """
+        n = len(starts)
+        free = [(0, n)]
+        claimed: list[tuple[str, list[tuple[int, int]]]] = []
+
+        def claim(reason: str, blocked: list[tuple[int, int]]) -> None:
+            nonlocal free
+            hit, free = _split(free, blocked)
+            if hit:
+                claimed.append((reason, hit))
+
+        for threshold, reason in self.thresholds:
+            claim(reason, [(0, bisect_left(starts, threshold))])
+        midnight = self.midnight + 86_400 - self.block
+        claim("would end after midnight", [(bisect_left(starts, midnight), n)])
+        for a, b, label in self.own:
+            claim(f"patient busy ({label})", [_inside(starts, a - self.block, b)])
+        for spans, blocking, reason in self.checks:
+            if blocking:  # open spans of rejected starts
+                runs = [_inside(starts, low, high) for low, high in spans.pairs()]
+            else:  # closed spans of allowed starts: reject the rest
+                runs, at = [], 0
+                for low, high in spans.pairs():
+                    a, b = bisect_left(starts, low), bisect_right(starts, high)
+                    runs.append((at, a))
+                    at = max(at, b)
+                runs.append((at, n))
+            claim(reason, runs)
+        return free, claimed
