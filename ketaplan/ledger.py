@@ -257,20 +257,30 @@ class Ledger:
         and checked against the latest change on each UTC day of the span, in this ledger and
         the ones it was forked from. ``key`` must name everything else the answer depends on.
         """
+        return self.recall(key, self.stamp(start, end), compute)
+
+    def stamp(self, start: int, end: int) -> tuple[int, ...]:
+        """What has changed near ``start``-``end``: equal stamps mean the same bookings there."""
         days = _days(start, end)
         stamp: list[int] = []
-        root: Ledger = self
         ledger: Ledger | None = self
         while ledger is not None:
             stamp.extend(ledger._changed.get(day, 0) for day in days)
-            root, ledger = ledger, ledger.base
+            ledger = ledger.base
+        return tuple(stamp)
+
+    def recall(self, key: object, stamp: tuple[int, ...], compute: Callable[[], T]) -> T:
+        """:meth:`memo` with a :meth:`stamp` already taken (one stamp may serve many keys)."""
+        root = self
+        while root.base is not None:
+            root = root.base
         found = root._memo.get(key)
-        if found is not None and found[0] == tuple(stamp):
+        if found is not None and found[0] == stamp:
             return found[1]  # type: ignore[return-value]
         value = compute()
         if len(root._memo) >= _MEMO_LIMIT:
             root._memo.clear()
-        root._memo[key] = (tuple(stamp), value)
+        root._memo[key] = (stamp, value)
         return value
 
     def _touch(self, interval: Interval) -> None:

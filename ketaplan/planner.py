@@ -735,8 +735,9 @@ class _Planner:
         frame.ledger_adds = 0
 
     def _book(self, appointment: Appointment) -> None:
+        # The appointment was validated when it was made; its bookings need no second pass.
         self.ledger.add(
-            Booking(
+            Booking.model_construct(
                 start=appointment.start,
                 end=appointment.end,
                 patient=self.patient_key,
@@ -747,7 +748,7 @@ class _Planner:
             if span.resource == "prescriber":
                 continue
             self.ledger.add(
-                Booking(
+                Booking.model_construct(
                     start=span.start,
                     end=span.end,
                     resource=span.resource,

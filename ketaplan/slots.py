@@ -99,6 +99,12 @@ class SlotFinder:
         self.zone = zone(clinic.time_zone)
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
         self._token = next(_FINDERS)  # names this finder in the ledger's memo
+        self._ranges: dict[
+            tuple[bool, bool, bool, dt.date], tuple[list[tuple[dt.time, dt.time]], str | None]
+        ] = {}
+        self._prescriber: dict[tuple[dt.date, int, int], _Spans] = {}
+        self._uses: dict[int, tuple[SessionKind, list[tuple[str, int, int]]]] = {}
+        self.notice = shift(now, hours=clinic.minimum_notice_hours) if now is not None else None
         self._busy = [
             (busy.start, busy.end, busy.label or "another appointment")
             for busy in (patient.appointments if patient else ())
@@ -131,6 +137,16 @@ class SlotFinder:
         self, kind: SessionKind, day: dt.date
     ) -> tuple[list[tuple[dt.time, dt.time]], str | None]:
         """The local time ranges a session may use on ``day``, or why there are none."""
+        needs_prescriber = any(use.resource == "prescriber" for use in kind.resources)
+        key = (kind.location == "home", kind.is_dosing, needs_prescriber, day)
+        found = self._ranges.get(key)
+        if found is None:  # the answer depends on the finder's fixed inputs and these only
+            found = self._ranges[key] = self._day_ranges(kind, day)
+        return found
+
+    def _day_ranges(
+        self, kind: SessionKind, day: dt.date
+    ) -> tuple[list[tuple[dt.time, dt.time]], str | None]:
         horizon = self._horizon_reason(day)
         if horizon:
             return [], horizon
@@ -273,8 +289,7 @@ class SlotFinder:
         if self.now is not None:
             if start < self.now:
                 return None, "already past"
-            notice = shift(self.now, hours=self.clinic.minimum_notice_hours)
-            if start < notice:
+            if self.notice is not None and start < self.notice:
                 return None, f"less than {self.clinic.minimum_notice_hours} h notice"
         end = shift(start, minutes=kind.timeline.block_minutes)
         local_end = end.astimezone(start.tzinfo)
@@ -360,14 +375,22 @@ class SlotFinder:
         midnight = _steady_midnight(day.toordinal(), tz)
         if midnight is None or self._availability_elsewhere():
             return self._best_slowly(kind, day, clocks, not_before, earliest)
+        # A bound before the day begins rejects no start: drop it, so more searches share.
+        if not_before is not None and not_before.timestamp() <= midnight:
+            not_before = None
+        if earliest is not None and earliest[0].timestamp() <= midnight:
+            earliest = None
         # The answer depends on this finder, the arguments and the bookings near the day: the
         # ledger keeps it until one of those bookings changes (a search revisits days often).
         key = ("best", self._token, id(kind), day, not_before, earliest, preferred_time)
         margin = max(self.ledger.buffer.values(), default=0)
-        return self.ledger.memo(
+        block = kind.timeline.block_minutes * 60
+        stamp = self.ledger.stamp(
+            midnight + min(clocks) * 60 - margin, midnight + max(clocks) * 60 + block + margin
+        )
+        return self.ledger.recall(
             key,
-            midnight - margin,
-            midnight + 86_400 + margin,
+            stamp,
             partial(
                 self._best_screened,
                 kind,
@@ -376,6 +399,7 @@ class SlotFinder:
                 clocks=clocks,
                 not_before=not_before,
                 earliest=earliest,
+                stamp=stamp,
             ),
         )
 
@@ -388,6 +412,7 @@ class SlotFinder:
         clocks: list[int],
         not_before: dt.datetime | None,
         earliest: tuple[dt.datetime, str] | None,
+        stamp: tuple[int, ...],
     ) -> tuple[Slot | None, str]:
         """:meth:`best` on a day with one UTC offset, through a :class:`_DayScreen`."""
         tz = self.zone_for(kind)
@@ -399,6 +424,7 @@ class SlotFinder:
             clocks=clocks,
             not_before=not_before,
             earliest=earliest,
+            stamp=stamp,
         )
         minutes = sorted(clocks)
         passing, claimed = screen.verdicts([midnight + m * 60 for m in minutes])
@@ -440,6 +466,30 @@ class SlotFinder:
                     return slot, ""
             problems[problem or "unavailable"] += 1
         return None, problems.most_common(1)[0][0]
+
+    def prescriber_starts(self, day: dt.date, midnight: int, offset: int, finish: int) -> _Spans:
+        """The starts on ``day`` whose use from ``offset`` to ``finish`` s has a prescriber."""
+        key = (day, offset, finish)
+        found = self._prescriber.get(key)
+        if found is None:
+            allowed = [
+                (midnight + _seconds_of(r.start) - offset, midnight + _seconds_of(r.end) - finish)
+                for r in self.calendar.prescriber_ranges(day)
+            ]
+            found = self._prescriber[key] = _Spans(allowed, closed=True)
+        return found
+
+    def uses(self, kind: SessionKind) -> list[tuple[str, int, int]]:
+        """The kind's resource uses: each resource, and its span in seconds from the start."""
+        found = self._uses.get(id(kind))
+        if found is not None and found[0] is kind:  # the kind is kept, so its id is its own
+            return found[1]
+        spans = []
+        for use in kind.resources:
+            offset, finish = kind.timeline.span(use.during)
+            spans.append((str(use.resource), offset * 60, finish * 60))
+        self._uses[id(kind)] = (kind, spans)
+        return spans
 
     def _availability_elsewhere(self) -> bool:
         """Whether the patient's availability is in another zone than the clinic's."""
@@ -636,6 +686,8 @@ def _all_units_taken(
         mine = _Spans([(a - finish - buffer, b - offset + buffer) for a, b in near], closed=False)
         spans = mine.pairs()
         taken = spans if taken is None else _intersection(taken, spans)
+        if not taken:
+            break  # a start this unit leaves free is free
     return _Spans([(-math.inf, math.inf)] if taken is None else taken, closed=False)
 
 
@@ -668,6 +720,7 @@ class _DayScreen:
         clocks: list[int],
         not_before: dt.datetime | None,
         earliest: tuple[dt.datetime, str] | None,
+        stamp: tuple[int, ...] | None = None,
     ) -> None:
         ledger = finder.ledger
         block = kind.timeline.block_minutes * 60
@@ -680,8 +733,8 @@ class _DayScreen:
             self.thresholds.append((earliest[0].timestamp(), earliest[1]))
         if not_before is not None:
             self.thresholds.append((not_before.timestamp(), "too early"))
-        if finder.now is not None:
-            notice = shift(finder.now, hours=finder.clinic.minimum_notice_hours)
+        if finder.now is not None and finder.notice is not None:
+            notice = finder.notice
             self.thresholds.append((finder.now.timestamp(), "already past"))
             self.thresholds.append(
                 (notice.timestamp(), f"less than {finder.clinic.minimum_notice_hours} h notice")
@@ -692,45 +745,31 @@ class _DayScreen:
             if finder.patient_key
             else []
         )
-        self.checks: list[tuple[_Spans, bool, str]] = [
-            (
-                _Spans([(a - block, b) for a, b in booked], closed=False),
-                True,
-                "patient already booked then",
-            )
-        ]
-        for use in kind.resources:
-            offset, finish = (m * 60 for m in kind.timeline.span(use.during))
-            if use.resource == "prescriber":
-                allowed = [
-                    (
-                        midnight + _seconds_of(r.start) - offset,
-                        midnight + _seconds_of(r.end) - finish,
-                    )
-                    for r in finder.calendar.prescriber_ranges(day)
-                ]
-                self.checks.append(
-                    (_Spans(allowed, closed=True), False, "no prescriber on site then")
-                )
-            elif use.resource in ledger.units:
-                buffer = ledger.buffer.get(use.resource, 0)
-                key = ("taken", use.resource, offset, finish, first, last)
-                taken = ledger.memo(
+        self.checks: list[tuple[_Spans, bool, str]] = []
+        if booked:  # a check that rejects nothing can be left out
+            spans = _Spans([(a - block, b) for a, b in booked], closed=False)
+            self.checks.append((spans, True, "patient already booked then"))
+        margin = max(ledger.buffer.values(), default=0)
+        if stamp is None:
+            stamp = ledger.stamp(first - margin, last + margin)
+        for resource, offset, finish in finder.uses(kind):
+            if resource == "prescriber":
+                allowed = finder.prescriber_starts(day, midnight, offset, finish)
+                self.checks.append((allowed, False, "no prescriber on site then"))
+            elif resource in ledger.units:
+                key = ("taken", resource, offset, finish, first, last)
+                taken = ledger.recall(
                     key,
-                    first - buffer,
-                    last + buffer,
-                    partial(
-                        _all_units_taken, ledger, use.resource, (offset, finish), (first, last)
-                    ),
+                    stamp,
+                    partial(_all_units_taken, ledger, resource, (offset, finish), (first, last)),
                 )
-                self.checks.append((taken, True, f"no {use.resource} free"))
-            elif use.resource in ledger.capacity:
-                key = ("full", use.resource, offset, finish, first, last)
-                full = ledger.memo(
+                self.checks.append((taken, True, f"no {resource} free"))
+            elif resource in ledger.capacity:
+                key = ("full", resource, offset, finish, first, last)
+                full = ledger.recall(
                     key,
-                    first,
-                    last,
-                    partial(_at_capacity, ledger, use.resource, (offset, finish), (first, last)),
+                    stamp,
+                    partial(_at_capacity, ledger, resource, (offset, finish), (first, last)),
                 )
                 self.checks.append((full, True, "monitoring staff fully booked"))
 
