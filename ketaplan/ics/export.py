@@ -114,22 +114,48 @@ class EventCache:
 
 
 def serialize(component: Component) -> bytes:
-    """``component.to_ical()``, byte for byte, without folding lines too short to fold.
+    """``component.to_ical()``, byte for byte, with a faster path for folding lines.
 
-    icalendar folds every content line character by character; most lines are shorter than
-    75 octets and come out unchanged, so only the long ones go through its folding.
+    icalendar folds every content line character by character. Lines shorter than 75 octets
+    never change, and ASCII lines fold at fixed places (:func:`fold`); only the others go
+    through icalendar's folding.
     """
     parts = []
     for line in component.content_lines():
         if not line:
             continue
-        data = line.encode("utf-8")
-        parts.append(data if len(data) < _FOLD_AT else line.to_ical())
+        if line.isascii():
+            parts.append(fold(line).encode("ascii"))
+        else:
+            data = line.encode("utf-8")
+            parts.append(data if len(data) < _FOLD_AT else line.to_ical())
     return b"\r\n".join(parts) + b"\r\n"
 
 
 #: icalendar folds a line once it reaches 75 octets; shorter lines are never changed.
 _FOLD_AT = 75
+
+
+def fold(line: str) -> str:
+    r"""An ASCII content line folded exactly as icalendar 7.3 folds it.
+
+    Every piece but the last is 74 characters (the continuation's leading space makes 75
+    octets), except that a piece never ends in ``\`` or ``^``, so an escape is not split: the
+    character moves to the next piece.
+
+    >>> fold("DESCRIPTION:" + "x" * 70) == "DESCRIPTION:" + "x" * 62 + "\r\n " + "x" * 8
+    True
+    """
+    pieces = []
+    start, size = 0, _FOLD_AT - 1
+    while len(line) - start > size:
+        cut = start + size
+        if line[cut - 1] in "\\^":
+            cut -= 1
+        pieces.append(line[start:cut])
+        start = cut
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces)
 
 
 def uid_for(plan: Plan, appointment: Appointment) -> str:
