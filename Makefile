@@ -9,7 +9,7 @@ STAMP := $(VENV)/.ketaplan-installed
 TOOLS := .cache/.interop-tools
 SOURCES := ketaplan tests benchmarks docs/examples
 
-.PHONY: demo test test-deep lint format bench clean
+.PHONY: demo test test-deep lint format bench profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test-deep: lint $(TOOLS)
 # The benchmarks at full size (minutes); prints the table and writes benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# One benchmark at full size under pyinstrument (a call tree of where the time goes):
+# `make profile BENCH=export`; the names are those of `python -m benchmarks --only`.
+BENCH ?= plan_clinic
+profile: $(STAMP)
+	$(BIN)/pyinstrument -m benchmarks --child $(BENCH) --scale full
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix $(SOURCES)

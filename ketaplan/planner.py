@@ -244,11 +244,37 @@ class _Step:
     """The gap window that set the dates, when a gap did."""
 
 
+@dataclass(frozen=True)
+class _WeekCounts:
+    """A per-week cadence's sessions so far, by week."""
+
+    cadence: PerWeek
+    first: dt.date
+    week_of: Callable[[dt.date], int]
+    counts: dict[int, int]
+    booked: dict[int, int]
+
+
+@dataclass(frozen=True)
+class _DayContext:
+    """What judging a day for a step needs, apart from the day (see ``day_context``)."""
+
+    frozen: dt.date | None
+    dose_dates: list[dt.date]
+    last_dose_id: str
+    weeks: _WeekCounts | None
+    lookahead: tuple[dt.date | None, int, int, int] | None
+    earliest: tuple[dt.datetime, str] | None
+    """The earliest start the minimum interval allows, and the reason."""
+
+
 @dataclass
 class _Frame:
     step: _Step
     candidates: list[dt.date]
     position: int = 0
+    context: _DayContext | None = None
+    """The step's day-independent rules, made on the frame's first day."""
     added: list[Appointment] = field(default_factory=list)
     ledger_adds: int = 0
     rejected: dict[dt.date, str] = field(default_factory=dict)
@@ -538,34 +564,44 @@ class _Planner:
 
     # -- validity of a candidate day ---------------------------------------------------------
 
-    def day_problem(self, step: _Step, day: dt.date) -> str | None:
+    def day_problem(
+        self, step: _Step, day: dt.date, context: _DayContext | None = None
+    ) -> str | None:
         """Why ``day`` cannot take the step, or ``None`` (the first of :meth:`day_findings`)."""
-        found = self.day_findings(step, day)
+        found = self.day_findings(step, day, context=context)
         return found[0][1] if found else None
 
     def day_findings(
-        self, step: _Step, day: dt.date, *, planning: bool = True
+        self,
+        step: _Step,
+        day: dt.date,
+        *,
+        planning: bool = True,
+        context: _DayContext | None = None,
     ) -> list[tuple[str, str]]:
         """Every dose-level rule ``day`` would break for the step, as ``(code, message)``.
 
         The codes are ``check``'s violation codes; with ``planning`` also the planner's own
-        look-ahead and re-planning limits (``held``, ``deadline-lookahead``).
+        look-ahead and re-planning limits (``held``, ``deadline-lookahead``). ``context`` is
+        :meth:`day_context` for the step, when the caller keeps one for many days.
         """
+        if context is None:
+            context = self.day_context(step, planning=planning)
         rules = self.protocol.rules
         found: list[tuple[str, str]] = []
         if step.hard_latest is not None and day > step.hard_latest and not self.shift:
             found.append(
                 ("phase-deadline", f"after the phase's deadline ({fmt_day(step.hard_latest)})")
             )
-        frozen = self._frozen_until()
+        frozen = context.frozen
         if planning and frozen is not None and day <= frozen:
             found.append(("held", "not after sessions already held"))
         if step.kind.is_dosing:
-            doses = [a for a in self.chain if a.is_dose and a.is_active]
-            if doses:
-                last = doses[-1].local_date
+            dates = context.dose_dates
+            if dates:
+                last, last_id = dates[-1], context.last_dose_id
                 if day == last:
-                    found.append(("doses-same-day", f"the same day as {doses[-1].id}"))
+                    found.append(("doses-same-day", f"the same day as {last_id}"))
                 elif day < last and planning:
                     found.append(("held", "not after the previous dose"))
                 elif rules.consecutive_days == "avoid" and (day - last).days == 1:
@@ -574,7 +610,7 @@ class _Planner:
                     )
             if rules.max_per_7_days is not None:
                 window_start = day - dt.timedelta(days=6)
-                recent = sum(1 for a in doses if window_start <= a.local_date <= day)
+                recent = sum(1 for date in dates if window_start <= date <= day)
                 if recent + 1 > rules.max_per_7_days.doses:
                     found.append(
                         (
@@ -582,24 +618,14 @@ class _Planner:
                             f"more than {rules.max_per_7_days.doses} doses in 7 days",
                         )
                     )
-        cadence = self.cadence(step.phase)
-        in_phase = [a for a in self.chain if a.phase == step.phase.id and a.is_active]
-        if isinstance(cadence, PerWeek) and in_phase:
-            problem = self._per_week_problem(step, cadence, in_phase, day)
+        if context.weeks is not None:
+            problem = self._per_week_problem(context.weeks, day)
             if problem:
                 found.append(("week-count", problem))
-        phase = step.phase
-        if (
-            planning
-            and phase.within_days is not None
-            and phase.count is not None
-            and not self.shift
-        ):
-            first = in_phase[0].local_date if in_phase else day
-            deadline = first + dt.timedelta(days=phase.within_days - 1)
-            every = [a for a in self.chain if a.phase == phase.id]
-            remaining = phase.count - self._counted(phase, every) - 1
-            if day + dt.timedelta(days=remaining * self._min_spacing(phase)) > deadline:
+        if context.lookahead is not None:
+            first, within, remaining, spacing = context.lookahead
+            deadline = (first or day) + dt.timedelta(days=within - 1)
+            if day + dt.timedelta(days=remaining * spacing) > deadline:
                 found.append(
                     (
                         "deadline-lookahead",
@@ -610,6 +636,42 @@ class _Planner:
                     )
                 )
         return found
+
+    def day_context(self, step: _Step, *, planning: bool = True) -> _DayContext:
+        """What :meth:`day_findings` needs that does not depend on the day.
+
+        It depends on the chain placed so far; the search keeps one per frame, for the chain
+        does not change while a frame tries its days.
+        """
+        doses = [a for a in self.chain if a.is_dose and a.is_active] if step.kind.is_dosing else []
+        cadence = self.cadence(step.phase)
+        in_phase = [a for a in self.chain if a.phase == step.phase.id and a.is_active]
+        weeks = None
+        if isinstance(cadence, PerWeek) and in_phase:
+            weeks = self._week_counts(step, cadence, in_phase)
+        phase = step.phase
+        lookahead = None
+        if (
+            planning
+            and phase.within_days is not None
+            and phase.count is not None
+            and not self.shift
+        ):
+            every = [a for a in self.chain if a.phase == phase.id]
+            lookahead = (
+                in_phase[0].local_date if in_phase else None,
+                phase.within_days,
+                phase.count - self._counted(phase, every) - 1,
+                self._min_spacing(phase),
+            )
+        return _DayContext(
+            frozen=self._frozen_until(),
+            dose_dates=[a.local_date for a in doses],
+            last_dose_id=doses[-1].id if doses else "",
+            weeks=weeks,
+            lookahead=lookahead,
+            earliest=self._interval_check(step),
+        )
 
     def _frozen_until(self) -> dt.date | None:
         held = [a.local_date for a in self.fixed if a.anchored is None]
@@ -631,9 +693,9 @@ class _Planner:
             spacing = max(spacing, 2)
         return max(spacing, 1)
 
-    def _per_week_problem(
-        self, step: _Step, cadence: PerWeek, in_phase: list[Appointment], day: dt.date
-    ) -> str | None:
+    def _week_counts(
+        self, step: _Step, cadence: PerWeek, in_phase: list[Appointment]
+    ) -> _WeekCounts:
         first = next(a for a in self.chain if a.phase == step.phase.id).local_date
         week_of = _week_function(cadence, first)
         counts: dict[int, int] = {}  # sessions that take place, for the maximum
@@ -645,8 +707,12 @@ class _Planner:
             if appointment.phase == step.phase.id and appointment.status != "cancelled":
                 week = week_of(appointment.local_date)
                 booked[week] = booked.get(week, 0) + 1
+        return _WeekCounts(cadence, first, week_of, counts, booked)
+
+    def _per_week_problem(self, weeks: _WeekCounts, day: dt.date) -> str | None:
+        cadence, first, week_of = weeks.cadence, weeks.first, weeks.week_of
         week = week_of(day)
-        if counts.get(week, 0) + 1 > cadence.most:
+        if weeks.counts.get(week, 0) + 1 > cadence.most:
             return f"more than {cadence.most} sessions in that week"
         frozen = self._frozen_until()
         first_week_partial = cadence.week == "calendar" and first.weekday() != 0
@@ -658,11 +724,11 @@ class _Planner:
                 and _week_end(cadence, first, earlier) - dt.timedelta(days=6) <= frozen
             ):
                 continue  # a week that began before the re-plan is not the planner's to fill
-            if booked.get(earlier, 0) < cadence.fewest:
+            if weeks.booked.get(earlier, 0) < cadence.fewest:
                 begins = _week_end(cadence, first, earlier) - dt.timedelta(days=6)
                 return (
-                    f"the week from {fmt_day(begins)} has {booked.get(earlier, 0)} session(s); "
-                    f"the cadence asks at least {cadence.fewest}"
+                    f"the week from {fmt_day(begins)} has {weeks.booked.get(earlier, 0)} "
+                    f"session(s); the cadence asks at least {cadence.fewest}"
                 )
         return None
 
@@ -687,10 +753,12 @@ class _Planner:
                 sorted((d.isoformat(), r) for d, r in frame.rejected.items()),
                 hint=f"the search stopped after trying {MAX_EVALUATIONS} candidate days",
             )
-        problem = self.day_problem(step, day)
+        if frame.context is None:
+            frame.context = self.day_context(step)
+        problem = self.day_problem(step, day, frame.context)
         if problem:
             return problem
-        earliest = self._interval_check(step)
+        earliest = frame.context.earliest
         not_before = self.resume_after if step.kind.is_dosing else None
         preferred = self.preferred_by_id.get(f"{self.id_prefix}{step.phase.id}-{step.index}")
         slot, problem = self.finder.best(
@@ -735,9 +803,8 @@ class _Planner:
         frame.ledger_adds = 0
 
     def _book(self, appointment: Appointment) -> None:
-        # The appointment was validated when it was made; its bookings need no second pass.
         self.ledger.add(
-            Booking.model_construct(
+            Booking(
                 start=appointment.start,
                 end=appointment.end,
                 patient=self.patient_key,
@@ -748,7 +815,7 @@ class _Planner:
             if span.resource == "prescriber":
                 continue
             self.ledger.add(
-                Booking.model_construct(
+                Booking(
                     start=span.start,
                     end=span.end,
                     resource=span.resource,

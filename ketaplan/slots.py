@@ -274,11 +274,15 @@ class SlotFinder:
             begin = -(-begin // step) * step
             end = last.hour * 60 + last.minute
             starts.update(range(begin, end - minutes + 1, step))
-        preferred = preferred_time or self.preferred_time
-        if preferred is None:
+        want = self._wanted(preferred_time)
+        if want is None:
             return sorted(starts)
-        want = preferred.hour * 60 + preferred.minute
         return sorted(starts, key=lambda m: (abs(m - want), m))
+
+    def _wanted(self, preferred_time: dt.time | None) -> int | None:
+        """The preferred start, in minutes after midnight, if any."""
+        preferred = preferred_time or self.preferred_time
+        return None if preferred is None else preferred.hour * 60 + preferred.minute
 
     def slot_problem(
         self, kind: SessionKind, start: dt.datetime, *, not_before: dt.datetime | None = None
@@ -299,25 +303,31 @@ class SlotFinder:
         patient = self._patient_problem(start, end)
         if patient:
             return None, patient
+        return self._place(kind, start, end, check=True)
+
+    def _place(
+        self, kind: SessionKind, start: dt.datetime, end: dt.datetime, *, check: bool
+    ) -> tuple[Slot | None, str | None]:
+        """The slot at ``start`` with a unit of each chair or room, or why there is none.
+
+        With ``check``, also the prescriber's presence and staff capacity; without, the caller
+        has checked them (the day screen), and only the units are chosen.
+        """
         spans: list[tuple[str, int | None, dt.datetime, dt.datetime]] = []
-        for use in kind.resources:
-            offset, finish = kind.timeline.span(use.during)
-            span_start = shift(start, minutes=offset)
-            span_end = shift(start, minutes=finish)
-            if use.resource == "prescriber":
-                if not self._prescriber_present(span_start, span_end):
+        for resource, offset, finish in self.uses(kind):
+            span_start = shift(start, minutes=offset // 60)
+            span_end = shift(start, minutes=finish // 60)
+            unit = None
+            if resource == "prescriber":
+                if check and not self._prescriber_present(span_start, span_end):
                     return None, "no prescriber on site then"
-                spans.append((use.resource, None, span_start, span_end))
-                continue
-            if use.resource in self.ledger.units:
-                unit = self.ledger.free_unit(use.resource, span_start, span_end)
+            elif resource in self.ledger.units:
+                unit = self.ledger.free_unit(resource, span_start, span_end)  # type: ignore[arg-type]
                 if unit is None:
-                    return None, f"no {use.resource} free"
-                spans.append((use.resource, unit, span_start, span_end))
-            else:
-                if not self.ledger.has_room(use.resource, span_start, span_end):
-                    return None, "monitoring staff fully booked"
-                spans.append((use.resource, None, span_start, span_end))
+                    return None, f"no {resource} free"
+            elif check and not self.ledger.has_room(resource, span_start, span_end):  # type: ignore[arg-type]
+                return None, "monitoring staff fully booked"
+            spans.append((resource, unit, span_start, span_end))
         return Slot(start, end, tuple(spans)), None
 
     def _patient_problem(self, start: dt.datetime, end: dt.datetime) -> str | None:
@@ -400,6 +410,7 @@ class SlotFinder:
                 not_before=not_before,
                 earliest=earliest,
                 stamp=stamp,
+                want=self._wanted(preferred_time),
             ),
         )
 
@@ -413,6 +424,7 @@ class SlotFinder:
         not_before: dt.datetime | None,
         earliest: tuple[dt.datetime, str] | None,
         stamp: tuple[int, ...],
+        want: int | None,
     ) -> tuple[Slot | None, str]:
         """:meth:`best` on a day with one UTC offset, through a :class:`_DayScreen`."""
         tz = self.zone_for(kind)
@@ -428,16 +440,17 @@ class SlotFinder:
         )
         minutes = sorted(clocks)
         passing, claimed = screen.verdicts([midnight + m * 60 for m in minutes])
-        rank = _ranking(minutes, clocks)
+        rank = _ranking(minutes, want)
         if passing:
             clock = minutes[min((rank.first(a, b) for a, b in passing))[1]]
             start = dt.datetime.combine(day, _clock(clock), tzinfo=tz)
-            slot, _ = self.slot_problem(kind, start, not_before=not_before)
+            end = shift(start, minutes=kind.timeline.block_minutes)
+            slot, _ = self._place(kind, start, end, check=False)  # the screen checked the rest
             if slot is not None:
                 return slot, ""
             return self._best_one_by_one(kind, day, screen, clocks, not_before)  # pragma: no cover
         # The commonest reason; between equals, the one met first in order of preference.
-        tally: dict[str, tuple[int, tuple[int, int]]] = {}
+        tally: dict[str, tuple[int, tuple[tuple[int, int], int]]] = {}
         for reason, spans in claimed:
             count = sum(b - a for a, b in spans)
             first = min(rank.first(a, b) for a, b in spans)
@@ -529,21 +542,27 @@ class SlotFinder:
         return None, problems.most_common(1)[0][0]
 
 
-class _ranking:  # noqa: N801 - a small callable-like helper
-    """Where each start stands in order of preference, for starts sorted by time."""
+class _ranking:  # noqa: N801 - a small helper named for what it gives
+    """Where starts stand in order of preference, for starts sorted by time.
 
-    def __init__(self, minutes: list[int], preferred: list[int]) -> None:
+    Preference is by distance from the wanted time, then the earlier (or just the earlier), so
+    the best start of a run of consecutive starts is next to where the wanted time falls.
+    """
+
+    def __init__(self, minutes: list[int], want: int | None) -> None:
         self.minutes = minutes
-        self.order = {m: n for n, m in enumerate(preferred)}
-        # Preference is by distance from a wanted time (then the earlier), so the best start of
-        # a run of consecutive starts is next to where the first preferred start sits.
-        self.pivot = bisect_left(minutes, preferred[0])
+        self.want = want
+        self.pivot = 0 if want is None else bisect_left(minutes, want)
 
-    def first(self, a: int, b: int) -> tuple[int, int]:
-        """The most preferred start among ``minutes[a:b]``: its rank and index."""
+    def key(self, minute: int) -> tuple[int, int]:
+        """The sort key of :meth:`SlotFinder._starts` for a start."""
+        return (minute, minute) if self.want is None else (abs(minute - self.want), minute)
+
+    def first(self, a: int, b: int) -> tuple[tuple[int, int], int]:
+        """The most preferred start among ``minutes[a:b]``: its key and index."""
         nearest = min(max(self.pivot, a), b - 1)
         picks = {nearest, max(nearest - 1, a), min(nearest + 1, b - 1)}
-        return min((self.order[self.minutes[i]], i) for i in picks)
+        return min((self.key(self.minutes[i]), i) for i in picks)
 
 
 def _clock(minutes: int) -> dt.time:
