@@ -100,7 +100,7 @@ class SlotFinder:
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
         self._token = next(_FINDERS)  # names this finder in the ledger's memo
         self._ranges: dict[
-            tuple[bool, bool, bool, dt.date], tuple[list[tuple[dt.time, dt.time]], str | None]
+            tuple[int, dt.date], tuple[list[tuple[dt.time, dt.time]], str | None]
         ] = {}
         self._prescriber: dict[tuple[dt.date, int, int], _Spans] = {}
         self._uses: dict[int, tuple[SessionKind, list[tuple[str, int, int]]]] = {}
@@ -137,8 +137,8 @@ class SlotFinder:
         self, kind: SessionKind, day: dt.date
     ) -> tuple[list[tuple[dt.time, dt.time]], str | None]:
         """The local time ranges a session may use on ``day``, or why there are none."""
-        needs_prescriber = any(use.resource == "prescriber" for use in kind.resources)
-        key = (kind.location == "home", kind.is_dosing, needs_prescriber, day)
+        self.uses(kind)  # keeps the kind, so its id is its own while the finder lives
+        key = (id(kind), day)
         found = self._ranges.get(key)
         if found is None:  # the answer depends on the finder's fixed inputs and these only
             found = self._ranges[key] = self._day_ranges(kind, day)
@@ -495,7 +495,7 @@ class SlotFinder:
     def uses(self, kind: SessionKind) -> list[tuple[str, int, int]]:
         """The kind's resource uses: each resource, and its span in seconds from the start."""
         found = self._uses.get(id(kind))
-        if found is not None and found[0] is kind:  # the kind is kept, so its id is its own
+        if found is not None:  # the kind is kept with its entry, so its id is its own
             return found[1]
         spans = []
         for use in kind.resources:
@@ -699,15 +699,29 @@ def _all_units_taken(
     """
     (offset, finish), (first, last) = use, window
     buffer = ledger.buffer.get(resource, 0)
+    before, after = finish + buffer, offset - buffer
     taken: list[tuple[float, float]] | None = None
     for unit in range(1, ledger.units[resource] + 1):
         near = ledger.intervals("unit", (resource, unit), first - buffer, last + buffer)
-        mine = _Spans([(a - finish - buffer, b - offset + buffer) for a, b in near], closed=False)
-        spans = mine.pairs()
+        if not near:
+            return _Spans([], closed=False)  # this unit is free all day
+        spans = _merged(sorted((a - before, b - after) for a, b in near))
         taken = spans if taken is None else _intersection(taken, spans)
         if not taken:
             break  # a start this unit leaves free is free
     return _Spans([(-math.inf, math.inf)] if taken is None else taken, closed=False)
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, non-empty open intervals with the overlapping ones joined."""
+    out = [spans[0]]
+    for low, high in spans[1:]:
+        if low < out[-1][1]:
+            if high > out[-1][1]:
+                out[-1] = (out[-1][0], high)
+        else:
+            out.append((low, high))
+    return out
 
 
 def _at_capacity(
