@@ -21,10 +21,13 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vDuration, vText
 from icalendar.enums import STATUS, TRANSP
+from icalendar.parser import Contentline
+from icalendar.timezone.tzid import tzid_from_tzinfo
 
 from ketaplan import __version__
 from ketaplan.errors import InputError
@@ -230,7 +233,8 @@ def to_ics(
     ]
     if method == "CANCEL" and not pairs:
         raise InputError("method", "'CANCEL' only for plans with cancelled appointments", method)
-    pairs.sort(key=lambda pair: (pair[1].start, uid_for(*pair)))
+    uids = {(plan.id, appointment.id): uid_for(plan, appointment) for plan, appointment in pairs}
+    pairs.sort(key=lambda pair: (pair[1].start, uids[pair[0].id, pair[1].id]))
     calendar = Calendar.new(prodid=PRODID, uid=_calendar_uid(chosen, audience), method=method)
     title = clean_line(calendar_name or _calendar_title(chosen, audience))
     if title:
@@ -244,14 +248,19 @@ def to_ics(
     options = (audience, detail, method, organizer, attendee, alarms and method != "CANCEL")
     stamp_line = b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode() + b"\r\n"
 
-    def write(plan: Plan, appointment: Appointment) -> bytes:
+    def write(plan: Plan, appointment: Appointment, stamp: dt.datetime) -> bytes:
+        if method is None:  # files and feeds: the fast writer, which gives icalendar's bytes
+            return write_event(
+                plan, appointment, audience=audience, detail=detail, stamp=stamp,
+                alarms=options[-1], uid=uids[plan.id, appointment.id],
+            )  # fmt: skip
         event = _event(
             plan,
             appointment,
             audience=audience,
             detail=detail,
             method=method,
-            stamp=_PLACEHOLDER_STAMP,
+            stamp=stamp,
             organizer=organizer,
             attendee=attendee,
             alarms=options[-1],
@@ -261,16 +270,15 @@ def to_ics(
     events = []
     for plan, appointment in pairs:
         if cache is None:
-            data = write(plan, appointment)
-        else:
-            context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
-            key = (appointment, context, options)
-            found = cache._get(key)
-            if found is None:
-                found = write(plan, appointment)
-                cache._put(key, found)
-            data = found
-        events.append(data.replace(_PLACEHOLDER_LINE, stamp_line, 1))
+            events.append(write(plan, appointment, stamp))
+            continue
+        context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
+        key = (appointment, context, options)
+        found = cache._get(key)
+        if found is None:
+            found = write(plan, appointment, _PLACEHOLDER_STAMP)
+            cache._put(key, found)
+        events.append(found.replace(_PLACEHOLDER_LINE, stamp_line, 1))
     head = serialize(calendar)
     end = b"END:VCALENDAR\r\n"
     return head[: -len(end)] + b"".join(events) + end
@@ -416,6 +424,141 @@ def _event(
     return event
 
 
+def write_event(
+    plan: Plan,
+    appointment: Appointment,
+    *,
+    audience: str,
+    detail: str,
+    stamp: dt.datetime,
+    alarms: bool,
+    uid: str | None = None,
+) -> bytes:
+    """One appointment's VEVENT for a file or feed, without building icalendar objects.
+
+    The same bytes as serializing :func:`_event` (without a METHOD) with icalendar: the same
+    helpers decide every value, and this writes them as icalendar 7.3 does (its property
+    order, TEXT escaping, date-time forms and line folding). ``tests/interop/test_writer.py``
+    compares the two on generated plans and texts.
+    """
+    full = detail == "full"
+    cancelled = appointment.status == "cancelled"
+    # Only text values can make a line long enough to fold: the others are short ASCII.
+    lines = [
+        "BEGIN:VEVENT",
+        _folded("SUMMARY:" + _one_line(_summary(plan, appointment, audience=audience, full=full))),
+        _date_time("DTSTART", appointment.start, appointment.time_zone),
+        _date_time("DTEND", appointment.end, appointment.time_zone),
+        _stamp(stamp),
+        "UID:" + (uid or uid_for(plan, appointment)),
+        f"SEQUENCE:{appointment.revision}",
+    ]
+    # The rest in icalendar's order: by name.
+    if audience == "clinic" and full:
+        lines.append(_folded("CATEGORIES:" + _one_line(appointment.kind)))
+    description = clean_text(_description(plan, appointment, audience=audience, full=full))
+    if description:
+        lines.append(_folded("DESCRIPTION:" + _escape(description)))
+    location = _one_line(plan.clinic_location or "")
+    if location and appointment.location == "clinic":
+        lines.append(_folded("LOCATION:" + location))
+    if audience == "clinic":
+        names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
+        if names:
+            joined = ", ".join(clean_line(name) for name in names)
+            lines.append(_folded("RESOURCES:" + _escape(joined)))
+    lines.append("STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED")
+    lines.append("TRANSP:OPAQUE")
+    if audience == "clinic":
+        for name, value in (
+            ("X-KETAPLAN-APPOINTMENT", appointment.id),
+            ("X-KETAPLAN-PATIENT", _patient_ref(plan)),
+        ):
+            text = _one_line(value)
+            if text:
+                lines.append(_folded(f"{name}:{text}"))
+    if alarms and audience == "patient" and not cancelled:
+        for text, trigger in _reminders(appointment, full=full):
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                _folded("DESCRIPTION:" + _escape(text)),
+                "TRIGGER:" + _duration(trigger),
+                "END:VALARM",
+            ]
+    lines.append("END:VEVENT\r\n")
+    return "\r\n".join(lines).encode("utf-8")
+
+
+@lru_cache(maxsize=4096)  # names, titles and ids recur from event to event
+def _one_line(value: str) -> str:
+    """A text value cleaned onto one line and escaped."""
+    return _escape(clean_line(value))
+
+
+def _escape(text: str) -> str:
+    """TEXT escaping as icalendar 7.3 does it (its replacements, in its order)."""
+    return (
+        text.replace(r"\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", r"\;")
+        .replace(",", r"\,")
+        .replace("\r\n", r"\n")
+        .replace("\n", r"\n")
+        .replace("\r", r"\n")
+    )
+
+
+def _folded(line: str) -> str:
+    """A content line folded as icalendar folds it."""
+    if line.isascii():
+        return line if len(line) < _FOLD_AT else fold(line)
+    if len(line.encode("utf-8")) < _FOLD_AT:
+        return line
+    folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
+    return folded.decode("utf-8")
+
+
+def _date_time(name: str, moment: dt.datetime, tzid: str) -> str:
+    """``DTSTART;TZID=Europe/Berlin:20261207T090000``, or in UTC with ``Z``."""
+    when = _moment(moment, tzid) if tzid != "UTC" else moment.astimezone(dt.UTC)
+    digits = "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031 - the fastest of the ways
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+    )
+    ident = _tzid(when.tzinfo)
+    if ident == "UTC":
+        return f"{name}:{digits}Z"
+    return f"{name};TZID={ident}:{digits}"
+
+
+@lru_cache(maxsize=16)
+def _stamp(stamp: dt.datetime) -> str:
+    return _date_time("DTSTAMP", stamp, "UTC")
+
+
+@lru_cache(maxsize=1024)
+def _tzid(tz: dt.tzinfo | None) -> str:
+    """The TZID icalendar writes for a zone ("UTC" for the ones it writes with ``Z``)."""
+    found = tzid_from_tzinfo(tz)
+    if found is None or not _SAFE_TZID.match(found):  # pragma: no cover - IANA keys are safe
+        raise ValueError(f"no TZID for {tz!r}")
+    return found
+
+
+_SAFE_TZID = re.compile(r"^[A-Za-z0-9/_+-]+$")
+
+
+@lru_cache(maxsize=1024)
+def _duration(delta: dt.timedelta) -> str:
+    written: bytes = vDuration(delta).to_ical()  # type: ignore[no-untyped-call]
+    return written.decode("ascii")
+
+
 def _patient_ref(plan: Plan) -> str:
     return clean_line(plan.patient or "") or plan.id
 
@@ -482,7 +625,15 @@ def _neutral(appointment: Appointment) -> list[str]:
 
 
 def _alarms(appointment: Appointment, *, full: bool) -> list[Alarm]:
-    made: list[Alarm] = []
+    return [
+        Alarm.new_display(description=text, trigger=trigger)
+        for text, trigger in _reminders(appointment, full=full)
+    ]
+
+
+def _reminders(appointment: Appointment, *, full: bool) -> list[tuple[str, dt.timedelta]]:
+    """Each reminder's text and when it fires, relative to the start."""
+    made: list[tuple[str, dt.timedelta]] = []
     seen: set[tuple[str, dt.timedelta]] = set()
     for instruction in appointment.instructions:
         if instruction.kind not in _REMINDED or instruction.at is None:
@@ -493,7 +644,7 @@ def _alarms(appointment: Appointment, *, full: bool) -> list[Alarm]:
         seen.add((instruction.kind, trigger))
         neutral = _NEUTRAL[instruction.kind].format(at=_at(instruction.at, appointment))
         text = clean_text(instruction.text) if full else neutral
-        made.append(Alarm.new_display(description=text or neutral, trigger=trigger))
+        made.append((text or neutral, trigger))
     return made
 
 

@@ -1,0 +1,140 @@
+"""The fast event writer gives the bytes icalendar gives for the same event.
+
+``to_ics`` writes files and feeds with ``write_event`` and, for iTIP methods, builds icalendar
+components (``_event``) and serializes them. The second is the reference: for generated plans,
+texts chosen to stress escaping and folding, every status, zones with DST changes and times in
+their repeated hours, the two must agree byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, available_timezones
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from ketaplan import Plan, load_protocol, plan
+from ketaplan.defaults import demo_clinic
+from ketaplan.ics.export import _event, serialize, write_event
+from ketaplan.plan import Appointment, Instruction
+from ketaplan.strategies import ZONES, plans
+
+STAMP = dt.datetime(2026, 11, 21, 9, 30, 15, tzinfo=dt.UTC)
+
+# Characters icalendar escapes or folds specially, next to ordinary and multi-byte ones.
+texts = st.text(
+    alphabet=st.sampled_from(list("ab ;,:\\^\"'\n\r\tNé€😀\u0085\u2028\u202e\x0b"))
+    | st.characters(codec="utf-8"),
+    max_size=160,
+)
+
+
+def reference(made: Plan, appointment: Appointment, **options: object) -> bytes:
+    event = _event(made, appointment, method=None, stamp=STAMP, organizer=None, attendee=None,
+                   **options)  # type: ignore[arg-type]  # fmt: skip
+    return serialize(event)
+
+
+def assert_same(made: Plan, options: dict[str, object]) -> None:
+    for appointment in made.appointments:
+        fast = write_event(made, appointment, stamp=STAMP, **options)  # type: ignore[arg-type]
+        assert fast == reference(made, appointment, **options)
+
+
+OPTIONS = st.fixed_dictionaries(
+    {
+        "audience": st.sampled_from(["patient", "clinic"]),
+        "detail": st.sampled_from(["minimal", "full"]),
+        "alarms": st.booleans(),
+    }
+)
+
+
+@given(made=plans(until_days=90), options=OPTIONS)
+def test_generated_plans_are_written_as_icalendar_writes_them(
+    made: Plan, options: dict[str, object]
+) -> None:
+    assert_same(made, options)
+
+
+CHANGES = [dt.datetime(2026, 11, 1), dt.datetime(2026, 10, 25), dt.datetime(2026, 4, 5),
+           dt.datetime(2027, 3, 14)]  # fmt: skip
+
+
+@st.composite
+def odd_plans(draw: st.DrawFn) -> Plan:
+    """A real plan whose texts, statuses, revisions and times are replaced by odd ones."""
+    made = draw(st.sampled_from(TEMPLATES))
+    made = made.model_copy(
+        update={
+            "clinic_name": draw(texts),
+            "clinic_location": draw(st.none() | texts),
+            "patient": draw(st.none() | texts),
+            "protocol": draw(texts),
+        }
+    )
+    tz = ZoneInfo(draw(st.sampled_from(ZONES)))
+    changed = []
+    for appointment in made.appointments[:4]:
+        # Around the autumn change in either hemisphere, often inside a repeated hour.
+        base = draw(st.sampled_from(CHANGES))
+        start = (base + dt.timedelta(minutes=draw(st.integers(0, 48 * 60)))).replace(
+            tzinfo=tz, fold=draw(st.integers(0, 1))
+        )
+        instructions = tuple(
+            i.model_copy(update={"text": draw(texts)}) for i in appointment.instructions
+        )
+        changed.append(
+            appointment.model_copy(
+                update={
+                    "id": draw(texts),
+                    "name": draw(texts),
+                    "reason": draw(texts),
+                    "dose": draw(st.none() | texts),
+                    "status": draw(st.sampled_from(["planned", "attended", "missed", "cancelled"])),
+                    "revision": draw(st.integers(0, 10**6)),
+                    "start": start,
+                    "end": (  # real elapsed time: wall-clock arithmetic would drop the fold
+                        start.astimezone(dt.UTC) + dt.timedelta(minutes=draw(st.integers(1, 600)))
+                    ).astimezone(tz),
+                    "time_zone": tz.key,
+                    "instructions": instructions,
+                }
+            )
+        )
+    return made.model_copy(update={"appointments": changed})
+
+
+TEMPLATES = [
+    plan(
+        load_protocol(protocol),
+        start=dt.date(2026, 12, 1),
+        clinic=demo_clinic(),
+        until=dt.date(2027, 1, 31),
+    )
+    for protocol in ("esketamine-trd", "iv-ketamine-standard", "home-sublingual")
+]
+
+
+@given(made=odd_plans(), options=OPTIONS)
+@example(
+    made=TEMPLATES[0].model_copy(update={"clinic_name": "x" * 73 + "\\N;" + "é" * 40}),
+    options={"audience": "patient", "detail": "full", "alarms": True},
+)
+def test_odd_texts_times_and_statuses_are_written_as_icalendar_writes_them(
+    made: Plan, options: dict[str, object]
+) -> None:
+    assert_same(made, options)
+
+
+def test_every_instruction_kind_is_covered_by_the_templates() -> None:
+    kinds = {i.kind for made in TEMPLATES for a in made.appointments for i in a.instructions}
+    assert {"fasting-solids", "fasting-liquids", "escort", "no-driving"} <= kinds
+    assert isinstance(TEMPLATES[0].appointments[0].instructions[0], Instruction)
+
+
+def test_date_time_lines_never_need_folding() -> None:
+    # write_event leaves DTSTART and DTEND unfolded: no IANA zone makes them 75 octets.
+    longest = max(available_timezones(), key=len)
+    assert len(f"DTSTART;TZID={longest}:20261207T090000") < 75
