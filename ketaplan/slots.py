@@ -22,7 +22,7 @@ from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
 from ketaplan.patient import Patient
 from ketaplan.protocol import CalendarPolicy, SessionKind
-from ketaplan.timing import resolve, shift, zone
+from ketaplan.timing import resolve, shift, steady_midnight, zone
 
 __all__ = ["Slot", "SlotFinder", "fmt_day", "fmt_time"]
 
@@ -382,7 +382,7 @@ class SlotFinder:
             hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
             return None, f"no {kind.timeline.block_minutes}-minute span free in {hours}"
         tz = self.zone_for(kind)
-        midnight = _steady_midnight(day.toordinal(), tz)
+        midnight = steady_midnight(day.toordinal(), tz)
         if midnight is None or self._availability_elsewhere():
             return self._best_slowly(kind, day, clocks, not_before, earliest)
         # A bound before the day begins rejects no start: drop it, so more searches share.
@@ -567,31 +567,6 @@ class _ranking:  # noqa: N801 - a small helper named for what it gives
 
 def _clock(minutes: int) -> dt.time:
     return dt.time(minutes // 60, minutes % 60)
-
-
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-@lru_cache(maxsize=8192)
-def _steady_midnight(ordinal: int, tz: dt.tzinfo) -> int | None:
-    """The instant (epoch seconds) a local day begins, if the day has one UTC offset.
-
-    ``None`` on a day whose offset changes (or whose midnight is skipped or repeated): there,
-    wall times are turned into instants one by one with the DST policies.
-    """
-    day = dt.date.fromordinal(ordinal)
-    following = day + dt.timedelta(days=1)
-    offsets = {
-        dt.datetime.combine(when, dt.time(0), tzinfo=tz).replace(fold=fold).utcoffset()
-        for when in (day, following)
-        for fold in (0, 1)
-    }
-    if len(offsets) != 1:
-        return None
-    offset = offsets.pop()
-    if offset is None:  # pragma: no cover - a ZoneInfo always has an offset
-        return None
-    return (ordinal - _EPOCH_ORDINAL) * 86_400 - int(offset.total_seconds())
 
 
 def _seconds_of(clock: dt.time) -> float:

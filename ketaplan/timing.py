@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from functools import cache
+from functools import cache, lru_cache
 
 from dateutil.relativedelta import relativedelta
 
 from ketaplan._types import GapUnit, MonthEnd, RepeatedTime, SkippedTime
 from ketaplan.errors import LocalTimeError
 
-__all__ = ["add_gap", "elapsed_hours", "resolve", "shift", "zone"]
+__all__ = ["add_gap", "elapsed_hours", "resolve", "shift", "steady_midnight", "zone"]
 
 UTC = dt.UTC
 
@@ -102,3 +102,28 @@ def shift(moment: dt.datetime, *, hours: float = 0, minutes: float = 0) -> dt.da
     tz = moment.tzinfo
     moved = moment.astimezone(UTC) + dt.timedelta(hours=hours, minutes=minutes)
     return moved.astimezone(tz)
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=8192)
+def steady_midnight(ordinal: int, tz: dt.tzinfo) -> int | None:
+    """The instant (epoch seconds) a local day begins, if the day has one UTC offset.
+
+    ``None`` on a day whose offset changes (or whose midnight is skipped or repeated): there,
+    wall times are turned into instants one by one with the DST policies.
+    """
+    day = dt.date.fromordinal(ordinal)
+    following = day + dt.timedelta(days=1)
+    offsets = {
+        dt.datetime.combine(when, dt.time(0), tzinfo=tz).replace(fold=fold).utcoffset()
+        for when in (day, following)
+        for fold in (0, 1)
+    }
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    if offset is None:  # pragma: no cover - a ZoneInfo always has an offset
+        return None
+    return (ordinal - _EPOCH_ORDINAL) * 86_400 - int(offset.total_seconds())

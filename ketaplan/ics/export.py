@@ -35,7 +35,7 @@ from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plan import Appointment, Instruction, Plan
 from ketaplan.slots import fmt_day
-from ketaplan.timing import zone
+from ketaplan.timing import steady_midnight, zone
 
 __all__ = ["PRODID", "Audience", "Detail", "EventCache", "Method", "to_ics", "uid_for"]
 
@@ -347,7 +347,10 @@ def _timezones(pairs: list[tuple[Plan, Appointment]]) -> list[Timezone]:
 
 def _moment(moment: dt.datetime, tzid: str) -> dt.datetime:
     """The time to write: local in its zone, or UTC when the local time happens twice."""
-    local = moment.astimezone(zone(tzid))
+    tz = zone(tzid)
+    local = moment.astimezone(tz)
+    if steady_midnight(local.toordinal(), tz) is not None:
+        return local  # the day has one UTC offset: no time in it happens twice
     other = local.replace(fold=1 - local.fold)
     if other.utcoffset() != local.utcoffset():
         return moment.astimezone(dt.UTC)  # a repeated hour: local time alone is ambiguous
@@ -563,13 +566,16 @@ def _patient_ref(plan: Plan) -> str:
     return clean_line(plan.patient or "") or plan.id
 
 
+_RESOURCE_NAMES = {
+    "chair": "Chair",
+    "room": "Room",
+    "monitoring-staff": "Monitoring staff",
+    "prescriber": "Prescriber on site",
+}
+
+
 def _resource_name(resource: str, unit: int | None) -> str:
-    name = {
-        "chair": "Chair",
-        "room": "Room",
-        "monitoring-staff": "Monitoring staff",
-        "prescriber": "Prescriber on site",
-    }[resource]
+    name = _RESOURCE_NAMES[resource]
     return f"{name} {unit}" if unit is not None else name
 
 

@@ -25,6 +25,7 @@ from ketaplan.patient import Patient
 from ketaplan.protocol import SessionKind
 from ketaplan.slots import SlotFinder
 from ketaplan.strategies import clinics, patients
+from ketaplan.timing import steady_midnight
 
 PROTOCOLS = builtin_protocols()
 KINDS = [(p, kind) for p in PROTOCOLS for kind in p.session_kinds]
@@ -102,7 +103,7 @@ def test_the_screen_finds_what_one_start_at_a_time_finds(
 ) -> None:
     finder, (kind, day), options = scene
     fast = finder.best(kind, day, **options)
-    with mock.patch.object(slots, "_steady_midnight", return_value=None):
+    with mock.patch.object(slots, "steady_midnight", return_value=None):
         slow = finder.best(kind, day, **options)
     assert fast == slow
 
@@ -125,7 +126,7 @@ def assert_screen_agrees(
 ) -> int:
     """Compare the screen with the full check at every candidate start; return how many."""
     tz = finder.zone_for(kind)
-    midnight = slots._steady_midnight(day.toordinal(), tz)
+    midnight = steady_midnight(day.toordinal(), tz)
     ranges, reason = finder.day_ranges(kind, day)
     if midnight is None or reason or finder._availability_elsewhere():
         return 0
@@ -190,6 +191,6 @@ def test_the_screen_agrees_at_every_minute_around_a_booking(resource: ResourceKi
 
 def test_a_day_whose_offset_changes_has_no_steady_midnight() -> None:
     ny = ZoneInfo("America/New_York")
-    assert slots._steady_midnight(dt.date(2026, 3, 8).toordinal(), ny) is None
-    midnight = slots._steady_midnight(dt.date(2026, 3, 9).toordinal(), ny)
+    assert steady_midnight(dt.date(2026, 3, 8).toordinal(), ny) is None
+    midnight = steady_midnight(dt.date(2026, 3, 9).toordinal(), ny)
     assert midnight == dt.datetime(2026, 3, 9, tzinfo=ny).timestamp()
