@@ -449,37 +449,29 @@ def write_event(
     # Only text values can make a line long enough to fold: the others are short ASCII.
     lines = [
         "BEGIN:VEVENT",
-        _folded("SUMMARY:" + _one_line(_summary(plan, appointment, audience=audience, full=full))),
+        _text_line("SUMMARY", _summary(plan, appointment, audience=audience, full=full)),
         _date_time("DTSTART", appointment.start, appointment.time_zone),
         _date_time("DTEND", appointment.end, appointment.time_zone),
         _stamp(stamp),
         "UID:" + (uid or uid_for(plan, appointment)),
         f"SEQUENCE:{appointment.revision}",
     ]
-    # The rest in icalendar's order: by name.
+    # The rest in icalendar's order: by name. An empty value is not written.
     if audience == "clinic" and full:
-        lines.append(_folded("CATEGORIES:" + _one_line(appointment.kind)))
+        lines.append(_text_line("CATEGORIES", appointment.kind))
     description = clean_text(_description(plan, appointment, audience=audience, full=full))
     if description:
         lines.append(_folded("DESCRIPTION:" + _escape(description)))
-    location = _one_line(plan.clinic_location or "")
-    if location and appointment.location == "clinic":
-        lines.append(_folded("LOCATION:" + location))
-    if audience == "clinic":
-        names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
-        if names:
-            joined = ", ".join(clean_line(name) for name in names)
-            lines.append(_folded("RESOURCES:" + _escape(joined)))
+    if appointment.location == "clinic" and plan.clinic_location:
+        lines.append(_text_line("LOCATION", plan.clinic_location))
+    if audience == "clinic" and appointment.resources:
+        units = tuple((span.resource, span.unit) for span in appointment.resources)
+        lines.append(_resources_line(units))
     lines.append("STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED")
     lines.append("TRANSP:OPAQUE")
     if audience == "clinic":
-        for name, value in (
-            ("X-KETAPLAN-APPOINTMENT", appointment.id),
-            ("X-KETAPLAN-PATIENT", _patient_ref(plan)),
-        ):
-            text = _one_line(value)
-            if text:
-                lines.append(_folded(f"{name}:{text}"))
+        lines.append(_text_line("X-KETAPLAN-APPOINTMENT", appointment.id))
+        lines.append(_text_line("X-KETAPLAN-PATIENT", _patient_ref(plan)))
     if alarms and audience == "patient" and not cancelled:
         for text, trigger in _reminders(appointment, full=full):
             lines += [
@@ -490,13 +482,25 @@ def write_event(
                 "END:VALARM",
             ]
     lines.append("END:VEVENT\r\n")
-    return "\r\n".join(lines).encode("utf-8")
+    return "\r\n".join(line for line in lines if line).encode("utf-8")
 
 
-@lru_cache(maxsize=4096)  # names, titles and ids recur from event to event
-def _one_line(value: str) -> str:
-    """A text value cleaned onto one line and escaped."""
-    return _escape(clean_line(value))
+@lru_cache(maxsize=65536)  # titles, names and ids recur from event to event
+def _text_line(name: str, value: str) -> str:
+    """``NAME:value`` for a one-line text: cleaned, escaped and folded; "" for none.
+
+    SUMMARY is written even when empty (as icalendar writes it); other names are left out.
+    """
+    text = clean_line(value)
+    if not text and name != "SUMMARY":
+        return ""
+    return _folded(f"{name}:{_escape(text)}")
+
+
+@lru_cache(maxsize=1024)
+def _resources_line(units: tuple[tuple[str, int | None], ...]) -> str:
+    names = ", ".join(clean_line(_resource_name(resource, unit)) for resource, unit in units)
+    return _folded("RESOURCES:" + _escape(names))
 
 
 def _escape(text: str) -> str:

@@ -34,7 +34,7 @@ def clean_text(value: str, /) -> str:
     return text.strip()[:MAX_TEXT]
 
 
-@lru_cache(maxsize=4096)  # titles, names and ids recur across events: clean each once
+@lru_cache(maxsize=65536)  # titles, names and ids recur across events: clean each once
 def clean_line(value: str, /) -> str:
     r"""``value`` cleaned, on one line: for titles, names and X- values.
 
