@@ -9,7 +9,6 @@ for the best slot; ``check`` asks it the same questions about an existing appoin
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -25,8 +24,6 @@ from ketaplan.protocol import CalendarPolicy, SessionKind
 from ketaplan.timing import resolve, shift, steady_midnight, zone
 
 __all__ = ["Slot", "SlotFinder", "fmt_day", "fmt_time"]
-
-_FINDERS = itertools.count()
 
 _WEEKDAY_PLURAL = (
     "Mondays",
@@ -98,7 +95,8 @@ class SlotFinder:
         self.patient_key = patient_key
         self.zone = zone(clinic.time_zone)
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
-        self._token = next(_FINDERS)  # names this finder in the ledger's memo
+        # Each day's best slot, with the ledger's stamp of that day when it was found.
+        self._answers: dict[object, tuple[tuple[int, ...], tuple[Slot | None, str]]] = {}
         self._ranges: dict[
             tuple[int, dt.date], tuple[list[tuple[dt.time, dt.time]], str | None]
         ] = {}
@@ -390,29 +388,29 @@ class SlotFinder:
             not_before = None
         if earliest is not None and earliest[0].timestamp() <= midnight:
             earliest = None
-        # The answer depends on this finder, the arguments and the bookings near the day: the
-        # ledger keeps it until one of those bookings changes (a search revisits days often).
-        key = ("best", self._token, id(kind), day, not_before, earliest, preferred_time)
+        # The answer depends on this finder, the arguments and the bookings near the day: it is
+        # kept until one of those bookings changes (a search revisits days often).
+        key = (id(kind), day, not_before, earliest, preferred_time)
         margin = max(self.ledger.buffer.values(), default=0)
         block = kind.timeline.block_minutes * 60
         stamp = self.ledger.stamp(
             midnight + min(clocks) * 60 - margin, midnight + max(clocks) * 60 + block + margin
         )
-        return self.ledger.recall(
-            key,
-            stamp,
-            partial(
-                self._best_screened,
-                kind,
-                day,
-                midnight=midnight,
-                clocks=clocks,
-                not_before=not_before,
-                earliest=earliest,
-                stamp=stamp,
-                want=self._wanted(preferred_time),
-            ),
+        found = self._answers.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        answer = self._best_screened(
+            kind,
+            day,
+            midnight=midnight,
+            clocks=clocks,
+            not_before=not_before,
+            earliest=earliest,
+            stamp=stamp,
+            want=self._wanted(preferred_time),
         )
+        self._answers[key] = (stamp, answer)
+        return answer
 
     def _best_screened(
         self,
