@@ -9,16 +9,20 @@ their repeated hours, the two must agree byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 from zoneinfo import ZoneInfo, available_timezones
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ketaplan import Plan, load_protocol, plan
 from ketaplan.defaults import demo_clinic
+from ketaplan.ics import export, to_ics
 from ketaplan.ics.export import _event, serialize, write_event
 from ketaplan.plan import Appointment, Instruction
 from ketaplan.strategies import ZONES, plans
+from tests.interop.parsers import with_ical, with_icalendar, with_vobject
 
 STAMP = dt.datetime(2026, 11, 21, 9, 30, 15, tzinfo=dt.UTC)
 
@@ -138,3 +142,25 @@ def test_date_time_lines_never_need_folding() -> None:
     # write_event leaves DTSTART and DTEND unfolded: no IANA zone makes them 75 octets.
     longest = max(available_timezones(), key=len)
     assert len(f"DTSTART;TZID={longest}:20261207T090000") < 75
+
+
+@pytest.mark.parametrize("audience", ["patient", "clinic"])
+@pytest.mark.parametrize("made", TEMPLATES, ids=lambda made: made.protocol)
+def test_icalendar_ical_and_vobject_read_the_same_events_either_way(
+    made: Plan, audience: str
+) -> None:
+    fast = to_ics(made, audience=audience, now=STAMP)  # type: ignore[arg-type]
+
+    def through_icalendar(plan: Plan, appointment: Appointment, **options: object) -> bytes:
+        options.pop("uid")
+        event = _event(plan, appointment, method=None, organizer=None, attendee=None,
+                       **options)  # type: ignore[arg-type]  # fmt: skip
+        return serialize(event)
+
+    with mock.patch.object(export, "write_event", through_icalendar):
+        reference = to_ics(made, audience=audience, now=STAMP)  # type: ignore[arg-type]
+    assert fast == reference
+    for read in (with_icalendar, with_ical, with_vobject):
+        seen = read(fast)
+        assert seen == read(reference)
+        assert len(seen) == len(made.appointments)
