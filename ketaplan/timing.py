@@ -112,7 +112,14 @@ def steady_midnight(ordinal: int, tz: dt.tzinfo) -> int | None:
     """The instant (epoch seconds) a local day begins, if the day has one UTC offset.
 
     ``None`` on a day whose offset changes (or whose midnight is skipped or repeated): there,
-    wall times are turned into instants one by one with the DST policies.
+    wall times are turned into instants one by one with the DST policies. The offset is
+    compared at the day's midnight and the next, which assumes at most one change a day.
+
+    >>> ny = zone("America/New_York")
+    >>> steady_midnight(dt.date(2026, 3, 8).toordinal(), ny) is None  # spring forward
+    True
+    >>> steady_midnight(dt.date(2026, 3, 9).toordinal(), ny)
+    1773028800
     """
     day = dt.date.fromordinal(ordinal)
     following = day + dt.timedelta(days=1)
