@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from ketaplan.errors import MISSING, Problem
+from ketaplan.errors import MISSING, InputError, Problem
 
 __all__ = ["Findings", "Model", "NonEmptyText", "Slug", "check_unique", "fail"]
 
@@ -104,3 +104,20 @@ def format_loc(loc: Iterable[str | int]) -> str:
 
 
 __all__ += ["MISSING", "UNION_TAGS", "format_loc"]
+
+
+T = TypeVar("T")
+
+
+def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str) -> T:
+    """``data`` validated by ``adapter``, or :class:`InputError` at its first problem.
+
+    The error names the path below ``field`` (``bookings[2].end``), what was expected and what
+    was given.
+    """
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err

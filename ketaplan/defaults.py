@@ -7,9 +7,8 @@ from functools import cache
 from importlib import resources
 
 from ketaplan.clinic import Clinic, Resources
-from ketaplan.errors import ClinicError, PatientError
 from ketaplan.hours import WeeklyHours
-from ketaplan.loading import parse_definition, validate
+from ketaplan.loading import loads_clinic, loads_patient
 from ketaplan.patient import Patient
 
 __all__ = [
@@ -62,16 +61,16 @@ def default_clinic(time_zone: str = "UTC") -> Clinic:
 @cache
 def demo_clinic() -> Clinic:
     """The demo clinic: New York, weekdays 08:00-18:00, US-NY holidays, 4 chairs."""
-    origin = "ketaplan/examples/demo-clinic.toml"
-    text = (resources.files("ketaplan") / "examples" / "demo-clinic.toml").read_text("utf-8")
-    data = parse_definition(text, format="toml", origin=origin, error=ClinicError)
-    return validate(Clinic, data, origin=origin, error=ClinicError)
+    return loads_clinic(_example("demo-clinic.toml"), origin="ketaplan/examples/demo-clinic.toml")
 
 
 @cache
 def demo_patient() -> Patient:
     """The demo patient: weekday mornings, a week of travel in January, evening lorazepam."""
-    origin = "ketaplan/examples/demo-patient.toml"
-    text = (resources.files("ketaplan") / "examples" / "demo-patient.toml").read_text("utf-8")
-    data = parse_definition(text, format="toml", origin=origin, error=PatientError)
-    return validate(Patient, data, origin=origin, error=PatientError)
+    return loads_patient(
+        _example("demo-patient.toml"), origin="ketaplan/examples/demo-patient.toml"
+    )
+
+
+def _example(name: str) -> str:
+    return (resources.files("ketaplan") / "examples" / name).read_text("utf-8")

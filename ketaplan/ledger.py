@@ -16,12 +16,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
-from ketaplan._model import Model
+from ketaplan._model import Model, validate_as
 from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
-from ketaplan.errors import InputError
 
 __all__ = ["Booking", "Ledger", "parse_bookings"]
 
@@ -68,14 +67,7 @@ def parse_bookings(data: object, /) -> list[Booking]:
     ...                  "resource": "chair"}])[0].resource
     'chair'
     """
-    try:
-        return _BOOKINGS.validate_python(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = "bookings" + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]
-        )
-        raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err
+    return validate_as(_BOOKINGS, data, field="bookings")
 
 
 def seconds(moment: dt.datetime) -> int:

@@ -37,6 +37,7 @@ from ketaplan.patient import Patient
 from ketaplan.plan import Appointment, Instruction, Plan, ResourceSpan, Shift
 from ketaplan.protocol import (
     AfterPrevious,
+    Anchor,
     AnchoredSession,
     GapSequence,
     GapWindow,
@@ -900,6 +901,16 @@ class _Planner:
 
     # -- anchored sessions -------------------------------------------------------------------
 
+    def _anchor_pool(self, anchor: Anchor) -> list[Appointment]:
+        """The chain's active sessions that ``anchor`` counts, in order."""
+        return [
+            a
+            for a in self.chain
+            if a.session == anchor.session
+            and a.is_active
+            and (anchor.phase is None or a.phase == anchor.phase)
+        ]
+
     def _anchored_due(self, dose: Appointment) -> list[AnchoredSession]:
         due = []
         for rule in self.protocol.anchored:
@@ -908,13 +919,7 @@ class _Planner:
                 continue
             if anchor.phase is not None and anchor.phase != dose.phase:
                 continue
-            pool = [
-                a
-                for a in self.chain
-                if a.session == anchor.session
-                and a.is_active
-                and (anchor.phase is None or a.phase == anchor.phase)
-            ]
+            pool = self._anchor_pool(anchor)
             position = len(pool)
             if (
                 anchor.which == "each"
@@ -1007,13 +1012,7 @@ class _Planner:
                 continue
             if anchor.phase is not None and self.protocol.phase(anchor.phase).count is not None:
                 continue
-            pool = [
-                a
-                for a in self.chain
-                if a.session == anchor.session
-                and a.is_active
-                and (anchor.phase is None or a.phase == anchor.phase)
-            ]
+            pool = self._anchor_pool(anchor)
             if not pool or any(a.anchored == rule.id for a in self.extras):
                 continue
             placed = self._place_one_anchored(rule, pool[-1])

@@ -23,9 +23,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, Field, TypeAdapter
 
-from ketaplan._model import Model
+from ketaplan._model import Model, validate_as
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
@@ -103,14 +103,7 @@ def parse_events(data: object, /) -> list[Event]:
     >>> parse_events([{"type": "missed", "appointment": "induction-3", "worsening": True}])
     [Missed(type='missed', appointment='induction-3', worsening=True)]
     """
-    try:
-        return _EVENTS.validate_python(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = "events" + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]
-        )
-        raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err
+    return validate_as(_EVENTS, data, field="events")
 
 
 def replan(

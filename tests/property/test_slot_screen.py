@@ -130,19 +130,24 @@ def assert_screen_agrees(
     ranges, reason = finder.day_ranges(kind, day)
     if midnight is None or reason or finder._availability_elsewhere():
         return 0
-    clocks = finder._starts(ranges, kind.timeline.block_minutes)
+    clocks = sorted(finder._starts(ranges, kind.timeline.block_minutes))
     screen = slots._DayScreen(
         finder, kind, day=day, midnight=midnight, clocks=clocks or [0], not_before=not_before,
         earliest=earliest,
     )  # fmt: skip
-    for clock in clocks:
+    passing, claimed = screen.verdicts([midnight + clock * 60 for clock in clocks])
+    verdict: dict[int, str | None] = {i: None for a, b in passing for i in range(a, b)}
+    verdict |= {i: reason for reason, runs in claimed for a, b in runs for i in range(a, b)}
+    judged = sum(b - a for a, b in passing) + sum(b - a for _, runs in claimed for a, b in runs)
+    assert judged == len(verdict) == len(clocks)  # every start judged, once
+    for i, clock in enumerate(clocks):
         start = dt.datetime.combine(day, dt.time(clock // 60, clock % 60), tzinfo=tz)
         expected: str | None
         if earliest is not None and start < earliest[0]:
             expected = earliest[1]
         else:
             expected = finder.slot_problem(kind, start, not_before=not_before)[1]
-        assert screen.problem(midnight + clock * 60) == expected, (start, expected)
+        assert verdict[i] == expected, (start, expected)
     return len(clocks)
 
 
