@@ -79,21 +79,6 @@ def _days(start: int, end: int) -> range:
     return range(start // _DAY, (end - 1) // _DAY + 1)
 
 
-def peak_seconds(intervals: Iterable[Interval], start: int, end: int) -> int:
-    """The most ``intervals`` overlapping at any moment within ``start``-``end`` (seconds)."""
-    events: list[tuple[int, int]] = []
-    for a, b in intervals:
-        if a < end and start < b:
-            events.append((max(a, start), 1))
-            events.append((min(b, end), -1))
-    events.sort()
-    current = best = 0
-    for _, step in events:
-        current += step
-        best = max(best, current)
-    return best
-
-
 class _Index:
     """Intervals by key and UTC day."""
 
@@ -226,7 +211,18 @@ class Ledger:
     @staticmethod
     def peak(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> int:
         """The most intervals overlapping at any moment within ``start``-``end``."""
-        return peak_seconds(intervals, seconds(start), seconds(end))
+        s, e = seconds(start), seconds(end)
+        events: list[tuple[int, int]] = []
+        for a, b in intervals:
+            if a < e and s < b:
+                events.append((max(a, s), 1))
+                events.append((min(b, e), -1))
+        events.sort()
+        current = best = 0
+        for _, step in events:
+            current += step
+            best = max(best, current)
+        return best
 
     def has_room(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether one more booking of ``resource`` fits over ``start``-``end``."""
@@ -241,16 +237,6 @@ class Ledger:
         s, e = seconds(start), seconds(end)
         return any(a < e and s < b for a, b in self._near("_patients", patient, s, e))
 
-    def memo(self, key: object, start: int, end: int, compute: Callable[[], T]) -> T:
-        """``compute()``, remembered until a booking near ``start``-``end`` changes.
-
-        For answers that depend only on the bookings near a span (a day's busy chairs, say):
-        kept by the first ledger of the chain, so every fork of a clinic's ledger shares them,
-        and checked against the latest change on each UTC day of the span, in this ledger and
-        the ones it was forked from. ``key`` must name everything else the answer depends on.
-        """
-        return self.recall(key, self.stamp(start, end), compute)
-
     def stamp(self, start: int, end: int) -> tuple[int, ...]:
         """What has changed near ``start``-``end``: equal stamps mean the same bookings there."""
         days = _days(start, end)
@@ -262,7 +248,13 @@ class Ledger:
         return tuple(stamp)
 
     def recall(self, key: object, stamp: tuple[int, ...], compute: Callable[[], T]) -> T:
-        """:meth:`memo` with a :meth:`stamp` already taken (one stamp may serve many keys)."""
+        """``compute()``, remembered under ``key`` while the bookings it read keep ``stamp``.
+
+        For answers that depend only on the bookings near a span (a day's busy chairs, say):
+        take the span's :meth:`stamp` and pass it, with a ``key`` that names everything else
+        the answer depends on. Kept by the first ledger of the chain, so every fork of a
+        clinic's ledger shares them; at most 65,536, then they are all dropped.
+        """
         root = self
         while root.base is not None:
             root = root.base

@@ -246,7 +246,7 @@ def to_ics(
     for component in _timezones(pairs):
         calendar.add_component(component)
     options = (audience, detail, method, organizer, attendee, alarms and method != "CANCEL")
-    stamp_line = b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode() + b"\r\n"
+    stamp_line = f"\r\n{_stamp(stamp)}\r\n".encode()
 
     def write(plan: Plan, appointment: Appointment, stamp: dt.datetime) -> bytes:
         if method is None:  # files and feeds: the fast writer, which gives icalendar's bytes
@@ -528,7 +528,7 @@ def _folded(line: str) -> str:
 
 def _date_time(name: str, moment: dt.datetime, tzid: str) -> str:
     """``DTSTART;TZID=Europe/Berlin:20261207T090000``, or in UTC with ``Z``."""
-    when = _moment(moment, tzid) if tzid != "UTC" else moment.astimezone(dt.UTC)
+    when = _moment(moment, tzid)
     digits = "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031 - the fastest of the ways
         when.year,
         when.month,
