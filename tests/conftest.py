@@ -13,20 +13,14 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 # off in CI so runs are reproducible from the seed alone.
 DATABASE = None if os.environ.get("CI") else DirectoryBasedExampleDatabase(".hypothesis/examples")
 
-settings.register_profile(
-    "fast",
-    max_examples=25,
-    deadline=None,
-    database=DATABASE,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "deep",
-    max_examples=500,
-    deadline=None,
-    database=DATABASE,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+for name, examples in (("fast", 25), ("deep", 500)):
+    settings.register_profile(
+        name,
+        max_examples=examples,
+        deadline=None,
+        database=DATABASE,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 DATA = Path(__file__).parent / "data"
