@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from ketaplan import Plan, builtin_protocols, plan
 from ketaplan.check import check
@@ -59,14 +60,12 @@ def matrix() -> Iterator[str]:
             start = FIRST + dt.timedelta(days=offset)
             for label, who in (("demo", clinic), ("default", None)):
                 line, made = _outcome(
-                    lambda who=who, start=start: plan(
-                        protocol, start=start, clinic=who, preferred_time=dt.time(9)
-                    )
+                    partial(plan, protocol, start=start, clinic=who, preferred_time=dt.time(9))
                 )
                 options = {"clinic": who} if who is not None else {}
                 yield f"matrix {protocol.id} {start} {label} {line}{_checked(made, **options)}"
             line, made = _outcome(
-                lambda start=start: plan(protocol, start=start, clinic=clinic, patient=patient)
+                partial(plan, protocol, start=start, clinic=clinic, patient=patient)
             )
             checked = _checked(made, clinic=clinic, patient=patient)
             yield f"matrix {protocol.id} {start} demo+patient {line}{checked}"
@@ -87,14 +86,8 @@ def _replans(made: Plan, **where: object) -> Iterator[str]:
         "moved": (second.start - dt.timedelta(days=2), [Moved(appointment=second.id, to=later)]),
     }
     for name, (as_of, events) in scenarios.items():
-        line, after = _outcome(
-            lambda as_of=as_of, events=events: replan(
-                made,
-                as_of=as_of + dt.timedelta(hours=1),
-                events=events,
-                **where,  # type: ignore[arg-type]
-            )
-        )
+        again = partial(replan, made, as_of=as_of + dt.timedelta(hours=1), events=events)
+        line, after = _outcome(partial(again, **where))
         yield f"replan {made.protocol} {made.start} {name} {line}{_checked(after, **where)}"
 
 
@@ -108,14 +101,9 @@ def clinic() -> Iterator[str]:
     for n in range(CLINIC_PATIENTS):
         protocol = protocols[n % len(protocols)]
         start = START + dt.timedelta(days=(n * 365) // CLINIC_PATIENTS)
+        until = start + dt.timedelta(days=180)
         line, made = _outcome(
-            lambda protocol=protocol, start=start: plan(
-                protocol,
-                start=start,
-                clinic=where,
-                bookings=ledger,
-                until=start + dt.timedelta(days=180),
-            )
+            partial(plan, protocol, start=start, clinic=where, bookings=ledger, until=until)
         )
         if made is not None:
             for booking in made.bookings():

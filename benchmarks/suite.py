@@ -23,13 +23,14 @@ from dateutil.rrule import WEEKLY, rrule
 from hypothesis import HealthCheck, given, settings
 
 from ketaplan import Plan, builtin_protocols, load_protocol, plan, strategies
+from ketaplan.bookings import Booking
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.ics import EventCache, to_ics
 from ketaplan.ics.reading import bookings_from_ics
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
 from ketaplan.timing import zone
 

@@ -9,6 +9,8 @@ it ships is a configurable default with its source and evidence level.
 ('56 mg', '56 mg or 84 mg')
 """
 
+from ketaplan._version import __version__
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
     ClinicError,
@@ -23,7 +25,7 @@ from ketaplan.errors import (
     UnknownProtocolError,
     UnsatisfiableError,
 )
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.ledger import Ledger
 from ketaplan.loading import (
     builtin_protocol_ids,
     builtin_protocols,
@@ -35,11 +37,9 @@ from ketaplan.loading import (
     loads_protocol,
 )
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment, Plan
 from ketaplan.planner import plan
+from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Appointment",

@@ -16,7 +16,7 @@ def setup() -> None:
 
     from ketaplan.clinic import Clinic  # noqa: PLC0415
     from ketaplan.patient import Medication, Patient  # noqa: PLC0415
-    from ketaplan.plan import Plan  # noqa: PLC0415
+    from ketaplan.plans import Plan  # noqa: PLC0415
     from ketaplan.protocol import GapWindow, Phase, Protocol  # noqa: PLC0415
 
     def later(name: str) -> Any:

@@ -16,19 +16,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ketaplan._text import fmt_day
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
 from ketaplan.holds import hold_window, skipped_doses
 from ketaplan.instructions import monitoring_task_id
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.ledger import Ledger
 from ketaplan.loading import load_protocol
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Medication, Patient
-from ketaplan.plan import Appointment, Plan, ResourceSpan
 from ketaplan.planner import _Planner, _Step
+from ketaplan.plans import Appointment, Plan, ResourceSpan
 from ketaplan.protocol import HoldRule, InWeek, Protocol
-from ketaplan.slots import SlotFinder, fmt_day
+from ketaplan.slots import SlotFinder
 from ketaplan.timing import add_gap, elapsed_hours, shift
 from ketaplan.violation import CODES, Severity, Violation
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ketaplan import __version__
+from ketaplan._version import __version__
+from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import (
@@ -28,7 +29,6 @@ from ketaplan.defaults import (
 from ketaplan.errors import DefinitionError, InputError, KetaplanError
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import load_busy
-from ketaplan.ledger import Booking, parse_bookings
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
@@ -40,8 +40,8 @@ from ketaplan.loading import (
     read_json_list,
 )
 from ketaplan.patient import Patient
-from ketaplan.plan import Plan
 from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
+from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.replan import (

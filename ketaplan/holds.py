@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from ketaplan._text import fmt_day
 from ketaplan.patient import Medication
-from ketaplan.plan import Instruction
+from ketaplan.plans import Instruction
 from ketaplan.protocol import HoldRule
-from ketaplan.slots import fmt_day
 from ketaplan.timing import resolve, shift
 
 __all__ = ["hold_instruction", "hold_window", "skipped_doses"]

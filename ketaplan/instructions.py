@@ -5,20 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from ketaplan._text import fmt_day, fmt_time
 from ketaplan.clinic import Clinic
 from ketaplan.holds import hold_instruction
 from ketaplan.medications import NO_RULE, MedicationRules, medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment, Instruction, Task
+from ketaplan.plans import Appointment, Instruction, Task
 from ketaplan.protocol import Anchor, Protocol, SessionKind
-from ketaplan.slots import fmt_day
 from ketaplan.timing import shift, zone
 
 __all__ = ["instructions_for", "tasks_for"]
-
-
-def _at(moment: dt.datetime) -> str:
-    return f"{moment:%H:%M} on {fmt_day(moment.date())}"
 
 
 def instructions_for(
@@ -46,7 +42,10 @@ def instructions_for(
             Instruction(
                 kind="fasting-solids",
                 at=at,
-                text=f"No food after {_at(at)} ({rules.fasting_solids_hours:g} h before dosing).",
+                text=(
+                    f"No food after {fmt_time(at)} "
+                    f"({rules.fasting_solids_hours:g} h before dosing)."
+                ),
                 source=rules.source,
             )
         )
@@ -57,7 +56,8 @@ def instructions_for(
                 kind="fasting-liquids",
                 at=at,
                 text=(
-                    f"No liquids after {_at(at)} ({rules.fasting_liquids_hours:g} h before dosing)."
+                    f"No liquids after {fmt_time(at)} "
+                    f"({rules.fasting_liquids_hours:g} h before dosing)."
                 ),
                 source=rules.source,
             )
@@ -70,7 +70,8 @@ def instructions_for(
                 at=at,
                 text=(
                     "If you use a nasal corticosteroid or decongestant that day, take it by "
-                    f"{_at(at)} (at least {rules.nasal_spray_minutes_before} min before dosing)."
+                    f"{fmt_time(at)} "
+                    f"(at least {rules.nasal_spray_minutes_before} min before dosing)."
                 ),
                 source=rules.source,
             )
@@ -80,7 +81,7 @@ def instructions_for(
             Instruction(
                 kind="escort",
                 at=end,
-                text=f"Arrange an adult to take you home at about {_at(end)}.",
+                text=f"Arrange an adult to take you home at about {fmt_time(end)}.",
                 source=rules.source,
             )
         )
@@ -104,7 +105,7 @@ def instructions_for(
                 kind="no-driving",
                 at=end,
                 until=until,
-                text=f"Do not drive until {_at(until)} ({rules.no_driving_hours} h after).",
+                text=f"Do not drive until {fmt_time(until)} ({rules.no_driving_hours} h after).",
                 source=rules.source,
             )
         )

@@ -14,15 +14,13 @@ import datetime as dt
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Annotated, Literal, TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
-
-from ketaplan._model import Model, validate_as
 from ketaplan._types import ResourceKind
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 
-__all__ = ["Booking", "Ledger", "parse_bookings"]
+__all__ = ["Ledger"]
 
 _DAY = 86_400
 _MEMO_LIMIT = 65_536
@@ -31,43 +29,6 @@ _INDEXES = {"unit": "_units", "counted": "_counted", "patient": "_patients"}
 
 Interval = tuple[int, int]
 T = TypeVar("T")
-
-
-class Booking(Model):
-    """Time taken on a clinic resource, or in a patient's calendar, or both."""
-
-    start: AwareDatetime
-    end: AwareDatetime
-    resource: ResourceKind | None = None
-    """The resource it occupies; ``None`` for a patient's own commitment."""
-    unit: Annotated[int, Field(ge=1)] | None = None
-    """Which chair or room (1-based), if known."""
-    patient: str | None = None
-    """The patient it belongs to, if any (an opaque id)."""
-    label: str | None = None
-    appointment: str | None = None
-    """The ketaplan appointment it comes from, if any."""
-    plan: str | None = None
-    """The ketaplan plan it comes from, if any (so ``check`` does not count it twice)."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Booking:
-        if self.end <= self.start:
-            raise ValueError(f"end: must be after start {self.start}; got {self.end}")
-        return self
-
-
-_BOOKINGS: TypeAdapter[list[Booking]] = TypeAdapter(list[Booking])
-
-
-def parse_bookings(data: object, /) -> list[Booking]:
-    """Bookings from JSON-like data (a list of objects), or :class:`InputError`.
-
-    >>> parse_bookings([{"start": "2026-12-07T09:00:00-05:00", "end": "2026-12-07T10:00:00-05:00",
-    ...                  "resource": "chair"}])[0].resource
-    'chair'
-    """
-    return validate_as(_BOOKINGS, data, field="bookings")
 
 
 def seconds(moment: dt.datetime) -> int:

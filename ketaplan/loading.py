@@ -33,7 +33,7 @@ from ketaplan.errors import (
     UnknownProtocolError,
 )
 from ketaplan.patient import Patient
-from ketaplan.plan import Plan
+from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 
 __all__ = [

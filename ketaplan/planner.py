@@ -27,14 +27,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ketaplan._text import fmt_day
+from ketaplan.bookings import Booking, bookings_of
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError, LimitError, UnsatisfiableError
 from ketaplan.instructions import instructions_for, tasks_for
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.ledger import Ledger
 from ketaplan.medications import medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment, Instruction, Plan, ResourceSpan, Shift
+from ketaplan.plans import Appointment, Instruction, Plan, ResourceSpan, Shift
 from ketaplan.protocol import (
     AfterPrevious,
     Anchor,
@@ -48,7 +50,7 @@ from ketaplan.protocol import (
     SessionKind,
 )
 from ketaplan.protocol.gap import Cadence
-from ketaplan.slots import Slot, SlotFinder, fmt_day
+from ketaplan.slots import Slot, SlotFinder
 from ketaplan.timing import add_gap, shift
 
 __all__ = [
@@ -804,26 +806,8 @@ class _Planner:
         frame.ledger_adds = 0
 
     def _book(self, appointment: Appointment) -> None:
-        self.ledger.add(
-            Booking(
-                start=appointment.start,
-                end=appointment.end,
-                patient=self.patient_key,
-                appointment=appointment.id,
-            )
-        )
-        for span in appointment.resources:
-            if span.resource == "prescriber":
-                continue
-            self.ledger.add(
-                Booking(
-                    start=span.start,
-                    end=span.end,
-                    resource=span.resource,
-                    unit=span.unit,
-                    appointment=appointment.id,
-                )
-            )
+        for booking in bookings_of(appointment, patient=self.patient_key):
+            self.ledger.add(booking)
 
     def _appointment(
         self, step: _Step, slot: Slot, day: dt.date, frame: _Frame | None

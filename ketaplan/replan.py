@@ -26,18 +26,19 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from ketaplan._model import Model, validate_as
+from ketaplan._text import fmt_day
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
 from ketaplan.instructions import instructions_for, tasks_for
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.ledger import Ledger
 from ketaplan.loading import load_protocol
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment, Assessment, Plan
 from ketaplan.planner import OnConflict, _Planner
+from ketaplan.plans import Appointment, Assessment, Plan
 from ketaplan.protocol import Protocol
-from ketaplan.slots import fmt_day
 from ketaplan.timing import elapsed_hours, shift, zone
 
 __all__ = [

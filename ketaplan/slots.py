@@ -13,8 +13,9 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 
+from ketaplan._text import WEEKDAY_PLURAL, fmt_day
 from ketaplan.clinic import Clinic
 from ketaplan.hours import TimeRange
 from ketaplan.ledger import Ledger
@@ -23,33 +24,7 @@ from ketaplan.patient import Patient
 from ketaplan.protocol import CalendarPolicy, SessionKind
 from ketaplan.timing import resolve, shift, steady_midnight, zone
 
-__all__ = ["Slot", "SlotFinder", "fmt_day", "fmt_time"]
-
-_WEEKDAY_PLURAL = (
-    "Mondays",
-    "Tuesdays",
-    "Wednesdays",
-    "Thursdays",
-    "Fridays",
-    "Saturdays",
-    "Sundays",
-)
-
-
-def fmt_day(day: dt.date) -> str:
-    """``'Fri 25 Dec 2026'``."""
-    return _fmt_date(day.toordinal())
-
-
-@lru_cache(maxsize=4096)
-def _fmt_date(ordinal: int) -> str:  # by ordinal, so a datetime never shares a date's entry
-    day = dt.date.fromordinal(ordinal)
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
-def fmt_time(moment: dt.datetime) -> str:
-    """``'09:00 on Fri 25 Dec 2026'`` in the moment's own zone."""
-    return f"{moment:%H:%M} on {fmt_day(moment.date())}"
+__all__ = ["Slot", "SlotFinder"]
 
 
 @dataclass(frozen=True)
@@ -166,7 +141,7 @@ class SlotFinder:
         if availability is not None and self.patient_zone == self.zone:
             mine = availability.on(day)
             if not mine:
-                return [], f"patient not available on {_WEEKDAY_PLURAL[day.weekday()]}"
+                return [], f"patient not available on {WEEKDAY_PLURAL[day.weekday()]}"
             ranges = _intersect(base, mine)
             if not ranges:
                 return [], "patient's hours and the clinic's do not overlap"

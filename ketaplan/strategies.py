@@ -41,13 +41,13 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "ketaplan.strategies needs Hypothesis: pip install 'ketaplan[hypothesis]'"
     ) from err
 
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import UnsatisfiableError
-from ketaplan.ledger import Booking
 from ketaplan.loading import builtin_protocol_ids, load_protocol
 from ketaplan.patient import Medication, Patient
-from ketaplan.plan import Plan
 from ketaplan.planner import MAX_HORIZON_DAYS, plan
+from ketaplan.plans import Plan
 from ketaplan.protocol import MAX_PHASE_SESSIONS, GapWindow, Phase, Protocol
 from ketaplan.protocol.gap import MAX_GAP_DAYS
 

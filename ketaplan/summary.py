@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from ketaplan.plan import Plan
+from ketaplan.plans import Plan
 from ketaplan.protocol import (
     AfterPrevious,
     Anchor,

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from ketaplan._text import fmt_day
 from ketaplan._types import WEEKDAYS
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
@@ -29,7 +30,6 @@ from ketaplan.patient import Patient
 from ketaplan.planner import plan
 from ketaplan.protocol import Protocol
 from ketaplan.replan import Missed, replan
-from ketaplan.slots import fmt_day
 from ketaplan.strategies import start_dates
 from ketaplan.violation import Violation
 

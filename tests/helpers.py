@@ -8,7 +8,7 @@ from typing import Any
 
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment, Plan
+from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import GapSequence, PerWeek, Protocol
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.bookings import Booking
+from ketaplan.ledger import Ledger
 
 from .helpers import clinic
 

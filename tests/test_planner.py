@@ -17,10 +17,11 @@ from ketaplan import (
     load_protocol,
     loads_protocol,
 )
+from ketaplan.bookings import Booking
 from ketaplan.defaults import demo_clinic
-from ketaplan.ledger import Booking, Ledger
-from ketaplan.plan import Plan
+from ketaplan.ledger import Ledger
 from ketaplan.planner import plan
+from ketaplan.plans import Plan
 
 from .helpers import assert_no_overlap, assert_series_invariants, clinic, local_days, patient
 

@@ -29,12 +29,12 @@ from icalendar.enums import STATUS, TRANSP
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from ketaplan import __version__
+from ketaplan._text import fmt_day
+from ketaplan._version import __version__
 from ketaplan.errors import InputError
 from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
-from ketaplan.plan import Appointment, Instruction, Plan
-from ketaplan.slots import fmt_day
+from ketaplan.plans import Appointment, Instruction, Plan
 from ketaplan.timing import steady_midnight, zone
 
 __all__ = ["PRODID", "Audience", "Detail", "EventCache", "Method", "to_ics", "uid_for"]

@@ -1,7 +1,7 @@
 """Reading busy times from iCalendar files, as bookings for ``plan`` and ``check``.
 
 A clinic's existing appointments (exported by its software, Google or Outlook) or a patient's
-own calendar become :class:`~ketaplan.ledger.Booking` objects. Recurring events are expanded
+own calendar become :class:`~ketaplan.bookings.Booking` objects. Recurring events are expanded
 with ``recurring-ical-events`` (RRULE, RDATE, EXDATE, moved instances by RECURRENCE-ID, and
 Google's ``X-WR-TIMEZONE``); all-day events block their whole days; cancelled instances and
 transparent (free) events are skipped; VFREEBUSY busy periods count too. A malformed file is an
@@ -21,8 +21,8 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from ketaplan._types import ResourceKind
+from ketaplan.bookings import Booking
 from ketaplan.errors import DefinitionError, LimitError, Problem
-from ketaplan.ledger import Booking
 from ketaplan.timing import zone
 
 __all__ = [

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ketaplan import Plan, load_protocol, plan
 from ketaplan.ics import clean_line, to_ics
 from ketaplan.ics.lint import lint_ics
-from ketaplan.plan import Instruction
+from ketaplan.plans import Instruction
 
 from .parsers import (
     Libical,

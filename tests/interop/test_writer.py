@@ -20,7 +20,7 @@ from ketaplan import Plan, load_protocol, plan
 from ketaplan.defaults import demo_clinic
 from ketaplan.ics import export, to_ics
 from ketaplan.ics.export import _event, serialize, write_event
-from ketaplan.plan import Appointment, Instruction
+from ketaplan.plans import Appointment, Instruction
 from ketaplan.strategies import ZONES, plans
 from tests.interop.parsers import with_ical, with_icalendar, with_vobject
 

@@ -13,7 +13,7 @@ from ketaplan import UnsatisfiableError, builtin_protocol_ids, load_protocol, pl
 from ketaplan.check import check
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
-from ketaplan.plan import Plan
+from ketaplan.plans import Plan
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Phoenix"]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -15,7 +15,7 @@ from ketaplan.check import check
 from ketaplan.clinic import Clinic
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.patient import Patient
-from ketaplan.plan import Appointment
+from ketaplan.plans import Appointment
 from ketaplan.protocol import AfterPrevious, GapSequence, PerWeek, Protocol
 from ketaplan.replan import Missed, replan
 from ketaplan.strategies import clinics, patients, protocols, start_dates

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from ketaplan import builtin_protocols, slots
 from ketaplan._types import WEEKDAYS as WEEK
 from ketaplan._types import ResourceKind
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.ledger import Booking, Ledger
+from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.protocol import SessionKind
 from ketaplan.slots import SlotFinder

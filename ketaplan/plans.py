@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from ketaplan._model import Model
 from ketaplan._types import Location, ResourceKind, SessionCategory
-from ketaplan.ledger import Booking
+from ketaplan.bookings import Booking, bookings_of
 from ketaplan.timing import zone
 
 __all__ = [
@@ -196,32 +196,14 @@ class Plan(Model):
 
     def bookings(self) -> tuple[Booking, ...]:
         """What this plan occupies, as bookings for planning other patients around it."""
-        out: list[Booking] = []
-        for appointment in self.appointments:
-            if not appointment.is_active:
-                continue
-            label = f"{self.patient or self.id} {appointment.id}"
-            out.append(
-                Booking(
-                    start=appointment.start,
-                    end=appointment.end,
-                    patient=self.patient,
-                    label=label,
-                    appointment=appointment.id,
-                    plan=self.id,
-                )
+        return tuple(
+            booking
+            for appointment in self.appointments
+            if appointment.is_active
+            for booking in bookings_of(
+                appointment,
+                patient=self.patient,
+                label=f"{self.patient or self.id} {appointment.id}",
+                plan=self.id,
             )
-            out.extend(
-                Booking(
-                    start=span.start,
-                    end=span.end,
-                    resource=span.resource,
-                    unit=span.unit,
-                    label=label,
-                    appointment=appointment.id,
-                    plan=self.id,
-                )
-                for span in appointment.resources
-                if span.resource != "prescriber"
-            )
-        return tuple(out)
+        )

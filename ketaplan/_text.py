@@ -1,0 +1,48 @@
+"""Dates and times in words, as ketaplan writes them in reasons, instructions and errors.
+
+One format everywhere: ``Fri 25 Dec 2026`` for a day, ``09:00 on Fri 25 Dec 2026`` for a
+moment in its own zone. Patient text, the export and error messages all use these, so the
+same day never reads two ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+__all__ = ["WEEKDAY_PLURAL", "fmt_day", "fmt_time"]
+
+#: Weekday names for "on Mondays", indexed by ``date.weekday()``.
+WEEKDAY_PLURAL = (
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+)
+
+
+def fmt_day(day: dt.date) -> str:
+    """``'Fri 25 Dec 2026'``.
+
+    >>> fmt_day(dt.date(2026, 12, 25))
+    'Fri 25 Dec 2026'
+    """
+    return _fmt_date(day.toordinal())
+
+
+@lru_cache(maxsize=4096)
+def _fmt_date(ordinal: int) -> str:  # by ordinal, so a datetime never shares a date's entry
+    day = dt.date.fromordinal(ordinal)
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def fmt_time(moment: dt.datetime) -> str:
+    """``'09:00 on Fri 25 Dec 2026'`` in the moment's own zone.
+
+    >>> fmt_time(dt.datetime(2026, 12, 25, 9, 0))
+    '09:00 on Fri 25 Dec 2026'
+    """
+    return f"{moment:%H:%M} on {fmt_day(moment.date())}"

@@ -1,0 +1,100 @@
+"""Bookings: time taken on a clinic resource or in a patient's calendar, and what a plan takes.
+
+A :class:`Booking` is anything that occupies a clinic resource or a patient's time: another
+patient's session, a staff meeting, a patient's dentist appointment. :func:`bookings_of` is the
+one place that says what an appointment occupies: the patient's time for the whole block, and
+each chair, room or monitoring place for its span (the prescriber's presence is a condition of
+the clinic's hours, not a booking).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+
+from ketaplan._model import Model, validate_as
+from ketaplan._types import ResourceKind
+
+if TYPE_CHECKING:
+    from ketaplan.plans import Appointment
+
+__all__ = ["Booking", "bookings_of", "parse_bookings"]
+
+
+class Booking(Model):
+    """Time taken on a clinic resource, or in a patient's calendar, or both."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    resource: ResourceKind | None = None
+    """The resource it occupies; ``None`` for a patient's own commitment."""
+    unit: Annotated[int, Field(ge=1)] | None = None
+    """Which chair or room (1-based), if known."""
+    patient: str | None = None
+    """The patient it belongs to, if any (an opaque id)."""
+    label: str | None = None
+    appointment: str | None = None
+    """The ketaplan appointment it comes from, if any."""
+    plan: str | None = None
+    """The ketaplan plan it comes from, if any (so ``check`` does not count it twice)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Booking:
+        if self.end <= self.start:
+            raise ValueError(f"end: must be after start {self.start}; got {self.end}")
+        return self
+
+
+_BOOKINGS: TypeAdapter[list[Booking]] = TypeAdapter(list[Booking])
+
+
+def parse_bookings(data: object, /) -> list[Booking]:
+    """Bookings from JSON-like data (a list of objects), or :class:`InputError`.
+
+    >>> parse_bookings([{"start": "2026-12-07T09:00:00-05:00", "end": "2026-12-07T10:00:00-05:00",
+    ...                  "resource": "chair"}])[0].resource
+    'chair'
+    """
+    return validate_as(_BOOKINGS, data, field="bookings")
+
+
+def bookings_of(
+    appointment: Appointment,
+    /,
+    *,
+    patient: str | None,
+    label: str | None = None,
+    plan: str | None = None,
+) -> list[Booking]:
+    """What ``appointment`` occupies: the patient's time, then each resource's span.
+
+    Used by the planner as it books a session and by :meth:`Plan.bookings
+    <ketaplan.plans.Plan.bookings>` for planning other patients around a plan, so both book the
+    same things. The prescriber is left out: presence is checked against the clinic's hours.
+    """
+    who = appointment.id
+    out = [
+        Booking(
+            start=appointment.start,
+            end=appointment.end,
+            patient=patient,
+            label=label,
+            appointment=who,
+            plan=plan,
+        )
+    ]
+    out.extend(
+        Booking(
+            start=span.start,
+            end=span.end,
+            resource=span.resource,
+            unit=span.unit,
+            label=label,
+            appointment=who,
+            plan=plan,
+        )
+        for span in appointment.resources
+        if span.resource != "prescriber"
+    )
+    return out
