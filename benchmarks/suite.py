@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 
 from ketaplan import Plan, builtin_protocols, load_protocol, plan, strategies
 from ketaplan.bookings import Booking
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import UnsatisfiableError

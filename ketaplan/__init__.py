@@ -11,6 +11,7 @@ it ships is a configurable default with its source and evidence level.
 
 from ketaplan._version import __version__
 from ketaplan.bookings import Booking
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
     ClinicError,
@@ -20,11 +21,13 @@ from ketaplan.errors import (
     LimitError,
     LocalTimeError,
     PatientError,
+    PlanError,
     Problem,
     ProtocolError,
     UnknownProtocolError,
     UnsatisfiableError,
 )
+from ketaplan.ics import to_ics
 from ketaplan.ledger import Ledger
 from ketaplan.loading import (
     builtin_protocol_ids,
@@ -40,29 +43,40 @@ from ketaplan.patient import Patient
 from ketaplan.planner import plan
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
+from ketaplan.replanning import Assessed, Attended, Cancelled, Event, Missed, Moved, replan
+from ketaplan.violation import Violation
 
 __all__ = [
     "Appointment",
+    "Assessed",
+    "Attended",
     "Booking",
+    "Cancelled",
     "Clinic",
     "ClinicError",
     "DefinitionError",
+    "Event",
     "InputError",
     "KetaplanError",
     "Ledger",
     "LimitError",
     "LocalTimeError",
+    "Missed",
+    "Moved",
     "Patient",
     "PatientError",
     "Plan",
+    "PlanError",
     "Problem",
     "Protocol",
     "ProtocolError",
     "UnknownProtocolError",
     "UnsatisfiableError",
+    "Violation",
     "__version__",
     "builtin_protocol_ids",
     "builtin_protocols",
+    "check",
     "load_clinic",
     "load_patient",
     "load_protocol",
@@ -70,4 +84,6 @@ __all__ = [
     "loads_patient",
     "loads_protocol",
     "plan",
+    "replan",
+    "to_ics",
 ]

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from ketaplan._version import __version__
 from ketaplan.bookings import Booking, parse_bookings
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import (
     VERIFY_CLOSURE_DAYS,
@@ -44,7 +44,7 @@ from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 from ketaplan.protocol.policy import valid_time_zone
-from ketaplan.replan import (
+from ketaplan.replanning import (
     Assessed,
     Attended,
     Cancelled,

@@ -24,8 +24,11 @@ value that was given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from ketaplan._text import fmt_day
 
 __all__ = [
     "ClinicError",
@@ -190,10 +193,42 @@ class UnsatisfiableError(KetaplanError, ValueError):
     """The series cannot be placed: a session has no feasible slot in its window.
 
     Attributes:
-        session: which session, e.g. ``"infusion 3 (induction)"``.
-        window: the first and last acceptable dates, ISO formatted.
-        blocked: ``(date, reason)`` for each candidate day, in order.
+        session: which session, e.g. ``"infusion 3 of phase 'induction'"``.
+        window: the first and last acceptable dates, in words (``"Tue 1 Dec 2026"``).
+        blocked: ``(date, reason)`` for each candidate day, in date order, dates in words.
+
+    Built by :meth:`for_session`, so every message reads the same way.
     """
+
+    @classmethod
+    def for_session(
+        cls,
+        session: str,
+        *,
+        earliest: dt.date,
+        latest: dt.date,
+        blocked: Mapping[dt.date, str] | Iterable[tuple[dt.date, str]] = (),
+        hint: str | None = None,
+    ) -> UnsatisfiableError:
+        """The error for ``session``, whose window ``earliest``-``latest`` has no slot.
+
+        >>> import datetime as dt
+        >>> err = UnsatisfiableError.for_session(
+        ...     "infusion 2 of phase 'induction'",
+        ...     earliest=dt.date(2026, 12, 1), latest=dt.date(2026, 12, 2),
+        ...     blocked={dt.date(2026, 12, 2): "no chair free", dt.date(2026, 12, 1): "closed"})
+        >>> err.window
+        ('Tue 1 Dec 2026', 'Wed 2 Dec 2026')
+        >>> err.blocked
+        (('Tue 1 Dec 2026', 'closed'), ('Wed 2 Dec 2026', 'no chair free'))
+        """
+        items = blocked.items() if isinstance(blocked, Mapping) else blocked
+        return cls(
+            session,
+            (fmt_day(earliest), fmt_day(latest)),
+            [(fmt_day(day), reason) for day, reason in sorted(items)],
+            hint=hint,
+        )
 
     def __init__(
         self,

@@ -11,7 +11,16 @@ from ketaplan.holds import hold_instruction
 from ketaplan.medications import NO_RULE, MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Instruction, Task
-from ketaplan.protocol import Anchor, Protocol, SessionKind
+from ketaplan.protocol import Protocol, SessionKind
+from ketaplan.rules import anchors
+from ketaplan.rules.chain import Chain
+from ketaplan.rules.course import Course
+from ketaplan.rules.tasks import (
+    form_task_id,
+    monitoring_task_id,
+    requirement_task_id,
+    unmet_requirements,
+)
 from ketaplan.timing import shift, zone
 
 __all__ = ["instructions_for", "tasks_for"]
@@ -128,20 +137,6 @@ def instructions_for(
     return tuple(out)
 
 
-def _matches(anchor: Anchor, appointment: Appointment, position: int, total: int) -> bool:
-    if appointment.session != anchor.session:
-        return False
-    if anchor.phase is not None and appointment.phase != anchor.phase:
-        return False
-    if anchor.which == "each":
-        return True
-    if anchor.which == "first":
-        return position == 1
-    if anchor.which == "last":
-        return position == total
-    return position == anchor.which
-
-
 def tasks_for(
     protocol: Protocol,
     appointments: Sequence[Appointment],
@@ -158,37 +153,28 @@ def tasks_for(
         tasks += _monitoring_tasks(appointments, patient, chosen)
         notes += _medication_notes(patient, chosen)
     active = [a for a in appointments if a.is_active]
+    chain = Chain.of(Course(protocol), appointments)
     for rule in protocol.tasks:
-        pool = [
-            a
-            for a in active
-            if a.session == rule.after.session
-            and (rule.after.phase is None or a.phase == rule.after.phase)
-        ]
-        for position, appointment in enumerate(pool, start=1):
-            if _matches(rule.after, appointment, position, len(pool)):
-                tasks.append(
-                    Task(
-                        id=f"{rule.id}-{appointment.id}",
-                        title=rule.title,
-                        due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
-                        kind="form",
-                        appointment=appointment.id,
-                        source=rule.source,
-                    )
+        for appointment in anchors.selected(rule.after, chain, final=True, among=active):
+            tasks.append(
+                Task(
+                    id=form_task_id(rule.id, appointment.id),
+                    title=rule.title,
+                    due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
+                    kind="form",
+                    appointment=appointment.id,
+                    source=rule.source,
                 )
+            )
     first_dose = next((a for a in active if a.is_dose), None)
-    for requirement in protocol.requirements:
-        held = (
-            clinic.certifications
-            if requirement.holder == "clinic"
-            else (patient.enrollments if patient else ())
-        )
-        if requirement.credential in held or first_dose is None:
-            continue
+    unmet = []
+    if first_dose is not None:
+        unmet = unmet_requirements(protocol, clinic, patient, unknown="unmet")
+    for requirement in unmet:
+        assert first_dose is not None  # noqa: S101 - no unmet requirement without a first dose
         tasks.append(
             Task(
-                id=f"requirement-{requirement.id}",
+                id=requirement_task_id(requirement.id),
                 title=f"Confirm before the first dose: {requirement.description}",
                 due=first_dose.local_date,
                 kind="requirement",
@@ -203,11 +189,6 @@ def tasks_for(
         )
     tasks.sort(key=lambda task: (task.due, task.id))
     return tuple(tasks), tuple(notes)
-
-
-def monitoring_task_id(rule_id: str, appointment_id: str) -> str:
-    """The id of the monitoring task for one rule and one session."""
-    return f"monitor-{rule_id}-{appointment_id}"
 
 
 def _monitoring_tasks(

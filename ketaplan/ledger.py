@@ -1,11 +1,11 @@
-"""Bookings, and the ledger that answers capacity questions about them quickly.
+"""The ledger: a clinic's bookings, indexed to answer capacity questions quickly.
 
-A :class:`Booking` is anything that occupies a clinic resource or a patient's time: another
-patient's session, a staff meeting, a patient's dentist appointment. The :class:`Ledger` indexes
-bookings by resource, unit and day, so the planner can ask "is a chair free from 09:00 to
-11:30?" without scanning the whole clinic. Chairs and rooms are numbered units (a patient keeps
-one chair for the whole block, plus the cleaning buffer); monitoring staff are counted by the
-clinic's patients-per-staff ratio.
+The :class:`Ledger` indexes :class:`~ketaplan.bookings.Booking` s by resource, unit and day, so
+the planner can ask "is a chair free from 09:00 to 11:30?" without scanning the whole clinic.
+Chairs and rooms are numbered units (a patient keeps one chair for the whole block, plus the
+cleaning buffer); monitoring staff are counted by the clinic's patients-per-staff ratio (both
+from :func:`ketaplan.rules.capacity.limits`). Each day of the index has a change number, so a
+cache of answers about a day can tell whether that day's bookings changed (:meth:`changes`).
 """
 
 from __future__ import annotations
@@ -13,22 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Literal, TypeVar
+from collections.abc import Iterable
+from typing import Literal
 
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
+from ketaplan.rules.capacity import limits
 
 __all__ = ["Ledger"]
 
 _DAY = 86_400
-_MEMO_LIMIT = 65_536
 _CHANGES = itertools.count(1)  # every change of any ledger gets a new number
 _INDEXES = {"unit": "_units", "counted": "_counted", "patient": "_patients"}
 
 Interval = tuple[int, int]
-T = TypeVar("T")
 
 
 def seconds(moment: dt.datetime) -> int:
@@ -93,21 +92,27 @@ class Ledger:
         self, clinic: Clinic, bookings: Iterable[Booking] = (), *, base: Ledger | None = None
     ) -> None:
         self.clinic = clinic
-        resources = clinic.resources
-        self.units: dict[str, int] = {"chair": resources.chairs, "room": resources.rooms}
-        self.capacity: dict[str, int] = {
-            "monitoring-staff": resources.monitoring_staff * resources.patients_per_staff
-        }
-        self.buffer: dict[str, int] = {"chair": resources.chair_buffer_minutes * 60, "room": 0}
+        self.limits = limits(clinic)
+        self.units: dict[str, int] = {str(r): n for r, n in self.limits.units.items()}
+        self.capacity: dict[str, int] = {str(r): n for r, n in self.limits.counted.items()}
+        self.buffer: dict[str, int] = {r: m * 60 for r, m in self.limits.buffer_minutes.items()}
+        """Each unit's cleaning buffer, in seconds."""
         self.base = base
         self._units = _Index()
         self._counted = _Index()
         self._patients = _Index()
         self.bookings: list[Booking] = []
         self._changed: dict[int, int] = {}  # UTC day -> number of its latest change
-        self._memo: dict[object, tuple[tuple[int, ...], object]] = {}
         for booking in bookings:
             self.add(booking)
+
+    @property
+    def root(self) -> Ledger:
+        """The ledger this one was forked from, and so on: the clinic's own."""
+        ledger = self
+        while ledger.base is not None:
+            ledger = ledger.base
+        return ledger
 
     def fork(self) -> Ledger:
         """A new ledger that sees these bookings and keeps its own additions apart."""
@@ -198,8 +203,12 @@ class Ledger:
         s, e = seconds(start), seconds(end)
         return any(a < e and s < b for a, b in self._near("_patients", patient, s, e))
 
-    def stamp(self, start: int, end: int) -> tuple[int, ...]:
-        """What has changed near ``start``-``end``: equal stamps mean the same bookings there."""
+    def changes(self, start: int, end: int) -> tuple[int, ...]:
+        """What has changed near ``start``-``end`` (seconds): equal answers, same bookings there.
+
+        For caches of answers that depend only on the bookings near a span (a day's busy
+        chairs, say): an answer kept with this stamp is still right while the stamp is equal.
+        """
         days = _days(start, end)
         stamp: list[int] = []
         ledger: Ledger | None = self
@@ -207,26 +216,6 @@ class Ledger:
             stamp.extend(ledger._changed.get(day, 0) for day in days)
             ledger = ledger.base
         return tuple(stamp)
-
-    def recall(self, key: object, stamp: tuple[int, ...], compute: Callable[[], T]) -> T:
-        """``compute()``, remembered under ``key`` while the bookings it read keep ``stamp``.
-
-        For answers that depend only on the bookings near a span (a day's busy chairs, say):
-        take the span's :meth:`stamp` and pass it, with a ``key`` that names everything else
-        the answer depends on. Kept by the first ledger of the chain, so every fork of a
-        clinic's ledger shares them; at most 65,536, then they are all dropped.
-        """
-        root = self
-        while root.base is not None:
-            root = root.base
-        found = root._memo.get(key)
-        if found is not None and found[0] == stamp:
-            return found[1]  # type: ignore[return-value]
-        value = compute()
-        if len(root._memo) >= _MEMO_LIMIT:
-            root._memo.clear()
-        root._memo[key] = (stamp, value)
-        return value
 
     def _touch(self, interval: Interval) -> None:
         change = next(_CHANGES)

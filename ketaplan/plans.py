@@ -27,6 +27,7 @@ __all__ = [
     "ResourceSpan",
     "Shift",
     "Task",
+    "TierChange",
 ]
 
 AppointmentStatus = Literal["planned", "attended", "missed", "cancelled"]
@@ -159,6 +160,21 @@ class Assessment(Model):
     score: float
 
 
+class TierChange(Model):
+    """A tiered phase changed tier when re-planning; the new tier applies from ``since`` on.
+
+    Sessions before ``since`` were planned, and are judged, under ``before``.
+    """
+
+    phase: str
+    before: str
+    after: str
+    since: AwareDatetime
+    """The moment of the re-plan that made the change."""
+    reason: str
+    """Why, in words (a score, a missed session with worsening)."""
+
+
 class Plan(Model):
     """A patient's planned series."""
 
@@ -175,7 +191,9 @@ class Plan(Model):
     until: dt.date
     revision: Annotated[int, Field(ge=0)] = 0
     tiers: dict[str, str] = Field(default_factory=dict)
-    """The tier each tiered phase uses (the clinician's choice, or a re-planning step)."""
+    """The tier each tiered phase uses now (the clinician's choice, or a re-planning step)."""
+    tier_changes: tuple[TierChange, ...] = ()
+    """Each change of tier re-planning made, in order, so history is judged by its own tier."""
     appointments: tuple[Appointment, ...] = ()
     tasks: tuple[Task, ...] = ()
     assessments: tuple[Assessment, ...] = ()

@@ -9,13 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from functools import cache, lru_cache
+from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
 from ketaplan._types import GapUnit, MonthEnd, RepeatedTime, SkippedTime
 from ketaplan.errors import LocalTimeError
 
-__all__ = ["add_gap", "elapsed_hours", "resolve", "shift", "steady_midnight", "zone"]
+__all__ = [
+    "UNIT_DAYS",
+    "add_gap",
+    "elapsed_hours",
+    "gap_days",
+    "resolve",
+    "shift",
+    "steady_midnight",
+    "zone",
+]
 
 UTC = dt.UTC
 
@@ -81,6 +91,22 @@ def add_gap(day: dt.date, amount: int, unit: GapUnit, *, month_end: MonthEnd = "
     if month_end == "roll-forward" and shifted.day != day.day:
         shifted = shifted.replace(day=1) + relativedelta(months=1)
     return shifted
+
+
+#: Calendar days in one unit of a gap, shortest and longest: a month is 28 to 31 days. The
+#: one conversion of months to days: the shortest bounds how close sessions may come, the
+#: longest bounds how far a window may reach.
+UNIT_DAYS: dict[GapUnit, tuple[int, int]] = {"days": (1, 1), "weeks": (7, 7), "months": (28, 31)}
+
+
+def gap_days(amount: int, unit: GapUnit, *, bound: Literal["shortest", "longest"]) -> int:
+    """``amount`` days, weeks or months in calendar days, at their shortest or longest.
+
+    >>> gap_days(2, "months", bound="shortest"), gap_days(2, "months", bound="longest")
+    (56, 62)
+    """
+    shortest, longest = UNIT_DAYS[unit]
+    return amount * (shortest if bound == "shortest" else longest)
 
 
 def elapsed_hours(earlier: dt.datetime, later: dt.datetime) -> float:

@@ -21,7 +21,7 @@ from hypothesis.errors import NoSuchExample
 
 from ketaplan._text import fmt_day
 from ketaplan._types import WEEKDAYS
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import VERIFY_CLOSURE_DAYS, VERIFY_FROM, demo_clinic
 from ketaplan.errors import InputError, UnsatisfiableError
@@ -29,7 +29,7 @@ from ketaplan.hours import DateRange
 from ketaplan.patient import Patient
 from ketaplan.planner import plan
 from ketaplan.protocol import Protocol
-from ketaplan.replan import Missed, replan
+from ketaplan.replanning import Missed, replan
 from ketaplan.strategies import start_dates
 from ketaplan.violation import Violation
 

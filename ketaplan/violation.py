@@ -7,13 +7,50 @@ from typing import Literal
 from ketaplan._model import Model
 from ketaplan._types import EvidenceLevel
 
-__all__ = ["CODES", "Severity", "Violation"]
+__all__ = ["CODES", "Severity", "Violation", "ViolationCode"]
 
 Severity = Literal["error", "warning"]
 
+ViolationCode = Literal[
+    "gap-below-absolute-minimum",
+    "gap-below-minimum",
+    "gap-above-maximum",
+    "outside-window",
+    "interval-too-short",
+    "doses-same-day",
+    "consecutive-days",
+    "too-many-in-7-days",
+    "week-count",
+    "phase-deadline",
+    "phase-count",
+    "dose-mismatch",
+    "lapse-without-review",
+    "clinic-closed",
+    "outside-opening-hours",
+    "outside-patient-availability",
+    "patient-blackout",
+    "before-minimum-notice",
+    "beyond-booking-horizon",
+    "patient-double-booked",
+    "over-capacity",
+    "chair-buffer",
+    "no-prescriber",
+    "block-too-short",
+    "anchored-outside-window",
+    "milestone-missing",
+    "requirement-unmet",
+    "medication-hold",
+    "monitoring-task-missing",
+    "washout",
+    "switch-gap",
+    "same-day-exclusion",
+    "unknown-medication",
+]
+"""Every code ``check`` reports (the keys of :data:`CODES`)."""
+
 #: Every violation code, its severity, and what it means. Codes are stable: clinic software may
 #: rely on them. ``docs/checking.md`` lists each with how to fix it.
-CODES: dict[str, tuple[Severity, str]] = {
+CODES: dict[ViolationCode, tuple[Severity, str]] = {
     # gaps and dose rules
     "gap-below-absolute-minimum": ("error", "a dose comes sooner than the gap's absolute minimum"),
     "gap-below-minimum": ("warning", "a dose falls in the grace period before the gap's minimum"),
@@ -58,7 +95,7 @@ CODES: dict[str, tuple[Severity, str]] = {
 class Violation(Model):
     """One thing wrong with a plan."""
 
-    code: str
+    code: ViolationCode
     """Stable identifier, e.g. ``"gap-above-maximum"`` (see ``CODES``)."""
     severity: Severity
     appointments: tuple[str, ...] = ()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from importlib import import_module, resources
+from types import ModuleType
 
 import ketaplan
 import ketaplan.errors
@@ -12,26 +13,35 @@ import ketaplan.protocol
 def test_public_names_are_pinned() -> None:
     assert ketaplan.__all__ == [
         "Appointment",
+        "Assessed",
+        "Attended",
         "Booking",
+        "Cancelled",
         "Clinic",
         "ClinicError",
         "DefinitionError",
+        "Event",
         "InputError",
         "KetaplanError",
         "Ledger",
         "LimitError",
         "LocalTimeError",
+        "Missed",
+        "Moved",
         "Patient",
         "PatientError",
         "Plan",
+        "PlanError",
         "Problem",
         "Protocol",
         "ProtocolError",
         "UnknownProtocolError",
         "UnsatisfiableError",
+        "Violation",
         "__version__",
         "builtin_protocol_ids",
         "builtin_protocols",
+        "check",
         "load_clinic",
         "load_patient",
         "load_protocol",
@@ -39,7 +49,31 @@ def test_public_names_are_pinned() -> None:
         "loads_patient",
         "loads_protocol",
         "plan",
+        "replan",
+        "to_ics",
     ]
+
+
+def test_every_public_name_of_the_package_is_in_all() -> None:
+    """httpx's habit: a name reachable as ``ketaplan.X`` that is not in ``__all__`` is a leak.
+
+    Submodules are reachable too once imported; they are not names of the API.
+    """
+    public = {
+        name
+        for name, value in vars(ketaplan).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert public == set(ketaplan.__all__) - {"__version__"}
+
+
+def test_the_verbs_do_not_shadow_their_modules() -> None:
+    """``ketaplan.plan`` is the function; the modules have other names, so nothing hides."""
+    assert callable(ketaplan.plan)
+    assert callable(ketaplan.check)
+    assert callable(ketaplan.replan)
+    for module in ("planner", "plans", "checking", "replanning"):
+        assert isinstance(import_module(f"ketaplan.{module}"), ModuleType)
 
 
 def test_every_exported_name_exists() -> None:
@@ -57,6 +91,7 @@ def test_exception_tree() -> None:
     assert issubclass(ketaplan.LimitError, ketaplan.InputError)
     assert issubclass(ketaplan.InputError, ValueError)
     assert issubclass(ketaplan.UnsatisfiableError, ValueError)
+    assert issubclass(ketaplan.PlanError, ketaplan.DefinitionError)
     assert issubclass(ketaplan.LocalTimeError, ValueError)
 
 

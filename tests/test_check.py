@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ketaplan import Booking, InputError, Plan, Protocol, load_protocol, plan
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.violation import CODES, Violation
 

@@ -9,7 +9,7 @@ import zoneinfo
 import pytest
 
 from ketaplan import InputError, Plan, Protocol, UnsatisfiableError, load_protocol, plan
-from ketaplan.replan import (
+from ketaplan.replanning import (
     Assessed,
     Attended,
     Cancelled,

@@ -21,6 +21,7 @@ from pydantic import Field, model_validator
 
 from ketaplan._model import UNION_TAGS, Model, Slug
 from ketaplan._types import GapUnit, WeekBasis
+from ketaplan.timing import gap_days
 
 __all__ = [
     "AfterPrevious",
@@ -36,7 +37,6 @@ __all__ = [
 #: The longest gap any window may describe, in days (about 13 months).
 MAX_GAP_DAYS = 400
 
-_UNIT_DAYS = {"days": 1, "weeks": 7, "months": 31}
 _DAYS_PER_WEEK = 7
 
 
@@ -60,7 +60,7 @@ class GapWindow(Model):
             )
         if self.maximum == 0:
             raise ValueError("maximum: must be at least 1; got 0")
-        if self.maximum * _UNIT_DAYS[self.unit] > MAX_GAP_DAYS:
+        if gap_days(self.maximum, self.unit, bound="longest") > MAX_GAP_DAYS:
             raise ValueError(
                 f"maximum: must be at most {MAX_GAP_DAYS} days; got {self.maximum} {self.unit}"
             )

@@ -15,7 +15,7 @@ from ketaplan import InputError, Plan, load_protocol, plan
 from ketaplan.defaults import demo_clinic
 from ketaplan.ics import EventCache, export, to_ics
 from ketaplan.ics.export import serialize
-from ketaplan.replan import Moved, replan
+from ketaplan.replanning import Moved, replan
 from ketaplan.strategies import plans
 
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)

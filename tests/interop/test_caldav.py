@@ -25,7 +25,7 @@ from caldav.davclient import DAVClient
 
 from ketaplan import Plan, load_protocol, plan
 from ketaplan.ics import to_ics, uid_for
-from ketaplan.replan import Cancelled, Moved, replan
+from ketaplan.replanning import Cancelled, Moved, replan
 
 #: caldav's objects, untyped here
 DavCalendar = Any

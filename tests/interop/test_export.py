@@ -15,7 +15,7 @@ from ketaplan import InputError, Ledger, Plan, load_protocol, plan
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.ics.lint import lint_ics
-from ketaplan.replan import Cancelled, Moved, replan
+from ketaplan.replanning import Cancelled, Moved, replan
 from tests.helpers import clinic, patient
 from tests.interop.parsers import Libical, with_icalendar
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ketaplan import LimitError, load_protocol, plan
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import CalendarFileError, bookings_from_ics, load_busy
 from tests.helpers import clinic

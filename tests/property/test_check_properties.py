@@ -10,7 +10,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from ketaplan import UnsatisfiableError, builtin_protocol_ids, load_protocol, plan
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan

@@ -11,13 +11,13 @@ from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from ketaplan import Ledger, Plan, UnsatisfiableError, load_protocol, plan
-from ketaplan.check import check
+from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment
 from ketaplan.protocol import AfterPrevious, GapSequence, PerWeek, Protocol
-from ketaplan.replan import Missed, replan
+from ketaplan.replanning import Missed, replan
 from ketaplan.strategies import clinics, patients, protocols, start_dates
 from tests.interop.parsers import with_icalendar
 

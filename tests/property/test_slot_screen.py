@@ -1,8 +1,8 @@
 """The slot finder's day screen gives the answers of the one-start-at-a-time reference.
 
 ``SlotFinder.best`` turns a day's bookings into sets of start instants once per day (see
-``slots._DayScreen``); on days whose UTC offset changes it checks one aware datetime at a time.
-Both must find the same slot and, on a day without one, give the same reason.
+``ketaplan._screen.DayScreen``); on days whose UTC offset changes it checks one aware datetime
+at a time. Both must find the same slot and, on a day without one, give the same reason.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketaplan import builtin_protocols, slots
+from ketaplan._screen import DayScreen
 from ketaplan._types import WEEKDAYS as WEEK
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
@@ -24,7 +25,7 @@ from ketaplan.clinic import Clinic
 from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.protocol import SessionKind
-from ketaplan.slots import SlotFinder
+from ketaplan.slots import SlotFinder, Threshold
 from ketaplan.strategies import clinics, patients
 from ketaplan.timing import steady_midnight
 
@@ -93,7 +94,9 @@ def scenes(draw: st.DrawFn) -> tuple[SlotFinder, tuple[SessionKind, dt.date], di
     )
     options: dict[str, Any] = {
         "not_before": draw(st.none() | moments),
-        "earliest": draw(st.none() | moments.map(lambda m: (m, "too soon after the last dose"))),
+        "earliest": draw(
+            st.none() | moments.map(lambda m: Threshold(m, "too soon after the last dose"))
+        ),
     }
     return finder, (kind, day), options
 
@@ -123,16 +126,16 @@ def assert_screen_agrees(
     day: dt.date,
     *,
     not_before: dt.datetime | None = None,
-    earliest: tuple[dt.datetime, str] | None = None,
+    earliest: Threshold | None = None,
 ) -> int:
     """Compare the screen with the full check at every candidate start; return how many."""
     tz = finder.zone_for(kind)
     midnight = steady_midnight(day.toordinal(), tz)
     ranges, reason = finder.day_ranges(kind, day)
-    if midnight is None or reason or finder._availability_elsewhere():
+    if midnight is None or reason or finder.rules.availability_elsewhere:
         return 0
-    clocks = sorted(finder._starts(ranges, kind.timeline.block_minutes))
-    screen = slots._DayScreen(
+    clocks = sorted(finder._starts(ranges, kind.timeline.block_minutes, None))
+    screen = DayScreen(
         finder, kind, day=day, midnight=midnight, clocks=clocks or [0], not_before=not_before,
         earliest=earliest,
     )  # fmt: skip
@@ -144,8 +147,8 @@ def assert_screen_agrees(
     for i, clock in enumerate(clocks):
         start = dt.datetime.combine(day, dt.time(clock // 60, clock % 60), tzinfo=tz)
         expected: str | None
-        if earliest is not None and start < earliest[0]:
-            expected = earliest[1]
+        if earliest is not None and start < earliest.at:
+            expected = earliest.reason
         else:
             expected = finder.slot_problem(kind, start, not_before=not_before)[1]
         assert verdict[i] == expected, (start, expected)

@@ -21,24 +21,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from ketaplan._model import Model, validate_as
-from ketaplan._text import fmt_day
+from ketaplan._planning.continuity import Continuity
+from ketaplan._planning.resumption import LAPSE
+from ketaplan._planning.search import OnConflict, Search, Setting
+from ketaplan._resolve import aware, plan_clinic, plan_protocol
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Ledger
-from ketaplan.loading import load_protocol
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
-from ketaplan.planner import OnConflict, _Planner
-from ketaplan.plans import Appointment, Assessment, Plan
-from ketaplan.protocol import Protocol
+from ketaplan.plans import Appointment, Assessment, Plan, TierChange
+from ketaplan.protocol import Protocol, SessionKind
+from ketaplan.rules.capacity import spans
+from ketaplan.rules.course import Course
+from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS
 from ketaplan.timing import elapsed_hours, shift, zone
 
 __all__ = [
@@ -135,12 +138,14 @@ def replan(
         preferred_time: the local time of day to aim for.
         on_conflict: as for ``plan``.
     """
-    protocol, clinic = _resolve(plan, protocol, clinic, patient, as_of)
+    as_of = aware("as_of", as_of)
+    plan, protocol = plan_protocol(plan, protocol, patient, patient_required=True)
+    clinic = plan_clinic(plan, clinic, required=True)
+    assert clinic is not None  # noqa: S101 - required above
     tiers = dict(plan.tiers)
     assessments = list(plan.assessments)
     notes: list[str] = []
-    ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
-    appointments, touched = _apply(
+    applied = _apply(
         plan,
         events,
         protocol,
@@ -151,27 +156,83 @@ def replan(
         medications=medication_rules(protocol, clinic),
     )
     notes += _respond(protocol, tiers, assessments)
-    fixed = _frozen(appointments.values(), as_of, touched)
-    planner = _Planner(
-        protocol,
-        clinic=clinic,
-        patient=patient,
-        ledger=ledger,
-        start=max(plan.start, as_of.astimezone(zone(clinic.time_zone)).date()),
-        until=until or plan.until,
-        preferred_time=preferred_time,
-        tiers=tiers,
-        now=as_of,
-        patient_key=patient.id if patient else f"plan:{plan.id}",
-        start_window_days=28,
-        fixed=fixed,
+    changes = _tier_changes(plan, tiers, as_of, notes)
+    continuity = _continuity(plan, applied, as_of, tiers, protocol, preferred_time=preferred_time)
+    search = Search(
+        Course(protocol, tiers, changes),
+        Setting(
+            clinic=clinic,
+            patient=patient,
+            start=max(plan.start, as_of.astimezone(zone(clinic.time_zone)).date()),
+            until=until or plan.until,
+            start_window_days=DEFAULT_START_WINDOW_DAYS,
+            preferred_time=preferred_time,
+            now=as_of,
+            patient_key=patient.id if patient else f"plan:{plan.id}",
+        ),
+        ledger=bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings),
+        continuity=continuity,
     )
+    fresh = search.solve(on_conflict=on_conflict)
+    merged = _merge(plan, applied.appointments, fresh)
+    tasks, task_notes = tasks_for(
+        protocol, merged, clinic=clinic, patient=patient, medications=search.medications
+    )
+    changed = merged != plan.appointments or changes or assessments != list(plan.assessments)
+    return plan.model_copy(
+        update={
+            "revision": plan.revision + (1 if changed else 0),
+            "tiers": tiers,
+            "tier_changes": (*plan.tier_changes, *changes),
+            "appointments": merged,
+            "tasks": tasks,
+            "assessments": tuple(assessments),
+            "until": until or plan.until,
+            "notes": _unique((*plan.notes, *notes, *search.notes, *task_notes)),
+        }
+    )
+
+
+def _tier_changes(
+    plan: Plan, tiers: dict[str, str], as_of: dt.datetime, notes: list[str]
+) -> tuple[TierChange, ...]:
+    """The tiers this re-plan changed, each applying from ``as_of`` on."""
+    changes = []
+    for phase_id, after in tiers.items():
+        before = plan.tiers.get(phase_id)
+        if before is None or before == after:
+            continue
+        why = [note for note in notes if f"{phase_id} steps" in note]
+        changes.append(
+            TierChange(
+                phase=phase_id,
+                before=before,
+                after=after,
+                since=as_of,
+                reason="; ".join(why) or f"{phase_id} changed from {before} to {after}",
+            )
+        )
+    return tuple(changes)
+
+
+def _continuity(
+    plan: Plan,
+    applied: Applied,
+    as_of: dt.datetime,
+    tiers: dict[str, str],
+    protocol: Protocol,
+    *,
+    preferred_time: dt.time | None,
+) -> Continuity:
+    """What the search keeps: the sessions frozen, and the times and dates the plan had."""
+    times: dict[str, dt.time] = {}
+    series_time = None
     if preferred_time is None:
         planned = [a for a in plan.appointments if a.status == "planned"]
-        planner.preferred_by_id = {a.id: a.local_start.time() for a in planned}
+        times = {a.id: a.local_start.time() for a in planned}
         doses = [a for a in planned if a.is_dose]
         if doses:  # new sessions default to the time the series already uses
-            planner.finder.preferred_time = doses[-1].local_start.time()
+            series_time = doses[-1].local_start.time()
     # A phase that continues after a miss keeps its later sessions' dates where they still fit
     # (unless its cadence changed tier, which moves them on purpose).
     continuing = {
@@ -179,34 +240,27 @@ def replan(
         for phase in protocol.phases
         if phase.missed == "continue" and tiers.get(phase.id) == plan.tiers.get(phase.id)
     }
-    planner.preferred_day_by_id = {
+    days = {
         a.id: a.local_date
         for a in plan.appointments
         if a.status == "planned" and a.phase in continuing and a.anchored is None
     }
-    lapse = _lapse(protocol, fixed, as_of, clinic)
-    if lapse is not None and protocol.rules.lapse is not None:
-        planner.require_review(lapse, reinduction=protocol.rules.lapse.requires == "re-induction")
-        notes.append(lapse)
-    fresh = planner.solve(on_conflict=on_conflict)
-    merged = _merge(plan, appointments, fresh)
-    tasks, task_notes = tasks_for(
-        protocol, merged, clinic=clinic, patient=patient, medications=planner.medications
-    )
-    changed = (
-        merged != plan.appointments or tiers != plan.tiers or assessments != list(plan.assessments)
-    )
-    return plan.model_copy(
-        update={
-            "revision": plan.revision + (1 if changed else 0),
-            "tiers": tiers,
-            "appointments": merged,
-            "tasks": tasks,
-            "assessments": tuple(assessments),
-            "until": until or plan.until,
-            "notes": _unique((*plan.notes, *notes, *planner.notes, *task_notes)),
-        }
-    )
+    fixed = _frozen(applied, as_of)
+    return Continuity(fixed=tuple(fixed), times=times, days=days, series_time=series_time)
+
+
+class Applied(NamedTuple):
+    """The plan's appointments after the events, and which ones the events named."""
+
+    appointments: dict[str, Appointment]
+    touched: set[str]
+    """Named by an event: kept as the event left them."""
+    moved: set[str]
+    """Moved to another time (by request, or attended at another time)."""
+
+
+#: The reason of a session a re-plan no longer needs (cancelled, kept so calendars remove it).
+NO_LONGER_NEEDED = "no longer needed"
 
 
 def _apply(
@@ -219,10 +273,10 @@ def _apply(
     notes: list[str],
     patient: Patient | None,
     medications: MedicationRules,
-) -> tuple[dict[str, Appointment], set[str]]:
-    """Apply the events to the plan's appointments; return them and the ids events named."""
-    appointments = {a.id: a for a in plan.appointments}
-    touched: set[str] = set()
+) -> Applied:
+    """Apply the events to the plan's appointments, in order."""
+    applied = Applied({a.id: a for a in plan.appointments}, set(), set())
+    appointments = applied.appointments
     for number, event in enumerate(events):
         if isinstance(event, Assessed):
             assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
@@ -234,21 +288,23 @@ def _apply(
                 f"an appointment of plan {plan.id}",
                 event.appointment,
             )
-        touched.add(current.id)
+        applied.touched.add(current.id)
+        kind = protocol.session_kind(current.session)
         if isinstance(event, Attended):
             update: dict[str, object] = {"status": "attended"}
-            if event.at is not None:
-                update.update(_moved_times(current, event.at))
+            if event.at is not None and event.at != current.start:
+                update.update(_moved_times(current, event.at, kind))
+                applied.moved.add(current.id)
             appointments[current.id] = current.model_copy(update=update)
         elif isinstance(event, Moved):
             moved_to = current.model_copy(
-                update={"status": "planned", **_moved_times(current, event.to)}
+                update={"status": "planned", **_moved_times(current, event.to, kind)}
             )
-            kind = protocol.session_kind(current.session)
             instructions = instructions_for(
                 moved_to, kind, protocol, patient=patient, medications=medications
             )
             appointments[current.id] = moved_to.model_copy(update={"instructions": instructions})
+            applied.moved.add(current.id)
             notes.append(f"{current.id} moved to {event.to.isoformat()} by request")
         else:  # Missed or Cancelled
             status = "missed" if isinstance(event, Missed) else "cancelled"
@@ -260,82 +316,73 @@ def _apply(
                 note = _step_back(protocol, tiers, current)
                 if note:
                     notes.append(note)
-    return appointments, touched
+    return applied
 
 
-def _resolve(
-    plan: Plan,
-    protocol: Protocol | None,
-    clinic: Clinic | None,
-    patient: Patient | None,
-    as_of: dt.datetime,
-) -> tuple[Protocol, Clinic]:
-    if not isinstance(as_of, dt.datetime) or as_of.tzinfo is None:
-        raise InputError("as_of", "an aware datetime (with a zone)", as_of)
-    protocol = protocol or load_protocol(plan.protocol)
-    if protocol.id != plan.protocol:
-        raise InputError("protocol", f"the plan's protocol {plan.protocol!r}", protocol.id)
-    if clinic is None:
-        if plan.clinic != "default-clinic":
-            raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", None)
-        clinic = default_clinic(plan.time_zone)
-    if clinic.id != plan.clinic:
-        raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", clinic.id)
-    if plan.patient is not None and (patient is None or patient.id != plan.patient):
-        raise InputError(
-            "patient", f"the plan's patient {plan.patient!r}", patient.id if patient else None
-        )
-    return protocol, clinic
+def _moved_times(
+    appointment: Appointment, start: dt.datetime, kind: SessionKind
+) -> dict[str, object]:
+    """New start, end, dosing start and resource spans for an appointment moved to ``start``.
 
-
-def _moved_times(appointment: Appointment, start: dt.datetime) -> dict[str, object]:
-    """New start, end, dosing start and resource spans for an appointment moved to ``start``."""
-
-    def moved(moment: dt.datetime) -> dt.datetime:
-        # Keep each offset from the start in real elapsed time.
-        return shift(start, hours=elapsed_hours(appointment.start, moment))
-
-    spans = tuple(
-        span.model_copy(update={"start": moved(span.start), "end": moved(span.end)})
-        for span in appointment.resources
-    )
-    dosing = moved(appointment.dosing_start) if appointment.dosing_start else None
+    The block keeps its length in real elapsed time; dosing and each resource's span follow
+    the protocol's timeline (:func:`ketaplan.rules.capacity.spans`), keeping the chair or room.
+    """
+    length = elapsed_hours(appointment.start, appointment.end)
+    units = {span.resource: span.unit for span in appointment.resources}
+    dosing = shift(start, minutes=kind.timeline.check_in_minutes) if kind.is_dosing else None
     return {
         "start": start,
-        "end": moved(appointment.end),
+        "end": shift(start, hours=length),
         "dosing_start": dosing,
-        "resources": spans,
+        "resources": spans(kind, start, units=units),
         "reason": f"moved by request to {start.isoformat()}; was: {appointment.reason}",
     }
 
 
-def _frozen(
-    appointments: Iterable[Appointment], as_of: dt.datetime, touched: set[str]
-) -> list[Appointment]:
+def _superseded(appointment: Appointment, as_of: dt.datetime, applied: Applied) -> bool:
+    """A future session an earlier re-plan cancelled as no longer needed (not history)."""
+    return (
+        appointment.status == "cancelled"
+        and appointment.start >= as_of
+        and appointment.id not in applied.touched
+        and appointment.reason.startswith(NO_LONGER_NEEDED)
+    )
+
+
+def _frozen(applied: Applied, as_of: dt.datetime) -> list[Appointment]:
     """What the re-plan keeps as it is.
 
-    The chain of phase sessions is kept up to its last session that is in the past or was
-    named by an event (attended, missed, moved, cancelled); everything after that point is
-    planned again. Anchored sessions are kept with their anchor, and when they are in the past
-    or were changed themselves.
+    The chain of phase sessions is kept up to its last session that is in the past, was named
+    by an event, or did not take place as planned (attended, missed, cancelled by a person);
+    everything after that point is planned again. A session an earlier re-plan cancelled as no
+    longer needed is not history and sets no such point. Anchored sessions are kept with their
+    anchor, unless the anchor moved (they are placed again after it), and when they are in the
+    past or were changed themselves.
     """
-    items = sorted(appointments, key=lambda a: (a.start, a.id))
+    items = sorted(
+        (a for a in applied.appointments.values() if not _superseded(a, as_of, applied)),
+        key=lambda a: (a.start, a.id),
+    )
     chain = [a for a in items if a.anchored is None]
     boundary = -1
     for position, appointment in enumerate(chain):
         if (
             appointment.start < as_of
-            or appointment.id in touched
+            or appointment.id in applied.touched
             or appointment.status != "planned"
         ):
             boundary = position
     kept = {a.id for a in chain[: boundary + 1]}
     for appointment in items:
-        if appointment.anchored is not None and (
-            appointment.anchor in kept
+        if appointment.anchored is None:
+            continue
+        with_anchor = appointment.anchor in kept and appointment.anchor not in applied.moved
+        if (
+            with_anchor
             or appointment.start < as_of
             or appointment.status != "planned"
-            or appointment.anchored == "lapse"
+            or appointment.id in applied.touched
+            or appointment.anchored == LAPSE
         ):
             kept.add(appointment.id)
     return [a for a in items if a.id in kept]
@@ -396,28 +443,6 @@ def _respond(protocol: Protocol, tiers: dict[str, str], assessments: list[Assess
     return notes
 
 
-def _lapse(
-    protocol: Protocol, fixed: list[Appointment], as_of: dt.datetime, clinic: Clinic
-) -> str | None:
-    rule = protocol.rules.lapse
-    if rule is None:
-        return None
-    held = [a for a in fixed if a.is_dose and a.status == "attended"]
-    if not held:
-        return None
-    last = held[-1].local_date
-    today = as_of.astimezone(zone(clinic.time_zone)).date()
-    reviewed = any(
-        a.session == rule.session and a.status == "attended" and a.local_date >= last for a in fixed
-    )
-    if (today - last).days <= rule.after_days or reviewed:
-        return None
-    return (
-        f"{(today - last).days} days since the last dose on {fmt_day(last)} "
-        f"(more than {rule.after_days}): {rule.requires} first"
-    )
-
-
 def _merge(
     plan: Plan, applied: dict[str, Appointment], fresh: list[Appointment]
 ) -> tuple[Appointment, ...]:
@@ -436,7 +461,10 @@ def _merge(
         current = applied[appointment_id]
         if current.status == "planned":
             current = current.model_copy(
-                update={"status": "cancelled", "reason": f"no longer needed; was: {before.reason}"}
+                update={
+                    "status": "cancelled",
+                    "reason": f"{NO_LONGER_NEEDED}; was: {before.reason}",
+                }
             )
         merged[appointment_id] = _with_revision(before, current)
     return tuple(sorted(merged.values(), key=lambda a: (a.start, a.id)))

@@ -1,0 +1,36 @@
+"""What a re-plan hands the search: the sessions kept, and what the plan already said."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ketaplan.plans import Appointment
+
+__all__ = ["Continuity"]
+
+
+@dataclass(frozen=True)
+class Continuity:
+    """A re-plan's input to the search (empty for a first plan).
+
+    The search never changes a kept session; it plans what comes after them, keeping each
+    later session's time of day (and, in a phase that continues after a miss, its date) where
+    the rules still allow it.
+    """
+
+    fixed: tuple[Appointment, ...] = ()
+    """The sessions kept as they are: held, missed, cancelled, or named by an event."""
+    times: Mapping[str, dt.time] = field(default_factory=dict)
+    """The local time each appointment had, by id, to keep where possible."""
+    days: Mapping[str, dt.date] = field(default_factory=dict)
+    """The date each appointment had, by id, in phases that continue after a miss."""
+    series_time: dt.time | None = None
+    """The time of day the series uses (its last planned dose), for new sessions."""
+
+    @property
+    def held_until(self) -> dt.date | None:
+        """The last date of the chain sessions kept: nothing new goes on or before it."""
+        held = [a.local_date for a in self.fixed if a.anchored is None]
+        return max(held) if held else None

@@ -1,0 +1,209 @@
+"""Building appointments: one builder for chain, anchored and review sessions, and their reasons.
+
+Every appointment's ``reason`` is built from the same facts the search used: the rule that set
+the target, what blocked the target day, and where the session went.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from ketaplan._text import fmt_day
+from ketaplan.bookings import bookings_of
+from ketaplan.instructions import instructions_for
+from ketaplan.ledger import Ledger
+from ketaplan.medications import MedicationRules
+from ketaplan.patient import Patient
+from ketaplan.plans import Appointment, Shift
+from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
+from ketaplan.rules.windows import Step
+from ketaplan.slots import Slot
+from ketaplan.timing import shift
+
+__all__ = ["Dates", "Placer", "anchored_reason", "step_reason"]
+
+
+class Dates(NamedTuple):
+    """The dates a session's rule allowed: first, aimed for, last."""
+
+    earliest: dt.date
+    target: dt.date
+    latest: dt.date
+
+
+class Placer:
+    """Turns slots into appointments (with instructions) and books them in the ledger."""
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        *,
+        ledger: Ledger,
+        patient: Patient | None,
+        patient_key: str,
+        medications: MedicationRules,
+        zone_for: Mapping[str, str],
+    ) -> None:
+        self.protocol = protocol
+        self.ledger = ledger
+        self.patient = patient
+        self.patient_key = patient_key
+        self.medications = medications
+        self.zone_for = zone_for
+        """The zone name of each session kind's local times, by kind id."""
+
+    def appointment(
+        self,
+        kind: SessionKind,
+        slot: Slot,
+        dates: Dates,
+        *,
+        id: str,
+        phase: str,
+        index: int,
+        rule: str,
+        reason: str,
+        dose_number: int | None = None,
+        anchored: str | None = None,
+        anchor: str | None = None,
+        moved_out: Shift | None = None,
+    ) -> Appointment:
+        """The appointment for ``kind`` in ``slot``, with the patient's instructions."""
+        dosing_start = None
+        dose = None
+        if kind.is_dosing:
+            dosing_start = shift(slot.start, minutes=kind.timeline.check_in_minutes)
+            if self.protocol.dosing is not None and dose_number is not None:
+                dose = self.protocol.dosing.describe(dose_number)
+        appointment = Appointment(
+            id=id,
+            kind=kind.category,
+            session=kind.id,
+            name=kind.name,
+            phase=phase,
+            index=index,
+            dose_number=dose_number,
+            anchored=anchored,
+            anchor=anchor,
+            start=slot.start,
+            end=slot.end,
+            dosing_start=dosing_start,
+            time_zone=self.zone_for[kind.id],
+            location=kind.location,
+            resources=slot.spans,
+            dose=dose,
+            target=dates.target,
+            earliest=dates.earliest,
+            latest=dates.latest,
+            rule=rule,
+            reason=reason,
+            shift=moved_out,
+        )
+        instructions = instructions_for(
+            appointment, kind, self.protocol, patient=self.patient, medications=self.medications
+        )
+        return appointment.model_copy(update={"instructions": instructions})
+
+    def for_step(
+        self,
+        step: Step,
+        slot: Slot,
+        day: dt.date,
+        *,
+        prefix: str,
+        rejected: Mapping[dt.date, str] | None,
+    ) -> Appointment:
+        """The chain session ``step`` on ``day``; ``rejected`` the days the search tried."""
+        return self.appointment(
+            step.kind,
+            slot,
+            Dates(step.earliest, step.target, step.latest),
+            id=f"{prefix}{step.id}",
+            phase=step.phase.id,
+            index=step.index,
+            dose_number=step.dose_number,
+            rule=step.rule,
+            reason=step_reason(step, day, rejected),
+            moved_out=_moved_out(step, day),
+        )
+
+    def anchored(
+        self,
+        rule: AnchoredSession,
+        anchor: Appointment,
+        slot: Slot,
+        dates: Dates,
+        *,
+        occurrence: int,
+        reason: str,
+    ) -> Appointment:
+        """The session ``rule`` anchors to ``anchor``, in ``slot``."""
+        return self.appointment(
+            self.protocol.session_kind(rule.session),
+            slot,
+            dates,
+            # Named after its anchor, so a re-plan gives the same session the same id.
+            id=f"{rule.id}-{anchor.id}",
+            phase=anchor.phase,
+            index=occurrence,
+            anchored=rule.id,
+            anchor=anchor.id,
+            rule=f"{rule.offset.describe()} after {anchor.id}",
+            reason=reason,
+        )
+
+    def book(self, appointment: Appointment) -> None:
+        """Record what ``appointment`` occupies."""
+        for booking in bookings_of(appointment, patient=self.patient_key):
+            self.ledger.add(booking)
+
+
+def _moved_out(step: Step, day: dt.date) -> Shift | None:
+    """The record of a session placed outside its window (``on_conflict="shift"``)."""
+    if step.earliest <= day <= step.latest:
+        return None
+    outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
+    text = (
+        f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
+        f"{fmt_day(step.latest)}) because no day in it was feasible"
+    )
+    if step.hard_latest is not None and day > step.hard_latest:
+        text += f"; this misses the phase's deadline ({fmt_day(step.hard_latest)})"
+    return Shift(earliest=step.earliest, latest=step.latest, days_outside=outside, text=text)
+
+
+def step_reason(step: Step, day: dt.date, rejected: Mapping[dt.date, str] | None) -> str:
+    """Why a chain session is on ``day``: its rule, and what moved it off the target."""
+    if day == step.target:
+        return f"{step.rule}; on the target date {fmt_day(day)}"
+    why = "not feasible"
+    if rejected is not None and step.target in rejected:
+        why = rejected[step.target]
+    elif rejected is not None:
+        why = "kept free so that later sessions fit"
+    placement = f"moved to {fmt_day(day)}"
+    if step.earliest <= day <= step.latest:
+        placement += f", {step.window_text}"
+    else:
+        placement += f", outside {step.window_text}"
+    return f"target {fmt_day(step.target)} ({step.rule}); {why}; {placement}"
+
+
+def anchored_reason(
+    rule: AnchoredSession,
+    anchor: Appointment,
+    day: dt.date,
+    target: dt.date,
+    rejected: Mapping[dt.date, str],
+) -> str:
+    """Why an anchored session is on ``day``."""
+    rule_text = f"{rule.offset.describe()} after {anchor.id}"
+    if day == target:
+        return f"{rule_text}; on the target date {fmt_day(day)}"
+    why = rejected.get(target, "not feasible")
+    return (
+        f"target {fmt_day(target)} ({rule_text}); {why}; moved to {fmt_day(day)}, "
+        f"within {rule.offset.describe()} after {anchor.id}"
+    )

@@ -1,0 +1,223 @@
+"""The course rules around a search: washout, switch and lapse.
+
+Washouts and switches move the start; a lapse asks for a review before the first dose after it.
+
+The rules themselves are :mod:`ketaplan.rules.course`; ``check`` applies the same functions to
+a finished plan, so a plan made here checks clean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from ketaplan._text import fmt_day
+from ketaplan.errors import UnsatisfiableError
+from ketaplan.plans import Appointment
+from ketaplan.protocol import Lapse
+from ketaplan.rules.chain import Chain
+from ketaplan.rules.course import (
+    LapseFound,
+    Previous,
+    lapse_at,
+    lapse_note,
+    lapses,
+    other_product,
+    previous_from_history,
+    switch_clear_day,
+    washouts,
+)
+from ketaplan.rules.windows import Step
+
+if TYPE_CHECKING:
+    from ketaplan._planning.search import Search
+
+__all__ = ["LAPSE", "Resumption"]
+
+#: The ``phase`` and ``anchored`` of a lapse review.
+LAPSE = "lapse"
+
+
+class Resumption:
+    """Washout, switch and lapse for one search."""
+
+    def __init__(self, search: Search) -> None:
+        self.search = search
+        self.reviewed = False
+        """Whether this search placed a lapse review."""
+        self.mark: tuple[int, Chain, list[Appointment]] | None = None
+
+    # -- washout and switch ----------------------------------------------------------------
+
+    def before(self) -> None:
+        """Move the first session after washouts and after a switch from the other product."""
+        search = self.search
+        patient = search.setting.patient
+        if patient is None or search.continuity.fixed:
+            return
+        start = search.setting.start
+        pairs = [(m, r) for m in patient.medications for r in search.medications.matching(m)]
+        for item in washouts(patient, pairs):
+            name = item.medication.name
+            if item.clear is None:
+                raise UnsatisfiableError.for_session(
+                    "the first session",
+                    earliest=start,
+                    latest=start,
+                    blocked={
+                        start: f"{name} must be stopped {item.days} days before the first "
+                        "session and the patient's medication list gives no stop date"
+                    },
+                )
+            assert item.medication.stop is not None  # noqa: S101 - clear comes from the stop
+            why = f"{name} stopped {fmt_day(item.medication.stop)} needs a {item.days}-day washout"
+            self._not_before(item.clear, why)
+        switch = switch_clear_day(search.setting.clinic, patient, search.protocol)
+        if switch is not None:
+            last, clear, gap = switch
+            self._not_before(
+                clear,
+                f"the last {other_product(search.protocol)} session was on {fmt_day(last)} and "
+                f"the clinic asks {gap} days before switching",
+            )
+
+    def _not_before(self, day: dt.date, why: str) -> None:
+        search = self.search
+        if day > search.earliest_start:
+            search.earliest_start = day
+            search.notes.append(f"start moved to {fmt_day(day)}: {why}")
+
+    # -- lapse -----------------------------------------------------------------------------
+
+    def _rule(self) -> Lapse | None:
+        return self.search.protocol.rules.lapse
+
+    def _taken(self, doses: list[Appointment]) -> list[Appointment]:
+        """The doses known to take place: a past dose counts only once reported attended."""
+        now = self.search.setting.now
+        return [d for d in doses if now is None or d.status == "attended" or d.start >= now]
+
+    def _previous(self) -> Previous | None:
+        """What a lapse before the first new dose is measured from."""
+        search = self.search
+        kept = [a for a in search.continuity.fixed if a.anchored is None]
+        doses = self._taken(Chain(search.chain.course, tuple(kept)).doses())
+        if doses:
+            last = doses[-1]
+            return Previous(last.local_date, last.end, last.id)
+        return previous_from_history(search.setting.patient, search.protocol)
+
+    def review_if_lapsed(self) -> None:
+        """Before the search: a review first when the start is already past a lapse."""
+        search = self.search
+        self.mark = search.mark()
+        rule, previous = self._rule(), self._previous()
+        if rule is None or previous is None:
+            return
+        days = lapse_at(rule, previous, search.setting.start)
+        if days is None or self._already_reviewed(rule, previous):
+            return
+        self._review(rule, days, previous)
+
+    def _already_reviewed(self, rule: Lapse, previous: Previous) -> bool:
+        return any(
+            a.session == rule.session
+            and a.is_active
+            and (previous.end is None or a.start >= previous.end)
+            for a in self.search.extras
+        )
+
+    def _found(self, rule: Lapse) -> list[LapseFound]:
+        search = self.search
+        taking_place = [a for a in (*search.extras, *search.chain.sessions) if a.is_active]
+        history = previous_from_history(search.setting.patient, search.protocol)
+        doses = self._taken(search.chain.doses())
+        return lapses(rule, doses, before=history, reviews=taking_place)
+
+    def review_after_search(self) -> bool:
+        """After the search: whether the first new dose came after a lapse with no review.
+
+        Then everything placed is undone and the review goes first; the caller searches again.
+        """
+        rule = self._rule()
+        if rule is None or self.reviewed or self.mark is None:
+            return False
+        search = self.search
+        fixed = {a.id for a in search.continuity.fixed}
+        new = [d for d in search.chain.doses() if d.id not in fixed]
+        if not new:
+            return False
+        found = next((f for f in self._found(rule) if f.dose is new[0]), None)
+        if found is None or found.reviewed:
+            return False
+        search.reset(self.mark)
+        search.on_conflict = "raise"
+        search.evaluations = 0
+        search.deepest = None
+        self._review(rule, found.days, found.previous)
+        return True
+
+    def note_later_lapses(self) -> None:
+        """A note for each later new dose whose cadence leaves a lapse with no review."""
+        rule = self._rule()
+        if rule is None:
+            return
+        search = self.search
+        fixed = {a.id for a in search.continuity.fixed}
+        for found in self._found(rule):
+            if not found.reviewed and found.dose.id not in fixed:
+                note = f"{found.dose.id}: " + lapse_note(
+                    rule, found.days, found.previous, search.protocol.drug
+                )
+                if note not in search.notes:
+                    search.notes.append(note)
+
+    def _review(self, rule: Lapse, days: int, previous: Previous) -> None:
+        """Place the protocol's review before the next dose (re-induction: a new course)."""
+        search = self.search
+        note = lapse_note(rule, days, previous, search.protocol.drug)
+        search.notes.append(note)
+        if rule.requires == "re-induction" and search.chain.sessions:
+            courses = {
+                a.id.split("-", 2)[1] for a in search.chain.sessions if a.id.startswith("course-")
+            }
+            search.id_prefix = f"course-{len(courses) + 2}-"
+            search.extras += search.chain.sessions
+            search.chain = Chain(search.chain.course)
+        self.reviewed = True
+        self._place_review(rule, f"review before resuming: {note}")
+
+    def _place_review(self, rule: Lapse, why: str) -> None:
+        search = self.search
+        protocol = search.protocol
+        start, window = search.setting.start, search.setting.start_window_days
+        step = Step(
+            phase_index=0,
+            phase=protocol.phases[0],
+            kind=protocol.session_kind(rule.session),
+            index=1,
+            dose_number=None,
+            earliest=start,
+            latest=start + dt.timedelta(days=window),
+            target=start,
+            rule=why,
+            window_text=f"within {window} days of the plan start",
+            previous=None,
+        )
+        for day in search.candidates(step):
+            slot, _ = search.finder.best(step.kind, day)
+            if slot is None:
+                continue
+            number = sum(1 for a in search.extras if a.anchored == LAPSE) + 1
+            review = search.placer.for_step(step, slot, day, prefix="", rejected=None)
+            review = review.model_copy(
+                update={"id": f"lapse-review-{number}", "phase": LAPSE, "anchored": LAPSE}
+            )
+            search.placer.book(review)
+            search.extras.append(review)
+            search.earliest_start = max(search.earliest_start, day)
+            search.resume_after = review.end
+            return
+        raise UnsatisfiableError.for_session(
+            "the lapse review", earliest=step.earliest, latest=step.latest, hint=why
+        )

@@ -1,0 +1,386 @@
+"""The bounded search that places a chain, and the course rules around it.
+
+For each next session the rules give a window and a target (:func:`~ketaplan.rules.windows.
+next_step`); candidate days are tried nearest to the target first (ties go to the earlier
+day), and a day is taken when its dose rules hold (:func:`~ketaplan.rules.days.day_findings`),
+the slot finder has a slot, and every session anchored to it can be placed too. When a session
+has no feasible day the search goes back to the previous session's other days (depth first),
+within :data:`MAX_EVALUATIONS` candidate days, so a hopeless input ends in an explanation
+instead of a hang. Each placement is booked in the ledger and undone when the search backs up.
+
+Around the search: a washout or a switch of product moves the start; a lapse
+(:mod:`ketaplan.rules.course`) puts the protocol's review before the first dose after it;
+anchored sessions whose anchor is only known once the chain is complete are placed last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ketaplan._planning.continuity import Continuity
+from ketaplan._planning.placing import Dates, Placer, anchored_reason
+from ketaplan._planning.resumption import Resumption
+from ketaplan._text import fmt_day
+from ketaplan.clinic import Clinic
+from ketaplan.errors import UnsatisfiableError
+from ketaplan.ledger import Ledger
+from ketaplan.medications import medication_rules
+from ketaplan.patient import Patient
+from ketaplan.plans import Appointment
+from ketaplan.protocol import AnchoredSession
+from ketaplan.rules import anchors
+from ketaplan.rules.chain import Chain
+from ketaplan.rules.course import Course
+from ketaplan.rules.days import DayContext, day_context, day_findings
+from ketaplan.rules.windows import Bounds, End, Step, next_step
+from ketaplan.slots import SlotFinder, Threshold
+
+__all__ = ["MAX_EVALUATIONS", "SHIFT_DAYS", "OnConflict", "Search", "Setting"]
+
+#: The search gives up after trying this many candidate days.
+MAX_EVALUATIONS = 20_000
+#: With ``on_conflict="shift"``, how many days past a window's end a session may go.
+SHIFT_DAYS = 28
+
+OnConflict = Literal["raise", "shift"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where and for whom a search plans: fixed for the whole search."""
+
+    clinic: Clinic
+    patient: Patient | None
+    start: dt.date
+    until: dt.date
+    start_window_days: int
+    preferred_time: dt.time | None
+    now: dt.datetime | None
+    patient_key: str
+
+
+@dataclass
+class _Frame:
+    """One session of the search: its step, its candidate days, and where it stands."""
+
+    step: Step
+    candidates: list[dt.date]
+    position: int = 0
+    context: DayContext | None = None
+    """The step's day-independent rules, made on the frame's first day."""
+    added: list[Appointment] = field(default_factory=list)
+    booked: int = 0
+    """How many bookings the frame's day added to the ledger."""
+    rejected: dict[dt.date, str] = field(default_factory=dict)
+
+
+class Search:
+    """Places one course's chain, with its anchored sessions, into a ledger.
+
+    State: the chain so far (a :class:`~ketaplan.rules.chain.Chain`), the anchored and review
+    sessions placed (``extras``), the ledger (bookings are added and undone with the chain),
+    and the count of candidate days tried.
+    """
+
+    def __init__(
+        self,
+        course: Course,
+        setting: Setting,
+        *,
+        ledger: Ledger,
+        continuity: Continuity = Continuity(),  # noqa: B008 - frozen and empty
+    ) -> None:
+        protocol = course.protocol
+        self.protocol = protocol
+        self.setting = setting
+        self.ledger = ledger
+        self.continuity = continuity
+        self.finder = SlotFinder(
+            setting.clinic,
+            setting.patient,
+            ledger,
+            policy=protocol.calendar,
+            preferred_time=setting.preferred_time or continuity.series_time,
+            now=setting.now,
+            patient_key=setting.patient_key,
+        )
+        self.medications = medication_rules(protocol, setting.clinic)
+        self.placer = Placer(
+            protocol,
+            ledger=ledger,
+            patient=setting.patient,
+            patient_key=setting.patient_key,
+            medications=self.medications,
+            zone_for={k.id: str(self.finder.zone_for(k)) for k in protocol.session_kinds},
+        )
+        fixed = continuity.fixed
+        self.chain = Chain(course, tuple(a for a in fixed if a.anchored is None))
+        self.extras: list[Appointment] = [a for a in fixed if a.anchored is not None]
+        self.notes: list[str] = []
+        self.evaluations = 0
+        self.on_conflict: OnConflict = "raise"
+        self.deepest: tuple[int, _Frame] | None = None
+        self.id_prefix = ""
+        self.earliest_start = setting.start
+        self.resume_after: dt.datetime | None = None
+        self.resumption = Resumption(self)
+
+    # -- the plan's limits -----------------------------------------------------------------
+
+    def bounds(self) -> Bounds:
+        """The plan's limits as they stand (the start moves after a washout or a review)."""
+        setting = self.setting
+        now = setting.now
+        limit = None
+        if now is not None:
+            today = now.astimezone(self.finder.zone).date()
+            limit = today + dt.timedelta(days=setting.clinic.booking_horizon_days)
+        return Bounds(
+            start=setting.start,
+            until=setting.until,
+            earliest_start=self.earliest_start,
+            start_window_days=setting.start_window_days,
+            held_until=self.continuity.held_until,
+            booking_limit=limit,
+            booking_horizon_days=setting.clinic.booking_horizon_days,
+            kept=self.continuity.days,
+            id_prefix=self.id_prefix,
+        )
+
+    def next_step(self) -> Step | None:
+        """The next session to place, or ``None`` (noting why, when a person should know)."""
+        step = next_step(self.chain, self.bounds())
+        if isinstance(step, End):
+            if step.note is not None and step.note not in self.notes:
+                self.notes.append(step.note)
+            return None
+        return step
+
+    # -- the whole search ------------------------------------------------------------------
+
+    def solve(self, *, on_conflict: OnConflict) -> list[Appointment]:
+        """Place the chain and everything anchored to it; the appointments in time order."""
+        self.resumption.before()
+        for appointment in self.continuity.fixed:
+            if appointment.is_active:
+                self.placer.book(appointment)
+        self.resumption.review_if_lapsed()
+        self._search_with(on_conflict)
+        if self.resumption.review_after_search():
+            self._search_with(on_conflict)
+        self.resumption.note_later_lapses()
+        self._place_missing_anchored()
+        return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
+
+    def _search_with(self, on_conflict: OnConflict) -> None:
+        mark = self.mark()
+        try:
+            self._search()
+        except UnsatisfiableError:
+            if on_conflict != "shift":
+                raise
+            self.reset(mark)
+            self.on_conflict = "shift"
+            self.evaluations = 0
+            self._search()
+
+    def mark(self) -> tuple[int, Chain, list[Appointment]]:
+        """Where the search stands, to go back to with :meth:`reset`."""
+        return len(self.ledger.bookings), self.chain, list(self.extras)
+
+    def reset(self, mark: tuple[int, Chain, list[Appointment]]) -> None:
+        """Undo everything placed since ``mark``."""
+        booked, chain, extras = mark
+        while len(self.ledger.bookings) > booked:
+            self.ledger.remove_last()
+        self.chain, self.extras = chain, list(extras)
+
+    def _search(self) -> None:
+        stack: list[_Frame] = []
+        step = self.next_step()
+        if step is None:
+            return
+        stack.append(_Frame(step, self.candidates(step)))
+        while stack:
+            frame = stack[-1]
+            if frame.added:  # coming back: this day led nowhere, undo it and try the next
+                self._undo(frame, len(self.ledger.bookings) - frame.booked)
+                frame.position += 1
+            if not self._advance(frame):
+                self._remember_failure(len(stack), frame)
+                stack.pop()
+                if not stack:
+                    raise self._unsatisfiable()
+                parent = stack[-1]
+                parent.rejected[parent.candidates[parent.position]] = _blocked_follower(frame)
+                continue
+            following = self.next_step()
+            if following is None:
+                return
+            stack.append(_Frame(following, self.candidates(following)))
+
+    def _advance(self, frame: _Frame) -> bool:
+        """Try the frame's days from its position on; whether one took the session."""
+        while frame.position < len(frame.candidates):
+            day = frame.candidates[frame.position]
+            problem = self.try_day(frame, day)
+            if problem is None:
+                return True
+            frame.rejected[day] = problem
+            frame.position += 1
+        return False
+
+    def candidates(self, step: Step) -> list[dt.date]:
+        """The step's days, nearest the target first (and, when shifting, the days after)."""
+        span = (step.latest - step.earliest).days
+        days = [step.earliest + dt.timedelta(days=n) for n in range(span + 1)]
+        days.sort(key=lambda d: (abs((d - step.target).days), d))
+        if self.on_conflict == "shift":
+            days += [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
+        return days
+
+    def count_evaluation(self, step: Step, rejected: dict[dt.date, str]) -> None:
+        """Count one candidate day; past the budget, give up with what was tried."""
+        self.evaluations += 1
+        if self.evaluations > MAX_EVALUATIONS:
+            raise UnsatisfiableError.for_session(
+                step.label,
+                earliest=step.earliest,
+                latest=step.latest,
+                blocked=rejected,
+                hint=f"the search stopped after trying {MAX_EVALUATIONS} candidate days",
+            )
+
+    def try_day(self, frame: _Frame, day: dt.date) -> str | None:
+        """Place the step on ``day`` (with its anchored sessions); return why not, if not."""
+        step = frame.step
+        self.count_evaluation(step, frame.rejected)
+        shifting = self.on_conflict == "shift"
+        if frame.context is None:
+            frame.context = day_context(
+                step,
+                self.chain,
+                mode="plan",
+                shifting=shifting,
+                held_until=self.continuity.held_until,
+            )
+        found = day_findings(step, day, frame.context, mode="plan", shifting=shifting)
+        if found:
+            return found[0].message
+        earliest = frame.context.earliest
+        slot, problem = self.finder.best(
+            step.kind,
+            day,
+            earliest=None if earliest is None else Threshold(earliest.at, earliest.reason),
+            not_before=self.resume_after if step.kind.is_dosing else None,
+            preferred_time=self.continuity.times.get(f"{self.id_prefix}{step.id}"),
+        )
+        if slot is None:
+            return problem
+        appointment = self.placer.for_step(
+            step, slot, day, prefix=self.id_prefix, rejected=frame.rejected
+        )
+        mark = len(self.ledger.bookings)
+        self.placer.book(appointment)
+        self.chain = self.chain.plus(appointment)
+        frame.added = [appointment]
+        for rule in anchors.due_after(self.protocol.anchored, appointment, self.chain):
+            placed = self.place_anchored(rule, appointment)
+            if isinstance(placed, str):
+                self._undo(frame, mark)
+                return placed
+            frame.added.append(placed)
+        frame.booked = len(self.ledger.bookings) - mark
+        return None
+
+    def _undo(self, frame: _Frame, mark: int) -> None:
+        while len(self.ledger.bookings) > mark:
+            self.ledger.remove_last()
+        for appointment in frame.added:
+            if appointment in self.chain.sessions:
+                self.chain = self.chain.without(appointment)
+            elif appointment in self.extras:
+                self.extras.remove(appointment)
+        frame.added = []
+        frame.booked = 0
+
+    def _remember_failure(self, depth: int, frame: _Frame) -> None:
+        if self.deepest is None or depth > self.deepest[0]:
+            self.deepest = (depth, frame)
+
+    def _unsatisfiable(self) -> UnsatisfiableError:
+        assert self.deepest is not None  # noqa: S101 - set whenever a frame fails
+        frame = self.deepest[1]
+        step = frame.step
+        return UnsatisfiableError.for_session(
+            step.label,
+            earliest=step.earliest,
+            latest=step.latest,
+            blocked=frame.rejected,
+            hint=f"rule: {step.rule}",
+        )
+
+    # -- anchored sessions -----------------------------------------------------------------
+
+    def place_anchored(self, rule: AnchoredSession, anchor: Appointment) -> Appointment | str:
+        """Place ``rule``'s session after ``anchor`` (booked); or why it cannot go anywhere."""
+        kind = self.protocol.session_kind(rule.session)
+        occurrence = 1 + sum(
+            1 for a in self.extras if a.anchored == rule.id and a.anchor != anchor.id
+        )
+        window = anchors.offset_window(rule, anchor)
+        span = (window.latest - window.earliest).days
+        days = [window.earliest + dt.timedelta(days=n) for n in range(span + 1)]
+        days.sort(key=lambda d: (abs((d - window.target).days), d))
+        rejected: dict[dt.date, str] = {}
+        preferred = self.continuity.times.get(f"{rule.id}-{anchor.id}")
+        for day in days:
+            self.evaluations += 1
+            not_before = anchor.end if day == anchor.local_date else None
+            slot, problem = self.finder.best(
+                kind, day, not_before=not_before, preferred_time=preferred
+            )
+            if slot is None:
+                rejected[day] = problem
+                continue
+            reason = anchored_reason(rule, anchor, day, window.target, rejected)
+            dates = Dates(window.earliest, window.target, window.latest)
+            placed = self.placer.anchored(
+                rule, anchor, slot, dates, occurrence=occurrence, reason=reason
+            )
+            self.placer.book(placed)
+            self.extras.append(placed)
+            return placed
+        first_reason = rejected.get(window.target, "no slot")
+        return (
+            f"{kind.name.lower()} ({rule.offset.describe()} after) cannot be placed: {first_reason}"
+        )
+
+    def _place_missing_anchored(self) -> None:
+        """Anchored sessions the complete chain selects but nothing placed yet.
+
+        A ``last`` without a finite phase is known only now; after a re-plan, an anchor kept
+        from before may have lost its session (moved with it, say).
+        """
+        for rule in self.protocol.anchored:
+            for anchor in anchors.selected(rule.after, self.chain, final=True):
+                if any(
+                    a.anchored == rule.id and a.anchor == anchor.id and a.is_active
+                    for a in self.extras
+                ):
+                    continue
+                placed = self.place_anchored(rule, anchor)
+                if isinstance(placed, str):
+                    self.notes.append(f"{rule.id}: {placed}")
+
+
+def _blocked_follower(frame: _Frame) -> str:
+    """Why a day was given up because the next session had nowhere to go after it."""
+    step = frame.step
+    why = frame.rejected.get(step.target)
+    if why is None and frame.rejected:
+        why = max(frame.rejected.values(), key=list(frame.rejected.values()).count)
+    detail = f" ({fmt_day(step.target)}: {why})" if why else ""
+    return f"{step.phase.id}-{step.index} would have no feasible day after it{detail}"

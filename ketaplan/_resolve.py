@@ -1,0 +1,57 @@
+"""The arguments ``check`` and ``replan`` share: a plan and what it was made for.
+
+Both take a plan with, optionally, its protocol, clinic and patient, and both insist that these
+are the plan's own; the messages are written here once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ketaplan.clinic import Clinic
+from ketaplan.defaults import default_clinic
+from ketaplan.errors import InputError
+from ketaplan.loading import load_protocol
+from ketaplan.patient import Patient
+from ketaplan.plans import Plan
+from ketaplan.protocol import Protocol
+
+__all__ = ["aware", "plan_clinic", "plan_protocol"]
+
+
+def aware(name: str, value: object) -> dt.datetime:
+    """``value`` if it is an aware datetime, else :class:`InputError` naming ``name``."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise InputError(name, "an aware datetime (with a zone)", value)
+    return value
+
+
+def plan_protocol(
+    plan: object, protocol: Protocol | None, patient: Patient | None, *, patient_required: bool
+) -> tuple[Plan, Protocol]:
+    """The plan and its protocol (the built-in it names, by default), checked to match."""
+    if not isinstance(plan, Plan):
+        raise InputError("plan", "a Plan", type(plan).__name__)
+    protocol = protocol or load_protocol(plan.protocol)
+    if protocol.id != plan.protocol:
+        raise InputError("protocol", f"the plan's protocol {plan.protocol!r}", protocol.id)
+    if plan.patient is not None:
+        wrong = patient is not None and patient.id != plan.patient
+        if wrong or (patient_required and patient is None):
+            raise InputError(
+                "patient", f"the plan's patient {plan.patient!r}", patient.id if patient else None
+            )
+    return plan, protocol
+
+
+def plan_clinic(plan: Plan, clinic: Clinic | None, *, required: bool) -> Clinic | None:
+    """The plan's clinic: the one given (checked to match), or the default clinic it used."""
+    if clinic is None:
+        if plan.clinic == "default-clinic":
+            return default_clinic(plan.time_zone)
+        if required:
+            raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", None)
+        return None
+    if clinic.id != plan.clinic:
+        raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", clinic.id)
+    return clinic

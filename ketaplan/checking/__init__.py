@@ -1,0 +1,135 @@
+"""``check()``: every rule a plan breaks, with a stable code and the rule's source.
+
+``check`` verifies with the rules the planner places with (:mod:`ketaplan.rules`): the windows
+and day rules (gaps, per-week counts, deadlines, consecutive days, doses in 7 days, the interval
+in hours), the calendar rules (opening hours, closures, holidays, availability, blackouts,
+prescriber, notice), anchored sessions, lapses, washouts and switches, and the medication rules
+the planner turns into instructions and tasks. So a plan made by ``plan()`` checks clean, and
+an edited one says exactly what the edit broke. History is judged by the rules in force when
+it happened: after a change of tier, sessions before the change keep the tier they had.
+
+Each family of rules is a module of this package; they share a small :class:`Context`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from ketaplan._resolve import aware, plan_clinic, plan_protocol
+from ketaplan.bookings import Booking
+from ketaplan.checking import doses, medications, overlaps, sessions
+from ketaplan.checking.context import Context
+from ketaplan.clinic import Clinic
+from ketaplan.ledger import Ledger
+from ketaplan.patient import Patient
+from ketaplan.plans import Plan
+from ketaplan.protocol import Protocol
+from ketaplan.rules.capacity import spans
+from ketaplan.timing import shift
+from ketaplan.violation import Violation
+
+__all__ = ["FAMILIES", "check"]
+
+#: The families of rules, in the order they are run.
+FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
+    doses.dose_rules,
+    doses.phase_counts,
+    doses.lapse_rules,
+    sessions.anchored,
+    sessions.blocks,
+    overlaps.double_booking,
+    sessions.calendar,
+    overlaps.capacity,
+    medications.medications,
+    sessions.requirements,
+)
+
+
+def check(
+    plan: Plan,
+    /,
+    *,
+    protocol: Protocol | None = None,
+    clinic: Clinic | None = None,
+    patient: Patient | None = None,
+    bookings: Iterable[Booking] | Ledger | None = None,
+    now: dt.datetime | None = None,
+) -> list[Violation]:
+    """Every rule ``plan`` breaks, sorted by date.
+
+    Args:
+        plan: the plan to check (made by ``plan()``, or edited).
+        protocol: its protocol (default: the built-in the plan names).
+        clinic: its clinic; without one, calendar and capacity rules are not checked (unless
+            the plan used the default clinic).
+        patient: its patient; without one, availability and medication rules are not checked.
+        bookings: the clinic's other bookings, for capacity and the patient's other bookings.
+        now: the moment of checking, for minimum notice, the booking horizon and requirements.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> from ketaplan.defaults import demo_clinic
+    >>> made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
+    ...             clinic=demo_clinic(), preferred_time=dt.time(9))
+    >>> check(made, clinic=demo_clinic())
+    []
+    >>> day = dt.timedelta(days=1)
+    >>> third = made.appointment("induction-3")  # Fri 4 Dec; a receptionist moves it to Thu
+    >>> moved = third.model_copy(update={"start": third.start - day, "end": third.end - day})
+    >>> edited = made.model_copy(update={"appointments": tuple(
+    ...     moved if a.id == "induction-3" else a for a in made.appointments)})
+    >>> for v in check(edited, clinic=demo_clinic()):
+    ...     print(v.code, v.severity, v.evidence)
+    interval-too-short error derived
+    outside-window error trial
+    consecutive-days warning trial
+    """
+    plan, protocol = plan_protocol(plan, protocol, patient, patient_required=False)
+    clinic = plan_clinic(plan, clinic, required=False)
+    if now is not None:
+        now = aware("now", now)
+    plan = _derived_times(plan, protocol)
+    context = Context(plan, protocol, clinic, patient, _bookings(bookings), now)
+    found = [violation for family in FAMILIES for violation in family(context)]
+    return _sorted_unique(plan, found)
+
+
+def _derived_times(plan: Plan, protocol: Protocol) -> Plan:
+    """The plan with each appointment's dosing start and resource spans derived from its start.
+
+    Clinic software that moves an appointment may update ``start`` and ``end`` only; the
+    protocol's timeline, not the stored copies, says when dosing begins and when each resource
+    is in use. The chair or room numbers the plan assigned are kept.
+    """
+    updated = []
+    for appointment in plan.appointments:
+        kind = protocol.session_kind(appointment.session)
+        update: dict[str, object] = {}
+        begins = shift(appointment.start, minutes=kind.timeline.check_in_minutes)
+        if kind.is_dosing and appointment.dosing_start != begins:
+            update["dosing_start"] = begins
+        units = {span.resource: span.unit for span in appointment.resources}
+        derived = spans(kind, appointment.start, units=units)
+        if derived != appointment.resources:
+            update["resources"] = derived
+        updated.append(appointment.model_copy(update=update) if update else appointment)
+    return plan.model_copy(update={"appointments": tuple(updated)})
+
+
+def _bookings(bookings: Iterable[Booking] | Ledger | None) -> list[Booking]:
+    if bookings is None:
+        return []
+    if isinstance(bookings, Ledger):
+        return bookings.all_bookings()
+    return list(bookings)
+
+
+def _sorted_unique(plan: Plan, found: list[Violation]) -> list[Violation]:
+    starts = {a.id: a.start for a in plan.appointments}
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    unique = list({(v.code, v.appointments, v.message): v for v in found}.values())
+    return sorted(
+        unique,
+        key=lambda v: (min((starts.get(i, far) for i in v.appointments), default=far), v.code),
+    )

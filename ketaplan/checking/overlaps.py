@@ -1,0 +1,167 @@
+"""``check``'s overlap rules: the patient in two places, and resources over capacity.
+
+Both are sweeps over sorted intervals (O(n log n) plus the pairs reported), so checking a plan
+against a whole clinic's bookings stays fast. The clinic's capacity and each unit's cleaning
+buffer come from :func:`ketaplan.rules.capacity.limits`, as the ledger's do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from ketaplan._text import fmt_day
+from ketaplan._types import ResourceKind
+from ketaplan.checking.context import Context
+from ketaplan.rules.capacity import limits
+from ketaplan.timing import shift
+from ketaplan.violation import Violation
+
+__all__ = ["Interval", "capacity", "double_booking", "overlapping_pairs", "overloads"]
+
+_END, _START = -2, -1  # sweep events: at equal times ends come first
+
+
+class Interval(NamedTuple):
+    """A span of time taken, by whom, and whether it is the checked plan's own."""
+
+    start: dt.datetime
+    end: dt.datetime
+    name: str
+    mine: bool
+    unit: int | None = None
+
+
+def double_booking(ctx: Context) -> list[Violation]:
+    """The patient's appointments overlapping each other or their other commitments."""
+    intervals = [Interval(a.start, a.end, a.id, True) for a in ctx.active]
+    if ctx.patient is not None:
+        intervals += [
+            Interval(b.start, b.end, b.label or "another appointment", False)
+            for b in ctx.patient.appointments
+        ]
+    who = ctx.plan.patient
+    if who is not None:
+        intervals += [
+            Interval(b.start, b.end, b.label or "another booking", False)
+            for b in ctx.bookings
+            if b.patient == who and b.plan != ctx.plan.id
+        ]
+    found = []
+    for first, second in overlapping_pairs(intervals):
+        ids = [item.name for item in (first, second) if item.mine]
+        found.append(
+            ctx.violation(
+                "patient-double-booked",
+                ids,
+                "one patient, one place at a time",
+                f"{first.name} ({first.start:%H:%M}-{first.end:%H:%M}) overlaps {second.name} "
+                f"({second.start:%H:%M}-{second.end:%H:%M}) on {fmt_day(first.start.date())}",
+            )
+        )
+    return found
+
+
+def capacity(ctx: Context) -> list[Violation]:
+    """Moments with more uses of a resource than the clinic has, and units reused too soon."""
+    if ctx.clinic is None:
+        return []
+    clinic_limits = limits(ctx.clinic)
+    spans: dict[ResourceKind, list[Interval]] = defaultdict(list)
+    for appointment in ctx.active:
+        for span in appointment.resources:
+            if clinic_limits.capacity(span.resource) is not None:
+                pad = clinic_limits.buffer_minutes.get(span.resource, 0)
+                spans[span.resource].append(
+                    Interval(
+                        span.start, shift(span.end, minutes=pad), appointment.id, True, span.unit
+                    )
+                )
+    for booking in ctx.bookings:
+        resource = booking.resource
+        if resource is not None and clinic_limits.capacity(resource) is not None:
+            if booking.plan == ctx.plan.id:
+                continue
+            pad = clinic_limits.buffer_minutes.get(resource, 0)
+            end = shift(booking.end, minutes=pad)
+            label = booking.label or "a booking"
+            spans[resource].append(Interval(booking.start, end, label, False, booking.unit))
+    found = []
+    for resource, items in spans.items():
+        limit = clinic_limits.capacity(resource)
+        assert limit is not None  # noqa: S101 - only limited resources are collected
+        for peak, involved in overloads(items, limit):
+            found.append(
+                ctx.violation(
+                    "over-capacity",
+                    involved,
+                    f"clinic {ctx.clinic.id}: {limit} {resource}",
+                    f"{peak} uses of {resource} at once (the clinic has {limit}) "
+                    f"involving {', '.join(involved)}",
+                )
+            )
+        if resource in clinic_limits.units:
+            found += _unit_conflicts(ctx, resource, items)
+    return found
+
+
+def _unit_conflicts(ctx: Context, resource: str, items: list[Interval]) -> list[Violation]:
+    by_unit: dict[int, list[Interval]] = defaultdict(list)
+    for item in items:
+        if item.unit is not None:
+            by_unit[item.unit].append(item)
+    found = []
+    for unit, uses in by_unit.items():
+        for first, second in overlapping_pairs(uses):
+            ids = [item.name for item in (first, second) if item.mine]
+            found.append(
+                ctx.violation(
+                    "chair-buffer",
+                    ids,
+                    f"{resource} {unit} with its cleaning buffer",
+                    f"{resource} {unit}: {second.name} starts before {first.name} and its "
+                    "cleaning buffer end",
+                )
+            )
+    return found
+
+
+def overlapping_pairs(intervals: Iterable[Interval]) -> list[tuple[Interval, Interval]]:
+    """Pairs of overlapping intervals where at least one is the plan's (sweep, O(n log n + k))."""
+    ordered = sorted(intervals, key=lambda item: (item.start, item.end))
+    open_: list[Interval] = []
+    pairs = []
+    for item in ordered:
+        open_ = [other for other in open_ if other.end > item.start]
+        pairs += [(other, item) for other in open_ if other.mine or item.mine]
+        open_.append(item)
+    return pairs
+
+
+def overloads(intervals: Iterable[Interval], limit: int) -> list[tuple[int, list[str]]]:
+    """Moments where more than ``limit`` intervals overlap and one is the plan's."""
+    events = []
+    names: dict[int, tuple[str, bool]] = {}
+    for key, item in enumerate(intervals):
+        names[key] = (item.name, item.mine)
+        events.append((item.start, _START, key))
+        events.append((item.end, _END, key))
+    # At equal times an end (-2) sorts before a start (-1): back-to-back uses do not overlap.
+    events.sort(key=lambda event: (event[0], event[1]))
+    current: set[int] = set()
+    found: list[tuple[int, list[str]]] = []
+    reported: set[frozenset[str]] = set()
+    for _, kind, key in events:
+        if kind == _END:
+            current.discard(key)
+            continue
+        current.add(key)
+        if len(current) > limit:
+            involved = sorted(names[k][0] for k in current if names[k][1])
+            episode = frozenset(involved)
+            if involved and episode not in reported:
+                reported.add(episode)
+                found.append((len(current), involved))
+    return found

@@ -1,0 +1,117 @@
+"""``check``'s session rules: each block's length, anchored sessions, the calendar, requirements."""
+
+from __future__ import annotations
+
+from ketaplan.checking.context import Context
+from ketaplan.rules import anchors
+from ketaplan.rules.calendar import DayRules
+from ketaplan.rules.tasks import requirement_task_id, unmet_requirements
+from ketaplan.timing import elapsed_hours
+from ketaplan.violation import Violation
+
+__all__ = ["anchored", "blocks", "calendar", "requirements"]
+
+
+def blocks(ctx: Context) -> list[Violation]:
+    """Blocks too short for dosing and the minimum monitoring (or the session)."""
+    found = []
+    for appointment in ctx.active:
+        kind = ctx.protocol.session_kind(appointment.session)
+        t = kind.timeline
+        if kind.is_dosing:
+            begin = appointment.dosing_start or appointment.start
+            needed = t.dosing_minutes + t.monitoring_minutes
+            what = f"dosing and at least {t.monitoring_minutes} min of monitoring"
+        else:
+            begin = appointment.start
+            needed = t.session_minutes
+            what = "the session"
+        minutes = elapsed_hours(begin, appointment.end) * 60
+        if minutes + 1e-9 < needed:
+            found.append(
+                ctx.violation(
+                    "block-too-short",
+                    [appointment.id],
+                    f"session_kinds[{kind.id}].timeline",
+                    f"{appointment.id} leaves {minutes:g} min for {what}; it needs {needed}",
+                    source=kind.source,
+                )
+            )
+    return found
+
+
+def anchored(ctx: Context) -> list[Violation]:
+    """Required anchored sessions missing, and anchored sessions outside their window."""
+    found = []
+    active_ids = {a.id for a in ctx.active}
+    for rule in ctx.protocol.anchored:
+        for anchor in anchors.selected(rule.after, ctx.chain, final=True):
+            placed = [a for a in ctx.active if a.anchored == rule.id and a.anchor == anchor.id]
+            if not placed and rule.required:
+                found.append(
+                    ctx.violation(
+                        "milestone-missing",
+                        [anchor.id],
+                        f"anchored[{rule.id}]",
+                        f"no {rule.session} {rule.offset.describe()} after {anchor.id}",
+                        source=rule.source,
+                    )
+                )
+            for item in placed:
+                outside = anchors.anchored_finding(rule, anchor, item)
+                if outside is not None:
+                    found.append(ctx.reported(outside, item.id))
+        found.extend(
+            ctx.violation(
+                "anchored-outside-window",
+                [item.id],
+                f"anchored[{rule.id}]",
+                f"{item.id} is anchored to {item.anchor}, which does not take place",
+                source=rule.source,
+            )
+            for item in ctx.active
+            if item.anchored == rule.id and item.anchor not in active_ids
+        )
+    return found
+
+
+def calendar(ctx: Context) -> list[Violation]:
+    """The calendar rules each planned session breaks (with a clinic only)."""
+    if ctx.clinic is None:
+        return []
+    rules = DayRules(ctx.clinic, ctx.patient, policy=ctx.protocol.calendar, now=ctx.now)
+    return [
+        ctx.reported(finding, appointment.id)
+        for appointment in ctx.active
+        if appointment.status == "planned"
+        for finding in rules.findings(
+            ctx.protocol.session_kind(appointment.session), appointment.start, appointment.end
+        )
+    ]
+
+
+def requirements(ctx: Context) -> list[Violation]:
+    """Requirements before the first dose that are not met, and no task says so (or it came)."""
+    doses = ctx.doses
+    if not doses:
+        return []
+    first = doses[0]
+    task_ids = {task.id for task in ctx.plan.tasks}
+    started = ctx.now is not None and ctx.now >= first.start
+    found = []
+    for requirement in unmet_requirements(ctx.protocol, ctx.clinic, ctx.patient, unknown="skip"):
+        tasked = requirement_task_id(requirement.id) in task_ids
+        if tasked and not started:
+            continue  # the plan carries the task to confirm it before the first dose
+        found.append(
+            ctx.violation(
+                "requirement-unmet",
+                [first.id],
+                f"requirements[{requirement.id}]",
+                f"{requirement.description}: {requirement.holder} does not list "
+                f"{requirement.credential!r}"
+                + (" and the first dose has come" if started else " and no task says so"),
+                source=requirement.source,
+            )
+        )
+    return found

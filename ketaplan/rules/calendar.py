@@ -1,0 +1,250 @@
+"""The calendar rules of one session on one day: where and when it may take place.
+
+Opening hours, closures and public holidays, the patient's availability (in the patient's own
+zone), blackouts and commitments, same-day exclusions (no dose the day of an ECT session, say),
+the prescriber's presence, minimum notice and the booking horizon. :class:`DayRules` answers
+for a clinic and a patient: the slot finder asks it which hours of a day a session may use,
+and ``check`` asks it what an existing session breaks (:meth:`DayRules.findings`).
+
+The reasons a start is turned down are named once, in :class:`Reasons`, for both of the slot
+finder's paths (one start at a time, and the day screen).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from ketaplan._text import WEEKDAY_PLURAL, fmt_day
+from ketaplan.clinic import Clinic
+from ketaplan.hours import TimeRange
+from ketaplan.openings import ClinicCalendar
+from ketaplan.patient import Patient
+from ketaplan.protocol import CalendarPolicy, SessionKind
+from ketaplan.rules.capacity import uses
+from ketaplan.rules.finding import Finding
+from ketaplan.timing import shift, zone
+
+__all__ = ["Busy", "DayRules", "Ranges", "Reasons"]
+
+#: Local time ranges a session may use on a day.
+Ranges = list[tuple[dt.time, dt.time]]
+
+
+class Reasons:
+    """Why a start instant is turned down, in the words a day's explanation uses."""
+
+    TOO_EARLY = "too early"
+    PAST = "already past"
+    AFTER_MIDNIGHT = "would end after midnight"
+    PATIENT_BOOKED = "patient already booked then"
+    NO_PRESCRIBER = "no prescriber on site then"
+    STAFF_FULL = "monitoring staff fully booked"
+    PATIENT_HOURS = "outside the patient's availability"
+
+    @staticmethod
+    def notice(hours: int) -> str:
+        """Inside the clinic's minimum notice."""
+        return f"less than {hours} h notice"
+
+    @staticmethod
+    def patient_busy(label: str) -> str:
+        """During one of the patient's own commitments."""
+        return f"patient busy ({label})"
+
+    @staticmethod
+    def no_free(resource: str) -> str:
+        """Every unit of a chair or room taken."""
+        return f"no {resource} free"
+
+
+class Busy(NamedTuple):
+    """One of the patient's own commitments."""
+
+    start: dt.datetime
+    end: dt.datetime
+    label: str
+
+
+def _intersect(a: tuple[TimeRange, ...], b: tuple[TimeRange, ...]) -> Ranges:
+    out = []
+    for x in a:
+        for y in b:
+            start, end = max(x.start, y.start), min(x.end, y.end)
+            if start < end:
+                out.append((start, end))
+    return sorted(out)
+
+
+class DayRules:
+    """The calendar rules for one clinic and one patient (with ``now``, if known)."""
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        patient: Patient | None,
+        *,
+        policy: CalendarPolicy,
+        now: dt.datetime | None = None,
+    ) -> None:
+        self.clinic = clinic
+        self.calendar = ClinicCalendar(clinic)
+        self.patient = patient
+        self.policy = policy
+        self.now = now
+        self.zone = zone(clinic.time_zone)
+        self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
+        self.notice = shift(now, hours=clinic.minimum_notice_hours) if now is not None else None
+        self.busy = [
+            Busy(b.start, b.end, b.label or "another appointment")
+            for b in (patient.appointments if patient else ())
+        ]
+
+    def zone_for(self, kind: SessionKind) -> ZoneInfo:
+        """The zone a session's local times are in (the patient's, for home sessions)."""
+        return self.patient_zone if kind.location == "home" else self.zone
+
+    @property
+    def availability_elsewhere(self) -> bool:
+        """Whether the patient's availability is in another zone than the clinic's."""
+        patient = self.patient
+        return (
+            patient is not None
+            and patient.availability is not None
+            and self.patient_zone != self.zone
+        )
+
+    def blackout(self, day: dt.date) -> str | None:
+        """The patient's blackout covering ``day``, in words."""
+        for blackout in self.patient.blackouts if self.patient else ():
+            if day in blackout:
+                why = f" ({blackout.reason})" if blackout.reason else ""
+                return f"patient unavailable{why}"
+        return None
+
+    def excluded_treatment(self, day: dt.date) -> str | None:
+        """Another treatment on ``day`` after which the clinic gives no dose that day."""
+        excluded = {t.casefold() for t in self.clinic.same_day_exclusions}
+        for busy in self.patient.appointments if self.patient else ():
+            same_day = busy.start.astimezone(self.zone).date() == day
+            if busy.treatment and busy.treatment.casefold() in excluded and same_day:
+                return busy.treatment
+        return None
+
+    def horizon(self, day: dt.date) -> str | None:
+        """Why ``day`` cannot be booked now (in the past, beyond the booking horizon)."""
+        if self.now is None:
+            return None
+        today = self.now.astimezone(self.zone).date()
+        if day < today:
+            return "in the past"
+        if (day - today).days > self.clinic.booking_horizon_days:
+            return f"beyond the clinic's {self.clinic.booking_horizon_days}-day booking horizon"
+        return None
+
+    def day_ranges(self, kind: SessionKind, day: dt.date) -> tuple[Ranges, str | None]:
+        """The local time ranges a session may use on ``day``, or why there are none."""
+        for reason in (self.horizon(day), self.blackout(day)):
+            if reason:
+                return [], reason
+        if kind.is_dosing:
+            excluded = self.excluded_treatment(day)
+            if excluded:
+                return [], f"{excluded} that day (no dose the same day)"
+        availability = self.patient.availability if self.patient else None
+        if kind.location == "home":
+            base = self.clinic.opening_hours.on(day)
+        else:
+            closed = self.calendar.closed_reason(day)
+            if closed:
+                return [], closed
+            base = self.calendar.ranges(day)
+        if availability is not None and self.patient_zone == self.zone:
+            mine = availability.on(day)
+            if not mine:
+                return [], f"patient not available on {WEEKDAY_PLURAL[day.weekday()]}"
+            ranges = _intersect(base, mine)
+            if not ranges:
+                return [], "patient's hours and the clinic's do not overlap"
+        else:
+            ranges = [(r.start, r.end) for r in base]
+        needs_prescriber = any(use.resource == "prescriber" for use in kind.resources)
+        if needs_prescriber and not self.calendar.prescriber_ranges(day):
+            return [], "no prescriber on site"
+        return ranges, None
+
+    def prescriber_present(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether a prescriber is on site for the whole of ``start``-``end``."""
+        local_start, local_end = start.astimezone(self.zone), end.astimezone(self.zone)
+        return any(
+            r.contains(local_start.time(), local_end.time())
+            for r in self.calendar.prescriber_ranges(local_start.date())
+        )
+
+    def within_patient_hours(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether ``start``-``end`` lies in the patient's availability (in their zone)."""
+        availability = self.patient.availability if self.patient else None
+        if availability is None:
+            return True
+        mine_start = start.astimezone(self.patient_zone)
+        mine_end = end.astimezone(self.patient_zone)
+        return mine_end.date() == mine_start.date() and any(
+            r.contains(mine_start.time(), mine_end.time())
+            for r in availability.on(mine_start.date())
+        )
+
+    def findings(self, kind: SessionKind, start: dt.datetime, end: dt.datetime) -> list[Finding]:
+        """The calendar rules an existing session from ``start`` to ``end`` breaks."""
+        tz = self.zone_for(kind)
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        day = local_start.date()
+        span = f"{local_start:%H:%M}-{local_end:%H:%M} on {fmt_day(day)}"
+        rule = f"clinic {self.clinic.id}"
+        found: list[Finding] = []
+        if self.now is not None and start >= self.now:
+            horizon = self.horizon(day)
+            if horizon:
+                found.append(
+                    Finding("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}", rule)
+                )
+            if self.notice is not None and start < self.notice:
+                hours = self.clinic.minimum_notice_hours
+                message = f"{span} is less than {hours} h from now"
+                found.append(Finding("before-minimum-notice", message, rule))
+        blackout = self.blackout(day)
+        if blackout:
+            found.append(Finding("patient-blackout", f"{fmt_day(day)}: {blackout}", rule))
+        if kind.location != "home":
+            found += self._opening_findings(local_start, local_end, span, rule)
+        if not self.within_patient_hours(start, end):
+            message = f"{span} is outside the patient's availability"
+            found.append(Finding("outside-patient-availability", message, rule))
+        if kind.is_dosing:
+            excluded = self.excluded_treatment(day)
+            if excluded:
+                message = f"{excluded} on {fmt_day(day)}: no dose the same day"
+                found.append(Finding("same-day-exclusion", message, rule))
+        for use in uses(kind):
+            if use.resource == "prescriber" and not self.prescriber_present(
+                shift(start, minutes=use.offset), shift(start, minutes=use.finish)
+            ):
+                message = f"no prescriber on site during {span}"
+                found.append(Finding("no-prescriber", message, rule))
+        return found
+
+    def _opening_findings(
+        self, local_start: dt.datetime, local_end: dt.datetime, span: str, rule: str
+    ) -> list[Finding]:
+        day = local_start.date()
+        closed = self.calendar.closed_reason(day)
+        if closed:
+            return [Finding("clinic-closed", f"{fmt_day(day)}: {closed}", rule)]
+        ranges = self.calendar.ranges(day)
+        if local_end.date() != day or not any(
+            r.contains(local_start.time(), local_end.time()) for r in ranges
+        ):
+            hours = ", ".join(str(r) for r in ranges)
+            message = f"{span} is outside the opening hours ({hours})"
+            return [Finding("outside-opening-hours", message, rule)]
+        return []

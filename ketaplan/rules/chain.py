@@ -1,0 +1,116 @@
+"""The chain: a plan's phase sessions so far, in time order, and what they add up to.
+
+Anchored sessions (integration, calls, reviews) are not in the chain; they hang off it. The
+planner grows a chain one session at a time; ``check`` walks a finished plan's chain prefix by
+prefix; both ask it the same questions, answered here once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ketaplan.plans import Appointment
+from ketaplan.protocol import Phase
+from ketaplan.rules.course import Course
+
+__all__ = ["Chain", "Position", "counted"]
+
+
+def counted(phase: Phase, sessions: Iterable[Appointment]) -> int:
+    """How many of a phase's sessions count toward its ``count``.
+
+    A cancelled session is not replaced, so it counts; a missed one is made up (it does not
+    count) unless the phase says ``missed = "continue"``.
+
+    >>> from ketaplan import load_protocol
+    >>> induction = load_protocol("esketamine-mdsi").phases[0]
+    >>> induction.missed
+    'continue'
+    """
+    if phase.missed == "continue":
+        return sum(1 for _ in sessions)
+    return sum(1 for a in sessions if a.status != "missed")
+
+
+class Position(NamedTuple):
+    """The phase that still needs sessions, and the sessions it has."""
+
+    number: int
+    """The phase's place in the protocol (0-based)."""
+    phase: Phase
+    sessions: list[Appointment]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A course's phase sessions so far, in time order (a value: adding makes a new one)."""
+
+    course: Course
+    sessions: tuple[Appointment, ...] = ()
+
+    def plus(self, appointment: Appointment) -> Chain:
+        """This chain with ``appointment`` after its sessions."""
+        return Chain(self.course, (*self.sessions, appointment))
+
+    def without(self, appointment: Appointment) -> Chain:
+        """This chain without ``appointment``."""
+        return Chain(self.course, tuple(a for a in self.sessions if a is not appointment))
+
+    def prefix(self, length: int) -> Chain:
+        """The first ``length`` sessions."""
+        return Chain(self.course, self.sessions[:length])
+
+    def in_phase(self, phase_id: str) -> list[Appointment]:
+        """The phase's sessions, whatever their status."""
+        return [a for a in self.sessions if a.phase == phase_id]
+
+    def counted(self, phase: Phase) -> int:
+        """:func:`counted` for the phase's sessions in this chain."""
+        return counted(phase, self.in_phase(phase.id))
+
+    def complete(self, phase: Phase) -> bool:
+        """Whether a phase with a count has all its sessions."""
+        return phase.count is not None and self.counted(phase) >= phase.count
+
+    def current(self) -> Position | None:
+        """The first phase that still needs sessions, with the sessions it has."""
+        phases = self.course.protocol.phases
+        for index, phase in enumerate(phases):
+            later = {p.id for p in phases[index + 1 :]}
+            if any(a.phase in later for a in self.sessions):
+                continue  # the series has moved on: a later phase has begun
+            in_phase = self.in_phase(phase.id)
+            if phase.count is None or counted(phase, in_phase) < phase.count:
+                return Position(index, phase, in_phase)
+        return None
+
+    def last_active(self, *, doses_only: bool = False) -> Appointment | None:
+        """The last session that takes place (planned or attended)."""
+        for appointment in reversed(self.sessions):
+            if appointment.is_active and (appointment.is_dose or not doses_only):
+                return appointment
+        return None
+
+    def doses(self) -> list[Appointment]:
+        """The doses that take place, in order."""
+        return [a for a in self.sessions if a.is_dose and a.is_active]
+
+    def first_dose_date(self) -> dt.date | None:
+        """The date of the first dose not cancelled (treatment week 1 begins there)."""
+        for appointment in self.sessions:
+            if appointment.is_dose and appointment.status != "cancelled":
+                return appointment.local_date
+        return None
+
+    def missed_after(self, previous: Appointment) -> bool:
+        """Whether a session after ``previous`` was missed (the next one makes it up)."""
+        return any(a.status == "missed" and a.start > previous.start for a in self.sessions)
+
+    @staticmethod
+    def of(course: Course, appointments: Sequence[Appointment]) -> Chain:
+        """The chain of a plan's appointments: those not anchored, by start."""
+        ordered = sorted((a for a in appointments if a.anchored is None), key=lambda a: a.start)
+        return Chain(course, tuple(ordered))

@@ -1,0 +1,264 @@
+"""Rules over the course of treatment: the tier in force, lapses, washouts and switches.
+
+- **Tiers.** A tiered phase uses the tier the clinician chose, and re-planning may change it
+  (a response rule, a missed session with worsening). A change applies from the re-plan on:
+  :meth:`Course.cadence` answers for a given moment, so history is judged by the tier it was
+  planned under.
+- **Lapse.** A lapse is more than ``rules.lapse.after_days`` calendar days between a dose
+  that took place (or is planned, or a session of the same product in the patient's history)
+  and the next dose, measured between their local dates. This is how SUSTAIN-3 counts a lapse:
+  the time between sessions, not from a plan's start or from today. A dose after a lapse needs
+  the protocol's review session between the two.
+- **Washout.** A medication the protocol asks to stop ``stop_days_before_start`` days before
+  the first session must have stopped at least that many days before it.
+- **Switch.** The clinic's ``switch_gap_days`` between the last session of the other product
+  (ketamine or esketamine) and the first session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ketaplan._text import fmt_day
+from ketaplan.clinic import Clinic
+from ketaplan.patient import Medication, Patient
+from ketaplan.plans import Appointment, TierChange
+from ketaplan.protocol import HoldRule, Lapse, Phase, Protocol
+from ketaplan.protocol.gap import Cadence
+from ketaplan.rules.finding import Finding
+
+__all__ = [
+    "Course",
+    "LapseFound",
+    "Previous",
+    "Washout",
+    "lapse_at",
+    "lapse_finding",
+    "lapse_note",
+    "lapses",
+    "other_product",
+    "previous_from_history",
+    "switch_clear_day",
+    "switch_findings",
+    "washout_findings",
+    "washouts",
+]
+
+
+@dataclass(frozen=True)
+class Course:
+    """A protocol as planned for one patient: the tiers chosen, and how they changed."""
+
+    protocol: Protocol
+    tiers: Mapping[str, str] = field(default_factory=dict)
+    """The tier each tiered phase uses now."""
+    changes: tuple[TierChange, ...] = ()
+
+    def tier(self, phase: Phase, at: dt.datetime | None = None) -> str | None:
+        """The tier ``phase`` uses at ``at`` (now, without it), or ``None`` if untiered."""
+        current = self.tiers.get(phase.id, phase.tier)
+        if at is None or current is None:
+            return current
+        for change in reversed(self.changes):
+            if change.phase == phase.id and change.since > at:
+                current = change.before
+        return current
+
+    def cadence(self, phase: Phase, at: dt.datetime | None = None) -> Cadence | None:
+        """The cadence ``phase`` follows at ``at`` (now, without it)."""
+        tier = self.tier(phase, at)
+        if tier is not None:
+            return self.protocol.tier(tier).cadence
+        return phase.cadence
+
+    def in_force_since(self, phase: Phase, at: dt.datetime) -> dt.datetime | None:
+        """When the tier ``phase`` uses at ``at`` came into force (``None``: from the start)."""
+        since = None
+        for change in self.changes:
+            if change.phase == phase.id and change.since <= at:
+                since = change.since
+        return since
+
+
+# -- lapse --------------------------------------------------------------------------------------
+
+
+class Previous(NamedTuple):
+    """The session a lapse is measured from."""
+
+    day: dt.date
+    end: dt.datetime | None
+    """Its end, when it is one of the plan's (a review must come after it)."""
+    label: str
+    """In words: ``"the last session on Sat 7 Nov 2026"`` or an appointment id."""
+
+
+class LapseFound(NamedTuple):
+    """A dose after a lapse, and whether a review came between."""
+
+    dose: Appointment
+    days: int
+    previous: Previous
+    reviewed: bool
+
+
+def previous_from_history(patient: Patient | None, protocol: Protocol) -> Previous | None:
+    """The patient's last session of the protocol's product before this plan, if any."""
+    if patient is None:
+        return None
+    history = [s.date for s in patient.history if s.product == protocol.drug]
+    if not history:
+        return None
+    last = max(history)
+    return Previous(last, None, f"the last session on {fmt_day(last)}")
+
+
+def lapse_at(rule: Lapse, previous: Previous, day: dt.date) -> int | None:
+    """The days since ``previous`` if a dose on ``day`` would come after a lapse."""
+    days = (day - previous.day).days
+    return days if days > rule.after_days else None
+
+
+def lapses(
+    rule: Lapse,
+    doses: Sequence[Appointment],
+    *,
+    before: Previous | None,
+    reviews: Iterable[Appointment],
+) -> list[LapseFound]:
+    """Every dose in ``doses`` (active, in order) that comes after a lapse.
+
+    ``before`` is the session before the first dose (from the history); ``reviews`` the
+    sessions of the rule's review kind that take place.
+    """
+    found = []
+    kept = [r for r in reviews if r.session == rule.session]
+    previous = before
+    for dose in doses:
+        if previous is not None:
+            days = lapse_at(rule, previous, dose.local_date)
+            if days is not None:
+                end = previous.end
+                reviewed = any(
+                    r.start < dose.start and (end is None or r.start >= end) for r in kept
+                )
+                found.append(LapseFound(dose, days, previous, reviewed))
+        previous = Previous(dose.local_date, dose.end, dose.id)
+    return found
+
+
+def lapse_finding(rule: Lapse, found: LapseFound) -> Finding:
+    """``lapse-without-review`` for a dose after a lapse with no review."""
+    return Finding(
+        "lapse-without-review",
+        f"{found.dose.id} comes {found.days} days after {found.previous.label} with no "
+        f"{rule.session} before it",
+        rule=f"rules.lapse ({rule.after_days} days: {rule.requires})",
+        source=rule.source,
+    )
+
+
+def lapse_note(rule: Lapse, days: int, previous: Previous, drug: str) -> str:
+    """What the planner tells people when a review comes first."""
+    return (
+        f"{days} days since {previous.label} of {drug} (more than {rule.after_days}): "
+        f"{rule.requires} first"
+    )
+
+
+# -- washout and switch -------------------------------------------------------------------------
+
+
+class Washout(NamedTuple):
+    """A medication that must stop before the first session, and when the first may be."""
+
+    medication: Medication
+    rule: HoldRule
+    days: int
+    clear: dt.date | None
+    """The first day a session may take place, or ``None`` without a stop date."""
+
+
+def washouts(
+    patient: Patient | None, rules: Iterable[tuple[Medication, HoldRule]]
+) -> list[Washout]:
+    """The washouts ``rules`` ask for: each matching medication with a stop rule."""
+    if patient is None:
+        return []
+    found = []
+    for medication, rule in rules:
+        days = rule.stop_days_before_start
+        if days is None:
+            continue
+        clear = None if medication.stop is None else medication.stop + dt.timedelta(days=days)
+        found.append(Washout(medication, rule, days, clear))
+    return found
+
+
+def washout_findings(items: Iterable[Washout], first: Appointment) -> list[Finding]:
+    """``washout`` for each medication not stopped long enough before ``first``."""
+    found = []
+    for item in items:
+        name = item.medication.name
+        if item.clear is None:
+            problem = f"{name} has no stop date; it must stop {item.days} days before"
+        elif item.clear > first.local_date:
+            assert item.medication.stop is not None  # noqa: S101 - clear comes from the stop
+            problem = (
+                f"{name} stops {fmt_day(item.medication.stop)}, less than {item.days} days "
+                f"before the first session on {fmt_day(first.local_date)}"
+            )
+        else:
+            continue
+        found.append(
+            Finding(
+                "washout",
+                problem,
+                rule=f"{item.rule.id} washout ({item.days} days)",
+                source=item.rule.source,
+            )
+        )
+    return found
+
+
+def switch_clear_day(
+    clinic: Clinic | None, patient: Patient | None, protocol: Protocol
+) -> tuple[dt.date, dt.date, int] | None:
+    """After a session of the other product: its date, the first day allowed, the gap."""
+    if clinic is None or patient is None or clinic.switch_gap_days is None:
+        return None
+    other = [s.date for s in patient.history if s.product != protocol.drug]
+    if not other:
+        return None
+    last = max(other)
+    gap = clinic.switch_gap_days
+    return last, last + dt.timedelta(days=gap), gap
+
+
+def switch_findings(
+    clinic: Clinic | None, patient: Patient | None, protocol: Protocol, first: Appointment
+) -> list[Finding]:
+    """``switch-gap`` when ``first`` comes too soon after the other product."""
+    switch = switch_clear_day(clinic, patient, protocol)
+    if switch is None or clinic is None:
+        return []
+    last, clear, gap = switch
+    if first.local_date >= clear:
+        return []
+    return [
+        Finding(
+            "switch-gap",
+            f"{first.id} on {fmt_day(first.local_date)} is {(first.local_date - last).days} "
+            f"days after the last session of the other product ({fmt_day(last)}); the clinic "
+            f"asks {gap}",
+            rule=f"clinic {clinic.id}: switch_gap_days ({gap})",
+        )
+    ]
+
+
+def other_product(protocol: Protocol) -> str:
+    """The product a switch comes from."""
+    return "esketamine" if protocol.drug == "ketamine" else "ketamine"

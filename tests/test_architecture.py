@@ -1,0 +1,328 @@
+"""The package's architecture: imports point down the layers, and private names stay private.
+
+Every ``.py`` file of the installed ``ketaplan`` package is parsed (nothing is imported), every
+import is collected (at module level and inside functions, ``import a.b``, ``from x import y``,
+relative imports resolved) and the edges are checked against :data:`LAYERS`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import ketaplan
+
+#: The root package, and its facade module (``ketaplan/__init__.py``).
+ROOT = "ketaplan"
+FACADE = ROOT
+
+#: The layer of each module. An entry covers the module and everything below it
+#: (``ketaplan.protocol`` covers ``ketaplan.protocol.gap``); the longest matching entry wins. The
+#: facade ``ketaplan`` covers only ``ketaplan/__init__.py``. A module may import modules of its own
+#: layer or a lower one. Entries for modules that do not exist are allowed (they are skipped);
+#: a module that exists but has no entry fails :func:`test_every_module_has_a_layer`.
+LAYERS: dict[str, int] = {
+    # 0 foundation: the version, errors, shared types, text helpers, the pydantic base, time maths.
+    "ketaplan._version": 0,
+    "ketaplan.errors": 0,
+    "ketaplan._types": 0,
+    "ketaplan._text": 0,
+    "ketaplan._model": 0,
+    "ketaplan.timing": 0,
+    # 1 models: the data a user writes or reads (protocols, clinics, patients, bookings, plans).
+    "ketaplan.protocol": 1,
+    "ketaplan.hours": 1,
+    "ketaplan.clinic": 1,
+    "ketaplan.patient": 1,
+    "ketaplan.bookings": 1,
+    "ketaplan.plans": 1,
+    "ketaplan.violation": 1,
+    "ketaplan._presets": 1,
+    "ketaplan.medications": 1,
+    "ketaplan.openings": 1,
+    # 2 rules: every scheduling rule, once (windows, days, anchors, course, calendar, capacity,
+    # tasks), and medication holds.
+    "ketaplan.rules": 2,
+    "ketaplan.holds": 2,
+    # 3 engine: capacity, slot finding, screening and the planning machinery.
+    "ketaplan.ledger": 3,
+    "ketaplan.slots": 3,
+    "ketaplan._screen": 3,
+    "ketaplan._planning": 3,
+    "ketaplan.instructions": 3,
+    # 4 files and defaults: loading definitions and the shipped demo data.
+    "ketaplan.loading": 4,
+    "ketaplan.defaults": 4,
+    # 5 verbs: plan, check, replan, and the arguments check and replan share.
+    "ketaplan.planner": 5,
+    "ketaplan.checking": 5,
+    "ketaplan.replanning": 5,
+    "ketaplan._resolve": 5,
+    # 6 outputs: iCalendar, summaries, Hypothesis strategies and verification.
+    "ketaplan.ics": 6,
+    "ketaplan.summary": 6,
+    "ketaplan.strategies": 6,
+    "ketaplan.verify": 6,
+    "ketaplan._hypothesis_hook": 6,
+    # 7 command line and facade: the only modules allowed to import the facade.
+    "ketaplan.cli": 7,
+    "ketaplan.__main__": 7,
+    FACADE: 7,
+}
+
+#: The layer whose modules may import the facade.
+TOP = 7
+
+
+@dataclass(frozen=True)
+class Source:
+    """One module's source text, as parsed by the checker."""
+
+    name: str
+    text: str
+    is_package: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One import (or attribute access) from ``importer`` of ``imported``.
+
+    ``name`` is the name taken from ``imported`` (``from imported import name``, or
+    ``imported.name`` through a module bound by an import), or None when the module itself is
+    imported.
+    """
+
+    importer: str
+    imported: str
+    name: str | None
+    line: int
+
+
+def read_tree(package: Path, root: str = ROOT) -> list[Source]:
+    """Read every ``.py`` file under ``package`` as the module it defines."""
+    sources: list[Source] = []
+    for path in sorted(package.rglob("*.py")):
+        parts = [root, *path.relative_to(package).with_suffix("").parts]
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        sources.append(Source(".".join(parts), path.read_text(encoding="utf-8"), is_package))
+    return sources
+
+
+def is_ours(module: str) -> bool:
+    """Whether ``module`` is the root package or one of its modules."""
+    return module == ROOT or module.startswith(ROOT + ".")
+
+
+def is_private(name: str) -> bool:
+    """Whether ``name`` is private: a leading underscore, but not a dunder like ``__version__``."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def resolve_from(source: Source, node: ast.ImportFrom) -> str:
+    """The absolute module a ``from ... import`` statement in ``source`` takes names from."""
+    if not node.level:
+        return node.module or ""
+    package = source.name.split(".")
+    if not source.is_package:
+        package.pop()
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def import_edges(source: Source, tree: ast.AST, known: set[str]) -> Iterator[Edge]:
+    """Every import of one of our modules in ``tree``, wherever the statement is.
+
+    ``from package import name`` is an import of the module ``package.name`` when that module
+    exists (so ``from ketaplan import strategies`` is not an import of the facade), else of
+    ``name`` from ``package``.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Edge(source.name, alias.name, None, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            module = resolve_from(source, node)
+            for alias in node.names:
+                submodule = f"{module}.{alias.name}"
+                if submodule in known:
+                    yield Edge(source.name, submodule, None, node.lineno)
+                else:
+                    yield Edge(source.name, module, alias.name, node.lineno)
+
+
+def module_bindings(source: Source, tree: ast.AST, known: set[str]) -> dict[str, str]:
+    """The names in ``source`` that imports bind to one of our modules (best effort, no scopes)."""
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+                else:  # `import ketaplan.x` binds `ketaplan`
+                    bound[alias.name.partition(".")[0]] = alias.name.partition(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            module = resolve_from(source, node)
+            for alias in node.names:
+                if f"{module}.{alias.name}" in known:
+                    bound[alias.asname or alias.name] = f"{module}.{alias.name}"
+    return {name: module for name, module in bound.items() if is_ours(module)}
+
+
+def module_of(expr: ast.expr, bound: Mapping[str, str], known: set[str]) -> str | None:
+    """The module ``expr`` names (``m`` or ``m.sub``) when it is bound by an import, else None."""
+    if isinstance(expr, ast.Name):
+        return bound.get(expr.id)
+    if isinstance(expr, ast.Attribute):
+        parent = module_of(expr.value, bound, known)
+        if parent is not None and f"{parent}.{expr.attr}" in known:
+            return f"{parent}.{expr.attr}"
+    return None
+
+
+def attribute_edges(source: Source, tree: ast.AST, known: set[str]) -> Iterator[Edge]:
+    """Every ``module._name`` access in ``tree`` through a module bound by an import."""
+    bound = module_bindings(source, tree, known)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_private(node.attr):
+            module = module_of(node.value, bound, known)
+            if module is not None:
+                yield Edge(source.name, module, node.attr, node.lineno)
+
+
+def collect_edges(sources: Iterable[Source]) -> list[Edge]:
+    """Every import of, and private attribute access into, one of our modules, by any module."""
+    sources = list(sources)
+    known = {source.name for source in sources}
+    edges: list[Edge] = []
+    for source in sources:
+        tree = ast.parse(source.text, filename=source.name)
+        edges += import_edges(source, tree, known)
+        edges += attribute_edges(source, tree, known)
+    return [edge for edge in edges if is_ours(edge.imported)]
+
+
+def layer_of(module: str, layers: Mapping[str, int] = LAYERS) -> int | None:
+    """The layer of ``module``: the longest entry of ``layers`` that covers it, or None."""
+    covering = [
+        prefix
+        for prefix in layers
+        if module == prefix or (prefix != FACADE and module.startswith(prefix + "."))
+    ]
+    return layers[max(covering, key=len)] if covering else None
+
+
+def unlisted_modules(sources: Iterable[Source], layers: Mapping[str, int] = LAYERS) -> list[str]:
+    """The modules that exist but that no entry of ``layers`` covers."""
+    return sorted(source.name for source in sources if layer_of(source.name, layers) is None)
+
+
+def layer_violations(edges: Iterable[Edge], layers: Mapping[str, int] = LAYERS) -> list[str]:
+    """Every import of a higher layer, as ``importer -> imported (layer a -> layer b)``.
+
+    Imports of the facade are left to :func:`facade_violations`, and modules without a layer to
+    :func:`unlisted_modules`.
+    """
+    found: set[str] = set()
+    for edge in edges:
+        low, high = layer_of(edge.importer, layers), layer_of(edge.imported, layers)
+        if edge.imported != FACADE and low is not None and high is not None and low < high:
+            found.add(f"{edge.importer} -> {edge.imported} (layer {low} -> layer {high})")
+    return sorted(found)
+
+
+def facade_violations(edges: Iterable[Edge], layers: Mapping[str, int] = LAYERS) -> list[str]:
+    """Every import of the facade by a module below the top layer, as ``importer -> ketaplan``."""
+    found: set[str] = set()
+    for edge in edges:
+        layer = layer_of(edge.importer, layers)
+        if edge.imported == FACADE and layer != TOP:
+            what = f"{FACADE}.{edge.name}" if edge.name else FACADE
+            found.add(f"{edge.importer} -> {what} (layer {layer} -> layer {TOP})")
+    return sorted(found)
+
+
+def privacy_violations(edges: Iterable[Edge]) -> list[str]:
+    """Every private name taken from another module, as ``importer -> module._name (line n)``."""
+    found = {
+        f"{edge.importer} -> {edge.imported}.{edge.name} (line {edge.line})"
+        for edge in edges
+        if edge.name is not None and is_private(edge.name) and edge.importer != edge.imported
+    }
+    return sorted(found)
+
+
+def package_sources() -> list[Source]:
+    """The source of the installed package (the tree ``ketaplan`` was imported from)."""
+    assert ketaplan.__file__ is not None
+    return read_tree(Path(ketaplan.__file__).parent)
+
+
+def report(title: str, lines: list[str]) -> str:
+    """A failure message: ``title`` and one offending import per line."""
+    return "\n".join([f"{title} ({len(lines)}):", *(f"  {line}" for line in lines)])
+
+
+def test_every_module_has_a_layer() -> None:
+    unlisted = unlisted_modules(package_sources())
+    assert not unlisted, report("modules missing from LAYERS", unlisted)
+
+
+def test_modules_import_only_their_own_layer_or_lower() -> None:
+    upward = layer_violations(collect_edges(package_sources()))
+    assert not upward, report("imports of a higher layer", upward)
+
+
+def test_only_the_command_line_and_facade_import_the_facade() -> None:
+    facade = facade_violations(collect_edges(package_sources()))
+    assert not facade, report(f"imports of the facade `{FACADE}` below layer {TOP}", facade)
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    private = privacy_violations(collect_edges(package_sources()))
+    assert not private, report("private names used from another module", private)
+
+
+def test_the_checker_reads_the_installed_tree() -> None:
+    names = {source.name for source in package_sources()}
+    assert {FACADE, "ketaplan.cli", "ketaplan.protocol", "ketaplan.protocol.gap"} <= names
+
+
+def test_the_checker_reports_upward_facade_and_private_imports() -> None:
+    layers = {"ketaplan": 7, "ketaplan.low": 1, "ketaplan.high": 5, "ketaplan.high.sub": 0}
+    sources = [
+        Source("ketaplan", "from ketaplan.high import run\n", is_package=True),
+        Source("ketaplan.high", "def run() -> None: ...\n_secret = 1\n", is_package=True),
+        Source("ketaplan.high.sub", "from .. import low\nfrom ..low import _hidden\n"),
+        Source(
+            "ketaplan.low",
+            "import ketaplan.high as h\n"
+            "import ketaplan.high.sub\n"
+            "from ketaplan import __version__, high\n"
+            "from ketaplan._model import Model\n"
+            "_hidden = 2\n"
+            "def f() -> object:\n"
+            "    from ketaplan.high import _secret, run\n"
+            "    return h._secret, high._secret, ketaplan.high.sub._x, h.__doc__, _hidden\n",
+        ),
+        Source("ketaplan.loose", "from . import low\n"),
+    ]
+    edges = collect_edges(sources)
+    assert layer_violations(edges, layers) == [
+        "ketaplan.high.sub -> ketaplan.low (layer 0 -> layer 1)",
+        "ketaplan.low -> ketaplan.high (layer 1 -> layer 5)",
+    ]
+    assert facade_violations(edges, layers) == [
+        "ketaplan.low -> ketaplan.__version__ (layer 1 -> layer 7)",
+    ]
+    assert privacy_violations(edges) == [
+        "ketaplan.high.sub -> ketaplan.low._hidden (line 2)",
+        "ketaplan.low -> ketaplan.high._secret (line 7)",
+        "ketaplan.low -> ketaplan.high._secret (line 8)",
+        "ketaplan.low -> ketaplan.high.sub._x (line 8)",
+    ]
+    assert unlisted_modules(sources, layers) == ["ketaplan.loose"]
+    assert layer_of("ketaplan.highway", layers) is None  # a prefix covers whole names only
