@@ -7,6 +7,7 @@ are the plan's own; the messages are written here once.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
@@ -16,7 +17,10 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 
-__all__ = ["aware", "plan_clinic", "plan_protocol"]
+__all__ = ["Need", "aware", "plan_clinic", "plan_protocol"]
+
+Need = Literal["required", "optional"]
+"""Whether a verb needs the plan's clinic (or patient) to be given, when the plan names one."""
 
 
 def aware(name: str, value: object) -> dt.datetime:
@@ -27,7 +31,7 @@ def aware(name: str, value: object) -> dt.datetime:
 
 
 def plan_protocol(
-    plan: object, protocol: Protocol | None, patient: Patient | None, *, patient_required: bool
+    plan: object, protocol: Protocol | None, patient: Patient | None, *, patient_is: Need
 ) -> tuple[Plan, Protocol]:
     """The plan and its protocol (the built-in it names, by default), checked to match."""
     if not isinstance(plan, Plan):
@@ -37,19 +41,19 @@ def plan_protocol(
         raise InputError("protocol", f"the plan's protocol {plan.protocol!r}", protocol.id)
     if plan.patient is not None:
         wrong = patient is not None and patient.id != plan.patient
-        if wrong or (patient_required and patient is None):
+        if wrong or (patient_is == "required" and patient is None):
             raise InputError(
                 "patient", f"the plan's patient {plan.patient!r}", patient.id if patient else None
             )
     return plan, protocol
 
 
-def plan_clinic(plan: Plan, clinic: Clinic | None, *, required: bool) -> Clinic | None:
+def plan_clinic(plan: Plan, clinic: Clinic | None, *, clinic_is: Need) -> Clinic | None:
     """The plan's clinic: the one given (checked to match), or the default clinic it used."""
     if clinic is None:
         if plan.clinic == "default-clinic":
             return default_clinic(plan.time_zone)
-        if required:
+        if clinic_is == "required":
             raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", None)
         return None
     if clinic.id != plan.clinic:

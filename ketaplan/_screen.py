@@ -20,7 +20,7 @@ import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 from ketaplan.ledger import Ledger
 from ketaplan.protocol import SessionKind
@@ -102,9 +102,17 @@ def seconds_of(clock: dt.time) -> float:
 
 
 class Spans:
-    """Sorted, disjoint intervals of start instants: open ``(low, high)`` or closed."""
+    """Sorted, disjoint intervals of start instants that a rule rejects or allows.
 
-    def __init__(self, intervals: list[tuple[float, float]], *, closed: bool) -> None:
+    Rejected starts are open intervals ``(low, high)`` (a booking ending at a start does not
+    meet it); allowed starts are closed ``[low, high]`` (a prescriber from 09:00 allows 09:00).
+    """
+
+    def __init__(
+        self, intervals: list[tuple[float, float]], *, of: Literal["rejected", "allowed"]
+    ) -> None:
+        self.of = of
+        closed = of == "allowed"
         merged: list[tuple[float, float]] = []
         for low, high in sorted(intervals):
             if merged and (low < merged[-1][1] or (closed and low <= merged[-1][1])):
@@ -194,12 +202,12 @@ def all_units_taken(
     for unit in range(1, ledger.units[resource] + 1):
         near = ledger.intervals("unit", (resource, unit), first - buffer, last + buffer)
         if not near:
-            return Spans([], closed=False)  # this unit is free all day
-        spans = Spans([(a - before, b - after) for a, b in near], closed=False).pairs
+            return Spans([], of="rejected")  # this unit is free all day
+        spans = Spans([(a - before, b - after) for a, b in near], of="rejected").pairs
         taken = spans if taken is None else intersection(taken, spans)
         if not taken:
             break  # a start this unit leaves free is free
-    return Spans([(-math.inf, math.inf)] if taken is None else taken, closed=False)
+    return Spans([(-math.inf, math.inf)] if taken is None else taken, of="rejected")
 
 
 def at_capacity(
@@ -209,15 +217,13 @@ def at_capacity(
     (offset, finish), (first, last) = use, window
     near = ledger.intervals("counted", resource, first, last)
     full = full_spans(near, ledger.capacity[resource])
-    return Spans([(a - finish, b - offset) for a, b in full], closed=False)
+    return Spans([(a - finish, b - offset) for a, b in full], of="rejected")
 
 
 class Check(NamedTuple):
     """One rule of a day screen: spans of start instants, and the reason they fail."""
 
     spans: Spans
-    blocking: bool
-    """``True``: the spans are rejected starts (open); ``False``: allowed starts (closed)."""
     reason: str
 
 
@@ -276,8 +282,8 @@ class DayScreen:
             else []
         )
         if booked:  # a check that rejects nothing can be left out
-            spans = Spans([(a - block, b) for a, b in booked], closed=False)
-            self.checks.append(Check(spans, True, Reasons.PATIENT_BOOKED))
+            spans = Spans([(a - block, b) for a, b in booked], of="rejected")
+            self.checks.append(Check(spans, Reasons.PATIENT_BOOKED))
         for use in finder.uses(kind):
             self.checks.append(self._resource_check(finder, use, day=day, stamp=stamp))
 
@@ -290,20 +296,20 @@ class DayScreen:
         window = (self.first, self.last)
         if resource == "prescriber":
             allowed = finder.prescriber_starts(day, self.midnight, offset, finish)
-            return Check(allowed, False, Reasons.NO_PRESCRIBER)
+            return Check(allowed, Reasons.NO_PRESCRIBER)
         if resource in ledger.units:
             taken = finder.cache.recall(
                 ("taken", resource, offset, finish, *window),
                 stamp,
                 partial(all_units_taken, ledger, resource, (offset, finish), window),
             )
-            return Check(taken, True, Reasons.no_free(resource))
+            return Check(taken, Reasons.no_free(resource))
         full = finder.cache.recall(
             ("full", resource, offset, finish, *window),
             stamp,
             partial(at_capacity, ledger, resource, (offset, finish), window),
         )
-        return Check(full, True, Reasons.STAFF_FULL)
+        return Check(full, Reasons.STAFF_FULL)
 
     def verdicts(
         self, starts: list[int]
@@ -329,8 +335,8 @@ class DayScreen:
         claim(Reasons.AFTER_MIDNIGHT, [(bisect_left(starts, midnight), n)])
         for a, b, label in self.own:
             claim(Reasons.patient_busy(label), [inside(starts, a - self.block, b)])
-        for spans, blocking, reason in self.checks:
-            if blocking:  # open spans of rejected starts
+        for spans, reason in self.checks:
+            if spans.of == "rejected":
                 runs = [inside(starts, low, high) for low, high in spans.pairs]
             else:  # closed spans of allowed starts: reject the rest
                 runs, at = [], 0

@@ -13,6 +13,7 @@ __all__ = [
     "HoldSeverity",
     "Location",
     "MonthEnd",
+    "OnConflict",
     "RepeatedTime",
     "ResourceKind",
     "Route",
@@ -83,6 +84,10 @@ or raise."""
 
 HoldSeverity = Literal["hold", "monitor", "advisory"]
 """A medication rule's force: hold the dose, monitor the patient, or an advisory note."""
+
+OnConflict = Literal["raise", "shift"]
+"""When a session has no feasible day in its window: raise, or place it after the window and
+record the shift (phase deadlines then stop binding)."""
 
 WeekBasis = Literal["treatment", "calendar"]
 """How weeks are counted for "N sessions a week": 7-day blocks from the phase's first session

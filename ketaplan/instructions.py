@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan.clinic import Clinic
 from ketaplan.holds import hold_instruction
 from ketaplan.medications import NO_RULE, MedicationRules, medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plans import Appointment, Instruction, Task
-from ketaplan.protocol import Protocol, SessionKind
+from ketaplan.plans import Appointment, Instruction, InstructionKind, Task
+from ketaplan.protocol import Instructions, Protocol, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain
 from ketaplan.rules.course import Course
@@ -40,101 +41,119 @@ def instructions_for(
     "before administration"); driving restrictions count from the end of the session; medication
     holds name each scheduled dose to skip and when to resume.
     """
-    rules = kind.instructions
     local = zone(appointment.time_zone)
-    dosing = (appointment.dosing_start or appointment.start).astimezone(local)
-    end = appointment.end.astimezone(local)
-    out: list[Instruction] = []
-    if rules.fasting_solids_hours is not None:
-        at = shift(dosing, hours=-rules.fasting_solids_hours)
-        out.append(
-            Instruction(
-                kind="fasting-solids",
-                at=at,
-                text=(
-                    f"No food after {fmt_time(at)} "
-                    f"({rules.fasting_solids_hours:g} h before dosing)."
-                ),
-                source=rules.source,
-            )
+    times = _Times(
+        start=appointment.start.astimezone(local),
+        dosing=(appointment.dosing_start or appointment.start).astimezone(local),
+        end=appointment.end.astimezone(local),
+    )
+    rules = kind.instructions
+    out = [
+        Instruction(
+            kind=made.kind, at=made.at, until=made.until, text=made.text, source=rules.source
         )
-    if rules.fasting_liquids_hours is not None:
-        at = shift(dosing, hours=-rules.fasting_liquids_hours)
-        out.append(
-            Instruction(
-                kind="fasting-liquids",
-                at=at,
-                text=(
-                    f"No liquids after {fmt_time(at)} "
-                    f"({rules.fasting_liquids_hours:g} h before dosing)."
-                ),
-                source=rules.source,
-            )
-        )
-    if rules.nasal_spray_minutes_before is not None:
-        at = shift(dosing, minutes=-rules.nasal_spray_minutes_before)
-        out.append(
-            Instruction(
-                kind="nasal-spray",
-                at=at,
-                text=(
-                    "If you use a nasal corticosteroid or decongestant that day, take it by "
-                    f"{fmt_time(at)} "
-                    f"(at least {rules.nasal_spray_minutes_before} min before dosing)."
-                ),
-                source=rules.source,
-            )
-        )
-    if rules.escort_required:
-        out.append(
-            Instruction(
-                kind="escort",
-                at=end,
-                text=f"Arrange an adult to take you home at about {fmt_time(end)}.",
-                source=rules.source,
-            )
-        )
-    if rules.no_driving_until_next_day:
-        next_day = end.date() + dt.timedelta(days=1)
-        out.append(
-            Instruction(
-                kind="no-driving",
-                at=end,
-                text=(
-                    f"Do not drive or operate machinery until {fmt_day(next_day)}, after a "
-                    "restful sleep."
-                ),
-                source=rules.source,
-            )
-        )
-    if rules.no_driving_hours is not None:
-        until = shift(end, hours=rules.no_driving_hours)
-        out.append(
-            Instruction(
-                kind="no-driving",
-                at=end,
-                until=until,
-                text=f"Do not drive until {fmt_time(until)} ({rules.no_driving_hours} h after).",
-                source=rules.source,
-            )
-        )
-    if rules.peer_monitor_required:
-        out.append(
-            Instruction(
-                kind="peer-monitor",
-                at=appointment.start.astimezone(local),
-                text="Another adult must be with you for the whole session.",
-                source=rules.source,
-            )
-        )
+        for build in _BUILDERS
+        if (made := build(rules, times)) is not None
+    ]
     if kind.is_dosing and patient is not None:
         chosen = medications or medication_rules(protocol)
         for medication in patient.medications:
             for rule in chosen.matching(medication):
-                held = hold_instruction(medication, rule, dosing)
+                held = hold_instruction(medication, rule, times.dosing)
                 if held is not None:
                     out.append(held)
     return tuple(out)
+
+
+class _Times(NamedTuple):
+    """A session's moments in its own zone."""
+
+    start: dt.datetime
+    dosing: dt.datetime
+    end: dt.datetime
+
+
+class _Made(NamedTuple):
+    """One instruction, before its source is attached."""
+
+    kind: InstructionKind
+    at: dt.datetime
+    text: str
+    until: dt.datetime | None = None
+
+
+def _fasting_solids(rules: Instructions, times: _Times) -> _Made | None:
+    hours = rules.fasting_solids_hours
+    if hours is None:
+        return None
+    at = shift(times.dosing, hours=-hours)
+    return _Made("fasting-solids", at, f"No food after {fmt_time(at)} ({hours:g} h before dosing).")
+
+
+def _fasting_liquids(rules: Instructions, times: _Times) -> _Made | None:
+    hours = rules.fasting_liquids_hours
+    if hours is None:
+        return None
+    at = shift(times.dosing, hours=-hours)
+    text = f"No liquids after {fmt_time(at)} ({hours:g} h before dosing)."
+    return _Made("fasting-liquids", at, text)
+
+
+def _nasal_spray(rules: Instructions, times: _Times) -> _Made | None:
+    minutes = rules.nasal_spray_minutes_before
+    if minutes is None:
+        return None
+    at = shift(times.dosing, minutes=-minutes)
+    text = (
+        "If you use a nasal corticosteroid or decongestant that day, take it by "
+        f"{fmt_time(at)} (at least {minutes} min before dosing)."
+    )
+    return _Made("nasal-spray", at, text)
+
+
+def _escort(rules: Instructions, times: _Times) -> _Made | None:
+    if not rules.escort_required:
+        return None
+    return _Made(
+        "escort", times.end, f"Arrange an adult to take you home at about {fmt_time(times.end)}."
+    )
+
+
+def _no_driving_overnight(rules: Instructions, times: _Times) -> _Made | None:
+    if not rules.no_driving_until_next_day:
+        return None
+    next_day = times.end.date() + dt.timedelta(days=1)
+    text = f"Do not drive or operate machinery until {fmt_day(next_day)}, after a restful sleep."
+    return _Made("no-driving", times.end, text)
+
+
+def _no_driving_hours(rules: Instructions, times: _Times) -> _Made | None:
+    hours = rules.no_driving_hours
+    if hours is None:
+        return None
+    until = shift(times.end, hours=hours)
+    text = f"Do not drive until {fmt_time(until)} ({hours} h after)."
+    return _Made("no-driving", times.end, text, until)
+
+
+def _peer_monitor(rules: Instructions, times: _Times) -> _Made | None:
+    if not rules.peer_monitor_required:
+        return None
+    return _Made(
+        "peer-monitor", times.start, "Another adult must be with you for the whole session."
+    )
+
+
+#: One builder per instruction field, in the order the patient reads them.
+_BUILDERS: tuple[Callable[[Instructions, _Times], _Made | None], ...] = (
+    _fasting_solids,
+    _fasting_liquids,
+    _nasal_spray,
+    _escort,
+    _no_driving_overnight,
+    _no_driving_hours,
+    _peer_monitor,
+)
 
 
 def tasks_for(
@@ -155,7 +174,7 @@ def tasks_for(
     active = [a for a in appointments if a.is_active]
     chain = Chain.of(Course(protocol), appointments)
     for rule in protocol.tasks:
-        for appointment in anchors.selected(rule.after, chain, final=True, among=active):
+        for appointment in anchors.selected(rule.after, chain, chain_is="complete", among=active):
             tasks.append(
                 Task(
                     id=form_task_id(rule.id, appointment.id),

@@ -25,7 +25,8 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, OnConflict, Search, Setting
+from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
+from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
@@ -33,7 +34,7 @@ from ketaplan.errors import InputError, LimitError
 from ketaplan.instructions import tasks_for
 from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
-from ketaplan.plans import Plan
+from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
 from ketaplan.rules.course import Course
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS, MAX_START_WINDOW_DAYS
@@ -120,6 +121,19 @@ def plan(
     )
     search = Search(Course(protocol, chosen), setting, ledger=ledger)
     appointments = search.solve(on_conflict=on_conflict)
+    return _result(protocol, search, appointments, plan_id=plan_id, tiers=chosen)
+
+
+def _result(
+    protocol: Protocol,
+    search: Search,
+    appointments: list[Appointment],
+    *,
+    plan_id: str,
+    tiers: dict[str, str],
+) -> Plan:
+    """The plan a search made, with its tasks and notes."""
+    clinic, patient = search.setting.clinic, search.setting.patient
     tasks, notes = tasks_for(
         protocol, appointments, clinic=clinic, patient=patient, medications=search.medications
     )
@@ -132,9 +146,9 @@ def plan(
         clinic_name=clinic.name,
         clinic_location=clinic.location,
         time_zone=clinic.time_zone,
-        start=start,
-        until=horizon,
-        tiers=chosen,
+        start=search.setting.start,
+        until=search.setting.until,
+        tiers=tiers,
         appointments=tuple(appointments),
         tasks=tasks,
         notes=(*search.notes, *notes),

@@ -28,8 +28,9 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 from ketaplan._model import Model, validate_as
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import LAPSE
-from ketaplan._planning.search import OnConflict, Search, Setting
+from ketaplan._planning.search import Search, Setting
 from ketaplan._resolve import aware, plan_clinic, plan_protocol
+from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError
@@ -139,8 +140,8 @@ def replan(
         on_conflict: as for ``plan``.
     """
     as_of = aware("as_of", as_of)
-    plan, protocol = plan_protocol(plan, protocol, patient, patient_required=True)
-    clinic = plan_clinic(plan, clinic, required=True)
+    plan, protocol = plan_protocol(plan, protocol, patient, patient_is="required")
+    clinic = plan_clinic(plan, clinic, clinic_is="required")
     assert clinic is not None  # noqa: S101 - required above
     tiers = dict(plan.tiers)
     assessments = list(plan.assessments)
@@ -158,36 +159,50 @@ def replan(
     notes += _respond(protocol, tiers, assessments)
     changes = _tier_changes(plan, tiers, as_of, notes)
     continuity = _continuity(plan, applied, as_of, tiers, protocol, preferred_time=preferred_time)
-    search = Search(
-        Course(protocol, tiers, changes),
-        Setting(
-            clinic=clinic,
-            patient=patient,
-            start=max(plan.start, as_of.astimezone(zone(clinic.time_zone)).date()),
-            until=until or plan.until,
-            start_window_days=DEFAULT_START_WINDOW_DAYS,
-            preferred_time=preferred_time,
-            now=as_of,
-            patient_key=patient.id if patient else f"plan:{plan.id}",
-        ),
-        ledger=bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings),
-        continuity=continuity,
+    # The rules from here on are the search's: the sessions kept, the tiers now in force.
+    setting = Setting(
+        clinic=clinic,
+        patient=patient,
+        start=max(plan.start, as_of.astimezone(zone(clinic.time_zone)).date()),
+        until=until or plan.until,
+        start_window_days=DEFAULT_START_WINDOW_DAYS,
+        preferred_time=preferred_time,
+        now=as_of,
+        patient_key=patient.id if patient else f"plan:{plan.id}",
     )
-    fresh = search.solve(on_conflict=on_conflict)
-    merged = _merge(plan, applied.appointments, fresh)
+    ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
+    search = Search(Course(protocol, tiers, changes), setting, ledger=ledger, continuity=continuity)
+    merged = _merge(plan, applied.appointments, search.solve(on_conflict=on_conflict))
+    return _updated(plan, search, merged, changes, assessments=assessments, notes=notes)
+
+
+def _updated(
+    plan: Plan,
+    search: Search,
+    merged: tuple[Appointment, ...],
+    changes: tuple[TierChange, ...],
+    *,
+    assessments: list[Assessment],
+    notes: list[str],
+) -> Plan:
+    """The plan after a re-plan: a higher revision when anything a calendar shows changed."""
     tasks, task_notes = tasks_for(
-        protocol, merged, clinic=clinic, patient=patient, medications=search.medications
+        search.protocol,
+        merged,
+        clinic=search.setting.clinic,
+        patient=search.setting.patient,
+        medications=search.medications,
     )
     changed = merged != plan.appointments or changes or assessments != list(plan.assessments)
     return plan.model_copy(
         update={
             "revision": plan.revision + (1 if changed else 0),
-            "tiers": tiers,
+            "tiers": dict(search.chain.course.tiers),
             "tier_changes": (*plan.tier_changes, *changes),
             "appointments": merged,
             "tasks": tasks,
             "assessments": tuple(assessments),
-            "until": until or plan.until,
+            "until": search.setting.until,
             "notes": _unique((*plan.notes, *notes, *search.notes, *task_notes)),
         }
     )

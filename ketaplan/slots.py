@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan._screen import DayScreen, Ranking, Spans, clock_of, screen_cache, seconds_of
@@ -117,16 +117,22 @@ class SlotFinder:
         patient = self._patient_problem(start, end)
         if patient:
             return None, patient
-        return self._place(kind, start, end, screened=False)
+        return self._place(kind, start, end, checks="all")
 
     def _place(
-        self, kind: SessionKind, start: dt.datetime, end: dt.datetime, *, screened: bool
+        self,
+        kind: SessionKind,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        checks: Literal["all", "units"],
     ) -> tuple[Slot | None, str | None]:
         """The slot at ``start`` with a unit of each chair or room, or why there is none.
 
-        ``screened``: the day screen has checked the prescriber and staff capacity, and only
-        the units are chosen.
+        ``checks="units"``: the day screen has checked the prescriber and staff capacity, and
+        only the units are chosen.
         """
+        screened = checks == "units"
         spans: list[ResourceSpan] = []
         for use in self.uses(kind):
             resource = use.resource
@@ -258,7 +264,7 @@ class SlotFinder:
             clock = minutes[min(rank.first(a, b) for a, b in passing)[1]]
             start = dt.datetime.combine(day, clock_of(clock), tzinfo=self.zone_for(kind))
             end = shift(start, minutes=kind.timeline.block_minutes)
-            slot, _ = self._place(kind, start, end, screened=True)
+            slot, _ = self._place(kind, start, end, checks="units")
             if slot is not None:
                 return slot, ""
             return None  # pragma: no cover - the screen and the ledger disagree (a bug)
@@ -282,7 +288,7 @@ class SlotFinder:
                 (midnight + seconds_of(r.start) - offset, midnight + seconds_of(r.end) - finish)
                 for r in self.rules.calendar.prescriber_ranges(day)
             ]
-            found = self._prescriber[key] = Spans(allowed, closed=True)
+            found = self._prescriber[key] = Spans(allowed, of="allowed")
         return found
 
     def _best_slowly(

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
 
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.placing import Dates, Placer, anchored_reason
 from ketaplan._planning.resumption import Resumption
 from ketaplan._text import fmt_day
+from ketaplan._types import OnConflict
 from ketaplan.clinic import Clinic
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.ledger import Ledger
@@ -37,14 +37,12 @@ from ketaplan.rules.days import DayContext, day_context, day_findings
 from ketaplan.rules.windows import Bounds, End, Step, next_step
 from ketaplan.slots import SlotFinder, Threshold
 
-__all__ = ["MAX_EVALUATIONS", "SHIFT_DAYS", "OnConflict", "Search", "Setting"]
+__all__ = ["MAX_EVALUATIONS", "SHIFT_DAYS", "Search", "Setting"]
 
 #: The search gives up after trying this many candidate days.
 MAX_EVALUATIONS = 20_000
 #: With ``on_conflict="shift"``, how many days past a window's end a session may go.
 SHIFT_DAYS = 28
-
-OnConflict = Literal["raise", "shift"]
 
 
 @dataclass(frozen=True)
@@ -257,16 +255,15 @@ class Search:
         """Place the step on ``day`` (with its anchored sessions); return why not, if not."""
         step = frame.step
         self.count_evaluation(step, frame.rejected)
-        shifting = self.on_conflict == "shift"
         if frame.context is None:
             frame.context = day_context(
                 step,
                 self.chain,
                 mode="plan",
-                shifting=shifting,
+                on_conflict=self.on_conflict,
                 held_until=self.continuity.held_until,
             )
-        found = day_findings(step, day, frame.context, mode="plan", shifting=shifting)
+        found = day_findings(step, day, frame.context, mode="plan", on_conflict=self.on_conflict)
         if found:
             return found[0].message
         earliest = frame.context.earliest
@@ -365,7 +362,7 @@ class Search:
         from before may have lost its session (moved with it, say).
         """
         for rule in self.protocol.anchored:
-            for anchor in anchors.selected(rule.after, self.chain, final=True):
+            for anchor in anchors.selected(rule.after, self.chain, chain_is="complete"):
                 if any(
                     a.anchored == rule.id and a.anchor == anchor.id and a.is_active
                     for a in self.extras

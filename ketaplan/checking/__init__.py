@@ -85,8 +85,8 @@ def check(
     outside-window error trial
     consecutive-days warning trial
     """
-    plan, protocol = plan_protocol(plan, protocol, patient, patient_required=False)
-    clinic = plan_clinic(plan, clinic, required=False)
+    plan, protocol = plan_protocol(plan, protocol, patient, patient_is="optional")
+    clinic = plan_clinic(plan, clinic, clinic_is="optional")
     if now is not None:
         now = aware("now", now)
     plan = _derived_times(plan, protocol)

@@ -21,6 +21,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -222,10 +223,35 @@ def to_ics(
         attendee=attendee,
     )
     stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    pairs = _selected(chosen, appointments=appointments, resource=resource, method=method)
+    writer = _Writer(
+        audience=audience,
+        detail=detail,
+        method=method,
+        organizer=organizer,
+        attendee=attendee,
+        alarms=alarms and method != "CANCEL",
+        uids={(plan.id, a.id): uid_for(plan, a) for plan, a in pairs},
+    )
+    pairs.sort(key=lambda pair: (pair[1].start, writer.uids[pair[0].id, pair[1].id]))
+    head = serialize(_calendar(chosen, pairs, audience, method, calendar_name))
+    events = [writer.event(plan, appointment, stamp, cache) for plan, appointment in pairs]
+    end = b"END:VCALENDAR\r\n"
+    return head[: -len(end)] + b"".join(events) + end
+
+
+def _selected(
+    plans: list[Plan],
+    *,
+    appointments: Iterable[str] | None,
+    resource: str | None,
+    method: Method | None,
+) -> list[tuple[Plan, Appointment]]:
+    """The plans' appointments the export writes, or :class:`InputError` for a bare CANCEL."""
     wanted = set(appointments) if appointments is not None else None
     pairs = [
         (plan, appointment)
-        for plan in chosen
+        for plan in plans
         for appointment in plan.appointments
         if (wanted is None or appointment.id in wanted)
         and _uses(appointment, resource)
@@ -233,10 +259,19 @@ def to_ics(
     ]
     if method == "CANCEL" and not pairs:
         raise InputError("method", "'CANCEL' only for plans with cancelled appointments", method)
-    uids = {(plan.id, appointment.id): uid_for(plan, appointment) for plan, appointment in pairs}
-    pairs.sort(key=lambda pair: (pair[1].start, uids[pair[0].id, pair[1].id]))
-    calendar = Calendar.new(prodid=PRODID, uid=_calendar_uid(chosen, audience), method=method)
-    title = clean_line(calendar_name or _calendar_title(chosen, audience))
+    return pairs
+
+
+def _calendar(
+    plans: list[Plan],
+    pairs: list[tuple[Plan, Appointment]],
+    audience: Audience,
+    method: Method | None,
+    calendar_name: str | None,
+) -> Calendar:
+    """The VCALENDAR with its properties and time zones, before its events."""
+    calendar = Calendar.new(prodid=PRODID, uid=_calendar_uid(plans, audience), method=method)
+    title = clean_line(calendar_name or _calendar_title(plans, audience))
     if title:
         calendar.add("NAME", vText(title))
         calendar.add("X-WR-CALNAME", vText(title))  # an X- property: only ever through vText
@@ -245,43 +280,56 @@ def to_ics(
         calendar.add("X-PUBLISHED-TTL", vText("PT1H"))
     for component in _timezones(pairs):
         calendar.add_component(component)
-    options = (audience, detail, method, organizer, attendee, alarms and method != "CANCEL")
-    stamp_line = f"\r\n{_stamp(stamp)}\r\n".encode()
+    return calendar
 
-    def write(plan: Plan, appointment: Appointment, stamp: dt.datetime) -> bytes:
-        if method is None:  # files and feeds: the fast writer, which gives icalendar's bytes
+
+@dataclass(frozen=True)
+class _Writer:
+    """Writes one event with an export's options, through the cache when there is one."""
+
+    audience: Audience
+    detail: Detail
+    method: Method | None
+    organizer: str | None
+    attendee: str | None
+    alarms: bool
+    uids: dict[tuple[str, str], str]
+
+    def event(
+        self, plan: Plan, appointment: Appointment, stamp: dt.datetime, cache: EventCache | None
+    ) -> bytes:
+        """The event's bytes; a cached event gets this export's DTSTAMP."""
+        if cache is None:
+            return self.write(plan, appointment, stamp)
+        options = (self.audience, self.detail, self.method, self.organizer, self.attendee)
+        context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
+        key = (appointment, context, (*options, self.alarms))
+        found = cache._get(key)
+        if found is None:
+            found = self.write(plan, appointment, _PLACEHOLDER_STAMP)
+            cache._put(key, found)
+        return found.replace(_PLACEHOLDER_LINE, f"\r\n{_stamp(stamp)}\r\n".encode(), 1)
+
+    def write(self, plan: Plan, appointment: Appointment, stamp: dt.datetime) -> bytes:
+        """The event's bytes, as icalendar writes them."""
+        uid = self.uids[plan.id, appointment.id]
+        if self.method is None:  # files and feeds: the fast writer, which gives icalendar's bytes
             return write_event(
-                plan, appointment, audience=audience, detail=detail, stamp=stamp,
-                alarms=options[-1], uid=uids[plan.id, appointment.id],
+                plan, appointment, audience=self.audience, detail=self.detail, stamp=stamp,
+                alarms=self.alarms, uid=uid,
             )  # fmt: skip
         event = _event(
             plan,
             appointment,
-            audience=audience,
-            detail=detail,
-            method=method,
+            audience=self.audience,
+            detail=self.detail,
+            method=self.method,
             stamp=stamp,
-            organizer=organizer,
-            attendee=attendee,
-            alarms=options[-1],
+            organizer=self.organizer,
+            attendee=self.attendee,
+            alarms=self.alarms,
         )
         return serialize(event)
-
-    events = []
-    for plan, appointment in pairs:
-        if cache is None:
-            events.append(write(plan, appointment, stamp))
-            continue
-        context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
-        key = (appointment, context, options)
-        found = cache._get(key)
-        if found is None:
-            found = write(plan, appointment, _PLACEHOLDER_STAMP)
-            cache._put(key, found)
-        events.append(found.replace(_PLACEHOLDER_LINE, stamp_line, 1))
-    head = serialize(calendar)
-    end = b"END:VCALENDAR\r\n"
-    return head[: -len(end)] + b"".join(events) + end
 
 
 def _check(
@@ -393,38 +441,52 @@ def _event(
     if location and appointment.location == "clinic":
         event.add("LOCATION", location)
     if audience == "clinic":
-        names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
-        if names:
-            # One RESOURCES value: iTIP allows one property, and libical counts each value of a
-            # comma list as a property of its own, so the commas are escaped.
-            event.add("RESOURCES", vText(", ".join(clean_line(name) for name in names)))
-        if full:
-            event.add("CATEGORIES", [clean_line(appointment.kind)])
-        for name, value in (
-            ("X-KETAPLAN-APPOINTMENT", appointment.id),
-            ("X-KETAPLAN-PATIENT", _patient_ref(plan)),
-        ):
-            text = clean_line(value)
-            if text:  # an empty property is invalid
-                event.add(name, vText(text))  # X- properties only ever through vText
+        _add_clinic_properties(event, plan, appointment, full=full)
     if method is not None:
-        assert organizer is not None  # noqa: S101 - checked by _check
-        event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(plan.clinic_name)))
-        if method != "PUBLISH":
-            assert attendee is not None  # noqa: S101 - checked by _check
-            event.add(
-                "ATTENDEE",
-                vCalAddress.new(
-                    attendee,
-                    role="REQ-PARTICIPANT",
-                    partstat="NEEDS-ACTION",
-                    rsvp=method == "REQUEST",
-                ),
-            )
+        _add_people(event, plan, method, organizer=organizer, attendee=attendee)
     if alarms and audience == "patient" and not cancelled:
         for alarm in _alarms(appointment, full=full):
             event.add_component(alarm)
     return event
+
+
+def _add_clinic_properties(
+    event: Event, plan: Plan, appointment: Appointment, *, full: bool
+) -> None:
+    """What staff see: resources, the category, and the appointment and patient references."""
+    names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
+    if names:
+        # One RESOURCES value: iTIP allows one property, and libical counts each value of a
+        # comma list as a property of its own, so the commas are escaped.
+        event.add("RESOURCES", vText(", ".join(clean_line(name) for name in names)))
+    if full:
+        event.add("CATEGORIES", [clean_line(appointment.kind)])
+    for name, value in (
+        ("X-KETAPLAN-APPOINTMENT", appointment.id),
+        ("X-KETAPLAN-PATIENT", _patient_ref(plan)),
+    ):
+        text = clean_line(value)
+        if text:  # an empty property is invalid
+            event.add(name, vText(text))  # X- properties only ever through vText
+
+
+def _add_people(
+    event: Event, plan: Plan, method: str, *, organizer: str | None, attendee: str | None
+) -> None:
+    """ITIP's ORGANIZER, and the ATTENDEE unless the method is PUBLISH."""
+    assert organizer is not None  # noqa: S101 - checked by _check
+    event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(plan.clinic_name)))
+    if method != "PUBLISH":
+        assert attendee is not None  # noqa: S101 - checked by _check
+        event.add(
+            "ATTENDEE",
+            vCalAddress.new(
+                attendee,
+                role="REQ-PARTICIPANT",
+                partstat="NEEDS-ACTION",
+                rsvp=method == "REQUEST",
+            ),
+        )
 
 
 def write_event(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Anchor, AnchoredSession
@@ -44,13 +44,14 @@ def selected(
     anchor: Anchor,
     chain: Chain,
     *,
-    final: bool,
+    chain_is: Literal["growing", "complete"],
     among: Sequence[Appointment] | None = None,
 ) -> list[Appointment]:
     """The sessions ``anchor`` selects.
 
-    ``final``: the plan is complete (a ``last`` without a finite phase selects its last
-    session). ``among`` the sessions to count, in order (default: the chain's).
+    ``chain_is``: ``"complete"`` for a finished plan (a ``last`` without a finite phase then
+    selects its last session), ``"growing"`` while the planner adds to it. ``among``: the
+    sessions to count, in order (default: the chain's).
     """
     counted = pool(anchor, chain.sessions if among is None else among)
     which = anchor.which
@@ -60,15 +61,15 @@ def selected(
         return counted[:1]
     if isinstance(which, int):
         return counted[which - 1 : which]
-    return counted[-1:] if _last_reached(anchor, chain, final=final) else []
+    return counted[-1:] if _last_reached(anchor, chain, chain_is) else []
 
 
-def _last_reached(anchor: Anchor, chain: Chain, *, final: bool) -> bool:
+def _last_reached(anchor: Anchor, chain: Chain, chain_is: Literal["growing", "complete"]) -> bool:
     if anchor.phase is not None:
         phase = chain.course.protocol.phase(anchor.phase)
         if phase.count is not None:
             return chain.complete(phase)
-    return final
+    return chain_is == "complete"
 
 
 def due_after(
@@ -82,7 +83,7 @@ def due_after(
             continue
         if anchor.phase is not None and anchor.phase != session.phase:
             continue
-        chosen = selected(anchor, chain, final=False)
+        chosen = selected(anchor, chain, chain_is="growing")
         if chosen and chosen[-1] is session:
             due.append(rule)
     return due

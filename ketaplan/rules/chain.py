@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Phase
@@ -87,10 +87,10 @@ class Chain:
                 return Position(index, phase, in_phase)
         return None
 
-    def last_active(self, *, doses_only: bool = False) -> Appointment | None:
-        """The last session that takes place (planned or attended)."""
+    def last_active(self, what: Literal["session", "dose"] = "session") -> Appointment | None:
+        """The last session (or dose) that takes place (planned or attended)."""
         for appointment in reversed(self.sessions):
-            if appointment.is_active and (appointment.is_dose or not doses_only):
+            if appointment.is_active and (appointment.is_dose or what == "session"):
                 return appointment
         return None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from ketaplan._text import fmt_day
+from ketaplan._types import OnConflict
 from ketaplan.plans import Appointment
 from ketaplan.protocol import GapSequence, PerWeek, Phase, Rules
 from ketaplan.rules.chain import Chain
@@ -90,7 +91,7 @@ def day_context(
     chain: Chain,
     *,
     mode: Mode,
-    shifting: bool = False,
+    on_conflict: OnConflict = "raise",
     held_until: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> DayContext:
@@ -113,7 +114,7 @@ def day_context(
         weeks = _week_counts(chain, phase, cadence, judged_from)
     lookahead = None
     within, count = phase.within_days, phase.count
-    if mode == "plan" and within is not None and count is not None and not shifting:
+    if mode == "plan" and within is not None and count is not None and on_conflict == "raise":
         lookahead = Lookahead(
             in_phase[0].local_date if in_phase else None,
             within,
@@ -132,7 +133,12 @@ def day_context(
 
 
 def day_findings(
-    step: Step, day: dt.date, context: DayContext, *, mode: Mode, shifting: bool = False
+    step: Step,
+    day: dt.date,
+    context: DayContext,
+    *,
+    mode: Mode,
+    on_conflict: OnConflict = "raise",
 ) -> list[Finding]:
     """Every dose-level rule ``day`` would break for the step.
 
@@ -140,14 +146,14 @@ def day_findings(
     ``check`` reports them all.
     """
     found: list[Finding] = []
-    if step.hard_latest is not None and day > step.hard_latest and not shifting:
+    if step.hard_latest is not None and day > step.hard_latest and on_conflict == "raise":
         found.append(_deadline(step))
     if mode == "plan" and context.held_until is not None and day <= context.held_until:
         found.append(Finding("held", "not after sessions already held"))
     if step.kind.is_dosing:
         found += _dose_days(step, day, context, mode=mode)
     if context.weeks is not None:
-        problem = _per_week_problem(context.weeks, day)
+        problem = _per_week_problem(context.weeks, day, on_conflict=on_conflict)
         if problem:
             cadence = context.weeks.cadence
             found.append(
@@ -265,11 +271,18 @@ def _week_counts(
     return WeekCounts(cadence, first, week_of, counts, booked, judged_from)
 
 
-def _per_week_problem(weeks: WeekCounts, day: dt.date) -> str | None:
+def _per_week_problem(weeks: WeekCounts, day: dt.date, *, on_conflict: OnConflict) -> str | None:
+    """Too many sessions in the day's week, or too few in a week before it.
+
+    When shifting, a week left short is the shift's doing (recorded on the session that comes
+    late), as a missed deadline is: only the maximum still holds.
+    """
     cadence, first, week_of = weeks.cadence, weeks.first, weeks.week_of
     week = week_of(day)
     if weeks.counts.get(week, 0) + 1 > cadence.most:
         return f"more than {cadence.most} sessions in that week"
+    if on_conflict == "shift":
+        return None
     first_week_partial = cadence.week == "calendar" and first.weekday() != 0
     for earlier in range(week_of(first), week):
         if first_week_partial and earlier == week_of(first):
@@ -290,7 +303,7 @@ def earliest_start(step: Step, chain: Chain) -> Earliest | None:
     rule = chain.course.protocol.rules.min_interval
     if rule is None or not step.kind.is_dosing:
         return None
-    last = chain.last_active(doses_only=True)
+    last = chain.last_active("dose")
     if last is None or last.dosing_start is None:
         return None
     # Dosing starts check_in minutes after the start: it may begin rule.hours after the last.
