@@ -148,11 +148,7 @@ class SlotFinder:
                     return None, Reasons.no_free(resource)
             elif not screened and not self.ledger.has_room(resource, span_start, span_end):
                 return None, Reasons.STAFF_FULL
-            spans.append(
-                ResourceSpan.model_construct(
-                    resource=resource, unit=unit, start=span_start, end=span_end
-                )
-            )
+            spans.append(ResourceSpan(resource=resource, unit=unit, start=span_start, end=span_end))
         return Slot(start, end, tuple(spans)), None
 
     def _patient_problem(self, start: dt.datetime, end: dt.datetime) -> str | None:

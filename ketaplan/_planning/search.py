@@ -124,11 +124,18 @@ class Search:
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
         self.resumption = Resumption(self)
+        self._bounds: tuple[tuple[dt.date, str], Bounds] | None = None
 
     # -- the plan's limits -----------------------------------------------------------------
 
     def bounds(self) -> Bounds:
         """The plan's limits as they stand (the start moves after a washout or a review)."""
+        key = (self.earliest_start, self.id_prefix)
+        if self._bounds is None or self._bounds[0] != key:
+            self._bounds = (key, self._make_bounds())
+        return self._bounds[1]
+
+    def _make_bounds(self) -> Bounds:
         setting = self.setting
         now = setting.now
         limit = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 from ketaplan.plans import Appointment
@@ -77,6 +78,10 @@ class Chain:
 
     def current(self) -> Position | None:
         """The first phase that still needs sessions, with the sessions it has."""
+        return self._current
+
+    @cached_property
+    def _current(self) -> Position | None:
         phases = self.course.protocol.phases
         for index, phase in enumerate(phases):
             later = {p.id for p in phases[index + 1 :]}
@@ -96,7 +101,11 @@ class Chain:
 
     def doses(self) -> list[Appointment]:
         """The doses that take place, in order."""
-        return [a for a in self.sessions if a.is_dose and a.is_active]
+        return list(self._doses)
+
+    @cached_property
+    def _doses(self) -> tuple[Appointment, ...]:
+        return tuple(a for a in self.sessions if a.is_dose and a.is_active)
 
     def first_dose_date(self) -> dt.date | None:
         """The date of the first dose not cancelled (treatment week 1 begins there)."""

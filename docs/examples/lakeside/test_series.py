@@ -7,9 +7,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaplan import Patient, Plan, UnsatisfiableError, load_clinic, load_protocol, plan
+from ketaplan import Patient, Plan, UnsatisfiableError, check, load_clinic, load_protocol, plan
 from ketaplan import strategies as kst
-from ketaplan.checking import check
 
 HERE = Path(__file__).parent
 SERIES = load_protocol(HERE / "series.toml")
