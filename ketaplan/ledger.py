@@ -25,7 +25,8 @@ __all__ = ["Ledger"]
 
 _DAY = 86_400
 _CHANGES = itertools.count(1)  # every change of any ledger gets a new number
-_INDEXES = {"unit": "_units", "counted": "_counted", "patient": "_patients"}
+IndexKind = Literal["unit", "counted", "patient"]
+"""Which index: numbered units by ``(resource, unit)``, counted resources, or patients."""
 
 Interval = tuple[int, int]
 
@@ -101,6 +102,11 @@ class Ledger:
         self._units = _Index()
         self._counted = _Index()
         self._patients = _Index()
+        self._indexes: dict[IndexKind, _Index] = {
+            "unit": self._units,
+            "counted": self._counted,
+            "patient": self._patients,
+        }
         self.bookings: list[Booking] = []
         self._changed: dict[int, int] = {}  # UTC day -> number of its latest change
         for booking in bookings:
@@ -125,18 +131,16 @@ class Ledger:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def intervals(
-        self, kind: Literal["unit", "counted", "patient"], key: object, start: int, end: int
-    ) -> list[Interval]:
+    def intervals(self, kind: IndexKind, key: object, start: int, end: int) -> list[Interval]:
         """The intervals (in seconds) filed under ``key`` near ``start``-``end``, base included.
 
         ``kind`` says which index: a ``(resource, unit)`` key, a counted resource, or a
         patient. Every interval that overlaps the span is in the list (others may be too).
         """
-        return self._near(_INDEXES[kind], key, start, end)
+        return self._near(kind, key, start, end)
 
-    def _near(self, index: str, key: object, start: int, end: int) -> list[Interval]:
-        own: _Index = getattr(self, index)
+    def _near(self, index: IndexKind, key: object, start: int, end: int) -> list[Interval]:
+        own = self._indexes[index]
         found = list(own.near(key, start, end))
         if self.base is not None:
             found += self.base._near(index, key, start, end)
@@ -172,7 +176,7 @@ class Ledger:
 
     def load(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> int:
         """The most bookings of a counted resource at any moment in ``start``-``end``."""
-        return self.peak(self._near("_counted", resource, seconds(start), seconds(end)), start, end)
+        return self.peak(self._near("counted", resource, seconds(start), seconds(end)), start, end)
 
     @staticmethod
     def peak(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> int:
@@ -201,7 +205,7 @@ class Ledger:
     def patient_busy(self, patient: str, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether the patient has a booking overlapping ``start``-``end``."""
         s, e = seconds(start), seconds(end)
-        return any(a < e and s < b for a, b in self._near("_patients", patient, s, e))
+        return any(a < e and s < b for a, b in self._near("patient", patient, s, e))
 
     def changes(self, start: int, end: int) -> tuple[int, ...]:
         """What has changed near ``start``-``end`` (seconds): equal answers, same bookings there.
