@@ -14,6 +14,7 @@ from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
+    CalendarFileError,
     ClinicError,
     DefinitionError,
     InputError,
@@ -51,6 +52,7 @@ __all__ = [
     "Assessed",
     "Attended",
     "Booking",
+    "CalendarFileError",
     "Cancelled",
     "Clinic",
     "ClinicError",

@@ -9,7 +9,7 @@ Each class also inherits the builtin exception a caller would naturally catch, s
     │   ├── ClinicError                     ... a clinic
     │   ├── PatientError                    ... a patient
     │   ├── PlanError                       ... a plan file
-    │   └── CalendarFileError               ... an .ics file (ketaplan.ics.reading)
+    │   └── CalendarFileError               ... an .ics file of busy times
     ├── UnknownProtocolError (LookupError)  no built-in protocol has that id
     ├── InputError (ValueError)             an argument to a function is invalid
     │   └── LimitError                      ... it exceeds a documented bound
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from ketaplan._text import fmt_day
 
 __all__ = [
+    "CalendarFileError",
     "ClinicError",
     "DefinitionError",
     "InputError",
@@ -137,6 +138,12 @@ class PlanError(DefinitionError):
     """A plan read from a file is invalid."""
 
     subject = "plan"
+
+
+class CalendarFileError(DefinitionError):
+    """An iCalendar file could not be read; ``problems`` name each bad line."""
+
+    subject = "calendar file"
 
 
 class UnknownProtocolError(KetaplanError, LookupError):

@@ -16,6 +16,7 @@ def test_public_names_are_pinned() -> None:
         "Assessed",
         "Attended",
         "Booking",
+        "CalendarFileError",
         "Cancelled",
         "Clinic",
         "ClinicError",
@@ -92,6 +93,7 @@ def test_exception_tree() -> None:
     assert issubclass(ketaplan.InputError, ValueError)
     assert issubclass(ketaplan.UnsatisfiableError, ValueError)
     assert issubclass(ketaplan.PlanError, ketaplan.DefinitionError)
+    assert issubclass(ketaplan.CalendarFileError, ketaplan.DefinitionError)
     assert issubclass(ketaplan.LocalTimeError, ValueError)
 
 

@@ -22,7 +22,7 @@ from icalendar import Calendar
 
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
-from ketaplan.errors import DefinitionError, LimitError, Problem
+from ketaplan.errors import CalendarFileError, LimitError, Problem
 from ketaplan.timing import zone
 
 __all__ = [
@@ -40,12 +40,6 @@ MAX_OCCURRENCES = 2_000_000
 _MAX_REPORTED = 50
 
 _NAME = re.compile(r"^[A-Za-z0-9-]+(;|:)")
-
-
-class CalendarFileError(DefinitionError):
-    """An iCalendar file could not be read; ``problems`` name each bad line."""
-
-    subject = "calendar file"
 
 
 def load_busy(
