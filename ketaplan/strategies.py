@@ -258,81 +258,89 @@ def protocols(
         "an int from 1 to 5",
     )
     builtins = st.sampled_from(builtin_protocol_ids()).map(load_protocol)
-
-    @st.composite
-    def generated(draw: st.DrawFn) -> Protocol:
-        number = draw(st.integers(1, max_phases))
-        drawn = []
-        for index in range(number):
-            last = index == number - 1
-            ended = None if last else False
-            phase = draw(phases(session="dose", max_count=10, open_ended=ended)).model_dump(
-                exclude_none=True
-            )
-            phase["id"] = f"phase-{index + 1}"
-            if index:
-                phase["start"] = {
-                    "type": "after-previous",
-                    "gap": draw(gaps(min_days=2, max_days=28)).model_dump(),
-                }
-            drawn.append(phase)
-        data: dict[str, Any] = {
-            "id": "generated",
-            "name": "A generated protocol",
-            "version": "1",
-            "indication": "property testing",
-            "drug": draw(st.sampled_from(["ketamine", "esketamine"])),
-            "route": "iv",
-            "setting": "clinic",
-            "evidence": "derived",
-            "sources": [
-                {"id": "generated", "citation": "ketaplan.strategies", "evidence": "derived"}
-            ],
-            "session_kinds": [
-                {
-                    "id": "dose",
-                    "name": "Dose",
-                    "category": "dosing",
-                    "timeline": {
-                        "check_in_minutes": draw(st.sampled_from([0, 15])),
-                        "dosing_minutes": draw(st.sampled_from([15, 40])),
-                        "monitoring_minutes": draw(st.sampled_from([30, 60, 120])),
-                    },
-                    "resources": [
-                        {"resource": "chair"},
-                        {"resource": "monitoring-staff", "during": ["dosing", "monitoring"]},
-                    ],
-                },
-                {
-                    "id": "review",
-                    "name": "Review",
-                    "category": "review",
-                    "timeline": {"session_minutes": 30},
-                    "resources": [{"resource": "room"}],
-                },
-            ],
-            "phases": drawn,
-            "rules": {
-                "consecutive_days": draw(st.sampled_from(["avoid", "allowed"])),
-                "min_interval": draw(st.one_of(st.none(), st.just({"hours": 24}))),
-            },
-        }
-        if draw(st.booleans()):
-            data["anchored"] = [
-                {
-                    "id": "review",
-                    "session": "review",
-                    "after": {"session": "dose", "which": "first"},
-                    "offset": {"minimum": 0, "target": 0, "maximum": 2},
-                }
-            ]
-        return Protocol.model_validate(data)
-
+    generated = _generated_protocols(max_phases)
     if builtin is True:
         return builtins
     if builtin is False:
-        return generated()
-    return st.one_of(builtins, generated())
+        return generated
+    return st.one_of(builtins, generated)
+
+
+@st.composite
+def _generated_protocols(draw: st.DrawFn, max_phases: int) -> Protocol:
+    """A protocol of 1 to ``max_phases`` generated phases, one dosing kind and a review kind."""
+    data: dict[str, Any] = {
+        "id": "generated",
+        "name": "A generated protocol",
+        "version": "1",
+        "indication": "property testing",
+        "drug": None,
+        "route": "iv",
+        "setting": "clinic",
+        "evidence": "derived",
+        "sources": [{"id": "generated", "citation": "ketaplan.strategies", "evidence": "derived"}],
+    }
+    data["phases"] = _generated_phases(draw, max_phases)
+    data["drug"] = draw(st.sampled_from(["ketamine", "esketamine"]))
+    data["session_kinds"] = _generated_kinds(draw)
+    data["rules"] = {
+        "consecutive_days": draw(st.sampled_from(["avoid", "allowed"])),
+        "min_interval": draw(st.one_of(st.none(), st.just({"hours": 24}))),
+    }
+    if draw(st.booleans()):
+        data["anchored"] = [
+            {
+                "id": "review",
+                "session": "review",
+                "after": {"session": "dose", "which": "first"},
+                "offset": {"minimum": 0, "target": 0, "maximum": 2},
+            }
+        ]
+    return Protocol.model_validate(data)
+
+
+def _generated_phases(draw: st.DrawFn, max_phases: int) -> list[dict[str, Any]]:
+    number = draw(st.integers(1, max_phases))
+    drawn = []
+    for index in range(number):
+        ended = None if index == number - 1 else False  # only the last may be open-ended
+        phase = draw(phases(session="dose", max_count=10, open_ended=ended)).model_dump(
+            exclude_none=True
+        )
+        phase["id"] = f"phase-{index + 1}"
+        if index:
+            phase["start"] = {
+                "type": "after-previous",
+                "gap": draw(gaps(min_days=2, max_days=28)).model_dump(),
+            }
+        drawn.append(phase)
+    return drawn
+
+
+def _generated_kinds(draw: st.DrawFn) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "dose",
+            "name": "Dose",
+            "category": "dosing",
+            "timeline": {
+                "check_in_minutes": draw(st.sampled_from([0, 15])),
+                "dosing_minutes": draw(st.sampled_from([15, 40])),
+                "monitoring_minutes": draw(st.sampled_from([30, 60, 120])),
+            },
+            "resources": [
+                {"resource": "chair"},
+                {"resource": "monitoring-staff", "during": ["dosing", "monitoring"]},
+            ],
+        },
+        {
+            "id": "review",
+            "name": "Review",
+            "category": "review",
+            "timeline": {"session_minutes": 30},
+            "resources": [{"resource": "room"}],
+        },
+    ]
 
 
 # -- clinics and patients ----------------------------------------------------------------------

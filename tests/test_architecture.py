@@ -326,3 +326,58 @@ def test_the_checker_reports_upward_facade_and_private_imports() -> None:
     ]
     assert unlisted_modules(sources, layers) == ["ketaplan.loose"]
     assert layer_of("ketaplan.highway", layers) is None  # a prefix covers whole names only
+
+
+# -- what the layers alone do not say -----------------------------------------------------------
+
+#: Modules that ``check`` must not reach: it judges with the rules, not by running a search.
+SEARCH = ("ketaplan._planning", "ketaplan.planner", "ketaplan.slots", "ketaplan._screen")
+
+
+def test_check_and_the_rules_build_no_planner() -> None:
+    """``check`` and the rule layer reach no part of the search (issue 11: check used to build a
+    throwaway planner and call its private methods)."""
+    edges = collect_edges(package_sources())
+    reached = sorted(
+        f"{edge.importer} -> {edge.imported} (line {edge.line})"
+        for edge in edges
+        if edge.importer.startswith(("ketaplan.checking", "ketaplan.rules"))
+        and edge.imported.startswith(SEARCH)
+    )
+    assert not reached, report("check or the rules import the search", reached)
+
+
+#: Units allowed past the size limits, with why.
+LONG_UNITS = {
+    "ketaplan.protocol.model:_phase_findings": "a validator's list of cross-field checks",
+}
+MAX_FUNCTION_LINES = 60
+MAX_CLASS_LINES = 400
+
+
+def oversized(source: Source) -> Iterator[str]:
+    """Functions over 60 lines and classes over 400, docstrings not counted."""
+    for node in ast.walk(ast.parse(source.text)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        assert node.end_lineno is not None
+        lines = node.end_lineno - node.lineno + 1
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            assert first.end_lineno is not None
+            lines -= first.end_lineno - first.lineno + 1
+        limit = MAX_CLASS_LINES if isinstance(node, ast.ClassDef) else MAX_FUNCTION_LINES
+        name = f"{source.name}:{node.name}"
+        if lines > limit and name not in LONG_UNITS:
+            yield f"{name} has {lines} lines (at most {limit})"
+
+
+def test_no_function_over_60_lines_and_no_class_over_400() -> None:
+    found = sorted(line for source in package_sources() for line in oversized(source))
+    assert not found, report("units too long to read in one go", found)
+
+
+def test_the_size_check_can_fail() -> None:
+    body = "".join(f"    x{n} = {n}\n" for n in range(61))
+    assert list(oversized(Source("ketaplan.fake", f"def long() -> None:\n{body}")))
+    assert not list(oversized(Source("ketaplan.fake", 'def fine() -> None:\n    """Doc."""\n')))
