@@ -53,8 +53,10 @@ class Resumption:
         """Move the first session after washouts and after a switch from the other product."""
         search = self.search
         patient = search.setting.patient
-        if patient is None or search.continuity.fixed:
-            return
+        if patient is None or any(
+            a.is_dose and a.status == "attended" for a in search.continuity.fixed
+        ):
+            return  # treatment has begun: washouts and switches were before it
         start = search.setting.start
         pairs = [(m, r) for m in patient.medications for r in search.medications.matching(m)]
         for item in washouts(patient, pairs):

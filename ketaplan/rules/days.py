@@ -68,7 +68,8 @@ class WeekCounts:
     counts: dict[int, int]
     """Sessions that take place, for the maximum."""
     booked: dict[int, int]
-    """Sessions not cancelled (a miss is no gap), for the minimum."""
+    """Every session the week had, for the minimum: one missed, or cancelled and not replaced,
+    leaves no gap to fill."""
     judged_from: dt.date | None
     """Weeks that began before this date are not judged for their minimum."""
 
@@ -266,8 +267,7 @@ def _week_counts(
         week = week_of(appointment.local_date)
         if appointment.is_active:
             counts[week] = counts.get(week, 0) + 1
-        if appointment.status != "cancelled":
-            booked[week] = booked.get(week, 0) + 1
+        booked[week] = booked.get(week, 0) + 1
     return WeekCounts(cadence, first, week_of, counts, booked, judged_from)
 
 
