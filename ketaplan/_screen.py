@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 from ketaplan.ledger import Ledger
 from ketaplan.protocol import SessionKind
-from ketaplan.rules.calendar import Reasons
+from ketaplan.rules.calendar import Reasons, Threshold
 from ketaplan.rules.capacity import Use
 
 if TYPE_CHECKING:
-    from ketaplan.slots import SlotFinder, Threshold
+    from ketaplan.slots import SlotFinder
 
 __all__ = ["DayScreen", "Ranking", "ScreenCache", "Spans", "clock_of", "screen_cache"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from ketaplan._screen import DayScreen, Ranking, Spans, clock_of, screen_cache, seconds_of
@@ -22,18 +22,11 @@ from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import CalendarPolicy, SessionKind
-from ketaplan.rules.calendar import DayRules, Ranges, Reasons
+from ketaplan.rules.calendar import DayRules, Ranges, Reasons, Threshold
 from ketaplan.rules.capacity import Use, uses
 from ketaplan.timing import resolve, shift, steady_midnight
 
 __all__ = ["Slot", "SlotFinder", "Threshold"]
-
-
-class Threshold(NamedTuple):
-    """Starts before ``at`` fail with ``reason`` (the minimum interval since the last dose)."""
-
-    at: dt.datetime
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -134,10 +127,9 @@ class SlotFinder:
         """
         screened = checks == "units"
         spans: list[ResourceSpan] = []
-        for use in self.uses(kind):
-            resource = use.resource
-            span_start = shift(start, minutes=use.offset)
-            span_end = shift(start, minutes=use.finish)
+        for resource, offset, finish in self.uses(kind):
+            span_start = shift(start, minutes=offset)
+            span_end = shift(start, minutes=finish)
             unit = None
             if resource == "prescriber":
                 if not screened and not self.rules.prescriber_present(span_start, span_end):

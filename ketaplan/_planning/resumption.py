@@ -9,6 +9,7 @@ a finished plan, so a plan made here checks clean.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ketaplan._text import fmt_day
@@ -94,7 +95,7 @@ class Resumption:
     def _rule(self) -> Lapse | None:
         return self.search.protocol.rules.lapse
 
-    def _taken(self, doses: list[Appointment]) -> list[Appointment]:
+    def _taken(self, doses: Sequence[Appointment]) -> list[Appointment]:
         """The doses known to take place: a past dose counts only once reported attended."""
         now = self.search.setting.now
         return [d for d in doses if now is None or d.status == "attended" or d.start >= now]

@@ -35,7 +35,7 @@ from ketaplan.rules.chain import Chain
 from ketaplan.rules.course import Course
 from ketaplan.rules.days import DayContext, day_context, day_findings
 from ketaplan.rules.windows import Bounds, End, Step, next_step
-from ketaplan.slots import SlotFinder, Threshold
+from ketaplan.slots import SlotFinder
 
 __all__ = ["MAX_EVALUATIONS", "SHIFT_DAYS", "Search", "Setting"]
 
@@ -277,7 +277,7 @@ class Search:
         slot, problem = self.finder.best(
             step.kind,
             day,
-            earliest=None if earliest is None else Threshold(earliest.at, earliest.reason),
+            earliest=None if earliest is None else earliest.threshold,
             not_before=self.resume_after if step.kind.is_dosing else None,
             preferred_time=self.continuity.times.get(f"{self.id_prefix}{step.id}"),
         )

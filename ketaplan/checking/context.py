@@ -43,7 +43,7 @@ class Context:
         object.__setattr__(self, "active", [a for a in plan.appointments if a.is_active])
 
     @property
-    def doses(self) -> list[Appointment]:
+    def doses(self) -> tuple[Appointment, ...]:
         """The doses that take place, in order."""
         return self.chain.doses()
 

@@ -26,7 +26,7 @@ from ketaplan.rules.capacity import uses
 from ketaplan.rules.finding import Finding
 from ketaplan.timing import shift, zone
 
-__all__ = ["Busy", "DayRules", "Ranges", "Reasons"]
+__all__ = ["Busy", "DayRules", "Ranges", "Reasons", "Threshold"]
 
 #: Local time ranges a session may use on a day.
 Ranges = list[tuple[dt.time, dt.time]]
@@ -57,6 +57,13 @@ class Reasons:
     def no_free(resource: str) -> str:
         """Every unit of a chair or room taken."""
         return f"no {resource} free"
+
+
+class Threshold(NamedTuple):
+    """Starts before ``at`` fail with ``reason`` (the minimum interval since the last dose)."""
+
+    at: dt.datetime
+    reason: str
 
 
 class Busy(NamedTuple):
@@ -100,20 +107,16 @@ class DayRules:
             Busy(b.start, b.end, b.label or "another appointment")
             for b in (patient.appointments if patient else ())
         ]
-
-    def zone_for(self, kind: SessionKind) -> ZoneInfo:
-        """The zone a session's local times are in (the patient's, for home sessions)."""
-        return self.patient_zone if kind.location == "home" else self.zone
-
-    @property
-    def availability_elsewhere(self) -> bool:
-        """Whether the patient's availability is in another zone than the clinic's."""
-        patient = self.patient
-        return (
+        self.availability_elsewhere = (
             patient is not None
             and patient.availability is not None
             and self.patient_zone != self.zone
         )
+        """Whether the patient's availability is in another zone than the clinic's."""
+
+    def zone_for(self, kind: SessionKind) -> ZoneInfo:
+        """The zone a session's local times are in (the patient's, for home sessions)."""
+        return self.patient_zone if kind.location == "home" else self.zone
 
     def blackout(self, day: dt.date) -> str | None:
         """The patient's blackout covering ``day``, in words."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from ketaplan.plans import Appointment
@@ -47,10 +46,15 @@ class Position(NamedTuple):
 
 @dataclass(frozen=True)
 class Chain:
-    """A course's phase sessions so far, in time order (a value: adding makes a new one)."""
+    """A course's phase sessions so far, in time order (a value: adding makes a new one).
+
+    What it derives (the sessions of each phase, the doses, the current phase) it works out
+    once: a chain never changes.
+    """
 
     course: Course
     sessions: tuple[Appointment, ...] = ()
+    _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def plus(self, appointment: Appointment) -> Chain:
         """This chain with ``appointment`` after its sessions."""
@@ -66,7 +70,14 @@ class Chain:
 
     def in_phase(self, phase_id: str) -> list[Appointment]:
         """The phase's sessions, whatever their status."""
-        return [a for a in self.sessions if a.phase == phase_id]
+        by_phase = self._derived.get("phases")
+        if by_phase is None:
+            grouped: dict[str, list[Appointment]] = {}
+            for appointment in self.sessions:
+                grouped.setdefault(appointment.phase, []).append(appointment)
+            by_phase = self._derived["phases"] = grouped
+        assert isinstance(by_phase, dict)  # noqa: S101 - set just above
+        return list(by_phase.get(phase_id, ()))
 
     def counted(self, phase: Phase) -> int:
         """:func:`counted` for the phase's sessions in this chain."""
@@ -78,14 +89,17 @@ class Chain:
 
     def current(self) -> Position | None:
         """The first phase that still needs sessions, with the sessions it has."""
-        return self._current
+        if "current" not in self._derived:
+            self._derived["current"] = self._find_current()
+        found = self._derived["current"]
+        assert found is None or isinstance(found, Position)  # noqa: S101 - set just above
+        return found
 
-    @cached_property
-    def _current(self) -> Position | None:
+    def _find_current(self) -> Position | None:
         phases = self.course.protocol.phases
+        begun = {a.phase for a in self.sessions}
         for index, phase in enumerate(phases):
-            later = {p.id for p in phases[index + 1 :]}
-            if any(a.phase in later for a in self.sessions):
+            if any(p.id in begun for p in phases[index + 1 :]):
                 continue  # the series has moved on: a later phase has begun
             in_phase = self.in_phase(phase.id)
             if phase.count is None or counted(phase, in_phase) < phase.count:
@@ -99,13 +113,15 @@ class Chain:
                 return appointment
         return None
 
-    def doses(self) -> list[Appointment]:
+    def doses(self) -> tuple[Appointment, ...]:
         """The doses that take place, in order."""
-        return list(self._doses)
-
-    @cached_property
-    def _doses(self) -> tuple[Appointment, ...]:
-        return tuple(a for a in self.sessions if a.is_dose and a.is_active)
+        found = self._derived.get("doses")
+        if found is None:
+            found = self._derived["doses"] = tuple(
+                a for a in self.sessions if a.is_dose and a.is_active
+            )
+        assert isinstance(found, tuple)  # noqa: S101 - set just above
+        return found
 
     def first_dose_date(self) -> dt.date | None:
         """The date of the first dose not cancelled (treatment week 1 begins there)."""

@@ -18,6 +18,7 @@ from ketaplan._text import fmt_day
 from ketaplan._types import OnConflict
 from ketaplan.plans import Appointment
 from ketaplan.protocol import GapSequence, PerWeek, Phase, Rules
+from ketaplan.rules.calendar import Threshold
 from ketaplan.rules.chain import Chain
 from ketaplan.rules.finding import Finding
 from ketaplan.rules.windows import Step
@@ -44,8 +45,8 @@ the day a session is on."""
 class Earliest(NamedTuple):
     """The earliest start the minimum interval allows after the previous dose."""
 
-    at: dt.datetime
-    reason: str
+    threshold: Threshold
+    """The instant, and the reason a start before it fails."""
     previous: Appointment
 
 
@@ -309,17 +310,17 @@ def earliest_start(step: Step, chain: Chain) -> Earliest | None:
     # Dosing starts check_in minutes after the start: it may begin rule.hours after the last.
     check_in = step.kind.timeline.check_in_minutes
     earliest = shift(last.dosing_start, hours=rule.hours, minutes=-check_in)
-    return Earliest(earliest, f"less than {rule.hours:g} h after {last.id}", last)
+    return Earliest(Threshold(earliest, f"less than {rule.hours:g} h after {last.id}"), last)
 
 
 def interval_finding(chain: Chain, earliest: Earliest, appointment: Appointment) -> Finding | None:
     """``interval-too-short`` when ``appointment`` starts before the interval allows."""
     rule = chain.course.protocol.rules.min_interval
-    if rule is None or appointment.start >= earliest.at:
+    if rule is None or appointment.start >= earliest.threshold.at:
         return None
     return Finding(
         "interval-too-short",
-        f"{appointment.id}: {earliest.reason}",
+        f"{appointment.id}: {earliest.threshold.reason}",
         f"rules.min_interval ({rule.hours:g} h)",
         rule.source,
         involves=(earliest.previous.id,),
