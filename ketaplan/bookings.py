@@ -73,28 +73,16 @@ def bookings_of(
     <ketaplan.plans.Plan.bookings>` for planning other patients around a plan, so both book the
     same things. The prescriber is left out: presence is checked against the clinic's hours.
     """
-    who = appointment.id
-    out = [
-        Booking(
-            start=appointment.start,
-            end=appointment.end,
-            patient=patient,
-            label=label,
-            appointment=who,
-            plan=plan,
-        )
-    ]
-    out.extend(
-        Booking(
-            start=span.start,
-            end=span.end,
-            resource=span.resource,
-            unit=span.unit,
-            label=label,
-            appointment=who,
-            plan=plan,
-        )
-        for span in appointment.resources
-        if span.resource != "prescriber"
-    )
+    # Only the fields given: validating an explicit None costs as much as a value.
+    common: dict[str, object] = {"appointment": appointment.id}
+    if label is not None:
+        common["label"] = label
+    if plan is not None:
+        common["plan"] = plan
+    start, end = appointment.start, appointment.end
+    out = [Booking.model_validate({"start": start, "end": end, "patient": patient, **common})]
+    for span in appointment.resources:
+        if span.resource != "prescriber":
+            fields = {"start": span.start, "end": span.end, "resource": span.resource}
+            out.append(Booking.model_validate({**fields, "unit": span.unit, **common}))
     return out

@@ -42,19 +42,14 @@ def instructions_for(
     holds name each scheduled dose to skip and when to resume.
     """
     local = zone(appointment.time_zone)
+    rules = kind.instructions
     times = _Times(
         start=appointment.start.astimezone(local),
         dosing=(appointment.dosing_start or appointment.start).astimezone(local),
         end=appointment.end.astimezone(local),
+        source=rules.source,
     )
-    rules = kind.instructions
-    out = [
-        Instruction(
-            kind=made.kind, at=made.at, until=made.until, text=made.text, source=rules.source
-        )
-        for build in _BUILDERS
-        if (made := build(rules, times)) is not None
-    ]
+    out = [made for build in _BUILDERS if (made := build(rules, times)) is not None]
     if kind.is_dosing and patient is not None:
         chosen = medications or medication_rules(protocol)
         for medication in patient.medications:
@@ -66,40 +61,45 @@ def instructions_for(
 
 
 class _Times(NamedTuple):
-    """A session's moments in its own zone."""
+    """A session's moments in its own zone, and the source of its instructions."""
 
     start: dt.datetime
     dosing: dt.datetime
     end: dt.datetime
+    source: str | None
 
 
-class _Made(NamedTuple):
-    """One instruction, before its source is attached."""
+def _made(
+    kind: InstructionKind,
+    at: dt.datetime,
+    text: str,
+    times: _Times,
+    until: dt.datetime | None = None,
+) -> Instruction:
+    if until is None:
+        return Instruction(kind=kind, at=at, text=text, source=times.source)
+    return Instruction(kind=kind, at=at, until=until, text=text, source=times.source)
 
-    kind: InstructionKind
-    at: dt.datetime
-    text: str
-    until: dt.datetime | None = None
 
-
-def _fasting_solids(rules: Instructions, times: _Times) -> _Made | None:
+def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
     hours = rules.fasting_solids_hours
     if hours is None:
         return None
     at = shift(times.dosing, hours=-hours)
-    return _Made("fasting-solids", at, f"No food after {fmt_time(at)} ({hours:g} h before dosing).")
+    text = f"No food after {fmt_time(at)} ({hours:g} h before dosing)."
+    return _made("fasting-solids", at, text, times)
 
 
-def _fasting_liquids(rules: Instructions, times: _Times) -> _Made | None:
+def _fasting_liquids(rules: Instructions, times: _Times) -> Instruction | None:
     hours = rules.fasting_liquids_hours
     if hours is None:
         return None
     at = shift(times.dosing, hours=-hours)
     text = f"No liquids after {fmt_time(at)} ({hours:g} h before dosing)."
-    return _Made("fasting-liquids", at, text)
+    return _made("fasting-liquids", at, text, times)
 
 
-def _nasal_spray(rules: Instructions, times: _Times) -> _Made | None:
+def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:
     minutes = rules.nasal_spray_minutes_before
     if minutes is None:
         return None
@@ -108,44 +108,42 @@ def _nasal_spray(rules: Instructions, times: _Times) -> _Made | None:
         "If you use a nasal corticosteroid or decongestant that day, take it by "
         f"{fmt_time(at)} (at least {minutes} min before dosing)."
     )
-    return _Made("nasal-spray", at, text)
+    return _made("nasal-spray", at, text, times)
 
 
-def _escort(rules: Instructions, times: _Times) -> _Made | None:
+def _escort(rules: Instructions, times: _Times) -> Instruction | None:
     if not rules.escort_required:
         return None
-    return _Made(
-        "escort", times.end, f"Arrange an adult to take you home at about {fmt_time(times.end)}."
-    )
+    text = f"Arrange an adult to take you home at about {fmt_time(times.end)}."
+    return _made("escort", times.end, text, times)
 
 
-def _no_driving_overnight(rules: Instructions, times: _Times) -> _Made | None:
+def _no_driving_overnight(rules: Instructions, times: _Times) -> Instruction | None:
     if not rules.no_driving_until_next_day:
         return None
     next_day = times.end.date() + dt.timedelta(days=1)
     text = f"Do not drive or operate machinery until {fmt_day(next_day)}, after a restful sleep."
-    return _Made("no-driving", times.end, text)
+    return _made("no-driving", times.end, text, times)
 
 
-def _no_driving_hours(rules: Instructions, times: _Times) -> _Made | None:
+def _no_driving_hours(rules: Instructions, times: _Times) -> Instruction | None:
     hours = rules.no_driving_hours
     if hours is None:
         return None
     until = shift(times.end, hours=hours)
     text = f"Do not drive until {fmt_time(until)} ({hours} h after)."
-    return _Made("no-driving", times.end, text, until)
+    return _made("no-driving", times.end, text, times, until)
 
 
-def _peer_monitor(rules: Instructions, times: _Times) -> _Made | None:
+def _peer_monitor(rules: Instructions, times: _Times) -> Instruction | None:
     if not rules.peer_monitor_required:
         return None
-    return _Made(
-        "peer-monitor", times.start, "Another adult must be with you for the whole session."
-    )
+    text = "Another adult must be with you for the whole session."
+    return _made("peer-monitor", times.start, text, times)
 
 
 #: One builder per instruction field, in the order the patient reads them.
-_BUILDERS: tuple[Callable[[Instructions, _Times], _Made | None], ...] = (
+_BUILDERS: tuple[Callable[[Instructions, _Times], Instruction | None], ...] = (
     _fasting_solids,
     _fasting_liquids,
     _nasal_spray,

@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan._screen import DayScreen, Ranking, Spans, clock_of, screen_cache, seconds_of
+from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
@@ -26,7 +27,16 @@ from ketaplan.rules.calendar import DayRules, Ranges, Reasons, Threshold
 from ketaplan.rules.capacity import Use, uses
 from ketaplan.timing import resolve, shift, steady_midnight
 
-__all__ = ["Slot", "SlotFinder", "Threshold"]
+__all__ = ["Slot", "SlotFinder", "Span", "Threshold"]
+
+
+class Span(NamedTuple):
+    """A resource a slot uses, which unit of it, and when."""
+
+    resource: ResourceKind
+    unit: int | None
+    start: dt.datetime
+    end: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,14 @@ class Slot:
 
     start: dt.datetime
     end: dt.datetime
-    spans: tuple[ResourceSpan, ...]
+    spans: tuple[Span, ...]
+
+    def resources(self) -> tuple[ResourceSpan, ...]:
+        """The spans as an appointment records them."""
+        return tuple(
+            ResourceSpan(resource=s.resource, unit=s.unit, start=s.start, end=s.end)
+            for s in self.spans
+        )
 
 
 class SlotFinder:
@@ -126,7 +143,7 @@ class SlotFinder:
         only the units are chosen.
         """
         screened = checks == "units"
-        spans: list[ResourceSpan] = []
+        spans: list[Span] = []
         for resource, offset, finish in self.uses(kind):
             span_start = shift(start, minutes=offset)
             span_end = shift(start, minutes=finish)
@@ -140,7 +157,7 @@ class SlotFinder:
                     return None, Reasons.no_free(resource)
             elif not screened and not self.ledger.has_room(resource, span_start, span_end):
                 return None, Reasons.STAFF_FULL
-            spans.append(ResourceSpan(resource=resource, unit=unit, start=span_start, end=span_end))
+            spans.append(Span(resource, unit, span_start, span_end))
         return Slot(start, end, tuple(spans)), None
 
     def _patient_problem(self, start: dt.datetime, end: dt.datetime) -> str | None:

@@ -92,7 +92,7 @@ class Placer:
             dosing_start=dosing_start,
             time_zone=self.zone_for[kind.id],
             location=kind.location,
-            resources=slot.spans,
+            resources=slot.resources(),
             dose=dose,
             target=dates.target,
             earliest=dates.earliest,
