@@ -123,7 +123,6 @@ class Search:
         self.id_prefix = ""
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
-        self.resumption = Resumption(self)
         self._bounds: tuple[tuple[dt.date, str], Bounds] | None = None
 
     # -- the plan's limits -----------------------------------------------------------------
@@ -167,15 +166,18 @@ class Search:
 
     def solve(self, *, on_conflict: OnConflict) -> list[Appointment]:
         """Place the chain and everything anchored to it; the appointments in time order."""
-        self.resumption.before()
+        # Made here, not kept: the search and what works on it hold no references to each
+        # other, so a finished search is freed at once, not by the cycle collector.
+        resumption = Resumption(self)
+        resumption.before()
         for appointment in self.continuity.fixed:
             if appointment.is_active:
                 self.placer.book(appointment)
-        self.resumption.review_if_lapsed()
+        resumption.review_if_lapsed()
         self._search_with(on_conflict)
-        if self.resumption.review_after_search():
+        if resumption.review_after_search():
             self._search_with(on_conflict)
-        self.resumption.note_later_lapses()
+        resumption.note_later_lapses()
         self._place_missing_anchored()
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
 
