@@ -32,7 +32,6 @@ def dose_rules(ctx: Context) -> list[Violation]:
     phases = {p.id for p in ctx.protocol.phases}
     found: list[Violation] = []
     seen: set[tuple[str, str]] = set()
-    dose_number = 0
     for position, appointment in enumerate(ctx.chain.sessions):
         if not appointment.is_active:
             continue
@@ -61,8 +60,10 @@ def dose_rules(ctx: Context) -> list[Violation]:
             if short is not None:
                 found.append(ctx.reported(short, appointment.id))
         if appointment.is_dose:
-            dose_number += 1
-            found += _dose(ctx, appointment, dose_number)
+            number = before.next_dose_number()
+            if appointment.status == "attended" and appointment.dose_number is not None:
+                number = appointment.dose_number  # what was given is judged by its own number
+            found += _dose(ctx, appointment, number)
     return found
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, check_unique, fail
 from ketaplan._types import EVIDENCE_RANK, EvidenceLevel, Route, Setting
 from ketaplan.protocol.dose import Dosing
-from ketaplan.protocol.gap import Cadence, GapSequence, InWeek
+from ketaplan.protocol.gap import AfterPrevious, Cadence, GapSequence, InWeek, PerWeek
 from ketaplan.protocol.phase import Anchor, AnchoredSession, Phase, Tier
 from ketaplan.protocol.policy import (
     CalendarPolicy,
@@ -22,6 +22,7 @@ from ketaplan.protocol.policy import (
 )
 from ketaplan.protocol.session import SessionKind
 from ketaplan.protocol.source import Source
+from ketaplan.timing import gap_days
 
 __all__ = ["MAX_SESSIONS", "Protocol"]
 
@@ -127,6 +128,7 @@ class Protocol(Model):
         found += self._phase_findings()
         found += self._anchor_findings()
         found += self._overall_findings()
+        found += self._lapse_findings()
         fail(found)
         return self
 
@@ -269,6 +271,42 @@ class Protocol(Model):
                     )
                 )
         return found
+
+    def longest_gap_days(self) -> int:
+        """The most calendar days any of the phases' gaps (in any tier) allows between sessions.
+
+        A per-week cadence allows up to 13 days (a session late in one week, early in the
+        week after next is not allowed, so at most the end of the next week).
+        """
+        longest = 0
+        for phase in self.phases:
+            cadences = [self.cadence(phase)] if phase.tier is None else []
+            cadences += [
+                tier.cadence for tier in self.tiers if tier.id in {phase.tier, *phase.tier_choices}
+            ]
+            gaps = [step.gap for c in cadences if isinstance(c, GapSequence) for step in c.steps]
+            if isinstance(phase.start, AfterPrevious) and phase.start.gap is not None:
+                gaps.append(phase.start.gap)
+            longest = max([longest, *(gap_days(g.maximum, g.unit, bound="longest") for g in gaps)])
+            if any(isinstance(c, PerWeek) for c in cadences) or isinstance(phase.start, InWeek):
+                longest = max(longest, 2 * 7 - 1)
+        return longest
+
+    def _lapse_findings(self) -> list[Finding]:
+        """A lapse the protocol's own gaps reach is no lapse: every such gap would need a review."""
+        lapse = self.rules.lapse
+        if lapse is None:
+            return []
+        longest = self.longest_gap_days()
+        if lapse.after_days >= longest:
+            return []
+        return [
+            (
+                ("rules", "lapse", "after_days"),
+                f"must be at least the longest gap the phases plan ({longest} days)",
+                lapse.after_days,
+            )
+        ]
 
     def _overall_findings(self) -> list[Finding]:
         found: list[Finding] = []

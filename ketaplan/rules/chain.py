@@ -134,6 +134,24 @@ class Chain:
         """Whether a session after ``previous`` was missed (the next one makes it up)."""
         return any(a.status == "missed" and a.start > previous.start for a in self.sessions)
 
+    def skipped_after(self, previous: Appointment) -> str | None:
+        """How a session after ``previous`` did not take place (``missed``, ``cancelled``)."""
+        for appointment in self.sessions:
+            if appointment.start > previous.start and not appointment.is_active:
+                return appointment.status
+        return None
+
+    def next_dose_number(self) -> int:
+        """The number of the next dose: one after the last dose taking place.
+
+        Doses are numbered as they are planned; a dose that was given keeps its number even
+        when an earlier one is reported cancelled later, so the count goes on from it.
+        """
+        doses = self.doses()
+        if not doses:
+            return 1
+        return (doses[-1].dose_number or len(doses)) + 1
+
     @staticmethod
     def of(course: Course, appointments: Sequence[Appointment]) -> Chain:
         """The chain of a plan's appointments: those not anchored, by start."""

@@ -152,7 +152,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
     phase_index, phase, in_phase = current
     kind = protocol.session_kind(phase.session)
     index = max((a.index for a in in_phase), default=0) + 1
-    dose_number = len(chain.doses()) + 1 if kind.is_dosing else None
+    dose_number = chain.next_dose_number() if kind.is_dosing else None
     previous = chain.last_active()
     if previous is None:
         window = _first_window(bounds)
@@ -356,9 +356,11 @@ def window_findings(chain: Chain, step: Step, appointment: Appointment) -> list[
             return []
         days = (day - previous.local_date).days
         message = f"{appointment.id} is {days} days after {previous.id}; {what}"
-        if code == "gap-above-maximum" and chain.missed_after(previous):
-            # Making up a missed session: the long gap is the miss, recorded as such.
-            message += " (a session between them was missed)"
+        skipped = chain.skipped_after(previous)
+        if code == "gap-above-maximum" and skipped is not None:
+            # A session between them was missed (and is made up) or cancelled by a clinician
+            # (and not replaced): the long gap is that event, recorded as such.
+            message += f" (a session between them was {skipped})"
             return [Finding(code, message, rule, gap.source, "warning", involves)]
         return [Finding(code, message, rule, gap.source, None, involves)]
     if isinstance(step.phase.start, InWeek) and step.index == 1:
