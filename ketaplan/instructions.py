@@ -14,7 +14,7 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Instruction, InstructionKind, Task
 from ketaplan.protocol import Instructions, Protocol, SessionKind
 from ketaplan.rules import anchors
-from ketaplan.rules.chain import Chain
+from ketaplan.rules.chain import Chain, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.tasks import (
     form_task_id,
@@ -170,9 +170,11 @@ def tasks_for(
         tasks += _monitoring_tasks(appointments, patient, chosen)
         notes += _medication_notes(patient, chosen)
     active = [a for a in appointments if a.is_active]
-    chain = Chain.of(Course(protocol), appointments)
-    for rule in protocol.tasks:
-        for appointment in anchors.selected(rule.after, chain, chain_is="complete", among=active):
+    courses = Chain.courses(Course(protocol), appointments)
+    for rule, chain in ((rule, chain) for rule in protocol.tasks for chain in courses):
+        prefix = course_prefix(chain.sessions[0].id)
+        mine = [a for a in active if course_prefix(a.id) == prefix]
+        for appointment in anchors.selected(rule.after, chain, chain_is="complete", among=mine):
             tasks.append(
                 Task(
                     id=form_task_id(rule.id, appointment.id),

@@ -7,7 +7,7 @@ the target, what blocked the target day, and where the session went.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ketaplan._text import fmt_day
@@ -18,6 +18,7 @@ from ketaplan.medications import MedicationRules
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Shift
 from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
+from ketaplan.rules.finding import Finding
 from ketaplan.rules.windows import Step
 from ketaplan.slots import Slot
 from ketaplan.timing import shift
@@ -114,8 +115,13 @@ class Placer:
         *,
         prefix: str,
         rejected: Mapping[dt.date, str] | None,
+        relaxed: Sequence[Finding] = (),
     ) -> Appointment:
-        """The chain session ``step`` on ``day``; ``rejected`` the days the search tried."""
+        """The chain session ``step`` on ``day``; ``rejected`` the days the search tried.
+
+        ``relaxed``: the rules ``on_conflict="shift"`` let the day break, recorded in the
+        appointment's ``shift``.
+        """
         return self.appointment(
             step.kind,
             slot,
@@ -126,7 +132,7 @@ class Placer:
             dose_number=step.dose_number,
             rule=step.rule,
             reason=step_reason(step, day, rejected),
-            moved_out=_moved_out(step, day),
+            moved_out=_moved_out(step, day, relaxed),
         )
 
     def anchored(
@@ -160,17 +166,25 @@ class Placer:
             self.ledger.add(booking)
 
 
-def _moved_out(step: Step, day: dt.date) -> Shift | None:
-    """The record of a session placed outside its window (``on_conflict="shift"``)."""
-    if step.earliest <= day <= step.latest:
+def _moved_out(step: Step, day: dt.date, relaxed: Sequence[Finding]) -> Shift | None:
+    """The record of a session placed outside its window, or breaking a rule it relaxed."""
+    inside = step.earliest <= day <= step.latest
+    if inside and not relaxed:
         return None
-    outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
-    text = (
-        f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
-        f"{fmt_day(step.latest)}) because no day in it was feasible"
-    )
+    outside = 0
+    if inside:
+        text = "placed within its window but breaking a rule shifting relaxes"
+    else:
+        outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
+        text = (
+            f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
+            f"{fmt_day(step.latest)}) because no day in it was feasible"
+        )
     if step.hard_latest is not None and day > step.hard_latest:
         text += f"; this misses the phase's deadline ({fmt_day(step.hard_latest)})"
+    relaxations = [f.message for f in relaxed if f.code != "phase-deadline"]
+    if relaxations:
+        text += "; " + "; ".join(relaxations)
     return Shift(earliest=step.earliest, latest=step.latest, days_outside=outside, text=text)
 
 

@@ -285,8 +285,14 @@ class Search:
         )
         if slot is None:
             return problem
+        # Shifting relaxes the deadline and the week's minimum: say so on the appointment.
+        relaxed = (
+            day_findings(step, day, frame.context, mode="check")
+            if self.on_conflict == "shift"
+            else []
+        )
         appointment = self.placer.for_step(
-            step, slot, day, prefix=self.id_prefix, rejected=frame.rejected
+            step, slot, day, prefix=self.id_prefix, rejected=frame.rejected, relaxed=relaxed
         )
         mark = len(self.ledger.bookings)
         self.placer.book(appointment)

@@ -32,6 +32,9 @@ class Context:
     now: dt.datetime | None
     rules: MedicationRules = field(init=False)
     chain: Chain = field(init=False)
+    """Every phase session of the plan, by start."""
+    courses: list[Chain] = field(init=False)
+    """The chain of each course (a re-induction starts a new one), each judged on its own."""
     active: list[Appointment] = field(init=False)
     """The appointments that take place (planned or attended)."""
 
@@ -40,6 +43,7 @@ class Context:
         course = Course(self.protocol, plan.tiers, plan.tier_changes)
         object.__setattr__(self, "rules", medication_rules(self.protocol, self.clinic))
         object.__setattr__(self, "chain", Chain.of(course, plan.appointments))
+        object.__setattr__(self, "courses", Chain.courses(course, plan.appointments))
         object.__setattr__(self, "active", [a for a in plan.appointments if a.is_active])
 
     @property

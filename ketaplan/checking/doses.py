@@ -11,7 +11,7 @@ from __future__ import annotations
 from ketaplan._text import fmt_day
 from ketaplan.checking.context import Context
 from ketaplan.plans import Appointment
-from ketaplan.rules.chain import counted
+from ketaplan.rules.chain import Chain, counted
 from ketaplan.rules.course import lapse_finding, lapses, previous_from_history
 from ketaplan.rules.days import day_context, day_findings, interval_finding
 from ketaplan.rules.windows import MAX_START_WINDOW_DAYS, Bounds, End, next_step, window_findings
@@ -32,13 +32,22 @@ def dose_rules(ctx: Context) -> list[Violation]:
     phases = {p.id for p in ctx.protocol.phases}
     found: list[Violation] = []
     seen: set[tuple[str, str]] = set()
-    for position, appointment in enumerate(ctx.chain.sessions):
+    for chain in ctx.courses:
+        found += _course_dose_rules(ctx, chain, bounds, phases, seen)
+    return found
+
+
+def _course_dose_rules(
+    ctx: Context, chain: Chain, bounds: Bounds, phases: set[str], seen: set[tuple[str, str]]
+) -> list[Violation]:
+    found: list[Violation] = []
+    for position, appointment in enumerate(chain.sessions):
         if not appointment.is_active:
             continue
         if appointment.phase not in phases:
             found.append(_unknown_phase(ctx, appointment))
             continue
-        before = ctx.chain.prefix(position)
+        before = chain.prefix(position)
         step = next_step(before, bounds, at=appointment.start)
         if isinstance(step, End) or step.phase.id != appointment.phase:
             continue  # one session too many, or out of order: the phase counts report it
@@ -98,11 +107,15 @@ def _dose(ctx: Context, appointment: Appointment, number: int) -> list[Violation
 
 def phase_counts(ctx: Context) -> list[Violation]:
     """Phases with more sessions than the protocol (an error) or fewer (a warning)."""
+    return [v for chain in ctx.courses for v in _course_phase_counts(ctx, chain)]
+
+
+def _course_phase_counts(ctx: Context, chain: Chain) -> list[Violation]:
     found = []
     for phase in ctx.protocol.phases:
         if phase.count is None:
             continue
-        in_phase = ctx.chain.in_phase(phase.id)
+        in_phase = chain.in_phase(phase.id)
         number = counted(phase, in_phase)
         if number != phase.count and (in_phase or number > phase.count):
             more = number > phase.count

@@ -45,7 +45,12 @@ def anchored(ctx: Context) -> list[Violation]:
     found = []
     active_ids = {a.id for a in ctx.active}
     for rule in ctx.protocol.anchored:
-        for anchor in anchors.selected(rule.after, ctx.chain, chain_is="complete"):
+        selected = [
+            anchor
+            for chain in ctx.courses
+            for anchor in anchors.selected(rule.after, chain, chain_is="complete")
+        ]
+        for anchor in selected:
             placed = [a for a in ctx.active if a.anchored == rule.id and a.anchor == anchor.id]
             if not placed and rule.required:
                 found.append(

@@ -16,7 +16,7 @@ from ketaplan.plans import Appointment
 from ketaplan.protocol import Phase
 from ketaplan.rules.course import Course
 
-__all__ = ["Chain", "Position", "counted"]
+__all__ = ["Chain", "Position", "counted", "course_prefix"]
 
 
 def counted(phase: Phase, sessions: Iterable[Appointment]) -> int:
@@ -157,3 +157,25 @@ class Chain:
         """The chain of a plan's appointments: those not anchored, by start."""
         ordered = sorted((a for a in appointments if a.anchored is None), key=lambda a: a.start)
         return Chain(course, tuple(ordered))
+
+    @staticmethod
+    def courses(course: Course, appointments: Sequence[Appointment]) -> list[Chain]:
+        """One chain per course of treatment: a re-induction starts a new one (``course-2-``)."""
+        chains: dict[str, list[Appointment]] = {}
+        for appointment in sorted(appointments, key=lambda a: a.start):
+            if appointment.anchored is None:
+                chains.setdefault(course_prefix(appointment.id), []).append(appointment)
+        return [Chain(course, tuple(sessions)) for sessions in chains.values()]
+
+
+def course_prefix(appointment_id: str) -> str:
+    """The id prefix of an appointment's course: ``"course-2-"``, or ``""`` for the first.
+
+    >>> course_prefix("course-2-induction-3"), course_prefix("induction-3")
+    ('course-2-', '')
+    """
+    if appointment_id.startswith("course-"):
+        number, _, rest = appointment_id[len("course-") :].partition("-")
+        if number.isdigit() and rest:
+            return f"course-{number}-"
+    return ""
