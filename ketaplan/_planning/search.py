@@ -374,10 +374,18 @@ class Search:
         """Anchored sessions the complete chain selects but nothing placed yet.
 
         A ``last`` without a finite phase is known only now; after a re-plan, an anchor kept
-        from before may have lost its session (moved with it, say).
+        from before may have lost its session (moved with it, say), or become the first that
+        took place. Each course of treatment counts on its own; what cannot be placed any more
+        (its days are past) is a note.
         """
-        for rule in self.protocol.anchored:
-            for anchor in anchors.selected(rule.after, self.chain, chain_is="complete"):
+        if not self.protocol.anchored:
+            return
+        if self.id_prefix:  # a re-induction: the earlier courses are among the extras
+            chains = Chain.courses(self.chain.course, [*self.chain.sessions, *self.extras])
+        else:
+            chains = [self.chain]
+        for rule, chain in ((r, c) for r in self.protocol.anchored for c in chains):
+            for anchor in anchors.selected(rule.after, chain, chain_is="complete"):
                 if any(
                     a.anchored == rule.id and a.anchor == anchor.id and a.is_active
                     for a in self.extras
