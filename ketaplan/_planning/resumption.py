@@ -16,7 +16,7 @@ from ketaplan._text import fmt_day
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Lapse
-from ketaplan.rules.chain import Chain
+from ketaplan.rules.chain import Chain, course_number
 from ketaplan.rules.course import (
     LapseFound,
     Previous,
@@ -161,14 +161,18 @@ class Resumption:
         return True
 
     def note_later_lapses(self) -> None:
-        """A note for each later new dose whose cadence leaves a lapse with no review."""
+        """A note for each dose that comes after a lapse with no review.
+
+        After the first new dose (which gets its review), a lapse is one a shift or the
+        history made: a dose given after one already (the past is not changed, but people
+        should know), or a session placed after its window.
+        """
         rule = self._rule()
         if rule is None:
             return
         search = self.search
-        fixed = {a.id for a in search.continuity.fixed}
         for found in self._found(rule):
-            if not found.reviewed and found.dose.id not in fixed:
+            if not found.reviewed:
                 note = f"{found.dose.id}: " + lapse_note(
                     rule, found.days, found.previous, search.protocol.drug
                 )
@@ -181,10 +185,7 @@ class Resumption:
         note = lapse_note(rule, days, previous, search.protocol.drug)
         search.notes.append(note)
         if rule.requires == "re-induction" and search.chain.sessions:
-            courses = {
-                a.id.split("-", 2)[1] for a in search.chain.sessions if a.id.startswith("course-")
-            }
-            search.id_prefix = f"course-{len(courses) + 2}-"
+            search.id_prefix = f"course-{course_number(search.id_prefix) + 1}-"
             search.extras += search.chain.sessions
             search.chain = Chain(search.chain.course)
         self.reviewed = True

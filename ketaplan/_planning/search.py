@@ -31,7 +31,7 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Appointment
 from ketaplan.protocol import AnchoredSession
 from ketaplan.rules import anchors
-from ketaplan.rules.chain import Chain
+from ketaplan.rules.chain import Chain, course_number, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.days import DayContext, day_context, day_findings
 from ketaplan.rules.windows import Bounds, End, Step, next_step
@@ -113,14 +113,18 @@ class Search:
             medications=self.medications,
             zone_for={k.id: str(self.finder.zone_for(k)) for k in protocol.session_kinds},
         )
+        # The chain goes on with the latest course kept; earlier courses (before a
+        # re-induction) are history beside it.
         fixed = continuity.fixed
-        self.chain = Chain(course, tuple(a for a in fixed if a.anchored is None))
-        self.extras: list[Appointment] = [a for a in fixed if a.anchored is not None]
+        kept = [a for a in fixed if a.anchored is None]
+        self.id_prefix = max((course_prefix(a.id) for a in kept), key=course_number, default="")
+        ongoing = tuple(a for a in kept if course_prefix(a.id) == self.id_prefix)
+        self.chain = Chain(course, ongoing)
+        self.extras: list[Appointment] = [a for a in fixed if a not in ongoing]
         self.notes: list[str] = []
         self.evaluations = 0
         self.on_conflict: OnConflict = "raise"
         self.deepest: tuple[int, _Frame] | None = None
-        self.id_prefix = ""
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
         self._bounds: tuple[tuple[dt.date, str], Bounds] | None = None
@@ -380,10 +384,7 @@ class Search:
         """
         if not self.protocol.anchored:
             return
-        if self.id_prefix:  # a re-induction: the earlier courses are among the extras
-            chains = Chain.courses(self.chain.course, [*self.chain.sessions, *self.extras])
-        else:
-            chains = [self.chain]
+        chains = Chain.courses(self.chain.course, [*self.chain.sessions, *self.extras])
         for rule, chain in ((r, c) for r in self.protocol.anchored for c in chains):
             for anchor in anchors.selected(rule.after, chain, chain_is="complete"):
                 if any(
@@ -393,7 +394,7 @@ class Search:
                     continue
                 placed = self.place_anchored(rule, anchor)
                 if isinstance(placed, str):
-                    self.notes.append(f"{rule.id}: {placed}")
+                    self.notes.append(f"{rule.id} after {anchor.id}: {placed}")
 
 
 def _blocked_follower(frame: _Frame) -> str:

@@ -16,7 +16,7 @@ from ketaplan.plans import Appointment
 from ketaplan.protocol import Phase
 from ketaplan.rules.course import Course
 
-__all__ = ["Chain", "Position", "counted", "course_prefix"]
+__all__ = ["Chain", "Position", "counted", "course_number", "course_prefix"]
 
 
 def counted(phase: Phase, sessions: Iterable[Appointment]) -> int:
@@ -166,6 +166,11 @@ class Chain:
             if appointment.anchored is None:
                 chains.setdefault(course_prefix(appointment.id), []).append(appointment)
         return [Chain(course, tuple(sessions)) for sessions in chains.values()]
+
+
+def course_number(prefix: str) -> int:
+    """The course a prefix names: 1 for ``""``, N for ``"course-N-"``."""
+    return int(prefix[len("course-") : -1]) if prefix else 1
 
 
 def course_prefix(appointment_id: str) -> str:
