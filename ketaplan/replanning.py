@@ -496,6 +496,9 @@ def _with_revision(before: Appointment, after: Appointment) -> Appointment:
     changed = any(getattr(before, name) != getattr(after, name) for name in _SIGNIFICANT)
     revision = before.revision + 1 if changed else before.revision
     if not changed:
-        # Keep the earlier text too: only what a calendar shows decides a revision.
+        # Keep the earlier text too: only what a calendar shows decides a revision. What the
+        # rules say of the session now (a rule a shift relaxed) is kept up to date.
+        if before.shift != after.shift:
+            return before.model_copy(update={"shift": after.shift})
         return before
     return after.model_copy(update={"revision": revision})
