@@ -134,8 +134,11 @@ class Resumption:
         search = self.search
         taking_place = [a for a in (*search.extras, *search.chain.sessions) if a.is_active]
         history = previous_from_history(search.setting.patient, search.protocol)
-        doses = self._taken(search.chain.doses())
-        return lapses(rule, doses, before=history, reviews=taking_place)
+        # Every course's doses (a re-induction keeps the earlier course among the extras).
+        every = sorted(
+            (a for a in taking_place if a.is_dose and a.anchored is None), key=lambda a: a.start
+        )
+        return lapses(rule, self._taken(every), before=history, reviews=taking_place)
 
     def review_after_search(self) -> bool:
         """After the search: whether the first new dose came after a lapse with no review.

@@ -33,7 +33,7 @@ from ketaplan.protocol import AnchoredSession
 from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_number, course_prefix
 from ketaplan.rules.course import Course
-from ketaplan.rules.days import DayContext, day_context, day_findings
+from ketaplan.rules.days import DayContext, day_context, day_findings, kept_short_weeks
 from ketaplan.rules.windows import Bounds, End, Step, next_step
 from ketaplan.slots import SlotFinder
 
@@ -119,8 +119,8 @@ class Search:
         kept = [a for a in fixed if a.anchored is None]
         self.id_prefix = max((course_prefix(a.id) for a in kept), key=course_number, default="")
         ongoing = tuple(a for a in kept if course_prefix(a.id) == self.id_prefix)
-        self.chain = Chain(course, ongoing)
-        self.extras: list[Appointment] = [a for a in fixed if a not in ongoing]
+        self.chain = _renumbered(Chain(course, ongoing))
+        self.extras: list[Appointment] = [a for a in fixed if a.id not in {b.id for b in ongoing}]
         self.notes: list[str] = []
         self.evaluations = 0
         self.on_conflict: OnConflict = "raise"
@@ -182,6 +182,9 @@ class Search:
         if resumption.review_after_search():
             self._search_with(on_conflict)
         resumption.note_later_lapses()
+        held = self.continuity.held_until
+        if held is not None:  # weeks the sessions kept leave short are not the search's to fill
+            self.notes.extend(n for n in kept_short_weeks(self.chain, held) if n not in self.notes)
         self._place_missing_anchored()
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
 
@@ -395,6 +398,25 @@ class Search:
                 placed = self.place_anchored(rule, anchor)
                 if isinstance(placed, str):
                     self.notes.append(f"{rule.id} after {anchor.id}: {placed}")
+
+
+def _renumbered(chain: Chain) -> Chain:
+    """The chain with each planned dose numbered (and dosed) as the rules number it now.
+
+    A dose kept as planned (moved by request, say) after earlier doses were missed or
+    cancelled is the next dose of what took place, not the number it had.
+    """
+    dosing = chain.course.protocol.dosing
+    renumbered = Chain(chain.course)
+    for session in chain.sessions:
+        kept = session
+        if session.is_dose and session.status == "planned":
+            number = renumbered.next_dose_number()
+            if number != session.dose_number:
+                dose = dosing.describe(number) if dosing is not None else session.dose
+                kept = session.model_copy(update={"dose_number": number, "dose": dose})
+        renumbered = renumbered.plus(kept)
+    return renumbered
 
 
 def _blocked_follower(frame: _Frame) -> str:

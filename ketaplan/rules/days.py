@@ -34,6 +34,7 @@ __all__ = [
     "day_findings",
     "earliest_start",
     "interval_finding",
+    "kept_short_weeks",
     "min_spacing",
 ]
 
@@ -278,25 +279,58 @@ def _per_week_problem(weeks: WeekCounts, day: dt.date, *, on_conflict: OnConflic
     When shifting, a week left short is the shift's doing (recorded on the session that comes
     late), as a missed deadline is: only the maximum still holds.
     """
-    cadence, first, week_of = weeks.cadence, weeks.first, weeks.week_of
-    week = week_of(day)
+    cadence = weeks.cadence
+    week = weeks.week_of(day)
     if weeks.counts.get(week, 0) + 1 > cadence.most:
         return f"more than {cadence.most} sessions in that week"
     if on_conflict == "shift":
         return None
-    first_week_partial = cadence.week == "calendar" and first.weekday() != 0
-    for earlier in range(week_of(first), week):
-        if first_week_partial and earlier == week_of(first):
-            continue
-        begins = _week_end(cadence, first, earlier) - dt.timedelta(days=6)
+    for begins, booked in _short_weeks(weeks, before=week):
         if weeks.judged_from is not None and begins <= weeks.judged_from:
             continue  # a week that began before the re-plan or the tier is not judged by it
-        if weeks.booked.get(earlier, 0) < cadence.fewest:
-            return (
-                f"the week from {fmt_day(begins)} has {weeks.booked.get(earlier, 0)} "
-                f"session(s); the cadence asks at least {cadence.fewest}"
-            )
+        return _short_week_text(begins, booked, cadence)
     return None
+
+
+def _short_weeks(weeks: WeekCounts, *, before: int) -> list[tuple[dt.date, int]]:
+    """The complete weeks before week ``before`` with fewer sessions than the cadence asks."""
+    cadence, first, week_of = weeks.cadence, weeks.first, weeks.week_of
+    first_week_partial = cadence.week == "calendar" and first.weekday() != 0
+    short = []
+    for earlier in range(week_of(first), before):
+        if first_week_partial and earlier == week_of(first):
+            continue
+        if weeks.booked.get(earlier, 0) < cadence.fewest:
+            begins = _week_end(cadence, first, earlier) - dt.timedelta(days=6)
+            short.append((begins, weeks.booked.get(earlier, 0)))
+    return short
+
+
+def _short_week_text(begins: dt.date, booked: int, cadence: PerWeek) -> str:
+    return (
+        f"the week from {fmt_day(begins)} has {booked} session(s); the cadence asks at least "
+        f"{cadence.fewest}"
+    )
+
+
+def kept_short_weeks(chain: Chain, held_until: dt.date) -> list[str]:
+    """The weeks up to ``held_until`` that a re-plan keeps short, in words.
+
+    The planner does not fill a week that began before the sessions it keeps (they happened,
+    were cancelled, or were moved by request); ``check`` still judges it, so the re-plan says so.
+    """
+    found = []
+    for phase in chain.course.protocol.phases:
+        cadence = chain.course.cadence(phase)
+        every = chain.in_phase(phase.id)
+        if not isinstance(cadence, PerWeek) or not every:
+            continue
+        weeks = _week_counts(chain, phase, cadence, None)
+        last = weeks.week_of(max(a.local_date for a in every))
+        for begins, booked in _short_weeks(weeks, before=last):
+            if begins <= held_until:
+                found.append(f"{phase.id}: {_short_week_text(begins, booked, cadence)}")
+    return found
 
 
 def earliest_start(step: Step, chain: Chain) -> Earliest | None:
