@@ -45,6 +45,7 @@ from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.loading import builtin_protocol_ids, load_protocol
+from ketaplan.medications import medication_rules
 from ketaplan.patient import Medication, Patient
 from ketaplan.planner import MAX_HORIZON_DAYS, plan
 from ketaplan.plans import Plan
@@ -81,6 +82,12 @@ ZONES: tuple[str, ...] = (
     "America/Phoenix",
     "Asia/Kolkata",
 )
+#: Common clinic choices first, so both lean on (and shrink toward) them.
+_SWITCH_GAPS = st.sampled_from([14, 7, 28, 1])
+_WASHOUTS = st.sampled_from([14, 7, 21])
+#: Days either side of a rule's threshold that a boundary history lands on, threshold first.
+_LAPSE_OFFSETS = (0, 1, -1, 2, 3)
+_EDGE_OFFSETS = (0, -1, 1)
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MEDICATIONS = (
     "lorazepam",
@@ -352,14 +359,21 @@ def clinics(
     chairs: int | SearchStrategy[int] | None = None,
     holidays: bool = True,
     closures: bool = True,
+    switch_gap: bool = False,
+    washouts: bool = False,
 ) -> SearchStrategy[Clinic]:
     """Clinics with real zones, several opening patterns, public holidays and long closures.
 
     ``time_zone`` defaults to one of :data:`ZONES`; ``chairs=1`` (or a strategy) sets capacity
-    (default 1 to 4). Shrinks toward a weekday clinic in New York with one chair.
+    (default 1 to 4). ``switch_gap=True`` gives every clinic a ``switch_gap_days`` (1 to 28)
+    between ketamine and esketamine; ``washouts=True`` gives it the MAOI washout its
+    ``presets.toml`` suggests (``stop_days_before_start``, 7 to 21 days). Shrinks toward a
+    weekday clinic in New York with one chair (and a 14-day switch gap and washout, when asked).
     """
     _check(isinstance(holidays, bool), "holidays", holidays, "True or False")
     _check(isinstance(closures, bool), "closures", closures, "True or False")
+    _check(isinstance(switch_gap, bool), "switch_gap", switch_gap, "True or False")
+    _check(isinstance(washouts, bool), "washouts", washouts, "True or False")
     if isinstance(chairs, int):
         _check(1 <= chairs <= _MAX_UNITS, "chairs", chairs, f"1 to {_MAX_UNITS}")
     if isinstance(time_zone, str):
@@ -398,9 +412,28 @@ def clinics(
             data["closures"] = [
                 {"start": start, "end": start + dt.timedelta(days=length - 1), "reason": "closure"}
             ]
+        data |= _clinic_rules(draw, switch_gap=switch_gap, washouts=washouts)
         return Clinic.model_validate(data)
 
     return draw_clinic()
+
+
+def _clinic_rules(draw: st.DrawFn, *, switch_gap: bool, washouts: bool) -> dict[str, Any]:
+    """A clinic's switch gap and MAOI washout, when asked for."""
+    data: dict[str, Any] = {}
+    if switch_gap:
+        data["switch_gap_days"] = draw(st.one_of(_SWITCH_GAPS, st.integers(1, 28)))
+    if washouts:
+        data["medication_rules"] = [
+            {
+                "id": "maoi",
+                "medication": "maoi",
+                "severity": "hold",
+                "stop_days_before_start": draw(st.one_of(_WASHOUTS, st.integers(7, 21))),
+                "source": "invita-maoi",
+            }
+        ]
+    return data
 
 
 def medications(*, names: Sequence[str] = _MEDICATIONS) -> SearchStrategy[Medication]:
@@ -435,20 +468,39 @@ def patients(
     availability: bool | None = None,
     max_medications: int = 2,
     history: bool = True,
+    relative_to: dt.date | SearchStrategy[dt.date] | None = None,
+    protocol: str | Protocol | SearchStrategy[Protocol] | None = None,
+    clinic: Clinic | SearchStrategy[Clinic] | None = None,
 ) -> SearchStrategy[Patient]:
     """Patients by an opaque id, with availability, blackouts, medications and history.
 
     Availability is sometimes a single weekday. ``availability=False`` means "any time the
     clinic is open"; ``True`` always restricts it. Shrinks toward a patient with no
     restrictions.
+
+    With ``relative_to`` (the start date of the plan under test) and the plan's ``protocol``
+    (and ``clinic``, if it sets rules), history and medications land exactly on the boundaries
+    where the rules change their answer:
+
+    - the last session of the protocol's drug ``rules.lapse.after_days`` days before
+      ``relative_to``, one day fewer, or one to three days more (across a weekend);
+    - the last session of the other product ``switch_gap_days`` days before, or a day either
+      side, when the clinic sets ``switch_gap_days`` (see ``clinics(switch_gap=True)``);
+    - every medication a washout rule matches stopped ``stop_days_before_start`` days before,
+      or a day either side (see ``clinics(washouts=True)``); such a medication is sometimes
+      added.
+
+    Pass the same values the plan is made with (draw them first, e.g. with ``st.data()``).
+    Each boundary shrinks toward the threshold itself: for a lapse, exactly ``after_days``
+    days, so no review is due on ``relative_to`` and one is due the day after.
     """
-    _check(availability in {None, True, False}, "availability", availability, "None or a bool")
-    _check(
-        isinstance(max_medications, int) and 0 <= max_medications <= _MAX_MEDICATIONS,
-        "max_medications",
-        max_medications,
-        "an int from 0 to 10",
-    )
+    _check_patient_options(availability, max_medications, history, relative_to, protocol)
+    if isinstance(protocol, str):
+        _check(protocol in builtin_protocol_ids(), "protocol", protocol, "a built-in id")
+        protocol = load_protocol(protocol)
+    anchors = None if relative_to is None else _strategy(relative_to)
+    protocols_ = None if protocol is None else _strategy(protocol)
+    clinics_ = None if clinic is None else _strategy(clinic)
 
     @st.composite
     def draw_patient(draw: st.DrawFn) -> Patient:
@@ -463,9 +515,16 @@ def patients(
             data["blackouts"] = [
                 {"start": start, "end": start + dt.timedelta(days=draw(st.integers(0, 14)))}
             ]
-        data["medications"] = [
-            m.model_dump() for m in draw(st.lists(medications(), max_size=max_medications))
-        ]
+        taken = draw(st.lists(medications(), max_size=max_medications))
+        if anchors is not None and protocols_ is not None:
+            boundary = _Boundary(
+                draw(anchors), draw(protocols_), None if clinics_ is None else draw(clinics_)
+            )
+            data["medications"] = boundary.medications(draw, taken, max_medications)
+            if history:
+                data["history"] = boundary.history(draw)
+            return Patient.model_validate(data)
+        data["medications"] = [m.model_dump() for m in taken]
         if history and draw(st.booleans()):
             data["history"] = [
                 {
@@ -478,6 +537,93 @@ def patients(
         return Patient.model_validate(data)
 
     return draw_patient()
+
+
+def _check_patient_options(
+    availability: object,
+    max_medications: object,
+    history: object,
+    relative_to: object,
+    protocol: object,
+) -> None:
+    _check(availability in {None, True, False}, "availability", availability, "None or a bool")
+    _check(
+        isinstance(max_medications, int) and 0 <= max_medications <= _MAX_MEDICATIONS,
+        "max_medications",
+        max_medications,
+        "an int from 0 to 10",
+    )
+    _check(isinstance(history, bool), "history", history, "True or False")
+    _check(
+        relative_to is None or isinstance(relative_to, (dt.date, SearchStrategy)),
+        "relative_to",
+        relative_to,
+        "a date or a strategy of dates",
+    )
+    _check(
+        relative_to is None or protocol is not None,
+        "protocol",
+        protocol,
+        "the plan's protocol when relative_to is given",
+    )
+
+
+class _Boundary:
+    """Dates on the boundaries of one protocol's and one clinic's rules (see ``patients``)."""
+
+    def __init__(self, start: dt.date, protocol: Protocol, clinic: Clinic | None) -> None:
+        self.start = start
+        self.protocol = protocol
+        self.clinic = clinic
+        self.rules = medication_rules(protocol, clinic)
+        self.washouts = [r for r in self.rules.rules if r.stop_days_before_start is not None]
+
+    def _before(self, days: int) -> dt.date:
+        return self.start - dt.timedelta(days=max(days, 0))
+
+    def medications(
+        self, draw: st.DrawFn, taken: list[Medication], most: int
+    ) -> list[dict[str, Any]]:
+        """The medications, with one a washout matches sometimes added, each stopped on time."""
+        if self.washouts and most and draw(st.booleans()):
+            rule = draw(st.sampled_from(self.washouts))
+            known = [n for n in _MEDICATIONS if rule in self.rules.matching(Medication(name=n))]
+            name = draw(st.sampled_from(known)) if known else rule.medication
+            added = draw(medications(names=[name]))
+            taken = [*taken[: most - 1], added]
+        found = []
+        for medication in taken:
+            days = [
+                rule.stop_days_before_start
+                for rule in self.rules.matching(medication)
+                if rule.stop_days_before_start is not None
+            ]
+            data = medication.model_dump()
+            if days:
+                data["stop"] = self._before(max(days) + draw(st.sampled_from(_EDGE_OFFSETS)))
+            found.append(data)
+        return found
+
+    def history(self, draw: st.DrawFn) -> list[dict[str, Any]]:
+        """The last session of each product, on the lapse and switch-gap boundaries."""
+        drug = self.protocol.drug
+        other = "esketamine" if drug == "ketamine" else "ketamine"
+        sessions: list[dict[str, Any]] = []
+        if draw(st.booleans()):
+            lapse = self.protocol.rules.lapse
+            if lapse is None:
+                days = draw(st.integers(1, 90))
+            else:
+                days = lapse.after_days + draw(st.sampled_from(_LAPSE_OFFSETS))
+            sessions.append({"date": self._before(days), "product": drug})
+        gap = self.clinic.switch_gap_days if self.clinic is not None else None
+        if draw(st.booleans()):
+            if gap is None:
+                days = draw(st.integers(1, 90))
+            else:
+                days = gap + draw(st.sampled_from(_EDGE_OFFSETS))
+            sessions.append({"date": self._before(days), "product": other})
+        return sessions
 
 
 def bookings(
