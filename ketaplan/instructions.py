@@ -81,22 +81,22 @@ def _made(
     return Instruction(kind=kind, at=at, until=until, text=text, source=times.source)
 
 
-def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
-    hours = rules.fasting_solids_hours
+def _fasting(
+    kind: InstructionKind, hours: float | None, what: str, times: _Times
+) -> Instruction | None:
+    """No food (or liquids) from ``hours`` before dosing (the label's "before administration")."""
     if hours is None:
         return None
     at = shift(times.dosing, hours=-hours)
-    text = f"No food after {fmt_time(at)} ({hours:g} h before dosing)."
-    return _made("fasting-solids", at, text, times)
+    return _made(kind, at, f"No {what} after {fmt_time(at)} ({hours:g} h before dosing).", times)
+
+
+def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
+    return _fasting("fasting-solids", rules.fasting_solids_hours, "food", times)
 
 
 def _fasting_liquids(rules: Instructions, times: _Times) -> Instruction | None:
-    hours = rules.fasting_liquids_hours
-    if hours is None:
-        return None
-    at = shift(times.dosing, hours=-hours)
-    text = f"No liquids after {fmt_time(at)} ({hours:g} h before dosing)."
-    return _made("fasting-liquids", at, text, times)
+    return _fasting("fasting-liquids", rules.fasting_liquids_hours, "liquids", times)
 
 
 def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:

@@ -51,7 +51,7 @@ def double_booking(ctx: Context) -> list[Violation]:
         ]
     found = []
     for first, second in overlapping_pairs(intervals):
-        ids = [item.name for item in (first, second) if item.mine]
+        ids = _mine(first, second)
         found.append(
             ctx.violation(
                 "patient-double-booked",
@@ -115,7 +115,7 @@ def _unit_conflicts(ctx: Context, resource: str, items: list[Interval]) -> list[
     found = []
     for unit, uses in by_unit.items():
         for first, second in overlapping_pairs(uses):
-            ids = [item.name for item in (first, second) if item.mine]
+            ids = _mine(first, second)
             found.append(
                 ctx.violation(
                     "chair-buffer",
@@ -126,6 +126,11 @@ def _unit_conflicts(ctx: Context, resource: str, items: list[Interval]) -> list[
                 )
             )
     return found
+
+
+def _mine(*items: Interval) -> list[str]:
+    """The checked plan's appointments among ``items``."""
+    return [item.name for item in items if item.mine]
 
 
 def overlapping_pairs(intervals: Iterable[Interval]) -> list[tuple[Interval, Interval]]:
