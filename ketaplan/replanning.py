@@ -156,7 +156,7 @@ def replan(
         patient=patient,
         medications=medication_rules(protocol, clinic),
     )
-    notes += _respond(protocol, tiers, assessments)
+    notes += _respond(protocol, tiers, assessments, new=assessments[len(plan.assessments) :])
     changes = _tier_changes(plan, tiers, as_of, notes)
     continuity = _continuity(plan, applied, as_of, tiers, protocol, preferred_time=preferred_time)
     # The rules from here on are the search's: the sessions kept, the tiers now in force.
@@ -261,7 +261,13 @@ def _continuity(
         if a.status == "planned" and a.phase in continuing and a.anchored is None
     }
     fixed = _frozen(applied, as_of)
-    return Continuity(fixed=tuple(fixed), times=times, days=days, series_time=series_time)
+    return Continuity(
+        fixed=tuple(fixed),
+        times=times,
+        days=days,
+        series_time=series_time,
+        plan_start=plan.start,
+    )
 
 
 class Applied(NamedTuple):
@@ -419,8 +425,18 @@ def _step_back(protocol: Protocol, tiers: dict[str, str], missed: Appointment) -
     return f"{missed.id} missed with worsening: {phase.id} steps back from {before} to {after}"
 
 
-def _respond(protocol: Protocol, tiers: dict[str, str], assessments: list[Assessment]) -> list[str]:
-    """Response-guided taper: move tiered phases by the recorded scores."""
+def _respond(
+    protocol: Protocol,
+    tiers: dict[str, str],
+    assessments: list[Assessment],
+    *,
+    new: Sequence[Assessment],
+) -> list[str]:
+    """Response-guided taper: move tiered phases by the recorded scores.
+
+    A rule acts only when this re-plan records a new score on its scale: scores already acted
+    on do not step the tier again at every later re-plan.
+    """
     notes = []
     order = [tier.id for tier in protocol.tiers]
     for rule in protocol.response:
@@ -433,7 +449,7 @@ def _respond(protocol: Protocol, tiers: dict[str, str], assessments: list[Assess
             (a for a in assessments if a.scale.casefold() == rule.scale.casefold()),
             key=lambda a: a.on,
         )
-        if not scores:
+        if not scores or not any(a.scale.casefold() == rule.scale.casefold() for a in new):
             continue
         position = allowed.index(current)
         latest = scores[-1]

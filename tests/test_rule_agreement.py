@@ -367,3 +367,24 @@ def test_issue11_5_a_moved_dose_takes_its_anchored_session_along() -> None:
     found = check(moved, clinic=clinic)
     assert "anchored-outside-window" not in {v.code for v in found}
     assert errors(found) == []
+
+
+def test_a_score_already_acted_on_does_not_step_the_tier_again() -> None:
+    """Found by the agreement property: every later re-plan stepped the tier again on the same
+    stored score, so a step back after a missed dose with worsening (the esketamine label) was
+    undone at once by the low score recorded before it. A response rule acts on a score once,
+    in the re-plan that records it."""
+    protocol = load_protocol("esketamine-trd")
+    clinic = demo_clinic()
+    made = plan(protocol, start=D(2026, 12, 1), clinic=clinic, preferred_time=NINE,
+                until=D(2027, 9, 30), tiers={"maintenance": "weekly"})  # fmt: skip
+    rule = protocol.response[0]
+    low = Assessed(on=D(2027, 3, 1), scale=rule.scale, score=rule.step_down_at_or_below)
+    march = dt.datetime(2027, 3, 1, 12, tzinfo=NY)
+    stepped = replan(made, as_of=march, events=[low], clinic=clinic)
+    assert stepped.tiers["maintenance"] == "every-2-weeks"
+    dose = next(a for a in stepped.appointments if a.phase == "maintenance" and a.start > march)
+    worse = Missed(appointment=dose.id, worsening=True)
+    back = replan(stepped, as_of=dose.end + HOUR, events=[worse], clinic=clinic)
+    assert back.tiers["maintenance"] == "weekly"
+    assert [c.after for c in back.tier_changes] == ["every-2-weeks", "weekly"]

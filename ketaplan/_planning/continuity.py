@@ -28,6 +28,8 @@ class Continuity:
     """The date each appointment had, by id, in phases that continue after a miss."""
     series_time: dt.time | None = None
     """The time of day the series uses (its last planned dose), for new sessions."""
+    plan_start: dt.date | None = None
+    """The plan's own start, to judge the sessions kept by the rules (re-planning)."""
 
     @property
     def held_until(self) -> dt.date | None:

@@ -34,6 +34,7 @@ from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_number, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.days import DayContext, day_context, day_findings, kept_short_weeks
+from ketaplan.rules.walk import judge, plan_bounds
 from ketaplan.rules.windows import Bounds, End, Step, next_step
 from ketaplan.slots import SlotFinder
 
@@ -182,11 +183,30 @@ class Search:
         if resumption.review_after_search():
             self._search_with(on_conflict)
         resumption.note_later_lapses()
-        held = self.continuity.held_until
-        if held is not None:  # weeks the sessions kept leave short are not the search's to fill
-            self.notes.extend(n for n in kept_short_weeks(self.chain, held) if n not in self.notes)
+        self._note_history()
         self._place_missing_anchored()
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
+
+    def _note_history(self) -> None:
+        """What the rules say of the sessions a re-plan keeps as they were, as notes.
+
+        The past is not changed; but a session reported cancelled after later ones were held
+        can leave them outside the windows the rules now give, and a week the kept sessions
+        leave short is not the search's to fill. People should know both.
+        """
+        held, start = self.continuity.held_until, self.continuity.plan_start
+        if held is None or start is None:
+            return
+        notes = kept_short_weeks(self.chain, held)
+        kept = {a.id for a in self.continuity.fixed}
+        phases = {p.id for p in self.protocol.phases}
+        bounds = plan_bounds(start, self.setting.until)
+        for judged in judge(self.chain, bounds, phases=phases):
+            if judged.appointment.id in kept:
+                notes += [
+                    f"kept as it is: {f.message}" for f in judged.findings if f.is_error
+                ]
+        self.notes.extend(n for n in dict.fromkeys(notes) if n not in self.notes)
 
     def _search_with(self, on_conflict: OnConflict) -> None:
         mark = self.mark()

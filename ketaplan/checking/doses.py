@@ -8,13 +8,11 @@ rules and the minimum interval. Then the phase counts, the dose titration and la
 
 from __future__ import annotations
 
-from ketaplan._text import fmt_day
 from ketaplan.checking.context import Context
 from ketaplan.plans import Appointment
 from ketaplan.rules.chain import Chain, counted
 from ketaplan.rules.course import lapse_finding, lapses, previous_from_history
-from ketaplan.rules.days import day_context, day_findings, interval_finding
-from ketaplan.rules.windows import MAX_START_WINDOW_DAYS, Bounds, End, next_step, window_findings
+from ketaplan.rules.walk import judge, plan_bounds
 from ketaplan.violation import Violation
 
 __all__ = ["dose_rules", "lapse_rules", "phase_counts"]
@@ -22,57 +20,27 @@ __all__ = ["dose_rules", "lapse_rules", "phase_counts"]
 
 def dose_rules(ctx: Context) -> list[Violation]:
     """Windows, day rules, intervals and doses of every session that takes place."""
-    plan = ctx.plan
-    bounds = Bounds(
-        start=plan.start,
-        until=plan.until,
-        earliest_start=plan.start,
-        start_window_days=MAX_START_WINDOW_DAYS,
-    )
+    bounds = plan_bounds(ctx.plan.start, ctx.plan.until)
     phases = {p.id for p in ctx.protocol.phases}
-    found: list[Violation] = []
+    found = [
+        _unknown_phase(ctx, a) for a in ctx.chain.sessions if a.is_active and a.phase not in phases
+    ]
     seen: set[tuple[str, str]] = set()
     for chain in ctx.courses:
-        found += _course_dose_rules(ctx, chain, bounds, phases, seen)
-    return found
-
-
-def _course_dose_rules(
-    ctx: Context, chain: Chain, bounds: Bounds, phases: set[str], seen: set[tuple[str, str]]
-) -> list[Violation]:
-    found: list[Violation] = []
-    for position, appointment in enumerate(chain.sessions):
-        if not appointment.is_active:
-            continue
-        if appointment.phase not in phases:
-            found.append(_unknown_phase(ctx, appointment))
-            continue
-        before = chain.prefix(position)
-        step = next_step(before, bounds, at=appointment.start)
-        if isinstance(step, End) or step.phase.id != appointment.phase:
-            continue  # one session too many, or out of order: the phase counts report it
-        found += [
-            ctx.reported(f, appointment.id) for f in window_findings(before, step, appointment)
-        ]
-        day = appointment.local_date
-        context = day_context(step, before, mode="check", at=appointment.start)
-        for finding in day_findings(step, day, context, mode="check"):
-            key = (finding.code, finding.message)
-            if key in seen:
-                continue
-            if finding.code == "week-count" and finding.message.startswith("the week from"):
-                seen.add(key)  # an under-filled week, reported once
-            prefix = f"{appointment.id} on {fmt_day(day)}: "
-            found.append(ctx.reported(finding, appointment.id, prefix=prefix))
-        if context.earliest is not None:
-            short = interval_finding(before, context.earliest, appointment)
-            if short is not None:
-                found.append(ctx.reported(short, appointment.id))
-        if appointment.is_dose:
-            number = before.next_dose_number()
-            if appointment.status == "attended" and appointment.dose_number is not None:
-                number = appointment.dose_number  # what was given is judged by its own number
-            found += _dose(ctx, appointment, number)
+        for judged in judge(chain, bounds, phases=phases):
+            appointment = judged.appointment
+            for finding in judged.findings:
+                week = finding.message.partition(": ")[2]
+                if finding.code == "week-count" and week.startswith("the week from"):
+                    if (finding.code, week) in seen:
+                        continue
+                    seen.add((finding.code, week))  # an under-filled week, reported once
+                found.append(ctx.reported(finding, appointment.id))
+            if appointment.is_dose:
+                number = judged.before.next_dose_number()
+                if appointment.status == "attended" and appointment.dose_number is not None:
+                    number = appointment.dose_number  # what was given keeps its own number
+                found += _dose(ctx, appointment, number)
     return found
 
 

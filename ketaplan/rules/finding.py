@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from ketaplan.violation import Severity, ViolationCode
+from ketaplan.violation import CODES, Severity, ViolationCode
 
 __all__ = ["Code", "Finding", "PlanningCode"]
 
@@ -30,3 +30,11 @@ class Finding(NamedTuple):
     """Set only where it differs from the code's usual severity."""
     involves: tuple[str, ...] = ()
     """Other appointments involved (e.g. the previous dose of a gap)."""
+
+    @property
+    def is_error(self) -> bool:
+        """Whether ``check`` reports it as an error (the planner's own codes are not reported)."""
+        code = self.code
+        if code == "held" or code == "deadline-lookahead":  # noqa: PLR1714 - narrows the code
+            return False
+        return (self.severity or CODES[code][0]) == "error"

@@ -276,8 +276,11 @@ def _noted(violation: Violation, notes: Sequence[str]) -> bool:
     """Whether a note explains ``violation``: a phrase for its code, naming its appointments.
 
     A week a re-plan kept short (its sessions were kept as they happened, or moved by request)
-    is named in a note by the words ``check`` uses for it.
+    is named in a note by the words ``check`` uses for it; so is what the rules now say of a
+    session the re-plan kept as it happened.
     """
+    if f"kept as it is: {violation.message}" in notes:
+        return True
     if violation.code == "week-count":
         week = re.search(r"the week from .* session\(s\)", violation.message)
         if week and any(week.group(0) in line for line in notes):
@@ -521,8 +524,9 @@ def test_check_finds_no_error_the_replanner_did_not_report(case: Case, data: st.
 
 @pytest.mark.xfail(
     strict=False,
-    reason="with on_conflict='shift', a re-plan across several rounds can still leave a week "
-    "short without a shift record on the session check reports it at (issue 11, left open)",
+    reason="with on_conflict='shift', a re-plan can still place a session outside a window "
+    "(a short week, a treatment week after a moved and shifted dose) with no shift record on "
+    "the session check reports it at (issue 11, left open)",
 )
 @NO_SHRINK
 @given(case=cases(on_conflict="shift"), data=st.data())

@@ -1,0 +1,72 @@
+"""A finished chain judged session by session: the dose rules each session breaks.
+
+For each session that takes place, :func:`~ketaplan.rules.windows.next_step` says where the
+rules put it after the sessions before it (with the tier in force when it took place); the
+session is judged against that window, the day rules and the minimum interval. ``check`` reports
+what this finds; the re-planner notes what it finds among the sessions it keeps as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from ketaplan._text import fmt_day
+from ketaplan.plans import Appointment
+from ketaplan.rules.chain import Chain
+from ketaplan.rules.days import day_context, day_findings, interval_finding
+from ketaplan.rules.finding import Finding
+from ketaplan.rules.windows import (
+    MAX_START_WINDOW_DAYS,
+    Bounds,
+    End,
+    next_step,
+    window_findings,
+)
+
+__all__ = ["Judged", "judge", "plan_bounds"]
+
+
+class Judged(NamedTuple):
+    """One session of a chain, the chain before it, and the dose rules it breaks."""
+
+    appointment: Appointment
+    before: Chain
+    findings: list[Finding]
+    """Each message already names the session (``induction-3 on Tue 8 Dec 2026: ...``)."""
+
+
+def plan_bounds(start: dt.date, until: dt.date) -> Bounds:
+    """The bounds a finished plan is judged within: its start and horizon, any start window."""
+    return Bounds(
+        start=start, until=until, earliest_start=start, start_window_days=MAX_START_WINDOW_DAYS
+    )
+
+
+def judge(chain: Chain, bounds: Bounds, *, phases: set[str]) -> Iterator[Judged]:
+    """Each session of ``chain`` that takes place, in a phase of ``phases``, with its findings.
+
+    A session the rules would not put next (one too many, out of order) is left to the phase
+    counts.
+    """
+    for position, appointment in enumerate(chain.sessions):
+        if not appointment.is_active or appointment.phase not in phases:
+            continue
+        before = chain.prefix(position)
+        step = next_step(before, bounds, at=appointment.start)
+        if isinstance(step, End) or step.phase.id != appointment.phase:
+            continue
+        found = window_findings(before, step, appointment)
+        day = appointment.local_date
+        context = day_context(step, before, mode="check", at=appointment.start)
+        prefix = f"{appointment.id} on {fmt_day(day)}: "
+        found += [
+            finding._replace(message=prefix + finding.message)
+            for finding in day_findings(step, day, context, mode="check")
+        ]
+        if context.earliest is not None:
+            short = interval_finding(before, context.earliest, appointment)
+            if short is not None:
+                found.append(short)
+        yield Judged(appointment, before, found)
