@@ -260,7 +260,7 @@ def _continuity(
         for a in plan.appointments
         if a.status == "planned" and a.phase in continuing and a.anchored is None
     }
-    fixed = _frozen(applied, as_of)
+    fixed = _frozen(applied, as_of, order={a.id: (a.start, a.id) for a in plan.appointments})
     return Continuity(
         fixed=tuple(fixed),
         times=times,
@@ -370,7 +370,9 @@ def _superseded(appointment: Appointment, as_of: dt.datetime, applied: Applied) 
     )
 
 
-def _frozen(applied: Applied, as_of: dt.datetime) -> list[Appointment]:
+def _frozen(
+    applied: Applied, as_of: dt.datetime, *, order: dict[str, tuple[dt.datetime, str]]
+) -> list[Appointment]:
     """What the re-plan keeps as it is.
 
     The chain of phase sessions is kept up to its last session that is in the past, was named
@@ -379,12 +381,17 @@ def _frozen(applied: Applied, as_of: dt.datetime) -> list[Appointment]:
     longer needed is not history and sets no such point. Anchored sessions are kept with their
     anchor, unless the anchor moved (they are placed again after it), and when they are in the
     past or were changed themselves.
+
+    The chain is read in the plan's ``order`` (its sessions' places before the events): a
+    session moved past later ones does not keep them where they were; they follow it.
     """
     items = sorted(
         (a for a in applied.appointments.values() if not _superseded(a, as_of, applied)),
         key=lambda a: (a.start, a.id),
     )
-    chain = [a for a in items if a.anchored is None]
+    chain = sorted(
+        (a for a in items if a.anchored is None), key=lambda a: order.get(a.id, (a.start, a.id))
+    )
     boundary = -1
     for position, appointment in enumerate(chain):
         if (

@@ -167,7 +167,21 @@ class Placer:
 
 
 def _moved_out(step: Step, day: dt.date, relaxed: Sequence[Finding]) -> Shift | None:
-    """The record of a session placed outside its window, or breaking a rule it relaxed."""
+    """The record of a session placed outside its window, or breaking a rule it relaxed.
+
+    A session a re-plan resumes after its rules' window had passed is recorded too: the day is
+    outside the window the rules give, by the re-planner's decision.
+    """
+    passed = step.passed
+    if passed is not None and not passed.earliest <= day <= passed.latest:
+        outside = (day - passed.latest).days if day > passed.latest else 0
+        text = (
+            f"its window ({fmt_day(passed.earliest)} to {fmt_day(passed.latest)}) had passed "
+            f"when re-planning; {step.rule}"
+        )
+        return Shift(
+            earliest=passed.earliest, latest=passed.latest, days_outside=outside, text=text
+        )
     inside = step.earliest <= day <= step.latest
     if inside and not relaxed:
         return None

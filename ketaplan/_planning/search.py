@@ -203,9 +203,7 @@ class Search:
         bounds = plan_bounds(start, self.setting.until)
         for judged in judge(self.chain, bounds, phases=phases):
             if judged.appointment.id in kept:
-                notes += [
-                    f"kept as it is: {f.message}" for f in judged.findings if f.is_error
-                ]
+                notes += [f"kept as it is: {f.message}" for f in judged.findings if f.is_error]
         self.notes.extend(n for n in dict.fromkeys(notes) if n not in self.notes)
 
     def _search_with(self, on_conflict: OnConflict) -> None:

@@ -12,6 +12,7 @@ module        rules
 ``windows``   the next session's window and target (gaps, per-week grids, treatment weeks)
 ``days``      which days break a dose rule (deadline, one a day, consecutive days, 7 days,
               per-week counts, the interval in hours)
+``walk``      a finished chain judged session by session (for ``check``, and a re-plan's notes)
 ``anchors``   which sessions an anchor selects; an anchored session's offset window
 ``calendar``  opening hours, closures, availability, blackouts, prescriber, notice, horizon
 ``capacity``  what a session occupies and how much of each resource the clinic has

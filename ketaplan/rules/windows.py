@@ -121,6 +121,8 @@ class Step:
     """A date no candidate may pass even when shifting (a phase deadline)."""
     gap: GapWindow | None = None
     """The gap window that set the dates, when a gap did."""
+    passed: Window | None = None
+    """Re-planning: the rules' own window, when it had passed and the session resumes after it."""
 
     @property
     def id(self) -> str:
@@ -160,7 +162,11 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         window = _entry_window(chain, phase, previous, bounds, at)
     else:
         window = _next_in_phase_window(chain, phase, in_phase, index, previous, at=at)
-    earliest, target, latest, rule, words, gap = _resumed(chain, window, previous, bounds)
+    resumed = _resumed(chain, window, previous, bounds)
+    earliest, target, latest, rule, words, gap = resumed
+    passed = (
+        window if resumed.latest != window.latest and window.latest < resumed.earliest else None
+    )
     if not in_phase and phase.preferred_weekdays:
         target = preferred_day(phase, target)
     kept = bounds.kept.get(f"{bounds.id_prefix}{phase.id}-{index}")
@@ -193,6 +199,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         previous=previous,
         hard_latest=hard_latest,
         gap=gap,
+        passed=passed,
     )
 
 
