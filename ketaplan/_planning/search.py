@@ -403,10 +403,16 @@ class Search:
         took place. Each course of treatment counts on its own; what cannot be placed any more
         (its days are past) is a note.
         """
-        if not self.protocol.anchored:
+        rules = self.protocol.anchored
+        if not self.continuity.fixed and not self.id_prefix:
+            # A first plan placed every other anchored session with its anchor.
+            rules = tuple(
+                r for r in rules if not anchors.known_while_growing(r.after, self.protocol)
+            )
+        if not rules:
             return
         chains = Chain.courses(self.chain.course, [*self.chain.sessions, *self.extras])
-        for rule, chain in ((r, c) for r in self.protocol.anchored for c in chains):
+        for rule, chain in ((r, c) for r in rules for c in chains):
             for anchor in anchors.selected(rule.after, chain, chain_is="complete"):
                 if any(
                     a.anchored == rule.id and a.anchor == anchor.id and a.is_active

@@ -22,11 +22,19 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, NamedTuple
 
 from ketaplan.plans import Appointment
-from ketaplan.protocol import Anchor, AnchoredSession
+from ketaplan.protocol import Anchor, AnchoredSession, Protocol
 from ketaplan.rules.chain import Chain
 from ketaplan.rules.finding import Finding
 
-__all__ = ["OffsetWindow", "anchored_finding", "due_after", "offset_window", "pool", "selected"]
+__all__ = [
+    "OffsetWindow",
+    "anchored_finding",
+    "due_after",
+    "known_while_growing",
+    "offset_window",
+    "pool",
+    "selected",
+]
 
 
 def pool(anchor: Anchor, appointments: Iterable[Appointment]) -> list[Appointment]:
@@ -62,6 +70,16 @@ def selected(
     if isinstance(which, int):
         return counted[which - 1 : which]
     return counted[-1:] if _last_reached(anchor, chain, chain_is) else []
+
+
+def known_while_growing(anchor: Anchor, protocol: Protocol) -> bool:
+    """Whether the sessions ``anchor`` selects are known as the chain grows.
+
+    All are but a ``last`` without a finite phase, known only once the plan is complete.
+    """
+    if anchor.which != "last":
+        return True
+    return anchor.phase is not None and protocol.phase(anchor.phase).count is not None
 
 
 def _last_reached(anchor: Anchor, chain: Chain, chain_is: Literal["growing", "complete"]) -> bool:
