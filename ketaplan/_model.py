@@ -8,6 +8,7 @@ their findings together by raising :class:`Findings`, which the loaders unpack i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, TypeVar
@@ -103,7 +104,7 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
-__all__ += ["MISSING", "UNION_TAGS", "format_loc"]
+__all__ += ["MISSING", "UNION_TAGS", "aware", "format_loc"]
 
 
 T = TypeVar("T")
@@ -121,3 +122,10 @@ def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str) -> T:
         first = err.errors()[0]
         where = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err
+
+
+def aware(name: str, value: object) -> dt.datetime:
+    """``value`` if it is an aware datetime, else :class:`InputError` naming ``name``."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise InputError(name, "an aware datetime (with a zone)", value)
+    return value

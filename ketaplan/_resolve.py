@@ -6,7 +6,6 @@ are the plan's own; the messages are written here once.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from ketaplan.clinic import Clinic
@@ -17,17 +16,10 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 
-__all__ = ["Need", "aware", "plan_clinic", "plan_protocol"]
+__all__ = ["Need", "plan_clinic", "plan_protocol"]
 
 Need = Literal["required", "optional"]
 """Whether a verb needs the plan's clinic (or patient) to be given, when the plan names one."""
-
-
-def aware(name: str, value: object) -> dt.datetime:
-    """``value`` if it is an aware datetime, else :class:`InputError` naming ``name``."""
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise InputError(name, "an aware datetime (with a zone)", value)
-    return value
 
 
 def plan_protocol(

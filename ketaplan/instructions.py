@@ -171,11 +171,11 @@ def tasks_for(
         notes += _medication_notes(patient, chosen)
     active = [a for a in appointments if a.is_active]
     courses = Chain.courses(Course(protocol), appointments)
-    for rule, chain in ((rule, chain) for rule in protocol.tasks for chain in courses):
+    for chain in courses if protocol.tasks else ():
         prefix = course_prefix(chain.sessions[0].id)
         mine = [a for a in active if course_prefix(a.id) == prefix]
-        for appointment in anchors.selected(rule.after, chain, chain_is="complete", among=mine):
-            tasks.append(
+        for rule in protocol.tasks:
+            tasks += [
                 Task(
                     id=form_task_id(rule.id, appointment.id),
                     title=rule.title,
@@ -184,7 +184,10 @@ def tasks_for(
                     appointment=appointment.id,
                     source=rule.source,
                 )
-            )
+                for appointment in anchors.selected(
+                    rule.after, chain, chain_is="complete", among=mine
+                )
+            ]
     first_dose = next((a for a in active if a.is_dose), None)
     unmet = []
     if first_dose is not None:

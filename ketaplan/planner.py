@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 
+from ketaplan._model import aware
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
@@ -182,8 +183,8 @@ def _check_arguments(
         raise InputError("preferred_time", "a local time of day without a zone", preferred_time)
     if on_conflict not in {"raise", "shift"}:
         raise InputError("on_conflict", "'raise' or 'shift'", on_conflict)
-    if now is not None and (not isinstance(now, dt.datetime) or now.tzinfo is None):
-        raise InputError("now", "an aware datetime (with a zone)", now)
+    if now is not None:
+        aware("now", now)
     if (
         not isinstance(start_window_days, int)
         or isinstance(start_window_days, bool)

@@ -25,11 +25,11 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from ketaplan._model import Model, validate_as
+from ketaplan._model import Model, aware, validate_as
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import LAPSE
 from ketaplan._planning.search import Search, Setting
-from ketaplan._resolve import aware, plan_clinic, plan_protocol
+from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic

@@ -121,7 +121,8 @@ class Search:
         self.id_prefix = max((course_prefix(a.id) for a in kept), key=course_number, default="")
         ongoing = tuple(a for a in kept if course_prefix(a.id) == self.id_prefix)
         self.chain = _renumbered(Chain(course, ongoing))
-        self.extras: list[Appointment] = [a for a in fixed if a.id not in {b.id for b in ongoing}]
+        chained = {a.id for a in ongoing}
+        self.extras: list[Appointment] = [a for a in fixed if a.id not in chained]
         self.notes: list[str] = []
         self.evaluations = 0
         self.on_conflict: OnConflict = "raise"

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from ketaplan._resolve import aware, plan_clinic, plan_protocol
+from ketaplan._model import aware
+from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan.bookings import Booking
 from ketaplan.checking import doses, medications, overlaps, sessions
 from ketaplan.checking.context import Context

@@ -30,6 +30,7 @@ from icalendar.enums import STATUS, TRANSP
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
+from ketaplan._model import aware
 from ketaplan._text import fmt_day
 from ketaplan._version import __version__
 from ketaplan.errors import InputError
@@ -350,8 +351,8 @@ def _check(
         raise InputError("detail", "'minimal' or 'full'", detail)
     if method not in {None, "PUBLISH", "REQUEST", "CANCEL"}:
         raise InputError("method", "None, 'PUBLISH', 'REQUEST' or 'CANCEL'", method)
-    if now is not None and (not isinstance(now, dt.datetime) or now.tzinfo is None):
-        raise InputError("now", "an aware datetime (with a zone)", now)
+    if now is not None:
+        aware("now", now)
     for name, value in (("organizer", organizer), ("attendee", attendee)):
         if value is not None and not _EMAIL.match(value):
             raise InputError(name, "an e-mail address", value)
