@@ -92,3 +92,9 @@ record the shift (phase deadlines then stop binding)."""
 WeekBasis = Literal["treatment", "calendar"]
 """How weeks are counted for "N sessions a week": 7-day blocks from the phase's first session
 (as the esketamine label's "weeks 1-4"), or calendar weeks Monday to Sunday."""
+
+StartPolicy = Literal["earliest", "whole-series"]
+"""Where a plan's first session goes: ``earliest``, on the first feasible day from the start,
+never later to make the rest of the series fit (a week the calendar leaves short, or a phase
+that runs past its deadline, is then a warning); ``whole-series``, the first day from which the
+whole series fits its deadlines and weekly counts (a later start is a plan note)."""

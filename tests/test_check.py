@@ -12,6 +12,7 @@ import pytest
 from ketaplan import Booking, InputError, Plan, Protocol, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
+from ketaplan.protocol import MaxPerWeek
 from ketaplan.violation import CODES, Violation
 
 from .helpers import clinic, patient
@@ -165,9 +166,16 @@ def test_two_doses_the_same_day() -> None:
 
 
 def test_too_many_in_7_days_and_week_count() -> None:
-    result = make("iv-ketamine-mwf")
+    # No built-in has a rolling 7-day limit any more (issue 12: the sources say "per week"),
+    # so a protocol of one's own gives one.
+    protocol = load_protocol("iv-ketamine-mwf")
+    rules = protocol.rules.model_copy(
+        update={"max_per_7_days": MaxPerWeek(doses=3, source="murrough-2013")}
+    )
+    protocol = protocol.model_copy(update={"rules": rules})
+    result = plan(protocol, clinic=EVERY_DAY, start=D(2026, 3, 2), preferred_time=dt.time(9))
     # Friday's dose moved to the next Monday is the 4th in 7 days and the 4th in its week.
-    found = check(moved(result, "induction-4", days=-2), clinic=EVERY_DAY)
+    found = check(moved(result, "induction-4", days=-2), protocol=protocol, clinic=EVERY_DAY)
     assert {"too-many-in-7-days", "week-count"} <= codes(found, "induction-4")
     assert one(found, "too-many-in-7-days").rule == "rules.max_per_7_days (3)"
 

@@ -18,6 +18,7 @@ from ketaplan import (
     loads_protocol,
 )
 from ketaplan.bookings import Booking
+from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic
 from ketaplan.ledger import Ledger
 from ketaplan.planner import plan
@@ -376,10 +377,21 @@ def test_many_patients_never_exceed_one_chair() -> None:
     starts = {p.doses[0].local_start.time() for p in plans}
     assert len(starts) == 5, "each patient gets their own slot"
     # Five patients fill every Mon/Wed/Fri chair slot (85 min + 15 min cleaning in 10 hours);
-    # a sixth would need three sessions a week on Tuesdays and Thursdays alone.
+    # a sixth would need three sessions a week on Tuesdays and Thursdays alone. A protocol that
+    # asks for the whole series to fit cannot take a sixth patient.
+    whole = protocol.model_copy(update={"start": "whole-series"})
     with pytest.raises(UnsatisfiableError, match="of phase 'induction'"):
-        plan(protocol, start=D(2026, 3, 2), clinic=one_chair, bookings=ledger,
+        plan(whole, start=D(2026, 3, 2), clinic=one_chair, bookings=ledger,
              patient=patient(id="p-6"), preferred_time=dt.time(9))  # fmt: skip
+    # Under the default start policy the sixth starts on the first free day and the plan says
+    # which weeks are short and that the series runs past its 14 days.
+    sixth = plan(protocol, start=D(2026, 3, 2), clinic=one_chair, bookings=ledger,
+                 patient=patient(id="p-6"), preferred_time=dt.time(9))  # fmt: skip
+    assert sixth.doses[0].local_date == D(2026, 3, 3)
+    note = next(n for n in sixth.notes if "start policy 'earliest'" in n)
+    assert "cadence asks at least 3" in note
+    assert "phase's deadline" in note
+    assert {v.severity for v in check(sixth, clinic=one_chair, bookings=ledger)} <= {"warning"}
 
 
 def test_monitoring_staff_ratio_is_respected() -> None:

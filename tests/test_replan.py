@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 
 from ketaplan import InputError, Plan, Protocol, UnsatisfiableError, load_protocol, plan
+from ketaplan.checking import check
 from ketaplan.replanning import (
     Assessed,
     Attended,
@@ -115,13 +116,23 @@ def test_a_make_up_that_misses_the_deadline_raises_or_is_shifted() -> None:
     protocol = load_protocol("iv-ketamine-standard")
     base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
     events = [Missed(appointment="induction-6")]
+    # A protocol whose whole series must fit its deadline raises, or shifts when asked to.
+    whole = protocol.model_copy(update={"start": "whole-series"})
     with pytest.raises(UnsatisfiableError, match="from Fri 20 Mar 2026 to Sun 22 Mar 2026"):
-        replan(base, as_of=at(2026, 3, 20, 18), clinic=CLINIC, events=events)
-    after = replan(base, as_of=at(2026, 3, 20, 18), clinic=CLINIC, events=events,
-                   on_conflict="shift")  # fmt: skip
-    make_up = after.appointment("induction-7")
-    assert make_up.shift is not None
-    assert "misses the phase's deadline" in make_up.shift.text
+        replan(base, as_of=at(2026, 3, 20, 18), protocol=whole, clinic=CLINIC, events=events)
+    shifted = replan(base, as_of=at(2026, 3, 20, 18), protocol=whole, clinic=CLINIC,
+                     events=events, on_conflict="shift")  # fmt: skip
+    # Start policy "earliest" (the default): the deadline is a target, the make-up says so.
+    relaxed = replan(base, as_of=at(2026, 3, 20, 18), clinic=CLINIC, events=events)
+    for after, protocol_used, severity in (
+        (shifted, whole, "error"),
+        (relaxed, protocol, "warning"),
+    ):
+        make_up = after.appointment("induction-7")
+        assert make_up.shift is not None
+        assert "misses the phase's deadline" in make_up.shift.text
+        found = check(after, protocol=protocol_used, clinic=CLINIC)
+        assert {v.severity for v in found if v.code == "phase-deadline"} == {severity}
 
 
 def test_moving_a_session_shifts_the_later_ones_keeping_their_gaps() -> None:

@@ -187,7 +187,7 @@ def _moved_out(step: Step, day: dt.date, relaxed: Sequence[Finding]) -> Shift | 
         return None
     outside = 0
     if inside:
-        text = "placed within its window but breaking a rule shifting relaxes"
+        text = "placed within its window, relaxing a rule to keep the series going"
     else:
         outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
         text = (

@@ -34,6 +34,7 @@ from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_number, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.days import DayContext, day_context, day_findings, kept_short_weeks
+from ketaplan.rules.finding import Finding
 from ketaplan.rules.walk import judge, plan_bounds
 from ketaplan.rules.windows import Bounds, End, Step, next_step
 from ketaplan.slots import SlotFinder
@@ -42,6 +43,8 @@ __all__ = ["MAX_EVALUATIONS", "SHIFT_DAYS", "Search", "Setting"]
 
 #: The search gives up after trying this many candidate days.
 MAX_EVALUATIONS = 20_000
+#: How many of the days a first session could not take a postponement note names.
+_CAUSES = 4
 #: With ``on_conflict="shift"``, how many days past a window's end a session may go.
 SHIFT_DAYS = 28
 
@@ -73,6 +76,18 @@ class _Frame:
     booked: int = 0
     """How many bookings the frame's day added to the ledger."""
     rejected: dict[dt.date, str] = field(default_factory=dict)
+    pinned: bool = False
+    """The plan's first session under the start policy ``earliest``: it keeps its first
+    feasible day, and the search does not come back to try a later one."""
+
+
+class _Paused(Exception):  # noqa: N818 - a signal inside the search, never raised out of it
+    """The pinned first session had to move: the search stops there, to be resumed."""
+
+    def __init__(self, frame: _Frame, error: UnsatisfiableError) -> None:
+        super().__init__(str(error))
+        self.frame = frame
+        self.error = error
 
 
 class Search:
@@ -126,16 +141,20 @@ class Search:
         self.notes: list[str] = []
         self.evaluations = 0
         self.on_conflict: OnConflict = "raise"
+        self.pin_first = False
+        self.series_relaxed = False
+        self.first: _Frame | None = None
+        """The frame of the plan's first session, when this search placed it."""
         self.deepest: tuple[int, _Frame] | None = None
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
-        self._bounds: tuple[tuple[dt.date, str], Bounds] | None = None
+        self._bounds: tuple[tuple[dt.date, str, bool], Bounds] | None = None
 
     # -- the plan's limits -----------------------------------------------------------------
 
     def bounds(self) -> Bounds:
         """The plan's limits as they stand (the start moves after a washout or a review)."""
-        key = (self.earliest_start, self.id_prefix)
+        key = (self.earliest_start, self.id_prefix, self.series_relaxed)
         if self._bounds is None or self._bounds[0] != key:
             self._bounds = (key, self._make_bounds())
         return self._bounds[1]
@@ -157,6 +176,7 @@ class Search:
             booking_horizon_days=setting.clinic.booking_horizon_days,
             kept=self.continuity.days,
             id_prefix=self.id_prefix,
+            series_relaxed=self.series_relaxed,
         )
 
     def next_step(self) -> Step | None:
@@ -184,40 +204,67 @@ class Search:
         if resumption.review_after_search():
             self._search_with(on_conflict)
         resumption.note_later_lapses()
-        self._note_history()
+        self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
         self._place_missing_anchored()
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
 
-    def _note_history(self) -> None:
-        """What the rules say of the sessions a re-plan keeps as they were, as notes.
-
-        The past is not changed; but a session reported cancelled after later ones were held
-        can leave them outside the windows the rules now give, and a week the kept sessions
-        leave short is not the search's to fill. People should know both.
-        """
-        held, start = self.continuity.held_until, self.continuity.plan_start
-        if held is None or start is None:
-            return
-        notes = kept_short_weeks(self.chain, held)
-        kept = {a.id for a in self.continuity.fixed}
-        phases = {p.id for p in self.protocol.phases}
-        bounds = plan_bounds(start, self.setting.until)
-        for judged in judge(self.chain, bounds, phases=phases):
-            if judged.appointment.id in kept:
-                notes += [f"kept as it is: {f.message}" for f in judged.findings if f.is_error]
-        self.notes.extend(n for n in dict.fromkeys(notes) if n not in self.notes)
-
     def _search_with(self, on_conflict: OnConflict) -> None:
+        """Search in the ways the start policy allows, each after the one before failed.
+
+        ``earliest``: the first session on its first feasible day with every rule; then that
+        day kept with the phase deadlines and weekly minimums as targets; then (the series
+        fitting nowhere from that day) a later first day, which is noted: the first search
+        goes on from where it paused, so no day is tried twice. ``whole-series``: a later
+        first day straight away. With ``on_conflict="shift"``, shifting comes last.
+        """
         mark = self.mark()
-        try:
-            self._search()
-        except UnsatisfiableError:
-            if on_conflict != "shift":
-                raise
+        failures: list[tuple[int, UnsatisfiableError]] = []
+        earliest = self.protocol.start == "earliest"
+        outcome = self._attempt(failures, pin=earliest)
+        if earliest and outcome is not True:
+            # The series does not fit from the first session's first day (or, re-planning,
+            # after the sessions kept): keep that day, the deadlines and minimums as targets.
+            paused = (outcome, self.evaluations, self.deepest)
             self.reset(mark)
-            self.on_conflict = "shift"
-            self.evaluations = 0
-            self._search()
+            if self._attempt(failures, pin=True, relax=True) is True:
+                return
+            if isinstance(paused[0], _Frame):  # then try later first days, from the pause
+                self.reset(mark)
+                _, self.evaluations, self.deepest = paused
+                outcome = self._attempt(failures, resume=paused[0])
+        if outcome is True:
+            return
+        if on_conflict == "shift":
+            self.reset(mark)
+            if self._attempt(failures, shift=True) is True:
+                return
+        # The attempt that placed the most sessions before failing says most.
+        raise max(failures, key=lambda failure: failure[0])[1]
+
+    def _attempt(
+        self,
+        failures: list[tuple[int, UnsatisfiableError]],
+        *,
+        pin: bool = False,
+        relax: bool = False,
+        shift: bool = False,
+        resume: _Frame | None = None,
+    ) -> bool | _Frame:
+        """One search: ``True`` when it placed everything, or the first frame it paused at."""
+        self.pin_first, self.series_relaxed = pin, relax
+        self.on_conflict = "shift" if shift else "raise"
+        if resume is None:
+            self.evaluations, self.deepest, self.first = 0, None, None
+        try:
+            self._search(resume)
+        except _Paused as paused:
+            failures.append((self.deepest[0] if self.deepest else 0, paused.error))
+            return paused.frame
+        except UnsatisfiableError as error:
+            failures.append((self.deepest[0] if self.deepest else 0, error))
+            return False
+        self.notes += _start_notes(self.first, self.chain if self.series_relaxed else None)
+        return True
 
     def mark(self) -> tuple[int, Chain, list[Appointment]]:
         """Where the search stands, to go back to with :meth:`reset`."""
@@ -230,17 +277,26 @@ class Search:
             self.ledger.remove_last()
         self.chain, self.extras = chain, list(extras)
 
-    def _search(self) -> None:
-        stack: list[_Frame] = []
-        step = self.next_step()
-        if step is None:
-            return
-        stack.append(_Frame(step, self.candidates(step)))
+    def _search(self, resume: _Frame | None = None) -> None:
+        """Depth first from the next step (or from ``resume``, a paused first frame)."""
+        first = resume
+        if first is None:
+            step = self.next_step()
+            if step is None:
+                return
+            first = _Frame(step, self.candidates(step))
+            first.pinned = self.pin_first and not self.chain.sessions
+        if not self.chain.sessions:
+            self.first = first
+        stack = [first]
         while stack:
             frame = stack[-1]
             if frame.added:  # coming back: this day led nowhere, undo it and try the next
                 self._undo(frame, len(self.ledger.bookings) - frame.booked)
                 frame.position += 1
+                if frame.pinned:  # the first session keeps its first feasible day
+                    frame.pinned = False
+                    raise _Paused(frame, self._unsatisfiable())
             if not self._advance(frame):
                 self._remember_failure(len(stack), frame)
                 stack.pop()
@@ -313,8 +369,8 @@ class Search:
             return problem
         # Shifting relaxes the deadline and the week's minimum: say so on the appointment.
         relaxed = (
-            day_findings(step, day, frame.context, mode="check")
-            if self.on_conflict == "shift"
+            _newly_relaxed(self.chain, day_findings(step, day, frame.context, mode="check"))
+            if self.on_conflict == "shift" or step.series_relaxed
             else []
         )
         appointment = self.placer.for_step(
@@ -423,6 +479,58 @@ class Search:
                 placed = self.place_anchored(rule, anchor)
                 if isinstance(placed, str):
                     self.notes.append(f"{rule.id} after {anchor.id}: {placed}")
+
+
+def _history_notes(search: Search) -> list[str]:
+    """What the rules say of the sessions a re-plan keeps as they were.
+
+    The past is not changed; but a session reported cancelled after later ones were held can
+    leave them outside the windows the rules now give, and a week the kept sessions leave
+    short is not the search's to fill. People should know both.
+    """
+    held, start = search.continuity.held_until, search.continuity.plan_start
+    if held is None or start is None:
+        return []
+    notes = kept_short_weeks(search.chain, held)
+    kept = {a.id for a in search.continuity.fixed}
+    phases = {p.id for p in search.protocol.phases}
+    bounds = plan_bounds(start, search.setting.until)
+    for judged in judge(search.chain, bounds, phases=phases):
+        if judged.appointment.id in kept:
+            notes += [f"kept as it is: {f.message}" for f in judged.findings if f.is_error]
+    return list(dict.fromkeys(notes))
+
+
+def _newly_relaxed(chain: Chain, found: list[Finding]) -> list[Finding]:
+    """The rules a session relaxes that no session before it in ``chain`` recorded.
+
+    A week left short is recorded once, on the first session after it.
+    """
+    recorded = [a.shift.text for a in chain.sessions if a.shift is not None]
+    return [f for f in found if not any(f.message in text for text in recorded)]
+
+
+def _start_notes(first: _Frame | None, relaxed: Chain | None) -> list[str]:
+    """A first session later than the plan allows, with why; a relaxed series, with how."""
+    notes = []
+    if first is not None and first.added:
+        placed, target = first.added[0], first.step.target
+        day = placed.local_date
+        if day > target:
+            causes = [f"{fmt_day(d)}: {why}" for d, why in sorted(first.rejected.items())]
+            shown = "; ".join(causes[:_CAUSES]) + ("; ..." if len(causes) > _CAUSES else "")
+            notes.append(
+                f"{placed.id} starts on {fmt_day(day)}, {(day - target).days} day(s) after "
+                f"{fmt_day(target)}, the first day the plan allows ({shown})"
+            )
+    shifted = [a for a in relaxed.sessions if a.shift and a.is_active] if relaxed else []
+    if shifted:
+        notes.append(
+            "the series does not fit its deadlines and weekly counts from the first feasible "
+            "day; start policy 'earliest' keeps that day: "
+            + "; ".join(f"{a.id}: {a.shift.text}" for a in shifted if a.shift)
+        )
+    return notes
 
 
 def _renumbered(chain: Chain) -> Chain:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, check_unique, fail
-from ketaplan._types import EVIDENCE_RANK, EvidenceLevel, Route, Setting
+from ketaplan._types import EVIDENCE_RANK, EvidenceLevel, Route, Setting, StartPolicy
 from ketaplan.protocol.dose import Dosing
 from ketaplan.protocol.gap import AfterPrevious, Cadence, GapSequence, InWeek, PerWeek
 from ketaplan.protocol.phase import Anchor, AnchoredSession, Phase, Tier
@@ -67,6 +67,11 @@ class Protocol(Model):
     response: Annotated[tuple[ResponseRule, ...], Field(max_length=20)] = ()
     """Response-guided taper rules, applied when re-planning with assessments."""
     calendar: CalendarPolicy = CalendarPolicy()
+    start: StartPolicy = "earliest"
+    """Whether the first session waits until the whole series fits (``whole-series``) or
+    goes on the first feasible day (``earliest``, the default); see :data:`StartPolicy`."""
+    start_source: Slug | None = None
+    """The source that asks for ``whole-series``, where one does."""
 
     # -- lookups ---------------------------------------------------------------------------
 

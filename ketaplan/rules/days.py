@@ -23,6 +23,7 @@ from ketaplan.rules.chain import Chain
 from ketaplan.rules.finding import Finding
 from ketaplan.rules.windows import Step
 from ketaplan.timing import gap_days, shift
+from ketaplan.violation import Severity
 
 __all__ = [
     "DayContext",
@@ -36,6 +37,7 @@ __all__ = [
     "interval_finding",
     "kept_short_weeks",
     "min_spacing",
+    "series_severity",
 ]
 
 Mode = Literal["plan", "check"]
@@ -87,6 +89,9 @@ class DayContext:
     weeks: WeekCounts | None
     lookahead: Lookahead | None
     earliest: Earliest | None
+    series_soft: bool = False
+    """The protocol's start policy is ``earliest``: a phase past its deadline and a week short
+    of its count are warnings, not errors (:func:`series_severity`)."""
 
 
 def day_context(
@@ -117,7 +122,8 @@ def day_context(
         weeks = _week_counts(chain, phase, cadence, judged_from)
     lookahead = None
     within, count = phase.within_days, phase.count
-    if mode == "plan" and within is not None and count is not None and on_conflict == "raise":
+    strict = on_conflict == "raise" and not step.series_relaxed
+    if mode == "plan" and within is not None and count is not None and strict:
         lookahead = Lookahead(
             in_phase[0].local_date if in_phase else None,
             within,
@@ -132,6 +138,7 @@ def day_context(
         weeks=weeks,
         lookahead=lookahead,
         earliest=earliest_start(step, chain),
+        series_soft=chain.course.protocol.start == "earliest",
     )
 
 
@@ -149,22 +156,27 @@ def day_findings(
     ``check`` reports them all.
     """
     found: list[Finding] = []
-    if step.hard_latest is not None and day > step.hard_latest and on_conflict == "raise":
-        found.append(_deadline(step))
+    # Planning a relaxed series, the deadline and weekly minimum do not rule a day out;
+    # judging the day (``check``, or recording what the session relaxed) they still apply.
+    strict = on_conflict == "raise" and (mode == "check" or not step.series_relaxed)
+    if step.hard_latest is not None and day > step.hard_latest and strict:
+        found.append(_deadline(step, context))
     if mode == "plan" and context.held_until is not None and day <= context.held_until:
         found.append(Finding("held", "not after sessions already held"))
     if step.kind.is_dosing:
         found += _dose_days(step, day, context, mode=mode)
     if context.weeks is not None:
-        problem = _per_week_problem(context.weeks, day, on_conflict=on_conflict)
+        problem = _per_week_problem(context.weeks, day, short_too=strict)
         if problem:
+            text, short = problem
             cadence = context.weeks.cadence
             found.append(
                 Finding(
                     "week-count",
-                    problem,
+                    text,
                     f"phases[{step.phase.id}]: {cadence.describe()}",
                     cadence.source or step.phase.source,
+                    severity=series_severity(context) if short else None,
                 )
             )
     if context.lookahead is not None:
@@ -181,13 +193,25 @@ def day_findings(
     return found
 
 
-def _deadline(step: Step) -> Finding:
+def series_severity(context: DayContext) -> Severity | None:
+    """How ``check`` rates a phase past its deadline or a week short of its count.
+
+    Under the start policy ``earliest`` (the default) the first session is never postponed to
+    make the rest of the series fit, so the calendar may leave a week short or push the last
+    sessions past the deadline: a warning, for a person to see. Under ``whole-series`` the
+    series must fit: an error (the code's own severity).
+    """
+    return "warning" if context.series_soft else None
+
+
+def _deadline(step: Step, context: DayContext) -> Finding:
     assert step.hard_latest is not None  # noqa: S101 - called only with a deadline
     return Finding(
         "phase-deadline",
         f"after the phase's deadline ({fmt_day(step.hard_latest)})",
         f"phases[{step.phase.id}].within_days ({step.phase.within_days})",
         step.phase.source,
+        severity=series_severity(context),
     )
 
 
@@ -273,22 +297,25 @@ def _week_counts(
     return WeekCounts(cadence, first, week_of, counts, booked, judged_from)
 
 
-def _per_week_problem(weeks: WeekCounts, day: dt.date, *, on_conflict: OnConflict) -> str | None:
-    """Too many sessions in the day's week, or too few in a week before it.
+def _per_week_problem(
+    weeks: WeekCounts, day: dt.date, *, short_too: bool
+) -> tuple[str, bool] | None:
+    """Too many sessions in the day's week, or too few in a week before it (``True``).
 
-    When shifting, a week left short is the shift's doing (recorded on the session that comes
-    late), as a missed deadline is: only the maximum still holds.
+    When shifting, or when the series is relaxed, a week left short is recorded on the session
+    that comes late, as a missed deadline is: only the maximum still holds.
     """
     cadence = weeks.cadence
     week = weeks.week_of(day)
     if weeks.counts.get(week, 0) + 1 > cadence.most:
-        return f"more than {cadence.most} sessions in that week"
-    if on_conflict == "shift":
+        return f"more than {cadence.most} sessions in that week", False
+    if not short_too:
         return None
-    for begins, booked in _short_weeks(weeks, before=week):
+    # The latest short week: an earlier one was reported on the sessions right after it.
+    for begins, booked in reversed(_short_weeks(weeks, before=week)):
         if weeks.judged_from is not None and begins <= weeks.judged_from:
-            continue  # a week that began before the re-plan or the tier is not judged by it
-        return _short_week_text(begins, booked, cadence)
+            break  # a week that began before the re-plan or the tier is not judged by it
+        return _short_week_text(begins, booked, cadence), True
     return None
 
 

@@ -98,6 +98,9 @@ class Bounds:
     booking_horizon_days: int = 0
     kept: Mapping[str, dt.date] = field(default_factory=dict)
     """Re-planning: the date each session had, kept as its target where it still fits."""
+    series_relaxed: bool = False
+    """Phase deadlines and weekly minimums are targets, not limits (see :attr:`Step.
+    series_relaxed`)."""
     id_prefix: str = ""
     """Re-induction: the prefix of the new course's ids (``course-2-``)."""
 
@@ -123,6 +126,9 @@ class Step:
     """The gap window that set the dates, when a gap did."""
     passed: Window | None = None
     """Re-planning: the rules' own window, when it had passed and the session resumes after it."""
+    series_relaxed: bool = False
+    """The phase's deadline and weekly minimum are targets, not limits, for this step (start
+    policy ``earliest``, once the series did not fit from the first feasible day)."""
 
     @property
     def id(self) -> str:
@@ -175,7 +181,8 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
     hard_latest = None
     if phase.within_days is not None and in_phase:
         hard_latest = in_phase[0].local_date + dt.timedelta(days=phase.within_days - 1)
-        latest = min(latest, hard_latest)
+        if not bounds.series_relaxed:
+            latest = min(latest, hard_latest)
     earliest = max(earliest, bounds.start, bounds.earliest_start)
     if phase.count is None and target > bounds.until:
         return End()
@@ -200,6 +207,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         hard_latest=hard_latest,
         gap=gap,
         passed=passed,
+        series_relaxed=bounds.series_relaxed,
     )
 
 

@@ -14,6 +14,7 @@ from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
+from tests.helpers import assert_checks_clean
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Phoenix"]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -93,7 +94,7 @@ def test_plan_either_checks_clean_or_explains_why_not(case: Any) -> None:
     clinic, patient, start, protocol_id = case
     result = make(clinic, patient, start, protocol_id)
     if result is not None:
-        assert check(result, clinic=clinic, patient=patient) == []
+        assert_checks_clean(check(result, clinic=clinic, patient=patient), result)
 
 
 def replace(result: Plan, appointment_id: str, **changes: Any) -> Plan:

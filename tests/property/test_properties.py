@@ -19,6 +19,7 @@ from ketaplan.plans import Appointment
 from ketaplan.protocol import AfterPrevious, GapSequence, PerWeek, Protocol
 from ketaplan.replanning import Missed, replan
 from ketaplan.strategies import clinics, patients, protocols, start_dates
+from tests.helpers import assert_checks_clean
 from tests.interop.parsers import with_icalendar
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -47,7 +48,7 @@ def test_plan_checks_clean_or_explains(
 ) -> None:
     made = attempt(protocol, clinic, patient, start)
     if made is not None:
-        assert check(made, protocol=protocol, clinic=clinic, patient=patient) == []
+        assert_checks_clean(check(made, protocol=protocol, clinic=clinic, patient=patient), made)
 
 
 @given(protocols(), clinics(), start_dates())
