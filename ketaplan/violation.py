@@ -38,6 +38,7 @@ ViolationCode = Literal[
     "block-too-short",
     "anchored-outside-window",
     "milestone-missing",
+    "milestone-after-few-sessions",
     "requirement-unmet",
     "medication-hold",
     "monitoring-task-missing",
@@ -81,6 +82,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "block-too-short": ("error", "a block shorter than dosing plus the minimum monitoring"),
     "anchored-outside-window": ("error", "an anchored session outside its offset window"),
     "milestone-missing": ("error", "a required anchored session (evaluation, review) is missing"),
+    "milestone-after-few-sessions": (
+        "warning",
+        "a milestone follows a phase of which fewer sessions took place than its protocol asks",
+    ),
     "requirement-unmet": ("error", "a requirement before the first dose is not met"),
     # medications
     "medication-hold": ("error", "a scheduled medication dose inside a hold, with no instruction"),

@@ -361,6 +361,18 @@ def test_missing_milestone() -> None:
     assert one(found, "milestone-missing").appointments == ("induction-3",)
 
 
+def test_milestone_after_few_sessions() -> None:
+    # Issue 12, finding 9: 2 of the 8 MDSI doses cancelled before the evaluation
+    # (attended_share 1.0, a ketaplan tolerance): a warning for the clinician to decide on.
+    result = make("esketamine-mdsi", WEEKDAYS)
+    for dose in ("induction-3", "induction-5"):
+        result = edited(result, dose, status="cancelled")
+    violation = one(check(result, clinic=WEEKDAYS), "milestone-after-few-sessions")
+    assert violation.severity == "warning"
+    assert violation.appointments == ("induction-8", "evaluation-induction-8")
+    assert "6 of the 8 induction sessions took place" in violation.message
+
+
 def test_requirement_unmet() -> None:
     certified = clinic(certifications=["spravato-rems"])
     result = make("esketamine-trd", certified, until=D(2026, 4, 1), patient=patient())

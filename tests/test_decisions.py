@@ -9,9 +9,10 @@ import datetime as dt
 
 import pytest
 
-from ketaplan import builtin_protocol_ids, load_protocol, plan
+from ketaplan import Plan, builtin_protocol_ids, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.replanning import Attended, Event, Missed, replan
 
 D = dt.date
 
@@ -75,3 +76,65 @@ def test_no_builtin_sets_a_rolling_7_day_limit_its_sources_do_not_give(protocol_
     protocol = load_protocol(protocol_id)
     assert protocol.rules.max_per_7_days is None
     assert protocol.start == "earliest"
+
+
+# -- Finding 2: the end-of-induction evaluation cannot vanish -------------------------------
+
+
+def _mdsi_with_missed(missed: set[int], *, days_after_last: float) -> tuple[Plan, Plan]:
+    """An MDSI plan, and its re-plan with the given induction doses missed, the rest attended."""
+    clinic = demo_clinic()
+    base = plan(load_protocol("esketamine-mdsi"), start=D(2027, 3, 1), clinic=clinic,
+                preferred_time=dt.time(9))  # fmt: skip
+    events: list[Event] = [
+        Missed(appointment=f"induction-{n}")
+        if n in missed
+        else Attended(appointment=f"induction-{n}")
+        for n in range(1, 9)
+    ]
+    as_of = base.appointment("induction-8").end + dt.timedelta(days=days_after_last)
+    return base, replan(base, as_of=as_of, events=events, clinic=clinic)
+
+
+@pytest.mark.parametrize("days_after_last", [1 / 24, 6])
+def test_the_evaluation_follows_the_last_dose_that_took_place(days_after_last: float) -> None:
+    # Spravato PI (MDSI): evaluate after 4 weeks of treatment; TRD: at the end of induction.
+    # Dose 8 missed: the evaluation moves after dose 7; when its 0-4 day window has passed by
+    # the re-plan, it goes as soon as possible and records why.
+    _, after = _mdsi_with_missed({8}, days_after_last=days_after_last)
+    evaluation = after.appointment("evaluation-induction-7")
+    assert evaluation.status == "planned"
+    assert after.appointment("evaluation-induction-8").status == "cancelled"
+    found = check(after, clinic=demo_clinic())
+    assert [v for v in found if v.severity == "error"] == []
+    if days_after_last > 4:
+        assert evaluation.shift is not None
+        assert "stands in for a session that did not take place" in evaluation.shift.text
+        assert "anchored-outside-window" in {v.code for v in found}
+
+
+def test_check_still_requires_the_evaluation_after_a_missed_last_dose() -> None:
+    _, after = _mdsi_with_missed({8}, days_after_last=1)
+    without = after.model_copy(
+        update={"appointments": tuple(a for a in after.appointments if a.anchored is None)}
+    )
+    found = check(without, clinic=demo_clinic())
+    assert ("milestone-missing", ("induction-7",)) in {(v.code, v.appointments) for v in found}
+
+
+# -- Finding 9: an evaluation after many missed doses says so --------------------------------
+
+
+def test_an_evaluation_after_missed_doses_is_flagged_for_the_clinician() -> None:
+    # 4 of 8 MDSI doses missed (the label's "continue" keeps the schedule): the evaluation
+    # stands only if a clinician says so (attended_share, a ketaplan tolerance).
+    _, after = _mdsi_with_missed({2, 4, 6, 8}, days_after_last=1 / 24)
+    found = [
+        v for v in check(after, clinic=demo_clinic()) if v.code == "milestone-after-few-sessions"
+    ]
+    assert len(found) == 1
+    assert found[0].severity == "warning"
+    assert "4 of the 8 induction sessions took place" in found[0].message
+    assert any("4 of the 8 induction sessions took place" in note for note in after.notes)
+    _, fine = _mdsi_with_missed(set(), days_after_last=1 / 24)
+    assert "milestone-after-few-sessions" not in {v.code for v in check(fine, clinic=demo_clinic())}

@@ -18,10 +18,11 @@ from ketaplan.medications import MedicationRules
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Shift
 from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
+from ketaplan.rules.anchors import OffsetWindow
 from ketaplan.rules.finding import Finding
 from ketaplan.rules.windows import Step
 from ketaplan.slots import Slot
-from ketaplan.timing import shift
+from ketaplan.timing import shift, zone
 
 __all__ = ["Dates", "Placer", "anchored_reason", "step_reason"]
 
@@ -144,8 +145,25 @@ class Placer:
         *,
         occurrence: int,
         reason: str,
+        passed: OffsetWindow | None = None,
     ) -> Appointment:
-        """The session ``rule`` anchors to ``anchor``, in ``slot``."""
+        """The session ``rule`` anchors to ``anchor``, in ``slot``.
+
+        ``passed``: the rule's own window, when it had passed and the session goes late.
+        """
+        moved_out = None
+        if passed is not None:
+            day = slot.start.astimezone(zone(self.zone_for[rule.session])).date()
+            moved_out = Shift(
+                earliest=passed.earliest,
+                latest=passed.latest,
+                days_outside=(day - passed.latest).days,
+                text=(
+                    f"its window ({fmt_day(passed.earliest)} to {fmt_day(passed.latest)}) had "
+                    f"passed when re-planning: {anchor.id} stands in for a session that did "
+                    "not take place; placed as soon as possible"
+                ),
+            )
         return self.appointment(
             self.protocol.session_kind(rule.session),
             slot,
@@ -158,6 +176,7 @@ class Placer:
             anchor=anchor.id,
             rule=f"{rule.offset.describe()} after {anchor.id}",
             reason=reason,
+            moved_out=moved_out,
         )
 
     def book(self, appointment: Appointment) -> None:

@@ -418,13 +418,25 @@ class Search:
 
     # -- anchored sessions -----------------------------------------------------------------
 
-    def place_anchored(self, rule: AnchoredSession, anchor: Appointment) -> Appointment | str:
-        """Place ``rule``'s session after ``anchor`` (booked); or why it cannot go anywhere."""
+    def place_anchored(
+        self, rule: AnchoredSession, anchor: Appointment, *, late: bool = False
+    ) -> Appointment | str:
+        """Place ``rule``'s session after ``anchor`` (booked); or why it cannot go anywhere.
+
+        ``late``: the anchor stands in for a session that did not take place, so a required
+        milestone whose window has passed goes as soon as possible instead.
+        """
         kind = self.protocol.session_kind(rule.session)
         occurrence = 1 + sum(
             1 for a in self.extras if a.anchored == rule.id and a.anchor != anchor.id
         )
         window = anchors.offset_window(rule, anchor)
+        passed = None
+        if late and rule.required and window.latest < self.setting.start:
+            # A milestone whose window passed (its anchor stands in for a missed last
+            # session): as soon as possible, recorded as a shift.
+            start, within = self.setting.start, self.setting.start_window_days
+            passed, window = window, anchors.late_window(start, within_days=within)
         span = (window.latest - window.earliest).days
         days = [window.earliest + dt.timedelta(days=n) for n in range(span + 1)]
         days.sort(key=lambda d: (abs((d - window.target).days), d))
@@ -442,7 +454,7 @@ class Search:
             reason = anchored_reason(rule, anchor, day, window.target, rejected)
             dates = Dates(window.earliest, window.target, window.latest)
             placed = self.placer.anchored(
-                rule, anchor, slot, dates, occurrence=occurrence, reason=reason
+                rule, anchor, slot, dates, occurrence=occurrence, reason=reason, passed=passed
             )
             self.placer.book(placed)
             self.extras.append(placed)
@@ -471,12 +483,16 @@ class Search:
         chains = Chain.courses(self.chain.course, [*self.chain.sessions, *self.extras])
         for rule, chain in ((r, c) for r in rules for c in chains):
             for anchor in anchors.selected(rule.after, chain, chain_is="complete"):
+                few = anchors.attended_finding(rule, anchor, chain)
+                if few is not None and few.message not in self.notes:
+                    self.notes.append(few.message)
                 if any(
                     a.anchored == rule.id and a.anchor == anchor.id and a.is_active
                     for a in self.extras
                 ):
                     continue
-                placed = self.place_anchored(rule, anchor)
+                late = anchors.stands_in(rule.after, anchor, chain)
+                placed = self.place_anchored(rule, anchor, late=late)
                 if isinstance(placed, str):
                     self.notes.append(f"{rule.id} after {anchor.id}: {placed}")
 

@@ -46,12 +46,15 @@ def anchored(ctx: Context) -> list[Violation]:
     active_ids = {a.id for a in ctx.active}
     for rule in ctx.protocol.anchored:
         selected = [
-            anchor
+            (anchor, chain)
             for chain in ctx.courses
             for anchor in anchors.selected(rule.after, chain, chain_is="complete")
         ]
-        for anchor in selected:
+        for anchor, chain in selected:
             placed = [a for a in ctx.active if a.anchored == rule.id and a.anchor == anchor.id]
+            few = anchors.attended_finding(rule, anchor, chain)
+            if few is not None and placed:
+                found.append(ctx.reported(few, placed[0].id))
             if not placed and rule.required:
                 found.append(
                     ctx.violation(
@@ -63,7 +66,8 @@ def anchored(ctx: Context) -> list[Violation]:
                     )
                 )
             for item in placed:
-                outside = anchors.anchored_finding(rule, anchor, item)
+                stand_in = anchors.stands_in(rule.after, anchor, chain)
+                outside = anchors.anchored_finding(rule, anchor, item, stand_in=stand_in)
                 if outside is not None:
                     found.append(ctx.reported(outside, item.id))
         found.extend(

@@ -125,4 +125,8 @@ class AnchoredSession(Model):
     """Days after the anchor's day; 0 means the same day, after the anchor's block ends."""
     required: bool = True
     """Whether a plan without it breaks the protocol (a milestone)."""
+    attended_share: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Warn when fewer than this share of the anchor's phase sessions took place before it
+    (e.g. ``1.0``: any missed or cancelled dose of the induction before its evaluation)."""
+    attended_share_source: Slug | None = None
     source: Slug | None = None

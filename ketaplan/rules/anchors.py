@@ -29,11 +29,14 @@ from ketaplan.rules.finding import Finding
 __all__ = [
     "OffsetWindow",
     "anchored_finding",
+    "attended_finding",
     "due_after",
     "known_while_growing",
+    "late_window",
     "offset_window",
     "pool",
     "selected",
+    "stands_in",
 ]
 
 
@@ -126,10 +129,66 @@ def offset_window(rule: AnchoredSession, anchor: Appointment) -> OffsetWindow:
     )
 
 
+def stands_in(anchor: Anchor, chosen: Appointment, chain: Chain) -> bool:
+    """Whether ``chosen``, a ``last`` anchor, stands in for a later session that did not happen.
+
+    The phase's last dose was missed or cancelled: its milestone then follows ``chosen``, late.
+    """
+    if anchor.which != "last":
+        return False
+    later = chain.sessions[chain.sessions.index(chosen) + 1 :] if chosen in chain.sessions else []
+    return any(
+        a.session == anchor.session
+        and a.status in ("missed", "cancelled")
+        and (anchor.phase is None or a.phase == anchor.phase)
+        for a in later
+    )
+
+
+def late_window(today: dt.date, *, within_days: int) -> OffsetWindow:
+    """Where a required milestone goes when its window passed before ``today``.
+
+    As soon as possible, within ``within_days`` (the search's start window, as for a chain
+    session resuming after its window passed).
+    """
+    return OffsetWindow(today, today, today + dt.timedelta(days=within_days))
+
+
+def attended_finding(rule: AnchoredSession, anchor: Appointment, chain: Chain) -> Finding | None:
+    """``milestone-after-few-sessions`` when too few of the anchor's phase took place.
+
+    The share is the protocol's ``attended_share``; the count is of the phase's sessions up to
+    ``anchor`` that took place (planned or attended) against the phase's ``count``.
+    """
+    share, phase_id = rule.attended_share, rule.after.phase
+    if share is None or phase_id is None:
+        return None
+    count = chain.course.protocol.phase(phase_id).count
+    if count is None:
+        return None
+    up_to = chain.sessions[: chain.sessions.index(anchor) + 1] if anchor in chain.sessions else []
+    held = sum(1 for a in up_to if a.phase == phase_id and a.is_active)
+    if held >= share * count:
+        return None
+    return Finding(
+        "milestone-after-few-sessions",
+        f"{held} of the {count} {phase_id} sessions took place before {rule.id} after "
+        f"{anchor.id}; the protocol asks at least {share:.0%}: a clinician decides whether "
+        "it stands",
+        f"anchored[{rule.id}].attended_share ({share:g})",
+        rule.attended_share_source or rule.source,
+        involves=(anchor.id,),
+    )
+
+
 def anchored_finding(
-    rule: AnchoredSession, anchor: Appointment, item: Appointment
+    rule: AnchoredSession, anchor: Appointment, item: Appointment, *, stand_in: bool = False
 ) -> Finding | None:
-    """``anchored-outside-window`` when ``item`` is not where ``rule`` puts it after ``anchor``."""
+    """``anchored-outside-window`` when ``item`` is not where ``rule`` puts it after ``anchor``.
+
+    ``stand_in``: the anchor stands in for a session that did not take place
+    (:func:`stands_in`), so a milestone after the window is a warning: it could not be sooner.
+    """
     window = offset_window(rule, anchor)
     day = item.local_date
     early = day == anchor.local_date and item.start < anchor.end
@@ -143,5 +202,6 @@ def anchored_finding(
         + f"; it must be {rule.offset.describe()} after",
         f"anchored[{rule.id}]",
         rule.source,
+        severity="warning" if stand_in and day > window.latest else None,
         involves=(anchor.id,),
     )
