@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
+
 from ketaplan._version import __version__
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.checking import check
@@ -48,6 +50,7 @@ from ketaplan.replanning import (
     Assessed,
     Attended,
     Cancelled,
+    Decided,
     Event,
     Missed,
     Moved,
@@ -219,7 +222,8 @@ def _add_replan(commands: Any) -> None:
         metavar="EVENT",
         help=(
             "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
-            "assessed:SCALE=SCORE[@DATE] (repeatable)"
+            "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION[@TIME][#NOTE] or "
+            "decided:stop[#NOTE] (repeatable)"
         ),
     )
     again.add_argument("--events", metavar="FILE.json", help="a JSON list of events")
@@ -593,8 +597,30 @@ def _moment(field: str, text: str, local: dt.tzinfo) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=local)
 
 
+def _decided(field: str, rest: str, local: dt.tzinfo) -> Decided:
+    """``PROPOSAL=DECISION[@TIME][#NOTE]``, or ``stop[#NOTE]``."""
+    body, _, note = rest.partition("#")
+    answer, _, when = body.partition("@")
+    proposal, equals, decision = answer.partition("=")
+    if not equals:
+        proposal, decision = "", proposal
+    data = {
+        "proposal": proposal or None,
+        "decision": decision,
+        "at": _moment(field, when, local) if when else None,
+        "note": note or None,
+    }
+    try:
+        return Decided.model_validate(data)
+    except ValidationError:
+        expected = "decided:PROPOSAL=DECISION[@TIME][#NOTE], e.g. decided:lapse-review-1=resume"
+        raise InputError(field, expected, f"decided:{rest}") from None
+
+
 def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event:
     kind, _, rest = text.partition(":")
+    if kind == "decided":
+        return _decided(field, rest, local)
     if kind == "assessed":
         scale, _, value = rest.partition("=")
         score, _, on = value.partition("@")
@@ -621,8 +647,8 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
         return Moved(appointment=appointment, to=_moment(field, when, local))
     raise InputError(
         field,
-        "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME or "
-        "assessed:SCALE=SCORE[@DATE]",
+        "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
+        "assessed:SCALE=SCORE[@DATE] or decided:PROPOSAL=DECISION",
         text,
     )
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan.clinic import Clinic
+from ketaplan.decisions import Proposal
 from ketaplan.holds import hold_instruction
 from ketaplan.medications import NO_RULE, MedicationRules, medication_rules
 from ketaplan.patient import Patient
@@ -17,6 +18,7 @@ from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.tasks import (
+    decision_task_id,
     form_task_id,
     monitoring_task_id,
     requirement_task_id,
@@ -161,9 +163,10 @@ def tasks_for(
     clinic: Clinic,
     patient: Patient | None,
     medications: MedicationRules | None = None,
+    proposals: Sequence[Proposal] = (),
 ) -> tuple[tuple[Task, ...], tuple[str, ...]]:
-    """Staff tasks (forms, requirements to confirm, monitoring) and notes for people."""
-    tasks: list[Task] = []
+    """Staff tasks (forms, requirements to confirm, monitoring, decisions) and notes."""
+    tasks = _decision_tasks(proposals)
     notes: list[str] = []
     chosen = medications or medication_rules(protocol, clinic)
     if patient is not None:
@@ -255,3 +258,18 @@ def _medication_notes(patient: Patient, rules: MedicationRules) -> list[str]:
                 note = f" {rule.note}" if rule.note else ""
                 notes.append(f"{medication.name} ({rule.medication}): advisory.{note}")
     return notes
+
+
+def _decision_tasks(proposals: Sequence[Proposal]) -> list[Task]:
+    """A task for each proposal still waiting for a clinician's decision."""
+    return [
+        Task(
+            id=decision_task_id(proposal.id),
+            title=f"Decide: {proposal.question}",
+            due=proposal.due,
+            kind="decision",
+            source=proposal.source,
+        )
+        for proposal in proposals
+        if proposal.decision is None and not proposal.automatic
+    ]

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 from ketaplan._model import Model
 from ketaplan._types import Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
+from ketaplan.decisions import Decision, Proposal
 from ketaplan.timing import zone
 
 __all__ = [
@@ -147,7 +148,7 @@ class Task(Model):
     id: str
     title: str
     due: dt.date
-    kind: Literal["form", "requirement", "monitoring", "assessment"]
+    kind: Literal["form", "requirement", "monitoring", "assessment", "decision"]
     appointment: str | None = None
     source: str | None = None
 
@@ -197,6 +198,10 @@ class Plan(Model):
     appointments: tuple[Appointment, ...] = ()
     tasks: tuple[Task, ...] = ()
     assessments: tuple[Assessment, ...] = ()
+    proposals: tuple[Proposal, ...] = ()
+    """Decisions re-planning asked a clinician for, each with its answer once recorded."""
+    decisions: tuple[Decision, ...] = ()
+    """Every decision recorded, in order (the history of what the clinician decided)."""
     notes: tuple[str, ...] = ()
     """Things the planner wants a person to know (a requirement to confirm, a truncation)."""
 

@@ -33,6 +33,7 @@ from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
+from ketaplan.decisions import STOP, Decision, DecisionKind, Proposal
 from ketaplan.errors import InputError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Ledger
@@ -42,6 +43,13 @@ from ketaplan.plans import Appointment, Assessment, Plan, TierChange
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.course import Course
+from ketaplan.rules.decisions import (
+    response,
+    response_proposal,
+    step_back,
+    step_down,
+    worsening_proposal,
+)
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS
 from ketaplan.timing import elapsed_hours, shift, zone
 
@@ -49,6 +57,7 @@ __all__ = [
     "Assessed",
     "Attended",
     "Cancelled",
+    "Decided",
     "Event",
     "Missed",
     "Moved",
@@ -97,7 +106,24 @@ class Assessed(Model):
     score: float
 
 
-Event = Annotated[Attended | Missed | Moved | Cancelled | Assessed, Field(discriminator="type")]
+class Decided(Model):
+    """A clinician's decision, answering one of the plan's proposals.
+
+    See :mod:`ketaplan.decisions`; ``stop`` needs no proposal.
+    """
+
+    type: Literal["decided"] = "decided"
+    decision: DecisionKind
+    proposal: str | None = None
+    """The id of the proposal it answers (``Plan.proposals``)."""
+    at: AwareDatetime | None = None
+    """When it was decided (default: the re-plan's ``as_of``)."""
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+Event = Annotated[
+    Attended | Missed | Moved | Cancelled | Assessed | Decided, Field(discriminator="type")
+]
 
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
@@ -143,22 +169,23 @@ def replan(
     plan, protocol = plan_protocol(plan, protocol, patient, patient_is="required")
     clinic = plan_clinic(plan, clinic, clinic_is="required")
     assert clinic is not None  # noqa: S101 - required above
-    tiers = dict(plan.tiers)
-    assessments = list(plan.assessments)
-    notes: list[str] = []
+    record = Record.of(plan)
     applied = _apply(
         plan,
-        events,
+        [e for e in events if not isinstance(e, Decided)],
         protocol,
-        tiers=tiers,
-        assessments=assessments,
-        notes=notes,
+        record=record,
+        as_of=as_of,
         patient=patient,
         medications=medication_rules(protocol, clinic),
     )
-    notes += _respond(protocol, tiers, assessments, new=assessments[len(plan.assessments) :])
-    changes = _tier_changes(plan, tiers, as_of, notes)
-    continuity = _continuity(plan, applied, as_of, tiers, protocol, preferred_time=preferred_time)
+    _respond(plan, protocol, record, as_of)
+    for number, event in enumerate(events):
+        if isinstance(event, Decided):
+            _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
+    notes = record.notes
+    changes = _tier_changes(plan, record.tiers, as_of, notes)
+    continuity = _continuity(plan, applied, as_of, record, protocol, preferred_time=preferred_time)
     # The rules from here on are the search's: the sessions kept, the tiers now in force.
     setting = Setting(
         clinic=clinic,
@@ -171,9 +198,63 @@ def replan(
         patient_key=patient.id if patient else f"plan:{plan.id}",
     )
     ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
-    search = Search(Course(protocol, tiers, changes), setting, ledger=ledger, continuity=continuity)
-    merged = _merge(plan, applied.appointments, search.solve(on_conflict=on_conflict))
-    return _updated(plan, search, merged, changes, assessments=assessments, notes=notes)
+    course = Course(protocol, record.tiers, changes)
+    search = Search(course, setting, ledger=ledger, continuity=continuity)
+    stop = record.stopped()
+    fresh = list(continuity.fixed) if stop else search.solve(on_conflict=on_conflict)
+    for proposal in search.proposals:
+        record.proposals.setdefault(proposal.id, proposal)
+    merged = _merge(plan, applied.appointments, fresh, stopped=stop)
+    return _updated(plan, search, merged, changes, record=record)
+
+
+class Record:
+    """What a re-plan records besides the appointments: tiers, scores, proposals, decisions."""
+
+    def __init__(
+        self,
+        *,
+        tiers: dict[str, str],
+        assessments: list[Assessment],
+        proposals: dict[str, Proposal],
+        decisions: list[Decision],
+        notes: list[str],
+    ) -> None:
+        self.tiers = tiers
+        self.assessments = assessments
+        self.proposals = proposals
+        self.decisions = decisions
+        self.notes = notes
+
+    @classmethod
+    def of(cls, plan: Plan) -> Record:
+        """What ``plan`` recorded so far."""
+        return cls(
+            tiers=dict(plan.tiers),
+            assessments=list(plan.assessments),
+            proposals={p.id: p for p in plan.proposals},
+            decisions=list(plan.decisions),
+            notes=[],
+        )
+
+    def stopped(self) -> Decision | None:
+        """The decision that stopped the course, if one did: nothing more is planned."""
+        stop = next((d for d in self.decisions if d.decision == STOP), None)
+        if stop is not None:
+            self.notes.append(f"the course was stopped by a decision recorded at {stop.at}")
+        return stop
+
+    def propose(self, proposal: Proposal) -> Proposal:
+        """Record ``proposal`` (once: a proposal raised before is kept as it was)."""
+        if proposal.id in self.proposals:
+            return self.proposals[proposal.id]
+        self.proposals[proposal.id] = proposal
+        if proposal.automatic:
+            follows = f"the protocol makes it automatic: {proposal.planned}"
+        else:
+            follows = f"the plan follows '{proposal.planned}' until a decision is recorded"
+        self.notes.append(f"proposed ({proposal.id}): {proposal.question} {follows}")
+        return proposal
 
 
 def _updated(
@@ -182,18 +263,25 @@ def _updated(
     merged: tuple[Appointment, ...],
     changes: tuple[TierChange, ...],
     *,
-    assessments: list[Assessment],
-    notes: list[str],
+    record: Record,
 ) -> Plan:
     """The plan after a re-plan: a higher revision when anything a calendar shows changed."""
+    proposals = tuple(record.proposals.values())
     tasks, task_notes = tasks_for(
         search.protocol,
         merged,
         clinic=search.setting.clinic,
         patient=search.setting.patient,
         medications=search.medications,
+        proposals=proposals,
     )
-    changed = merged != plan.appointments or changes or assessments != list(plan.assessments)
+    changed = (
+        merged != plan.appointments
+        or changes
+        or record.assessments != list(plan.assessments)
+        or proposals != plan.proposals
+        or tuple(record.decisions) != plan.decisions
+    )
     return plan.model_copy(
         update={
             "revision": plan.revision + (1 if changed else 0),
@@ -201,9 +289,11 @@ def _updated(
             "tier_changes": (*plan.tier_changes, *changes),
             "appointments": merged,
             "tasks": tasks,
-            "assessments": tuple(assessments),
+            "assessments": tuple(record.assessments),
+            "proposals": proposals,
+            "decisions": tuple(record.decisions),
             "until": search.setting.until,
-            "notes": _unique((*plan.notes, *notes, *search.notes, *task_notes)),
+            "notes": _unique((*plan.notes, *record.notes, *search.notes, *task_notes)),
         }
     )
 
@@ -234,7 +324,7 @@ def _continuity(
     plan: Plan,
     applied: Applied,
     as_of: dt.datetime,
-    tiers: dict[str, str],
+    record: Record,
     protocol: Protocol,
     *,
     preferred_time: dt.time | None,
@@ -253,7 +343,7 @@ def _continuity(
     continuing = {
         phase.id
         for phase in protocol.phases
-        if phase.missed == "continue" and tiers.get(phase.id) == plan.tiers.get(phase.id)
+        if phase.missed == "continue" and record.tiers.get(phase.id) == plan.tiers.get(phase.id)
     }
     days = {
         a.id: a.local_date
@@ -267,6 +357,7 @@ def _continuity(
         days=days,
         series_time=series_time,
         plan_start=plan.start,
+        proposals=dict(record.proposals),
     )
 
 
@@ -289,18 +380,20 @@ def _apply(
     events: Sequence[Event],
     protocol: Protocol,
     *,
-    tiers: dict[str, str],
-    assessments: list[Assessment],
-    notes: list[str],
+    record: Record,
+    as_of: dt.datetime,
     patient: Patient | None,
     medications: MedicationRules,
 ) -> Applied:
-    """Apply the events to the plan's appointments, in order."""
+    """Apply what happened to the plan's appointments, in order (decisions come after)."""
     applied = Applied({a.id: a for a in plan.appointments}, set(), set())
     appointments = applied.appointments
+    notes = record.notes
     for number, event in enumerate(events):
+        if isinstance(event, Decided):
+            continue
         if isinstance(event, Assessed):
-            assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
+            record.assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
             continue
         current = appointments.get(event.appointment)
         if current is None:
@@ -334,10 +427,94 @@ def _apply(
                 if other.anchor == current.id and other.status == "planned":
                     appointments[other.id] = other.model_copy(update={"status": "cancelled"})
             if isinstance(event, Missed) and event.worsening:
-                note = _step_back(protocol, tiers, current)
-                if note:
-                    notes.append(note)
+                _worsening(plan, protocol, record, current, as_of)
     return applied
+
+
+def _due(plan: Plan, phase: str | None, as_of: dt.datetime) -> dt.date:
+    """The day a decision about ``phase`` is due: its next planned session (or today)."""
+    today = as_of.astimezone(zone(plan.time_zone)).date()
+    upcoming = [
+        a.local_date
+        for a in plan.appointments
+        if a.status == "planned" and a.start >= as_of and (phase is None or a.phase == phase)
+    ]
+    return min(upcoming, default=today)
+
+
+def _worsening(
+    plan: Plan, protocol: Protocol, record: Record, missed: Appointment, as_of: dt.datetime
+) -> None:
+    """A missed session with worsening: propose a step back (automatic if the protocol says)."""
+    proposal = worsening_proposal(
+        protocol, record.tiers, missed, at=as_of, due=_due(plan, missed.phase, as_of)
+    )
+    if proposal is None:
+        return
+    proposal = record.propose(proposal)
+    if proposal.planned == "step-back":
+        _step(protocol, record, proposal, "step-back")
+
+
+def _step(protocol: Protocol, record: Record, proposal: Proposal, decision: str) -> None:
+    """Move the proposal's phase a tier, as decided (or as the protocol makes automatic)."""
+    assert proposal.phase is not None  # noqa: S101 - tier proposals name their phase
+    move = step_back if decision == "step-back" else step_down
+    note = move(protocol, record.tiers, proposal.phase)
+    if note is not None:
+        record.notes.append(f"{proposal.id}: {note}")
+
+
+def _respond(plan: Plan, protocol: Protocol, record: Record, as_of: dt.datetime) -> None:
+    """Response-guided frequency: the scores raise proposals (automatic where the rule says)."""
+    new = record.assessments[len(plan.assessments) :]
+    for found in response(protocol, record.tiers, record.assessments, new=new):
+        due = _due(plan, found.rule.phase, as_of)
+        proposal = record.propose(response_proposal(found, record.tiers, at=as_of, due=due))
+        if proposal.planned == found.direction:
+            _step(protocol, record, proposal, found.direction)
+
+
+def _decide(
+    plan: Plan,
+    protocol: Protocol,
+    record: Record,
+    event: Decided,
+    *,
+    field: str,
+    as_of: dt.datetime,
+) -> None:
+    """Record a decision; a tier decision moves the tier now, the others act in the search."""
+    decision = Decision(
+        decision=event.decision,
+        at=aware(f"{field}.at", event.at) if event.at is not None else as_of,
+        proposal=event.proposal,
+        note=event.note,
+    )
+    if event.proposal is None:
+        if event.decision != STOP:
+            raise InputError(
+                f"{field}.proposal",
+                "the id of one of the plan's proposals (only stop needs none)",
+                None,
+            )
+        record.decisions.append(decision)
+        return
+    proposal = record.proposals.get(event.proposal)
+    if proposal is None:
+        known = ", ".join(record.proposals) or "none yet"
+        raise InputError(
+            f"{field}.proposal", f"a proposal of plan {plan.id} ({known})", event.proposal
+        )
+    if event.decision not in proposal.options:
+        raise InputError(
+            f"{field}.decision", f"one of {', '.join(proposal.options)}", event.decision
+        )
+    record.decisions.append(decision)
+    record.proposals[proposal.id] = proposal.model_copy(update={"decision": decision})
+    record.notes.append(f"decided ({proposal.id}): {event.decision}")
+    if event.decision in ("step-back", "step-down") and event.decision != proposal.outcome:
+        _step(protocol, record, proposal, event.decision)
 
 
 def _moved_times(
@@ -416,73 +593,12 @@ def _frozen(
     return [a for a in items if a.id in kept]
 
 
-def _step_back(protocol: Protocol, tiers: dict[str, str], missed: Appointment) -> str | None:
-    """Missed with worsening in a tiered phase after the first: one tier more frequent."""
-    phase = (
-        protocol.phase(missed.phase) if missed.phase in {p.id for p in protocol.phases} else None
-    )
-    if phase is None or phase.id not in tiers or protocol.phases.index(phase) == 0:
-        return None
-    order = [tier.id for tier in protocol.tiers]
-    position = order.index(tiers[phase.id])
-    if position == 0:
-        return None
-    before, after = tiers[phase.id], order[position - 1]
-    tiers[phase.id] = after
-    return f"{missed.id} missed with worsening: {phase.id} steps back from {before} to {after}"
-
-
-def _respond(
-    protocol: Protocol,
-    tiers: dict[str, str],
-    assessments: list[Assessment],
-    *,
-    new: Sequence[Assessment],
-) -> list[str]:
-    """Response-guided taper: move tiered phases by the recorded scores.
-
-    A rule acts only when this re-plan records a new score on its scale: scores already acted
-    on do not step the tier again at every later re-plan.
-    """
-    notes = []
-    order = [tier.id for tier in protocol.tiers]
-    for rule in protocol.response:
-        phase = protocol.phase(rule.phase)
-        allowed = [t for t in order if t in {phase.tier, *phase.tier_choices}]
-        current = tiers.get(phase.id, phase.tier)
-        if current not in allowed:
-            continue
-        scores = sorted(
-            (a for a in assessments if a.scale.casefold() == rule.scale.casefold()),
-            key=lambda a: a.on,
-        )
-        if not scores or not any(a.scale.casefold() == rule.scale.casefold() for a in new):
-            continue
-        position = allowed.index(current)
-        latest = scores[-1]
-        recent = scores[-rule.after_consecutive :]
-        if latest.score > rule.step_up_above and position > 0:
-            tiers[phase.id] = allowed[position - 1]
-            notes.append(
-                f"{rule.scale} {latest.score:g} on {latest.on} is above {rule.step_up_above:g}: "
-                f"{phase.id} steps up to {allowed[position - 1]}"
-            )
-        elif (
-            len(recent) == rule.after_consecutive
-            and all(a.score <= rule.step_down_at_or_below for a in recent)
-            and position < len(allowed) - 1
-        ):
-            tiers[phase.id] = allowed[position + 1]
-            notes.append(
-                f"{rule.scale} at or below {rule.step_down_at_or_below:g} "
-                f"{rule.after_consecutive} time(s) in a row: {phase.id} steps down to "
-                f"{allowed[position + 1]}"
-            )
-    return notes
-
-
 def _merge(
-    plan: Plan, applied: dict[str, Appointment], fresh: list[Appointment]
+    plan: Plan,
+    applied: dict[str, Appointment],
+    fresh: list[Appointment],
+    *,
+    stopped: Decision | None = None,
 ) -> tuple[Appointment, ...]:
     """New appointments with revisions raised where something changed; dropped ones cancelled."""
     old = {a.id: a for a in plan.appointments}
@@ -498,11 +614,9 @@ def _merge(
             continue
         current = applied[appointment_id]
         if current.status == "planned":
+            why = NO_LONGER_NEEDED if stopped is None else f"{NO_LONGER_NEEDED}: the course stopped"
             current = current.model_copy(
-                update={
-                    "status": "cancelled",
-                    "reason": f"{NO_LONGER_NEEDED}; was: {before.reason}",
-                }
+                update={"status": "cancelled", "reason": f"{why}; was: {before.reason}"}
             )
         merged[appointment_id] = _with_revision(before, current)
     return tuple(sorted(merged.values(), key=lambda a: (a.start, a.id)))

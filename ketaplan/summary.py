@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from ketaplan.decisions import Proposal
 from ketaplan.plans import Plan
 from ketaplan.protocol import (
     AfterPrevious,
@@ -261,11 +262,35 @@ def plan_table(plan: Plan, /) -> str:
                 lines.append(f"    shift: {appointment.shift.text}")
     if plan.tasks:
         lines += ["", "Tasks"]
-        lines += [f"  due {task.due}: {task.title} ({task.appointment})" for task in plan.tasks]
+        lines += [
+            f"  due {task.due}: {task.title}"
+            + (f" ({task.appointment})" if task.appointment else "")
+            for task in plan.tasks
+        ]
+    if plan.proposals:
+        lines += ["", "Decisions"]
+        lines += [_proposal_line(proposal) for proposal in plan.proposals]
     if plan.notes:
         lines += ["", "Notes"]
         lines += [f"  {note}" for note in plan.notes]
     return "\n".join(lines)
+
+
+def _proposal_line(proposal: Proposal) -> str:
+    """One proposal: its question, and the decision or what the plan follows until then."""
+    decision = proposal.decision
+    if decision is not None:
+        answer = f"decided {decision.decision} at {decision.at:%Y-%m-%d %H:%M}"
+        answer += f" ({decision.note})" if decision.note else ""
+    elif proposal.automatic:
+        answer = f"automatic: {proposal.planned}"
+    else:
+        answer = (
+            f"open, due {proposal.due}; suggested {proposal.suggested}, planned as "
+            f"{proposal.planned}; record decided:{proposal.id}=" + "|".join(proposal.options)
+        )
+    source = f" [{proposal.source}]" if proposal.source else ""
+    return f"  {proposal.id}: {proposal.question} {answer}{source}"
 
 
 def violation_table(violations: Sequence[Violation], /) -> str:

@@ -12,7 +12,7 @@ import pytest
 from ketaplan import Plan, builtin_protocol_ids, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
-from ketaplan.replanning import Attended, Event, Missed, replan
+from ketaplan.replanning import Attended, Decided, Event, Missed, replan
 
 D = dt.date
 
@@ -138,3 +138,56 @@ def test_an_evaluation_after_missed_doses_is_flagged_for_the_clinician() -> None
     assert any("4 of the 8 induction sessions took place" in note for note in after.notes)
     _, fine = _mdsi_with_missed(set(), days_after_last=1 / 24)
     assert "milestone-after-few-sessions" not in {v.code for v in check(fine, clinic=demo_clinic())}
+
+
+# -- Finding 3: a lapse during induction; finding 5: decisions recorded ---------------------
+
+
+def _trd_lapse_during_induction() -> tuple[Plan, Plan, dt.datetime]:
+    """esketamine-trd, doses 1-3 attended, then 43 days without a session (clinical review X4)."""
+    clinic = demo_clinic()
+    base = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=clinic,
+                preferred_time=dt.time(9), until=D(2027, 9, 1))  # fmt: skip
+    third = base.appointment("induction-3")
+    as_of = third.end + dt.timedelta(days=43)
+    events: list[Event] = [Attended(appointment=f"induction-{n}") for n in (1, 2, 3)]
+    events += [
+        Missed(appointment=a.id)
+        for a in base.appointments
+        if a.anchored is None and third.end < a.start < as_of
+    ]
+    return base, replan(base, as_of=as_of, events=events, clinic=clinic), as_of
+
+
+def test_a_lapse_during_induction_proposes_re_induction_and_plans_it() -> None:
+    # Janssen medical information (spravato-missed-dose): patients who relapsed were
+    # re-initiated with a second 4-week twice-weekly induction; the >28-day data (SUSTAIN-3)
+    # concern patients already in maintenance.
+    _, after, _ = _trd_lapse_during_induction()
+    proposal = next(p for p in after.proposals if p.id == "lapse-review-1")
+    assert proposal.options == ("resume", "re-induce", "stop")
+    assert (proposal.suggested, proposal.planned) == ("re-induce", "re-induce")
+    assert proposal.source == "spravato-missed-dose"
+    assert "decide-lapse-review-1" in {t.id for t in after.tasks}
+    second = [a for a in after.appointments if a.id.startswith("course-2-induction-")]
+    assert len(second) == 8  # the whole induction again, not maintenance every 2 weeks
+    assert after.appointment("evaluation-course-2-induction-8").status == "planned"
+    found = check(after, clinic=demo_clinic())
+    assert [v for v in found if v.severity == "error"] == []
+
+
+def test_the_review_decision_chooses_resume_or_re_induction() -> None:
+    _, after, as_of = _trd_lapse_during_induction()
+    clinic = demo_clinic()
+    resumed = replan(after, as_of=as_of, clinic=clinic,
+                     events=[Decided(proposal="lapse-review-1", decision="resume")])  # fmt: skip
+    assert not any(a.id.startswith("course-2-") and a.is_active for a in resumed.appointments)
+    assert resumed.proposals[0].decision is not None
+    assert "decide-lapse-review-1" not in {t.id for t in resumed.tasks}
+    again = replan(resumed, as_of=as_of, clinic=clinic,
+                   events=[Decided(proposal="lapse-review-1", decision="re-induce",
+                                   note="relapsed; second induction")])  # fmt: skip
+    assert sum(1 for a in again.appointments if a.id.startswith("course-2-induction-")) == 8
+    assert [d.decision for d in again.decisions] == ["resume", "re-induce"]
+    for made in (resumed, again):
+        assert [v for v in check(made, clinic=clinic) if v.severity == "error"] == []

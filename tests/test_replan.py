@@ -14,6 +14,7 @@ from ketaplan.replanning import (
     Assessed,
     Attended,
     Cancelled,
+    Decided,
     Event,
     Missed,
     Moved,
@@ -70,23 +71,98 @@ def test_missed_in_weeks_1_to_4_continues_the_schedule() -> None:
 
 
 def test_missed_weekly_with_worsening_steps_back_to_twice_weekly() -> None:
+    # Janssen medical information (spravato-missed-dose): with worsening, "per clinical
+    # judgement, consider returning to the previous dosing schedule": proposed, then decided.
     base = esketamine()
+    missed = Missed(appointment="maintenance-weekly-2", worsening=True)
+    proposed = replan(base, as_of=at(2025, 2, 10, 18), clinic=CLINIC, patient=MON_THU,
+                      events=[missed])  # fmt: skip
+    assert proposed.tiers == base.tiers
+    proposal = proposed.proposals[0]
+    assert (proposal.id, proposal.suggested, proposal.planned) == (
+        "step-back-maintenance-weekly-2",
+        "step-back",
+        "continue",
+    )
+    assert proposal.source == "spravato-missed-dose"
+    decide = Decided(proposal=proposal.id, decision="step-back", note="worse since week 5")
     after = replan(base, as_of=at(2025, 2, 10, 18), clinic=CLINIC, patient=MON_THU,
-                   events=[Missed(appointment="maintenance-weekly-2", worsening=True)])  # fmt: skip
+                   events=[missed, decide])  # fmt: skip
     assert after.tiers["maintenance-weekly"] == "twice-weekly"
+    # Never less often than before the worsening: week-9 maintenance is weekly, not every 2.
+    assert after.tiers["maintenance"] == "weekly"
     assert after.appointment("maintenance-weekly-3").local_date == D(2025, 2, 13)  # Thursday
     assert after.appointment("maintenance-weekly-4").local_date == D(2025, 2, 17)
     assert any("steps back from weekly to twice-weekly" in note for note in after.notes)
+    assert after.decisions[0].note == "worse since week 5"
+    assert after.proposals[0].decision == after.decisions[0]
+    assert "decide-step-back-maintenance-weekly-2" not in {t.id for t in after.tasks}
 
 
 def test_missed_every_two_weeks_with_worsening_steps_back_to_weekly() -> None:
     base = esketamine()
+    events: list[Event] = [
+        Missed(appointment="maintenance-1", worsening=True),
+        Decided(proposal="step-back-maintenance-1", decision="step-back"),
+    ]
     after = replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
-                   events=[Missed(appointment="maintenance-1", worsening=True)])  # fmt: skip
+                   events=events)  # fmt: skip
     assert after.tiers["maintenance"] == "weekly"
     upcoming = sorted(d for k, d in days(after).items() if k.startswith("maintenance-"))
     upcoming = [d for d in upcoming if d > D(2025, 3, 10)]
     assert [(b - a).days for a, b in itertools.pairwise(upcoming)][:3] == [7, 7, 7]
+
+
+def test_a_weekly_maintenance_stepped_back_can_step_down_again() -> None:
+    # Clinical review X3: stepped back to twice weekly from a weekly week-9 phase, a later
+    # remission score must be able to step it down again (the label: the lowest frequency
+    # that maintains response).
+    base = esketamine(tiers={"maintenance": "weekly"})
+    events: list[Event] = [
+        Missed(appointment="maintenance-2", worsening=True),
+        Decided(proposal="step-back-maintenance-2", decision="step-back"),
+    ]
+    back = replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
+                  events=events)  # fmt: skip
+    assert back.tiers["maintenance"] == "twice-weekly"
+    score = Assessed(on=D(2025, 4, 1), scale="MADRS", score=6)
+    down = replan(back, as_of=at(2025, 4, 1, 18), clinic=CLINIC, patient=MON_THU,
+                  events=[score, Decided(proposal="remission-guided-frequency-2025-04-01",
+                                         decision="step-down")])  # fmt: skip
+    assert down.tiers["maintenance"] == "weekly"
+
+
+def test_a_decision_names_a_proposal_the_plan_has_and_one_of_its_options() -> None:
+    base = esketamine()
+    with pytest.raises(InputError, match=r"events\[0\]\.proposal"):
+        replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
+               events=[Decided(proposal="nothing-like-it", decision="step-back")])  # fmt: skip
+    events: list[Event] = [
+        Missed(appointment="maintenance-1", worsening=True),
+        Decided(proposal="step-back-maintenance-1", decision="re-induce"),
+    ]
+    with pytest.raises(InputError, match=r"events\[1\]\.decision.*step-back, continue"):
+        replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU, events=events)
+    with pytest.raises(InputError, match=r"only stop needs none"):
+        replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
+               events=[Decided(decision="step-down")])  # fmt: skip
+
+
+def test_stopping_cancels_what_is_planned_and_keeps_the_past() -> None:
+    base = esketamine()
+    after = replan(base, as_of=at(2025, 3, 10, 18), clinic=CLINIC, patient=MON_THU,
+                   events=[Attended(appointment="maintenance-1"),
+                           Decided(decision="stop", note="patient moved away")])  # fmt: skip
+    assert after.appointment("maintenance-1").status == "attended"
+    future = [a for a in after.appointments if a.start > at(2025, 3, 10, 18)]
+    assert future
+    assert all(a.status == "cancelled" for a in future)
+    assert all("the course stopped" in a.reason for a in future)
+    again = replan(after, as_of=at(2025, 4, 10, 18), clinic=CLINIC, patient=MON_THU)
+    assert [
+        a for a in again.appointments if a.status == "planned" and a.start > at(2025, 3, 10, 18)
+    ] == []
+    assert again.decisions == after.decisions
 
 
 def test_missed_without_worsening_keeps_the_tier() -> None:
@@ -195,14 +271,40 @@ def test_lapse_inserts_a_review_before_the_next_dose() -> None:
 
 
 def test_response_guided_taper_steps_down_and_back_up() -> None:
+    # SUSTAIN-2: the lowest frequency that keeps remission (MADRS <= 12); the label leaves the
+    # frequency to the prescriber, so each score raises a proposal and the decision moves it.
     base = esketamine(tiers={"maintenance": "weekly"})
-    low = replan(base, as_of=at(2025, 3, 1), clinic=CLINIC, patient=MON_THU,
-                 events=[Assessed(on=D(2025, 3, 1), scale="MADRS", score=10)])  # fmt: skip
+    score = Assessed(on=D(2025, 3, 1), scale="MADRS", score=10)
+    proposed = replan(base, as_of=at(2025, 3, 1), clinic=CLINIC, patient=MON_THU,
+                      events=[score])  # fmt: skip
+    assert proposed.tiers["maintenance"] == "weekly"
+    (proposal,) = proposed.proposals
+    assert proposal.options == ("step-down", "continue", "stop")
+    assert proposal.source == "sustain-2"
+    low = replan(proposed, as_of=at(2025, 3, 1), clinic=CLINIC, patient=MON_THU,
+                 events=[Decided(proposal=proposal.id, decision="step-down")])  # fmt: skip
     assert low.tiers["maintenance"] == "every-2-weeks"
     high = replan(low, as_of=at(2025, 4, 1), clinic=CLINIC, patient=MON_THU,
-                  events=[Assessed(on=D(2025, 4, 1), scale="MADRS", score=22)])  # fmt: skip
+                  events=[Assessed(on=D(2025, 4, 1), scale="MADRS", score=22),
+                          Decided(proposal="remission-guided-frequency-2025-04-01",
+                                  decision="step-back")])  # fmt: skip
     assert high.tiers["maintenance"] == "weekly"
     assert [a.score for a in high.assessments] == [10, 22]
+    assert [d.decision for d in high.decisions] == ["step-down", "step-back"]
+
+
+def test_an_automatic_response_rule_moves_the_tier_without_a_decision() -> None:
+    protocol = load_protocol("esketamine-trd")
+    rule = protocol.response[0].model_copy(update={"automatic": True})
+    automatic = protocol.model_copy(update={"response": (rule,)})
+    base = plan(automatic, start=D(2025, 1, 6), clinic=CLINIC, patient=MON_THU,
+                until=D(2025, 4, 30), preferred_time=dt.time(9),
+                tiers={"maintenance": "weekly"})  # fmt: skip
+    low = replan(base, as_of=at(2025, 3, 1), protocol=automatic, clinic=CLINIC, patient=MON_THU,
+                 events=[Assessed(on=D(2025, 3, 1), scale="MADRS", score=10)])  # fmt: skip
+    assert low.tiers["maintenance"] == "every-2-weeks"
+    assert low.proposals[0].planned == "step-down"
+    assert "decide-" not in " ".join(t.id for t in low.tasks)
 
 
 def test_replanned_plans_round_trip_through_json() -> None:

@@ -24,6 +24,7 @@ from ketaplan import Patient, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic
 from ketaplan.plans import Appointment, Plan
+from ketaplan.protocol import Protocol
 from ketaplan.replanning import Assessed, Attended, Event, Missed, Moved, replan
 from ketaplan.violation import Violation
 
@@ -178,10 +179,23 @@ def test_issue11_2_lapse_review_agrees_with_check(start: dt.date, days_before: i
 
 
 @cache
+@cache
+def automatic_trd() -> Protocol:
+    """esketamine-trd with its response rule and worsening step back made automatic.
+
+    Issue 12 makes both proposals a clinician decides by default; these tests are about the
+    rules agreeing once a tier changes, so the tier changes without a decision here.
+    """
+    protocol = load_protocol("esketamine-trd")
+    rules = protocol.rules.model_copy(update={"worsening": "automatic"})
+    response = tuple(r.model_copy(update={"automatic": True}) for r in protocol.response)
+    return protocol.model_copy(update={"rules": rules, "response": response})
+
+
 def trd_weekly_maintenance() -> Plan:
     """esketamine-trd from Tue 1 Dec 2026 with weekly maintenance (the clinician's choice)."""
     return plan(
-        load_protocol("esketamine-trd"),
+        automatic_trd(),
         start=D(2026, 12, 1),
         clinic=demo_clinic(),
         preferred_time=NINE,
@@ -192,7 +206,7 @@ def trd_weekly_maintenance() -> Plan:
 
 def low_scores(last: dt.date) -> list[Event]:
     """Enough consecutive MADRS scores of 10 up to ``last`` for the response rule to step down."""
-    rule = next(r for r in load_protocol("esketamine-trd").response if r.phase == "maintenance")
+    rule = next(r for r in automatic_trd().response if r.phase == "maintenance")
     assert rule.scale == "MADRS"
     assert rule.step_down_at_or_below >= 10
     return [
@@ -207,6 +221,7 @@ def trd_stepped_down() -> Plan:
     events, as_of = attend_until(trd_weekly_maintenance(), D(2027, 3, 1))
     return replan(
         trd_weekly_maintenance(),
+        protocol=automatic_trd(),
         as_of=as_of,
         events=[*events, *low_scores(D(2027, 2, 26))],
         clinic=demo_clinic(),
@@ -217,7 +232,7 @@ def trd_stepped_down() -> Plan:
 def trd_stepped_back_by_worsening() -> Plan:
     """Default maintenance (every 2 weeks); its fifth session missed with worsening."""
     made = plan(
-        load_protocol("esketamine-trd"),
+        automatic_trd(),
         start=D(2026, 12, 1),
         clinic=demo_clinic(),
         preferred_time=NINE,
@@ -228,6 +243,7 @@ def trd_stepped_back_by_worsening() -> Plan:
     events, _ = attend_until(made, missed.local_date)
     return replan(
         made,
+        protocol=automatic_trd(),
         as_of=missed.end + HOUR,
         events=[*events, Missed(appointment=missed.id, worsening=True)],
         clinic=demo_clinic(),
@@ -286,6 +302,7 @@ def trd_stepped_down_early() -> Plan:
     events, as_of = attend_until(trd_weekly_maintenance(), D(2027, 2, 1))
     return replan(
         trd_weekly_maintenance(),
+        protocol=automatic_trd(),
         as_of=as_of,
         events=[*events, *low_scores(D(2027, 1, 29))],
         clinic=demo_clinic(),
@@ -322,6 +339,7 @@ def test_issue11_4_stepping_back_up_replans_weekly_sessions() -> None:
     events, as_of = attend_until(stepped, D(2027, 3, 1))
     again = replan(
         stepped,
+        protocol=automatic_trd(),
         as_of=as_of,
         events=[*events, Assessed(on=D(2027, 2, 26), scale="MADRS", score=22)],
         clinic=demo_clinic(),
@@ -374,17 +392,17 @@ def test_a_score_already_acted_on_does_not_step_the_tier_again() -> None:
     stored score, so a step back after a missed dose with worsening (the esketamine label) was
     undone at once by the low score recorded before it. A response rule acts on a score once,
     in the re-plan that records it."""
-    protocol = load_protocol("esketamine-trd")
+    protocol = automatic_trd()
     clinic = demo_clinic()
     made = plan(protocol, start=D(2026, 12, 1), clinic=clinic, preferred_time=NINE,
                 until=D(2027, 9, 30), tiers={"maintenance": "weekly"})  # fmt: skip
     rule = protocol.response[0]
     low = Assessed(on=D(2027, 3, 1), scale=rule.scale, score=rule.step_down_at_or_below)
     march = dt.datetime(2027, 3, 1, 12, tzinfo=NY)
-    stepped = replan(made, as_of=march, events=[low], clinic=clinic)
+    stepped = replan(made, as_of=march, events=[low], clinic=clinic, protocol=protocol)
     assert stepped.tiers["maintenance"] == "every-2-weeks"
     dose = next(a for a in stepped.appointments if a.phase == "maintenance" and a.start > march)
     worse = Missed(appointment=dose.id, worsening=True)
-    back = replan(stepped, as_of=dose.end + HOUR, events=[worse], clinic=clinic)
+    back = replan(stepped, as_of=dose.end + HOUR, events=[worse], clinic=clinic, protocol=protocol)
     assert back.tiers["maintenance"] == "weekly"
     assert [c.after for c in back.tier_changes] == ["every-2-weeks", "weekly"]

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ketaplan.decisions import Proposal
 from ketaplan.plans import Appointment
 
 __all__ = ["Continuity"]
@@ -30,6 +31,8 @@ class Continuity:
     """The time of day the series uses (its last planned dose), for new sessions."""
     plan_start: dt.date | None = None
     """The plan's own start, to judge the sessions kept by the rules (re-planning)."""
+    proposals: Mapping[str, Proposal] = field(default_factory=dict)
+    """The plan's proposals by id, with any decision recorded (a lapse review's outcome)."""
 
     @property
     def held_until(self) -> dt.date | None:

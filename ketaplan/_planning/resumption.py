@@ -28,6 +28,7 @@ from ketaplan.rules.course import (
     switch_clear_day,
     washouts,
 )
+from ketaplan.rules.decisions import lapse_proposal
 from ketaplan.rules.windows import Step
 
 if TYPE_CHECKING:
@@ -118,17 +119,37 @@ class Resumption:
         if rule is None or previous is None:
             return
         days = lapse_at(rule, previous, search.setting.start)
-        if days is None or self._already_reviewed(rule, previous):
+        if days is None:
             return
-        self._review(rule, days, previous)
+        review = self._already_reviewed(rule, previous)
+        if review is None:
+            self._review(rule, days, previous)
+            return
+        # A review already held or planned: its decision (re-induce, say) still applies.
+        proposal = search.continuity.proposals.get(review.id)
+        if proposal is not None and proposal.outcome == "re-induce":
+            self._new_course(review)
 
-    def _already_reviewed(self, rule: Lapse, previous: Previous) -> bool:
-        return any(
-            a.session == rule.session
-            and a.is_active
-            and (previous.end is None or a.start >= previous.end)
-            for a in self.search.extras
+    def _already_reviewed(self, rule: Lapse, previous: Previous) -> Appointment | None:
+        return next(
+            (
+                a
+                for a in self.search.extras
+                if a.session == rule.session
+                and a.is_active
+                and (previous.end is None or a.start >= previous.end)
+            ),
+            None,
         )
+
+    def _new_course(self, review: Appointment) -> None:
+        """Re-induce after ``review``: a new course from the first phase, unless one began."""
+        search = self.search
+        if not search.chain.sessions or search.chain.sessions[-1].start > review.start:
+            return
+        search.id_prefix = f"course-{course_number(search.id_prefix) + 1}-"
+        search.extras += search.chain.sessions
+        search.chain = Chain(search.chain.course)
 
     def _found(self, rule: Lapse) -> list[LapseFound]:
         search = self.search
@@ -183,18 +204,45 @@ class Resumption:
                     search.notes.append(note)
 
     def _review(self, rule: Lapse, days: int, previous: Previous) -> None:
-        """Place the protocol's review before the next dose (re-induction: a new course)."""
+        """Place the protocol's review before the next dose, and propose what follows it.
+
+        The review decides to resume or re-induce (a new course from the first phase); until
+        that decision is recorded the plan follows the protocol's suggestion.
+        """
         search = self.search
         note = lapse_note(rule, days, previous, search.protocol.drug)
         search.notes.append(note)
-        if rule.requires == "re-induction" and search.chain.sessions:
-            search.id_prefix = f"course-{course_number(search.id_prefix) + 1}-"
-            search.extras += search.chain.sessions
-            search.chain = Chain(search.chain.course)
         self.reviewed = True
-        self._place_review(rule, f"review before resuming: {note}")
+        review = self._place_review(rule, f"review before resuming: {note}")
+        proposal = search.continuity.proposals.get(review.id)
+        if proposal is None:
+            proposal = lapse_proposal(
+                rule,
+                review,
+                in_induction=self._in_induction(previous),
+                why=note,
+                at=search.setting.now or review.start,
+            )
+            search.proposals.append(proposal)
+            search.notes.append(
+                f"proposed: {proposal.question} The plan follows '{proposal.planned}' (as the "
+                f"source suggests) until decided:{proposal.id}=... is recorded"
+            )
+        if proposal.outcome == "re-induce":
+            self._new_course(review)
 
-    def _place_review(self, rule: Lapse, why: str) -> None:
+    def _in_induction(self, previous: Previous) -> bool:
+        """Whether the lapse came before the first phase was complete (doses that took place)."""
+        search = self.search
+        first = search.protocol.phases[0]
+        every = (*search.chain.sessions, *search.extras)
+        last = next((a for a in every if a.id == previous.label), None)
+        if last is None or last.phase != first.id:
+            return False
+        held = sum(1 for a in every if a.phase == first.id and a.is_active and a.anchored is None)
+        return first.count is None or held < first.count
+
+    def _place_review(self, rule: Lapse, why: str) -> Appointment:
         search = self.search
         protocol = search.protocol
         start, window = search.setting.start, search.setting.start_window_days
@@ -224,7 +272,7 @@ class Resumption:
             search.extras.append(review)
             search.earliest_start = max(search.earliest_start, day)
             search.resume_after = review.end
-            return
+            return review
         raise UnsatisfiableError.for_session(
             "the lapse review", earliest=step.earliest, latest=step.latest, hint=why
         )

@@ -24,6 +24,7 @@ from ketaplan._planning.resumption import Resumption
 from ketaplan._text import fmt_day
 from ketaplan._types import OnConflict
 from ketaplan.clinic import Clinic
+from ketaplan.decisions import Proposal
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.ledger import Ledger
 from ketaplan.medications import medication_rules
@@ -139,6 +140,7 @@ class Search:
         chained = {a.id for a in ongoing}
         self.extras: list[Appointment] = [a for a in fixed if a.id not in chained]
         self.notes: list[str] = []
+        self.proposals: list[Proposal] = []  # the decisions it asks for (after a lapse)
         self.evaluations = 0
         self.on_conflict: OnConflict = "raise"
         self.pin_first = False

@@ -68,6 +68,10 @@ class Lapse(Model):
     """A review session before the next dose, or a new induction series."""
     session: Slug
     """The session kind of the review."""
+    during_induction: Literal["resume", "re-induce"] = "resume"
+    """What the lapse proposal suggests when the lapse came before the first phase was complete
+    (the review's decision chooses; the plan follows the suggestion until then)."""
+    during_induction_source: Slug | None = None
     source: Slug | None = None
 
 
@@ -80,6 +84,11 @@ class Rules(Model):
     """``avoid``: the planner never doses on consecutive calendar days and ``check`` warns."""
     consecutive_days_source: Slug | None = None
     lapse: Lapse | None = None
+    worsening: Literal["propose", "automatic"] = "propose"
+    """After a missed session with worsening in a tiered phase: propose stepping back to the
+    previous (more frequent) tier, for a clinician to decide (the label's "consider"), or step
+    back automatically."""
+    worsening_source: Slug | None = None
 
 
 class HoldRule(Model):
@@ -161,6 +170,9 @@ class ResponseRule(Model):
     step_down_at_or_below: float
     after_consecutive: Annotated[int, Field(ge=1, le=12)] = 1
     step_up_above: float
+    automatic: bool = False
+    """Change the tier as soon as the scores say so; by default (``False``) the scores raise a
+    proposal and the tier changes when a clinician's decision is recorded."""
     source: Slug | None = None
 
     @model_validator(mode="after")

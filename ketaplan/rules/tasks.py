@@ -12,7 +12,18 @@ from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.protocol import Protocol, Requirement
 
-__all__ = ["form_task_id", "monitoring_task_id", "requirement_task_id", "unmet_requirements"]
+__all__ = [
+    "decision_task_id",
+    "form_task_id",
+    "monitoring_task_id",
+    "requirement_task_id",
+    "unmet_requirements",
+]
+
+
+def decision_task_id(proposal_id: str) -> str:
+    """The id of the task asking a clinician to decide a proposal."""
+    return f"decide-{proposal_id}"
 
 
 def form_task_id(rule_id: str, appointment_id: str) -> str:

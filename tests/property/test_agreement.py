@@ -29,7 +29,16 @@ from ketaplan import strategies as kst
 from ketaplan._types import Weekday
 from ketaplan.plans import Appointment
 from ketaplan.protocol import GapSequence, PerWeek
-from ketaplan.replanning import Assessed, Attended, Cancelled, Event, Missed, Moved, replan
+from ketaplan.replanning import (
+    Assessed,
+    Attended,
+    Cancelled,
+    Decided,
+    Event,
+    Missed,
+    Moved,
+    replan,
+)
 from ketaplan.violation import Violation
 
 OnConflict = Literal["raise", "shift"]
@@ -323,6 +332,8 @@ class Round:
                 shown.append(f"Moved({item.appointment} -> {item.to:%a %Y-%m-%d %H:%M})")
             elif isinstance(item, Missed):
                 shown.append(f"Missed({item.appointment}{', worsening' * item.worsening})")
+            elif isinstance(item, Decided):
+                shown.append(f"Decided({item.proposal}={item.decision})")
             else:
                 shown.append(f"{type(item).__name__}({item.appointment})")
         return f"Round(as_of={self.as_of:%a %Y-%m-%d %H:%M %Z}, events=[{', '.join(shown)}])"
@@ -413,6 +424,11 @@ def rounds(draw: st.DrawFn, made: Plan, case: Case, after: dt.datetime | None) -
         for _ in range(draw(st.integers(0, 2))):
             on = as_of.astimezone(zone).date() - dt.timedelta(days=draw(st.integers(0, 3)))
             events.append(Assessed(on=on, scale=rule.scale, score=draw(st.sampled_from(scores))))
+    # Issue 12: the clinician answers some of the proposals earlier rounds raised, any way.
+    for proposal in made.proposals:
+        if proposal.decision is None and draw(st.booleans()):
+            decision = draw(st.sampled_from(proposal.options))
+            events.append(Decided(proposal=proposal.id, decision=decision))
     return Round(as_of=as_of, events=tuple(sorted(events, key=_in_time(made))))
 
 
@@ -475,7 +491,9 @@ def _the_rest(
 
 def _in_time(made: Plan) -> Callable[[Event], dt.datetime]:
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return lambda e: far if isinstance(e, Assessed) else made.appointment(e.appointment).start
+    return lambda e: (
+        far if isinstance(e, Assessed | Decided) else made.appointment(e.appointment).start
+    )
 
 
 def _upcoming_doses(made: Plan, after: dt.datetime | None) -> bool:

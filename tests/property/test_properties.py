@@ -17,7 +17,7 @@ from ketaplan.ics import to_ics, uid_for
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment
 from ketaplan.protocol import AfterPrevious, GapSequence, PerWeek, Protocol
-from ketaplan.replanning import Missed, replan
+from ketaplan.replanning import Decided, Missed, replan
 from ketaplan.strategies import clinics, patients, protocols, start_dates
 from tests.helpers import assert_checks_clean
 from tests.interop.parsers import with_icalendar
@@ -197,4 +197,15 @@ def test_maintenance_gaps_never_shrink_unless_a_tier_steps_back(
         missed = tiered[len(tiered) // 2]
         after = replan(made, as_of=missed.end, clinic=clinic, on_conflict="shift",
                        events=[Missed(appointment=missed.id, worsening=True)])  # fmt: skip
-        assert after.tiers != made.tiers, "a missed maintenance dose with worsening steps back"
+        # Issue 12: the label says "consider": the step back is proposed, and taken only when a
+        # clinician's decision is recorded; then the patient is never treated less often.
+        assert after.tiers == made.tiers
+        proposal = next(p for p in after.proposals if p.id == f"step-back-{missed.id}")
+        assert proposal.suggested == "step-back"
+        assert f"decide-{proposal.id}" in {task.id for task in after.tasks}
+        decided = replan(after, as_of=missed.end, clinic=clinic, on_conflict="shift",
+                         events=[Decided(proposal=proposal.id, decision="step-back")])  # fmt: skip
+        assert decided.tiers != made.tiers, "the decided step back changes the tier"
+        order = [tier.id for tier in protocol.tiers]
+        for phase, tier in made.tiers.items():
+            assert order.index(decided.tiers[phase]) <= order.index(tier), (phase, decided.tiers)

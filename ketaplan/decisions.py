@@ -1,0 +1,77 @@
+"""Clinician decisions: what ketaplan proposes where a source says "consider", and what was decided.
+
+ketaplan plans what a clinician decided. Where a protocol's source leaves a step to clinical
+judgement (return to the previous frequency after worsening, step down after remission, resume
+or re-induce after a lapse), re-planning raises a :class:`Proposal`: a question with its options,
+the option the source suggests, the option the plan follows until someone decides, and the
+source. A staff task asks for the decision. A :class:`Decision` records the answer, with its time
+and an optional note; the schedule follows it from the next re-plan on. Both stay in the plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime
+
+from ketaplan._model import Model
+
+__all__ = ["STOP", "Decision", "DecisionKind", "Proposal"]
+
+DecisionKind = Literal[
+    "resume",
+    "re-induce",
+    "step-back",
+    "step-down",
+    "continue",
+    "stop",
+    "start-maintenance",
+    "booster",
+]
+"""What a clinician may decide: resume or re-induce after a lapse review; step back to the
+previous frequency, step down to a less frequent one, or continue as planned; stop the course;
+start maintenance after a response review; give a booster."""
+
+#: The decision that ends a course: nothing more is planned.
+STOP = "stop"
+
+
+class Decision(Model):
+    """A clinician's recorded decision."""
+
+    decision: DecisionKind
+    at: AwareDatetime
+    """When it was decided (or recorded)."""
+    proposal: str | None = None
+    """The proposal it answers; ``None`` for a decision nobody proposed (stopping, a booster)."""
+    note: str | None = None
+
+
+class Proposal(Model):
+    """A decision ketaplan asks a clinician for, with what the source suggests."""
+
+    id: str
+    """Stable across re-plans, e.g. ``lapse-review-1`` or ``step-back-maintenance-3``."""
+    question: str
+    """The decision to make, in words: ``"step maintenance back from weekly to twice weekly?"``."""
+    options: tuple[DecisionKind, ...]
+    suggested: DecisionKind
+    """What the source suggests."""
+    planned: DecisionKind
+    """What the plan follows until a decision is recorded."""
+    raised: AwareDatetime
+    due: dt.date
+    """Decide by this day (the next session it affects)."""
+    phase: str | None = None
+    """The phase it concerns, when it concerns one."""
+    source: str | None = None
+    automatic: bool = False
+    """The protocol makes this step automatic: planned as suggested, and no decision asked."""
+    decision: Decision | None = None
+    """The answer, once recorded."""
+
+    @property
+    def outcome(self) -> DecisionKind:
+        """What the plan follows: the decision, or until then :attr:`planned`."""
+        return self.decision.decision if self.decision is not None else self.planned

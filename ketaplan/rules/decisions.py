@@ -1,0 +1,222 @@
+"""The rules a clinician decides: stepping a tier back or down, and what to do after a lapse.
+
+A protocol's source says "consider" for these: after a missed session with worsening, return to
+the previous frequency (the esketamine label, via the manufacturer's medical information); after
+scores in remission, the lowest frequency that keeps it (SUSTAIN-2); after a lapse, resume or
+re-initiate. Each function here says what the rule proposes (a
+:class:`~ketaplan.decisions.Proposal`), and how a tier moves once a decision is taken
+(:func:`step_back`, :func:`step_down`), so re-planning, and anything else that asks, uses one
+meaning of each.
+
+Tiers make sense both ways:
+
+- stepping back moves a phase to the tier before its current one for the rest of that phase,
+  and no later phase is left less often treated than the patient was before the worsening;
+- a phase can step down from any tier it can reach: the protocol's tiers from the most
+  frequent down to the least frequent one the phase lists (its tier and ``tier_choices``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ketaplan.decisions import DecisionKind, Proposal
+from ketaplan.plans import Appointment, Assessment
+from ketaplan.protocol import Lapse, Phase, Protocol, ResponseRule
+
+__all__ = [
+    "Response",
+    "lapse_proposal",
+    "reachable_tiers",
+    "response",
+    "response_proposal",
+    "step_back",
+    "step_down",
+    "worsening_proposal",
+]
+
+
+def reachable_tiers(protocol: Protocol, phase: Phase) -> list[str]:
+    """The tiers ``phase`` can be in, most frequent first.
+
+    Every tier of the protocol down to the least frequent the phase lists: a step back can
+    reach a more frequent tier than the phase's own, and a step down must be able to leave it.
+    """
+    order = [tier.id for tier in protocol.tiers]
+    listed = [order.index(t) for t in (phase.tier, *phase.tier_choices) if t in order]
+    return order[: max(listed) + 1] if listed else []
+
+
+def step_back(protocol: Protocol, tiers: dict[str, str], phase_id: str) -> str | None:
+    """Move ``phase_id`` one tier more frequent; a note, or ``None`` when it cannot.
+
+    Later tiered phases less frequent than the tier before the step are brought up to it, so the
+    patient is never treated less often than before the worsening.
+    """
+    phase = protocol.phase(phase_id)
+    order = reachable_tiers(protocol, phase)
+    current = tiers.get(phase.id, phase.tier)
+    if current not in order or order.index(current) == 0:
+        return None
+    tiers[phase.id] = order[order.index(current) - 1]
+    raised = []
+    later = protocol.phases[protocol.phases.index(phase) + 1 :]
+    everything = [tier.id for tier in protocol.tiers]
+    for other in later:
+        tier = tiers.get(other.id, other.tier)
+        if tier is not None and everything.index(tier) > everything.index(current):
+            tiers[other.id] = current
+            raised.append(f"{other.id} from {tier} to {current}")
+    note = f"{phase.id} steps back from {current} to {tiers[phase.id]}"
+    if raised:
+        note += "; not less often than before: " + ", ".join(raised)
+    return note
+
+
+def step_down(protocol: Protocol, tiers: dict[str, str], phase_id: str) -> str | None:
+    """Move ``phase_id`` one tier less frequent, within the tiers it can reach."""
+    phase = protocol.phase(phase_id)
+    order = reachable_tiers(protocol, phase)
+    current = tiers.get(phase.id, phase.tier)
+    if current not in order or order.index(current) == len(order) - 1:
+        return None
+    tiers[phase.id] = order[order.index(current) + 1]
+    return f"{phase.id} steps down from {current} to {tiers[phase.id]}"
+
+
+def worsening_proposal(
+    protocol: Protocol,
+    tiers: dict[str, str],
+    missed: Appointment,
+    *,
+    at: dt.datetime,
+    due: dt.date,
+) -> Proposal | None:
+    """A missed session with worsening in a tiered phase after the first: propose a step back.
+
+    ``None`` when the phase has no tier to step back to.
+    """
+    phases = {phase.id: phase for phase in protocol.phases}
+    phase = phases.get(missed.phase)
+    if phase is None or phase.id not in tiers or protocol.phases.index(phase) == 0:
+        return None
+    order = reachable_tiers(protocol, phase)
+    current = tiers[phase.id]
+    if current not in order or order.index(current) == 0:
+        return None
+    rules = protocol.rules
+    return Proposal(
+        id=f"step-back-{missed.id}",
+        question=(
+            f"{missed.id} missed with worsening: step {phase.id} back from {current} to "
+            f"{order[order.index(current) - 1]}?"
+        ),
+        options=("step-back", "continue"),
+        suggested="step-back",
+        planned="step-back" if rules.worsening == "automatic" else "continue",
+        raised=at,
+        due=due,
+        phase=phase.id,
+        source=rules.worsening_source or phase.missed_source or phase.source,
+        automatic=rules.worsening == "automatic",
+    )
+
+
+class Response(NamedTuple):
+    """What a response rule makes of the scores: a direction, and why."""
+
+    rule: ResponseRule
+    direction: DecisionKind
+    """``step-down`` (scores low enough) or ``step-back`` (the latest score too high)."""
+    why: str
+    on: dt.date
+
+
+def response(
+    protocol: Protocol,
+    tiers: dict[str, str],
+    assessments: Sequence[Assessment],
+    *,
+    new: Sequence[Assessment],
+) -> list[Response]:
+    """What each response rule says of the scores, when this re-plan records a new one.
+
+    A rule acts only on a new score on its scale: scores already acted on do not move the tier
+    again at every later re-plan.
+    """
+    found = []
+    for rule in protocol.response:
+        phase = protocol.phase(rule.phase)
+        allowed = reachable_tiers(protocol, phase)
+        current = tiers.get(phase.id, phase.tier)
+        scale = rule.scale.casefold()
+        if current not in allowed or not any(a.scale.casefold() == scale for a in new):
+            continue
+        scores = sorted((a for a in assessments if a.scale.casefold() == scale), key=lambda a: a.on)
+        position = allowed.index(current)
+        latest, recent = scores[-1], scores[-rule.after_consecutive :]
+        if latest.score > rule.step_up_above and position > 0:
+            why = f"{rule.scale} {latest.score:g} on {latest.on} is above {rule.step_up_above:g}"
+            found.append(Response(rule, "step-back", why, latest.on))
+        elif (
+            len(recent) == rule.after_consecutive
+            and all(a.score <= rule.step_down_at_or_below for a in recent)
+            and position < len(allowed) - 1
+        ):
+            why = (
+                f"{rule.scale} at or below {rule.step_down_at_or_below:g} "
+                f"{rule.after_consecutive} time(s) in a row"
+            )
+            found.append(Response(rule, "step-down", why, latest.on))
+    return found
+
+
+def response_proposal(
+    found: Response, tiers: dict[str, str], *, at: dt.datetime, due: dt.date
+) -> Proposal:
+    """The proposal a response rule raises (planned as decided when the rule is automatic)."""
+    rule = found.rule
+    verb = "step down" if found.direction == "step-down" else "step back"
+    return Proposal(
+        id=f"{rule.id}-{found.on.isoformat()}",
+        question=f"{found.why}: {verb} {rule.phase} from {tiers.get(rule.phase)}?",
+        options=(found.direction, "continue", "stop"),
+        suggested=found.direction,
+        planned=found.direction if rule.automatic else "continue",
+        raised=at,
+        due=due,
+        phase=rule.phase,
+        source=rule.source,
+        automatic=rule.automatic,
+    )
+
+
+def lapse_proposal(
+    rule: Lapse, review: Appointment, *, in_induction: bool, why: str, at: dt.datetime
+) -> Proposal:
+    """After a lapse: the review decides to resume or re-induce (or stop).
+
+    The suggestion is the protocol's: ``requires = "re-induction"``, or ``during_induction``
+    for a lapse before the first phase was complete; otherwise resume. The plan follows the
+    suggestion until the decision is recorded (something must follow the review).
+    """
+    suggested: DecisionKind = "resume"
+    source = rule.source
+    if rule.requires == "re-induction":
+        suggested = "re-induce"
+    elif in_induction:
+        suggested = rule.during_induction
+        source = rule.during_induction_source or source
+    return Proposal(
+        id=review.id,
+        question=f"after the lapse ({why.removesuffix(': review first')}), resume the course "
+        "or re-induce?",
+        options=("resume", "re-induce", "stop"),
+        suggested=suggested,
+        planned=suggested,
+        raised=at,
+        due=review.local_date,
+        source=source,
+    )
