@@ -221,7 +221,7 @@ def _add_replan(commands: Any) -> None:
         default=[],
         metavar="EVENT",
         help=(
-            "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
+            "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
             "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION[@TIME][#NOTE] or "
             "decided:stop[#NOTE] (repeatable)"
         ),
@@ -638,7 +638,13 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
         raise InputError(field, "TYPE:APPOINTMENT, e.g. missed:induction-3", text)
     if kind == "attended":
         at = _moment(field, when, local) if when else None
-        return Attended(appointment=appointment, at=at)
+        appointment, _, dose = appointment.partition("=")
+        try:
+            return Attended(appointment=appointment, at=at, dose=float(dose) if dose else None)
+        except (ValueError, ValidationError):
+            raise InputError(
+                field, "attended:ID[=DOSE][@TIME], e.g. attended:induction-2=84", text
+            ) from None
     if kind == "missed" and flag in {"", "worsening"}:
         return Missed(appointment=appointment, worsening=flag == "worsening")
     if kind == "cancelled":

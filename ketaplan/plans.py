@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field
 
 from ketaplan._model import Model
-from ketaplan._types import Location, ResourceKind, SessionCategory
+from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal
 from ketaplan.timing import zone
@@ -69,6 +69,16 @@ class Instruction(Model):
     source: str | None = None
 
 
+class DecidedDose(Model):
+    """A dose a clinician chose from the menu, as recorded."""
+
+    amount: Annotated[float, Field(gt=0, le=1000)]
+    unit: DoseUnit
+
+    def __str__(self) -> str:
+        return f"{self.amount:g} {self.unit}"
+
+
 class Shift(Model):
     """Recorded when ``on_conflict="shift"`` placed an appointment outside its window."""
 
@@ -106,7 +116,9 @@ class Appointment(Model):
     location: Location
     resources: tuple[ResourceSpan, ...] = ()
     dose: str | None = None
-    """The intended dose, e.g. "56 mg or 84 mg"."""
+    """The protocol's dose menu at this place in the series, e.g. "56 mg or 84 mg"."""
+    decided_dose: DecidedDose | None = None
+    """The dose the clinician decided and recorded, e.g. 84 mg (one of the menu's)."""
     target: dt.date | None = None
     """The date the rule aimed for."""
     earliest: dt.date | None = None

@@ -39,7 +39,7 @@ from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plans import Appointment, Assessment, Plan, TierChange
+from ketaplan.plans import Appointment, Assessment, DecidedDose, Plan, TierChange
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.course import Course
@@ -67,11 +67,16 @@ __all__ = [
 
 
 class Attended(Model):
-    """The patient came; ``at`` records the actual start if it differed."""
+    """The patient came.
+
+    ``at`` records the actual start if it differed; ``dose``, the dose the clinician decided
+    (in the protocol's unit, one of the amounts its menu allows at that place).
+    """
 
     type: Literal["attended"] = "attended"
     appointment: str
     at: AwareDatetime | None = None
+    dose: Annotated[float, Field(gt=0, le=1000)] | None = None
 
 
 class Missed(Model):
@@ -406,6 +411,8 @@ def _apply(
         kind = protocol.session_kind(current.session)
         if isinstance(event, Attended):
             update: dict[str, object] = {"status": "attended"}
+            if event.dose is not None:
+                update["decided_dose"] = _decided_dose(protocol, current, event.dose, number)
             if event.at is not None and event.at != current.start:
                 update.update(_moved_times(current, event.at, kind))
                 applied.moved.add(current.id)
@@ -429,6 +436,20 @@ def _apply(
             if isinstance(event, Missed) and event.worsening:
                 _worsening(plan, protocol, record, current, as_of)
     return applied
+
+
+def _decided_dose(
+    protocol: Protocol, appointment: Appointment, amount: float, number: int
+) -> DecidedDose:
+    """The dose recorded for ``appointment``: one the protocol's menu allows at its place."""
+    dosing = protocol.dosing
+    field = f"events[{number}].dose"
+    if dosing is None or appointment.dose_number is None:
+        raise InputError(field, f"no dose: {appointment.id} has no dose menu", amount)
+    if not dosing.allows(appointment.dose_number, amount, dosing.unit):
+        expected = f"one of {appointment.dose} for {appointment.id}"
+        raise InputError(field, expected, f"{amount:g} {dosing.unit}")
+    return DecidedDose(amount=amount, unit=dosing.unit)
 
 
 def _due(plan: Plan, phase: str | None, as_of: dt.datetime) -> dt.date:

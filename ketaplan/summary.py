@@ -243,7 +243,7 @@ def plan_table(plan: Plan, /) -> str:
                 f"{start:%H:%M}-{end:%H:%M}",
                 appointment.id,
                 appointment.kind,
-                appointment.dose or "",
+                str(appointment.decided_dose or "") or appointment.dose or "",
                 appointment.status,
             )
         )

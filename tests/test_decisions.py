@@ -9,9 +9,10 @@ import datetime as dt
 
 import pytest
 
-from ketaplan import Plan, builtin_protocol_ids, load_protocol, plan
+from ketaplan import InputError, Plan, builtin_protocol_ids, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.plans import DecidedDose
 from ketaplan.replanning import Attended, Decided, Event, Missed, replan
 
 D = dt.date
@@ -191,3 +192,43 @@ def test_the_review_decision_chooses_resume_or_re_induction() -> None:
     assert [d.decision for d in again.decisions] == ["resume", "re-induce"]
     for made in (resumed, again):
         assert [v for v in check(made, clinic=clinic) if v.severity == "error"] == []
+
+
+# -- Finding 6: the decided dose --------------------------------------------------------------
+
+
+def test_a_decided_dose_the_menu_allows_is_recorded_and_checks_clean() -> None:
+    # Spravato PI (TRD): day 1 56 mg, then 56 mg or 84 mg by efficacy and tolerability.
+    clinic = demo_clinic()
+    base = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=clinic)
+    second = base.appointment("induction-2")
+    after = replan(base, as_of=second.end, clinic=clinic,
+                   events=[Attended(appointment="induction-1", dose=56),
+                           Attended(appointment="induction-2", dose=84)])  # fmt: skip
+    given = after.appointment("induction-2")
+    assert str(given.decided_dose) == "84 mg"
+    assert given.dose == "56 mg or 84 mg"  # the menu stays beside the decision
+    assert "dose-mismatch" not in {v.code for v in check(after, clinic=clinic)}
+    # Clinic software that writes the dose given into the text is judged the same way.
+    written = after.model_copy(update={"appointments": tuple(
+        a.model_copy(update={"dose": "84 mg", "decided_dose": None}) if a.id == "induction-2" else a
+        for a in after.appointments
+    )})  # fmt: skip
+    assert "dose-mismatch" not in {v.code for v in check(written, clinic=clinic)}
+
+
+def test_a_dose_outside_the_menu_is_refused_and_reported() -> None:
+    clinic = demo_clinic()
+    base = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=clinic)
+    first = base.appointment("induction-1")
+    with pytest.raises(InputError, match=r"events\[0\]\.dose: must be one of 56 mg"):
+        replan(base, as_of=first.end, clinic=clinic,
+               events=[Attended(appointment="induction-1", dose=84)])  # fmt: skip
+    recorded = base.model_copy(update={"appointments": tuple(
+        a.model_copy(update={"decided_dose": DecidedDose(amount=84, unit="mg")})
+        if a.id == "induction-1" else a
+        for a in base.appointments
+    )})  # fmt: skip
+    found = [v for v in check(recorded, clinic=clinic) if v.code == "dose-mismatch"]
+    assert [v.appointments for v in found] == [("induction-1",)]
+    assert "the decided dose is 84 mg" in found[0].message

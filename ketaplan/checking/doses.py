@@ -59,8 +59,23 @@ def _dose(ctx: Context, appointment: Appointment, number: int) -> list[Violation
     if dosing is None:
         return []
     expected = dosing.describe(number)
+    decided = appointment.decided_dose
+    if decided is not None and not dosing.allows(number, decided.amount, decided.unit):
+        return [
+            ctx.violation(
+                "dose-mismatch",
+                [appointment.id],
+                f"dosing (dose {number})",
+                f"{appointment.id} is dose {number}, for which the protocol allows {expected}; "
+                f"the decided dose is {decided}",
+                source=dosing.source,
+            )
+        ]
     if appointment.dose == expected:
         return []  # a renumbering alone changes nothing the patient receives
+    written = dosing.read(appointment.dose or "")
+    if written is not None and dosing.allows(number, *written):
+        return []  # one dose of the menu, recorded as the dose given
     return [
         ctx.violation(
             "dose-mismatch",

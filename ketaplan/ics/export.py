@@ -672,13 +672,17 @@ def _description(plan: Plan, appointment: Appointment, *, audience: str, full: b
             f"Protocol: {plan.protocol} (version {plan.protocol_version})",
             f"Session: {appointment.name} ({appointment.id}, phase {appointment.phase})",
         ]
-        if appointment.dose:
+        if appointment.decided_dose is not None:
+            lines.append(f"Dose: {appointment.decided_dose}")
+        elif appointment.dose:
             lines.append(f"Dose: {appointment.dose}")
         lines.append(f"Status: {appointment.status}")
         lines.append(f"Why this date: {appointment.reason}")
     elif full:
         lines.append(f"{appointment.name} ({plan.protocol})")
-        if appointment.dose:
+        if appointment.decided_dose is not None:
+            lines.append(f"Dose: {appointment.decided_dose}")
+        elif appointment.dose:
             lines.append(f"Dose: {appointment.dose}")
     if full:
         lines += [instruction.text for instruction in appointment.instructions]

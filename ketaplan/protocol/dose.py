@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -51,6 +52,21 @@ class Dosing(Model):
         if step.over_minutes is not None:
             text += f" over {step.over_minutes} min"
         return text
+
+    def allows(self, number: int, amount: float, unit: str) -> bool:
+        """Whether ``amount`` ``unit`` is one of the doses the menu allows for dose ``number``."""
+        return unit == self.unit and any(
+            math.isclose(amount, allowed) for allowed in self.for_dose(number).amounts
+        )
+
+    def read(self, text: str) -> tuple[float, str] | None:
+        """A single dose written as text (``"84 mg"``), or ``None`` if it is not one."""
+        value, _, unit = text.strip().partition(" ")
+        try:
+            amount = float(value)
+        except ValueError:
+            return None
+        return (amount, unit.strip()) if unit.strip() == self.unit else None
 
     @model_validator(mode="after")
     def _ordered(self) -> Dosing:
