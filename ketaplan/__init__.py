@@ -44,7 +44,16 @@ from ketaplan.patient import Patient
 from ketaplan.planner import plan
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
-from ketaplan.replanning import Assessed, Attended, Cancelled, Event, Missed, Moved, replan
+from ketaplan.replanning import (
+    Assessed,
+    Attended,
+    Cancelled,
+    Decided,
+    Event,
+    Missed,
+    Moved,
+    replan,
+)
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -56,6 +65,7 @@ __all__ = [
     "Cancelled",
     "Clinic",
     "ClinicError",
+    "Decided",
     "DefinitionError",
     "Event",
     "InputError",

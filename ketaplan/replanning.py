@@ -206,7 +206,7 @@ def replan(
     course = Course(protocol, record.tiers, changes)
     search = Search(course, setting, ledger=ledger, continuity=continuity)
     stop = record.stopped()
-    fresh = list(continuity.fixed) if stop else search.solve(on_conflict=on_conflict)
+    fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)
     for proposal in search.proposals:
         record.proposals.setdefault(proposal.id, proposal)
     merged = _merge(plan, applied.appointments, fresh, stopped=stop)

@@ -20,6 +20,7 @@ def test_public_names_are_pinned() -> None:
         "Cancelled",
         "Clinic",
         "ClinicError",
+        "Decided",
         "DefinitionError",
         "Event",
         "InputError",

@@ -192,32 +192,34 @@ class Search:
 
     # -- the whole search ------------------------------------------------------------------
 
-    def solve(self, *, on_conflict: OnConflict) -> list[Appointment]:
-        """Place the chain and everything anchored to it; the appointments in time order."""
+    def solve(self, *, on_conflict: OnConflict, stopped: bool = False) -> list[Appointment]:
+        """Place the chain and everything anchored to it; the appointments in time order.
+
+        ``stopped``: only the anchored sessions of what took place (a review after a dose).
+        """
         # Made here, not kept: the search and what works on it hold no references to each
         # other, so a finished search is freed at once, not by the cycle collector.
         resumption = Resumption(self)
-        resumption.before()
         for appointment in self.continuity.fixed:
             if appointment.is_active:
                 self.placer.book(appointment)
-        resumption.review_if_lapsed()
-        self._search_with(on_conflict)
-        if resumption.review_after_search():
+        if not stopped:
+            resumption.before()
+            resumption.review_if_lapsed()
             self._search_with(on_conflict)
-        resumption.note_later_lapses()
-        self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
+            if resumption.review_after_search():
+                self._search_with(on_conflict)
+            resumption.note_later_lapses()
+            self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
         self._place_missing_anchored()
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
 
     def _search_with(self, on_conflict: OnConflict) -> None:
         """Search in the ways the start policy allows, each after the one before failed.
 
-        ``earliest``: the first session on its first feasible day with every rule; then that
-        day kept with the phase deadlines and weekly minimums as targets; then (the series
-        fitting nowhere from that day) a later first day, which is noted: the first search
-        goes on from where it paused, so no day is tried twice. ``whole-series``: a later
-        first day straight away. With ``on_conflict="shift"``, shifting comes last.
+        ``earliest``: the first session's first feasible day with every rule; that day with
+        deadlines and weekly minimums as targets; later first days (noted), resuming the first
+        search where it paused. ``whole-series``: later first days at once. Shifting is last.
         """
         mark = self.mark()
         failures: list[tuple[int, UnsatisfiableError]] = []
@@ -423,11 +425,7 @@ class Search:
     def place_anchored(
         self, rule: AnchoredSession, anchor: Appointment, *, late: bool = False
     ) -> Appointment | str:
-        """Place ``rule``'s session after ``anchor`` (booked); or why it cannot go anywhere.
-
-        ``late``: the anchor stands in for a session that did not take place, so a required
-        milestone whose window has passed goes as soon as possible instead.
-        """
+        """Place ``rule``'s session after ``anchor``, or why not (``late``: after a miss)."""
         kind = self.protocol.session_kind(rule.session)
         occurrence = 1 + sum(
             1 for a in self.extras if a.anchored == rule.id and a.anchor != anchor.id
