@@ -38,7 +38,9 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
 from ketaplan.rules.course import Course
+from ketaplan.rules.decisions import gate_proposals, mark_provisional
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS, MAX_START_WINDOW_DAYS
+from ketaplan.timing import zone
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
@@ -135,8 +137,15 @@ def _result(
 ) -> Plan:
     """The plan a search made, with its tasks and notes."""
     clinic, patient = search.setting.clinic, search.setting.patient
+    start = dt.datetime.combine(search.setting.start, dt.time(), tzinfo=zone(clinic.time_zone))
+    proposals = gate_proposals(protocol, appointments, at=search.setting.now or start)
     tasks, notes = tasks_for(
-        protocol, appointments, clinic=clinic, patient=patient, medications=search.medications
+        protocol,
+        appointments,
+        clinic=clinic,
+        patient=patient,
+        medications=search.medications,
+        proposals=proposals,
     )
     return Plan(
         id=plan_id,
@@ -150,8 +159,9 @@ def _result(
         start=search.setting.start,
         until=search.setting.until,
         tiers=tiers,
-        appointments=tuple(appointments),
+        appointments=mark_provisional(appointments, proposals),
         tasks=tasks,
+        proposals=tuple(proposals),
         notes=(*search.notes, *notes),
     )
 

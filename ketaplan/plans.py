@@ -129,6 +129,8 @@ class Appointment(Model):
     """Why it is where it is, in a sentence."""
     shift: Shift | None = None
     status: AppointmentStatus = "planned"
+    provisional: bool = False
+    """Planned only if a decision still to be taken goes one way (maintenance for responders)."""
     revision: Annotated[int, Field(ge=0)] = 0
     """Raised whenever the appointment changes, so calendars update it."""
     instructions: tuple[Instruction, ...] = ()

@@ -44,6 +44,8 @@ from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.course import Course
 from ketaplan.rules.decisions import (
+    gate_proposals,
+    mark_provisional,
     response,
     response_proposal,
     step_back,
@@ -209,6 +211,9 @@ def replan(
     fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)
     for proposal in search.proposals:
         record.proposals.setdefault(proposal.id, proposal)
+    for proposal in gate_proposals(protocol, fresh, at=as_of):
+        record.propose(proposal)
+    fresh = list(mark_provisional(fresh, list(record.proposals.values())))
     merged = _merge(plan, applied.appointments, fresh, stopped=stop)
     return _updated(plan, search, merged, changes, record=record)
 
@@ -647,7 +652,17 @@ def _unique(notes: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(notes))
 
 
-_SIGNIFICANT = ("start", "end", "status", "resources", "dose", "location", "kind")
+_SIGNIFICANT = (
+    "start",
+    "end",
+    "status",
+    "provisional",
+    "resources",
+    "dose",
+    "decided_dose",
+    "location",
+    "kind",
+)
 
 
 def _with_revision(before: Appointment, after: Appointment) -> Appointment:

@@ -244,7 +244,7 @@ def plan_table(plan: Plan, /) -> str:
                 appointment.id,
                 appointment.kind,
                 str(appointment.decided_dose or "") or appointment.dose or "",
-                appointment.status,
+                "provisional" if appointment.provisional else appointment.status,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -159,10 +159,13 @@ def test_iv_standard_series_and_taper() -> None:
     assert maintenance.count is None
     assert isinstance(maintenance.start, AfterPrevious)
     assert maintenance.start.gap is not None
-    assert window(maintenance.start.gap) == (6, 7, 7, 10)
+    # iv-taper-clinic: 2 weeks after the series, 3 weeks later, then about monthly (issue 12).
+    assert window(maintenance.start.gap) == (12, 14, 14, 18)
+    assert maintenance.start.gap.source == "iv-taper-clinic"
+    assert maintenance.responders_only
     taper = p.cadence(maintenance)
     assert isinstance(taper, GapSequence)
-    assert [taper.gap(i).target for i in range(5)] == [14, 21, 28, 28, 28]
+    assert [taper.gap(i).target for i in range(5)] == [21, 28, 28, 28, 28]
     assert taper.open_ended
     assert dosing_kind(p, "infusion") == (15, 40, 30)
     assert p.dosing is not None

@@ -96,26 +96,27 @@ class TestGaps:
         return check(moved(self.base, "maintenance-1", days=delta), clinic=EVERY_DAY)
 
     def test_below_the_absolute_minimum(self) -> None:
-        found = self.booster_on(5)
+        # The first booster 2 weeks after the series (iv-taper-clinic), window 12/14-18 days.
+        found = self.booster_on(11)
         assert codes(found, "maintenance-1") == {"gap-below-absolute-minimum"}
         violation = one(found, "gap-below-absolute-minimum")
         assert violation.severity == "error"
         assert violation.appointments == ("induction-6", "maintenance-1")
-        assert violation.source == "ketaplan-tolerance"
-        assert violation.evidence == "derived"
-        assert "5 days after induction-6" in violation.message
+        assert violation.source == "iv-taper-clinic"
+        assert violation.evidence == "clinic"
+        assert "11 days after induction-6" in violation.message
 
     def test_in_the_grace_period(self) -> None:
-        found = self.booster_on(6)
+        found = self.booster_on(13)
         assert codes(found, "maintenance-1") == {"gap-below-minimum"}
         assert one(found, "gap-below-minimum").severity == "warning"
 
     def test_above_the_maximum(self) -> None:
-        found = self.booster_on(11)
+        found = self.booster_on(19)
         assert codes(found, "maintenance-1") == {"gap-above-maximum"}
 
     def test_inside_the_window_is_clean(self) -> None:
-        assert codes(self.booster_on(9), "maintenance-1") == set()
+        assert codes(self.booster_on(16), "maintenance-1") == set()
 
 
 def test_interval_in_real_hours() -> None:
@@ -300,7 +301,9 @@ def test_anchored_session_overlapping_its_dose() -> None:
 
 
 def test_over_capacity_against_other_bookings() -> None:
-    one_chair = clinic(resources={"chairs": 1, "monitoring_staff": 2, "patients_per_staff": 2})
+    one_chair = clinic(
+        resources={"chairs": 1, "rooms": 1, "monitoring_staff": 2, "patients_per_staff": 2}
+    )
     result = make("sc-ketamine-anxiety", one_chair)
     first = result.doses[0]
     other = [Booking(start=first.start, end=first.end, resource="chair", label="p-9 infusion")]
@@ -311,7 +314,9 @@ def test_over_capacity_against_other_bookings() -> None:
 
 
 def test_chair_reused_before_its_buffer_ends() -> None:
-    where = clinic(resources={"chairs": 2, "monitoring_staff": 2, "chair_buffer_minutes": 15})
+    where = clinic(
+        resources={"chairs": 2, "rooms": 1, "monitoring_staff": 2, "chair_buffer_minutes": 15}
+    )
     result = make("sc-ketamine-anxiety", where)
     first = result.doses[0]
     ends = first.start - dt.timedelta(minutes=5)

@@ -52,7 +52,7 @@ def test_plan_around_busy_times(tmp_path: Path) -> None:
         'id = "one-chair"\nname = "One Chair"\ntime_zone = "America/New_York"\n'
         '[opening_hours]\nmon = ["08:00-18:00"]\ntue = ["08:00-18:00"]\nwed = ["08:00-18:00"]\n'
         'thu = ["08:00-18:00"]\nfri = ["08:00-18:00"]\n'
-        "[resources]\nchairs = 1\nmonitoring_staff = 2\npatients_per_staff = 2\n"
+        "[resources]\nchairs = 1\nrooms = 1\nmonitoring_staff = 2\npatients_per_staff = 2\n"
     )
     code, text = run("plan", "sc-ketamine-anxiety", "--start", "2026-12-07", "--time", "09:00",
                      "--clinic", str(clinic), "--busy", str(DATA / "google-export.ics"),

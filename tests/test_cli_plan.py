@@ -52,7 +52,8 @@ def test_plan_table_and_output_file(tmp_path: Path) -> None:
     assert text.strip() == f"wrote {out}"
     table = out.read_text()
     assert "maintenance-1" in table
-    assert "clinic closed (Christmas Day)" in table
+    assert "clinic closed (New Year's Day)" in table  # the first booster, 2 weeks on
+    assert "provisional" in table  # boosters for responders, until decided
 
 
 def test_tier_option() -> None:

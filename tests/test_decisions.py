@@ -12,10 +12,12 @@ import pytest
 from ketaplan import InputError, Plan, builtin_protocol_ids, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.ics import to_ics
 from ketaplan.plans import DecidedDose
 from ketaplan.replanning import Attended, Decided, Event, Missed, replan
 
 D = dt.date
+NOW = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
 
 
 # -- Finding 1: first doses are not postponed to make the whole series fit ------------------
@@ -232,3 +234,83 @@ def test_a_dose_outside_the_menu_is_refused_and_reported() -> None:
     found = [v for v in check(recorded, clinic=clinic) if v.code == "dose-mismatch"]
     assert [v.appointments for v in found] == [("induction-1",)]
     assert "the decided dose is 84 mg" in found[0].message
+
+
+# -- Findings 7 and 8: maintenance for responders, boosters, the response review --------------
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "last_induction"),
+    [
+        # Phillips 2019: responders (judged 24 h after infusion 6) got 4 weekly infusions.
+        ("iv-ketamine-mwf", "induction-6"),
+        # Glue 2018: responders received maintenance.
+        ("sc-ketamine-anxiety", "escalation-3"),
+    ],
+)
+def test_maintenance_for_responders_is_provisional_until_decided(
+    protocol_id: str, last_induction: str
+) -> None:
+    clinic = demo_clinic()
+    made = plan(load_protocol(protocol_id), start=D(2027, 3, 1), clinic=clinic,
+                preferred_time=dt.time(9))  # fmt: skip
+    maintenance = [a for a in made.appointments if a.phase == "maintenance"]
+    assert maintenance
+    assert all(a.provisional for a in maintenance)
+    assert not any(a.provisional for a in made.appointments if a.phase != "maintenance")
+    (proposal,) = made.proposals
+    assert proposal.id == "start-maintenance"
+    assert proposal.due == maintenance[0].local_date
+    assert "decide-start-maintenance" in {t.id for t in made.tasks}
+    # The response assessment: at least a day after the last induction session, before the
+    # first maintenance session.
+    review = made.appointment(f"response-review-{last_induction}")
+    assert review.local_date > made.appointment(last_induction).local_date
+    assert review.end <= maintenance[0].start
+    assert "STATUS:TENTATIVE" in to_ics(made, now=NOW).decode()
+    assert [v for v in check(made, clinic=clinic) if v.severity == "error"] == []
+    # A responder: maintenance confirmed (a new revision, so calendars update the events).
+    start = Decided(proposal="start-maintenance", decision="start-maintenance")
+    go = replan(made, as_of=review.end, clinic=clinic, events=[start])
+    confirmed = [a for a in go.appointments if a.phase == "maintenance" and a.is_active]
+    assert confirmed
+    assert not any(a.provisional for a in confirmed)
+    assert all(a.revision >= 1 for a in confirmed)
+    # Not a responder: the course stops, the past stays.
+    stop = replan(made, as_of=review.end, clinic=clinic,
+                  events=[Decided(proposal="start-maintenance", decision="stop")])  # fmt: skip
+    assert not any(a.is_active for a in stop.appointments if a.phase == "maintenance")
+
+
+def test_iv_boosters_follow_the_cited_clinic_and_are_offered_by_response() -> None:
+    # iv-taper-clinic (Bionuu): the first booster 2 weeks after the series, the next 3 weeks
+    # later, then about monthly; Oliver 2022: maintenance offered by clinical response.
+    made = plan(load_protocol("iv-ketamine-standard"), start=D(2027, 3, 1), clinic=demo_clinic(),
+                until=D(2027, 9, 1))  # fmt: skip
+    sixth = made.appointment("induction-6")
+    boosters = [a for a in made.appointments if a.phase == "maintenance"]
+    assert [b.target for b in boosters[:3]] == [
+        sixth.local_date + dt.timedelta(days=14),
+        boosters[0].local_date + dt.timedelta(days=21),
+        boosters[1].local_date + dt.timedelta(days=28),
+    ]
+    assert all(b.provisional for b in boosters)
+
+
+def test_the_response_review_is_a_day_after_infusion_3_and_before_infusion_4() -> None:
+    # Phillips 2019 judged response 24 h after an infusion; APA: few respond after three
+    # infusions without one before, so the decision comes before infusion 4.
+    clinic = demo_clinic()
+    made = plan(load_protocol("iv-ketamine-standard"), start=D(2027, 3, 1), clinic=clinic)
+    third, fourth = made.appointment("induction-3"), made.appointment("induction-4")
+    review = made.appointment("response-review-induction-3")
+    assert review.start - third.end >= dt.timedelta(hours=20)
+    assert review.local_date > third.local_date
+    assert review.end <= fourth.start
+    late = fourth.start - review.start + dt.timedelta(hours=1)
+    later = review.model_copy(update={"start": review.start + late, "end": review.end + late})
+    moved = made.model_copy(update={"appointments": tuple(
+        later if a.id == review.id else a for a in made.appointments
+    )})  # fmt: skip
+    found = [v for v in check(moved, clinic=clinic) if v.code == "anchored-outside-window"]
+    assert any("must come before it" in v.message for v in found)

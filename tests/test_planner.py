@@ -207,7 +207,8 @@ def test_home_protocol_has_a_prescriber_call_and_no_chair() -> None:
 # -- holidays, closures, availability ------------------------------------------------------------
 
 
-def test_christmas_moves_a_booster_and_says_why() -> None:
+def test_new_year_moves_a_booster_and_says_why() -> None:
+    # The first booster 2 weeks after the series (iv-taper-clinic); Fri 1 Jan 2027 is closed.
     result = plan(
         load_protocol("iv-ketamine-standard"),
         start=D(2026, 12, 1),
@@ -216,12 +217,12 @@ def test_christmas_moves_a_booster_and_says_why() -> None:
         until=D(2027, 2, 1),
     )
     booster = result.appointment("maintenance-1")
-    assert booster.local_date == D(2026, 12, 28)
+    assert booster.local_date == D(2027, 1, 4)
     assert booster.reason == (
-        "target Fri 25 Dec 2026 (7 days after induction-6); clinic closed (Christmas Day); "
-        "moved to Mon 28 Dec 2026, within the 7-10 day window"
+        "target Fri 1 Jan 2027 (14 days after induction-6); clinic closed (New Year's Day); "
+        "moved to Mon 4 Jan 2027, within the 14-18 day window"
     )
-    assert booster.target == D(2026, 12, 25)
+    assert booster.target == D(2027, 1, 1)
 
 
 def test_explicit_closure_and_holiday_dates() -> None:
@@ -354,7 +355,8 @@ WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def test_many_patients_never_exceed_one_chair() -> None:
-    one_chair = clinic(resources={"chairs": 1, "monitoring_staff": 1, "patients_per_staff": 1,
+    one_chair = clinic(resources={"chairs": 1, "rooms": 2, "monitoring_staff": 1,
+                                  "patients_per_staff": 1,
                                   "chair_buffer_minutes": 15})  # fmt: skip
     protocol = load_protocol("iv-ketamine-mwf")
     ledger = Ledger(one_chair)
@@ -395,7 +397,8 @@ def test_many_patients_never_exceed_one_chair() -> None:
 
 
 def test_monitoring_staff_ratio_is_respected() -> None:
-    where = clinic(resources={"chairs": 10, "monitoring_staff": 1, "patients_per_staff": 2})
+    where = clinic(resources={"chairs": 10, "rooms": 5, "monitoring_staff": 1,
+                              "patients_per_staff": 2})  # fmt: skip
     ledger = Ledger(where)
     protocol = load_protocol("sc-ketamine-anxiety")
     for number in range(5):
@@ -409,7 +412,8 @@ def test_monitoring_staff_ratio_is_respected() -> None:
 
 
 def test_existing_bookings_fill_a_day() -> None:
-    where = clinic(resources={"chairs": 1, "monitoring_staff": 2, "patients_per_staff": 2})
+    where = clinic(resources={"chairs": 1, "rooms": 1, "monitoring_staff": 2,
+                              "patients_per_staff": 2})  # fmt: skip
     full = dt.datetime(2026, 3, 2, 8, tzinfo=NY)
     booked = [Booking(start=full, end=full + dt.timedelta(hours=10), resource="chair")]
     result = plan(load_protocol("sc-ketamine-anxiety"), start=D(2026, 3, 2), clinic=where,

@@ -362,11 +362,13 @@ class Search:
         if found:
             return found[0].message
         earliest = frame.context.earliest
+        waits = [anchors.next_not_before(self.protocol.anchored, step.previous, self.extras)]
+        waits.append(self.resume_after if step.kind.is_dosing else None)
         slot, problem = self.finder.best(
             step.kind,
             day,
             earliest=None if earliest is None else earliest.threshold,
-            not_before=self.resume_after if step.kind.is_dosing else None,
+            not_before=max((w for w in waits if w is not None), default=None),
             preferred_time=self.continuity.times.get(f"{self.id_prefix}{step.id}"),
         )
         if slot is None:

@@ -70,6 +70,9 @@ def anchored(ctx: Context) -> list[Violation]:
                 outside = anchors.anchored_finding(rule, anchor, item, stand_in=stand_in)
                 if outside is not None:
                     found.append(ctx.reported(outside, item.id))
+                late = anchors.before_next_finding(rule, item, chain)
+                if late is not None:
+                    found.append(ctx.reported(late, item.id))
         found.extend(
             ctx.violation(
                 "anchored-outside-window",

@@ -435,7 +435,9 @@ def _event(
         summary=clean_line(_summary(plan, appointment, audience=audience, full=full)),
         description=clean_text(_description(plan, appointment, audience=audience, full=full))
         or None,  # an empty DESCRIPTION is invalid (libical drops it with an error)
-        status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED,
+        status=STATUS.CANCELLED
+        if cancelled
+        else (STATUS.TENTATIVE if appointment.provisional else STATUS.CONFIRMED),
         transparency=TRANSP.OPAQUE,
     )
     location = clean_line(plan.clinic_location or "")
@@ -530,7 +532,8 @@ def write_event(
     if audience == "clinic" and appointment.resources:
         units = tuple((span.resource, span.unit) for span in appointment.resources)
         lines.append(_resources_line(units))
-    lines.append("STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED")
+    tentative = "STATUS:TENTATIVE" if appointment.provisional else "STATUS:CONFIRMED"
+    lines.append("STATUS:CANCELLED" if cancelled else tentative)
     lines.append("TRANSP:OPAQUE")
     if audience == "clinic":
         lines.append(_text_line("X-KETAPLAN-APPOINTMENT", appointment.id))

@@ -55,6 +55,10 @@ class Phase(Model):
     """After a missed session: plan a make-up session (the phase keeps its count), or continue
     the schedule without it (as the esketamine label says for weeks 1-4)."""
     missed_source: Slug | None = None
+    responders_only: bool = False
+    """Only patients a clinician judges responders go on to this phase: its sessions are
+    planned provisionally, and a proposal asks to start it (or stop) before its first session."""
+    responders_only_source: Slug | None = None
     source: Slug | None = None
 
     @model_validator(mode="after")
@@ -125,6 +129,9 @@ class AnchoredSession(Model):
     """Days after the anchor's day; 0 means the same day, after the anchor's block ends."""
     required: bool = True
     """Whether a plan without it breaks the protocol (a milestone)."""
+    before_next: bool = False
+    """It must end before the chain's next session starts (a response review that decides on
+    the next infusion)."""
     attended_share: Annotated[float, Field(gt=0, le=1)] | None = None
     """Warn when fewer than this share of the anchor's phase sessions took place before it
     (e.g. ``1.0``: any missed or cancelled dose of the induction before its evaluation)."""

@@ -30,9 +30,11 @@ __all__ = [
     "OffsetWindow",
     "anchored_finding",
     "attended_finding",
+    "before_next_finding",
     "due_after",
     "known_while_growing",
     "late_window",
+    "next_not_before",
     "offset_window",
     "pool",
     "selected",
@@ -178,6 +180,43 @@ def attended_finding(rule: AnchoredSession, anchor: Appointment, chain: Chain) -
         f"anchored[{rule.id}].attended_share ({share:g})",
         rule.attended_share_source or rule.source,
         involves=(anchor.id,),
+    )
+
+
+def next_not_before(
+    rules: Iterable[AnchoredSession], previous: Appointment | None, placed: Iterable[Appointment]
+) -> dt.datetime | None:
+    """When the chain's next session may start, after ``previous``.
+
+    After every ``before_next`` session anchored to ``previous`` (a response review that
+    decides on the next infusion).
+    """
+    if previous is None:
+        return None
+    waiting = {rule.id for rule in rules if rule.before_next}
+    ends = [
+        a.end for a in placed if a.anchor == previous.id and a.anchored in waiting and a.is_active
+    ]
+    return max(ends, default=None)
+
+
+def before_next_finding(rule: AnchoredSession, item: Appointment, chain: Chain) -> Finding | None:
+    """``anchored-outside-window`` when a ``before_next`` session ends after the next starts."""
+    if not rule.before_next:
+        return None
+    anchor = next((a for a in chain.sessions if a.id == item.anchor), None)
+    after = [a for a in chain.sessions if anchor and a.is_active and a.start > anchor.start]
+    if not after:
+        return None
+    following = min(after, key=lambda a: a.start)
+    if following.start >= item.end:
+        return None
+    return Finding(
+        "anchored-outside-window",
+        f"{item.id} ends after {following.id} starts; it must come before it",
+        f"anchored[{rule.id}].before_next",
+        rule.source,
+        involves=(following.id,),
     )
 
 

@@ -116,7 +116,9 @@ def day_context(
     weeks = None
     if isinstance(cadence, PerWeek) and in_phase:
         since = chain.course.in_force_since(phase, at) if at is not None else None
-        judged_from = held_until
+        # Re-planning: a week with days left after the sessions kept can still be filled, so
+        # it is judged; only one that ended by then is not (it is the kept history's).
+        judged_from = None if held_until is None else held_until - dt.timedelta(days=6)
         if since is not None:
             judged_from = max(judged_from or dt.date.min, since.date())
         weeks = _week_counts(chain, phase, cadence, judged_from)

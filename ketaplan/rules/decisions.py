@@ -28,7 +28,9 @@ from ketaplan.protocol import Lapse, Phase, Protocol, ResponseRule
 
 __all__ = [
     "Response",
+    "gate_proposals",
     "lapse_proposal",
+    "mark_provisional",
     "reachable_tiers",
     "response",
     "response_proposal",
@@ -219,4 +221,46 @@ def lapse_proposal(
         raised=at,
         due=review.local_date,
         source=source,
+    )
+
+
+def gate_proposals(
+    protocol: Protocol, appointments: Sequence[Appointment], *, at: dt.datetime
+) -> list[Proposal]:
+    """For each ``responders_only`` phase with sessions planned: start it, or stop?
+
+    The plan follows ``start-maintenance`` until the decision, its sessions marked provisional
+    (:func:`mark_provisional`); the decision is due on the day of its first session.
+    """
+    found = []
+    for phase in protocol.phases:
+        planned = [a for a in appointments if a.phase == phase.id and a.anchored is None]
+        if not phase.responders_only or not planned:
+            continue
+        found.append(
+            Proposal(
+                id=f"start-{phase.id}",
+                question=f"is the patient a responder: start {phase.name.lower()}?",
+                options=("start-maintenance", "stop"),
+                suggested="start-maintenance",
+                planned="start-maintenance",
+                raised=at,
+                due=min(a.local_date for a in planned),
+                phase=phase.id,
+                source=phase.responders_only_source or phase.source,
+            )
+        )
+    return found
+
+
+def mark_provisional(
+    appointments: Sequence[Appointment], proposals: Sequence[Proposal]
+) -> tuple[Appointment, ...]:
+    """The appointments, those of a phase still waiting for its start decision provisional."""
+    waiting = {p.phase for p in proposals if p.id == f"start-{p.phase}" and p.decision is None}
+    return tuple(
+        a
+        if a.provisional == (a.phase in waiting and a.status == "planned")
+        else a.model_copy(update={"provisional": not a.provisional})
+        for a in appointments
     )

@@ -52,7 +52,9 @@ def test_outlook_free_busy() -> None:
 
 
 def test_busy_times_steer_the_planner_and_check() -> None:
-    one_chair = clinic(resources={"chairs": 1, "monitoring_staff": 2, "patients_per_staff": 2})
+    one_chair = clinic(
+        resources={"chairs": 1, "rooms": 1, "monitoring_staff": 2, "patients_per_staff": 2}
+    )
     busy = load_busy(DATA / "google-export.ics", resource="chair", time_zone="America/New_York",
                      **DECEMBER)  # type: ignore[arg-type]  # fmt: skip
     made = plan(load_protocol("sc-ketamine-anxiety"), start=dt.date(2026, 12, 7), clinic=one_chair,
