@@ -66,6 +66,10 @@ def describe_protocol(protocol: Protocol, /) -> str:
             note = f" ({step.note})" if step.note else ""
             lines.append(f"  {which}: {protocol.dosing.describe(step.from_dose)}{note}")
     lines += ["", "Rules", *(f"  {text}" for text in _rules(protocol))]
+    decisions = _decisions(protocol)
+    if decisions:
+        lines += ["", "Clinician decisions (proposed, then recorded with decided:)"]
+        lines += [f"  {text}" for text in decisions]
     if protocol.holds:
         lines += ["", "Medication rules"]
         for hold in protocol.holds:
@@ -210,6 +214,44 @@ def _rules(protocol: Protocol) -> list[str]:
             f"after more than {rules.lapse.after_days} days without a dose: "
             f"{rules.lapse.requires} ({rules.lapse.session}) first"
         )
+    return out
+
+
+def _decisions(protocol: Protocol) -> list[str]:
+    """The rules that ask a clinician, with what the plan does until the decision."""
+    out = []
+    rules = protocol.rules
+    tiered = [phase for phase in protocol.phases[1:] if phase.tier is not None]
+    if tiered:
+        how = "steps back at once" if rules.worsening == "automatic" else "proposes a step back"
+        source = rules.worsening_source or tiered[0].missed_source or tiered[0].source
+        out.append(f"a missed session with worsening {how} [{source}]")
+    for rule in protocol.response:
+        how = "moves the tier at once" if rule.automatic else "proposes a tier change"
+        out.append(f"{rule.scale} scores in {rule.phase}: {how} [{rule.source}]")
+    lapse = rules.lapse
+    if lapse is not None:
+        if lapse.requires == "re-induction":
+            planned = f"planned as re-induce [{lapse.source}]"
+        else:
+            source = lapse.during_induction_source or lapse.source
+            planned = (
+                f"planned as {lapse.during_induction} during induction [{source}], "
+                f"otherwise resume [{lapse.source}]"
+            )
+        out.append(f"after a lapse review: resume or re-induce; {planned}")
+    out.extend(
+        f"{phase.id} for responders only: provisional until start-maintenance is decided "
+        f"[{phase.responders_only_source or phase.source}]"
+        for phase in protocol.phases
+        if phase.responders_only
+    )
+    out.extend(
+        f"{anchored.id}: a warning when under {anchored.attended_share:.0%} of "
+        f"{anchored.after.phase} took place [{anchored.attended_share_source}]"
+        for anchored in protocol.anchored
+        if anchored.attended_share is not None
+    )
     return out
 
 
