@@ -52,6 +52,7 @@ from ketaplan.replanning import (
     Event,
     Missed,
     Moved,
+    Requested,
     replan,
 )
 from ketaplan.violation import Violation
@@ -82,6 +83,7 @@ __all__ = [
     "Problem",
     "Protocol",
     "ProtocolError",
+    "Requested",
     "UnknownProtocolError",
     "UnsatisfiableError",
     "Violation",

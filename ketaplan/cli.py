@@ -54,6 +54,7 @@ from ketaplan.replanning import (
     Event,
     Missed,
     Moved,
+    Requested,
     parse_events,
     replan,
 )
@@ -223,7 +224,7 @@ def _add_replan(commands: Any) -> None:
         help=(
             "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
             "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION[@TIME][#NOTE] or "
-            "decided:stop[#NOTE] (repeatable)"
+            "decided:stop[#NOTE], requested:booster[#NOTE] (repeatable)"
         ),
     )
     again.add_argument("--events", metavar="FILE.json", help="a JSON list of events")
@@ -621,6 +622,11 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
     kind, _, rest = text.partition(":")
     if kind == "decided":
         return _decided(field, rest, local)
+    if kind == "requested":  # requested:booster[#NOTE]
+        what, _, note = rest.partition("#")
+        if what != "booster":
+            raise InputError(field, "requested:booster[#NOTE]", text)
+        return Requested(note=note or None)
     if kind == "assessed":
         scale, _, value = rest.partition("=")
         score, _, on = value.partition("@")
@@ -653,8 +659,8 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
         return Moved(appointment=appointment, to=_moment(field, when, local))
     raise InputError(
         field,
-        "attended:ID[@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
-        "assessed:SCALE=SCORE[@DATE] or decided:PROPOSAL=DECISION",
+        "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
+        "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION or requested:booster",
         text,
     )
 

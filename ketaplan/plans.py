@@ -129,6 +129,8 @@ class Appointment(Model):
     """Why it is where it is, in a sentence."""
     shift: Shift | None = None
     status: AppointmentStatus = "planned"
+    on_request: bool = False
+    """A booster the patient asked for: brought forward from its gap, after an evaluation."""
     provisional: bool = False
     """Planned only if a decision still to be taken goes one way (maintenance for responders)."""
     revision: Annotated[int, Field(ge=0)] = 0

@@ -27,7 +27,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 
 from ketaplan._model import Model, aware, validate_as
 from ketaplan._planning.continuity import Continuity
-from ketaplan._planning.resumption import LAPSE
+from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
 from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan._types import OnConflict
@@ -63,6 +63,7 @@ __all__ = [
     "Event",
     "Missed",
     "Moved",
+    "Requested",
     "parse_events",
     "replan",
 ]
@@ -128,8 +129,23 @@ class Decided(Model):
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
+class Requested(Model):
+    """The patient asked for a booster (where the protocol allows boosters on request).
+
+    The re-plan places an evaluation as soon as possible and brings the next session of the
+    protocol's booster phase forward to after it, provisional until the clinician decides
+    ``booster`` or ``continue`` on the proposal ``booster-N``.
+    """
+
+    type: Literal["requested"] = "requested"
+    on: dt.date | None = None
+    """When the patient asked (default: the re-plan's day)."""
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
 Event = Annotated[
-    Attended | Missed | Moved | Cancelled | Assessed | Decided, Field(discriminator="type")
+    Attended | Missed | Moved | Cancelled | Assessed | Decided | Requested,
+    Field(discriminator="type"),
 ]
 
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
@@ -405,6 +421,9 @@ def _apply(
         if isinstance(event, Assessed):
             record.assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
             continue
+        if isinstance(event, Requested):
+            _requested(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
+            continue
         current = appointments.get(event.appointment)
         if current is None:
             raise InputError(
@@ -455,6 +474,40 @@ def _decided_dose(
         expected = f"one of {appointment.dose} for {appointment.id}"
         raise InputError(field, expected, f"{amount:g} {dosing.unit}")
     return DecidedDose(amount=amount, unit=dosing.unit)
+
+
+def _requested(
+    plan: Plan,
+    protocol: Protocol,
+    record: Record,
+    event: Requested,
+    *,
+    field: str,
+    as_of: dt.datetime,
+) -> None:
+    """A booster the patient asked for: a proposal the evaluation decides (planned: booster)."""
+    rule = protocol.boosters_on_request
+    if rule is None:
+        expected = f"a protocol that allows boosters on request ({protocol.id} does not)"
+        raise InputError(field, expected, "requested")
+    today = as_of.astimezone(zone(plan.time_zone)).date()
+    asked = event.on or today
+    number = 1 + sum(1 for p in record.proposals if p.startswith(f"{BOOSTER}-"))
+    note = f" ({event.note})" if event.note else ""
+    record.propose(
+        Proposal(
+            id=f"{BOOSTER}-{number}",
+            question=f"the patient asked for a booster on {asked}{note}: give it after the "
+            "evaluation?",
+            options=(BOOSTER, "continue"),
+            suggested=BOOSTER,
+            planned=BOOSTER,
+            raised=as_of,
+            due=today,
+            phase=rule.phase,
+            source=rule.source,
+        )
+    )
 
 
 def _due(plan: Plan, phase: str | None, as_of: dt.datetime) -> dt.date:
@@ -613,7 +666,7 @@ def _frozen(
             or appointment.start < as_of
             or appointment.status != "planned"
             or appointment.id in applied.touched
-            or appointment.anchored == LAPSE
+            or appointment.anchored in (LAPSE, BOOSTER)
         ):
             kept.add(appointment.id)
     return [a for a in items if a.id in kept]

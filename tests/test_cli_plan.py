@@ -121,10 +121,17 @@ def test_replan_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        ("teleported:induction-1", "--event[0]: must be attended:ID[@TIME]"),
+        ("teleported:induction-1", "--event[0]: must be attended:ID[=DOSE][@TIME]"),
         ("missed:nope", "events[0].appointment: must be an appointment of plan"),
         ("moved:induction-2@tomorrow", "--event[0]: must be a date and time"),
         ("assessed:PHQ-9=lots", "--event[0]: must be assessed:SCALE=SCORE"),
+        ("decided:start-maintenance=sideways", "--event[0]: must be decided:PROPOSAL=DECISION"),
+        ("decided:nothing=stop", "events[0].proposal: must be a proposal of plan"),
+        ("decided:start-maintenance=resume", "events[0].decision: must be one of"),
+        ("attended:escalation-1=9", "events[0].dose: must be one of 0.25 mg/kg"),
+        ("attended:escalation-1=lots", "--event[0]: must be attended:ID[=DOSE][@TIME]"),
+        ("requested:hugs", "--event[0]: must be requested:booster"),
+        ("requested:booster", "events[0]: must be a protocol that allows boosters on request"),
     ],
 )
 def test_replan_bad_events(tmp_path: Path, event: str, expected: str) -> None:
@@ -144,3 +151,26 @@ def test_replan_rejects_a_broken_plan_file(tmp_path: Path) -> None:
     result = ketaplan("replan", str(broken), "--as-of", "2026-12-09T18:00+00:00")
     assert result.returncode == 2
     assert "plan.json: protocol: is required" in result.stderr
+
+
+def test_replan_records_decisions_doses_and_booster_requests(tmp_path: Path) -> None:
+    plan_file, after = tmp_path / "plan.json", tmp_path / "after.json"
+    run("plan", "iv-ketamine-standard", "--start", "2027-03-01", "--time", "09:00", "--until",
+        "2027-08-01", "--clinic", "demo", "--format", "json", "-o", str(plan_file))  # fmt: skip
+    made = json.loads(plan_file.read_text())
+    given = [a["id"] for a in made["appointments"] if a["start"] < "2027-04-02"]
+    events = [f"--event=attended:{a}" for a in given]
+    code, text = run("replan", str(plan_file), "--as-of", "2027-04-07T08:00", *events,
+                     "--event", "decided:start-maintenance=start-maintenance#responder",
+                     "--event", "requested:booster#symptoms back", "--format", "json",
+                     "-o", str(after))  # fmt: skip
+    assert code == 0, text
+    data = json.loads(after.read_text())
+    decided = {p["id"]: p["decision"] for p in data["proposals"]}
+    assert decided["start-maintenance"]["note"] == "responder"
+    assert decided["booster-1"] is None
+    assert any(a["on_request"] and a["provisional"] for a in data["appointments"])
+    code, text = run("replan", str(after), "--as-of", "2027-04-07T08:00")
+    assert code == 0
+    assert "booster-1:" in text  # the Decisions section
+    assert "decided:booster-1=booster|continue" in text

@@ -14,7 +14,7 @@ from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics
 from ketaplan.plans import DecidedDose
-from ketaplan.replanning import Attended, Decided, Event, Missed, replan
+from ketaplan.replanning import Attended, Decided, Event, Missed, Requested, replan
 
 D = dt.date
 NOW = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
@@ -314,3 +314,57 @@ def test_the_response_review_is_a_day_after_infusion_3_and_before_infusion_4() -
     )})  # fmt: skip
     found = [v for v in check(moved, clinic=clinic) if v.code == "anchored-outside-window"]
     assert any("must come before it" in v.message for v in found)
+
+
+# -- Patient-requested boosters ---------------------------------------------------------------
+
+
+def _iv_after_first_booster() -> tuple[Plan, dt.datetime]:
+    """iv-ketamine-standard, the series and the first booster attended, maintenance decided."""
+    clinic = demo_clinic()
+    base = plan(load_protocol("iv-ketamine-standard"), start=D(2027, 3, 1), clinic=clinic,
+                preferred_time=dt.time(9), until=D(2027, 9, 1))  # fmt: skip
+    first = base.appointment("maintenance-1")
+    events: list[Event] = [
+        Attended(appointment=a.id) for a in base.appointments if a.start <= first.end
+    ]
+    events.append(Decided(proposal="start-maintenance", decision="start-maintenance"))
+    return replan(
+        base, as_of=first.end + dt.timedelta(days=5), events=events, clinic=clinic
+    ), first.end
+
+
+def test_a_requested_booster_plans_an_evaluation_then_the_booster() -> None:
+    # Clinic practice (iv-booster-on-request: NY Ketamine, Principium): a booster when symptoms
+    # return; the clinician decides at the evaluation, so the booster is provisional until then.
+    clinic = demo_clinic()
+    made, after_first = _iv_after_first_booster()
+    as_of = after_first + dt.timedelta(days=6)
+    asked = replan(made, as_of=as_of, clinic=clinic,
+                   events=[Requested(note="symptoms back since Monday")])  # fmt: skip
+    evaluation = asked.appointment("booster-1-evaluation")
+    booster = next(a for a in asked.appointments if a.on_request)
+    assert evaluation.start >= as_of
+    assert evaluation.end <= booster.start
+    assert (booster.local_date - evaluation.local_date).days <= 7
+    assert booster.provisional
+    (proposal,) = [p for p in asked.proposals if p.id == "booster-1"]
+    assert proposal.options == ("booster", "continue")
+    assert proposal.source == "iv-booster-on-request"
+    assert [v for v in check(asked, clinic=clinic) if v.severity == "error"] == []
+    # The clinician gives it: confirmed. Or not: the boosters return to their schedule.
+    given = replan(asked, as_of=as_of, clinic=clinic,
+                   events=[Decided(proposal="booster-1", decision="booster")])  # fmt: skip
+    assert not next(a for a in given.appointments if a.on_request).provisional
+    declined = replan(asked, as_of=as_of, clinic=clinic,
+                      events=[Decided(proposal="booster-1", decision="continue")])  # fmt: skip
+    assert not any(a.on_request and a.is_active for a in declined.appointments)
+    for result in (given, declined):
+        assert [v for v in check(result, clinic=clinic) if v.severity == "error"] == []
+
+
+def test_a_booster_request_needs_a_protocol_that_allows_it() -> None:
+    clinic = demo_clinic()
+    made = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=clinic)
+    with pytest.raises(InputError, match=r"events\[0\]: must be a protocol that allows boosters"):
+        replan(made, as_of=made.doses[0].end, clinic=clinic, events=[Requested()])

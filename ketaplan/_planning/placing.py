@@ -71,6 +71,7 @@ class Placer:
         anchored: str | None = None,
         anchor: str | None = None,
         moved_out: Shift | None = None,
+        on_request: bool = False,
     ) -> Appointment:
         """The appointment for ``kind`` in ``slot``, with the patient's instructions."""
         dosing_start = None
@@ -102,6 +103,7 @@ class Placer:
             rule=rule,
             reason=reason,
             shift=moved_out,
+            on_request=on_request,
         )
         instructions = instructions_for(
             appointment, kind, self.protocol, patient=self.patient, medications=self.medications
@@ -134,6 +136,7 @@ class Placer:
             rule=step.rule,
             reason=step_reason(step, day, rejected),
             moved_out=_moved_out(step, day, relaxed),
+            on_request=step.on_request,
         )
 
     def anchored(

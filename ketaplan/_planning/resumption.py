@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ketaplan._text import fmt_day
 from ketaplan.errors import UnsatisfiableError
@@ -34,10 +34,13 @@ from ketaplan.rules.windows import Step
 if TYPE_CHECKING:
     from ketaplan._planning.search import Search
 
-__all__ = ["LAPSE", "Resumption"]
+__all__ = ["BOOSTER", "LAPSE", "Resumption"]
 
 #: The ``phase`` and ``anchored`` of a lapse review.
 LAPSE = "lapse"
+#: The decision that gives a booster the patient asked for; the ``phase`` and ``anchored`` of
+#: its evaluation, and the prefix of its proposal's id.
+BOOSTER: Literal["booster"] = "booster"
 
 
 class Resumption:
@@ -231,6 +234,36 @@ class Resumption:
         if proposal.outcome == "re-induce":
             self._new_course(review)
 
+    # -- a booster the patient asked for --------------------------------------------------
+
+    def booster_if_requested(self) -> None:
+        """Place the evaluation of the latest booster request, and bring the booster forward.
+
+        The request is a proposal (``booster-N``) whose outcome is still ``booster``; once the
+        booster was given, or the clinician decided ``continue``, nothing is brought forward.
+        """
+        search = self.search
+        rule = search.protocol.boosters_on_request
+        requests = [
+            p for p in search.continuity.proposals.values()
+            if p.id.startswith(f"{BOOSTER}-") and p.outcome == BOOSTER
+        ]  # fmt: skip
+        if rule is None or not requests:
+            return
+        proposal = requests[-1]
+        evaluation = next((a for a in search.extras if a.id == f"{proposal.id}-evaluation"), None)
+        if evaluation is not None and any(
+            a.on_request and a.status == "attended" and a.start > evaluation.start
+            for a in search.chain.sessions
+        ):
+            return
+        if evaluation is None:
+            why = f"evaluation before a booster: {proposal.question}"
+            tag = f"{proposal.id}-evaluation"
+            evaluation = self._place_first(rule.evaluation, why, id=tag, tag=BOOSTER)
+        search.resume_after = max(search.resume_after or evaluation.end, evaluation.end)
+        search.booster = (rule.phase, evaluation.local_date)
+
     def _in_induction(self, previous: Previous) -> bool:
         """Whether the lapse came before the first phase was complete (doses that took place)."""
         search = self.search
@@ -244,12 +277,23 @@ class Resumption:
 
     def _place_review(self, rule: Lapse, why: str) -> Appointment:
         search = self.search
+        number = sum(1 for a in search.extras if a.anchored == LAPSE) + 1
+        review = self._place_first(rule.session, why, id=f"lapse-review-{number}", tag=LAPSE)
+        search.earliest_start = max(search.earliest_start, review.local_date)
+        return review
+
+    def _place_first(self, session: str, why: str, *, id: str, tag: str) -> Appointment:
+        """A session of kind ``session`` as soon as possible from the start.
+
+        The next dose may not start before it ends; ``tag`` is its phase and anchor rule.
+        """
+        search = self.search
         protocol = search.protocol
         start, window = search.setting.start, search.setting.start_window_days
         step = Step(
             phase_index=0,
             phase=protocol.phases[0],
-            kind=protocol.session_kind(rule.session),
+            kind=protocol.session_kind(session),
             index=1,
             dose_number=None,
             earliest=start,
@@ -263,14 +307,10 @@ class Resumption:
             slot, _ = search.finder.best(step.kind, day)
             if slot is None:
                 continue
-            number = sum(1 for a in search.extras if a.anchored == LAPSE) + 1
             review = search.placer.for_step(step, slot, day, prefix="", rejected=None)
-            review = review.model_copy(
-                update={"id": f"lapse-review-{number}", "phase": LAPSE, "anchored": LAPSE}
-            )
+            review = review.model_copy(update={"id": id, "phase": tag, "anchored": tag})
             search.placer.book(review)
             search.extras.append(review)
-            search.earliest_start = max(search.earliest_start, day)
             search.resume_after = review.end
             return review
         raise UnsatisfiableError.for_session(

@@ -145,18 +145,19 @@ class Search:
         self.on_conflict: OnConflict = "raise"
         self.pin_first = False
         self.series_relaxed = False
+        self.booster: tuple[str, dt.date] | None = None  # a booster asked for: phase, from
         self.first: _Frame | None = None
         """The frame of the plan's first session, when this search placed it."""
         self.deepest: tuple[int, _Frame] | None = None
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
-        self._bounds: tuple[tuple[dt.date, str, bool], Bounds] | None = None
+        self._bounds: tuple[tuple[object, ...], Bounds] | None = None
 
     # -- the plan's limits -----------------------------------------------------------------
 
     def bounds(self) -> Bounds:
         """The plan's limits as they stand (the start moves after a washout or a review)."""
-        key = (self.earliest_start, self.id_prefix, self.series_relaxed)
+        key = (self.earliest_start, self.id_prefix, self.series_relaxed, self.booster)
         if self._bounds is None or self._bounds[0] != key:
             self._bounds = (key, self._make_bounds())
         return self._bounds[1]
@@ -179,6 +180,7 @@ class Search:
             kept=self.continuity.days,
             id_prefix=self.id_prefix,
             series_relaxed=self.series_relaxed,
+            booster=self.booster,
         )
 
     def next_step(self) -> Step | None:
@@ -206,6 +208,7 @@ class Search:
         if not stopped:
             resumption.before()
             resumption.review_if_lapsed()
+            resumption.booster_if_requested()
             self._search_with(on_conflict)
             if resumption.review_after_search():
                 self._search_with(on_conflict)
@@ -302,7 +305,8 @@ class Search:
                     frame.pinned = False
                     raise _Paused(frame, self._unsatisfiable())
             if not self._advance(frame):
-                self._remember_failure(len(stack), frame)
+                if self.deepest is None or len(stack) > self.deepest[0]:
+                    self.deepest = (len(stack), frame)
                 stack.pop()
                 if not stack:
                     raise self._unsatisfiable()
@@ -405,10 +409,6 @@ class Search:
                 self.extras.remove(appointment)
         frame.added = []
         frame.booked = 0
-
-    def _remember_failure(self, depth: int, frame: _Frame) -> None:
-        if self.deepest is None or depth > self.deepest[0]:
-            self.deepest = (depth, frame)
 
     def _unsatisfiable(self) -> UnsatisfiableError:
         assert self.deepest is not None  # noqa: S101 - set whenever a frame fails

@@ -25,6 +25,7 @@ from ketaplan.protocol.phase import (
     Tier,
 )
 from ketaplan.protocol.policy import (
+    BoostersOnRequest,
     CalendarPolicy,
     HoldRule,
     Lapse,
@@ -44,6 +45,7 @@ __all__ = [
     "AfterPrevious",
     "Anchor",
     "AnchoredSession",
+    "BoostersOnRequest",
     "Cadence",
     "CalendarPolicy",
     "Checkpoint",

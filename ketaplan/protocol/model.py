@@ -13,6 +13,7 @@ from ketaplan.protocol.dose import Dosing
 from ketaplan.protocol.gap import AfterPrevious, Cadence, GapSequence, InWeek, PerWeek
 from ketaplan.protocol.phase import Anchor, AnchoredSession, Phase, Tier
 from ketaplan.protocol.policy import (
+    BoostersOnRequest,
     CalendarPolicy,
     HoldRule,
     Requirement,
@@ -67,6 +68,8 @@ class Protocol(Model):
     response: Annotated[tuple[ResponseRule, ...], Field(max_length=20)] = ()
     """Response-guided taper rules, applied when re-planning with assessments."""
     calendar: CalendarPolicy = CalendarPolicy()
+    boosters_on_request: BoostersOnRequest | None = None
+    """Whether, and how, a patient may ask for a booster (a ``Requested`` event)."""
     start: StartPolicy = "earliest"
     """Whether the first session waits until the whole series fits (``whole-series``) or
     goes on the first feasible day (``earliest``, the default); see :data:`StartPolicy`."""
@@ -134,6 +137,7 @@ class Protocol(Model):
         found += self._anchor_findings()
         found += self._overall_findings()
         found += self._lapse_findings()
+        found += self._booster_findings()
         fail(found)
         return self
 
@@ -312,6 +316,23 @@ class Protocol(Model):
                 lapse.after_days,
             )
         ]
+
+    def _booster_findings(self) -> list[Finding]:
+        """Boosters on request name a phase and a session kind the protocol has."""
+        boosters = self.boosters_on_request
+        if boosters is None:
+            return []
+        found: list[Finding] = []
+        loc = ("boosters_on_request",)
+        phases = [phase.id for phase in self.phases]
+        if boosters.phase not in phases:
+            found.append(((*loc, "phase"), f"must be one of {', '.join(phases)}", boosters.phase))
+        kinds = {kind.id: kind for kind in self.session_kinds}
+        kind = kinds.get(boosters.evaluation)
+        if kind is None or kind.is_dosing:
+            expected = "a session kind that is not a dosing session"
+            found.append(((*loc, "evaluation"), expected, boosters.evaluation))
+        return found
 
     def _overall_findings(self) -> list[Finding]:
         found: list[Finding] = []

@@ -13,6 +13,7 @@ from ketaplan.errors import InputError
 from ketaplan.protocol.phase import Anchor
 
 __all__ = [
+    "BoostersOnRequest",
     "CalendarPolicy",
     "HoldRule",
     "Lapse",
@@ -72,6 +73,22 @@ class Lapse(Model):
     """What the lapse proposal suggests when the lapse came before the first phase was complete
     (the review's decision chooses; the plan follows the suggestion until then)."""
     during_induction_source: Slug | None = None
+    source: Slug | None = None
+
+
+class BoostersOnRequest(Model):
+    """A patient may ask for a booster: an evaluation, then the phase's next session early.
+
+    The booster is the phase's next session brought forward to right after the evaluation,
+    provisional until the clinician decides at it.
+    """
+
+    phase: Slug
+    """The phase whose next session a booster brings forward (an open-ended maintenance)."""
+    evaluation: Slug
+    """The session kind of the evaluation before the booster."""
+    within_days: Annotated[int, Field(ge=1, le=60)] = 7
+    """How soon after the request the evaluation, and after it the booster, are looked for."""
     source: Slug | None = None
 
 

@@ -256,11 +256,20 @@ def gate_proposals(
 def mark_provisional(
     appointments: Sequence[Appointment], proposals: Sequence[Proposal]
 ) -> tuple[Appointment, ...]:
-    """The appointments, those of a phase still waiting for its start decision provisional."""
+    """The appointments, provisional while a decision they wait for is open.
+
+    The sessions of a phase waiting for its start decision, and a booster the patient asked
+    for until the clinician decides on it.
+    """
     waiting = {p.phase for p in proposals if p.id == f"start-{p.phase}" and p.decision is None}
+    booster = any(p.id.startswith("booster-") and p.decision is None for p in proposals)
+
+    def provisional(a: Appointment) -> bool:
+        return a.status == "planned" and (a.phase in waiting or (booster and a.on_request))
+
     return tuple(
         a
-        if a.provisional == (a.phase in waiting and a.status == "planned")
+        if a.provisional == provisional(a)
         else a.model_copy(update={"provisional": not a.provisional})
         for a in appointments
     )

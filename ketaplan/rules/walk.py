@@ -57,7 +57,8 @@ def judge(chain: Chain, bounds: Bounds, *, phases: set[str]) -> Iterator[Judged]
         step = next_step(before, bounds, at=appointment.start)
         if isinstance(step, End) or step.phase.id != appointment.phase:
             continue
-        found = window_findings(before, step, appointment)
+        # A booster the patient asked for comes before its gap by design (after an evaluation).
+        found = [] if appointment.on_request else window_findings(before, step, appointment)
         day = appointment.local_date
         context = day_context(step, before, mode="check", at=appointment.start)
         prefix = f"{appointment.id} on {fmt_day(day)}: "

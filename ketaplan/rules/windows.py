@@ -101,6 +101,9 @@ class Bounds:
     series_relaxed: bool = False
     """Phase deadlines and weekly minimums are targets, not limits (see :attr:`Step.
     series_relaxed`)."""
+    booster: tuple[str, dt.date] | None = None
+    """A booster the patient asked for: the phase, and the day from which its next session
+    comes (after the evaluation), instead of its gap."""
     id_prefix: str = ""
     """Re-induction: the prefix of the new course's ids (``course-2-``)."""
 
@@ -129,6 +132,8 @@ class Step:
     series_relaxed: bool = False
     """The phase's deadline and weekly minimum are targets, not limits, for this step (start
     policy ``earliest``, once the series did not fit from the first feasible day)."""
+    on_request: bool = False
+    """A booster the patient asked for (:attr:`Bounds.booster`): its gap does not apply."""
 
     @property
     def id(self) -> str:
@@ -168,7 +173,8 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         window = _entry_window(chain, phase, previous, bounds, at)
     else:
         window = _next_in_phase_window(chain, phase, in_phase, index, previous, at=at)
-    resumed = _resumed(chain, window, previous, bounds)
+    on_request = _requested(bounds, phase, previous)
+    resumed = _resumed(chain, on_request or window, previous, bounds)
     earliest, target, latest, rule, words, gap = resumed
     passed = (
         window if resumed.latest != window.latest and window.latest < resumed.earliest else None
@@ -208,6 +214,23 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         gap=gap,
         passed=passed,
         series_relaxed=bounds.series_relaxed,
+        on_request=on_request is not None,
+    )
+
+
+def _requested(bounds: Bounds, phase: Phase, previous: Appointment | None) -> Window | None:
+    """The window of a booster the patient asked for: from the day after its evaluation."""
+    if bounds.booster is None or previous is None:
+        return None
+    phase_id, day = bounds.booster
+    if phase.id != phase_id or previous.local_date >= day:
+        return None
+    return Window(
+        day,
+        day,
+        day + dt.timedelta(days=bounds.start_window_days),
+        "a booster the patient asked for, after its evaluation",
+        f"within {bounds.start_window_days} days of the evaluation",
     )
 
 

@@ -37,6 +37,7 @@ from ketaplan.replanning import (
     Event,
     Missed,
     Moved,
+    Requested,
     replan,
 )
 from ketaplan.violation import Violation
@@ -334,6 +335,8 @@ class Round:
                 shown.append(f"Missed({item.appointment}{', worsening' * item.worsening})")
             elif isinstance(item, Decided):
                 shown.append(f"Decided({item.proposal}={item.decision})")
+            elif isinstance(item, Requested):
+                shown.append(f"Requested({item.on})")
             else:
                 shown.append(f"{type(item).__name__}({item.appointment})")
         return f"Round(as_of={self.as_of:%a %Y-%m-%d %H:%M %Z}, events=[{', '.join(shown)}])"
@@ -492,7 +495,9 @@ def _the_rest(
 def _in_time(made: Plan) -> Callable[[Event], dt.datetime]:
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return lambda e: (
-        far if isinstance(e, Assessed | Decided) else made.appointment(e.appointment).start
+        far
+        if isinstance(e, Assessed | Decided | Requested)
+        else made.appointment(e.appointment).start
     )
 
 
