@@ -44,8 +44,10 @@ class Decision(Model):
     at: AwareDatetime
     """When it was decided (or recorded)."""
     proposal: str | None = None
-    """The proposal it answers; ``None`` for a decision nobody proposed (stopping, a booster)."""
+    """The proposal it answers; ``None`` for a decision nobody proposed (stopping)."""
     note: str | None = None
+    by: Literal["clinician", "score"] = "clinician"
+    """Who settled it: a clinician, or a qualifying score the protocol names."""
 
 
 class Proposal(Model):

@@ -46,6 +46,7 @@ from ketaplan.rules.course import Course
 from ketaplan.rules.decisions import (
     gate_proposals,
     mark_provisional,
+    qualifying_score,
     response,
     response_proposal,
     step_back,
@@ -545,7 +546,21 @@ def _step(protocol: Protocol, record: Record, proposal: Proposal, decision: str)
 
 
 def _respond(plan: Plan, protocol: Protocol, record: Record, as_of: dt.datetime) -> None:
-    """Response-guided frequency: the scores raise proposals (automatic where the rule says)."""
+    """What the scores say: response-guided frequency proposals, and responders.
+
+    A response rule raises a proposal (automatic where the rule says); a qualifying score
+    settles the start of a phase for responders.
+    """
+    for proposal in list(record.proposals.values()):
+        phase = protocol.phase(proposal.phase) if proposal.phase else None
+        if proposal.decision is None and phase is not None and proposal.id == f"start-{phase.id}":
+            why = qualifying_score(phase, record.assessments)
+            if why is not None:
+                decided = Decision(decision="start-maintenance", at=as_of, proposal=proposal.id,
+                                   note=why, by="score")  # fmt: skip
+                record.decisions.append(decided)
+                record.proposals[proposal.id] = proposal.model_copy(update={"decision": decided})
+                record.notes.append(f"decided ({proposal.id}) by a score: {why}")
     new = record.assessments[len(plan.assessments) :]
     for found in response(protocol, record.tiers, record.assessments, new=new):
         due = _due(plan, found.rule.phase, as_of)

@@ -14,7 +14,7 @@ from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics
 from ketaplan.plans import DecidedDose
-from ketaplan.replanning import Attended, Decided, Event, Missed, Requested, replan
+from ketaplan.replanning import Assessed, Attended, Decided, Event, Missed, Requested, replan
 
 D = dt.date
 NOW = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
@@ -368,3 +368,21 @@ def test_a_booster_request_needs_a_protocol_that_allows_it() -> None:
     made = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=clinic)
     with pytest.raises(InputError, match=r"events\[0\]: must be a protocol that allows boosters"):
         replan(made, as_of=made.doses[0].end, clinic=clinic, events=[Requested()])
+
+
+def test_a_qualifying_score_confirms_maintenance_for_a_responder() -> None:
+    # Phillips 2019: response is a MADRS at least 50% below baseline; the responders went on.
+    clinic = demo_clinic()
+    made = plan(load_protocol("iv-ketamine-mwf"), start=D(2027, 3, 1), clinic=clinic)
+    sixth = made.appointment("induction-6")
+    baseline = Assessed(on=D(2027, 3, 1), scale="MADRS", score=30)
+    lower = Assessed(on=sixth.local_date, scale="MADRS", score=18)
+    not_yet = replan(made, as_of=sixth.end, clinic=clinic, events=[baseline, lower])
+    assert not_yet.proposals[0].decision is None  # 40% lower: not a response
+    responder = replan(not_yet, as_of=sixth.end + dt.timedelta(days=1), clinic=clinic,
+                       events=[Assessed(on=sixth.local_date, scale="MADRS", score=14)])  # fmt: skip
+    decision = responder.proposals[0].decision
+    assert decision is not None
+    assert (decision.decision, decision.by) == ("start-maintenance", "score")
+    assert "53% below the baseline 30" in (decision.note or "")
+    assert not any(a.provisional for a in responder.appointments)

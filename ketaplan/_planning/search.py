@@ -402,11 +402,11 @@ class Search:
     def _undo(self, frame: _Frame, mark: int) -> None:
         while len(self.ledger.bookings) > mark:
             self.ledger.remove_last()
-        for appointment in frame.added:
-            if appointment in self.chain.sessions:
+        for appointment in frame.added:  # by identity: model equality compares every field
+            if any(a is appointment for a in self.chain.sessions):
                 self.chain = self.chain.without(appointment)
-            elif appointment in self.extras:
-                self.extras.remove(appointment)
+            else:
+                self.extras = [a for a in self.extras if a is not appointment]
         frame.added = []
         frame.booked = 0
 

@@ -22,6 +22,7 @@ from ketaplan.protocol.phase import (
     AnchoredSession,
     DayWindow,
     Phase,
+    Responder,
     Tier,
 )
 from ketaplan.protocol.policy import (
@@ -67,6 +68,7 @@ __all__ = [
     "Protocol",
     "Requirement",
     "ResourceUse",
+    "Responder",
     "ResponseRule",
     "Rules",
     "SessionKind",

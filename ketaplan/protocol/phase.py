@@ -10,7 +10,7 @@ from ketaplan._model import Model, NonEmptyText, Slug
 from ketaplan._types import Weekday
 from ketaplan.protocol.gap import Cadence, PhaseStart
 
-__all__ = ["Anchor", "AnchoredSession", "DayWindow", "Phase", "Tier"]
+__all__ = ["Anchor", "AnchoredSession", "DayWindow", "Phase", "Responder", "Tier"]
 
 #: The most sessions one phase may list (``count``); plans are also bounded by their horizon.
 MAX_PHASE_SESSIONS = 200
@@ -28,6 +28,25 @@ class Tier(Model):
     name: NonEmptyText
     cadence: Cadence
     source: Slug | None = None
+
+
+class Responder(Model):
+    """The score that makes a patient a responder, e.g. MADRS at least 50% below its baseline.
+
+    The baseline is the first score recorded on ``scale``; the latest score qualifies when it
+    is at least ``reduction_at_least`` (a share) below it, or at or below ``at_or_below``.
+    """
+
+    scale: NonEmptyText
+    reduction_at_least: Annotated[float, Field(gt=0, le=1)] | None = None
+    at_or_below: float | None = None
+    source: Slug | None = None
+
+    @model_validator(mode="after")
+    def _some_threshold(self) -> Responder:
+        if self.reduction_at_least is None and self.at_or_below is None:
+            raise ValueError("must give reduction_at_least or at_or_below; got neither")
+        return self
 
 
 class Phase(Model):
@@ -59,6 +78,9 @@ class Phase(Model):
     """Only patients a clinician judges responders go on to this phase: its sessions are
     planned provisionally, and a proposal asks to start it (or stop) before its first session."""
     responders_only_source: Slug | None = None
+    responder: Responder | None = None
+    """A score that settles the start of a ``responders_only`` phase without waiting for a
+    decision (the clinician may still stop)."""
     source: Slug | None = None
 
     @model_validator(mode="after")

@@ -31,6 +31,7 @@ __all__ = [
     "gate_proposals",
     "lapse_proposal",
     "mark_provisional",
+    "qualifying_score",
     "reachable_tiers",
     "response",
     "response_proposal",
@@ -273,3 +274,28 @@ def mark_provisional(
         else a.model_copy(update={"provisional": not a.provisional})
         for a in appointments
     )
+
+
+def qualifying_score(phase: Phase, assessments: Sequence[Assessment]) -> str | None:
+    """Why the recorded scores make the patient a responder for ``phase``, or ``None``."""
+    rule = phase.responder
+    if rule is None:
+        return None
+    scale = rule.scale.casefold()
+    scores = sorted((a for a in assessments if a.scale.casefold() == scale), key=lambda a: a.on)
+    if not scores:
+        return None
+    baseline, latest = scores[0], scores[-1]
+    source = f" [{rule.source}]" if rule.source else ""
+    if rule.at_or_below is not None and latest.score <= rule.at_or_below:
+        limit = f"{rule.at_or_below:g}"
+        return f"{rule.scale} {latest.score:g} on {latest.on} is at or below {limit}{source}"
+    share = rule.reduction_at_least
+    if share is not None and len(scores) > 1 and baseline.score > 0:
+        drop = (baseline.score - latest.score) / baseline.score
+        if drop >= share:
+            return (
+                f"{rule.scale} {latest.score:g} on {latest.on} is {drop:.0%} below the baseline "
+                f"{baseline.score:g} (at least {share:.0%}){source}"
+            )
+    return None
