@@ -11,13 +11,15 @@ and an optional note; the schedule follows it from the next re-plan on. Both sta
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import AwareDatetime
 
 from ketaplan._model import Model
+from ketaplan.timing import zone
 
-__all__ = ["STOP", "Decision", "DecisionKind", "Proposal"]
+__all__ = ["STOP", "Decision", "DecisionKind", "Proposal", "stopped_on"]
 
 DecisionKind = Literal[
     "resume",
@@ -77,3 +79,9 @@ class Proposal(Model):
     def outcome(self) -> DecisionKind:
         """What the plan follows: the decision, or until then :attr:`planned`."""
         return self.decision.decision if self.decision is not None else self.planned
+
+
+def stopped_on(decisions: Iterable[Decision], time_zone: str) -> dt.date | None:
+    """The local day the first ``stop`` among ``decisions`` was recorded, if any."""
+    stop = next((d for d in decisions if d.decision == STOP), None)
+    return None if stop is None else stop.at.astimezone(zone(time_zone)).date()

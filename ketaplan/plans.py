@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field
 from ketaplan._model import Model
 from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
-from ketaplan.decisions import Decision, Proposal
+from ketaplan.decisions import Decision, Proposal, stopped_on
 from ketaplan.timing import zone
 
 __all__ = [
@@ -220,6 +220,11 @@ class Plan(Model):
     """Every decision recorded, in order (the history of what the clinician decided)."""
     notes: tuple[str, ...] = ()
     """Things the planner wants a person to know (a requirement to confirm, a truncation)."""
+
+    @property
+    def stopped_on(self) -> dt.date | None:
+        """The local day a decision stopped the course, if one did."""
+        return stopped_on(self.decisions, self.time_zone)
 
     def appointment(self, appointment_id: str) -> Appointment:
         """The appointment with this id."""

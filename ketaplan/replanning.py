@@ -33,7 +33,7 @@ from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.decisions import STOP, Decision, DecisionKind, Proposal
+from ketaplan.decisions import STOP, Decision, DecisionKind, Proposal, stopped_on
 from ketaplan.errors import InputError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Ledger
@@ -208,6 +208,9 @@ def replan(
         if isinstance(event, Decided):
             _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
     notes = record.notes
+    stop = record.stopped()
+    if stop is not None:
+        _stop(applied, as_of)
     changes = _tier_changes(plan, record.tiers, as_of, notes)
     continuity = _continuity(plan, applied, as_of, record, protocol, preferred_time=preferred_time)
     # The rules from here on are the search's: the sessions kept, the tiers now in force.
@@ -224,14 +227,13 @@ def replan(
     ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
     course = Course(protocol, record.tiers, changes)
     search = Search(course, setting, ledger=ledger, continuity=continuity)
-    stop = record.stopped()
     fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)
     for proposal in search.proposals:
         record.proposals.setdefault(proposal.id, proposal)
     for proposal in gate_proposals(protocol, fresh, at=as_of):
         record.propose(proposal)
     fresh = list(mark_provisional(fresh, list(record.proposals.values())))
-    merged = _merge(plan, applied.appointments, fresh, stopped=stop)
+    merged = _merge(plan, applied.appointments, fresh)
     return _updated(plan, search, merged, changes, record=record)
 
 
@@ -384,8 +386,23 @@ def _continuity(
         days=days,
         series_time=series_time,
         plan_start=plan.start,
+        stopped_on=stopped_on(record.decisions, plan.time_zone),
         proposals=dict(record.proposals),
     )
+
+
+def _stop(applied: Applied, as_of: dt.datetime) -> None:
+    """A stopped course: everything still planned from ``as_of`` on is cancelled.
+
+    As if reported so, and kept: the rules then see the course as it ended.
+    """
+    for appointment in list(applied.appointments.values()):
+        if appointment.status == "planned" and appointment.start >= as_of:
+            reason = f"{NO_LONGER_NEEDED}: the course stopped; was: {appointment.reason}"
+            applied.appointments[appointment.id] = appointment.model_copy(
+                update={"status": "cancelled", "reason": reason}
+            )
+            applied.touched.add(appointment.id)
 
 
 class Applied(NamedTuple):
@@ -688,11 +705,7 @@ def _frozen(
 
 
 def _merge(
-    plan: Plan,
-    applied: dict[str, Appointment],
-    fresh: list[Appointment],
-    *,
-    stopped: Decision | None = None,
+    plan: Plan, applied: dict[str, Appointment], fresh: list[Appointment]
 ) -> tuple[Appointment, ...]:
     """New appointments with revisions raised where something changed; dropped ones cancelled."""
     old = {a.id: a for a in plan.appointments}
@@ -708,9 +721,11 @@ def _merge(
             continue
         current = applied[appointment_id]
         if current.status == "planned":
-            why = NO_LONGER_NEEDED if stopped is None else f"{NO_LONGER_NEEDED}: the course stopped"
             current = current.model_copy(
-                update={"status": "cancelled", "reason": f"{why}; was: {before.reason}"}
+                update={
+                    "status": "cancelled",
+                    "reason": f"{NO_LONGER_NEEDED}; was: {before.reason}",
+                }
             )
         merged[appointment_id] = _with_revision(before, current)
     return tuple(sorted(merged.values(), key=lambda a: (a.start, a.id)))

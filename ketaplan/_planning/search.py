@@ -212,8 +212,8 @@ class Search:
             self._search_with(on_conflict)
             if resumption.review_after_search():
                 self._search_with(on_conflict)
-            resumption.note_later_lapses()
-            self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
+        resumption.note_later_lapses()
+        self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
         self._place_missing_anchored()
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
 
@@ -488,7 +488,7 @@ class Search:
                 few = anchors.attended_finding(rule, anchor, chain)
                 if few is not None and few.message not in self.notes:
                     self.notes.append(few.message)
-                if any(
+                if not anchors.due_before(rule, anchor, self.continuity.stopped_on) or any(
                     a.anchored == rule.id and a.anchor == anchor.id and a.is_active
                     for a in self.extras
                 ):

@@ -44,6 +44,7 @@ def anchored(ctx: Context) -> list[Violation]:
     """Required anchored sessions missing, and anchored sessions outside their window."""
     found = []
     active_ids = {a.id for a in ctx.active}
+    stopped = ctx.plan.stopped_on
     for rule in ctx.protocol.anchored:
         selected = [
             (anchor, chain)
@@ -55,7 +56,7 @@ def anchored(ctx: Context) -> list[Violation]:
             few = anchors.attended_finding(rule, anchor, chain)
             if few is not None and placed:
                 found.append(ctx.reported(few, placed[0].id))
-            if not placed and rule.required:
+            if not placed and rule.required and anchors.due_before(rule, anchor, stopped):
                 found.append(
                     ctx.violation(
                         "milestone-missing",
@@ -70,7 +71,7 @@ def anchored(ctx: Context) -> list[Violation]:
                 outside = anchors.anchored_finding(rule, anchor, item, stand_in=stand_in)
                 if outside is not None:
                     found.append(ctx.reported(outside, item.id))
-                late = anchors.before_next_finding(rule, item, chain)
+                late = anchors.before_next_finding(rule, item, chain, stand_in=stand_in)
                 if late is not None:
                     found.append(ctx.reported(late, item.id))
         found.extend(

@@ -17,6 +17,7 @@ module        rules
 ``calendar``  opening hours, closures, availability, blackouts, prescriber, notice, horizon
 ``capacity``  what a session occupies and how much of each resource the clinic has
 ``tasks``     task ids, requirements not met
+``decisions`` what a "consider" rule proposes, how a decided tier moves, provisional sessions
 ============  ===============================================================================
 
 Nothing here searches, books or reads files: the engine (ledger, slot finder, planner) builds

@@ -32,6 +32,7 @@ __all__ = [
     "attended_finding",
     "before_next_finding",
     "due_after",
+    "due_before",
     "known_while_growing",
     "late_window",
     "next_not_before",
@@ -183,6 +184,15 @@ def attended_finding(rule: AnchoredSession, anchor: Appointment, chain: Chain) -
     )
 
 
+def due_before(rule: AnchoredSession, anchor: Appointment, stopped: dt.date | None) -> bool:
+    """Whether ``rule``'s session after ``anchor`` was due by ``stopped``.
+
+    ``stopped`` is the day a decision stopped the course (``None``: it was not): a stopped
+    course needs no milestone that was due only after it.
+    """
+    return stopped is None or offset_window(rule, anchor).earliest <= stopped
+
+
 def next_not_before(
     rules: Iterable[AnchoredSession], previous: Appointment | None, placed: Iterable[Appointment]
 ) -> dt.datetime | None:
@@ -200,8 +210,14 @@ def next_not_before(
     return max(ends, default=None)
 
 
-def before_next_finding(rule: AnchoredSession, item: Appointment, chain: Chain) -> Finding | None:
-    """``anchored-outside-window`` when a ``before_next`` session ends after the next starts."""
+def before_next_finding(
+    rule: AnchoredSession, item: Appointment, chain: Chain, *, stand_in: bool = False
+) -> Finding | None:
+    """``anchored-outside-window`` when a ``before_next`` session ends after the next starts.
+
+    ``stand_in``: its anchor stands in for a session that did not take place (:func:`stands_in`),
+    so the milestone came late, after the next session had been held: a warning.
+    """
     if not rule.before_next:
         return None
     anchor = next((a for a in chain.sessions if a.id == item.anchor), None)
@@ -216,6 +232,7 @@ def before_next_finding(rule: AnchoredSession, item: Appointment, chain: Chain) 
         f"{item.id} ends after {following.id} starts; it must come before it",
         f"anchored[{rule.id}].before_next",
         rule.source,
+        severity="warning" if stand_in else None,
         involves=(following.id,),
     )
 

@@ -187,14 +187,23 @@ def agreement_protocols(draw: st.DrawFn) -> Protocol:
                 "step_down_at_or_below": low,
                 "step_up_above": draw(st.sampled_from([low, 9, 14])) if low < 9 else 9,
                 "after_consecutive": draw(st.sampled_from([1, 2])),
+                "automatic": draw(st.booleans()),
             }
         ]
+        data["rules"]["worsening"] = draw(st.sampled_from(["propose", "automatic"]))
+    if len(data["phases"]) > 1:
+        # Issue 12: a later phase for responders only, and boosters a patient may ask for.
+        last = data["phases"][-1]
+        last["responders_only"] = draw(st.booleans())
+        if draw(st.booleans()):
+            data["boosters_on_request"] = {"phase": last["id"], "evaluation": "review"}
     if draw(st.booleans()):
         # A lapse the protocol's own gaps reach is invalid: land on that boundary or above it.
         longest = Protocol.model_validate(data).longest_gap_days()
         data["rules"]["lapse"] = {
             "after_days": draw(st.sampled_from([longest, longest + 1, max(longest, 28)])),
             "requires": draw(st.sampled_from(["review", "re-induction"])),
+            "during_induction": draw(st.sampled_from(["resume", "re-induce"])),
             "session": "review",
         }
     return Protocol.model_validate(data)
@@ -427,6 +436,8 @@ def rounds(draw: st.DrawFn, made: Plan, case: Case, after: dt.datetime | None) -
         for _ in range(draw(st.integers(0, 2))):
             on = as_of.astimezone(zone).date() - dt.timedelta(days=draw(st.integers(0, 3)))
             events.append(Assessed(on=on, scale=rule.scale, score=draw(st.sampled_from(scores))))
+    if case.protocol.boosters_on_request is not None and draw(st.booleans()):
+        events.append(Requested())  # the patient asks for a booster
     # Issue 12: the clinician answers some of the proposals earlier rounds raised, any way.
     for proposal in made.proposals:
         if proposal.decision is None and draw(st.booleans()):
