@@ -626,7 +626,12 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
         what, _, note = rest.partition("#")
         if what != "booster":
             raise InputError(field, "requested:booster[#NOTE]", text)
-        return Requested(note=note or None)
+        try:
+            return Requested(note=note or None)
+        except ValidationError:
+            raise InputError(
+                field, "requested:booster[#NOTE] with a note of at most 2000 characters", text[:80]
+            ) from None
     if kind == "assessed":
         scale, _, value = rest.partition("=")
         score, _, on = value.partition("@")

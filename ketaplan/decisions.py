@@ -69,6 +69,8 @@ class Proposal(Model):
     """Decide by this day (the next session it affects)."""
     phase: str | None = None
     """The phase it concerns, when it concerns one."""
+    tier: str | None = None
+    """The tier a step back or down would move the phase to."""
     source: str | None = None
     automatic: bool = False
     """The protocol makes this step automatic: planned as suggested, and no decision asked."""

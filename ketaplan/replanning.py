@@ -207,11 +207,10 @@ def replan(
     for number, event in enumerate(events):
         if isinstance(event, Decided):
             _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
-    notes = record.notes
     stop = record.stopped()
     if stop is not None:
         _stop(applied, as_of)
-    changes = _tier_changes(plan, record.tiers, as_of, notes)
+    changes = _tier_changes(plan, record.tiers, as_of, record.notes)
     continuity = _continuity(plan, applied, as_of, record, protocol, preferred_time=preferred_time)
     # The rules from here on are the search's: the sessions kept, the tiers now in force.
     setting = Setting(
@@ -234,6 +233,7 @@ def replan(
         record.propose(proposal)
     fresh = list(mark_provisional(fresh, list(record.proposals.values())))
     merged = _merge(plan, applied.appointments, fresh)
+    merged = mark_provisional(merged, list(record.proposals.values()))
     return _updated(plan, search, merged, changes, record=record)
 
 
@@ -266,6 +266,12 @@ class Record:
             notes=[],
         )
 
+    def still_going(self, field: str, value: object) -> None:
+        """Raise :class:`InputError` for ``field`` when a decision stopped the course."""
+        stop = next((d for d in self.decisions if d.decision == STOP), None)
+        if stop is not None:
+            raise InputError(field, f"a course still going (it was stopped at {stop.at})", value)
+
     def stopped(self) -> Decision | None:
         """The decision that stopped the course, if one did: nothing more is planned."""
         stop = next((d for d in self.decisions if d.decision == STOP), None)
@@ -274,9 +280,25 @@ class Record:
         return stop
 
     def propose(self, proposal: Proposal) -> Proposal:
-        """Record ``proposal`` (once: a proposal raised before is kept as it was)."""
-        if proposal.id in self.proposals:
-            return self.proposals[proposal.id]
+        """Record ``proposal`` (once: a proposal raised before is kept as it was).
+
+        One that asks something else under a taken id (another score on the same day, say)
+        gets the next free id (``-2``, ``-3``).
+        """
+        known = self.proposals.get(proposal.id)
+        if known is not None and (known.question, known.options) == (
+            proposal.question,
+            proposal.options,
+        ):
+            if known.decision is None and known.due != proposal.due:
+                known = known.model_copy(update={"due": proposal.due})  # it follows its session
+                self.proposals[known.id] = known
+            return known
+        if known is not None:
+            number = 2
+            while f"{proposal.id}-{number}" in self.proposals:
+                number += 1
+            proposal = proposal.model_copy(update={"id": f"{proposal.id}-{number}"})
         self.proposals[proposal.id] = proposal
         if proposal.automatic:
             follows = f"the protocol makes it automatic: {proposal.planned}"
@@ -508,8 +530,15 @@ def _requested(
     if rule is None:
         expected = f"a protocol that allows boosters on request ({protocol.id} does not)"
         raise InputError(field, expected, "requested")
+    record.still_going(field, "requested")
+    requests = [p for p in record.proposals.values() if p.id.startswith(f"{BOOSTER}-")]
+    waiting = [p.id for p in requests if p.decision is None]
+    if waiting:
+        raise InputError(field, f"no booster request still open ({waiting[0]} is)", "requested")
     today = as_of.astimezone(zone(plan.time_zone)).date()
     asked = event.on or today
+    if asked > today:
+        raise InputError(f"{field}.on", f"a day on or before the re-plan's ({today})", asked)
     number = 1 + sum(1 for p in record.proposals if p.startswith(f"{BOOSTER}-"))
     note = f" ({event.note})" if event.note else ""
     record.propose(
@@ -557,7 +586,7 @@ def _step(protocol: Protocol, record: Record, proposal: Proposal, decision: str)
     """Move the proposal's phase a tier, as decided (or as the protocol makes automatic)."""
     assert proposal.phase is not None  # noqa: S101 - tier proposals name their phase
     move = step_back if decision == "step-back" else step_down
-    note = move(protocol, record.tiers, proposal.phase)
+    note = move(protocol, record.tiers, proposal.phase, to=proposal.tier)
     if note is not None:
         record.notes.append(f"{proposal.id}: {note}")
 
@@ -602,6 +631,7 @@ def _decide(
         proposal=event.proposal,
         note=event.note,
     )
+    record.still_going(field, event.decision)
     if event.proposal is None:
         if event.decision != STOP:
             raise InputError(
@@ -617,6 +647,9 @@ def _decide(
         raise InputError(
             f"{field}.proposal", f"a proposal of plan {plan.id} ({known})", event.proposal
         )
+    if proposal.decision is not None:
+        expected = f"an open proposal ({proposal.id} was decided {proposal.decision.decision})"
+        raise InputError(f"{field}.proposal", expected, event.proposal)
     if event.decision not in proposal.options:
         raise InputError(
             f"{field}.decision", f"one of {', '.join(proposal.options)}", event.decision

@@ -187,11 +187,15 @@ def test_the_review_decision_chooses_resume_or_re_induction() -> None:
     assert not any(a.id.startswith("course-2-") and a.is_active for a in resumed.appointments)
     assert resumed.proposals[0].decision is not None
     assert "decide-lapse-review-1" not in {t.id for t in resumed.tasks}
-    again = replan(resumed, as_of=as_of, clinic=clinic,
+    # A decision stands: deciding the same proposal again is refused, naming it.
+    with pytest.raises(InputError, match=r"events\[0\]\.proposal: must be an open proposal"):
+        replan(resumed, as_of=as_of, clinic=clinic,
+               events=[Decided(proposal="lapse-review-1", decision="re-induce")])  # fmt: skip
+    again = replan(after, as_of=as_of, clinic=clinic,
                    events=[Decided(proposal="lapse-review-1", decision="re-induce",
                                    note="relapsed; second induction")])  # fmt: skip
     assert sum(1 for a in again.appointments if a.id.startswith("course-2-induction-")) == 8
-    assert [d.decision for d in again.decisions] == ["resume", "re-induce"]
+    assert [d.decision for d in again.decisions] == ["re-induce"]
     for made in (resumed, again):
         assert [v for v in check(made, clinic=clinic) if v.severity == "error"] == []
 
@@ -386,3 +390,72 @@ def test_a_qualifying_score_confirms_maintenance_for_a_responder() -> None:
     assert (decision.decision, decision.by) == ("start-maintenance", "score")
     assert "53% below the baseline 30" in (decision.note or "")
     assert not any(a.provisional for a in responder.appointments)
+
+
+# -- Found by an independent review of the decisions ------------------------------------------
+
+
+def _trd_in_maintenance(tier: str = "every-2-weeks") -> tuple[Plan, dt.datetime]:
+    clinic = demo_clinic()
+    made = plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=clinic,
+                preferred_time=dt.time(9), until=D(2026, 9, 1),
+                tiers={"maintenance": tier})  # fmt: skip
+    first = made.appointment("maintenance-1")
+    held: list[Event] = [
+        Attended(appointment=a.id) for a in made.appointments if a.end < first.start
+    ]
+    return replan(
+        made, as_of=first.start - dt.timedelta(hours=1), events=held, clinic=clinic
+    ), first.end
+
+
+def test_two_step_backs_for_one_worsening_move_one_tier() -> None:
+    clinic = demo_clinic()
+    made, after_first = _trd_in_maintenance()
+    raised = replan(made, as_of=after_first, clinic=clinic, events=[
+        Missed(appointment="maintenance-1", worsening=True),
+        Assessed(on=after_first.date(), scale="MADRS", score=20),
+    ])  # fmt: skip
+    assert {p.tier for p in raised.proposals} == {"weekly"}
+    both = replan(raised, as_of=after_first, clinic=clinic, events=[
+        Decided(proposal=p.id, decision="step-back") for p in raised.proposals
+    ])  # fmt: skip
+    assert both.tiers["maintenance"] == "weekly"  # not twice weekly
+
+
+def test_a_second_score_on_the_same_day_gets_its_own_proposal() -> None:
+    clinic = demo_clinic()
+    made, after_first = _trd_in_maintenance("weekly")
+    day = after_first.date()
+    high = replan(made, as_of=after_first, clinic=clinic,
+                  events=[Assessed(on=day, scale="MADRS", score=20)])  # fmt: skip
+    decided = replan(high, as_of=after_first, clinic=clinic, events=[
+        Decided(proposal=high.proposals[0].id, decision="continue")
+    ])  # fmt: skip
+    low = replan(decided, as_of=after_first, clinic=clinic,
+                 events=[Assessed(on=day, scale="MADRS", score=8)])  # fmt: skip
+    assert len(low.proposals) == 2
+    assert low.proposals[1].id == f"{low.proposals[0].id}-2"
+    assert low.proposals[1].options[0] == "step-down"
+
+
+def test_a_stopped_course_takes_no_more_decisions_or_requests() -> None:
+    clinic = demo_clinic()
+    made, _ = _iv_after_first_booster()
+    as_of = made.appointment("maintenance-1").end + dt.timedelta(days=7)
+    stopped = replan(made, as_of=as_of, clinic=clinic, events=[Decided(decision="stop")])
+    assert not any(a.provisional for a in stopped.appointments if a.status == "cancelled")
+    for event in (Decided(decision="stop"), Requested()):
+        with pytest.raises(InputError, match=r"events\[0\]: must be a course still going"):
+            replan(stopped, as_of=as_of, clinic=clinic, events=[event])
+
+
+def test_booster_requests_one_at_a_time_and_not_in_the_future() -> None:
+    clinic = demo_clinic()
+    made, after_first = _iv_after_first_booster()
+    as_of = after_first + dt.timedelta(days=6)
+    with pytest.raises(InputError, match=r"events\[1\]: must be no booster request still open"):
+        replan(made, as_of=as_of, clinic=clinic, events=[Requested(), Requested()])
+    tomorrow = as_of.date() + dt.timedelta(days=1)
+    with pytest.raises(InputError, match=r"events\[0\]\.on: must be a day on or before"):
+        replan(made, as_of=as_of, clinic=clinic, events=[Requested(on=tomorrow)])

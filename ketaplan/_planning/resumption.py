@@ -260,9 +260,11 @@ class Resumption:
         if evaluation is None:
             why = f"evaluation before a booster: {proposal.question}"
             tag = f"{proposal.id}-evaluation"
-            evaluation = self._place_first(rule.evaluation, why, id=tag, tag=BOOSTER)
+            evaluation = self._place_first(
+                rule.evaluation, why, id=tag, tag=BOOSTER, within=rule.within_days
+            )
         search.resume_after = max(search.resume_after or evaluation.end, evaluation.end)
-        search.booster = (rule.phase, evaluation.local_date)
+        search.booster = (rule.phase, evaluation.local_date, rule.within_days)
 
     def _in_induction(self, previous: Previous) -> bool:
         """Whether the lapse came before the first phase was complete (doses that took place)."""
@@ -282,14 +284,16 @@ class Resumption:
         search.earliest_start = max(search.earliest_start, review.local_date)
         return review
 
-    def _place_first(self, session: str, why: str, *, id: str, tag: str) -> Appointment:
+    def _place_first(
+        self, session: str, why: str, *, id: str, tag: str, within: int | None = None
+    ) -> Appointment:
         """A session of kind ``session`` as soon as possible from the start.
 
         The next dose may not start before it ends; ``tag`` is its phase and anchor rule.
         """
         search = self.search
         protocol = search.protocol
-        start, window = search.setting.start, search.setting.start_window_days
+        start, window = search.setting.start, within or search.setting.start_window_days
         step = Step(
             phase_index=0,
             phase=protocol.phases[0],

@@ -145,7 +145,7 @@ class Search:
         self.on_conflict: OnConflict = "raise"
         self.pin_first = False
         self.series_relaxed = False
-        self.booster: tuple[str, dt.date] | None = None  # a booster asked for: phase, from
+        self.booster: tuple[str, dt.date, int] | None = None  # a booster asked for
         self.first: _Frame | None = None
         """The frame of the plan's first session, when this search placed it."""
         self.deepest: tuple[int, _Frame] | None = None

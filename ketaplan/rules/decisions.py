@@ -52,18 +52,24 @@ def reachable_tiers(protocol: Protocol, phase: Phase) -> list[str]:
     return order[: max(listed) + 1] if listed else []
 
 
-def step_back(protocol: Protocol, tiers: dict[str, str], phase_id: str) -> str | None:
-    """Move ``phase_id`` one tier more frequent; a note, or ``None`` when it cannot.
+def step_back(
+    protocol: Protocol, tiers: dict[str, str], phase_id: str, *, to: str | None = None
+) -> str | None:
+    """Move ``phase_id`` one tier more frequent, or to ``to`` (the tier a proposal named).
 
-    Later tiered phases less frequent than the tier before the step are brought up to it, so the
-    patient is never treated less often than before the worsening.
+    A note, or ``None`` when it is there already or cannot. Later tiered phases less frequent
+    than the tier before the step are brought up to it, so the patient is never treated less
+    often than before the worsening.
     """
     phase = protocol.phase(phase_id)
     order = reachable_tiers(protocol, phase)
     current = tiers.get(phase.id, phase.tier)
     if current not in order or order.index(current) == 0:
         return None
-    tiers[phase.id] = order[order.index(current) - 1]
+    target = to if to in order else order[order.index(current) - 1]
+    if order.index(target) >= order.index(current):
+        return None  # decided twice, or already as frequent
+    tiers[phase.id] = target
     raised = []
     later = protocol.phases[protocol.phases.index(phase) + 1 :]
     everything = [tier.id for tier in protocol.tiers]
@@ -78,14 +84,19 @@ def step_back(protocol: Protocol, tiers: dict[str, str], phase_id: str) -> str |
     return note
 
 
-def step_down(protocol: Protocol, tiers: dict[str, str], phase_id: str) -> str | None:
-    """Move ``phase_id`` one tier less frequent, within the tiers it can reach."""
+def step_down(
+    protocol: Protocol, tiers: dict[str, str], phase_id: str, *, to: str | None = None
+) -> str | None:
+    """Move ``phase_id`` one tier less frequent (or to ``to``), within the tiers it can reach."""
     phase = protocol.phase(phase_id)
     order = reachable_tiers(protocol, phase)
     current = tiers.get(phase.id, phase.tier)
     if current not in order or order.index(current) == len(order) - 1:
         return None
-    tiers[phase.id] = order[order.index(current) + 1]
+    target = to if to in order else order[order.index(current) + 1]
+    if order.index(target) <= order.index(current):
+        return None
+    tiers[phase.id] = target
     return f"{phase.id} steps down from {current} to {tiers[phase.id]}"
 
 
@@ -122,6 +133,7 @@ def worsening_proposal(
         raised=at,
         due=due,
         phase=phase.id,
+        tier=order[order.index(current) - 1],
         source=rules.worsening_source or phase.missed_source or phase.source,
         automatic=rules.worsening == "automatic",
     )
@@ -135,6 +147,8 @@ class Response(NamedTuple):
     """``step-down`` (scores low enough) or ``step-back`` (the latest score too high)."""
     why: str
     on: dt.date
+    to: str
+    """The tier it would move the phase to."""
 
 
 def response(
@@ -162,7 +176,7 @@ def response(
         latest, recent = scores[-1], scores[-rule.after_consecutive :]
         if latest.score > rule.step_up_above and position > 0:
             why = f"{rule.scale} {latest.score:g} on {latest.on} is above {rule.step_up_above:g}"
-            found.append(Response(rule, "step-back", why, latest.on))
+            found.append(Response(rule, "step-back", why, latest.on, allowed[position - 1]))
         elif (
             len(recent) == rule.after_consecutive
             and all(a.score <= rule.step_down_at_or_below for a in recent)
@@ -172,7 +186,7 @@ def response(
                 f"{rule.scale} at or below {rule.step_down_at_or_below:g} "
                 f"{rule.after_consecutive} time(s) in a row"
             )
-            found.append(Response(rule, "step-down", why, latest.on))
+            found.append(Response(rule, "step-down", why, latest.on, allowed[position + 1]))
     return found
 
 
@@ -184,13 +198,14 @@ def response_proposal(
     verb = "step down" if found.direction == "step-down" else "step back"
     return Proposal(
         id=f"{rule.id}-{found.on.isoformat()}",
-        question=f"{found.why}: {verb} {rule.phase} from {tiers.get(rule.phase)}?",
+        question=f"{found.why}: {verb} {rule.phase} from {tiers.get(rule.phase)} to {found.to}?",
         options=(found.direction, "continue", "stop"),
         suggested=found.direction,
         planned=found.direction if rule.automatic else "continue",
         raised=at,
         due=due,
         phase=rule.phase,
+        tier=found.to,
         source=rule.source,
         automatic=rule.automatic,
     )

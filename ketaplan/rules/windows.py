@@ -101,9 +101,9 @@ class Bounds:
     series_relaxed: bool = False
     """Phase deadlines and weekly minimums are targets, not limits (see :attr:`Step.
     series_relaxed`)."""
-    booster: tuple[str, dt.date] | None = None
-    """A booster the patient asked for: the phase, and the day from which its next session
-    comes (after the evaluation), instead of its gap."""
+    booster: tuple[str, dt.date, int] | None = None
+    """A booster the patient asked for: the phase, the day from which its next session comes
+    (after the evaluation) instead of its gap, and within how many days."""
     id_prefix: str = ""
     """Re-induction: the prefix of the new course's ids (``course-2-``)."""
 
@@ -222,15 +222,15 @@ def _requested(bounds: Bounds, phase: Phase, previous: Appointment | None) -> Wi
     """The window of a booster the patient asked for: from the day after its evaluation."""
     if bounds.booster is None or previous is None:
         return None
-    phase_id, day = bounds.booster
+    phase_id, day, within = bounds.booster
     if phase.id != phase_id or previous.local_date >= day:
         return None
     return Window(
         day,
         day,
-        day + dt.timedelta(days=bounds.start_window_days),
+        day + dt.timedelta(days=within),
         "a booster the patient asked for, after its evaluation",
-        f"within {bounds.start_window_days} days of the evaluation",
+        f"within {within} days of the evaluation",
     )
 
 

@@ -436,13 +436,17 @@ def rounds(draw: st.DrawFn, made: Plan, case: Case, after: dt.datetime | None) -
         for _ in range(draw(st.integers(0, 2))):
             on = as_of.astimezone(zone).date() - dt.timedelta(days=draw(st.integers(0, 3)))
             events.append(Assessed(on=on, scale=rule.scale, score=draw(st.sampled_from(scores))))
-    if case.protocol.boosters_on_request is not None and draw(st.booleans()):
+    # Issue 12: the clinician answers some of the proposals earlier rounds raised, any way (a
+    # stopped course takes no more decisions, and a booster request waits for its answer).
+    stopped = any(d.decision == "stop" for d in made.decisions)
+    waiting = any(p.id.startswith("booster-") and p.decision is None for p in made.proposals)
+    if case.protocol.boosters_on_request and not (stopped or waiting) and draw(st.booleans()):
         events.append(Requested())  # the patient asks for a booster
-    # Issue 12: the clinician answers some of the proposals earlier rounds raised, any way.
     for proposal in made.proposals:
-        if proposal.decision is None and draw(st.booleans()):
+        if not stopped and proposal.decision is None and draw(st.booleans()):
             decision = draw(st.sampled_from(proposal.options))
             events.append(Decided(proposal=proposal.id, decision=decision))
+            stopped = decision == "stop"
     return Round(as_of=as_of, events=tuple(sorted(events, key=_in_time(made))))
 
 
