@@ -19,7 +19,7 @@ from pydantic import AwareDatetime
 from ketaplan._model import Model
 from ketaplan.timing import zone
 
-__all__ = ["STOP", "Decision", "DecisionKind", "Proposal", "stopped_on"]
+__all__ = ["BOOSTER", "STOP", "Decision", "DecisionKind", "Proposal", "stopped_on"]
 
 DecisionKind = Literal[
     "resume",
@@ -37,6 +37,9 @@ start maintenance after a response review; give a booster."""
 
 #: The decision that ends a course: nothing more is planned.
 STOP = "stop"
+#: The decision that gives a booster the patient asked for; also the ``phase`` and ``anchored``
+#: of its evaluation, and the prefix of its proposal's id (``booster-1``).
+BOOSTER: Literal["booster"] = "booster"
 
 
 class Decision(Model):

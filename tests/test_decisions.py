@@ -459,3 +459,18 @@ def test_booster_requests_one_at_a_time_and_not_in_the_future() -> None:
     tomorrow = as_of.date() + dt.timedelta(days=1)
     with pytest.raises(InputError, match=r"events\[0\]\.on: must be a day on or before"):
         replan(made, as_of=as_of, clinic=clinic, events=[Requested(on=tomorrow)])
+
+
+def test_check_excuses_a_booster_gap_only_after_its_evaluation() -> None:
+    clinic = demo_clinic()
+    made, after_first = _iv_after_first_booster()
+    asked = replan(made, as_of=after_first + dt.timedelta(days=6), clinic=clinic,
+                   events=[Requested()])  # fmt: skip
+    assert [v for v in check(asked, clinic=clinic) if v.severity == "error"] == []
+    # The same early session without its evaluation is judged by its gap like any other.
+    bare = asked.model_copy(update={"appointments": tuple(
+        a for a in asked.appointments if a.id != "booster-1-evaluation"
+    )})  # fmt: skip
+    booster = next(a for a in bare.appointments if a.on_request)
+    codes = {v.code for v in check(bare, clinic=clinic) if booster.id in v.appointments}
+    assert "gap-below-absolute-minimum" in codes

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ketaplan._text import fmt_day
+from ketaplan.decisions import BOOSTER
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Lapse
@@ -38,9 +39,6 @@ __all__ = ["BOOSTER", "LAPSE", "Resumption"]
 
 #: The ``phase`` and ``anchored`` of a lapse review.
 LAPSE = "lapse"
-#: The decision that gives a booster the patient asked for; the ``phase`` and ``anchored`` of
-#: its evaluation, and the prefix of its proposal's id.
-BOOSTER: Literal["booster"] = "booster"
 
 
 class Resumption:

@@ -513,7 +513,8 @@ def _history_notes(search: Search) -> list[str]:
     kept = {a.id for a in search.continuity.fixed}
     phases = {p.id for p in search.protocol.phases}
     bounds = plan_bounds(start, search.setting.until)
-    for judged in judge(search.chain, bounds, phases=phases):
+    evaluated = anchors.evaluated_boosters([*search.chain.sessions, *search.extras])
+    for judged in judge(search.chain, bounds, phases=phases, evaluated=evaluated):
         if judged.appointment.id in kept:
             notes += [f"kept as it is: {f.message}" for f in judged.findings if f.is_error]
     return list(dict.fromkeys(notes))

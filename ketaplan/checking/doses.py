@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ketaplan.checking.context import Context
 from ketaplan.plans import Appointment
+from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, counted
 from ketaplan.rules.course import lapse_finding, lapses, previous_from_history
 from ketaplan.rules.walk import judge, plan_bounds
@@ -26,8 +27,9 @@ def dose_rules(ctx: Context) -> list[Violation]:
         _unknown_phase(ctx, a) for a in ctx.chain.sessions if a.is_active and a.phase not in phases
     ]
     seen: set[tuple[str, str]] = set()
+    evaluated = anchors.evaluated_boosters(ctx.plan.appointments)
     for chain in ctx.courses:
-        for judged in judge(chain, bounds, phases=phases):
+        for judged in judge(chain, bounds, phases=phases, evaluated=evaluated):
             appointment = judged.appointment
             for finding in judged.findings:
                 week = finding.message.partition(": ")[2]

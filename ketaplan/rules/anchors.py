@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Literal, NamedTuple
 
+from ketaplan.decisions import BOOSTER
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Anchor, AnchoredSession, Protocol
 from ketaplan.rules.chain import Chain
@@ -33,6 +34,7 @@ __all__ = [
     "before_next_finding",
     "due_after",
     "due_before",
+    "evaluated_boosters",
     "known_while_growing",
     "late_window",
     "next_not_before",
@@ -191,6 +193,29 @@ def due_before(rule: AnchoredSession, anchor: Appointment, stopped: dt.date | No
     course needs no milestone that was due only after it.
     """
     return stopped is None or offset_window(rule, anchor).earliest <= stopped
+
+
+def evaluated_boosters(appointments: Iterable[Appointment]) -> frozenset[str]:
+    """The boosters brought forward on request that have their evaluation right before them.
+
+    Only these may come before their gap: a session marked ``on_request`` without an
+    evaluation between the session before it and itself is judged by its gap like any other.
+    """
+    items = sorted(appointments, key=lambda a: a.start)
+    found = set()
+    previous_end = None
+    for item in items:
+        if item.anchored is None and item.is_active:
+            if item.on_request and any(
+                e.anchored == BOOSTER
+                and e.is_active
+                and e.end <= item.start
+                and (previous_end is None or e.start >= previous_end)
+                for e in items
+            ):
+                found.add(item.id)
+            previous_end = item.end
+    return frozenset(found)
 
 
 def next_not_before(

@@ -44,7 +44,9 @@ def plan_bounds(start: dt.date, until: dt.date) -> Bounds:
     )
 
 
-def judge(chain: Chain, bounds: Bounds, *, phases: set[str]) -> Iterator[Judged]:
+def judge(
+    chain: Chain, bounds: Bounds, *, phases: set[str], evaluated: frozenset[str] = frozenset()
+) -> Iterator[Judged]:
     """Each session of ``chain`` that takes place, in a phase of ``phases``, with its findings.
 
     A session the rules would not put next (one too many, out of order) is left to the phase
@@ -58,7 +60,8 @@ def judge(chain: Chain, bounds: Bounds, *, phases: set[str]) -> Iterator[Judged]
         if isinstance(step, End) or step.phase.id != appointment.phase:
             continue
         # A booster the patient asked for comes before its gap by design (after an evaluation).
-        found = [] if appointment.on_request else window_findings(before, step, appointment)
+        # (``evaluated``: :func:`~ketaplan.rules.anchors.evaluated_boosters`).
+        found = [] if appointment.id in evaluated else window_findings(before, step, appointment)
         day = appointment.local_date
         context = day_context(step, before, mode="check", at=appointment.start)
         prefix = f"{appointment.id} on {fmt_day(day)}: "
