@@ -19,7 +19,16 @@ from pydantic import AwareDatetime
 from ketaplan._model import Model
 from ketaplan.timing import zone
 
-__all__ = ["BOOSTER", "STOP", "Decision", "DecisionKind", "Proposal", "stopped_on"]
+__all__ = [
+    "BOOSTER",
+    "STOP",
+    "Decision",
+    "DecisionKind",
+    "Proposal",
+    "course_stop",
+    "declined_phases",
+    "stopped_on",
+]
 
 DecisionKind = Literal[
     "resume",
@@ -86,7 +95,30 @@ class Proposal(Model):
         return self.decision.decision if self.decision is not None else self.planned
 
 
+def course_stop(decisions: Iterable[Decision]) -> Decision | None:
+    """The decision that stopped the whole course, if one did.
+
+    ``stop`` on a phase's start question (``start-maintenance``) only declines that phase: the
+    sessions before it go on (:func:`declined_phases`).
+    """
+    return next(
+        (
+            d
+            for d in decisions
+            if d.decision == STOP and not (d.proposal or "").startswith("start-")
+        ),
+        None,
+    )
+
+
+def declined_phases(proposals: Iterable[Proposal]) -> frozenset[str]:
+    """The phases a clinician decided not to start (``stop`` on their start question)."""
+    return frozenset(
+        p.phase for p in proposals if p.phase and p.id == f"start-{p.phase}" and p.outcome == STOP
+    )
+
+
 def stopped_on(decisions: Iterable[Decision], time_zone: str) -> dt.date | None:
-    """The local day the first ``stop`` among ``decisions`` was recorded, if any."""
-    stop = next((d for d in decisions if d.decision == STOP), None)
+    """The local day the course was stopped (:func:`course_stop`), if it was."""
+    stop = course_stop(decisions)
     return None if stop is None else stop.at.astimezone(zone(time_zone)).date()

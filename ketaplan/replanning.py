@@ -33,7 +33,15 @@ from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.decisions import STOP, Decision, DecisionKind, Proposal, stopped_on
+from ketaplan.decisions import (
+    STOP,
+    Decision,
+    DecisionKind,
+    Proposal,
+    course_stop,
+    declined_phases,
+    stopped_on,
+)
 from ketaplan.errors import InputError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Ledger
@@ -268,13 +276,13 @@ class Record:
 
     def still_going(self, field: str, value: object) -> None:
         """Raise :class:`InputError` for ``field`` when a decision stopped the course."""
-        stop = next((d for d in self.decisions if d.decision == STOP), None)
+        stop = course_stop(self.decisions)
         if stop is not None:
             raise InputError(field, f"a course still going (it was stopped at {stop.at})", value)
 
     def stopped(self) -> Decision | None:
         """The decision that stopped the course, if one did: nothing more is planned."""
-        stop = next((d for d in self.decisions if d.decision == STOP), None)
+        stop = course_stop(self.decisions)
         if stop is not None:
             self.notes.append(f"the course was stopped by a decision recorded at {stop.at}")
         return stop
@@ -409,6 +417,7 @@ def _continuity(
         series_time=series_time,
         plan_start=plan.start,
         stopped_on=stopped_on(record.decisions, plan.time_zone),
+        declined=declined_phases(record.proposals.values()),
         proposals=dict(record.proposals),
     )
 

@@ -474,3 +474,20 @@ def test_check_excuses_a_booster_gap_only_after_its_evaluation() -> None:
     booster = next(a for a in bare.appointments if a.on_request)
     codes = {v.code for v in check(bare, clinic=clinic) if booster.id in v.appointments}
     assert "gap-below-absolute-minimum" in codes
+
+
+def test_no_maintenance_for_a_non_responder_keeps_the_series() -> None:
+    # Declining maintenance (stop on its start question) during the series ends the course
+    # after the series, not at once: the induction is finished (review finding 13).
+    clinic = demo_clinic()
+    made = plan(load_protocol("iv-ketamine-mwf"), start=D(2027, 3, 1), clinic=clinic)
+    second = made.appointment("induction-2")
+    after = replan(made, as_of=second.end, clinic=clinic, events=[
+        Attended(appointment="induction-1"), Attended(appointment="induction-2"),
+        Decided(proposal="start-maintenance", decision="stop"),
+    ])  # fmt: skip
+    planned = [a.id for a in after.appointments if a.status == "planned" and a.anchored is None]
+    assert planned == ["induction-3", "induction-4", "induction-5", "induction-6"]
+    assert all(a.status == "cancelled" for a in after.appointments if a.phase == "maintenance")
+    assert after.stopped_on is None
+    assert [v for v in check(after, clinic=clinic) if v.severity == "error"] == []

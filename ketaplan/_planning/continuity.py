@@ -31,6 +31,8 @@ class Continuity:
     """The time of day the series uses (its last planned dose), for new sessions."""
     plan_start: dt.date | None = None
     """The plan's own start, to judge the sessions kept by the rules (re-planning)."""
+    declined: frozenset[str] = frozenset()
+    """Phases a clinician decided not to start: the chain ends before them."""
     stopped_on: dt.date | None = None
     """The day a decision stopped the course: no milestone due after it is placed."""
     proposals: Mapping[str, Proposal] = field(default_factory=dict)

@@ -130,8 +130,7 @@ class Search:
             medications=self.medications,
             zone_for={k.id: str(self.finder.zone_for(k)) for k in protocol.session_kinds},
         )
-        # The chain goes on with the latest course kept; earlier courses (before a
-        # re-induction) are history beside it.
+        # The chain goes on with the latest course kept; earlier ones are history beside it.
         fixed = continuity.fixed
         kept = [a for a in fixed if a.anchored is None]
         self.id_prefix = max((course_prefix(a.id) for a in kept), key=course_number, default="")
@@ -181,6 +180,7 @@ class Search:
             id_prefix=self.id_prefix,
             series_relaxed=self.series_relaxed,
             booster=self.booster,
+            declined=self.continuity.declined,
         )
 
     def next_step(self) -> Step | None:

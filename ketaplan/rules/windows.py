@@ -101,6 +101,8 @@ class Bounds:
     series_relaxed: bool = False
     """Phase deadlines and weekly minimums are targets, not limits (see :attr:`Step.
     series_relaxed`)."""
+    declined: frozenset[str] = frozenset()
+    """Phases a clinician decided not to start (maintenance for a non-responder)."""
     booster: tuple[str, dt.date, int] | None = None
     """A booster the patient asked for: the phase, the day from which its next session comes
     (after the evaluation) instead of its gap, and within how many days."""
@@ -159,7 +161,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
     then apply (without it, today's).
     """
     current = chain.current()
-    if current is None:
+    if current is None or current.phase.id in bounds.declined:  # a phase decided against
         return End()
     protocol = chain.course.protocol
     phase_index, phase, in_phase = current
