@@ -491,3 +491,20 @@ def test_no_maintenance_for_a_non_responder_keeps_the_series() -> None:
     assert all(a.status == "cancelled" for a in after.appointments if a.phase == "maintenance")
     assert after.stopped_on is None
     assert [v for v in check(after, clinic=clinic) if v.severity == "error"] == []
+
+
+def test_a_review_after_the_third_infusion_follows_the_third_that_took_place() -> None:
+    # The APA consensus reviews response after three infusions: with infusion 3 missed and
+    # reported later, the review follows the third infusion given, late if its window passed.
+    clinic = demo_clinic()
+    made = plan(load_protocol("iv-ketamine-standard"), start=D(2027, 3, 1), clinic=clinic,
+                preferred_time=dt.time(9))  # fmt: skip
+    fifth = made.appointment("induction-5")
+    events: list[Event] = [Attended(appointment="induction-1"), Attended(appointment="induction-2"),
+                           Missed(appointment="induction-3"), Attended(appointment="induction-4"),
+                           Attended(appointment="induction-5")]  # fmt: skip
+    after = replan(made, as_of=fifth.end + dt.timedelta(days=3), events=events, clinic=clinic)
+    review = after.appointment("response-review-induction-4")
+    assert review.status == "planned"
+    assert review.shift is not None
+    assert [v for v in check(after, clinic=clinic) if v.severity == "error"] == []

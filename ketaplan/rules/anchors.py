@@ -135,18 +135,23 @@ def offset_window(rule: AnchoredSession, anchor: Appointment) -> OffsetWindow:
 
 
 def stands_in(anchor: Anchor, chosen: Appointment, chain: Chain) -> bool:
-    """Whether ``chosen``, a ``last`` anchor, stands in for a later session that did not happen.
+    """Whether ``chosen`` stands in for a session that did not take place.
 
-    The phase's last dose was missed or cancelled: its milestone then follows ``chosen``, late.
+    A ``last`` anchor after the phase's last dose was missed or cancelled, or an n-th anchor
+    after an earlier one was (the n-th that took place comes later than the n-th planned): its
+    milestone then follows ``chosen``, late if it must.
     """
-    if anchor.which != "last":
+    if anchor.which != "last" and not isinstance(anchor.which, int):
         return False
-    later = chain.sessions[chain.sessions.index(chosen) + 1 :] if chosen in chain.sessions else []
+    position = next((n for n, a in enumerate(chain.sessions) if a is chosen), None)
+    if position is None:
+        return False
+    others = chain.sessions[position + 1 :] if anchor.which == "last" else chain.sessions[:position]
     return any(
         a.session == anchor.session
         and a.status in ("missed", "cancelled")
         and (anchor.phase is None or a.phase == anchor.phase)
-        for a in later
+        for a in others
     )
 
 
