@@ -27,6 +27,7 @@ __all__ = [
     "Proposal",
     "course_stop",
     "declined_phases",
+    "start_id",
     "stopped_on",
 ]
 
@@ -49,6 +50,7 @@ STOP = "stop"
 #: The decision that gives a booster the patient asked for; also the ``phase`` and ``anchored``
 #: of its evaluation, and the prefix of its proposal's id (``booster-1``).
 BOOSTER: Literal["booster"] = "booster"
+_START = "start-"
 
 
 class Decision(Model):
@@ -94,6 +96,21 @@ class Proposal(Model):
         """What the plan follows: the decision, or until then :attr:`planned`."""
         return self.decision.decision if self.decision is not None else self.planned
 
+    @property
+    def starts_phase(self) -> bool:
+        """Whether it asks to start its phase (one for responders only)."""
+        return self.phase is not None and self.id == start_id(self.phase)
+
+    @property
+    def requests_booster(self) -> bool:
+        """Whether it is a booster the patient asked for."""
+        return self.id.startswith(f"{BOOSTER}-")
+
+
+def start_id(phase: str) -> str:
+    """The id of the proposal to start ``phase`` (``start-maintenance``)."""
+    return f"{_START}{phase}"
+
 
 def course_stop(decisions: Iterable[Decision]) -> Decision | None:
     """The decision that stopped the whole course, if one did.
@@ -101,21 +118,13 @@ def course_stop(decisions: Iterable[Decision]) -> Decision | None:
     ``stop`` on a phase's start question (``start-maintenance``) only declines that phase: the
     sessions before it go on (:func:`declined_phases`).
     """
-    return next(
-        (
-            d
-            for d in decisions
-            if d.decision == STOP and not (d.proposal or "").startswith("start-")
-        ),
-        None,
-    )
+    stops = (d for d in decisions if d.decision == STOP)
+    return next((d for d in stops if not (d.proposal or "").startswith(_START)), None)
 
 
 def declined_phases(proposals: Iterable[Proposal]) -> frozenset[str]:
     """The phases a clinician decided not to start (``stop`` on their start question)."""
-    return frozenset(
-        p.phase for p in proposals if p.phase and p.id == f"start-{p.phase}" and p.outcome == STOP
-    )
+    return frozenset(p.phase for p in proposals if p.phase and p.starts_phase and p.outcome == STOP)
 
 
 def stopped_on(decisions: Iterable[Decision], time_zone: str) -> dt.date | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter
@@ -204,7 +205,7 @@ def replan(
     record = Record.of(plan)
     applied = _apply(
         plan,
-        [e for e in events if not isinstance(e, Decided)],
+        events,
         protocol,
         record=record,
         as_of=as_of,
@@ -241,27 +242,18 @@ def replan(
         record.propose(proposal)
     fresh = list(mark_provisional(fresh, list(record.proposals.values())))
     merged = _merge(plan, applied.appointments, fresh)
-    merged = mark_provisional(merged, list(record.proposals.values()))
     return _updated(plan, search, merged, changes, record=record)
 
 
+@dataclass
 class Record:
     """What a re-plan records besides the appointments: tiers, scores, proposals, decisions."""
 
-    def __init__(
-        self,
-        *,
-        tiers: dict[str, str],
-        assessments: list[Assessment],
-        proposals: dict[str, Proposal],
-        decisions: list[Decision],
-        notes: list[str],
-    ) -> None:
-        self.tiers = tiers
-        self.assessments = assessments
-        self.proposals = proposals
-        self.decisions = decisions
-        self.notes = notes
+    tiers: dict[str, str]
+    assessments: list[Assessment]
+    proposals: dict[str, Proposal]
+    decisions: list[Decision]
+    notes: list[str]
 
     @classmethod
     def of(cls, plan: Plan) -> Record:
@@ -540,7 +532,7 @@ def _requested(
         expected = f"a protocol that allows boosters on request ({protocol.id} does not)"
         raise InputError(field, expected, "requested")
     record.still_going(field, "requested")
-    requests = [p for p in record.proposals.values() if p.id.startswith(f"{BOOSTER}-")]
+    requests = [p for p in record.proposals.values() if p.requests_booster]
     waiting = [p.id for p in requests if p.decision is None]
     if waiting:
         raise InputError(field, f"no booster request still open ({waiting[0]} is)", "requested")
@@ -548,7 +540,7 @@ def _requested(
     asked = event.on or today
     if asked > today:
         raise InputError(f"{field}.on", f"a day on or before the re-plan's ({today})", asked)
-    number = 1 + sum(1 for p in record.proposals if p.startswith(f"{BOOSTER}-"))
+    number = 1 + len(requests)
     note = f" ({event.note})" if event.note else ""
     record.propose(
         Proposal(
@@ -608,7 +600,7 @@ def _respond(plan: Plan, protocol: Protocol, record: Record, as_of: dt.datetime)
     """
     for proposal in list(record.proposals.values()):
         phase = protocol.phase(proposal.phase) if proposal.phase else None
-        if proposal.decision is None and phase is not None and proposal.id == f"start-{phase.id}":
+        if proposal.decision is None and phase is not None and proposal.starts_phase:
             why = qualifying_score(phase, record.assessments)
             if why is not None:
                 decided = Decision(decision="start-maintenance", at=as_of, proposal=proposal.id,
@@ -666,8 +658,8 @@ def _decide(
     record.decisions.append(decision)
     record.proposals[proposal.id] = proposal.model_copy(update={"decision": decision})
     record.notes.append(f"decided ({proposal.id}): {event.decision}")
-    if event.decision in ("step-back", "step-down") and event.decision != proposal.outcome:
-        _step(protocol, record, proposal, event.decision)
+    if event.decision in ("step-back", "step-down"):
+        _step(protocol, record, proposal, event.decision)  # to the proposal's tier, once
 
 
 def _moved_times(
@@ -767,6 +759,7 @@ def _merge(
                 update={
                     "status": "cancelled",
                     "reason": f"{NO_LONGER_NEEDED}; was: {before.reason}",
+                    "provisional": False,
                 }
             )
         merged[appointment_id] = _with_revision(before, current)

@@ -244,7 +244,7 @@ class Resumption:
         rule = search.protocol.boosters_on_request
         requests = [
             p for p in search.continuity.proposals.values()
-            if p.id.startswith(f"{BOOSTER}-") and p.outcome == BOOSTER
+            if p.requests_booster and p.outcome == BOOSTER
         ]  # fmt: skip
         if rule is None or not requests:
             return

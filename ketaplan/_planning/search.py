@@ -77,6 +77,8 @@ class _Frame:
     booked: int = 0
     """How many bookings the frame's day added to the ledger."""
     rejected: dict[dt.date, str] = field(default_factory=dict)
+    not_before: dt.datetime | None = None
+    """No start before this (an anchored review that comes first, a lapse review)."""
     pinned: bool = False
     """The plan's first session under the start policy ``earliest``: it keeps its first
     feasible day, and the search does not come back to try a later one."""
@@ -354,32 +356,23 @@ class Search:
         """Place the step on ``day`` (with its anchored sessions); return why not, if not."""
         step = frame.step
         self.count_evaluation(step, frame.rejected)
-        if frame.context is None:
-            frame.context = day_context(
-                step,
-                self.chain,
-                mode="plan",
-                on_conflict=self.on_conflict,
-                held_until=self.continuity.held_until,
-            )
-        found = day_findings(step, day, frame.context, mode="plan", on_conflict=self.on_conflict)
+        context = frame.context if frame.context is not None else _prepare(self, frame)
+        found = day_findings(step, day, context, mode="plan", on_conflict=self.on_conflict)
         if found:
             return found[0].message
-        earliest = frame.context.earliest
-        waits = [anchors.next_not_before(self.protocol.anchored, step.previous, self.extras)]
-        waits.append(self.resume_after if step.kind.is_dosing else None)
+        earliest = context.earliest
         slot, problem = self.finder.best(
             step.kind,
             day,
             earliest=None if earliest is None else earliest.threshold,
-            not_before=max((w for w in waits if w is not None), default=None),
+            not_before=frame.not_before,
             preferred_time=self.continuity.times.get(f"{self.id_prefix}{step.id}"),
         )
         if slot is None:
             return problem
         # Shifting relaxes the deadline and the week's minimum: say so on the appointment.
         relaxed = (
-            _newly_relaxed(self.chain, day_findings(step, day, frame.context, mode="check"))
+            _newly_relaxed(self.chain, day_findings(step, day, context, mode="check"))
             if self.on_conflict == "shift" or step.series_relaxed
             else []
         )
@@ -497,6 +490,22 @@ class Search:
                 placed = self.place_anchored(rule, anchor, late=late)
                 if isinstance(placed, str):
                     self.notes.append(f"{rule.id} after {anchor.id}: {placed}")
+
+
+def _prepare(search: Search, frame: _Frame) -> DayContext:
+    """What a frame's days share: the day rules' context and the earliest start on any day."""
+    step = frame.step
+    frame.context = day_context(
+        step,
+        search.chain,
+        mode="plan",
+        on_conflict=search.on_conflict,
+        held_until=search.continuity.held_until,
+    )
+    waits = [anchors.next_not_before(search.protocol.anchored, step.previous, search.extras)]
+    waits.append(search.resume_after if step.kind.is_dosing else None)
+    frame.not_before = max((w for w in waits if w is not None), default=None)
+    return frame.context
 
 
 def _history_notes(search: Search) -> list[str]:

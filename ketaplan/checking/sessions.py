@@ -66,8 +66,8 @@ def anchored(ctx: Context) -> list[Violation]:
                         source=rule.source,
                     )
                 )
+            stand_in = anchors.stands_in(rule.after, anchor, chain)
             for item in placed:
-                stand_in = anchors.stands_in(rule.after, anchor, chain)
                 outside = anchors.anchored_finding(rule, anchor, item, stand_in=stand_in)
                 if outside is not None:
                     found.append(ctx.reported(outside, item.id))

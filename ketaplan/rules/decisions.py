@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ketaplan.decisions import DecisionKind, Proposal
+from ketaplan.decisions import DecisionKind, Proposal, start_id
 from ketaplan.plans import Appointment, Assessment
 from ketaplan.protocol import Lapse, Phase, Protocol, ResponseRule
 
@@ -255,7 +255,7 @@ def gate_proposals(
             continue
         found.append(
             Proposal(
-                id=f"start-{phase.id}",
+                id=start_id(phase.id),
                 question=f"is the patient a responder: start {phase.name.lower()}?",
                 options=("start-maintenance", "stop"),
                 suggested="start-maintenance",
@@ -277,8 +277,8 @@ def mark_provisional(
     The sessions of a phase waiting for its start decision, and a booster the patient asked
     for until the clinician decides on it.
     """
-    waiting = {p.phase for p in proposals if p.id == f"start-{p.phase}" and p.decision is None}
-    booster = any(p.id.startswith("booster-") and p.decision is None for p in proposals)
+    waiting = {p.phase for p in proposals if p.starts_phase and p.decision is None}
+    booster = any(p.requests_booster and p.decision is None for p in proposals)
 
     def provisional(a: Appointment) -> bool:
         return a.status == "planned" and (a.phase in waiting or (booster and a.on_request))
