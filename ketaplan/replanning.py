@@ -723,16 +723,22 @@ def _frozen(
         ):
             boundary = position
     kept = {a.id for a in chain[: boundary + 1]}
+    moved = [applied.appointments[i] for i in applied.moved]
     for appointment in items:
         if appointment.anchored is None:
             continue
         with_anchor = appointment.anchor in kept and appointment.anchor not in applied.moved
+        # A review before resuming (a lapse's, a booster's) stays, unless a session moved by
+        # request now overlaps it: then it is placed again, around the move.
+        review = appointment.anchored in (LAPSE, BOOSTER) and not any(
+            m.start < appointment.end and appointment.start < m.end for m in moved
+        )
         if (
             with_anchor
             or appointment.start < as_of
             or appointment.status != "planned"
             or appointment.id in applied.touched
-            or appointment.anchored in (LAPSE, BOOSTER)
+            or review
         ):
             kept.add(appointment.id)
     return [a for a in items if a.id in kept]
