@@ -508,3 +508,11 @@ def test_a_review_after_the_third_infusion_follows_the_third_that_took_place() -
     assert review.status == "planned"
     assert review.shift is not None
     assert [v for v in check(after, clinic=clinic) if v.severity == "error"] == []
+
+
+def test_an_error_names_the_event_by_its_place_among_all_events() -> None:
+    clinic = demo_clinic()
+    made = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=clinic)
+    events: list[Event] = [Decided(decision="stop"), Missed(appointment="induction-99")]
+    with pytest.raises(InputError, match=r"events\[1\]\.appointment"):
+        replan(made, as_of=made.doses[0].end, clinic=clinic, events=events)
