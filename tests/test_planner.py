@@ -241,6 +241,30 @@ def test_explicit_closure_and_holiday_dates() -> None:
     assert "renovation" in first.reason
 
 
+def test_a_week_closed_during_induction_keeps_the_first_dose_and_the_weekly_phase_follows() -> None:
+    # Spravato PI (spravato-pi-trd): induction twice weekly in weeks 1-4, then once weekly in
+    # weeks 5-8. A week's closure pushes the last induction doses into week 5 (Mon/Thu patient:
+    # the 8th is Thu 2 Apr, leaving no day of that week after it). Start policy 'earliest'
+    # keeps the first dose on Mon 2 Mar; the weekly phase then follows by its cadence, a week
+    # after the last induction dose, instead of asking for a day of week 5 that is not left.
+    # (It used to move the first dose three weeks later, to Mon 23 Mar.)
+    where = clinic(closures=[{"start": "2026-03-16", "end": "2026-03-22", "reason": "repairs"}])
+    who = patient(availability=MON_THU, enrollments=["spravato-rems"])
+    result = plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=where,
+                  patient=who, until=D(2026, 6, 30))  # fmt: skip
+    doses = result.doses
+    assert doses[0].local_date == D(2026, 3, 2)
+    assert doses[7].id == "induction-8"
+    assert doses[7].local_date == D(2026, 4, 2)
+    weekly = doses[8]
+    assert weekly.id == "maintenance-weekly-1"
+    assert weekly.local_date == D(2026, 4, 9)
+    assert "treatment week 5 had begun by induction-8" in weekly.rule
+    found = check(result, clinic=where, patient=who)
+    assert [v for v in found if v.severity == "error"] == []
+    assert {v.code for v in found} == {"week-count", "phase-deadline"}
+
+
 def test_public_holidays_by_subdivision() -> None:
     where = clinic("Europe/Berlin", holidays={"country": "DE", "subdivision": "BY"})
     # 6 Jan (Epiphany) is a holiday in Bavaria.

@@ -275,14 +275,30 @@ def _entry_window(
     if isinstance(start, InWeek):
         first_dose = chain.first_dose_date() or prev_day
         week_start = first_dose + dt.timedelta(days=7 * (start.week - 1))
-        earliest = max(week_start, prev_day + dt.timedelta(days=1))
-        return Window(
-            earliest,
-            max(week_start, earliest),
-            week_start + dt.timedelta(days=6),
-            f"treatment week {start.week} (week 1 began {fmt_day(first_dose)})",
-            f"within treatment week {start.week}",
+        if prev_day < week_start:
+            return Window(
+                week_start,
+                week_start,
+                week_start + dt.timedelta(days=6),
+                f"treatment week {start.week} (week 1 began {fmt_day(first_dose)})",
+                f"within treatment week {start.week}",
+            )
+        # The sessions before ran into that week or past it (a series kept going past its
+        # deadline, a re-plan): the week's own days would leave no room, so the phase enters
+        # as its cadence says after the last of them.
+        late = _cadence_entry(chain, phase, previous, bounds, at)
+        return late._replace(
+            rule=f"{late.rule} (treatment week {start.week} had begun by {previous.id})"
         )
+    return _cadence_entry(chain, phase, previous, bounds, at)
+
+
+def _cadence_entry(
+    chain: Chain, phase: Phase, previous: Appointment, bounds: Bounds, at: dt.datetime | None
+) -> Window:
+    """The first session of a later phase by its entry gap or its cadence after ``previous``."""
+    start = phase.start
+    prev_day = previous.local_date
     cadence = chain.course.cadence(phase, at)
     gap = start.gap if isinstance(start, AfterPrevious) else None
     if gap is None and isinstance(cadence, GapSequence):
