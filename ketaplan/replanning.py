@@ -702,7 +702,8 @@ def _frozen(
     everything after that point is planned again. A session an earlier re-plan cancelled as no
     longer needed is not history and sets no such point. Anchored sessions are kept with their
     anchor, unless the anchor moved (they are placed again after it), and when they are in the
-    past or were changed themselves.
+    past or were changed themselves. A planned anchored session that a session moved by
+    request now overlaps is placed again, around the move.
 
     The chain is read in the plan's ``order`` (its sessions' places before the events): a
     session moved past later ones does not keep them where they were; they follow it.
@@ -727,19 +728,17 @@ def _frozen(
     for appointment in items:
         if appointment.anchored is None:
             continue
-        with_anchor = appointment.anchor in kept and appointment.anchor not in applied.moved
-        # A review before resuming (a lapse's, a booster's) stays, unless a session moved by
-        # request now overlaps it: then it is placed again, around the move.
-        review = appointment.anchored in (LAPSE, BOOSTER) and not any(
-            m.start < appointment.end and appointment.start < m.end for m in moved
-        )
         if (
-            with_anchor
-            or appointment.start < as_of
+            appointment.start < as_of
             or appointment.status != "planned"
             or appointment.id in applied.touched
-            or review
         ):
+            kept.add(appointment.id)
+        elif any(m.start < appointment.end and appointment.start < m.end for m in moved):
+            continue  # a session moved by request now overlaps it: placed again, around the move
+        elif (
+            appointment.anchor in kept and appointment.anchor not in applied.moved
+        ) or appointment.anchored in (LAPSE, BOOSTER):  # a review before resuming stays
             kept.add(appointment.id)
     return [a for a in items if a.id in kept]
 

@@ -233,6 +233,28 @@ def test_moving_a_session_shifts_the_later_ones_keeping_their_gaps() -> None:
     assert fasting.at.date() == moved.local_date
 
 
+def test_a_session_moved_onto_an_anchored_one_does_not_double_book_the_patient() -> None:
+    # iv-ketamine-standard: a response review 1-2 days after infusion 3, before infusion 4
+    # (phillips-2019). The patient asks for infusion 4 at the review's own time: the review
+    # kept with its anchor would overlap it, so it is placed again around the move; that it
+    # can no longer come before infusion 4 is the request's doing, and the re-plan says so.
+    base = plan(load_protocol("iv-ketamine-standard"), start=D(2026, 3, 2), clinic=CLINIC,
+                until=D(2026, 6, 30))  # fmt: skip
+    review = next(a for a in base.appointments if a.anchored == "response-review")
+    events: list[Event] = [Attended(appointment=f"induction-{n}") for n in (1, 2, 3)]
+    events.append(Moved(appointment="induction-4", to=review.start))
+    after = replan(base, as_of=at(2026, 3, 9, 18), clinic=CLINIC, events=events)
+    assert_no_overlap(after.appointments)
+    placed = after.appointment(review.id)
+    assert placed.status == "planned"
+    assert placed.start >= after.appointment("induction-4").end
+    errors = {v.message for v in check(after, clinic=CLINIC) if v.severity == "error"}
+    assert "patient-double-booked" not in {v.code for v in check(after, clinic=CLINIC)}
+    late = f"{review.id} ends after induction-4 starts; it must come before it"
+    assert late in errors
+    assert late in after.notes
+
+
 def test_cancelled_session_is_not_replaced() -> None:
     protocol = load_protocol("iv-ketamine-kap")
     base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC)

@@ -216,7 +216,7 @@ class Search:
                 self._search_with(on_conflict)
         resumption.note_later_lapses()
         self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
-        self._place_missing_anchored()
+        _place_missing_anchored(self)
         return sorted([*self.chain.sessions, *self.extras], key=lambda a: (a.start, a.id))
 
     def _search_with(self, on_conflict: OnConflict) -> None:
@@ -459,37 +459,39 @@ class Search:
             f"{kind.name.lower()} ({rule.offset.describe()} after) cannot be placed: {first_reason}"
         )
 
-    def _place_missing_anchored(self) -> None:
-        """Anchored sessions the complete chain selects but nothing placed yet.
 
-        A ``last`` without a finite phase is known only now; after a re-plan, an anchor kept
-        from before may have lost its session (moved with it, say), or become the first that
-        took place. Each course of treatment counts on its own; what cannot be placed any more
-        (its days are past) is a note.
-        """
-        rules = self.protocol.anchored
-        if not self.continuity.fixed and not self.id_prefix:
-            # A first plan placed every other anchored session with its anchor.
-            rules = tuple(
-                r for r in rules if not anchors.known_while_growing(r.after, self.protocol)
-            )
-        if not rules:
-            return
-        chains = Chain.courses(self.chain.course, [*self.chain.sessions, *self.extras])
-        for rule, chain in ((r, c) for r in rules for c in chains):
-            for anchor in anchors.selected(rule.after, chain, chain_is="complete"):
-                few = anchors.attended_finding(rule, anchor, chain)
-                if few is not None and few.message not in self.notes:
-                    self.notes.append(few.message)
-                if not anchors.due_before(rule, anchor, self.continuity.stopped_on) or any(
-                    a.anchored == rule.id and a.anchor == anchor.id and a.is_active
-                    for a in self.extras
-                ):
-                    continue
-                late = anchors.stands_in(rule.after, anchor, chain)
-                placed = self.place_anchored(rule, anchor, late=late)
-                if isinstance(placed, str):
-                    self.notes.append(f"{rule.id} after {anchor.id}: {placed}")
+def _place_missing_anchored(search: Search) -> None:
+    """Anchored sessions the complete chain selects but nothing placed yet.
+
+    A ``last`` without a finite phase is known only now; after a re-plan, an anchor kept
+    from before may have lost its session (moved with it, say), or become the first that
+    took place. Each course of treatment counts on its own; what cannot be placed any more
+    (its days are past) is a note.
+    """
+    rules = search.protocol.anchored
+    if not search.continuity.fixed and not search.id_prefix:
+        # A first plan placed every other anchored session with its anchor.
+        rules = tuple(r for r in rules if not anchors.known_while_growing(r.after, search.protocol))
+    if not rules:
+        return
+    chains = Chain.courses(search.chain.course, [*search.chain.sessions, *search.extras])
+    for rule, chain in ((r, c) for r in rules for c in chains):
+        for anchor in anchors.selected(rule.after, chain, chain_is="complete"):
+            few = anchors.attended_finding(rule, anchor, chain)
+            if few is not None and few.message not in search.notes:
+                search.notes.append(few.message)
+            if not anchors.due_before(rule, anchor, search.continuity.stopped_on) or any(
+                a.anchored == rule.id and a.anchor == anchor.id and a.is_active
+                for a in search.extras
+            ):
+                continue
+            late = anchors.stands_in(rule.after, anchor, chain)
+            placed = search.place_anchored(rule, anchor, late=late)
+            if isinstance(placed, str):
+                search.notes.append(f"{rule.id} after {anchor.id}: {placed}")
+            elif (late_for := anchors.before_next_finding(rule, placed, chain)) is not None:
+                # The next session stays where it is (moved by request, say): say so.
+                search.notes.append(late_for.message)
 
 
 def _prepare(search: Search, frame: _Frame) -> DayContext:
