@@ -8,6 +8,7 @@ __all__ = [
     "EVIDENCE_RANK",
     "WEEKDAYS",
     "DoseUnit",
+    "Drug",
     "EvidenceLevel",
     "GapUnit",
     "HoldSeverity",
@@ -24,6 +25,9 @@ __all__ = [
     "WeekBasis",
     "Weekday",
 ]
+
+Drug = Literal["ketamine", "esketamine"]
+"""Racemic ketamine or esketamine."""
 
 Route = Literal["iv", "im", "subcutaneous", "intranasal", "sublingual", "oral"]
 """How the drug is given."""

@@ -41,6 +41,7 @@ from ketaplan.loading import (
     load_protocol,
     read_json_list,
 )
+from ketaplan.medications import MedicationRules, medication_rules, medicine_names
 from ketaplan.patient import Patient
 from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
 from ketaplan.plans import Plan
@@ -96,6 +97,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="summarise a protocol")
     show.add_argument("protocol", metavar="ID|FILE", help="a built-in id or a .toml/.json file")
+    show.add_argument(
+        "--clinic", metavar="FILE", help="list the medication rules in force at this clinic"
+    )
     show.set_defaults(run=_show)
 
     check_files = commands.add_parser("validate", help="validate protocol, clinic or patient files")
@@ -322,7 +326,8 @@ def _protocols(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:
-    print(describe_protocol(load_protocol(args.protocol)), file=out)
+    protocol = load_protocol(args.protocol)
+    print(describe_protocol(protocol, clinic=_load_clinic(args.clinic)), file=out)
     return EXIT_OK
 
 
@@ -338,6 +343,8 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
                 print(str(problem), file=sys.stderr)
             continue
         print(f"{path}: ok ({_kind_of(definition)} {definition.id})", file=out)
+        if isinstance(definition, Patient):
+            _warn_medicines(definition, medicine_names())
     return status
 
 
@@ -398,10 +405,20 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
         on_conflict=args.on_conflict,
         time_zone=args.tz,
     )
+    if patient is not None:
+        _warn_medicines(patient, medication_rules(protocol, clinic))
     if args.format == "ics":
         return _emit_bytes(_calendar(result, args), args.output, out)
     text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
     return _emit(text, args.output, out)
+
+
+def _warn_medicines(patient: Patient, rules: MedicationRules) -> None:
+    """Each medication no rule can be matched to, on stderr, whatever the output format."""
+    for medication in patient.medications:
+        warning = rules.unknown(medication)
+        if warning is not None:
+            print(f"ketaplan: warning: {warning}", file=sys.stderr)
 
 
 def _busy(

@@ -1,40 +1,115 @@
-"""Medication holds around sessions: the doses to skip, and the patient's instruction.
+"""Medication holds around sessions: whether one applies, the doses to skip, the instruction.
 
-A hold rule gives a window around each session, counted from the start of dosing:
-``hold_before_hours`` before it and ``resume_after_hours`` after it, or the whole session day
-before it (``hold_day_of``). A scheduled dose of a matching medication inside the window is to
-be skipped; the patient instruction names each dose and when to resume.
+A hold rule gives a window around each session: from ``hold_before_hours`` before dosing starts
+(or from midnight of the session day, ``hold_day_of``) until ``resume_after_hours`` after dosing
+*ends* (the end of the infusion, as the sources count "post-infusion"). A scheduled dose of a
+matching medication inside the window is to be skipped; the patient instruction names each dose
+and when to resume.
+
+Whether a hold applies to a patient's medication is decided here, once, for the instruction
+builder, the task builder and ``check`` alike (:func:`hold_state`): a clinician's answer on the
+medication first; then seizure medicines, which are never held by default; then conditional
+holds, which wait for a clinician.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
+from typing import Literal, NamedTuple
 
 from ketaplan._text import fmt_day
+from ketaplan.medications import MedicationRules
 from ketaplan.patient import Medication
-from ketaplan.plans import Instruction
-from ketaplan.protocol import HoldRule
-from ketaplan.timing import resolve, shift
+from ketaplan.plans import Appointment, Instruction
+from ketaplan.protocol import HoldRule, SessionKind
+from ketaplan.timing import resolve, shift, zone
 
-__all__ = ["hold_instruction", "hold_window", "skipped_doses"]
+__all__ = [
+    "SEIZURE_MEDICINE",
+    "SEIZURE_POSSIBLE",
+    "SEIZURE_RESCUE",
+    "DosingSpan",
+    "HoldState",
+    "dosing_span",
+    "hold_instruction",
+    "hold_state",
+    "hold_window",
+    "seizure_exemption",
+    "skipped_doses",
+]
+
+#: Classes (``library/medications/classes.toml``) of medicines taken mainly for seizures.
+SEIZURE_MEDICINE = "seizure-medicine"
+#: Classes of medicines whose as-needed use is usually seizure rescue.
+SEIZURE_RESCUE = "seizure-rescue"
+#: Classes of medicines also prescribed for seizures: a hold on one asks for its indication.
+SEIZURE_POSSIBLE = "seizure-possible"
+
+_SEIZURE_WORDS = re.compile(r"seiz|epilep|convuls|status epilepticus", re.IGNORECASE)
+
+HoldState = Literal["hold", "to-confirm", "exempt", "not-applicable"]
+"""What a ``hold`` rule does for one medication of one patient: it applies (``hold``); it waits
+for a clinician (``to-confirm``, a conditional rule); the medicine is a seizure medicine
+(``exempt``, a note for the clinician); or a clinician said it does not apply."""
 
 
-def hold_window(
-    rule: HoldRule, dosing_start: dt.datetime
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """The hold around a session that starts dosing at ``dosing_start`` (aware, local)."""
+class DosingSpan(NamedTuple):
+    """When dosing starts and ends at one session, in the session's zone."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+def dosing_span(appointment: Appointment, kind: SessionKind) -> DosingSpan | None:
+    """The dosing of ``appointment`` (of ``kind``), or ``None`` for a session without one."""
+    if appointment.dosing_start is None:
+        return None
+    start = appointment.dosing_start.astimezone(zone(appointment.time_zone))
+    return DosingSpan(start, shift(start, minutes=kind.timeline.dosing_minutes))
+
+
+def seizure_exemption(medication: Medication, rules: MedicationRules) -> str | None:
+    """Why ``medication`` is never held by default, or ``None``.
+
+    No source supports withholding anti-epileptic doses or seizure rescue medicines; the clinic
+    holds concern psychiatric use (clinical review R2).
+    """
+    if medication.indication is not None and _SEIZURE_WORDS.search(medication.indication):
+        return f"taken for {medication.indication}"
+    classes = rules.classes_of(medication.name) or frozenset()
+    if SEIZURE_MEDICINE in classes:
+        return "a seizure medicine"
+    if medication.as_needed and SEIZURE_RESCUE in classes:
+        return "taken as needed, usually as seizure rescue"
+    return None
+
+
+def hold_state(medication: Medication, rule: HoldRule, rules: MedicationRules) -> HoldState:
+    """Whether ``rule`` (a hold) applies to ``medication``: the one place that decides it."""
+    if medication.hold == "not-applicable":
+        return "not-applicable"
+    if medication.hold == "confirmed":
+        return "hold"
+    if seizure_exemption(medication, rules) is not None:
+        return "exempt"
+    return "to-confirm" if rule.conditional else "hold"
+
+
+def hold_window(rule: HoldRule, dosing: DosingSpan) -> tuple[dt.datetime, dt.datetime] | None:
+    """The hold around a session's dosing (aware, local), or ``None`` when ``rule`` has none."""
     if rule.severity != "hold":
         return None
-    begin = dosing_start
+    begin = dosing.start
     if rule.hold_before_hours is not None:
-        begin = shift(dosing_start, hours=-rule.hold_before_hours)
+        begin = shift(dosing.start, hours=-rule.hold_before_hours)
     if rule.hold_day_of:
-        midnight = dt.datetime.combine(dosing_start.date(), dt.time(0), tzinfo=dosing_start.tzinfo)
+        midnight = dt.datetime.combine(dosing.start.date(), dt.time(0), tzinfo=dosing.start.tzinfo)
         begin = min(begin, midnight)
-    end = dosing_start
+    end = dosing.start
     if rule.resume_after_hours is not None:
-        end = shift(dosing_start, hours=rule.resume_after_hours)
+        end = shift(dosing.end, hours=rule.resume_after_hours)
     if begin == end:
         return None
     return begin, end
@@ -54,29 +129,30 @@ def _doses(
         day += dt.timedelta(days=1)
 
 
-def skipped_doses(
-    medication: Medication, rule: HoldRule, dosing_start: dt.datetime
-) -> list[dt.datetime]:
+def skipped_doses(medication: Medication, rule: HoldRule, dosing: DosingSpan) -> list[dt.datetime]:
     """The scheduled doses of ``medication`` inside the hold around a session."""
-    window = hold_window(rule, dosing_start)
+    window = hold_window(rule, dosing)
     if window is None:
         return []
     begin, end = window
-    tz = dosing_start.tzinfo
+    tz = dosing.start.tzinfo
     assert tz is not None  # noqa: S101 - appointments carry their zone
     doses = _doses(medication, begin.date() - dt.timedelta(days=1), end.date(), tz)
     return [dose for dose in doses if begin <= dose < end]
 
 
 def hold_instruction(
-    medication: Medication, rule: HoldRule, dosing_start: dt.datetime
+    medication: Medication, rule: HoldRule, dosing: DosingSpan
 ) -> Instruction | None:
-    """The patient's instruction for one medication around one session, if any."""
-    window = hold_window(rule, dosing_start)
+    """The patient's instruction for one medication around one session, if any.
+
+    The caller has decided that the hold applies (:func:`hold_state`).
+    """
+    window = hold_window(rule, dosing)
     if window is None:
         return None
     begin, end = window
-    skipped = skipped_doses(medication, rule, dosing_start)
+    skipped = skipped_doses(medication, rule, dosing)
     name = medication.name
     if skipped:
         doses = "; ".join(f"skip your {d:%H:%M} {name} on {fmt_day(d.date())}" for d in skipped)
@@ -85,7 +161,7 @@ def hold_instruction(
         text = f"Do not take {name} from {begin:%H:%M} on {fmt_day(begin.date())}"
     else:
         return None
-    if end > dosing_start:
+    if end > dosing.start:
         text += f"; resume after {end:%H:%M} on {fmt_day(end.date())}"
     else:
         text += "; resume after the session"
@@ -93,6 +169,6 @@ def hold_instruction(
         kind="medication-hold",
         at=begin,
         until=end,
-        text=f"{text} ({rule.medication} hold; ask your prescriber before changing any medicine).",
+        text=f"{text} (your clinic's {rule.medication} hold).",
         source=rule.source,
     )

@@ -9,17 +9,24 @@ from typing import NamedTuple
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
-from ketaplan.holds import hold_instruction
+from ketaplan.holds import (
+    SEIZURE_POSSIBLE,
+    dosing_span,
+    hold_instruction,
+    hold_state,
+    seizure_exemption,
+)
 from ketaplan.medications import NO_RULE, MedicationRules, medication_rules
-from ketaplan.patient import Patient
+from ketaplan.patient import Medication, Patient
 from ketaplan.plans import Appointment, Instruction, InstructionKind, Task
-from ketaplan.protocol import Instructions, Protocol, SessionKind
+from ketaplan.protocol import HoldRule, Instructions, Protocol, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.tasks import (
     decision_task_id,
     form_task_id,
+    hold_task_id,
     monitoring_task_id,
     requirement_task_id,
     unmet_requirements,
@@ -52,11 +59,14 @@ def instructions_for(
         source=rules.source,
     )
     out = [made for build in _BUILDERS if (made := build(rules, times)) is not None]
-    if kind.is_dosing and patient is not None:
+    dosing = dosing_span(appointment, kind)
+    if dosing is not None and patient is not None:
         chosen = medications or medication_rules(protocol)
         for medication in patient.medications:
             for rule in chosen.matching(medication):
-                held = hold_instruction(medication, rule, times.dosing)
+                if rule.severity != "hold" or hold_state(medication, rule, chosen) != "hold":
+                    continue
+                held = hold_instruction(medication, rule, dosing)
                 if held is not None:
                     out.append(held)
     return tuple(out)
@@ -171,6 +181,7 @@ def tasks_for(
     chosen = medications or medication_rules(protocol, clinic)
     if patient is not None:
         tasks += _monitoring_tasks(appointments, patient, chosen)
+        tasks += _hold_tasks(appointments, patient, chosen)
         notes += _medication_notes(patient, chosen)
     active = [a for a in appointments if a.is_active]
     courses = Chain.courses(Course(protocol), appointments)
@@ -246,10 +257,7 @@ def _medication_notes(patient: Patient, rules: MedicationRules) -> list[str]:
     for medication in patient.medications:
         classes = rules.classes_of(medication.name)
         if classes is None:
-            notes.append(
-                f"unknown medication {medication.name!r}: no rule could be matched; check the "
-                "spelling or add it to the clinic's medication_classes"
-            )
+            notes.append(rules.unknown(medication) or "")
             continue
         if classes == frozenset({NO_RULE}) or NO_RULE in classes:
             continue
@@ -257,7 +265,65 @@ def _medication_notes(patient: Patient, rules: MedicationRules) -> list[str]:
             if rule.severity == "advisory":
                 note = f" {rule.note}" if rule.note else ""
                 notes.append(f"{medication.name} ({rule.medication}): advisory.{note}")
+            elif rule.severity == "hold":
+                notes += _hold_notes(medication, rule, rules, classes)
     return notes
+
+
+def _hold_notes(
+    medication: Medication, rule: HoldRule, rules: MedicationRules, classes: frozenset[str]
+) -> list[str]:
+    """What the clinician should know of one hold on one medication."""
+    state = hold_state(medication, rule, rules)
+    name = f"{medication.name} ({rule.medication} hold)"
+    if state == "exempt":
+        why = seizure_exemption(medication, rules)
+        return [
+            (
+                f"{name}: not held, {why}; seizure medicines are never held by default. A "
+                "clinician who wants the hold records hold = 'confirmed' on the medication"
+            )
+        ]
+    if state == "not-applicable":
+        return [f"{name}: not applied, as the clinician recorded"]
+    if state == "hold" and medication.indication is None and SEIZURE_POSSIBLE in classes:
+        return [
+            (
+                f"{name}: held; {medication.name} is also prescribed for seizures. If this patient "
+                "takes it for seizures, record its indication and the hold no longer applies"
+            )
+        ]
+    return []
+
+
+def _hold_tasks(
+    appointments: Sequence[Appointment], patient: Patient, rules: MedicationRules
+) -> list[Task]:
+    """A task for each conditional hold a clinician has not yet confirmed for the patient."""
+    first = next((a for a in appointments if a.is_dose and a.status == "planned"), None)
+    if first is None:
+        return []
+    tasks = []
+    for medication in patient.medications:
+        for rule in rules.matching(medication):
+            if rule.severity != "hold" or hold_state(medication, rule, rules) != "to-confirm":
+                continue
+            tasks.append(
+                Task(
+                    id=hold_task_id(rule.id, medication.name),
+                    title=(
+                        f"Confirm whether the {rule.medication} hold applies to "
+                        f"{medication.name} for this patient ({rule.note or 'conditional'}). "
+                        "Until it is recorded (hold = 'confirmed' or 'not-applicable' on the "
+                        "medication), the patient is told nothing about it."
+                    ),
+                    due=first.local_date,
+                    kind="medication",
+                    appointment=first.id,
+                    source=rule.source,
+                )
+            )
+    return tasks
 
 
 def _decision_tasks(proposals: Sequence[Proposal]) -> list[Task]:

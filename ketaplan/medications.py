@@ -3,22 +3,29 @@
 The rules in force for a plan are, in order: the built-in presets (``presets.toml``, each with
 its source), replaced or switched off by the clinic's ``medication_rules`` and
 ``medication_presets_off``, plus the protocol's own ``holds`` (the esketamine label's monitoring
-rules). A medication matches a rule when its name is the rule's medication, or belongs to the
+rules); of these, those whose scope (``applies_to``: drugs, routes, settings) covers the
+protocol. A medication matches a rule when its name is the rule's medication, or belongs to the
 rule's class (``library/medications/classes.toml``, extended by the clinic's
 ``medication_classes``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ketaplan._presets import builtin_classes, preset_rules, preset_sources
 from ketaplan.clinic import Clinic
+from ketaplan.medicines import ingredients, plain_name, suggestions, synonyms
 from ketaplan.patient import Medication
 from ketaplan.protocol import HoldRule, Protocol, Source
 
-__all__ = ["NO_RULE", "MedicationRules", "medication_rules"]
+__all__ = [
+    "NO_RULE",
+    "MedicationRules",
+    "medication_rules",
+    "medication_rules_everywhere",
+    "medicine_names",
+]
 
 #: The class of drugs known to need no rule (antidepressants that continue unchanged).
 NO_RULE = "no-rule"
@@ -36,9 +43,9 @@ class MedicationRules:
     >>> from ketaplan.patient import Medication
     >>> rules = medication_rules(load_protocol("esketamine-trd"))
     >>> sorted(rules.classes_of("Lorazepam"))
-    ['benzodiazepine', 'cns-depressant', 'lorazepam']
+    ['benzodiazepine', 'cns-depressant', 'lorazepam', 'seizure-possible']
     >>> [(r.id, r.severity) for r in rules.matching(Medication(name="lorazepam"))]
-    [('benzodiazepine', 'hold'), ('cns-depressants', 'monitor')]
+    [('cns-depressants', 'monitor')]
     >>> rules.classes_of("lorazpam") is None
     True
     """
@@ -51,16 +58,46 @@ class MedicationRules:
     def classes_of(self, name: str) -> frozenset[str] | None:
         """The classes of a drug, and the name itself; ``None`` when the name is unknown.
 
-        The name is included so that a rule may name a single drug as well as a class.
+        The name is included so that a rule may name a single drug as well as a class. A name
+        is read as written, then without strength and form (``"clonazepam 0.5 mg"``), then as a
+        brand or synonym of known ingredients (``"Ativan"``: lorazepam, with its classes).
         """
         key = _key(name)
+        found = self._known(key)
+        if found is None:
+            found = self._known(plain_name(name))
+        if found is not None:
+            return found
+        parts = [self._known(ingredient) for ingredient in ingredients(name)]
+        known = [part for part in parts if part is not None]
+        if not known:
+            return None
+        return frozenset({key}).union(*known)
+
+    def _known(self, key: str) -> frozenset[str] | None:
         key = self.aliases.get(key, key)
         if key in self.names:
             return self.names[key] | {key}
-        known_classes = {c for classes in self.names.values() for c in classes}
-        if key in known_classes:
+        if key in self._class_names:
             return frozenset({key})
         return None
+
+    @property
+    def _class_names(self) -> frozenset[str]:
+        return frozenset(c for classes in self.names.values() for c in classes)
+
+    def unknown(self, medication: Medication) -> str | None:
+        """A warning for a medication no rule can be matched to, with likely meant names."""
+        if self.classes_of(medication.name) is not None:
+            return None
+        known = {*self.names, *self.aliases, *self._class_names}
+        brands = {alias for name in self.names for alias in synonyms(name)}
+        close = suggestions(medication.name, sorted(known | brands))
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        return (
+            f"unknown medication {medication.name!r}: no medication rule could be matched{hint} "
+            "(check the spelling, or add it to the clinic's medication_classes)"
+        )
 
     def matching(self, medication: Medication) -> list[HoldRule]:
         """The rules that apply to ``medication``, in rule order."""
@@ -72,24 +109,44 @@ class MedicationRules:
         return self.sources.get(source_id) if source_id else None
 
 
-def medication_rules(protocol: Protocol, clinic: Clinic | None = None) -> MedicationRules:
-    """The rules in force for ``protocol`` at ``clinic`` (presets, clinic, protocol)."""
+def medicine_names(clinic: Clinic | None = None) -> MedicationRules:
+    """The medicine names and classes ketaplan knows (with the clinic's), and no rules.
+
+    For reading a patient's medications before any protocol is chosen (``ketaplan validate``).
+    """
     names, aliases = builtin_classes()
     names = dict(names)
-    sources: dict[str, Source] = {s.id: s for s in preset_sources()}
-    overrides: dict[str, HoldRule] = {}
-    off: set[str] = set()
-    extra: Iterable[HoldRule] = ()
     if clinic is not None:
         for name, classes in clinic.medication_classes.items():
             names[_key(name)] = frozenset(_key(c) for c in classes)
-        sources.update({s.id: s for s in clinic.sources})
-        overrides = {rule.id: rule for rule in clinic.medication_rules}
-        off = set(clinic.medication_presets_off)
-        presets = {rule.id for rule in preset_rules()}
-        extra = [rule for rule in clinic.medication_rules if rule.id not in presets]
+    return MedicationRules((), {}, names, aliases)
+
+
+def medication_rules_everywhere(clinic: Clinic | None = None) -> tuple[HoldRule, ...]:
+    """The presets, replaced or switched off by ``clinic``, and its own rules, any scope."""
+    if clinic is None:
+        return preset_rules()
+    overrides = {rule.id: rule for rule in clinic.medication_rules}
+    off = set(clinic.medication_presets_off)
+    presets = {rule.id for rule in preset_rules()}
     rules = [overrides.get(rule.id, rule) for rule in preset_rules() if rule.id not in off]
-    rules += list(extra)
+    return (*rules, *(rule for rule in clinic.medication_rules if rule.id not in presets))
+
+
+def medication_rules(protocol: Protocol, clinic: Clinic | None = None) -> MedicationRules:
+    """The rules in force for ``protocol`` at ``clinic`` (presets, clinic, protocol)."""
+    known = medicine_names(clinic)
+    names, aliases = known.names, known.aliases
+    sources: dict[str, Source] = {s.id: s for s in preset_sources()}
+    if clinic is not None:
+        sources.update({s.id: s for s in clinic.sources})
+    rules = [*medication_rules_everywhere(clinic), *protocol.holds]
     sources.update({s.id: s for s in protocol.sources})
-    rules += list(protocol.holds)
-    return MedicationRules(tuple(rules), sources, names, aliases)
+    in_force = tuple(
+        rule
+        for rule in rules
+        if rule.applies_to.covers(
+            drug=protocol.drug, route=protocol.route, setting=protocol.setting
+        )
+    )
+    return MedicationRules(in_force, sources, names, aliases)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from ketaplan._model import Model, NonEmptyText
+from ketaplan._types import Drug
 from ketaplan.hours import DateRange, WeeklyHours
 from ketaplan.protocol.policy import valid_zone
 
@@ -44,6 +45,12 @@ class Medication(Model):
     """Taken as needed rather than at fixed times."""
     start: dt.date | None = None
     stop: dt.date | None = None
+    indication: NonEmptyText | None = None
+    """What it is taken for, in the prescriber's words (``"epilepsy"``): a medicine taken for
+    seizures is never held by default, only noted for the clinician."""
+    hold: Literal["confirmed", "not-applicable"] | None = None
+    """The clinician's answer to a conditional hold (a source that says the clinic "may ask"):
+    ``"confirmed"`` applies it, ``"not-applicable"`` does not; unset, a staff task asks."""
 
     @model_validator(mode="after")
     def _dates(self) -> Medication:
@@ -56,7 +63,7 @@ class PastSession(Model):
     """A ketamine or esketamine session the patient already had (here or elsewhere)."""
 
     date: dt.date
-    product: Literal["ketamine", "esketamine"]
+    product: Drug
     route: str | None = None
 
 

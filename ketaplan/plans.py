@@ -164,7 +164,7 @@ class Task(Model):
     id: str
     title: str
     due: dt.date
-    kind: Literal["form", "requirement", "monitoring", "assessment", "decision"]
+    kind: Literal["form", "requirement", "monitoring", "assessment", "decision", "medication"]
     appointment: str | None = None
     source: str | None = None
 

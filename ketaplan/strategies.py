@@ -101,7 +101,15 @@ _MEDICATIONS = (
     "oxycodone",
     "sertraline",
     "bupropion",
+    "clobazam",
+    "midazolam",
+    "trazodone",
+    "Ativan 1 mg",
+    "Lamictal XR",
 )
+#: What a medication may be taken for, and a clinician's answer to a conditional hold.
+_INDICATIONS = (None, None, "epilepsy", "anxiety")
+_HOLD_ANSWERS = (None, None, "confirmed", "not-applicable")
 
 
 def _strategy(value: T | SearchStrategy[T]) -> SearchStrategy[T]:
@@ -439,7 +447,8 @@ def _clinic_rules(draw: st.DrawFn, *, switch_gap: bool, washouts: bool) -> dict[
 def medications(*, names: Sequence[str] = _MEDICATIONS) -> SearchStrategy[Medication]:
     """Medications by drug name, scheduled at times of day or as needed.
 
-    Shrinks toward the first name taken at 08:00.
+    Some carry an indication (epilepsy: never held by default) or a clinician's answer to a
+    conditional hold. Shrinks toward the first name taken at 08:00, with neither.
     """
     _check(
         bool(names) and all(isinstance(n, str) and n for n in names),
@@ -453,13 +462,15 @@ def medications(*, names: Sequence[str] = _MEDICATIONS) -> SearchStrategy[Medica
         max_size=2,
         unique=True,
     )
-    return st.one_of(
-        st.builds(
-            lambda n, t: Medication.model_validate({"name": n, "times": t}),
-            st.sampled_from(list(names)),
-            times,
+    scheduled = st.builds(lambda t: {"times": t}, times)
+    return st.builds(
+        lambda n, when, why, answer: Medication.model_validate(
+            {"name": n, **when, "indication": why, "hold": answer}
         ),
-        st.builds(lambda n: Medication(name=n, as_needed=True), st.sampled_from(list(names))),
+        st.sampled_from(list(names)),
+        st.one_of(scheduled, st.just({"as_needed": True})),
+        st.sampled_from(_INDICATIONS),
+        st.sampled_from(_HOLD_ANSWERS),
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
+from ketaplan.medications import medication_rules, medication_rules_everywhere
 from ketaplan.plans import Plan
 from ketaplan.protocol import (
     AfterPrevious,
@@ -24,8 +26,11 @@ _WIDTH = 96
 _TEENS = range(11, 14)
 
 
-def describe_protocol(protocol: Protocol, /) -> str:
+def describe_protocol(protocol: Protocol, /, *, clinic: Clinic | None = None) -> str:
     """A readable summary of a protocol: sessions, phases, doses, rules and sources.
+
+    The medication rules listed are every rule in force for the protocol (at ``clinic``, when
+    given): the presets and the clinic's rules whose scope covers it, and its own.
 
     >>> from ketaplan import load_protocol
     >>> text = describe_protocol(load_protocol("iv-ketamine-pain"))
@@ -70,10 +75,7 @@ def describe_protocol(protocol: Protocol, /) -> str:
     if decisions:
         lines += ["", "Clinician decisions (proposed, then recorded with decided:)"]
         lines += [f"  {text}" for text in decisions]
-    if protocol.holds:
-        lines += ["", "Medication rules"]
-        for hold in protocol.holds:
-            lines.append(f"  {hold.medication}: {_hold(hold)}")
+    lines += ["", *_medication_lines(protocol, clinic)]
     if protocol.tasks:
         lines += ["", "Tasks"]
         for task in protocol.tasks:
@@ -255,12 +257,35 @@ def _decisions(protocol: Protocol) -> list[str]:
     return out
 
 
+def _medication_lines(protocol: Protocol, clinic: Clinic | None) -> list[str]:
+    """Every medication rule in force, with its scope and source; then the presets left out."""
+    where = f" at {clinic.id}" if clinic is not None else " (built-in presets)"
+    in_force = medication_rules(protocol, clinic).rules
+    lines = [f"Medication rules in force{where}"]
+    for hold in in_force:
+        text = f"{hold.id} ({hold.medication}): {_hold(hold)} [for {hold.applies_to.describe()}; "
+        text += f"source {hold.source}]"
+        lines += textwrap.wrap(text, _WIDTH, initial_indent="  ", subsequent_indent="      ")
+    if not in_force:
+        lines.append("  none")
+    ids = {hold.id for hold in in_force}
+    left = [rule for rule in medication_rules_everywhere(clinic) if rule.id not in ids]
+    if left:
+        lines.append(
+            "  not for this protocol: "
+            + ", ".join(f"{rule.id} ({rule.applies_to.describe()})" for rule in left)
+        )
+    return lines
+
+
 def _hold(hold: HoldRule) -> str:
-    parts: list[str] = [hold.severity]
+    parts: list[str] = [hold.severity + (", conditional" if hold.conditional else "")]
     if hold.hold_before_hours is not None:
         parts.append(f"skip doses {hold.hold_before_hours:g} h before")
+    if hold.hold_day_of:
+        parts.append("skip doses on the session day before the session")
     if hold.resume_after_hours is not None:
-        parts.append(f"resume {hold.resume_after_hours:g} h after")
+        parts.append(f"resume {hold.resume_after_hours:g} h after dosing ends")
     if hold.stop_days_before_start is not None:
         parts.append(f"stop {hold.stop_days_before_start} days before the first session")
     text = ", ".join(parts)

@@ -41,6 +41,8 @@ ViolationCode = Literal[
     "milestone-after-few-sessions",
     "requirement-unmet",
     "medication-hold",
+    "medication-hold-not-applicable",
+    "hold-unconfirmed",
     "monitoring-task-missing",
     "washout",
     "switch-gap",
@@ -89,6 +91,17 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "requirement-unmet": ("error", "a requirement before the first dose is not met"),
     # medications
     "medication-hold": ("error", "a scheduled medication dose inside a hold, with no instruction"),
+    "medication-hold-not-applicable": (
+        "error",
+        (
+            "the patient is told to skip a medicine the hold does not apply to (a seizure "
+            "medicine, an unconfirmed conditional hold, or one the clinician ruled out)"
+        ),
+    ),
+    "hold-unconfirmed": (
+        "warning",
+        "a conditional hold with neither a clinician's answer nor a task asking for one",
+    ),
     "monitoring-task-missing": ("warning", "an interaction that needs monitoring has no task"),
     "washout": ("error", "a medication not stopped long enough before the first session"),
     "switch-gap": ("error", "a switch between ketamine and esketamine too soon"),

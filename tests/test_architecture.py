@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "ketaplan.plans": 1,
     "ketaplan.violation": 1,
     "ketaplan._presets": 1,
+    "ketaplan.medicines": 1,
     "ketaplan.medications": 1,
     "ketaplan.openings": 1,
     # 2 rules: every scheduling rule, once (windows, days, anchors, course, calendar, capacity,

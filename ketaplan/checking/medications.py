@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ketaplan.checking.context import Context
-from ketaplan.holds import hold_window, skipped_doses
+from ketaplan.holds import dosing_span, hold_state, hold_window, skipped_doses
 from ketaplan.patient import Medication
 from ketaplan.plans import Appointment
 from ketaplan.protocol import HoldRule
 from ketaplan.rules.course import switch_findings, washout_findings, washouts
-from ketaplan.rules.tasks import monitoring_task_id
+from ketaplan.rules.tasks import hold_task_id, monitoring_task_id
 from ketaplan.violation import Violation
 
 __all__ = ["medications"]
@@ -23,22 +23,16 @@ def medications(ctx: Context) -> list[Violation]:
     task_ids = {task.id for task in ctx.plan.tasks}
     doses = ctx.doses
     for medication in patient.medications:
-        if ctx.rules.classes_of(medication.name) is None:
-            found.append(
-                ctx.violation(
-                    "unknown-medication",
-                    [],
-                    "medication classes",
-                    f"{medication.name!r} is not a drug or class ketaplan knows: check the "
-                    "spelling or add it to the clinic's medication_classes",
-                )
-            )
+        unknown = ctx.rules.unknown(medication)
+        if unknown is not None:
+            found.append(ctx.violation("unknown-medication", [], "medication classes", unknown))
         rules = ctx.rules.matching(medication)
         for appointment in doses:
             if appointment.status != "planned" or appointment.dosing_start is None:
                 continue
             for rule in rules:
                 found += _around(ctx, medication, rule, appointment, task_ids)
+        found += _unconfirmed(ctx, medication, rules, task_ids)
         if doses:
             items = washouts(patient, [(medication, rule) for rule in rules])
             found += [ctx.reported(f, doses[0].id) for f in washout_findings(items, doses[0])]
@@ -57,16 +51,22 @@ def _around(
     appointment: Appointment,
     task_ids: set[str],
 ) -> list[Violation]:
-    """A hold the patient is not told about, or monitoring with no task, at one session."""
-    assert appointment.dosing_start is not None  # noqa: S101 - the caller checks
-    dosing = appointment.local_start + (appointment.dosing_start - appointment.start)
+    """What is wrong with one medication rule at one session.
+
+    A hold the patient is not told about, one they are told about that does not apply, or
+    monitoring with no task.
+    """
+    dosing = dosing_span(appointment, ctx.protocol.session_kind(appointment.session))
+    if dosing is None:
+        return []
     if rule.severity == "hold" and hold_window(rule, dosing) is not None:
+        state = hold_state(medication, rule, ctx.rules)
         due = skipped_doses(medication, rule, dosing) or medication.as_needed
         told = any(
             i.kind == "medication-hold" and medication.name in i.text
             for i in appointment.instructions
         )
-        if due and not told:
+        if state == "hold" and due and not told:
             return [
                 ctx.violation(
                     "medication-hold",
@@ -74,6 +74,18 @@ def _around(
                     f"{rule.id} hold",
                     f"{medication.name} ({rule.medication}) falls in the hold around "
                     f"{appointment.id} and the plan does not tell the patient to skip it",
+                    source=rule.source,
+                )
+            ]
+        if state != "hold" and told:
+            return [
+                ctx.violation(
+                    "medication-hold-not-applicable",
+                    [appointment.id],
+                    f"{rule.id} hold",
+                    f"the plan tells the patient to skip {medication.name} around "
+                    f"{appointment.id}, but the {rule.medication} hold does not apply to it "
+                    f"({_why_not(state)})",
                     source=rule.source,
                 )
             ]
@@ -89,3 +101,34 @@ def _around(
             )
         ]
     return []
+
+
+def _why_not(state: str) -> str:
+    return {
+        "exempt": "a seizure medicine, never held by default",
+        "to-confirm": "a conditional hold no clinician has confirmed for this patient",
+        "not-applicable": "the clinician recorded that it does not apply",
+    }[state]
+
+
+def _unconfirmed(
+    ctx: Context, medication: Medication, rules: list[HoldRule], task_ids: set[str]
+) -> list[Violation]:
+    """A conditional hold waiting for a clinician, with no task asking for the decision."""
+    planned = [a for a in ctx.doses if a.status == "planned"]
+    if not planned:
+        return []
+    return [
+        ctx.violation(
+            "hold-unconfirmed",
+            [planned[0].id],
+            f"{rule.id} hold",
+            f"the {rule.medication} hold on {medication.name} is conditional and no clinician "
+            "has confirmed it or said it does not apply, and the plan has no task asking",
+            source=rule.source,
+        )
+        for rule in rules
+        if rule.severity == "hold"
+        and hold_state(medication, rule, ctx.rules) == "to-confirm"
+        and hold_task_id(rule.id, medication.name) not in task_ids
+    ]

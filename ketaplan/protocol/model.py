@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
 from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, check_unique, fail
-from ketaplan._types import EVIDENCE_RANK, EvidenceLevel, Route, Setting, StartPolicy
+from ketaplan._types import EVIDENCE_RANK, Drug, EvidenceLevel, Route, Setting, StartPolicy
 from ketaplan.protocol.dose import Dosing
 from ketaplan.protocol.gap import AfterPrevious, Cadence, GapSequence, InWeek, PerWeek
 from ketaplan.protocol.phase import Anchor, AnchoredSession, Phase, Tier
@@ -48,7 +48,7 @@ class Protocol(Model):
     name: NonEmptyText
     version: NonEmptyText
     indication: NonEmptyText
-    drug: Literal["ketamine", "esketamine"]
+    drug: Drug
     """Racemic ketamine or esketamine: what lapse and switching rules compare."""
     route: Route
     setting: Setting

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Model, NonEmptyText, Slug
-from ketaplan._types import HoldSeverity, MonthEnd, RepeatedTime, SkippedTime
+from ketaplan._types import Drug, HoldSeverity, MonthEnd, RepeatedTime, Route, Setting, SkippedTime
 from ketaplan.errors import InputError
 from ketaplan.protocol.phase import Anchor
 
@@ -16,6 +16,7 @@ __all__ = [
     "BoostersOnRequest",
     "CalendarPolicy",
     "HoldRule",
+    "HoldScope",
     "Lapse",
     "MaxPerWeek",
     "MinInterval",
@@ -108,6 +109,31 @@ class Rules(Model):
     worsening_source: Slug | None = None
 
 
+class HoldScope(Model):
+    """The protocols a medication rule is for: by drug, route and setting (empty: any).
+
+    A clinic preset taken from IV ketamine programmes says so, so that it is not applied to
+    esketamine, whose label asks for monitoring instead.
+    """
+
+    drugs: tuple[Drug, ...] = ()
+    routes: tuple[Route, ...] = ()
+    settings: tuple[Setting, ...] = ()
+
+    def covers(self, *, drug: Drug, route: Route, setting: Setting) -> bool:
+        """Whether a protocol of this drug, route and setting is in scope."""
+        return (
+            (not self.drugs or drug in self.drugs)
+            and (not self.routes or route in self.routes)
+            and (not self.settings or setting in self.settings)
+        )
+
+    def describe(self) -> str:
+        """The scope in words: ``"ketamine"``, ``"ketamine, iv, clinic"``, ``"any protocol"``."""
+        parts = [", ".join(part) for part in (self.drugs, self.routes, self.settings) if part]
+        return "; ".join(parts) or "any protocol"
+
+
 class HoldRule(Model):
     """What to do about a medication around sessions, or before the first one.
 
@@ -117,10 +143,16 @@ class HoldRule(Model):
     id: Slug
     medication: NonEmptyText
     severity: HoldSeverity
+    applies_to: HoldScope = HoldScope()
+    """The protocols the rule is for (by default every one)."""
+    conditional: bool = False
+    """A hold the source leaves to the clinic per patient ("may ask patients on large doses"):
+    a clinician confirms it for each patient (``Medication.hold``); until then the plan has a
+    staff task and tells the patient nothing."""
     hold_before_hours: Annotated[float, Field(gt=0, le=24 * 14)] | None = None
     """Skip doses of the medication in this many hours before a session."""
     resume_after_hours: Annotated[float, Field(ge=0, le=24 * 14)] | None = None
-    """Resume the medication this many hours after the session starts."""
+    """Resume the medication this many hours after dosing ends (the end of the infusion)."""
     stop_days_before_start: Annotated[int, Field(ge=1, le=366)] | None = None
     """A washout: stop the medication this many days before the first session."""
     hold_day_of: bool = False
@@ -140,6 +172,8 @@ class HoldRule(Model):
                 "a hold must give hold_before_hours, resume_after_hours, hold_day_of or "
                 f"stop_days_before_start; got none for {self.medication!r}"
             )
+        if self.conditional and self.severity != "hold":
+            raise ValueError(f"conditional: only a hold can be; got severity {self.severity!r}")
         if self.severity != "hold" and (
             any(value is not None for value in timed) or self.hold_day_of
         ):

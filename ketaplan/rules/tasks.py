@@ -15,6 +15,7 @@ from ketaplan.protocol import Protocol, Requirement
 __all__ = [
     "decision_task_id",
     "form_task_id",
+    "hold_task_id",
     "monitoring_task_id",
     "requirement_task_id",
     "unmet_requirements",
@@ -29,6 +30,12 @@ def decision_task_id(proposal_id: str) -> str:
 def form_task_id(rule_id: str, appointment_id: str) -> str:
     """The id of a protocol task (a form) after one session."""
     return f"{rule_id}-{appointment_id}"
+
+
+def hold_task_id(rule_id: str, medication: str) -> str:
+    """The id of the task asking a clinician to confirm a conditional hold for a medication."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in medication.casefold()).split())
+    return f"confirm-hold-{rule_id}-{slug}"
 
 
 def monitoring_task_id(rule_id: str, appointment_id: str) -> str:

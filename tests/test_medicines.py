@@ -1,0 +1,284 @@
+"""Medication holds that cannot hurt a patient, and medicines recognised by any name (issue 13).
+
+Sources: the clinical review (../shared/reference/clinical-review.md) findings E8, R1-R3, R8-R10
+and P3, and the sources each preset cites (library/medications/presets.toml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ketaplan import load_protocol, plan
+from ketaplan.checking import check
+from ketaplan.cli import main
+from ketaplan.medications import medication_rules, medicine_names
+from ketaplan.medicines import ingredients, plain_name
+from ketaplan.patient import Medication, Patient
+from ketaplan.plans import Plan
+
+from .helpers import clinic, patient
+
+D = dt.date
+NY = zoneinfo.ZoneInfo("America/New_York")
+WHERE = clinic()
+
+
+def taking(*medications: dict[str, Any]) -> Patient:
+    return patient(medications=list(medications), enrollments=["spravato-rems"])
+
+
+def made(protocol: str, *medications: dict[str, Any], **options: Any) -> Plan:
+    who = taking(*medications)
+    return plan(load_protocol(protocol), start=D(2026, 3, 2), clinic=WHERE, patient=who,
+                until=D(2026, 4, 30), preferred_time=dt.time(9), **options)  # fmt: skip
+
+
+def holds(result: Plan) -> list[str]:
+    return [i.text for a in result.doses for i in a.instructions if i.kind == "medication-hold"]
+
+
+def tasks(result: Plan, kind: str) -> list[str]:
+    return [t.id for t in result.tasks if t.kind == kind]
+
+
+# -- scope ---------------------------------------------------------------------------------------
+
+
+def test_ketamine_clinic_presets_do_not_apply_to_esketamine() -> None:
+    # Clinical review E8: the benzodiazepine, lamotrigine and stimulant presets come from an IV
+    # clinic (KCLA) and an at-home sublingual programme (Mindbloom); the esketamine label asks
+    # for monitoring (section 7), not holds.
+    meds = ({"name": "lamotrigine", "times": ["07:00"]},
+            {"name": "methylphenidate", "times": ["07:00"]})  # fmt: skip
+    esketamine = made("esketamine-trd", *meds)
+    assert holds(esketamine) == []
+    monitoring = tasks(esketamine, "monitoring")
+    assert monitoring
+    assert all("psychostimulants" in task for task in monitoring)  # BP monitoring, label 7.2
+    ketamine = made("iv-ketamine-standard", *meds)
+    texts = holds(ketamine)
+    assert any("lamotrigine" in t for t in texts)
+    assert any("methylphenidate" in t for t in texts)
+
+
+def test_a_clinic_rule_scoped_to_iv_leaves_other_routes_alone() -> None:
+    scoped = clinic(medication_rules=[{
+        "id": "naltrexone", "medication": "naltrexone", "severity": "hold",
+        "hold_before_hours": 24, "resume_after_hours": 0, "source": "naltrexone-trials",
+        "applies_to": {"drugs": ["ketamine"], "routes": ["iv"]},
+    }])  # fmt: skip
+    iv = medication_rules(load_protocol("iv-ketamine-standard"), scoped)
+    sc = medication_rules(load_protocol("sc-ketamine-anxiety"), scoped)
+    assert ("naltrexone", "hold") in {(r.id, r.severity) for r in iv.rules}
+    assert "naltrexone" not in {r.id for r in sc.rules}
+
+
+def test_show_lists_every_medication_rule_in_force(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert main(["show", "esketamine-trd"], out=out) == 0
+    text = out.getvalue()
+    assert "Medication rules in force" in text
+    assert "cns-depressants (cns-depressant): monitor" in text
+    assert "benzodiazepine (ketamine)" in text  # listed as not for this protocol
+    off = tmp_path / "clinic.toml"
+    off.write_text(
+        'id = "off"\nname = "Off"\ntime_zone = "America/New_York"\n'
+        'medication_presets_off = ["lamotrigine"]\n[opening_hours]\nmon = ["08:00-17:00"]\n'
+    )
+    out = io.StringIO()
+    assert main(["show", "iv-ketamine-pain", "--clinic", str(off)], out=out) == 0
+    text = out.getvalue()
+    assert "Medication rules in force at off" in text
+    assert "benzodiazepine (benzodiazepine): hold, conditional" in text
+    assert "lamotrigine (lamotrigine)" not in text
+
+
+# -- seizure medicines ---------------------------------------------------------------------------
+
+
+def test_seizure_medicines_are_never_held_by_default() -> None:
+    # Clinical review R2: no source supports withholding anti-epileptic maintenance doses or
+    # seizure-rescue benzodiazepines; clobazam is mainly an anti-epileptic and an outpatient
+    # as-needed midazolam is usually seizure rescue. Lamotrigine taken for epilepsy likewise.
+    meds = (
+        {"name": "clobazam", "times": ["07:00"]},
+        {"name": "midazolam", "as_needed": True},
+        {"name": "lamotrigine", "times": ["07:00"], "indication": "epilepsy"},
+    )
+    result = made("iv-ketamine-pain", *meds)
+    assert holds(result) == []
+    assert tasks(result, "medication") == []
+    notes = [n for n in result.notes if "never held by default" in n]
+    assert len(notes) == 3
+    assert any(n.startswith("midazolam") and "seizure rescue" in n for n in notes)
+    assert any(n.startswith("lamotrigine") and "taken for epilepsy" in n for n in notes)
+    assert check(result, clinic=WHERE, patient=taking(*meds)) == []
+    # Midazolam taken on a schedule is not rescue use: the (conditional) benzodiazepine hold
+    # then waits for a clinician like any other.
+    scheduled = made("iv-ketamine-pain", {"name": "midazolam", "times": ["07:00"]})
+    assert tasks(scheduled, "medication") == ["confirm-hold-benzodiazepine-midazolam"]
+
+
+def test_a_medicine_also_prescribed_for_seizures_asks_for_its_indication() -> None:
+    result = made("iv-ketamine-standard", {"name": "lamotrigine", "times": ["07:00"]})
+    assert holds(result)  # KCLA: 6 h before, 6 h after the infusion
+    assert any("also prescribed for seizures" in n for n in result.notes)
+
+
+def test_a_clinician_may_confirm_a_hold_on_a_seizure_medicine() -> None:
+    result = made("iv-ketamine-standard",
+                  {"name": "clobazam", "times": ["07:00"], "hold": "confirmed"})  # fmt: skip
+    assert holds(result)
+
+
+# -- conditional holds ---------------------------------------------------------------------------
+
+
+def test_a_conditional_hold_waits_for_the_clinician() -> None:
+    # Clinical review R1: KCLA "may ask" patients taking large doses; Mindbloom "if it's safe".
+    unconfirmed = made("iv-ketamine-standard", {"name": "clonazepam", "times": ["07:00"]})
+    assert holds(unconfirmed) == []
+    (task,) = [t for t in unconfirmed.tasks if t.kind == "medication"]
+    assert task.id == "confirm-hold-benzodiazepine-clonazepam"
+    assert task.due == unconfirmed.doses[0].local_date
+    assert task.source == "kcla-holds"
+    confirmed = made("iv-ketamine-standard",
+                     {"name": "clonazepam", "times": ["07:00"], "hold": "confirmed"})  # fmt: skip
+    assert holds(confirmed)
+    assert tasks(confirmed, "medication") == []
+    not_applicable = {"name": "clonazepam", "times": ["07:00"], "hold": "not-applicable"}
+    ruled_out = made("iv-ketamine-standard", not_applicable)
+    assert holds(ruled_out) == []
+    assert tasks(ruled_out, "medication") == []
+    assert any("as the clinician recorded" in n for n in ruled_out.notes)
+
+
+def test_the_patient_hears_nothing_until_a_hold_is_confirmed() -> None:
+    result = made("iv-ketamine-standard", {"name": "lorazepam", "as_needed": True})
+    assert not any("lorazepam" in i.text for a in result.appointments for i in a.instructions)
+
+
+# -- resume times --------------------------------------------------------------------------------
+
+
+def test_resume_counts_from_the_end_of_the_infusion() -> None:
+    # Clinical review P3 / R10: KCLA "wait 6 hours after their infusion before resuming
+    # Lamictal". The pain infusion doses 09:15-13:15 (4 h); resuming is at 19:15, not 15:15.
+    result = made("iv-ketamine-pain", {"name": "lamotrigine", "times": ["14:00", "20:00"]})
+    first = result.doses[0]
+    assert first.dosing_start is not None
+    assert first.dosing_start.astimezone(NY).time() == dt.time(9, 15)
+    (text,) = [i.text for i in first.instructions if i.kind == "medication-hold"]
+    assert text.startswith("Skip your 14:00 lamotrigine on Mon 2 Mar 2026; resume after 19:15")
+
+
+# -- esketamine sedation monitoring ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["trazodone", "mirtazapine", "amitriptyline", "gabapentin", "pregabalin", "phenobarbital",
+     "quetiapine", "diphenhydramine", "cyclobenzaprine", "zolpidem", "oxycodone"],
+)  # fmt: skip
+def test_cns_depressants_get_sedation_monitoring_for_esketamine(name: str) -> None:
+    # Label section 7.1: CNS depressants may increase sedation, closely monitor; the REMS form
+    # asks about medicines "that may cause sedation" (clinical review R8).
+    result = made("esketamine-trd", {"name": name, "times": ["21:00"]})
+    monitoring = [t for t in result.tasks if t.kind == "monitoring"]
+    assert len(monitoring) == len([a for a in result.doses if a.status == "planned"])
+    assert all("Closely monitor for sedation" in t.title for t in monitoring)
+
+
+@pytest.mark.parametrize("name", ["linezolid", "methylene blue"])
+def test_linezolid_and_methylene_blue_are_maois(name: str) -> None:
+    # Clinical review R9: both inhibit MAO; the esketamine label: MAOIs, monitor blood pressure.
+    result = made("esketamine-trd", {"name": name})
+    assert {t.title.split(".")[0] for t in result.tasks if t.kind == "monitoring"} == {
+        "Closely monitor blood pressure"
+    }
+
+
+# -- medicine names ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "ingredient"),
+    [("Ativan", "lorazepam"), ("Xanax", "alprazolam"), ("Klonopin", "clonazepam"),
+     ("Lamictal", "lamotrigine"), ("Adderall", "amphetamine"), ("Ritalin", "methylphenidate"),
+     ("Vyvanse", "lisdexamfetamine"), ("clonazepam 0.5 mg", "clonazepam"),
+     ("Lorazepam ER", "lorazepam")],
+)  # fmt: skip
+def test_brands_strengths_and_forms_reach_their_ingredient(written: str, ingredient: str) -> None:
+    # The names of issue 13 section 3, which used to get no rule at all.
+    rules = medicine_names()
+    classes = rules.classes_of(written)
+    assert classes is not None
+    assert ingredient in classes
+    assert rules.classes_of(ingredient) is not None
+    assert (rules.classes_of(ingredient) or set()) <= classes
+
+
+def test_a_brand_gets_the_hold_of_its_ingredient() -> None:
+    result = made("iv-ketamine-standard", {"name": "Lamictal XR 100 mg", "times": ["07:00"]},
+                  {"name": "Adderall", "times": ["07:00"]})  # fmt: skip
+    texts = holds(result)
+    assert any("Lamictal XR 100 mg" in t and "lamotrigine hold" in t for t in texts)
+    assert any("Adderall" in t and "psychostimulant hold" in t for t in texts)
+    assert not any(n.startswith("unknown medication") for n in result.notes)
+
+
+def test_plain_names_and_ingredients() -> None:
+    assert plain_name("Seroquel XR 50mg tablets") == "seroquel"
+    assert ingredients("Seroquel XR") == ("quetiapine",)
+    assert ingredients("Zyvox") == ("linezolid",)
+    assert ingredients("qwertyuiop") == ()
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("lorazpam", "lorazepam"), ("Klonipin", "klonopin"), ("Adderal", "adderall")],
+)
+def test_a_misspelt_name_is_a_warning_with_a_suggestion(written: str, meant: str) -> None:
+    warning = medicine_names().unknown(Medication(name=written))
+    assert warning is not None
+    assert f"unknown medication {written!r}" in warning
+    assert f"did you mean {meant!r}" in warning
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "ics"])
+def test_plan_warns_of_an_unknown_name_on_stderr_in_every_format(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    who = tmp_path / "patient.json"
+    who.write_text(json.dumps({"id": "p-9", "medications": [{"name": "lorazpam"}]}))
+    out = io.StringIO()
+    code = main(["plan", "iv-ketamine-standard", "--start", "2026-12-01", "--clinic", "demo",
+                 "--patient", str(who), "--format", fmt], out=out)  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "ketaplan: warning: unknown medication 'lorazpam'" in err
+    assert "did you mean 'lorazepam'" in err
+
+
+def test_validate_warns_of_an_unknown_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    who = tmp_path / "patient.json"
+    who.write_text(json.dumps({"id": "p-9", "medications": [{"name": "Klonipin"}]}))
+    out = io.StringIO()
+    assert main(["validate", str(who)], out=out) == 0
+    assert "ok (patient p-9)" in out.getvalue()
+    assert "did you mean 'klonopin'" in capsys.readouterr().err
+
+
+def test_medication_fields_round_trip() -> None:
+    who = patient(medications=[{"name": "clobazam", "times": ["07:00"], "indication": "epilepsy",
+                                "hold": "not-applicable", "as_needed": False}])  # fmt: skip
+    assert Patient.model_validate_json(who.model_dump_json()) == who
