@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from ketaplan.errors import MISSING, InputError, Problem
 
-__all__ = ["Findings", "Model", "NonEmptyText", "Slug", "check_unique", "fail"]
+__all__ = ["Findings", "FiniteFloat", "Model", "NonEmptyText", "Slug", "check_unique", "fail"]
 
 #: An identifier used in files and in references between their parts.
 Slug = Annotated[
@@ -30,6 +30,9 @@ Slug = Annotated[
 NonEmptyText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
 ]
+
+#: A number that JSON can carry: no NaN or infinity (``1e999`` reads as infinity).
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 Loc = tuple[str | int, ...]
 

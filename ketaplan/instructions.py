@@ -230,25 +230,30 @@ def tasks_for(
 def _monitoring_tasks(
     appointments: Sequence[Appointment], patient: Patient, rules: MedicationRules
 ) -> list[Task]:
+    """One task per monitoring rule and session, naming every medication that needs it."""
+    needing: dict[str, tuple[HoldRule, list[str]]] = {}
+    for medication in patient.medications:
+        for rule in rules.matching(medication):
+            if rule.severity == "monitor":
+                names = needing.setdefault(rule.id, (rule, []))[1]
+                if medication.name not in names:
+                    names.append(medication.name)
     tasks = []
     for appointment in appointments:
         if not (appointment.is_dose and appointment.status == "planned"):
             continue
-        for medication in patient.medications:
-            for rule in rules.matching(medication):
-                if rule.severity != "monitor":
-                    continue
-                what = rule.note or f"monitor closely ({rule.medication})"
-                tasks.append(
-                    Task(
-                        id=monitoring_task_id(rule.id, appointment.id),
-                        title=f"{what} The patient takes {medication.name} ({rule.medication}).",
-                        due=appointment.local_date,
-                        kind="monitoring",
-                        appointment=appointment.id,
-                        source=rule.source,
-                    )
+        for rule, names in needing.values():
+            what = rule.note or f"monitor closely ({rule.medication})"
+            tasks.append(
+                Task(
+                    id=monitoring_task_id(rule.id, appointment.id),
+                    title=f"{what} The patient takes {', '.join(names)} ({rule.medication}).",
+                    due=appointment.local_date,
+                    kind="monitoring",
+                    appointment=appointment.id,
+                    source=rule.source,
                 )
+            )
     return tasks
 
 
@@ -303,14 +308,15 @@ def _hold_tasks(
     first = next((a for a in appointments if a.is_dose and a.status == "planned"), None)
     if first is None:
         return []
-    tasks = []
+    tasks: dict[str, Task] = {}
     for medication in patient.medications:
         for rule in rules.matching(medication):
             if rule.severity != "hold" or hold_state(medication, rule, rules) != "to-confirm":
                 continue
-            tasks.append(
+            task_id = hold_task_id(rule.id, medication.name)
+            tasks[task_id] = (
                 Task(
-                    id=hold_task_id(rule.id, medication.name),
+                    id=task_id,
                     title=(
                         f"Confirm whether the {rule.medication} hold applies to "
                         f"{medication.name} for this patient ({rule.note or 'conditional'}). "
@@ -323,7 +329,7 @@ def _hold_tasks(
                     source=rule.source,
                 )
             )
-    return tasks
+    return list(tasks.values())
 
 
 def _decision_tasks(proposals: Sequence[Proposal]) -> list[Task]:

@@ -37,6 +37,7 @@ from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
+from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.rules.course import Course
 from ketaplan.rules.decisions import gate_proposals, mark_provisional
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS, MAX_START_WINDOW_DAYS
@@ -106,6 +107,8 @@ def plan(
         now=now,
         start_window_days=start_window_days,
     )
+    if time_zone is not None:
+        valid_time_zone("time_zone", time_zone)
     if clinic is None:
         clinic = default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
     horizon = until if until is not None else start + dt.timedelta(days=DEFAULT_HORIZON_DAYS)

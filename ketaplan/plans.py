@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
-from ketaplan._model import Model
+from ketaplan._model import FiniteFloat, Loc, Model, check_unique, fail
 from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal, stopped_on
@@ -174,7 +174,7 @@ class Assessment(Model):
 
     on: dt.date
     scale: str
-    score: float
+    score: FiniteFloat
 
 
 class TierChange(Model):
@@ -221,6 +221,31 @@ class Plan(Model):
     notes: tuple[str, ...] = ()
     """Things the planner wants a person to know (a requirement to confirm, a truncation)."""
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        """A plan read from a file holds together: unique ids, times in order, known zones."""
+        found: list[tuple[Loc, str, object]] = []
+        found += check_unique(self.appointments, "appointments")
+        found += check_unique(self.tasks, "tasks")
+        found += check_unique(self.proposals, "proposals")
+        zones = {self.time_zone}
+        if self.until < self.start:
+            found.append((("until",), f"must be on or after start {self.start}", self.until))
+        for index, a in enumerate(self.appointments):
+            zones.add(a.time_zone)
+            at: Loc = ("appointments", index)
+            if a.end <= a.start:
+                found.append(((*at, "end"), f"must be after start {a.start}", a.end))
+            if a.dosing_start is not None and not a.start <= a.dosing_start <= a.end:
+                found.append(
+                    ((*at, "dosing_start"), "must be within the appointment", a.dosing_start)
+                )
+        for name in sorted(zones):
+            if not _known_zone(name):
+                found.append((("time_zone",), "must be an IANA time zone", name))
+        fail(found)
+        return self
+
     @property
     def stopped_on(self) -> dt.date | None:
         """The local day a decision stopped the course, if one did."""
@@ -251,3 +276,11 @@ class Plan(Model):
                 plan=self.id,
             )
         )
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except (ValueError, OSError, KeyError):
+        return False
+    return True

@@ -26,7 +26,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from ketaplan._model import Model, aware, validate_as
+from ketaplan._model import FiniteFloat, Model, aware, validate_as
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
@@ -121,7 +121,7 @@ class Assessed(Model):
     type: Literal["assessed"] = "assessed"
     on: dt.date
     scale: str
-    score: float
+    score: FiniteFloat
 
 
 class Decided(Model):

@@ -113,7 +113,10 @@ def test_clinic_errors() -> None:
     with pytest.raises(ClinicError) as info:
         loads_clinic(text, origin="clinic.toml")
     assert [str(p) for p in info.value.problems] == [
-        "clinic.toml: time_zone: must be an IANA time zone such as 'Europe/Berlin'; got 'Eastern'",
+        (
+            "clinic.toml: time_zone: must be an IANA time zone of a place, such as "
+            "'America/New_York', or 'UTC'; got 'Eastern'"
+        ),
         "clinic.toml: opening_hours.mon[1]: end: must be after start; got 18:00-13:00",
     ]
 

@@ -282,3 +282,14 @@ def test_medication_fields_round_trip() -> None:
     who = patient(medications=[{"name": "clobazam", "times": ["07:00"], "indication": "epilepsy",
                                 "hold": "not-applicable", "as_needed": False}])  # fmt: skip
     assert Patient.model_validate_json(who.model_dump_json()) == who
+
+
+def test_two_medicines_under_one_monitoring_rule_share_its_task() -> None:
+    # Found when plans began to be validated on reading (issue 14): two CNS depressants gave
+    # each session two tasks with one id. One task per rule and session names both.
+    result = made("esketamine-trd", {"name": "lorazepam", "times": ["22:00"]},
+                  {"name": "Seroquel", "times": ["22:00"]}, {"name": "lorazepam"})  # fmt: skip
+    first = result.doses[0].id
+    (task,) = [t for t in result.tasks if t.kind == "monitoring" and t.appointment == first]
+    assert task.title.endswith("The patient takes lorazepam, Seroquel (cns-depressant).")
+    assert len({t.id for t in result.tasks}) == len(result.tasks)

@@ -29,22 +29,63 @@ __all__ = [
 ]
 
 
+#: The IANA areas whose zones are places; the rest (``EST``, ``CET``, ``Etc/GMT+5``, ``US/Eastern``)
+#: are fixed offsets or legacy names that do not follow a place's daylight saving time.
+_REGIONS = frozenset(
+    ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
+     "Indian", "Pacific")
+)  # fmt: skip
+
+#: The place a legacy or fixed-offset name is usually meant for, to suggest it.
+_MEANT = {
+    "est": "America/New_York", "est5edt": "America/New_York", "us/eastern": "America/New_York",
+    "edt": "America/New_York", "cst": "America/Chicago", "cst6cdt": "America/Chicago",
+    "us/central": "America/Chicago", "cdt": "America/Chicago", "mst": "America/Phoenix",
+    "us/arizona": "America/Phoenix", "mst7mdt": "America/Denver", "us/mountain": "America/Denver",
+    "mdt": "America/Denver", "pst": "America/Los_Angeles", "pst8pdt": "America/Los_Angeles",
+    "us/pacific": "America/Los_Angeles", "pdt": "America/Los_Angeles",
+    "us/alaska": "America/Anchorage", "us/hawaii": "Pacific/Honolulu", "hst": "Pacific/Honolulu",
+    "cet": "Europe/Berlin", "met": "Europe/Berlin", "eet": "Europe/Athens",
+    "wet": "Europe/Lisbon", "gmt": "UTC", "etc/utc": "UTC", "etc/gmt": "UTC", "utc0": "UTC",
+    "z": "UTC", "zulu": "UTC", "universal": "UTC", "gb": "Europe/London",
+}  # fmt: skip
+
+
 def valid_time_zone(field: str, value: str) -> str:
-    """Return ``value`` if it names an IANA zone, else raise :class:`InputError` for ``field``."""
+    """Return ``value`` if it names an IANA region zone, else raise :class:`InputError`."""
     try:
         return valid_zone(value)
-    except ValueError:
-        raise InputError(field, "an IANA time zone such as 'Europe/Berlin'", value) from None
+    except ValueError as err:
+        hint = _hint(value)
+        raise InputError(field, _EXPECTED + (f" ({hint})" if hint else ""), value) from err
+
+
+_EXPECTED = "an IANA time zone of a place, such as 'America/New_York', or 'UTC'"
+
+
+def _hint(value: object) -> str | None:
+    meant = _MEANT.get(str(value).strip().casefold())
+    if meant is None:
+        return None
+    return f"{value!r} is a legacy or fixed-offset name: use {meant!r}"
 
 
 def valid_zone(value: str) -> str:
-    """Return ``value`` if it names an IANA time zone, else raise ``ValueError``."""
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"must be an IANA time zone such as 'Europe/Berlin'; got {value!r}"
-        ) from None
+    """Return ``value`` if it names an IANA time zone of a place (or UTC), else ``ValueError``.
+
+    Fixed offsets and legacy names (``EST``, ``CET``, ``MST``, ``Etc/GMT+5``, ``US/Eastern``)
+    are refused: a clinic's sessions follow its place's summer time, which they do not.
+    """
+    area = value.split("/", 1)[0] if isinstance(value, str) else ""
+    known = value == "UTC" or ("/" in value and area in _REGIONS)
+    if known:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            known = False
+    if not known:
+        hint = _hint(value)
+        raise ValueError(f"must be {_EXPECTED}; got {value!r}" + (f" ({hint})" if hint else ""))
     return value
 
 

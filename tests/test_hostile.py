@@ -1,0 +1,140 @@
+"""Hostile and mistaken input, by class: a clear ketaplan error naming the field, nothing lost.
+
+Issue 14: fixed-offset and legacy zone names were accepted (a June 09:00 session exported an
+hour off the clinic's summer time); non-finite scores were written as ``null`` into plans that
+could not be read back; plans with repeated ids or inverted times were read without a word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from ketaplan import InputError, Plan, load_protocol, plan
+from ketaplan.cli import main
+from ketaplan.clinic import Clinic
+from ketaplan.errors import KetaplanError
+from ketaplan.loading import load_plan, loads_clinic
+from ketaplan.patient import Patient
+from ketaplan.replanning import Assessed, replan
+
+from .helpers import clinic
+
+#: Names that are not a place's zone, with the place usually meant (None: no suggestion).
+NOT_PLACES = [("EST", "America/New_York"), ("CET", "Europe/Berlin"), ("MST", "America/Phoenix"),
+              ("US/Eastern", "America/New_York"), ("EST5EDT", "America/New_York"),
+              ("GMT", "UTC"), ("Etc/GMT+5", None), ("Mars/Olympus", None), ("", None)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "meant"), NOT_PLACES)
+def test_only_zones_of_places_are_accepted_everywhere(name: str, meant: str | None) -> None:
+    expected = "must be an IANA time zone of a place"
+    with pytest.raises(InputError, match=expected) as caught:
+        plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), time_zone=name)
+    assert caught.value.field == "time_zone"
+    if meant is not None:
+        assert f"use {meant!r}" in str(caught.value)
+    clinic_text = (
+        f'id = "c"\nname = "C"\ntime_zone = "{name}"\n[opening_hours]\nmon = ["08:00-12:00"]\n'
+    )
+    with pytest.raises(KetaplanError, match="time_zone: " + expected):
+        loads_clinic(clinic_text)
+    with pytest.raises(ValueError, match=expected):
+        Patient.model_validate({"id": "p-1", "time_zone": name})
+    out = io.StringIO()
+    assert main(["plan", "iv-ketamine-mwf", "--start", "2026-12-01", "--tz", name], out=out) == 2
+
+
+PLACES = ["UTC", "America/New_York", "America/Argentina/Buenos_Aires", "Australia/Lord_Howe",
+          "Asia/Kolkata", "Pacific/Chatham"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PLACES)
+def test_zones_of_places_are_accepted(name: str) -> None:
+    assert isinstance(clinic(name), Clinic)
+
+
+def test_a_june_session_keeps_the_clinics_summer_time() -> None:
+    # What the fixed-offset name got wrong: 09:00 in New York in June is 13:00 UTC (EDT).
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 6, 1),
+                clinic=clinic("America/New_York"), preferred_time=dt.time(9))  # fmt: skip
+    assert made.doses[0].start.astimezone(dt.UTC).time() == dt.time(13)
+
+
+# -- scores: nothing written that cannot be read back -------------------------------------------
+
+
+@pytest.mark.parametrize("score", [float("nan"), float("inf"), float("-inf"), 1e999])
+def test_a_non_finite_score_is_refused(score: float) -> None:
+    with pytest.raises(ValueError, match="finite number"):
+        Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=score)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "1e999", "-Infinity"])
+def test_the_command_refuses_a_non_finite_score(text: str, tmp_path: Path) -> None:
+    made = plan(load_protocol("iv-ketamine-standard"), start=dt.date(2026, 12, 1))
+    path = tmp_path / "plan.json"
+    path.write_text(made.model_dump_json())
+    out = io.StringIO()
+    args = ["replan", str(path), "--as-of", "2026-12-09T18:00", "--event", f"assessed:MADRS={text}"]
+    assert main(args, out=out) == 2
+
+
+def test_every_replanned_plan_reads_back() -> None:
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 1))
+    event = Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1e308)
+    after = replan(made, as_of=dt.datetime(2026, 12, 9, 18, tzinfo=dt.UTC), events=[event])
+    assert Plan.model_validate_json(after.model_dump_json()) == after
+
+
+# -- plan files are validated like any other input ----------------------------------------------
+
+
+def _plan_data() -> dict[str, object]:
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1))
+    data: dict[str, object] = json.loads(made.model_dump_json())
+    return data
+
+
+def _broken(change: str) -> dict[str, object]:
+    data = _plan_data()
+    appointments = data["appointments"]
+    assert isinstance(appointments, list)
+    if change == "repeated id":
+        appointments[1]["id"] = appointments[0]["id"]
+    elif change == "end before start":
+        appointments[2]["end"] = appointments[2]["start"]
+    elif change == "dosing outside":
+        appointments[2]["dosing_start"] = "2030-01-01T00:00:00Z"
+    elif change == "unknown zone":
+        data["time_zone"] = "Mars/Olympus"
+    elif change == "non-finite score":
+        data["assessments"] = [{"on": "2026-12-09", "scale": "MADRS", "score": "NaN"}]
+    elif change == "repeated task":
+        data["tasks"] = [{"id": "t", "title": "x", "due": "2026-12-09", "kind": "form"}] * 2
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [("repeated id", "appointments[1].id: must be unique within appointments"),
+     ("end before start", "appointments[2].end: must be after start"),
+     ("dosing outside", "appointments[2].dosing_start: must be within the appointment"),
+     ("unknown zone", "time_zone: must be an IANA time zone"),
+     ("non-finite score", "assessments[0].score"),
+     ("repeated task", "tasks[1].id: must be unique within tasks")],
+)  # fmt: skip
+def test_a_plan_file_that_does_not_hold_together_is_refused(
+    change: str, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(_broken(change)))
+    with pytest.raises(KetaplanError) as caught:
+        load_plan(path)
+    assert message in str(caught.value)
+    out = io.StringIO()
+    assert main(["check", str(path)], out=out) == 2
