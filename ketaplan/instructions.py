@@ -314,20 +314,18 @@ def _hold_tasks(
             if rule.severity != "hold" or hold_state(medication, rule, rules) != "to-confirm":
                 continue
             task_id = hold_task_id(rule.id, medication.name)
-            tasks[task_id] = (
-                Task(
-                    id=task_id,
-                    title=(
-                        f"Confirm whether the {rule.medication} hold applies to "
-                        f"{medication.name} for this patient ({rule.note or 'conditional'}). "
-                        "Until it is recorded (hold = 'confirmed' or 'not-applicable' on the "
-                        "medication), the patient is told nothing about it."
-                    ),
-                    due=first.local_date,
-                    kind="medication",
-                    appointment=first.id,
-                    source=rule.source,
-                )
+            tasks[task_id] = Task(
+                id=task_id,
+                title=(
+                    f"Confirm whether the {rule.medication} hold applies to "
+                    f"{medication.name} for this patient ({rule.note or 'conditional'}). "
+                    "Until it is recorded (hold = 'confirmed' or 'not-applicable' on the "
+                    "medication), the patient is told nothing about it."
+                ),
+                due=first.local_date,
+                kind="medication",
+                appointment=first.id,
+                source=rule.source,
             )
     return list(tasks.values())
 
