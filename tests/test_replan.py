@@ -255,6 +255,25 @@ def test_a_session_moved_onto_an_anchored_one_does_not_double_book_the_patient()
     assert late in after.notes
 
 
+@pytest.mark.parametrize(
+    ("protocol_id", "anchored"),
+    [("iv-ketamine-kap", "integration-dosing-4"), ("esketamine-mdsi", "evaluation-induction-8"),
+     ("iv-ketamine-standard", "response-review-induction-3")],
+)  # fmt: skip
+def test_cancelling_an_anchored_session_is_recorded(protocol_id: str, anchored: str) -> None:
+    # Issue 14: cancelling a review, evaluation, integration or call was lost: the re-plan
+    # placed it again with the same id, planned, at revision 0.
+    base = plan(load_protocol(protocol_id), start=D(2026, 3, 2), clinic=CLINIC,
+                until=D(2026, 6, 30))  # fmt: skip
+    after = replan(base, as_of=at(2026, 3, 1), clinic=CLINIC,
+                   events=[Cancelled(appointment=anchored)])  # fmt: skip
+    cancelled = after.appointment(anchored)
+    assert cancelled.status == "cancelled"
+    assert cancelled.revision == 1
+    assert f"{anchored} was cancelled and is not placed again" in " ".join(after.notes)
+    assert [a.id for a in after.appointments if a.id == anchored] == [anchored]
+
+
 def test_cancelled_session_is_not_replaced() -> None:
     protocol = load_protocol("iv-ketamine-kap")
     base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC)

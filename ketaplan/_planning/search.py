@@ -140,6 +140,8 @@ class Search:
         self.chain = _renumbered(Chain(course, ongoing))
         chained = {a.id for a in ongoing}
         self.extras: list[Appointment] = [a for a in fixed if a.id not in chained]
+        self.withdrawn = {a.id for a in self.extras if a.anchored and not a.is_active}
+        """Anchored sessions kept as cancelled or missed: never placed again."""
         self.notes: list[str] = []
         self.proposals: list[Proposal] = []  # the decisions it asks for (after a lapse)
         self.evaluations = 0
@@ -384,6 +386,8 @@ class Search:
         self.chain = self.chain.plus(appointment)
         frame.added = [appointment]
         for rule in anchors.due_after(self.protocol.anchored, appointment, self.chain):
+            if f"{rule.id}-{appointment.id}" in self.withdrawn:
+                continue  # a person cancelled it (or it was missed): it stays so
             placed = self.place_anchored(rule, appointment)
             if isinstance(placed, str):
                 self._undo(frame, mark)
@@ -480,10 +484,11 @@ def _place_missing_anchored(search: Search) -> None:
             few = anchors.attended_finding(rule, anchor, chain)
             if few is not None and few.message not in search.notes:
                 search.notes.append(few.message)
-            if not anchors.due_before(rule, anchor, search.continuity.stopped_on) or any(
-                a.anchored == rule.id and a.anchor == anchor.id and a.is_active
-                for a in search.extras
-            ):
+            # One that exists stays as it is: planned, attended, or missed or cancelled as a
+            # person reported it (placing it again would overwrite what they recorded).
+            existing = [a for a in search.extras if a.anchored == rule.id and a.anchor == anchor.id]
+            if existing or not anchors.due_before(rule, anchor, search.continuity.stopped_on):
+                search.notes += [_not_again(a) for a in existing if not a.is_active]
                 continue
             late = anchors.stands_in(rule.after, anchor, chain)
             placed = search.place_anchored(rule, anchor, late=late)
@@ -492,6 +497,13 @@ def _place_missing_anchored(search: Search) -> None:
             elif (late_for := anchors.before_next_finding(rule, placed, chain)) is not None:
                 # The next session stays where it is (moved by request, say): say so.
                 search.notes.append(late_for.message)
+
+
+def _not_again(appointment: Appointment) -> str:
+    return (
+        f"{appointment.id} was {appointment.status} and is not placed again; a clinician who "
+        "wants it adds a session"
+    )
 
 
 def _prepare(search: Search, frame: _Frame) -> DayContext:

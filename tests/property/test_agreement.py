@@ -52,6 +52,7 @@ SHIFT_EXCUSES = frozenset({"gap-above-maximum", "outside-window", "phase-deadlin
 #: the chain (``which = "last"`` of an open-ended phase) had no slot.
 NOTE_EXCUSES: dict[str, frozenset[str]] = {
     "cannot be placed": frozenset({"milestone-missing"}),
+    "is not placed again": frozenset({"milestone-missing"}),  # a person cancelled it
     "review first": frozenset({"lapse-without-review"}),
     "re-induction first": frozenset({"lapse-without-review"}),
 }
