@@ -40,6 +40,7 @@ ViolationCode = Literal[
     "milestone-missing",
     "milestone-after-few-sessions",
     "requirement-unmet",
+    "checkpoint-task-missing",
     "medication-hold",
     "monitoring-task-missing",
     "washout",
@@ -87,6 +88,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
         "a milestone follows a phase of which fewer sessions took place than its protocol asks",
     ),
     "requirement-unmet": ("error", "a requirement before the first dose is not met"),
+    "checkpoint-task-missing": (
+        "warning",
+        "a planned dose's checkpoint (e.g. blood pressure at 40 min) has no staff task",
+    ),
     # medications
     "medication-hold": ("error", "a scheduled medication dose inside a hold, with no instruction"),
     "monitoring-task-missing": ("warning", "an interaction that needs monitoring has no task"),
