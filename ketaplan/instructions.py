@@ -24,6 +24,7 @@ from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.tasks import (
+    checkpoint_times,
     decision_task_id,
     form_task_id,
     hold_task_id,
@@ -175,8 +176,8 @@ def tasks_for(
     medications: MedicationRules | None = None,
     proposals: Sequence[Proposal] = (),
 ) -> tuple[tuple[Task, ...], tuple[str, ...]]:
-    """Staff tasks (forms, requirements to confirm, monitoring, decisions) and notes."""
-    tasks = _decision_tasks(proposals)
+    """Staff tasks (forms, requirements to confirm, monitoring, checkpoints, decisions), notes."""
+    tasks = _decision_tasks(proposals) + _checkpoint_tasks(protocol, appointments)
     notes: list[str] = []
     chosen = medications or medication_rules(protocol, clinic)
     if patient is not None:
@@ -223,8 +224,37 @@ def tasks_for(
             f"{who} does not list {requirement.credential!r}: {requirement.description} "
             f"(before {fmt_day(first_dose.local_date)})"
         )
-    tasks.sort(key=lambda task: (task.due, task.id))
+    tasks.sort(key=_task_order)
     return tuple(tasks), tuple(notes)
+
+
+def _task_order(task: Task) -> tuple[dt.date, float, bool, str]:
+    """By due date, then untimed first, then by time (a moment before a period), then by id."""
+    moment = task.at.timestamp() if task.at is not None else float("-inf")
+    return task.due, moment, task.until is not None, task.id
+
+
+def _checkpoint_tasks(protocol: Protocol, appointments: Sequence[Appointment]) -> list[Task]:
+    """A task for each checkpoint of each planned dose, at its local time (or period)."""
+    tasks = []
+    for appointment in appointments:
+        kind = protocol.session_kind(appointment.session)
+        for found in checkpoint_times(kind, appointment):
+            checkpoint = found.checkpoint
+            tasks.append(
+                Task(
+                    id=found.task_id,
+                    title=f"{checkpoint.name[:1].upper()}{checkpoint.name[1:]}, "
+                    f"{checkpoint.describe()}",
+                    due=found.at.date(),
+                    kind="checkpoint",
+                    appointment=appointment.id,
+                    source=checkpoint.source,
+                    at=found.at,
+                    until=found.until,
+                )
+            )
+    return tasks
 
 
 def _monitoring_tasks(

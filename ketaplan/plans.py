@@ -159,14 +159,30 @@ class Appointment(Model):
 
 
 class Task(Model):
-    """A staff task with a due date (a REMS form, a requirement to confirm, a scale)."""
+    """A staff task with a due date (a REMS form, a requirement to confirm, a scale).
+
+    A task that happens at a moment (a checkpoint during a session) also has ``at``, and
+    ``until`` when it runs through a period.
+    """
 
     id: str
     title: str
     due: dt.date
-    kind: Literal["form", "requirement", "monitoring", "assessment", "decision", "medication"]
+    kind: Literal[
+        "form", "requirement", "monitoring", "assessment", "decision", "medication", "checkpoint"
+    ]
     appointment: str | None = None
     source: str | None = None
+    at: AwareDatetime | None = None
+    """When it happens, for a task at a moment (in the zone of its appointment)."""
+    until: AwareDatetime | None = None
+    """When it ends, for a task that runs through a period."""
+
+    @model_validator(mode="after")
+    def _period(self) -> Task:
+        if self.until is not None and (self.at is None or self.until < self.at):
+            raise ValueError(f"until: must come with at and not before it; got {self.until!r}")
+        return self
 
 
 class Assessment(Model):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
 from ketaplan.medications import medication_rules, medication_rules_everywhere
-from ketaplan.plans import Plan
+from ketaplan.plans import Plan, Task
 from ketaplan.protocol import (
     AfterPrevious,
     Anchor,
@@ -18,6 +18,7 @@ from ketaplan.protocol import (
     Protocol,
     SessionKind,
 )
+from ketaplan.timing import zone
 from ketaplan.violation import Violation
 
 __all__ = ["describe_protocol", "plan_table", "violation_table"]
@@ -121,11 +122,7 @@ def _session_lines(kind: SessionKind) -> list[str]:
     patient = _instructions(kind)
     if patient:
         lines.append(f"      patient: {patient}")
-    for checkpoint in kind.checkpoints:
-        when = checkpoint.at.replace("-", " ")
-        if checkpoint.minutes_after_dosing is not None:
-            when = f"{checkpoint.minutes_after_dosing} min after dosing"
-        lines.append(f"      check: {checkpoint.name}, {when}")
+    lines += [f"      check: {point.name}, {point.describe()}" for point in kind.checkpoints]
     return lines
 
 
@@ -328,12 +325,10 @@ def plan_table(plan: Plan, /) -> str:
             if appointment.shift is not None:
                 lines.append(f"    shift: {appointment.shift.text}")
     if plan.tasks:
+        zones = {appointment.id: appointment.time_zone for appointment in plan.appointments}
         lines += ["", "Tasks"]
-        lines += [
-            f"  due {task.due}: {task.title}"
-            + (f" ({task.appointment})" if task.appointment else "")
-            for task in plan.tasks
-        ]
+        lines += [_task_line(task, zones.get(task.appointment or "", plan.time_zone))
+                  for task in plan.tasks]  # fmt: skip
     if plan.proposals:
         lines += ["", "Decisions"]
         lines += [_proposal_line(proposal) for proposal in plan.proposals]
@@ -341,6 +336,18 @@ def plan_table(plan: Plan, /) -> str:
         lines += ["", "Notes"]
         lines += [f"  {note}" for note in plan.notes]
     return "\n".join(lines)
+
+
+def _task_line(task: Task, time_zone: str) -> str:
+    """A task with its due date, or the local time (or period) of a task at a moment."""
+    when = f"due {task.due}"
+    if task.at is not None:
+        at = task.at.astimezone(zone(time_zone))
+        when = f"at {at:%Y-%m-%d %H:%M}"
+        if task.until is not None:
+            when += f"-{task.until.astimezone(zone(time_zone)):%H:%M}"
+    where = f" ({task.appointment})" if task.appointment else ""
+    return f"  {when}: {task.title}{where}"
 
 
 def _proposal_line(proposal: Proposal) -> str:

@@ -40,6 +40,7 @@ ViolationCode = Literal[
     "milestone-missing",
     "milestone-after-few-sessions",
     "requirement-unmet",
+    "checkpoint-task-missing",
     "medication-hold",
     "medication-hold-not-applicable",
     "hold-unconfirmed",
@@ -89,6 +90,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
         "a milestone follows a phase of which fewer sessions took place than its protocol asks",
     ),
     "requirement-unmet": ("error", "a requirement before the first dose is not met"),
+    "checkpoint-task-missing": (
+        "warning",
+        "a planned dose's checkpoint (e.g. blood pressure at 40 min) has no staff task",
+    ),
     # medications
     "medication-hold": ("error", "a scheduled medication dose inside a hold, with no instruction"),
     "medication-hold-not-applicable": (

@@ -13,6 +13,7 @@ from ketaplan import Booking, InputError, Plan, Protocol, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.protocol import MaxPerWeek
+from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.violation import CODES, Violation
 
 from .helpers import clinic, patient
@@ -391,6 +392,32 @@ def test_requirement_unmet() -> None:
     assert violation.evidence == "rems"
     late = check(result, clinic=certified, patient=patient(), now=result.doses[0].start)
     assert "the first dose has come" in one(late, "requirement-unmet").message
+
+
+def test_a_dose_without_its_checkpoint_tasks() -> None:
+    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    assert "checkpoint-task-missing" not in codes(check(result, clinic=WEEKDAYS))
+    first = result.doses[0]
+    # Label: blood pressure 40 minutes after administration (spravatohcp dosing page). The
+    # session starts at 09:00 with 15 min of check-in, so the check falls at 09:55.
+    gone = checkpoint_task_id("bp-40-min", first.id)
+    cut = result.model_copy(update={"tasks": tuple(t for t in result.tasks if t.id != gone)})
+    violation = one(check(cut, clinic=WEEKDAYS), "checkpoint-task-missing")
+    assert violation.appointments == (first.id,)
+    assert violation.severity == "warning"
+    assert (violation.source, violation.evidence) == ("spravato-pi-monitoring", "label")
+    assert "blood pressure (40 min after the start of dosing, 09:55 on Mon 2 Mar 2026)" in (
+        violation.message
+    )
+    # Every checkpoint of every planned dose, once the plan has no checkpoint tasks at all; a
+    # cancelled dose needs none.
+    bare = result.model_copy(
+        update={"tasks": tuple(t for t in result.tasks if t.kind != "checkpoint")}
+    )
+    bare = edited(bare, first.id, status="cancelled")
+    found = [v for v in check(bare, clinic=WEEKDAYS) if v.code == "checkpoint-task-missing"]
+    assert len(found) == 4 * (len(result.doses) - 1)
+    assert first.id not in {v.appointments[0] for v in found}
 
 
 # -- medications ----------------------------------------------------------------------------------

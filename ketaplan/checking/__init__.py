@@ -44,6 +44,7 @@ FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
     overlaps.capacity,
     medications.medications,
     sessions.requirements,
+    sessions.checkpoints,
 )
 
 

@@ -1,15 +1,16 @@
-"""``check``'s session rules: each block's length, anchored sessions, the calendar, requirements."""
+"""``check``'s session rules: blocks, anchored sessions, the calendar, requirements, checkpoints."""
 
 from __future__ import annotations
 
+from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
 from ketaplan.rules import anchors
 from ketaplan.rules.calendar import DayRules
-from ketaplan.rules.tasks import requirement_task_id, unmet_requirements
+from ketaplan.rules.tasks import checkpoint_times, requirement_task_id, unmet_requirements
 from ketaplan.timing import elapsed_hours
 from ketaplan.violation import Violation
 
-__all__ = ["anchored", "blocks", "calendar", "requirements"]
+__all__ = ["anchored", "blocks", "calendar", "checkpoints", "requirements"]
 
 
 def blocks(ctx: Context) -> list[Violation]:
@@ -127,4 +128,27 @@ def requirements(ctx: Context) -> list[Violation]:
                 source=requirement.source,
             )
         )
+    return found
+
+
+def checkpoints(ctx: Context) -> list[Violation]:
+    """Planned doses with a checkpoint that has no staff task in the plan."""
+    task_ids = {task.id for task in ctx.plan.tasks}
+    found = []
+    for appointment in ctx.plan.appointments:
+        kind = ctx.protocol.session_kind(appointment.session)
+        for due in checkpoint_times(kind, appointment):
+            if due.task_id in task_ids:
+                continue
+            checkpoint = due.checkpoint
+            found.append(
+                ctx.violation(
+                    "checkpoint-task-missing",
+                    [appointment.id],
+                    f"session_kinds[{kind.id}].checkpoints[{checkpoint.id}]",
+                    f"{appointment.id} has no staff task for its checkpoint {checkpoint.name} "
+                    f"({checkpoint.describe()}, {fmt_time(due.at)})",
+                    source=checkpoint.source,
+                )
+            )
     return found

@@ -11,6 +11,9 @@ What it guarantees:
   stale copy; ``METHOD:REQUEST``/``CANCEL`` with ORGANIZER and ATTENDEE as RFC 5546 requires;
 - for patients, by default (``detail="minimal"``), nothing that reveals the treatment or a
   diagnosis: a generic title, neutral preparation text and reminders;
+- for staff (``audience="clinic"``, ``detail="full"``), each checkpoint of a planned dose
+  (blood pressure before dosing, 40 minutes after, ...) with its local time in the
+  description, and a reminder for each timed check inside the session;
 - every text cleaned of control and bidi characters before icalendar sees it.
 """
 
@@ -36,7 +39,7 @@ from ketaplan._version import __version__
 from ketaplan.errors import InputError
 from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
-from ketaplan.plans import Appointment, Instruction, Plan
+from ketaplan.plans import Appointment, Instruction, Plan, Task
 from ketaplan.timing import steady_midnight, zone
 
 __all__ = ["PRODID", "Audience", "Detail", "EventCache", "Method", "to_ics", "uid_for"]
@@ -207,7 +210,9 @@ def to_ics(
         attendee: the patient's e-mail address.
         appointments: only these appointment ids (e.g. one per iMIP message).
         resource: only appointments using it: ``"chair"``, ``"room"`` or ``"chair:2"``.
-        alarms: write reminders (VALARM) for the patient's preparation.
+        alarms: write reminders (VALARM): for patients, their preparation; in a clinic
+            calendar at full detail, each timed checkpoint inside a session (e.g. blood
+            pressure 40 minutes after dosing).
         calendar_name: the calendar's display name.
         cache: an :class:`EventCache` to keep serialized events in between exports; the
             output is the same bytes with or without it.
@@ -233,6 +238,7 @@ def to_ics(
         attendee=attendee,
         alarms=alarms and method != "CANCEL",
         uids={(plan.id, a.id): uid_for(plan, a) for plan, a in pairs},
+        checks=_checks_by_appointment(chosen) if audience == "clinic" and detail == "full" else {},
     )
     pairs.sort(key=lambda pair: (pair[1].start, writer.uids[pair[0].id, pair[1].id]))
     head = serialize(_calendar(chosen, pairs, audience, method, calendar_name))
@@ -295,6 +301,8 @@ class _Writer:
     attendee: str | None
     alarms: bool
     uids: dict[tuple[str, str], str]
+    checks: dict[tuple[str, str], tuple[Task, ...]]
+    """Each appointment's checkpoint tasks, for a clinic calendar at full detail."""
 
     def event(
         self, plan: Plan, appointment: Appointment, stamp: dt.datetime, cache: EventCache | None
@@ -304,7 +312,8 @@ class _Writer:
             return self.write(plan, appointment, stamp)
         options = (self.audience, self.detail, self.method, self.organizer, self.attendee)
         context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
-        key = (appointment, context, (*options, self.alarms))
+        checks = self.checks.get((plan.id, appointment.id), ())
+        key = (appointment, context, (*options, self.alarms), checks)
         found = cache._get(key)
         if found is None:
             found = self.write(plan, appointment, _PLACEHOLDER_STAMP)
@@ -314,10 +323,11 @@ class _Writer:
     def write(self, plan: Plan, appointment: Appointment, stamp: dt.datetime) -> bytes:
         """The event's bytes, as icalendar writes them."""
         uid = self.uids[plan.id, appointment.id]
+        checks = self.checks.get((plan.id, appointment.id), ())
         if self.method is None:  # files and feeds: the fast writer, which gives icalendar's bytes
             return write_event(
                 plan, appointment, audience=self.audience, detail=self.detail, stamp=stamp,
-                alarms=self.alarms, uid=uid,
+                alarms=self.alarms, uid=uid, checks=checks,
             )  # fmt: skip
         event = _event(
             plan,
@@ -329,6 +339,7 @@ class _Writer:
             organizer=self.organizer,
             attendee=self.attendee,
             alarms=self.alarms,
+            checks=checks,
         )
         return serialize(event)
 
@@ -423,9 +434,11 @@ def _event(
     organizer: str | None,
     attendee: str | None,
     alarms: bool,
+    checks: Sequence[Task] | None = None,
 ) -> Event:
     full = detail == "full"
     cancelled = appointment.status == "cancelled"
+    checks = _checks_of(plan, appointment, audience, full) if checks is None else checks
     event = Event.new(
         uid=uid_for(plan, appointment),
         start=_moment(appointment.start, appointment.time_zone),
@@ -433,7 +446,9 @@ def _event(
         stamp=stamp,
         sequence=appointment.revision,
         summary=clean_line(_summary(plan, appointment, audience=audience, full=full)),
-        description=clean_text(_description(plan, appointment, audience=audience, full=full))
+        description=clean_text(
+            _description(plan, appointment, audience=audience, full=full, checks=checks)
+        )
         or None,  # an empty DESCRIPTION is invalid (libical drops it with an error)
         status=STATUS.CANCELLED
         if cancelled
@@ -447,8 +462,8 @@ def _event(
         _add_clinic_properties(event, plan, appointment, full=full)
     if method is not None:
         _add_people(event, plan, method, organizer=organizer, attendee=attendee)
-    if alarms and audience == "patient" and not cancelled:
-        for alarm in _alarms(appointment, full=full):
+    if alarms and not cancelled:
+        for alarm in _alarms(appointment, audience=audience, full=full, checks=checks):
             event.add_component(alarm)
     return event
 
@@ -501,16 +516,19 @@ def write_event(
     stamp: dt.datetime,
     alarms: bool,
     uid: str | None = None,
+    checks: Sequence[Task] | None = None,
 ) -> bytes:
     """One appointment's VEVENT for a file or feed, without building icalendar objects.
 
     The same bytes as serializing :func:`_event` (without a METHOD) with icalendar: the same
     helpers decide every value, and this writes them as icalendar 7.3 does (its property
     order, TEXT escaping, date-time forms and line folding). ``tests/interop/test_writer.py``
-    compares the two on generated plans and texts.
+    compares the two on generated plans and texts. ``checks`` are the appointment's checkpoint
+    tasks (found in the plan when not given).
     """
     full = detail == "full"
     cancelled = appointment.status == "cancelled"
+    checks = _checks_of(plan, appointment, audience, full) if checks is None else checks
     # Only text values can make a line long enough to fold: the others are short ASCII.
     lines = [
         "BEGIN:VEVENT",
@@ -524,7 +542,9 @@ def write_event(
     # The rest in icalendar's order: by name. An empty value is not written.
     if audience == "clinic" and full:
         lines.append(_text_line("CATEGORIES", appointment.kind))
-    description = clean_text(_description(plan, appointment, audience=audience, full=full))
+    description = clean_text(
+        _description(plan, appointment, audience=audience, full=full, checks=checks)
+    )
     if description:
         lines.append(_folded("DESCRIPTION:" + _escape(description)))
     if appointment.location == "clinic" and plan.clinic_location:
@@ -538,8 +558,8 @@ def write_event(
     if audience == "clinic":
         lines.append(_text_line("X-KETAPLAN-APPOINTMENT", appointment.id))
         lines.append(_text_line("X-KETAPLAN-PATIENT", _patient_ref(plan)))
-    if alarms and audience == "patient" and not cancelled:
-        for text, trigger in _reminders(appointment, full=full):
+    if alarms and not cancelled:
+        for text, trigger in _reminders(appointment, audience=audience, full=full, checks=checks):
             lines += [
                 "BEGIN:VALARM",
                 "ACTION:DISPLAY",
@@ -667,7 +687,9 @@ def _at(moment: dt.datetime | None, appointment: Appointment) -> str:
     return f"{local:%H:%M}" if same_day else f"{local:%H:%M} on {fmt_day(local.date())}"
 
 
-def _description(plan: Plan, appointment: Appointment, *, audience: str, full: bool) -> str:
+def _description(
+    plan: Plan, appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
+) -> str:
     lines: list[str] = []
     if audience == "clinic" and full:
         lines += [
@@ -691,6 +713,7 @@ def _description(plan: Plan, appointment: Appointment, *, audience: str, full: b
         lines += [instruction.text for instruction in appointment.instructions]
     else:
         lines += _neutral(appointment)
+    lines += [_check_line(task, appointment) for task in checks]
     if appointment.status == "cancelled":
         lines.insert(0, "This appointment is cancelled.")
     return "\n".join(dict.fromkeys(lines))
@@ -704,15 +727,67 @@ def _neutral(appointment: Appointment) -> list[str]:
     ]
 
 
-def _alarms(appointment: Appointment, *, full: bool) -> list[Alarm]:
+def _alarms(
+    appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
+) -> list[Alarm]:
     return [
         Alarm.new_display(description=text, trigger=trigger)
-        for text, trigger in _reminders(appointment, full=full)
+        for text, trigger in _reminders(appointment, audience=audience, full=full, checks=checks)
     ]
 
 
-def _reminders(appointment: Appointment, *, full: bool) -> list[tuple[str, dt.timedelta]]:
+def _checks_by_appointment(plans: Sequence[Plan]) -> dict[tuple[str, str], tuple[Task, ...]]:
+    """Each appointment's checkpoint tasks, by plan and appointment id, in the plan's order."""
+    found: dict[tuple[str, str], list[Task]] = {}
+    for plan in plans:
+        for task in plan.tasks:
+            if task.kind == "checkpoint" and task.appointment is not None:
+                found.setdefault((plan.id, task.appointment), []).append(task)
+    return {key: tuple(tasks) for key, tasks in found.items()}
+
+
+def _checks_of(plan: Plan, appointment: Appointment, audience: str, full: bool) -> list[Task]:
+    """The checkpoint tasks a clinic calendar at full detail lists for ``appointment``."""
+    if audience != "clinic" or not full:
+        return []
+    return [t for t in plan.tasks if t.kind == "checkpoint" and t.appointment == appointment.id]
+
+
+def _check_line(task: Task, appointment: Appointment) -> str:
+    """``Check 09:55: Blood pressure, 40 min after the start of dosing``."""
+    when = _at(task.at, appointment)
+    if task.until is not None:
+        when += "-" + _at(task.until, appointment)
+    return f"Check {when}: {task.title}"
+
+
+def _check_reminders(
+    appointment: Appointment, checks: Sequence[Task]
+) -> list[tuple[str, dt.timedelta]]:
+    """A reminder for each check at a moment strictly inside dosing and monitoring.
+
+    Such a check (blood pressure 40 minutes after dosing) is marked by no step of the
+    session; checks at the start of dosing, at discharge or through a period are in the
+    description only.
+    """
+    begin = (appointment.dosing_start or appointment.start).astimezone(dt.UTC)
+    end = appointment.end.astimezone(dt.UTC)
+    start = appointment.start.astimezone(dt.UTC)
+    return [
+        (clean_text(_check_line(task, appointment)), at - start)
+        for task in checks
+        if task.at is not None
+        and task.until is None
+        and begin < (at := task.at.astimezone(dt.UTC)) < end
+    ]
+
+
+def _reminders(
+    appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
+) -> list[tuple[str, dt.timedelta]]:
     """Each reminder's text and when it fires, relative to the start."""
+    if audience == "clinic":
+        return _check_reminders(appointment, checks)
     made: list[tuple[str, dt.timedelta]] = []
     seen: set[tuple[str, dt.timedelta]] = set()
     for instruction in appointment.instructions:

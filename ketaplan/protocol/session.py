@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
+from ketaplan._model import Loc, Model, NonEmptyText, Slug, check_unique, fail
 from ketaplan._types import Location, ResourceKind, SessionCategory, Step
 
 __all__ = ["Checkpoint", "Instructions", "ResourceUse", "SessionKind", "Timeline"]
@@ -85,13 +85,18 @@ class ResourceUse(Model):
 
     @model_validator(mode="after")
     def _consecutive(self) -> ResourceUse:
-        order = [STEP_ORDER.index(step) for step in self.during]
-        if order and order != list(range(order[0], order[0] + len(order))):
-            raise ValueError(
-                f"during: must list consecutive steps in the order {', '.join(STEP_ORDER)}; "
-                f"got {list(self.during)!r}"
-            )
+        _consecutive_steps(self.during)
         return self
+
+
+def _consecutive_steps(during: tuple[Step, ...]) -> None:
+    """Raise unless ``during`` lists consecutive steps in timeline order."""
+    order = [STEP_ORDER.index(step) for step in during]
+    if order and order != list(range(order[0], order[0] + len(order))):
+        raise ValueError(
+            f"during: must list consecutive steps in the order {', '.join(STEP_ORDER)}; "
+            f"got {list(during)!r}"
+        )
 
 
 class Instructions(Model):
@@ -115,13 +120,31 @@ class Instructions(Model):
     """The source of these instructions."""
 
 
-class Checkpoint(Model):
-    """A check staff make during a session, e.g. blood pressure 40 minutes after dosing."""
+CheckpointAt = Literal["before-dosing", "after-dosing", "during", "before-discharge"]
+"""Where on a dosing session's timeline a checkpoint falls."""
 
+
+class Checkpoint(Model):
+    """A check staff make during a dosing session, e.g. blood pressure 40 minutes after dosing.
+
+    Each falls at a point of the session's timeline, counted in real elapsed minutes from the
+    start of dosing: ``before-dosing`` at the start of dosing, ``after-dosing`` at
+    ``minutes_after_dosing`` after it, ``before-discharge`` at the end of the minimum
+    monitoring; or ``during`` a period, the consecutive steps it names (``["dosing"]`` for an
+    infusion), every ``every_minutes`` or, without it, throughout.
+    """
+
+    id: Slug
+    """Names the checkpoint within its session kind; the staff task's id is built from it."""
     name: NonEmptyText
-    at: Literal["before-dosing", "after-dosing", "before-discharge"]
+    """What staff check, e.g. "blood pressure"."""
+    at: CheckpointAt
     minutes_after_dosing: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
-    """For ``after-dosing``: how long after the dose."""
+    """For ``after-dosing``: how long after the start of dosing."""
+    during: tuple[Step, ...] = ()
+    """For ``during``: the consecutive steps the check runs through."""
+    every_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    """For ``during``: how often; omitted, the check runs throughout the period."""
     source: Slug | None = None
 
     @model_validator(mode="after")
@@ -132,6 +155,44 @@ class Checkpoint(Model):
                 f"got at={self.at!r}, minutes_after_dosing={self.minutes_after_dosing!r}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _period(self) -> Checkpoint:
+        if (self.at == "during") != bool(self.during):
+            raise ValueError(
+                "during: must list steps exactly when at is 'during'; "
+                f"got at={self.at!r}, during={list(self.during)!r}"
+            )
+        if self.every_minutes is not None and self.at != "during":
+            raise ValueError(
+                f"every_minutes: must be given only when at is 'during'; got at={self.at!r}"
+            )
+        _consecutive_steps(self.during)
+        return self
+
+    def minutes(self, timeline: Timeline) -> tuple[int, int]:
+        """Start and end of the check in minutes from the start of dosing (equal for a moment)."""
+        dosing, monitoring = timeline.dosing_minutes, timeline.monitoring_minutes
+        if self.at == "during":
+            start, end = timeline.span(self.during)
+            return start - timeline.check_in_minutes, end - timeline.check_in_minutes
+        offset = {
+            "before-dosing": 0,
+            "after-dosing": self.minutes_after_dosing or 0,
+            "before-discharge": dosing + monitoring,
+        }[self.at]
+        return offset, offset
+
+    def describe(self) -> str:
+        """When the check falls, in words, e.g. "40 min after the start of dosing"."""
+        if self.at == "after-dosing":
+            return f"{self.minutes_after_dosing} min after the start of dosing"
+        if self.at == "during":
+            steps = " and ".join(self.during)
+            if self.every_minutes is None:
+                return f"throughout {steps}"
+            return f"every {self.every_minutes} min during {steps}"
+        return self.at.replace("-", " ")
 
 
 class SessionKind(Model):
@@ -208,5 +269,39 @@ class SessionKind(Model):
             for step in use.during
             if timeline.minutes(step) == 0
         )
+        fail(found)
+        return self
+
+    @model_validator(mode="after")
+    def _checkpoints_fit(self) -> SessionKind:
+        found: list[tuple[Loc, str, object]] = list(check_unique(self.checkpoints, "checkpoints"))
+        if self.checkpoints and not self.is_dosing:
+            found.append(
+                (
+                    ("checkpoints",),
+                    f"must be empty for a {self.category} session (checkpoints follow dosing)",
+                    [checkpoint.id for checkpoint in self.checkpoints],
+                )
+            )
+        timeline = self.timeline
+        last = timeline.dosing_minutes + timeline.monitoring_minutes
+        for index, checkpoint in enumerate(self.checkpoints):
+            if (checkpoint.minutes_after_dosing or 0) > last:
+                found.append(
+                    (
+                        ("checkpoints", index, "minutes_after_dosing"),
+                        f"must be at most {last} (dosing plus the minimum monitoring)",
+                        checkpoint.minutes_after_dosing,
+                    )
+                )
+            found.extend(
+                (
+                    ("checkpoints", index, "during"),
+                    f"must name steps the timeline has; step {step!r} is 0 minutes",
+                    list(checkpoint.during),
+                )
+                for step in checkpoint.during
+                if timeline.minutes(step) == 0
+            )
         fail(found)
         return self

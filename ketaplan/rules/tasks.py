@@ -6,13 +6,19 @@ disagree about what a task is called.
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Literal, NamedTuple
 
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
-from ketaplan.protocol import Protocol, Requirement
+from ketaplan.plans import Appointment
+from ketaplan.protocol import Checkpoint, Protocol, Requirement, SessionKind
+from ketaplan.timing import shift, zone
 
 __all__ = [
+    "CheckpointTime",
+    "checkpoint_task_id",
+    "checkpoint_times",
     "decision_task_id",
     "form_task_id",
     "hold_task_id",
@@ -20,6 +26,48 @@ __all__ = [
     "requirement_task_id",
     "unmet_requirements",
 ]
+
+
+def checkpoint_task_id(checkpoint_id: str, appointment_id: str) -> str:
+    """The id of the staff task for one checkpoint of one session."""
+    return f"checkpoint-{checkpoint_id}-{appointment_id}"
+
+
+class CheckpointTime(NamedTuple):
+    """A checkpoint of one session, with its task id and its local time (or period)."""
+
+    task_id: str
+    checkpoint: Checkpoint
+    at: dt.datetime
+    until: dt.datetime | None
+    """The end of a ``during`` checkpoint's period; ``None`` for a moment."""
+
+
+def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[CheckpointTime]:
+    """Each checkpoint of a planned dosing session, at its time in the session's own zone.
+
+    Times count in real elapsed minutes (across a DST change too) from the start of dosing,
+    which is the appointment's ``dosing_start`` or, without one, its start plus check-in.
+    Sessions that are not planned doses have none: their checks are done or will not be.
+    """
+    if not (appointment.is_dose and appointment.status == "planned"):
+        return []
+    dosing = appointment.dosing_start or shift(
+        appointment.start, minutes=kind.timeline.check_in_minutes
+    )
+    dosing = dosing.astimezone(zone(appointment.time_zone))
+    found = []
+    for checkpoint in kind.checkpoints:
+        first, last = checkpoint.minutes(kind.timeline)
+        found.append(
+            CheckpointTime(
+                task_id=checkpoint_task_id(checkpoint.id, appointment.id),
+                checkpoint=checkpoint,
+                at=shift(dosing, minutes=first),
+                until=shift(dosing, minutes=last) if checkpoint.at == "during" else None,
+            )
+        )
+    return found
 
 
 def decision_task_id(proposal_id: str) -> str:

@@ -100,4 +100,23 @@ def test_bad_cache_size(bad: object) -> None:
 def test_the_key_covers_every_plan_field_the_export_reads() -> None:
     source = inspect.getsource(export)
     read = set(re.findall(r"(?<![\w.])plan\.(\w+)", source))
-    assert read - {"appointments"} <= set(export._EVENT_PLAN_FIELDS)
+    # The key holds the appointment itself and its own checkpoint tasks (the only tasks an
+    # event shows), not the plan's whole lists.
+    assert read - {"appointments", "tasks"} <= set(export._EVENT_PLAN_FIELDS)
+
+
+def test_a_changed_checkpoint_task_is_written_afresh() -> None:
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 7))
+    cache = EventCache()
+    first = to_ics(made, now=NOW, cache=cache, audience="clinic")
+    moved = tuple(
+        task.model_copy(update={"title": "Blood pressure, checked twice"})
+        if task.id == "checkpoint-bp-40-min-induction-1"
+        else task
+        for task in made.tasks
+    )
+    again = to_ics(made.model_copy(update={"tasks": moved}), now=NOW, cache=cache,
+                   audience="clinic")  # fmt: skip
+    assert first != again
+    assert b"Blood pressure\\, checked twice" in again
+    assert cache.hits == len(made.appointments) - 1

@@ -80,6 +80,7 @@ def odd_plans(draw: st.DrawFn) -> Plan:
     )
     tz = ZoneInfo(draw(st.sampled_from(ZONES)))
     changed = []
+    tasks = []
     for appointment in made.appointments[:4]:
         # Around the autumn change in either hemisphere, often inside a repeated hour.
         base = draw(st.sampled_from(CHANGES))
@@ -89,10 +90,25 @@ def odd_plans(draw: st.DrawFn) -> Plan:
         instructions = tuple(
             i.model_copy(update={"text": draw(texts)}) for i in appointment.instructions
         )
+        new_id = draw(texts)
+        moved = start.astimezone(dt.UTC) - appointment.start.astimezone(dt.UTC)
+        # Its checkpoint tasks (times in the description, reminders) follow it, with odd titles.
+        tasks += [
+            task.model_copy(
+                update={
+                    "appointment": new_id,
+                    "title": draw(texts),
+                    "at": (task.at.astimezone(dt.UTC) + moved).astimezone(tz),
+                    "until": task.until and (task.until.astimezone(dt.UTC) + moved).astimezone(tz),
+                }
+            )
+            for task in made.tasks
+            if task.appointment == appointment.id and task.at is not None
+        ]
         changed.append(
             appointment.model_copy(
                 update={
-                    "id": draw(texts),
+                    "id": new_id,
                     "name": draw(texts),
                     "reason": draw(texts),
                     "dose": draw(st.none() | texts),
@@ -107,7 +123,7 @@ def odd_plans(draw: st.DrawFn) -> Plan:
                 }
             )
         )
-    return made.model_copy(update={"appointments": changed})
+    return made.model_copy(update={"appointments": changed, "tasks": tuple(tasks)})
 
 
 TEMPLATES = [
