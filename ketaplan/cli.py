@@ -61,6 +61,7 @@ from ketaplan.replanning import (
 )
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
+from ketaplan.violation import Violation
 
 __all__ = ["main"]
 
@@ -237,6 +238,11 @@ def _add_replan(commands: Any) -> None:
     again.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
     again.add_argument("--until", type=_date, help="a new horizon, YYYY-MM-DD")
     again.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
+    again.add_argument(
+        "--force",
+        action="store_true",
+        help="record moves that break a rule (without it, such a re-plan is refused, exit 1)",
+    )
     again.add_argument("--format", choices=("table", "json"), default="table")
     again.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     again.set_defaults(run=_replan)
@@ -494,8 +500,43 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
         until=args.until,
         on_conflict=args.on_conflict,
     )
+    broken = _broken_by_moves(
+        result, events, clinic=clinic, patient=patient, protocol=args.protocol
+    )
+    for violation in broken:
+        where = ", ".join(violation.appointments)
+        print(f"ketaplan: {violation.severity}: {where}: {violation.message}", file=sys.stderr)
+    if broken and not args.force:
+        print(
+            "ketaplan: the moves asked for break the rules above; nothing was written "
+            "(choose another time, or record them anyway with --force)",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
     text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
     return _emit(text, args.output, out)
+
+
+def _broken_by_moves(
+    result: Plan,
+    events: list[Event],
+    *,
+    clinic: Clinic | None,
+    patient: Patient | None,
+    protocol: str | None,
+) -> list[Violation]:
+    """The errors ``check`` finds that involve an appointment a person moved."""
+    moved = {e.appointment for e in events if isinstance(e, Moved)}
+    moved |= {e.appointment for e in events if isinstance(e, Attended) and e.at is not None}
+    if not moved:
+        return []
+    found = check(
+        result,
+        protocol=load_protocol(protocol) if protocol else None,
+        clinic=clinic,
+        patient=patient,
+    )
+    return [v for v in found if v.severity == "error" and moved & set(v.appointments)]
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
@@ -608,10 +649,13 @@ def _builtin_patient(current: Plan) -> Patient | None:
 
 
 def _moment(field: str, text: str, local: dt.tzinfo) -> dt.datetime:
+    expected = "a date and time YYYY-MM-DDTHH:MM (a date alone is not a time)"
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(field, "a date and time YYYY-MM-DDTHH:MM", text) from None
+        raise InputError(field, expected, text) from None
+    if len(text.strip()) <= len("YYYY-MM-DD"):  # fromisoformat reads a bare date as midnight
+        raise InputError(field, expected, text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=local)
 
 

@@ -124,6 +124,8 @@ def test_replan_round_trip(tmp_path: Path) -> None:
         ("teleported:induction-1", "--event[0]: must be attended:ID[=DOSE][@TIME]"),
         ("missed:nope", "events[0].appointment: must be an appointment of plan"),
         ("moved:induction-2@tomorrow", "--event[0]: must be a date and time"),
+        # a date alone used to put the session at midnight (issue 14)
+        ("moved:escalation-2@2026-12-09", "(a date alone is not a time); got '2026-12-09'"),
         ("assessed:PHQ-9=lots", "--event[0]: must be assessed:SCALE=SCORE"),
         ("decided:start-maintenance=sideways", "--event[0]: must be decided:PROPOSAL=DECISION"),
         ("decided:nothing=stop", "events[0].proposal: must be a proposal of plan"),
@@ -143,6 +145,31 @@ def test_replan_bad_events(tmp_path: Path, event: str, expected: str) -> None:
     assert result.returncode == 2
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_move_that_breaks_a_rule_is_refused_unless_forced(tmp_path: Path) -> None:
+    # Issue 14: moves onto a closed Saturday were accepted with a note. Now the command names
+    # what the move breaks, writes nothing and exits 1; --force records it.
+    plan_file, after = tmp_path / "plan.json", tmp_path / "after.json"
+    run("plan", "iv-ketamine-standard", "--start", "2026-12-01", "--clinic", "demo",
+        "--format", "json", "-o", str(plan_file))  # fmt: skip
+    saturday = ["--as-of", "2026-11-30T18:00", "--event", "moved:induction-2@2026-12-05T09:00",
+                "--format", "json", "-o", str(after)]  # fmt: skip
+    refused = ketaplan("replan", str(plan_file), *saturday)
+    assert refused.returncode == 1
+    assert "ketaplan: error: induction-2: Sat 5 Dec 2026: clinic closed on Saturdays" in (
+        refused.stderr
+    )
+    assert "nothing was written" in refused.stderr
+    assert not after.exists()
+    forced = ketaplan("replan", str(plan_file), *saturday, "--force")
+    assert forced.returncode == 0
+    moved = next(a for a in json.loads(after.read_text())["appointments"]
+                 if a["id"] == "induction-2")  # fmt: skip
+    assert moved["start"].startswith("2026-12-05T09:00")
+    weekday = ketaplan("replan", str(plan_file), "--as-of", "2026-11-30T18:00",
+                       "--event", "moved:induction-2@2026-12-04T10:00")  # fmt: skip
+    assert weekday.returncode == 0, weekday.stderr
 
 
 def test_replan_rejects_a_broken_plan_file(tmp_path: Path) -> None:
