@@ -235,7 +235,11 @@ class Plan(Model):
     decisions: tuple[Decision, ...] = ()
     """Every decision recorded, in order (the history of what the clinician decided)."""
     notes: tuple[str, ...] = ()
-    """Things the planner wants a person to know (a requirement to confirm, a truncation)."""
+    """Things a person should know about the plan as it stands (a requirement to confirm, a
+    session that could not be placed): worked out afresh by each re-plan."""
+    history: tuple[str, ...] = ()
+    """What happened and what was decided, one line per re-plan's record (a move by request,
+    a decision, a proposal raised), each with the re-plan's moment; kept for good."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:

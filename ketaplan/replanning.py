@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter
@@ -242,7 +242,7 @@ def replan(
         record.propose(proposal)
     fresh = list(mark_provisional(fresh, list(record.proposals.values())))
     merged = _merge(plan, applied.appointments, fresh)
-    return _updated(plan, search, merged, changes, record=record)
+    return _updated(plan, search, merged, changes, record=record, as_of=as_of)
 
 
 @dataclass
@@ -254,6 +254,9 @@ class Record:
     proposals: dict[str, Proposal]
     decisions: list[Decision]
     notes: list[str]
+    """What this re-plan recorded (moves, proposals, decisions, tier steps): history."""
+    standing: list[str] = field(default_factory=list)
+    """What holds however often the plan is re-planned (a stopped course): notes only."""
 
     @classmethod
     def of(cls, plan: Plan) -> Record:
@@ -276,7 +279,7 @@ class Record:
         """The decision that stopped the course, if one did: nothing more is planned."""
         stop = course_stop(self.decisions)
         if stop is not None:
-            self.notes.append(f"the course was stopped by a decision recorded at {stop.at}")
+            self.standing.append(f"the course was stopped by a decision recorded at {stop.at}")
         return stop
 
     def propose(self, proposal: Proposal) -> Proposal:
@@ -315,6 +318,7 @@ def _updated(
     changes: tuple[TierChange, ...],
     *,
     record: Record,
+    as_of: dt.datetime,
 ) -> Plan:
     """The plan after a re-plan: a higher revision when anything a calendar shows changed."""
     proposals = tuple(record.proposals.values())
@@ -344,7 +348,12 @@ def _updated(
             "proposals": proposals,
             "decisions": tuple(record.decisions),
             "until": search.setting.until,
-            "notes": _unique((*plan.notes, *record.notes, *search.notes, *task_notes)),
+            # What happened and what was decided is history, kept for good; the rest of the
+            # notes say how the plan stands now and are worked out afresh.
+            "history": _unique(
+                (*plan.history, *(f"{as_of:%Y-%m-%d %H:%M %Z}: {n}" for n in record.notes))
+            ),
+            "notes": _unique((*record.notes, *record.standing, *search.notes, *task_notes)),
         }
     )
 

@@ -335,6 +335,9 @@ def plan_table(plan: Plan, /) -> str:
     if plan.notes:
         lines += ["", "Notes"]
         lines += [f"  {note}" for note in plan.notes]
+    if plan.history:
+        lines += ["", "History"]
+        lines += [f"  {line}" for line in plan.history]
     return "\n".join(lines)
 
 

@@ -274,6 +274,26 @@ def test_cancelling_an_anchored_session_is_recorded(protocol_id: str, anchored: 
     assert [a.id for a in after.appointments if a.id == anchored] == [anchored]
 
 
+def test_notes_are_worked_out_afresh_and_history_is_kept() -> None:
+    # Issue 14: a "beyond the booking horizon" note survived the re-plan that booked the
+    # sessions it named. Notes say how the plan stands now; what happened is history.
+    short = clinic(booking_horizon_days=30)
+    base = plan(load_protocol("iv-ketamine-standard"), start=D(2026, 3, 2), clinic=short,
+                until=D(2026, 8, 1), now=at(2026, 2, 27, 9))  # fmt: skip
+    assert any("from maintenance-1 on lie beyond" in n for n in base.notes)
+    later = replan(base, as_of=at(2026, 3, 28, 18), clinic=short)
+    assert not any("from maintenance-1 on" in n for n in later.notes)
+    moved = later.doses[-1]
+    hour_later = Moved(appointment=moved.id, to=moved.start + dt.timedelta(hours=1))
+    after = replan(later, as_of=at(2026, 3, 29, 18), clinic=short, events=[hour_later])
+    again = replan(after, as_of=at(2026, 3, 30, 18), clinic=short)
+    assert not any("by request" in n for n in again.notes)
+    assert any(line.startswith("2026-03-29 18:00 EDT: ") and f"{moved.id} moved to" in line
+               for line in again.history)  # fmt: skip
+    assert again.history[: len(after.history)] == after.history
+    assert Plan.model_validate_json(again.model_dump_json()) == again
+
+
 def test_cancelled_session_is_not_replaced() -> None:
     protocol = load_protocol("iv-ketamine-kap")
     base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC)
