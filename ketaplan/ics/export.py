@@ -7,8 +7,9 @@ What it guarantees:
   (:mod:`ketaplan.ics.vtimezone`); a local time in a repeated DST hour is written in UTC;
 - a stable, opaque UID per appointment (a hash: no patient data), SEQUENCE from the
   appointment's revision, DTSTAMP from ``now``: the same plan and ``now`` give the same bytes;
-- ``STATUS:CANCELLED`` for cancelled sessions, so calendars remove them instead of keeping a
-  stale copy; ``METHOD:REQUEST``/``CANCEL`` with ORGANIZER and ATTENDEE as RFC 5546 requires;
+- ``STATUS:CANCELLED`` for cancelled and missed sessions (clients know no "missed"), so
+  calendars show them as not taking place instead of keeping a stale copy;
+  ``METHOD:REQUEST``/``CANCEL`` with ORGANIZER and ATTENDEE as RFC 5546 requires;
 - for patients, by default (``detail="minimal"``), nothing that reveals the treatment or a
   diagnosis: a generic title, neutral preparation text and reminders;
 - for staff (``audience="clinic"``, ``detail="full"``), each checkpoint of a planned dose
@@ -166,6 +167,23 @@ def fold(line: str) -> str:
     return "\r\n ".join(pieces)
 
 
+def not_taking_place(appointment: Appointment) -> bool:
+    """Whether calendars should show ``appointment`` as not taking place (no alarms either).
+
+    A cancelled session, and a missed one: calendar clients know no "missed" status, and
+    ``STATUS:CANCELLED`` is what they all show as an appointment that did not happen (struck
+    through or hidden) rather than one that took place.
+    """
+    return appointment.status in {"cancelled", "missed"}
+
+
+def event_status(appointment: Appointment) -> str:
+    """The event's STATUS: CANCELLED, TENTATIVE (a provisional session) or CONFIRMED."""
+    if not_taking_place(appointment):
+        return "CANCELLED"
+    return "TENTATIVE" if appointment.provisional else "CONFIRMED"
+
+
 def uid_for(plan: Plan, appointment: Appointment) -> str:
     """The appointment's UID: stable across exports and re-plans, and opaque.
 
@@ -262,10 +280,12 @@ def _selected(
         for appointment in plan.appointments
         if (wanted is None or appointment.id in wanted)
         and _uses(appointment, resource)
-        and (method != "CANCEL" or appointment.status == "cancelled")
+        and (method != "CANCEL" or not_taking_place(appointment))
     ]
     if method == "CANCEL" and not pairs:
-        raise InputError("method", "'CANCEL' only for plans with cancelled appointments", method)
+        raise InputError(
+            "method", "'CANCEL' only for plans with cancelled or missed appointments", method
+        )
     return pairs
 
 
@@ -437,7 +457,7 @@ def _event(
     checks: Sequence[Task] | None = None,
 ) -> Event:
     full = detail == "full"
-    cancelled = appointment.status == "cancelled"
+    cancelled = not_taking_place(appointment)
     checks = _checks_of(plan, appointment, audience, full) if checks is None else checks
     event = Event.new(
         uid=uid_for(plan, appointment),
@@ -450,9 +470,7 @@ def _event(
             _description(plan, appointment, audience=audience, full=full, checks=checks)
         )
         or None,  # an empty DESCRIPTION is invalid (libical drops it with an error)
-        status=STATUS.CANCELLED
-        if cancelled
-        else (STATUS.TENTATIVE if appointment.provisional else STATUS.CONFIRMED),
+        status=STATUS(event_status(appointment)),
         transparency=TRANSP.OPAQUE,
     )
     location = clean_line(plan.clinic_location or "")
@@ -527,7 +545,7 @@ def write_event(
     tasks (found in the plan when not given).
     """
     full = detail == "full"
-    cancelled = appointment.status == "cancelled"
+    cancelled = not_taking_place(appointment)
     checks = _checks_of(plan, appointment, audience, full) if checks is None else checks
     # Only text values can make a line long enough to fold: the others are short ASCII.
     lines = [
@@ -552,8 +570,7 @@ def write_event(
     if audience == "clinic" and appointment.resources:
         units = tuple((span.resource, span.unit) for span in appointment.resources)
         lines.append(_resources_line(units))
-    tentative = "STATUS:TENTATIVE" if appointment.provisional else "STATUS:CONFIRMED"
-    lines.append("STATUS:CANCELLED" if cancelled else tentative)
+    lines.append(f"STATUS:{event_status(appointment)}")
     lines.append("TRANSP:OPAQUE")
     if audience == "clinic":
         lines.append(_text_line("X-KETAPLAN-APPOINTMENT", appointment.id))
@@ -716,6 +733,8 @@ def _description(
     lines += [_check_line(task, appointment) for task in checks]
     if appointment.status == "cancelled":
         lines.insert(0, "This appointment is cancelled.")
+    elif appointment.status == "missed":
+        lines.insert(0, "This appointment was missed: it did not take place.")
     return "\n".join(dict.fromkeys(lines))
 
 

@@ -15,7 +15,7 @@ from ketaplan import InputError, Ledger, Plan, load_protocol, plan
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.ics.lint import lint_ics
-from ketaplan.replanning import Cancelled, Moved, replan
+from ketaplan.replanning import Cancelled, Missed, Moved, replan
 from tests.helpers import clinic, patient
 from tests.interop.parsers import Libical, with_icalendar
 
@@ -199,6 +199,33 @@ def test_cancelled_sessions_are_marked_and_can_be_sent_as_cancel() -> None:
     assert [str(e["UID"]) for e in calendar.walk("VEVENT")] == [
         uid_for(after, after.appointment("induction-4"))
     ]
+
+
+@pytest.mark.parametrize("detail", ["minimal", "full"])
+@pytest.mark.parametrize("method", [None, "REQUEST"])
+def test_a_missed_session_shows_as_not_taking_place(detail: str, method: str | None) -> None:
+    # Issue 14: missed sessions were exported as confirmed events. Clients know no "missed"
+    # status; STATUS:CANCELLED is what every one of them shows as an appointment that did not
+    # happen, and the description says which it was. Both writers (files, iTIP) agree.
+    after = replan(
+        esketamine(),
+        as_of=dt.datetime(2026, 12, 3, 18, tzinfo=NY),
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        events=[Missed(appointment="induction-1")],
+    )
+    if method is None:
+        data = to_ics(after, now=NOW, detail=detail)  # type: ignore[arg-type]
+    else:
+        data = to_ics(after, now=NOW, detail=detail, method="REQUEST",  # type: ignore[arg-type]
+                      organizer="clinic@example.org", attendee="patient@example.net")  # fmt: skip
+    events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+    missed = events[uid_for(after, after.appointment("induction-1"))]
+    assert str(missed["STATUS"]) == "CANCELLED"
+    assert not missed.walk("VALARM")
+    assert str(missed["DESCRIPTION"]).startswith("This appointment was missed")
+    taking_place = events[uid_for(after, after.appointment("induction-2"))]
+    assert str(taking_place["STATUS"]) == "CONFIRMED"
 
 
 @pytest.mark.parametrize("method", ["PUBLISH", "REQUEST", "CANCEL"])
