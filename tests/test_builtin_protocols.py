@@ -447,6 +447,13 @@ class TestHomeIntranasal:
             targets.append(cadence.gap(0).target)
         assert targets == [7, 14]
 
+    def test_stepping_back_after_worsening_is_marked_derived(self) -> None:
+        # The esketamine manufacturer's "consider returning to the previous schedule" has no
+        # racemic counterpart: the proposal cites a derived source, not Nushama's cadence.
+        rules = self.protocol.rules
+        assert rules.worsening == "propose"
+        assert self.protocol.source(rules.worsening_source or "").evidence == "derived"
+
     def test_calls_after_the_first_sessions(self) -> None:
         # Mindbloom: sessions 1 and 2 with a Guide before and after; Hull 2022: a prescriber
         # follow-up 1-2 days after the first session.
