@@ -23,6 +23,7 @@ ViolationCode = Literal[
     "week-count",
     "phase-deadline",
     "phase-count",
+    "induction-out-of-range",
     "dose-mismatch",
     "lapse-without-review",
     "clinic-closed",
@@ -67,6 +68,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "week-count": ("error", "a week has fewer or more sessions than the cadence allows"),
     "phase-deadline": ("error", "a phase's sessions do not fit in its deadline"),
     "phase-count": ("error", "a phase has more sessions than the protocol (a warning if fewer)"),
+    "induction-out-of-range": (
+        "warning",
+        "an IV induction outside 4-8 infusions over 7-28 days (McInnes 2022)",
+    ),
     "dose-mismatch": ("error", "the dose differs from the protocol's titration"),
     "lapse-without-review": ("error", "a dose after a lapse with no review first"),
     # calendar

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import itertools
 
-from ketaplan import builtin_protocol_ids, builtin_protocols, load_protocol
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from ketaplan import Plan, builtin_protocol_ids, builtin_protocols, check, load_protocol, plan
+from ketaplan.defaults import demo_clinic
 from ketaplan.protocol import (
     AfterPrevious,
     GapSequence,
@@ -14,10 +19,16 @@ from ketaplan.protocol import (
     Protocol,
 )
 
+from .helpers import assert_checks_clean, assert_series_invariants
+
+D = dt.date
+
 IDS = [
     "esketamine-mdsi",
     "esketamine-trd",
+    "home-intranasal",
     "home-sublingual",
+    "im-ketamine-depression",
     "iv-ketamine-kap",
     "iv-ketamine-mwf",
     "iv-ketamine-pain",
@@ -249,3 +260,302 @@ def test_home_sublingual() -> None:
     lapse = p.rules.lapse
     assert lapse is not None
     assert (lapse.after_days, lapse.requires) == (84, "review")  # 12 weeks
+
+
+# -- im-ketamine-depression: sources in ketaplan/library/im-ketamine-depression.toml -------------
+
+
+class TestImKetamine:
+    protocol = load_protocol("im-ketamine-depression")
+
+    def test_an_intramuscular_clinic_protocol_of_racemic_ketamine(self) -> None:
+        p = self.protocol
+        assert (p.drug, p.route, p.setting) == ("ketamine", "im", "clinic")
+        # The schedule rests on clinic descriptions; the only trials are a single-dose trial,
+        # case reports and a retrospective cohort, so the whole is "clinic", not "trial".
+        assert p.evidence == "clinic"
+        assert {p.source(i).evidence for i in ("chilukuri-2014", "ahuja-2022", "cusin-2012")} == {
+            "trial"
+        }
+
+    def test_doses_are_the_trial_doses_given_as_a_bolus(self) -> None:
+        # Chilukuri 2014: 0.5 mg/kg IM, or 0.25 mg/kg IM (as effective); an injection, not an
+        # infusion, so no "over N minutes".
+        dosing = self.protocol.dosing
+        assert dosing is not None
+        assert dosing.source == "chilukuri-2014"
+        assert (dosing.unit, dosing.for_dose(1).amounts) == ("mg/kg", (0.5, 0.25))
+        assert dosing.for_dose(1).over_minutes is None
+        assert dosing.describe(7) == "0.5 mg/kg or 0.25 mg/kg"
+
+    def test_observed_for_the_length_of_the_effects(self) -> None:
+        # Sage: effects of an IM dose last about 60 minutes; Chilukuri 2014: adverse effects
+        # lasted less than an hour. Northrup observes about 30 minutes, noted as the alternative.
+        kind = self.protocol.session_kind("injection")
+        assert kind.timeline.monitoring_minutes == 60
+        assert "im-duration" in kind.timeline.sources
+        note = self.protocol.source("im-duration").note or ""
+        assert "30 minutes" in note
+
+    def test_unsourced_minutes_are_tolerances(self) -> None:
+        # No source gives check-in or the injection's own minutes: they are ketaplan's.
+        kind = self.protocol.session_kind("injection")
+        assert "ketaplan-tolerance" in kind.timeline.sources
+        assert self.protocol.source("ketaplan-tolerance").evidence == "derived"
+
+    def test_companion_home_and_no_driving_until_the_next_morning(self) -> None:
+        # Northrup: a companion drives the patient home; normal activities the following morning.
+        instructions = self.protocol.session_kind("injection").instructions
+        assert instructions.escort_required
+        assert instructions.no_driving_until_next_day
+        assert instructions.no_driving_hours is None
+        assert instructions.source == "northrup-im"
+
+    def test_no_fasting_time_because_the_source_gives_no_hours(self) -> None:
+        # Northrup asks for no solid food on the morning of an injection, without a number.
+        instructions = self.protocol.session_kind("injection").instructions
+        assert instructions.fasting_solids_hours is None
+        assert instructions.fasting_liquids_hours is None
+        assert "no number" in (self.protocol.summary or "")
+
+    def test_vital_signs_before_the_injection_and_before_discharge(self) -> None:
+        # Northrup: vital signs reviewed before the injection, rechecked before discharge.
+        checkpoints = self.protocol.session_kind("injection").checkpoints
+        assert [(c.at, c.source) for c in checkpoints] == [
+            ("before-dosing", "northrup-im"),
+            ("before-discharge", "northrup-im"),
+        ]
+
+    def test_a_doctor_gives_the_injection_and_staff_watch(self) -> None:
+        # Northrup: the injection is given by the doctor, then monitored.
+        uses = {u.resource: u.during for u in self.protocol.session_kind("injection").resources}
+        assert uses == {
+            "chair": (),
+            "prescriber": ("dosing",),
+            "monitoring-staff": ("dosing", "monitoring"),
+        }
+
+    def test_a_mood_form_the_day_after_each_injection(self) -> None:
+        # Northrup: a post-procedure mood evaluation form the day following the injection.
+        (form,) = [t for t in self.protocol.tasks if t.id == "mood-form"]
+        assert (form.after.session, form.after.which, form.due_within_days) == (
+            "injection",
+            "each",
+            1,
+        )
+
+    def test_an_intake_evaluation_comes_first(self) -> None:
+        # APA task force (Sanacora 2017): a pre-procedural evaluation.
+        intake = self.protocol.phases[0]
+        assert self.protocol.session_kind(intake.session).category == "consultation"
+        assert (intake.count, intake.source) == (1, "sanacora-2017")
+        consent = {t.id: t.after.session for t in self.protocol.tasks}
+        assert consent["informed-consent"] == consent["baseline-scales"] == "intake"
+
+    def test_six_injections_two_or_three_a_week_never_on_consecutive_days(self) -> None:
+        # MDS Integrative: an initial phase of 6 treatments; Westside Mind Health: 2-3 times a
+        # week; depression series are never on consecutive days.
+        _, induction, _ = self.protocol.phases
+        assert induction.count == 6
+        assert induction.within_days is None  # no source gives a deadline
+        cadence = self.protocol.cadence(induction)
+        assert isinstance(cadence, PerWeek)
+        assert (cadence.fewest, cadence.most, cadence.min_gap_days) == (2, 3, 2)
+        assert self.protocol.rules.consecutive_days == "avoid"
+
+    def test_boosters_every_one_to_two_months_for_responders(self) -> None:
+        # Dr Salvage: a booster shot every 1-2 months; only after a response review.
+        _, _, boosters = self.protocol.phases
+        assert boosters.count is None
+        assert boosters.responders_only
+        cadence = self.protocol.cadence(boosters)
+        assert isinstance(cadence, GapSequence)
+        gap = cadence.gap(0)
+        assert (gap.unit, gap.minimum, gap.maximum, gap.source) == (
+            "months",
+            1,
+            2,
+            "im-booster-clinic",
+        )
+        (review,) = self.protocol.anchored
+        assert (review.after.which, review.after.phase, review.before_next) == (
+            "last",
+            "induction",
+            True,
+        )
+
+
+# -- home-intranasal: sources in ketaplan/library/home-intranasal.toml ---------------------------
+
+
+class TestHomeIntranasal:
+    protocol = load_protocol("home-intranasal")
+
+    def test_an_at_home_intranasal_programme_of_racemic_ketamine(self) -> None:
+        p = self.protocol
+        assert (p.drug, p.route, p.setting) == ("ketamine", "intranasal", "home")
+
+    def test_evidence_is_derived_and_the_summary_says_why(self) -> None:
+        # No published take-home intranasal schedule for adults exists; the FDA 2022 alert and
+        # the APA task force speak against unmonitored home use.
+        p = self.protocol
+        assert p.evidence == "derived"
+        summary = p.summary or ""
+        for warning in ("FDA", "APA", "no approved dosing regimen", "stopped early"):
+            assert warning in summary
+
+    def test_no_dose_is_set(self) -> None:
+        # FDA 2022: no ketamine nasal spray has an approved dosing regimen; strengths vary.
+        assert self.protocol.dosing is None
+
+    def test_an_in_person_evaluation_before_any_home_dose(self) -> None:
+        # ASKP3 (2021): no prescribing without an in-person evaluation.
+        evaluation = self.protocol.phases[0]
+        kind = self.protocol.session_kind(evaluation.session)
+        assert (kind.category, kind.location, evaluation.count) == ("consultation", "clinic", 1)
+        assert evaluation.source == "askp3-2021"
+
+    def test_a_home_dose_lasts_as_long_as_the_sources_say(self) -> None:
+        # Lapidus 2014: 5 applications 5 minutes apart (the fifth 20 minutes after the first);
+        # UC Health: watched an hour, then another hour.
+        timeline = self.protocol.session_kind("home-dose").timeline
+        assert (timeline.dosing_minutes, timeline.monitoring_minutes) == (4 * 5, 60 + 60)
+        assert set(timeline.sources) == {"lapidus-2014", "uchealth-in"}
+
+    def test_at_home_with_an_adult_present_and_no_driving(self) -> None:
+        # PVD Ketamine & Wellness: a safety sitter present; the driving rule has no racemic source
+        # and is marked derived.
+        kind = self.protocol.session_kind("home-dose")
+        assert (kind.location, kind.resources) == ("home", ())
+        assert kind.instructions.peer_monitor_required
+        assert kind.instructions.no_driving_until_next_day
+        assert self.protocol.source(kind.instructions.source or "").evidence == "derived"
+
+    def test_blood_pressure_seen_by_video_before_dosing(self) -> None:
+        # Hull 2022: Guides review safety and blood pressure by video before the session.
+        (checkpoint,) = self.protocol.session_kind("home-dose").checkpoints
+        assert (checkpoint.at, checkpoint.source) == ("before-dosing", "hull-2022")
+
+    def test_weekly_by_default_or_every_two_weeks(self) -> None:
+        # Nushama: patients continue weekly or every two weeks after the initial series.
+        _, home = self.protocol.phases
+        assert (home.count, home.tier, home.tier_choices) == (None, "weekly", ("every-2-weeks",))
+        targets = []
+        for tier_id in ("weekly", "every-2-weeks"):
+            cadence = self.protocol.tier(tier_id).cadence
+            assert isinstance(cadence, GapSequence)
+            targets.append(cadence.gap(0).target)
+        assert targets == [7, 14]
+
+    def test_stepping_back_after_worsening_is_marked_derived(self) -> None:
+        # The esketamine manufacturer's "consider returning to the previous schedule" has no
+        # racemic counterpart: the proposal cites a derived source, not Nushama's cadence.
+        rules = self.protocol.rules
+        assert rules.worsening == "propose"
+        assert self.protocol.source(rules.worsening_source or "").evidence == "derived"
+
+    def test_calls_after_the_first_sessions(self) -> None:
+        # Mindbloom: sessions 1 and 2 with a Guide before and after; Hull 2022: a prescriber
+        # follow-up 1-2 days after the first session.
+        calls = {a.id: a for a in self.protocol.anchored}
+        assert [calls[f"call-after-session-{n}"].after.which for n in (1, 2)] == [1, 2]
+        assert calls["call-after-session-1"].offset.target == 0
+        prescriber = calls["prescriber-call"]
+        assert (prescriber.offset.minimum, prescriber.offset.maximum) == (1, 2)
+
+    def test_a_face_to_face_renewal_every_six_sessions(self) -> None:
+        # Mindbloom: a renewal consult every 6 sessions; ASA: periodic face-to-face visits.
+        renewals = [a for a in self.protocol.anchored if a.session == "renewal"]
+        assert [a.after.which for a in renewals] == [6, 12, 18, 24]
+        assert all(a.before_next for a in renewals)
+        assert self.protocol.session_kind("renewal").location == "clinic"
+
+    def test_scales_at_baseline_and_after_sessions_two_and_four(self) -> None:
+        # Hull 2022: PHQ-9 and GAD-7 at baseline, after session 2 and after session 4.
+        tasks = self.protocol.tasks
+        anchors = [(t.after.session, t.after.which) for t in tasks if "scales" in t.id]
+        assert anchors == [("evaluation", 1), ("home-dose", 2), ("home-dose", 4)]
+
+    def test_a_review_before_resuming_after_twelve_weeks(self) -> None:
+        # Mindbloom: more than 3 months (12 weeks) since the last session needs a check-in.
+        lapse = self.protocol.rules.lapse
+        assert lapse is not None
+        assert (lapse.after_days, lapse.requires, lapse.source) == (
+            12 * 7,
+            "review",
+            "mindbloom-return",
+        )
+
+
+# -- the two protocols planned at the demo clinic --------------------------------------------------
+
+NEW_STARTS = [D(2026, 1, 5), D(2026, 1, 8), D(2026, 11, 23), D(2026, 12, 21), D(2027, 2, 26)]
+
+
+@pytest.mark.parametrize("protocol_id", ["im-ketamine-depression", "home-intranasal"])
+@pytest.mark.parametrize("start", NEW_STARTS, ids=str)
+def test_new_protocols_plan_and_check_clean(protocol_id: str, start: D) -> None:
+    protocol = load_protocol(protocol_id)
+    made = plan(protocol, start=start, clinic=demo_clinic(), preferred_time=dt.time(9),
+                until=start + dt.timedelta(days=300))  # fmt: skip
+    assert_series_invariants(protocol, made)
+    assert_checks_clean(check(made, clinic=demo_clinic()), made)
+    assert Plan.model_validate_json(made.model_dump_json()) == made
+
+
+@pytest.mark.parametrize("start", NEW_STARTS, ids=str)
+def test_im_plan_keeps_its_sources_timings(start: D) -> None:
+    made = plan(load_protocol("im-ketamine-depression"), start=start, clinic=demo_clinic(),
+                until=start + dt.timedelta(days=300))  # fmt: skip
+    intake, *rest = [a for a in made.appointments if a.anchored is None]
+    injections = [a for a in rest if a.phase == "induction"]
+    boosters = [a for a in rest if a.phase == "boosters"]
+    assert intake.phase == "intake"
+    assert intake.start < injections[0].start  # APA: evaluate first
+    assert len(injections) == 6  # MDS Integrative: 6 treatments
+    days = [a.local_date for a in injections]
+    assert all((b - a).days >= 2 for a, b in itertools.pairwise(days))  # never consecutive
+    # Dr Salvage: boosters every 1-2 months, for responders only (so provisional until decided).
+    assert boosters
+    assert all(a.provisional for a in boosters)
+    for earlier, later in itertools.pairwise([injections[-1], *boosters]):
+        months = relativedelta(later.local_date, earlier.local_date)
+        assert 1 <= months.months + 12 * months.years <= 2, (earlier.id, later.id)
+    (review,) = [a for a in made.appointments if a.anchored is not None]
+    assert injections[-1].end <= review.start <= boosters[0].start  # before the first booster
+    # Northrup: a mood form the day after each injection.
+    forms = {t.id: t for t in made.tasks if t.id.startswith("mood-form-")}
+    for injection in [*injections, *boosters]:
+        due = forms[f"mood-form-{injection.id}"].due
+        assert (due - injection.local_date).days == 1
+
+
+@pytest.mark.parametrize("start", NEW_STARTS, ids=str)
+def test_home_intranasal_plan_keeps_its_sources_timings(start: D) -> None:
+    made = plan(load_protocol("home-intranasal"), start=start, clinic=demo_clinic(),
+                preferred_time=dt.time(9), until=start + dt.timedelta(days=300))  # fmt: skip
+    chain = [a for a in made.appointments if a.anchored is None]
+    evaluation, doses = chain[0], chain[1:]
+    assert (evaluation.phase, evaluation.location) == ("evaluation", "clinic")  # ASKP3
+    assert all(a.location == "home" for a in doses)
+    # Nushama (weekly, the default tier): each dose a week after the one before, give or take
+    # the tolerance's 6-9 days; never two days running.
+    gaps = [(b.local_date - a.local_date).days for a, b in itertools.pairwise(doses)]
+    assert all(6 <= gap <= 9 for gap in gaps), gaps
+    anchored = {a.anchored: a for a in made.appointments if a.anchored is not None}
+    # Mindbloom: a call after sessions 1 and 2, the same day when the clinic is open.
+    for number in (1, 2):
+        call = next(a for a in anchored.values() if a.id.startswith(f"call-after-session-{number}"))
+        dose = doses[number - 1]
+        assert dose.end <= call.start
+        assert (call.local_date - dose.local_date).days <= 1
+    # Hull 2022: a prescriber call 1-2 days after the first session.
+    prescriber = next(a for a in anchored.values() if a.id.startswith("prescriber-call"))
+    assert 1 <= (prescriber.local_date - doses[0].local_date).days <= 2
+    # Mindbloom: a renewal after every 6th session, before the next one.
+    renewals = [a for a in made.appointments if a.id.startswith("renewal-after-")]
+    for renewal in renewals:
+        number = int(renewal.id.split("-")[2])
+        assert doses[number - 1].end <= renewal.start
+        assert number == len(doses) or renewal.end <= doses[number].start
+    assert len(renewals) == min(4, len(doses) // 6)

@@ -543,6 +543,78 @@ def test_hold_instruction_across_dst_in_exact_local_times() -> None:
     assert check(result, clinic=twelve_hours, patient=who) == []
 
 
+# -- an IV induction against McInnes 2022 ---------------------------------------------------------
+# McInnes et al. 2022 (domain.md section 2.2; clinical-review.md section 3 item 13; Appendix B
+# case 5): the induction phase of IV ketamine is 4-8 infusions over 7-28 days. Days count as
+# ``within_days`` does: the first infusion's day is day 1.
+
+
+def iv_series(gaps: list[int], *, route: str = "iv", phase_id: str = "induction") -> Protocol:
+    """An IV induction whose infusions are exactly ``gaps`` days apart (consecutive allowed)."""
+    data = load_protocol("iv-ketamine-standard").model_dump()
+    window = {"absolute_minimum": 0, "minimum": 0, "target": 0, "maximum": 0}
+    steps = [{"repeat": 1, "gap": dict.fromkeys(window, gap)} for gap in gaps]
+    induction = data["phases"][0]
+    induction.update(id=phase_id, count=len(gaps) + 1, within_days=None,
+                     cadence={"type": "gap-sequence", "steps": steps})  # fmt: skip
+    data.update(route=route, phases=[induction], anchored=[], boosters_on_request=None)
+    data["rules"].update(consecutive_days="allowed", min_interval=None)
+    return Protocol.model_validate(data)
+
+
+def induction_plan(protocol: Protocol) -> Plan:
+    return plan(protocol, start=D(2026, 3, 2), clinic=EVERY_DAY, preferred_time=dt.time(9))
+
+
+def induction_check(protocol: Protocol) -> list[Violation]:
+    found = check(induction_plan(protocol), protocol=protocol, clinic=EVERY_DAY)
+    return [v for v in found if v.code == "induction-out-of-range"]
+
+
+@pytest.mark.parametrize(
+    ("gaps", "infusions", "days", "warned"),
+    [
+        ([3, 3], 3, 7, True),  # one infusion too few
+        ([3, 3, 3], 4, 10, False),  # the fewest
+        ([3] * 7, 8, 22, False),  # the most
+        ([3] * 8, 9, 25, True),  # one too many
+        ([2, 2, 1], 4, 6, True),  # a day too short
+        ([2, 2, 2], 4, 7, False),  # the shortest
+        ([9, 9, 9], 4, 28, False),  # the longest
+        ([9, 9, 10], 4, 29, True),  # a day too long
+    ],
+)
+def test_iv_induction_bounds(gaps: list[int], infusions: int, days: int, warned: bool) -> None:
+    protocol = iv_series(gaps)
+    dates = [a.local_date for a in induction_plan(protocol).doses]
+    assert (len(dates), (dates[-1] - dates[0]).days + 1) == (infusions, days)  # as intended
+    found = induction_check(protocol)
+    assert bool(found) == warned
+    if warned:
+        (violation,) = found
+        assert violation.severity == "warning"
+        assert violation.appointments == tuple(f"induction-{n}" for n in range(1, infusions + 1))
+        assert f"has {infusions} infusions over {days} days (Mon 2 Mar 2026 to" in violation.message
+        assert (violation.source, violation.evidence) == ("mcinnes-2022", "trial")
+        assert violation.rule == "IV induction: 4-8 infusions over 7-28 days (McInnes 2022)"
+
+
+def test_only_an_iv_induction_is_judged() -> None:
+    assert induction_check(iv_series([3, 3], route="im")) == []  # an IM series
+    assert induction_check(iv_series([3, 3], phase_id="series")) == []  # not the induction
+    pain = make("iv-ketamine-pain", until=D(2026, 3, 20))  # 5 infusions on 5 days: not one
+    assert "induction-out-of-range" not in codes(check(pain, clinic=EVERY_DAY))
+
+
+def test_only_infusions_that_take_place_count() -> None:
+    made = make("iv-ketamine-mwf", until=D(2026, 4, 1))  # Mon/Wed/Fri from Mon 2 Mar
+    assert "induction-out-of-range" not in codes(check(made, clinic=EVERY_DAY))
+    for number in (4, 5, 6):
+        made = edited(made, f"induction-{number}", status="cancelled")
+    violation = one(check(made, clinic=EVERY_DAY), "induction-out-of-range")
+    assert "has 3 infusions over 5 days (Mon 2 Mar 2026 to Fri 6 Mar 2026)" in violation.message
+
+
 # -- the command and the API ------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ in hours), the calendar rules (opening hours, closures, holidays, availability, 
 prescriber, notice), anchored sessions, lapses, washouts and switches, and the medication rules
 the planner turns into instructions and tasks. So a plan made by ``plan()`` checks clean, and
 an edited one says exactly what the edit broke. History is judged by the rules in force when
-it happened: after a change of tier, sessions before the change keep the tier they had.
+it happened: after a change of tier, sessions before the change keep the tier they had. An IV
+induction outside the real-world bounds of one (4-8 infusions over 7-28 days) is a warning.
 
 Each family of rules is a module of this package; they share a small :class:`Context`.
 """
@@ -36,6 +37,7 @@ __all__ = ["FAMILIES", "check"]
 FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
     doses.dose_rules,
     doses.phase_counts,
+    doses.induction_bounds,
     doses.lapse_rules,
     sessions.anchored,
     sessions.blocks,

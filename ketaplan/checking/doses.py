@@ -3,7 +3,8 @@
 The plan's chain is walked prefix by prefix. For each session, :func:`~ketaplan.rules.windows.
 next_step` says where the rules put the next session after the sessions before it (with the
 tier in force when it took place), and the session is judged against that window, the day
-rules and the minimum interval. Then the phase counts, the dose titration and lapses.
+rules and the minimum interval. Then the phase counts, the dose titration, lapses and the
+bounds of an IV induction.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from ketaplan.plans import Appointment
 from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, counted
 from ketaplan.rules.course import lapse_finding, lapses, previous_from_history
+from ketaplan.rules.induction import MCINNES_2022, induction_finding
 from ketaplan.rules.walk import judge, plan_bounds
 from ketaplan.violation import Violation
 
-__all__ = ["dose_rules", "lapse_rules", "phase_counts"]
+__all__ = ["dose_rules", "induction_bounds", "lapse_rules", "phase_counts"]
 
 
 def dose_rules(ctx: Context) -> list[Violation]:
@@ -114,6 +116,18 @@ def _course_phase_counts(ctx: Context, chain: Chain) -> list[Violation]:
                     severity="error" if more else "warning",
                 )
             )
+    return found
+
+
+def induction_bounds(ctx: Context) -> list[Violation]:
+    """Each course's IV induction outside McInnes's 4-8 infusions over 7-28 days (a warning)."""
+    found = []
+    for chain in ctx.courses:
+        finding = induction_finding(ctx.protocol, chain)
+        if finding is not None:
+            violation = ctx.reported(finding, None)
+            # The bounds are the rule layer's, not the protocol's: their source says how strong.
+            found.append(violation.model_copy(update={"evidence": MCINNES_2022.evidence}))
     return found
 
 

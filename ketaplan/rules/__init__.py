@@ -20,6 +20,8 @@ module        rules
 ``decisions`` what a "consider" rule proposes, how a decided tier moves, provisional sessions
 ============  ===============================================================================
 
+``induction`` judges an IV induction against McInnes 2022 (4-8 infusions over 7-28 days).
+
 Nothing here searches, books or reads files: the engine (ledger, slot finder, planner) builds
 on these, and these on the models.
 """
