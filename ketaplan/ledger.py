@@ -124,6 +124,14 @@ class Ledger:
         """A new ledger that sees these bookings and keeps its own additions apart."""
         return Ledger(self.clinic, base=self)
 
+    def without_plan(self, plan_id: str) -> Ledger:
+        """A new ledger of every booking except plan ``plan_id``'s, to re-plan it among the rest.
+
+        A plan's own bookings must not block its own sessions. This copies the other bookings
+        (linear in their number).
+        """
+        return Ledger(self.clinic, [b for b in self.all_bookings() if b.plan != plan_id])
+
     def all_bookings(self) -> list[Booking]:
         """Every booking, the base's first."""
         inherited = self.base.all_bookings() if self.base is not None else []

@@ -193,7 +193,8 @@ def replan(
         protocol: the plan's protocol (default: the built-in named in the plan).
         clinic: the plan's clinic (required unless the plan used the default clinic).
         patient: the plan's patient (required when the plan names one).
-        bookings: the clinic's other bookings, as for ``plan``.
+        bookings: the clinic's bookings, as for ``plan``; a shared ledger may hold this plan's
+            own (``Plan.bookings()`` names their plan), which are left out.
         until: a new horizon for open-ended phases (default: the plan's).
         preferred_time: the local time of day to aim for.
         on_conflict: as for ``plan``.
@@ -232,7 +233,11 @@ def replan(
         now=as_of,
         patient_key=patient.id if patient else f"plan:{plan.id}",
     )
-    ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
+    # The plan's own bookings (a shared clinic ledger holds them) never block its own sessions.
+    if isinstance(bookings, Ledger):
+        ledger = bookings.without_plan(plan.id)
+    else:
+        ledger = Ledger(clinic, [b for b in bookings if b.plan != plan.id])
     course = Course(protocol, record.tiers, changes)
     search = Search(course, setting, ledger=ledger, continuity=continuity)
     fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)

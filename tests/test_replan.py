@@ -8,7 +8,15 @@ import zoneinfo
 
 import pytest
 
-from ketaplan import InputError, Plan, Protocol, UnsatisfiableError, load_protocol, plan
+from ketaplan import (
+    InputError,
+    Ledger,
+    Plan,
+    Protocol,
+    UnsatisfiableError,
+    load_protocol,
+    plan,
+)
 from ketaplan.checking import check
 from ketaplan.replanning import (
     Assessed,
@@ -292,6 +300,25 @@ def test_notes_are_worked_out_afresh_and_history_is_kept() -> None:
                for line in again.history)  # fmt: skip
     assert again.history[: len(after.history)] == after.history
     assert Plan.model_validate_json(again.model_dump_json()) == again
+
+
+def test_a_plan_is_replanned_inside_the_clinic_ledger_that_holds_it() -> None:
+    # Issue 14: re-planning with the shared clinic ledger failed or moved sessions, because the
+    # patient's own bookings blocked their own slots ("no chair free").
+    one_chair = clinic(resources={"chairs": 1, "rooms": 1, "monitoring_staff": 1,
+                                  "patients_per_staff": 1})  # fmt: skip
+    ledger = Ledger(one_chair)
+    base = plan(load_protocol("iv-ketamine-mwf"), start=D(2026, 3, 2), clinic=one_chair,
+                bookings=ledger, patient=patient(), preferred_time=dt.time(9))  # fmt: skip
+    for booking in base.bookings():
+        ledger.add(booking)
+    after = replan(base, as_of=at(2026, 3, 3, 18), clinic=one_chair, bookings=ledger,
+                   patient=patient(), events=[Attended(appointment="induction-1")])  # fmt: skip
+    assert [a.local_start for a in after.doses] == [a.local_start for a in base.doses]
+    assert after.revision == 1  # the attendance, and nothing moved
+    others = ledger.without_plan(base.id)
+    assert others.all_bookings() == []
+    assert len(ledger.all_bookings()) == len(base.bookings())
 
 
 def test_cancelled_session_is_not_replaced() -> None:
