@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from ketaplan import Plan, builtin_protocols, plan
+from ketaplan import Plan, builtin_protocols, load_protocol, plan
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.errors import KetaplanError
@@ -62,9 +62,9 @@ def matrix() -> Iterator[str]:
         for offset in range(DAYS):
             start = FIRST + dt.timedelta(days=offset)
             for label, who in (("demo", clinic), ("default", None)):
-                line, made = _outcome(
-                    partial(plan, protocol, start=start, clinic=who, preferred_time=dt.time(9))
-                )
+                # An anonymous plan's id is random unless given.
+                anonymous = partial(plan, protocol, start=start, plan_id="digest")
+                line, made = _outcome(partial(anonymous, clinic=who, preferred_time=dt.time(9)))
                 options = {"clinic": who} if who is not None else {}
                 yield f"matrix {protocol.id} {start} {label} {line}{_checked(made, **options)}"
             line, made = _outcome(
@@ -96,18 +96,17 @@ def _replans(made: Plan, **where: object) -> Iterator[str]:
 
 def clinic() -> Iterator[str]:
     """The clinic benchmark's loop: patients over a year into one ledger."""
-    from benchmarks.suite import START, big_clinic  # noqa: PLC0415 - only for this case
+    from benchmarks.suite import CLINIC_MIX, START, big_clinic  # noqa: PLC0415 - this case only
 
     where = big_clinic()
-    protocols = [p for p in builtin_protocols() if p.setting == "clinic"]
+    protocols = [load_protocol(protocol_id) for protocol_id in CLINIC_MIX]
     ledger = Ledger(where)
     for n in range(CLINIC_PATIENTS):
         protocol = protocols[n % len(protocols)]
         start = START + dt.timedelta(days=(n * 365) // CLINIC_PATIENTS)
         until = start + dt.timedelta(days=180)
-        line, made = _outcome(
-            partial(plan, protocol, start=start, clinic=where, bookings=ledger, until=until)
-        )
+        patient_plan = partial(plan, protocol, start=start, clinic=where, until=until)
+        line, made = _outcome(partial(patient_plan, bookings=ledger, plan_id=f"clinic-{n}"))
         if made is not None:
             for booking in made.bookings():
                 ledger.add(booking)

@@ -155,6 +155,10 @@ def _add_plan(commands: Any) -> None:
         "--start", required=True, type=_date, help="first possible date, YYYY-MM-DD"
     )
     planning.add_argument("--time", type=_clock, help="preferred local time of day, HH:MM")
+    planning.add_argument(
+        "--plan-id",
+        help="the plan's identity (default: from the patient; random without --patient)",
+    )
     planning.add_argument("--tz", help="IANA zone of the default clinic (without --clinic)")
     planning.add_argument("--until", type=_date, help="horizon for open-ended phases, YYYY-MM-DD")
     planning.add_argument("--clinic", metavar="FILE|demo", help="clinic file, or 'demo'")
@@ -410,6 +414,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
         tiers=_tiers(args.tier),
         on_conflict=args.on_conflict,
         time_zone=args.tz,
+        plan_id=args.plan_id,
     )
     if patient is not None:
         _warn_medicines(patient, medication_rules(protocol, clinic))

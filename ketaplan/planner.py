@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 
 from ketaplan._model import aware
@@ -74,6 +76,7 @@ def plan(
     now: dt.datetime | None = None,
     time_zone: str | None = None,
     start_window_days: int = DEFAULT_START_WINDOW_DAYS,
+    plan_id: str | None = None,
 ) -> Plan:
     """Plan ``protocol`` from ``start`` into the clinic's and the patient's calendars.
 
@@ -91,6 +94,10 @@ def plan(
         now: the moment of planning, for minimum notice and the booking horizon.
         time_zone: the zone of the default clinic when ``clinic`` is omitted.
         start_window_days: how far after ``start`` the first session may go.
+        plan_id: the plan's identity (letters, digits, ``.``, ``_``, ``-``), from which every
+            calendar UID derives. By default it derives from the protocol, clinic, patient and
+            start, so planning the same patient again gives the same identity; a plan without a
+            patient gets a random one, so two anonymous plans never share calendar UIDs.
 
     >>> from ketaplan import load_protocol
     >>> from ketaplan.defaults import demo_clinic
@@ -106,6 +113,7 @@ def plan(
         on_conflict=on_conflict,
         now=now,
         start_window_days=start_window_days,
+        plan_id=plan_id,
     )
     if time_zone is not None:
         valid_time_zone("time_zone", time_zone)
@@ -113,7 +121,7 @@ def plan(
         clinic = default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
     horizon = until if until is not None else start + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
     chosen = _choose_tiers(protocol, tiers)
-    plan_id = _plan_id(protocol, clinic, patient, start)
+    plan_id = plan_id if plan_id is not None else _plan_id(protocol, clinic, patient, start)
     ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
     setting = Setting(
         clinic=clinic,
@@ -172,6 +180,9 @@ def _result(
 # -- arguments ---------------------------------------------------------------------------------
 
 
+_PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def _check_arguments(
     start: object,
     *,
@@ -180,6 +191,7 @@ def _check_arguments(
     on_conflict: object,
     now: object,
     start_window_days: object,
+    plan_id: object,
 ) -> None:
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         raise InputError("start", "a date (datetime.date, not datetime)", start)
@@ -196,6 +208,8 @@ def _check_arguments(
         raise InputError("preferred_time", "a local time of day without a zone", preferred_time)
     if on_conflict not in {"raise", "shift"}:
         raise InputError("on_conflict", "'raise' or 'shift'", on_conflict)
+    if plan_id is not None and (not isinstance(plan_id, str) or not _PLAN_ID.fullmatch(plan_id)):
+        raise InputError("plan_id", "1-64 letters, digits, '.', '_' or '-'", plan_id)
     if now is not None:
         aware("now", now)
     if (
@@ -229,5 +243,8 @@ def _choose_tiers(protocol: Protocol, tiers: Mapping[str, str] | None) -> dict[s
 
 
 def _plan_id(protocol: Protocol, clinic: Clinic, patient: Patient | None, start: dt.date) -> str:
-    key = "|".join([protocol.id, clinic.id, patient.id if patient else "", start.isoformat()])
+    """A stable identity for a patient's plan; a random one for an anonymous plan."""
+    if patient is None:
+        return f"plan-{secrets.token_hex(8)}"
+    key = "|".join([protocol.id, clinic.id, patient.id, start.isoformat()])
     return "plan-" + hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -233,13 +233,8 @@ def replan(
         now=as_of,
         patient_key=patient.id if patient else f"plan:{plan.id}",
     )
-    # The plan's own bookings (a shared clinic ledger holds them) never block its own sessions.
-    if isinstance(bookings, Ledger):
-        ledger = bookings.without_plan(plan.id)
-    else:
-        ledger = Ledger(clinic, [b for b in bookings if b.plan != plan.id])
     course = Course(protocol, record.tiers, changes)
-    search = Search(course, setting, ledger=ledger, continuity=continuity)
+    search = Search(course, setting, ledger=_others(plan, clinic, bookings), continuity=continuity)
     fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)
     for proposal in search.proposals:
         record.proposals.setdefault(proposal.id, proposal)
@@ -314,6 +309,13 @@ class Record:
             follows = f"the plan follows '{proposal.planned}' until a decision is recorded"
         self.notes.append(f"proposed ({proposal.id}): {proposal.question} {follows}")
         return proposal
+
+
+def _others(plan: Plan, clinic: Clinic, bookings: Iterable[Booking] | Ledger) -> Ledger:
+    """The clinic's bookings but the plan's own, which never block its own sessions."""
+    if isinstance(bookings, Ledger):
+        return bookings.without_plan(plan.id)
+    return Ledger(clinic, [b for b in bookings if b.plan != plan.id])
 
 
 def _updated(

@@ -12,12 +12,14 @@ import io
 import json
 from pathlib import Path
 
+import icalendar
 import pytest
 
 from ketaplan import InputError, Plan, load_protocol, plan
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.errors import KetaplanError
+from ketaplan.ics import to_ics
 from ketaplan.loading import load_plan, loads_clinic
 from ketaplan.patient import Patient
 from ketaplan.replanning import Assessed, replan
@@ -138,3 +140,27 @@ def test_a_plan_file_that_does_not_hold_together_is_refused(
     assert message in str(caught.value)
     out = io.StringIO()
     assert main(["check", str(path)], out=out) == 2
+
+
+# -- identities: two patients, two identities ----------------------------------------------------
+
+
+def test_two_anonymous_plans_have_two_identities_in_one_calendar() -> None:
+    # Issue 14: two plans made without a patient got one plan id, so a clinic calendar of both
+    # held 20 events with 10 distinct UIDs and servers overwrote one patient with the other.
+    first = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1))
+    second = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1))
+    assert first.id != second.id
+    data = to_ics([first, second], audience="clinic")
+    uids = [str(e["UID"]) for e in icalendar.Calendar.from_ical(data).walk("VEVENT")]
+    assert len(uids) == len(first.appointments) + len(second.appointments) == len(set(uids))
+
+
+def test_an_export_refuses_two_appointments_with_one_uid() -> None:
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1")
+    twin = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 8), plan_id="p-1")
+    with pytest.raises(InputError, match=r"^plans: must be plans whose appointments have") as e:
+        to_ics([made, twin])
+    assert "induction-1 of plan p-1 and induction-1 of plan p-1" in str(e.value)
+    with pytest.raises(InputError, match="plan_id: must be 1-64 letters"):
+        plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="a b")

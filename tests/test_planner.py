@@ -567,8 +567,16 @@ def test_every_builtin_plans_at_the_demo_clinic(protocol_id: str, start: D) -> N
 @pytest.mark.parametrize("protocol_id", builtin_protocol_ids())
 def test_plans_round_trip_through_json_and_are_deterministic(protocol_id: str) -> None:
     protocol = load_protocol(protocol_id)
-    first = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic())
-    again = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic())
+    first = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic(), patient=patient())
+    again = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic(), patient=patient())
     assert first == again
     assert first.model_dump_json() == again.model_dump_json()
     assert Plan.model_validate_json(first.model_dump_json()) == first
+    # Without a patient, only the identity differs (issue 14: two anonymous plans must never
+    # share calendar UIDs); with one given, everything is the same again.
+    one = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic())
+    two = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic())
+    assert one.id != two.id
+    assert one.model_copy(update={"id": two.id}) == two
+    named = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic(), plan_id="north-17")
+    assert named.id == "north-17"

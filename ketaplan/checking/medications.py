@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ketaplan.checking.context import Context
-from ketaplan.holds import dosing_span, hold_state, hold_window, skipped_doses
+from ketaplan.holds import DosingSpan, dosing_span, hold_instruction, hold_state, hold_window
 from ketaplan.patient import Medication
 from ketaplan.plans import Appointment
 from ketaplan.protocol import HoldRule
@@ -54,19 +54,18 @@ def _around(
     """What is wrong with one medication rule at one session.
 
     A hold the patient is not told about, one they are told about that does not apply, or
-    monitoring with no task.
+    monitoring with no task. Instructions are compared word for word with what the hold would
+    say, so two entries of one medicine (a scheduled and an as-needed lorazepam) are told apart.
     """
     dosing = dosing_span(appointment, ctx.protocol.session_kind(appointment.session))
     if dosing is None:
         return []
     if rule.severity == "hold" and hold_window(rule, dosing) is not None:
         state = hold_state(medication, rule, ctx.rules)
-        due = skipped_doses(medication, rule, dosing) or medication.as_needed
-        told = any(
-            i.kind == "medication-hold" and medication.name in i.text
-            for i in appointment.instructions
-        )
-        if state == "hold" and due and not told:
+        said = hold_instruction(medication, rule, dosing)
+        texts = {i.text for i in appointment.instructions if i.kind == "medication-hold"}
+        told = said is not None and said.text in texts
+        if state == "hold" and said is not None and not told:
             return [
                 ctx.violation(
                     "medication-hold",
@@ -77,7 +76,7 @@ def _around(
                     source=rule.source,
                 )
             ]
-        if state != "hold" and told:
+        if state != "hold" and told and said is not None and not _also_held(ctx, said.text, dosing):
             return [
                 ctx.violation(
                     "medication-hold-not-applicable",
@@ -101,6 +100,17 @@ def _around(
             )
         ]
     return []
+
+
+def _also_held(ctx: Context, text: str, dosing: DosingSpan) -> bool:
+    """Whether another of the patient's medicines, whose hold does apply, is told ``text``."""
+    assert ctx.patient is not None  # noqa: S101 - only asked about a patient's medicines
+    return any(
+        (said := hold_instruction(other, rule, dosing)) is not None and said.text == text
+        for other in ctx.patient.medications
+        for rule in ctx.rules.matching(other)
+        if rule.severity == "hold" and hold_state(other, rule, ctx.rules) == "hold"
+    )
 
 
 def _why_not(state: str) -> str:

@@ -189,7 +189,8 @@ def uid_for(plan: Plan, appointment: Appointment) -> str:
 
     >>> import datetime as dt
     >>> from ketaplan import load_protocol, plan
-    >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7))
+    >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7),
+    ...             plan_id="plan-4cd0e1afed330299")
     >>> uid_for(made, made.appointments[0])
     'c396dbdc9c165fe1e1980827d3cfb5fb@ketaplan'
     """
@@ -286,7 +287,23 @@ def _selected(
         raise InputError(
             "method", "'CANCEL' only for plans with cancelled or missed appointments", method
         )
+    _one_uid_each(pairs)
     return pairs
+
+
+def _one_uid_each(pairs: list[tuple[Plan, Appointment]]) -> None:
+    """Refuse two events with one UID: a calendar server would keep only one of them."""
+    seen: dict[str, tuple[Plan, Appointment]] = {}
+    for plan, appointment in pairs:
+        uid = uid_for(plan, appointment)
+        first = seen.setdefault(uid, (plan, appointment))
+        if first[1] is not appointment:
+            raise InputError(
+                "plans",
+                "plans whose appointments have distinct calendar identities (one plan each, "
+                "or plans made with different patients or plan_id)",
+                f"{appointment.id} of plan {plan.id} and {first[1].id} of plan {first[0].id}",
+            )
 
 
 def _calendar(

@@ -350,6 +350,7 @@ GOLDEN_CASES = {
             time_zone="Australia/Sydney",
             preferred_time=dt.time(18),
             until=dt.date(2026, 6, 1),
+            plan_id="plan-8fd62338601b12dd",  # the identity it had when the file was made
         ),
         now=NOW,
     ),

@@ -56,7 +56,9 @@ def test_deterministic_and_round_trips(protocol: Protocol, clinic: Clinic, start
     made = attempt(protocol, clinic, None, start)
     assume(made is not None)
     assert made is not None
-    assert attempt(protocol, clinic, None, start) == made
+    again = attempt(protocol, clinic, None, start)
+    assert again is not None
+    assert again.model_copy(update={"id": made.id}) == made  # an anonymous plan's id is random
     assert Plan.model_validate_json(made.model_dump_json()) == made
     parsed = with_icalendar(to_ics(made, now=NOW))
     assert [(s.uid, s.start, s.end) for s in parsed] == sorted(
