@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from ketaplan.errors import MISSING, InputError, Problem
+from ketaplan.errors import MISSING, InputError, LimitError, Problem
 
 __all__ = ["Findings", "FiniteFloat", "Model", "NonEmptyText", "Slug", "check_unique", "fail"]
 
@@ -107,7 +107,16 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
-__all__ += ["MISSING", "UNION_TAGS", "aware", "format_loc"]
+__all__ += [
+    "FIRST_DATE",
+    "LAST_DATE",
+    "MISSING",
+    "UNION_TAGS",
+    "aware",
+    "expect",
+    "format_loc",
+    "in_range",
+]
 
 
 T = TypeVar("T")
@@ -127,8 +136,29 @@ def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str) -> T:
         raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err
 
 
+#: The dates ketaplan plans in: far enough either way for any clinic, and far from the ends of
+#: Python's calendar (year 1 and 9999), where date arithmetic overflows.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2200, 12, 31)
+
+
+def expect(name: str, value: object, kind: type | tuple[type, ...], expectation: str) -> None:
+    """:class:`InputError` naming ``name`` unless ``value`` is an instance of ``kind``."""
+    if not isinstance(value, kind):
+        raise InputError(name, expectation, value)
+
+
+def in_range(name: str, value: dt.date) -> dt.date:
+    """``value`` if it lies from :data:`FIRST_DATE` to :data:`LAST_DATE`, else a LimitError."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise LimitError(name, f"a date from {FIRST_DATE} to {LAST_DATE}", value)
+    return value
+
+
 def aware(name: str, value: object) -> dt.datetime:
     """``value`` if it is an aware datetime, else :class:`InputError` naming ``name``."""
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise InputError(name, "an aware datetime (with a zone)", value)
+    in_range(name, value)
     return value

@@ -19,6 +19,7 @@ from typing import Literal
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
+from ketaplan.errors import InputError
 from ketaplan.rules.capacity import limits
 
 __all__ = ["Ledger"]
@@ -264,3 +265,19 @@ class Ledger:
             self._patients.remove(booking.patient, interval)
         self._touch(interval)
         return booking
+
+
+def bookings_argument(name: str, value: object, clinic: Clinic) -> Ledger:
+    """A ledger of ``value``: a :class:`Ledger` (forked) or an iterable of bookings.
+
+    :class:`InputError` names ``name`` and the first item that is not a booking.
+    """
+    if isinstance(value, Ledger):
+        return value.fork()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InputError(name, "a Ledger or a list of Booking", value)
+    items = list(value)
+    for index, item in enumerate(items):
+        if not isinstance(item, Booking):
+            raise InputError(f"{name}[{index}]", "a Booking", item)
+    return Ledger(clinic, items)

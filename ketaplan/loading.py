@@ -73,7 +73,7 @@ def read_definition(
     path: str | os.PathLike[str], /, *, error: type[DefinitionError] = DefinitionError
 ) -> dict[str, Any]:
     """Read a TOML or JSON file into a dict, or raise ``error`` saying what is wrong."""
-    origin = os.fspath(path)
+    origin = _path("path", path)
     suffix = Path(origin).suffix.lower()
     if suffix not in _SUFFIXES:
         raise error([Problem("", "must be a .toml or .json file", origin, origin=origin)])
@@ -162,6 +162,13 @@ def validate(
 # -- protocols ---------------------------------------------------------------------------------
 
 
+def _path(field: str, value: object) -> str:
+    """``value`` as a path string, or :class:`InputError` when it is not one."""
+    if not isinstance(value, str | os.PathLike) or not os.fspath(value):
+        raise InputError(field, "a file name or a built-in id (text or a path)", value)
+    return str(os.fspath(value))
+
+
 def load_protocol(name: str | os.PathLike[str], /) -> Protocol:
     """A built-in protocol by id, or a protocol read from a ``.toml`` or ``.json`` file.
 
@@ -172,7 +179,7 @@ def load_protocol(name: str | os.PathLike[str], /) -> Protocol:
         UnknownProtocolError: ``name`` is neither a built-in id nor a file name.
         ProtocolError: the file is unreadable or invalid; ``err.problems`` lists every problem.
     """
-    text = os.fspath(name)
+    text = _path("name", name)
     if text in builtin_protocol_ids():
         return _builtin(text)
     if Path(text).suffix.lower() in _SUFFIXES or os.sep in text or Path(text).exists():
@@ -248,7 +255,7 @@ def load_clinic(path: str | os.PathLike[str], /) -> Clinic:
     Raises:
         ClinicError: the file is unreadable or invalid; ``err.problems`` lists every problem.
     """
-    origin = os.fspath(path)
+    origin = _path("path", path)
     return validate(
         Clinic, read_definition(origin, error=ClinicError), origin=origin, error=ClinicError
     )
@@ -272,7 +279,7 @@ def load_patient(path: str | os.PathLike[str], /) -> Patient:
     Raises:
         PatientError: the file is unreadable or invalid; ``err.problems`` lists every problem.
     """
-    origin = os.fspath(path)
+    origin = _path("path", path)
     data = read_definition(origin, error=PatientError)
     return validate(Patient, data, origin=origin, error=PatientError)
 
@@ -291,7 +298,7 @@ def loads_patient(
 
 def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
     """A JSON file whose top level is a list (an events file), or :class:`InputError`."""
-    origin = os.fspath(path)
+    origin = _path("path", path)
     try:
         size = Path(origin).stat().st_size
         if size > MAX_FILE_BYTES:
@@ -312,7 +319,7 @@ def load_plan(path: str | os.PathLike[str], /) -> Plan:
     Raises:
         PlanError: the file is unreadable or not a valid plan.
     """
-    origin = os.fspath(path)
+    origin = _path("path", path)
     if Path(origin).suffix.lower() != ".json":
         raise PlanError([Problem("", "must be a .json plan file", origin, origin=origin)])
     data = read_definition(origin, error=PlanError)
@@ -336,7 +343,7 @@ def load_definition(
     path: str | os.PathLike[str], /, *, kind: DefinitionKind | None = None
 ) -> Protocol | Clinic | Patient:
     """A protocol, clinic or patient file; the kind is detected from its keys unless given."""
-    origin = os.fspath(path)
+    origin = _path("path", path)
     data = read_definition(origin)
     chosen = kind or detect_kind(data)
     if chosen == "protocol":

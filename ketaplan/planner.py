@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 
-from ketaplan._model import aware
+from ketaplan._model import aware, expect, in_range
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
@@ -35,7 +35,7 @@ from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError, LimitError
 from ketaplan.instructions import tasks_for
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import Ledger, bookings_argument
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
@@ -106,6 +106,14 @@ def plan(
     >>> [f"{a.local_start:%a %d %H:%M}" for a in result.doses][:6]
     ['Mon 30 09:00', 'Wed 02 09:00', 'Fri 04 09:00', 'Mon 07 09:00', 'Wed 09 09:00', 'Fri 11 09:00']
     """
+    expect("protocol", protocol, Protocol, "a Protocol (load_protocol(ID) gives one)")
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None (demo_clinic() gives one)")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
+    if tiers is not None and not (
+        isinstance(tiers, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in tiers.items())
+    ):
+        raise InputError("tiers", "a mapping of phase ids to tier ids", tiers)
     _check_arguments(
         start,
         until=until,
@@ -122,7 +130,7 @@ def plan(
     horizon = until if until is not None else start + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
     chosen = _choose_tiers(protocol, tiers)
     plan_id = plan_id if plan_id is not None else _plan_id(protocol, clinic, patient, start)
-    ledger = bookings.fork() if isinstance(bookings, Ledger) else Ledger(clinic, bookings)
+    ledger = bookings_argument("bookings", bookings, clinic)
     setting = Setting(
         clinic=clinic,
         patient=patient,
@@ -195,6 +203,7 @@ def _check_arguments(
 ) -> None:
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         raise InputError("start", "a date (datetime.date, not datetime)", start)
+    in_range("start", start)
     if until is not None:
         if not isinstance(until, dt.date) or isinstance(until, dt.datetime):
             raise InputError("until", "a date (datetime.date, not datetime)", until)

@@ -256,10 +256,6 @@ class Plan(Model):
             at: Loc = ("appointments", index)
             if a.end <= a.start:
                 found.append(((*at, "end"), f"must be after start {a.start}", a.end))
-            if a.dosing_start is not None and not a.start <= a.dosing_start <= a.end:
-                found.append(
-                    ((*at, "dosing_start"), "must be within the appointment", a.dosing_start)
-                )
         for name in sorted(zones):
             if not _known_zone(name):
                 found.append((("time_zone",), "must be an IANA time zone", name))

@@ -26,7 +26,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from ketaplan._model import FiniteFloat, Model, aware, validate_as
+from ketaplan._model import FiniteFloat, Model, aware, expect, in_range, validate_as
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
@@ -43,11 +43,12 @@ from ketaplan.decisions import (
     declined_phases,
     stopped_on,
 )
-from ketaplan.errors import InputError
+from ketaplan.errors import InputError, LimitError
 from ketaplan.instructions import instructions_for, tasks_for
 from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
+from ketaplan.planner import MAX_HORIZON_DAYS
 from ketaplan.plans import Appointment, Assessment, DecidedDose, Plan, TierChange
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.rules.capacity import spans
@@ -159,6 +160,7 @@ Event = Annotated[
 ]
 
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+_EVENT_TYPES = (Attended, Missed, Moved, Cancelled, Assessed, Decided, Requested)
 
 
 def parse_events(data: object, /) -> list[Event]:
@@ -200,6 +202,7 @@ def replan(
         on_conflict: as for ``plan``.
     """
     as_of = aware("as_of", as_of)
+    _check_arguments(as_of, events, until=until, clinic=clinic, patient=patient)
     plan, protocol = plan_protocol(plan, protocol, patient, patient_is="required")
     clinic = plan_clinic(plan, clinic, clinic_is="required")
     assert clinic is not None  # noqa: S101 - required above
@@ -309,6 +312,21 @@ class Record:
             follows = f"the plan follows '{proposal.planned}' until a decision is recorded"
         self.notes.append(f"proposed ({proposal.id}): {proposal.question} {follows}")
         return proposal
+
+
+def _check_arguments(
+    as_of: dt.datetime, events: object, *, until: object, clinic: object, patient: object
+) -> None:
+    """Raise :class:`InputError` for the first argument of ``replan`` that is not right."""
+    for number, event in enumerate(events if isinstance(events, Sequence) else [events]):
+        expect(f"events[{number}]", event, _EVENT_TYPES, "an event (Attended, Missed, ...)")
+    if until is not None:
+        expect("until", until, dt.date, "a date")
+        assert isinstance(until, dt.date)  # noqa: S101 - checked above
+        if (in_range("until", until) - as_of.date()).days > MAX_HORIZON_DAYS:
+            raise LimitError("until", f"at most {MAX_HORIZON_DAYS} days after as_of", until)
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
 
 
 def _others(plan: Plan, clinic: Clinic, bookings: Iterable[Booking] | Ledger) -> Ledger:

@@ -23,14 +23,9 @@ def move(path: Path, appointment_id: str, old: str, new: str) -> Path:
     data = json.loads(path.read_text())
     for appointment in data["appointments"]:
         if appointment["id"] == appointment_id:
-            # A whole move: the dosing start and the resources go with it (a plan whose dosing
-            # falls outside its appointment is refused as malformed).
-            for key in ("start", "end", "dosing_start"):
-                if appointment.get(key):
-                    appointment[key] = appointment[key].replace(old, new)
-            for span in appointment["resources"]:
-                span["start"] = span["start"].replace(old, new)
-                span["end"] = span["end"].replace(old, new)
+            # Clinic software may change start and end only: check derives the rest.
+            appointment["start"] = appointment["start"].replace(old, new)
+            appointment["end"] = appointment["end"].replace(old, new)
     edited = path.with_name("edited.json")
     edited.write_text(json.dumps(data))
     return edited

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import icalendar
 import pytest
 
-from ketaplan import InputError, Plan, load_protocol, plan
+from ketaplan import InputError, Plan, check, load_protocol, plan
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.errors import KetaplanError
@@ -110,8 +111,6 @@ def _broken(change: str) -> dict[str, object]:
         appointments[1]["id"] = appointments[0]["id"]
     elif change == "end before start":
         appointments[2]["end"] = appointments[2]["start"]
-    elif change == "dosing outside":
-        appointments[2]["dosing_start"] = "2030-01-01T00:00:00Z"
     elif change == "unknown zone":
         data["time_zone"] = "Mars/Olympus"
     elif change == "non-finite score":
@@ -125,7 +124,6 @@ def _broken(change: str) -> dict[str, object]:
     ("change", "message"),
     [("repeated id", "appointments[1].id: must be unique within appointments"),
      ("end before start", "appointments[2].end: must be after start"),
-     ("dosing outside", "appointments[2].dosing_start: must be within the appointment"),
      ("unknown zone", "time_zone: must be an IANA time zone"),
      ("non-finite score", "assessments[0].score"),
      ("repeated task", "tasks[1].id: must be unique within tasks")],
@@ -164,3 +162,60 @@ def test_an_export_refuses_two_appointments_with_one_uid() -> None:
     assert "induction-1 of plan p-1 and induction-1 of plan p-1" in str(e.value)
     with pytest.raises(InputError, match="plan_id: must be 1-64 letters"):
         plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="a b")
+
+
+# -- the Python API: every wrong call is ketaplan's own error ------------------------------------
+
+_MWF = load_protocol("iv-ketamine-mwf")
+_START = dt.date(2026, 12, 1)
+_NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+
+
+def _made() -> Plan:
+    return plan(_MWF, start=_START, plan_id="api")
+
+
+_FAR = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+#: A wrong call each, as (what the message must say, the function, its arguments).
+WRONG_CALLS: dict[str, tuple[str, Callable[..., object], dict[str, object]]] = {
+    "plan(None)": ("protocol: must be a Protocol", plan, {"protocol": None}),
+    "plan(clinic='demo')": ("clinic: must be a Clinic", plan, {"clinic": "demo"}),
+    "plan(patient='p')": ("patient: must be a Patient", plan, {"patient": "p"}),
+    "plan(bookings=5)": ("bookings: must be a Ledger", plan, {"bookings": 5}),
+    "plan(bookings=[None])": ("bookings[0]: must be a Booking", plan, {"bookings": [None]}),
+    "plan(tiers=5)": ("tiers: must be a mapping", plan, {"tiers": 5}),
+    "plan(year 1)": ("start: must be a date from 1900-01-01", plan, {"start": dt.date(1, 1, 1)}),
+    "plan(year 9999)": ("start: must be a date from", plan, {"start": dt.date(9999, 12, 31)}),
+    "plan(now=9999)": ("now: must be a date from", plan, {"now": _FAR}),
+    "plan(time_zone=Mars)": ("time_zone: must be an IANA", plan, {"time_zone": "Mars/Olympus"}),
+    "to_ics(None)": ("plans: must be a Plan or a list of Plans", to_ics, {"plans": None}),
+    "replan(events=[None])": ("events[0]: must be an event", replan, {"events": [None]}),
+    "replan(until=9999)": ("until: must be a date from", replan, {"until": dt.date(9999, 1, 1)}),
+    "replan(until=2100)": ("until: must be at most", replan, {"until": dt.date(2100, 1, 1)}),
+    "check(clinic=5)": ("clinic: must be a Clinic or None", check, {"clinic": 5}),
+    "check(bookings=[1])": ("bookings[0]: must be a Booking", check, {"bookings": [1]}),
+    "load_protocol(None)": ("name: must be a file name", load_protocol, {"name": None}),
+}
+
+
+def _call(function: Callable[..., object], wrong: dict[str, object]) -> object:
+    """``function`` with right arguments but for ``wrong`` ones."""
+    if function is plan:
+        right: dict[str, object] = {"protocol": _MWF, "start": _START}
+        args = {**right, **wrong}
+        return plan(args.pop("protocol"), **args)  # type: ignore[arg-type]
+    if function is replan:
+        return replan(_made(), as_of=_NOW, **wrong)  # type: ignore[arg-type]
+    if function is check:
+        return check(_made(), **wrong)  # type: ignore[arg-type]
+    return function(*wrong.values())
+
+
+@pytest.mark.parametrize("call", sorted(WRONG_CALLS))
+def test_a_wrong_call_raises_ketaplans_own_error_naming_the_argument(call: str) -> None:
+    # Issue 14: 44 of 63 wrong calls raised a raw TypeError, AttributeError, OverflowError...
+    message, function, wrong = WRONG_CALLS[call]
+    with pytest.raises(KetaplanError) as caught:
+        _call(function, wrong)
+    assert message in str(caught.value)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from ketaplan._model import aware
+from ketaplan._model import aware, expect
 from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan.bookings import Booking
 from ketaplan.checking import doses, medications, overlaps, sessions
 from ketaplan.checking.context import Context
 from ketaplan.clinic import Clinic
+from ketaplan.errors import InputError
 from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
@@ -89,6 +90,9 @@ def check(
     outside-window error trial
     consecutive-days warning trial
     """
+    expect("protocol", protocol, (Protocol, type(None)), "a Protocol or None")
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
     plan, protocol = plan_protocol(plan, protocol, patient, patient_is="optional")
     clinic = plan_clinic(plan, clinic, clinic_is="optional")
     if now is not None:
@@ -126,7 +130,12 @@ def _bookings(bookings: Iterable[Booking] | Ledger | None) -> list[Booking]:
         return []
     if isinstance(bookings, Ledger):
         return bookings.all_bookings()
-    return list(bookings)
+    if isinstance(bookings, str | bytes) or not isinstance(bookings, Iterable):
+        raise InputError("bookings", "a Ledger or a list of Booking", bookings)
+    items = list(bookings)
+    for index, item in enumerate(items):
+        expect(f"bookings[{index}]", item, Booking, "a Booking")
+    return items
 
 
 def _sorted_unique(plan: Plan, found: list[Violation]) -> list[Violation]:

@@ -236,6 +236,8 @@ def to_ics(
         cache: an :class:`EventCache` to keep serialized events in between exports; the
             output is the same bytes with or without it.
     """
+    if not isinstance(plans, Plan | Sequence) or isinstance(plans, str | bytes):
+        raise InputError("plans", "a Plan or a list of Plans", plans)
     chosen = [plans] if isinstance(plans, Plan) else list(plans)
     detail = detail or ("minimal" if audience == "patient" else "full")
     _check(
