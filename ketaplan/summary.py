@@ -130,16 +130,19 @@ def _session_lines(kind: SessionKind) -> list[str]:
 def _instructions(kind: SessionKind) -> str:
     i = kind.instructions
     parts = []
+    clear = i.liquids_after_food_cutoff == "clear"
     if i.fasting_solids_hours is not None:
-        parts.append(f"no food {i.fasting_solids_hours:g} h before")
+        food = "food or milk" if clear else "food"
+        parts.append(f"no {food} {i.fasting_solids_hours:g} h before")
     if i.fasting_liquids_hours is not None:
-        parts.append(f"no liquids {i.fasting_liquids_hours:g} h before")
+        liquids = "clear liquids only until" if clear else "no liquids"
+        parts.append(f"{liquids} {i.fasting_liquids_hours:g} h before")
     if i.nasal_spray_minutes_before is not None:
         parts.append(
             f"nasal steroid/decongestant at least {i.nasal_spray_minutes_before} min before"
         )
     if i.escort_required:
-        parts.append("escort home required")
+        parts.append("transportation home arranged")
     if i.no_driving_until_next_day:
         parts.append("no driving until the next day")
     if i.no_driving_hours is not None:

@@ -126,7 +126,43 @@ class TestEsketamineTrdLabelSchedule:
         assert texts["no-driving"] == (
             "Do not drive or operate machinery until Tue 7 Jan 2025, after a restful sleep."
         )
-        assert "escort" in texts
+        # spravatohcp: "Patients will require transportation from the treatment center"; an
+        # adult escort is not asked for (clinical review E5).
+        assert texts["escort"].startswith("Arrange your transportation home for about ")
+        assert "adult" not in texts["escort"]
+        # The label's "avoid liquids for at least 30 minutes" is any liquid: no clear-liquid
+        # wording, and the fasting source is the label's administration section.
+        fasting = [i for i in first.instructions if i.kind.startswith("fasting")]
+        assert {i.source for i in fasting} == {"spravato-pi-administration"}
+
+
+@pytest.mark.parametrize(
+    "protocol_id", ["iv-ketamine-standard", "iv-ketamine-mwf", "iv-ketamine-kap"]
+)
+def test_iv_fasting_allows_clear_liquids_until_2_hours_and_cites_the_fasting_source(
+    protocol_id: str,
+) -> None:
+    # AMG Ketamine (iv-clinic-fasting): "no solids/milk 6 h; clear liquids until 2 h"; the
+    # driver and no driving for 24 h come from the discharge source (clinical review S3, S4).
+    result = plan(load_protocol(protocol_id), start=D(2026, 12, 7), clinic=clinic(),
+                  until=D(2027, 3, 1))  # fmt: skip
+    first = result.doses[0]
+    dosing = (first.dosing_start or first.start).astimezone(NY)
+    food = dosing - dt.timedelta(hours=6)
+    liquids = dosing - dt.timedelta(hours=2)
+    day = f"{dosing:%a} {dosing.day} {dosing:%b %Y}"
+    by_kind = {i.kind: i for i in first.instructions}
+    assert by_kind["fasting-solids"].text == (
+        f"No food or milk after {food:%H:%M} on {day} (6 h before dosing)."
+    )
+    assert by_kind["fasting-liquids"].text == (
+        f"Clear liquids only (no milk) until {liquids:%H:%M} on {day}, then nothing to drink "
+        "(2 h before dosing)."
+    )
+    assert "No liquids" not in by_kind["fasting-liquids"].text
+    assert by_kind["fasting-solids"].source == by_kind["fasting-liquids"].source
+    assert by_kind["fasting-liquids"].source == "iv-clinic-fasting"
+    assert by_kind["no-driving"].source == by_kind["escort"].source == "iv-clinic-discharge"
 
 
 def test_unenrolled_patient_gets_a_requirement_task() -> None:

@@ -55,12 +55,14 @@ _EMAIL = re.compile(r"^[^@\s:;,<>\"]+@[^@\s:;,<>\"]+\.[^@\s:;,<>\"]+$")
 
 #: Reminders written for patients, by instruction kind, with neutral words for ``minimal``.
 _NEUTRAL: dict[str, str] = {
-    "fasting-solids": "Please stop eating at {at} before your appointment.",
-    "fasting-liquids": "Please stop drinking at {at} before your appointment.",
+    "fasting-solids": "Please follow your clinic's instructions about eating before your "
+    "appointment, from {at}.",
+    "fasting-liquids": "Please follow your clinic's instructions about drinking before your "
+    "appointment, from {at}.",
     "nasal-spray": "If you use a nasal spray or decongestant today, use it by {at}.",
     "medication-hold": "Please follow your clinic's instructions about your usual medicines, "
     "from {at}.",
-    "escort": "Please arrange for an adult to take you home at about {at}.",
+    "escort": "Please arrange your transportation home for about {at}.",
     "no-driving": "Please do not drive after your appointment (see your clinic's advice).",
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
 }

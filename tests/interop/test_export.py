@@ -85,16 +85,17 @@ def test_reminders_for_the_preparation() -> None:
     first = icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")[0]
     alarms = {str(a["DESCRIPTION"]): a.TRIGGER for a in first.walk("VALARM")}  # type: ignore[attr-defined]
     # Dosing starts at 09:15: food until 07:15, liquids until 08:45, nasal spray by 08:15.
-    assert alarms["Please stop eating at 07:15 before your appointment."] == -dt.timedelta(
-        hours=1, minutes=45
-    )
-    assert alarms["Please stop drinking at 08:45 before your appointment."] == -dt.timedelta(
-        minutes=15
-    )
+    # Neutral words: the exact time and "follow your clinic's instructions" (issue 13), so no
+    # reminder suggests that any drink is fine until the cut-off.
+    eating = "Please follow your clinic's instructions about eating before your appointment"
+    drinking = "Please follow your clinic's instructions about drinking before your appointment"
+    assert alarms[f"{eating}, from 07:15."] == -dt.timedelta(hours=1, minutes=45)
+    assert alarms[f"{drinking}, from 08:45."] == -dt.timedelta(minutes=15)
     assert alarms["If you use a nasal spray or decongestant today, use it by 08:15."] == (
         -dt.timedelta(minutes=45)
     )
-    assert alarms["Please arrange for an adult to take you home at about 11:30."] == (
+    # The label asks for transportation arranged, not an adult escort (clinical review E5).
+    assert alarms["Please arrange your transportation home for about 11:30."] == (
         -dt.timedelta(days=1)
     )
 
