@@ -173,6 +173,9 @@ def _phase_lines(protocol: Protocol, number: int, phase: Phase) -> list[str]:
     if phase.tier_choices:
         names = ", ".join(protocol.tier(choice).name.lower() for choice in phase.tier_choices)
         lines.append(f"      may instead be: {names}")
+    if phase.tier is not None and phase.tier_source is not None:
+        default = protocol.tier(phase.tier).name.lower()
+        lines.append(f"      {default} is the default [{phase.tier_source}]")
     return lines
 
 

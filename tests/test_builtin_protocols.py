@@ -48,6 +48,43 @@ def test_every_builtin_cites_its_sources(protocol_id: str) -> None:
             assert kind.timeline.sources, f"{protocol_id}: {kind.id} durations unsourced"
 
 
+def cited(node: object) -> set[str]:
+    """Every source id the protocol's parts cite (not the definitions in ``sources``)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if (key == "source" or key.endswith("_source")) and isinstance(value, str):
+                found.add(value)
+            elif key == "sources" and all(isinstance(item, str) for item in value):
+                found.update(value)
+            else:
+                found |= cited(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= cited(item)
+    return found
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_every_source_a_builtin_defines_is_cited(protocol_id: str) -> None:
+    # Clinical review S3: iv-clinic-fasting was defined and never cited, while the fasting
+    # numbers cited the discharge source. A source nobody cites is a sign of a wrong attribution.
+    protocol = load_protocol(protocol_id)
+    data = protocol.model_dump(mode="json")
+    data.pop("sources")
+    # The one exception: the at-home summary's caution that the APA task force strongly
+    # discourages at-home self-administration (Sanacora 2017) is prose, not a field.
+    summary_only = {"sanacora-2017"} if protocol_id == "home-sublingual" else set()
+    assert {source.id for source in protocol.sources} - cited(data) == summary_only
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_every_session_length_has_a_source(protocol_id: str) -> None:
+    # Clinical review E7: the 30-minute evaluation had no source of its own.
+    for kind in load_protocol(protocol_id).session_kinds:
+        assert kind.timeline.sources, f"{protocol_id}: {kind.id} has an unsourced length"
+
+
 @pytest.mark.parametrize("protocol_id", IDS)
 def test_every_builtin_round_trips_through_json(protocol_id: str) -> None:
     protocol = load_protocol(protocol_id)
@@ -130,6 +167,19 @@ class TestEsketamineTrd:
             "maoi": "monitor",
         }
 
+    def test_week_9_default_is_a_documented_clinic_choice(self) -> None:
+        # Clinical review T2: "every 2 weeks or once weekly, as determined by the prescribing
+        # physician" (label); T3: the label does not say whether the first dose every 2 weeks
+        # falls in week 9 or 10, so the choice (week 10) is documented with the default.
+        maintenance = self.protocol.phase("maintenance")
+        assert (maintenance.tier, maintenance.tier_choices) == ("every-2-weeks", ("weekly",))
+        assert maintenance.tier_source == "maintenance-default"
+        source = self.protocol.source("maintenance-default")
+        assert source.evidence == "derived"
+        assert "prescribing physician" in source.citation
+        assert "week 10" in (source.note or "")
+        assert "week 10" in (self.protocol.summary or "")
+
     def test_lapse_of_28_days_needs_review(self) -> None:
         lapse = self.protocol.rules.lapse
         assert lapse is not None
@@ -177,6 +227,21 @@ def test_iv_standard_series_and_taper() -> None:
     assert infusion.no_driving_hours == 24
 
 
+def test_iv_standard_most_a_week_cites_the_thrice_weekly_series() -> None:
+    # Clinical review S2: the clinic source says about 2 a week; 3 a week is what the
+    # thrice-weekly series did (Murrough 2013; Phillips 2019).
+    p = load_protocol("iv-ketamine-standard")
+    cadence = p.cadence(p.phase("induction"))
+    assert isinstance(cadence, PerWeek)
+    assert (cadence.sessions, cadence.fewest, cadence.most) == (2, 2, 3)
+    assert "about 2 a week" in p.source(cadence.source or "").citation
+    assert cadence.maximum_sessions_source == "thrice-weekly-series"
+    thrice = p.source("thrice-weekly-series")
+    assert thrice.evidence == "trial"
+    assert "thrice weekly" in thrice.citation
+    assert p.rules.max_per_7_days is None
+
+
 def test_iv_mwf() -> None:
     p = load_protocol("iv-ketamine-mwf")
     induction, maintenance = p.phases
@@ -203,6 +268,24 @@ def test_kap_preparation_dosing_and_integration() -> None:
     assert integration.after.which == "each"
     assert (integration.offset.minimum, integration.offset.maximum) == (1, 3)
     assert p.session_kind(integration.session).category == "integration"
+
+
+def test_kap_gaps_and_monitoring_are_derived_not_clinic_practice() -> None:
+    # Clinical review K2, K3: Balance gives 6 sessions in 3-8 weeks, not gaps; Sage gives a
+    # session of about 3 hours. The bounds and the 125 minutes are ketaplan's arithmetic.
+    p = load_protocol("iv-ketamine-kap")
+    cadence = p.cadence(p.phase("dosing"))
+    assert isinstance(cadence, GapSequence)
+    gap = cadence.gap(0)
+    assert window(gap) == (3, 4, 7, 11)
+    assert gap.source == "kap-gaps-derived"
+    assert p.source(gap.source).evidence == "derived"
+    timeline = p.session_kind("kap-dosing").timeline
+    assert timeline.monitoring_minutes == 125
+    assert timeline.block_minutes == 180  # Sage: an in-person session of about 3 hours
+    assert "kap-session-derived" in timeline.sources
+    assert p.source("kap-session-derived").evidence == "derived"
+    assert "balance-kap" not in timeline.sources
 
 
 def test_sc_anxiety_escalates_then_weekly() -> None:
@@ -249,3 +332,8 @@ def test_home_sublingual() -> None:
     lapse = p.rules.lapse
     assert lapse is not None
     assert (lapse.after_days, lapse.requires) == (84, "review")  # 12 weeks
+    # Clinical review H3: no source forbids consecutive days; the rule is ketaplan's, derived
+    # from Mindbloom's 3-7 day spacing, and says so.
+    assert p.rules.consecutive_days == "avoid"
+    assert p.rules.consecutive_days_source == "home-never-consecutive"
+    assert p.source(p.rules.consecutive_days_source).evidence == "derived"

@@ -64,6 +64,9 @@ class Phase(Model):
     """A tier's id, instead of ``cadence``."""
     tier_choices: tuple[Slug, ...] = ()
     """Other tiers the clinician may choose for this phase when planning."""
+    tier_source: Slug | None = None
+    """The source of ``tier`` as the default among ``tier_choices``, when the phase's source
+    leaves the choice to the prescriber."""
     start: PhaseStart | None = None
     """How the phase's first session follows the previous phase (every phase but the first)."""
     within_days: Annotated[int, Field(ge=1, le=366)] | None = None
