@@ -182,6 +182,8 @@ def _phase_lines(protocol: Protocol, number: int, phase: Phase) -> list[str]:
 def _anchor(anchor: Anchor) -> str:
     if isinstance(anchor.which, int):
         which = _ordinal(anchor.which)
+    elif anchor.every is not None:
+        which = f"every {_ordinal(anchor.every).removeprefix('the ')}"
     else:
         which = {"each": "each", "first": "the first", "last": "the last"}[anchor.which]
     where = f" of {anchor.phase}" if anchor.phase else ""

@@ -13,7 +13,7 @@ import pytest
 
 from ketaplan import Appointment, load_protocol
 from ketaplan.plans import TierChange
-from ketaplan.protocol import Lapse
+from ketaplan.protocol import Anchor, AnchoredSession, Lapse
 from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, counted
 from ketaplan.rules.course import Course, Previous, lapse_at, lapses
@@ -90,6 +90,39 @@ def test_an_anchored_session_is_due_when_its_anchor_completes_the_phase() -> Non
     chain = induction(["planned"] * 8)
     assert anchors.due_after(MDSI.anchored, chain.sessions[-1], chain) == [rule]
     assert anchors.due_after(MDSI.anchored, chain.sessions[-2], chain) == []
+
+
+def test_every_nth_selects_the_nth_2nth_of_the_sessions_taking_place() -> None:
+    """Mindbloom's renewal consult "repeat every 6 sessions": one meaning for all callers."""
+    renewal = AnchoredSession.model_validate(
+        {
+            "id": "renewal",
+            "session": "evaluation",
+            "after": {"session": "esketamine-dose", "every": 6, "phase": "maintenance"},
+            "offset": {"minimum": 0, "target": 0, "maximum": 4},
+        }
+    )
+    statuses = ["attended"] * 3 + ["missed"] + ["planned"] * 10
+    sessions = tuple(
+        session(n + 1, MONDAY + dt.timedelta(days=14 * n), phase="maintenance", status=status)
+        for n, status in enumerate(statuses)
+    )
+    chain = Chain(Course(TRD), sessions)
+    # The missed 4th does not count: the 6th and 12th taking place are maintenance-7 and -13.
+    picked = anchors.selected(renewal.after, chain, chain_is="complete")
+    assert [a.id for a in picked] == ["maintenance-7", "maintenance-13"]
+    growing = [
+        a.id
+        for n in range(1, len(sessions) + 1)
+        if anchors.due_after([renewal], (a := sessions[n - 1]), Chain(Course(TRD), sessions[:n]))
+    ]
+    assert growing == ["maintenance-7", "maintenance-13"]
+    assert anchors.known_while_growing(renewal.after, TRD)
+
+
+def test_every_needs_which_each() -> None:
+    with pytest.raises(ValueError, match="every: needs which = 'each'"):
+        Anchor.model_validate({"session": "esketamine-dose", "which": "first", "every": 6})
 
 
 @pytest.mark.parametrize(("days", "lapsed"), [(27, False), (28, False), (29, True), (30, True)])
