@@ -202,7 +202,7 @@ def tasks_for(
                     id=form_task_id(rule.id, appointment.id),
                     title=rule.title,
                     due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
-                    kind="form",
+                    kind=rule.kind,
                     appointment=appointment.id,
                     source=rule.source,
                 )

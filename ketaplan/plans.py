@@ -164,7 +164,9 @@ class Task(Model):
     id: str
     title: str
     due: dt.date
-    kind: Literal["form", "requirement", "monitoring", "assessment", "decision"]
+    kind: Literal[
+        "form", "requirement", "monitoring", "assessment", "decision", "confirmation", "call"
+    ]
     appointment: str | None = None
     source: str | None = None
 

@@ -113,6 +113,15 @@ class Protocol(Model):
         return phase.cadence
 
     @property
+    def induction(self) -> Phase:
+        """The first phase of doses: the series a lapse during it may re-induce.
+
+        Phases before it (an intake, a preparation) give no dose.
+        """
+        kinds = {kind.id: kind for kind in self.session_kinds}
+        return next(p for p in self.phases if kinds[p.session].is_dosing)
+
+    @property
     def strongest_evidence(self) -> EvidenceLevel:
         """The strongest evidence level among the sources."""
         return min((s.evidence for s in self.sources), key=EVIDENCE_RANK.__getitem__)
