@@ -296,7 +296,8 @@ def _generated_protocols(draw: st.DrawFn, max_phases: int) -> Protocol:
         "min_interval": draw(st.one_of(st.none(), st.just({"hours": 24}))),
     }
     if draw(st.booleans()):
-        after = draw(st.sampled_from([{"which": "first"}, {"every": 2}, {"every": 3}]))
+        which: list[dict[str, Any]] = [{"which": "first"}, {"every": 2}, {"every": 3}]
+        after = draw(st.sampled_from(which))
         data["anchored"] = [
             {
                 "id": "review",

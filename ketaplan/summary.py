@@ -15,6 +15,7 @@ from ketaplan.protocol import (
     Phase,
     Protocol,
     SessionKind,
+    TaskRule,
 )
 from ketaplan.violation import Violation
 
@@ -76,10 +77,7 @@ def describe_protocol(protocol: Protocol, /) -> str:
             lines.append(f"  {hold.medication}: {_hold(hold)}")
     if protocol.tasks:
         lines += ["", "Tasks"]
-        for task in protocol.tasks:
-            lines.append(
-                f"  {task.title}: within {task.due_within_days} days after {_anchor(task.after)}"
-            )
+        lines += [f"  {task.title}: {_due(task)}" for task in protocol.tasks]
     if protocol.requirements:
         lines += ["", "Requirements before the first dose"]
         for requirement in protocol.requirements:
@@ -188,6 +186,13 @@ def _anchor(anchor: Anchor) -> str:
         which = {"each": "each", "first": "the first", "last": "the last"}[anchor.which]
     where = f" of {anchor.phase}" if anchor.phase else ""
     return f"{which} {anchor.session}{where}"
+
+
+def _due(task: TaskRule) -> str:
+    """When a task is due, e.g. ``'within 7 days after each esketamine-dose'``."""
+    if task.due_within_days == 0:
+        return f"on the day of {_anchor(task.after)}"
+    return f"within {task.due_within_days} days after {_anchor(task.after)}"
 
 
 def _ordinal(number: int) -> str:

@@ -101,7 +101,8 @@ class TestEsketamineTrd:
 
     def test_label_schedule(self) -> None:
         p = self.protocol
-        induction, weekly, maintenance = p.phases
+        intake, induction, weekly, maintenance = p.phases
+        assert (intake.session, intake.count) == ("intake", 1)
         assert (induction.count, induction.within_days) == (8, 28)
         twice = p.cadence(induction)
         assert isinstance(twice, PerWeek)
@@ -148,13 +149,13 @@ class TestEsketamineTrd:
 
     def test_rems(self) -> None:
         p = self.protocol
-        (task,) = p.tasks
-        assert (task.after.which, task.due_within_days) == ("each", 7)
-        assert p.source(task.source or "").evidence == "rems"
+        rems = [t for t in p.tasks if p.source(t.source or "").evidence == "rems"]
+        form = next(t for t in rems if t.id == "rems-monitoring-form")
+        assert (form.after.which, form.due_within_days, form.kind) == ("each", 7, "form")
         assert {r.holder for r in p.requirements} == {"clinic", "patient"}
 
     def test_evaluation_at_end_of_induction(self) -> None:
-        (evaluation,) = self.protocol.anchored
+        evaluation = next(a for a in self.protocol.anchored if a.id == "evaluation")
         assert evaluation.after.which == "last"
         assert evaluation.after.phase == "induction"
         assert evaluation.required
@@ -188,7 +189,8 @@ class TestEsketamineTrd:
 
 def test_esketamine_mdsi_is_8_doses_of_84_mg_then_evaluation() -> None:
     p = load_protocol("esketamine-mdsi")
-    (phase,) = p.phases
+    intake, phase = p.phases
+    assert p.session_kind(intake.session).category == "consultation"
     assert phase.count == 8
     assert phase.within_days == 28
     assert p.dosing is not None
@@ -200,7 +202,8 @@ def test_esketamine_mdsi_is_8_doses_of_84_mg_then_evaluation() -> None:
 
 def test_iv_standard_series_and_taper() -> None:
     p = load_protocol("iv-ketamine-standard")
-    induction, maintenance = p.phases
+    intake, induction, maintenance = p.phases
+    assert intake.session == "intake"
     assert (induction.count, induction.within_days) == (6, 21)
     cadence = p.cadence(induction)
     assert isinstance(cadence, PerWeek)
@@ -220,8 +223,9 @@ def test_iv_standard_series_and_taper() -> None:
     assert dosing_kind(p, "infusion") == (15, 40, 30)
     assert p.dosing is not None
     assert p.dosing.describe(1) == "0.5 mg/kg over 40 min"
-    (review,) = p.anchored
+    review, reassessment, *_ = p.anchored
     assert (review.after.which, review.after.phase) == (3, "induction")
+    assert (reassessment.after.every, reassessment.after.phase) == (6, "maintenance")
     infusion = p.session_kind("infusion").instructions
     assert infusion.escort_required
     assert infusion.no_driving_hours == 24
@@ -244,7 +248,8 @@ def test_iv_standard_most_a_week_cites_the_thrice_weekly_series() -> None:
 
 def test_iv_mwf() -> None:
     p = load_protocol("iv-ketamine-mwf")
-    induction, maintenance = p.phases
+    intake, induction, maintenance = p.phases
+    assert intake.session == "intake"
     assert induction.count == 6
     assert induction.preferred_weekdays == ("mon", "wed", "fri")
     cadence = p.cadence(induction)
@@ -307,7 +312,8 @@ def test_sc_anxiety_escalates_then_weekly() -> None:
 
 def test_pain_is_five_consecutive_four_hour_days() -> None:
     p = load_protocol("iv-ketamine-pain")
-    (series,) = p.phases
+    intake, series = p.phases
+    assert intake.session == "intake"
     assert series.count == 5
     assert series.within_days == 5
     cadence = p.cadence(series)
@@ -327,7 +333,7 @@ def test_home_sublingual() -> None:
     assert dose.location == "home"
     assert dose.resources == ()
     assert dose.instructions.peer_monitor_required
-    (call,) = p.anchored
+    call = next(a for a in p.anchored if a.id == "prescriber-call")
     assert (call.after.which, call.offset.minimum, call.offset.maximum) == ("first", 1, 2)
     lapse = p.rules.lapse
     assert lapse is not None
@@ -337,3 +343,153 @@ def test_home_sublingual() -> None:
     assert p.rules.consecutive_days == "avoid"
     assert p.rules.consecutive_days_source == "home-never-consecutive"
     assert p.source(p.rules.consecutive_days_source).evidence == "derived"
+
+
+# -- the steps the sources describe around the doses (issue 13, clinical review section 3) -----
+
+WITH_INTAKE = [
+    "esketamine-mdsi",
+    "esketamine-trd",
+    "iv-ketamine-mwf",
+    "iv-ketamine-pain",
+    "iv-ketamine-standard",
+]
+IN_CLINIC = [protocol_id for protocol_id in IDS if protocol_id != "home-sublingual"]
+
+
+@pytest.mark.parametrize("protocol_id", WITH_INTAKE)
+def test_a_pre_treatment_evaluation_comes_before_the_first_dose(protocol_id: str) -> None:
+    # Section 3 item 1: "a thorough consultation, then an intake appointment" (the manufacturer
+    # to SPRAVATO centres); a pre-procedural evaluation (APA consensus, Sanacora 2017); no
+    # ketamine without an in-person evaluation (ASKP3 2021).
+    p = load_protocol(protocol_id)
+    intake, first_dosing = p.phases[:2]
+    kind = p.session_kind(intake.session)
+    assert (intake.count, kind.category, kind.location) == (1, "consultation", "clinic")
+    assert p.session_kind(first_dosing.session).is_dosing
+    assert isinstance(first_dosing.start, AfterPrevious)
+    gap = first_dosing.start.gap
+    assert gap is not None
+    assert gap.absolute_minimum >= 1  # on a later day, after the evaluation
+    assert gap.source == "ketaplan-tolerance"  # how long after: no source says
+    assert p.source(intake.source or "").evidence in {"clinic", "guideline"}
+
+
+def test_mdsi_doses_the_day_after_the_intake() -> None:
+    # The MDSI indication is acute suicidal ideation or behaviour: the intake does not hold the
+    # first dose back by a week (clinical review E2 on postponing MDSI starts).
+    gap = load_protocol("esketamine-mdsi").phases[1].start
+    assert isinstance(gap, AfterPrevious)
+    assert gap.gap is not None
+    assert (gap.gap.minimum, gap.gap.target) == (1, 1)
+
+
+@pytest.mark.parametrize("protocol_id", IN_CLINIC)
+def test_informed_consent_is_confirmed_before_the_first_dose(protocol_id: str) -> None:
+    # Section 3 item 2: Midwest Hearts and Minds reviews consent before the series and on the
+    # day; the SPRAVATO REMS enrolment form is signed by the patient and the prescriber.
+    p = load_protocol(protocol_id)
+    task = next(t for t in p.tasks if t.id == "informed-consent")
+    assert (task.kind, task.due_within_days) == ("confirmation", 0)
+    assert (task.after.session, task.after.which) == (p.phases[0].session, "first")
+    assert "informed consent" in task.title
+
+
+@pytest.mark.parametrize("protocol_id", IN_CLINIC)
+def test_transportation_is_confirmed_on_each_dosing_day(protocol_id: str) -> None:
+    # Section 3 item 4: staff "verify ... transportation arrangements ... otherwise reschedule"
+    # (a county SPRAVATO policy); IV EHRs record "transport arranged". Every in-clinic dose asks
+    # for transportation home (E5: arranged, not an adult escort).
+    p = load_protocol(protocol_id)
+    dosing = [kind for kind in p.session_kinds if kind.is_dosing]
+    assert all(kind.instructions.escort_required for kind in dosing)
+    task = next(t for t in p.tasks if t.id == "transport-check")
+    assert (task.kind, task.due_within_days, task.after.which) == ("confirmation", 0, "each")
+    assert task.after.session in {kind.id for kind in dosing}
+
+
+def test_the_scores_the_response_rules_read_are_scheduled() -> None:
+    # Section 3 item 5: a baseline, and the scale the rules read where they read it. esketamine
+    # (SUSTAIN-2): MADRS 12 or less in maintenance; iv-ketamine-mwf (Phillips 2019): MADRS at
+    # least 50% below its baseline, 24 hours after the sixth infusion.
+    for protocol_id in IDS:
+        p = load_protocol(protocol_id)
+        read: set[tuple[str, str | None]] = {(rule.scale, rule.phase) for rule in p.response}
+        read |= {(ph.responder.scale, None) for ph in p.phases if ph.responder is not None}
+        for scale, phase in read:
+            scored = [t for t in p.tasks if t.kind == "assessment" and scale in t.title]
+            baseline = [t for t in scored if t.after.session == p.phases[0].session]
+            assert baseline, f"{protocol_id}: no baseline {scale}"
+            assert baseline[0].after.which == "first"
+            if phase is not None:
+                assert any(t.after.phase == phase and t.after.which == "each" for t in scored)
+    mwf = load_protocol("iv-ketamine-mwf")
+    after_6 = next(t for t in mwf.tasks if t.id == "madrs-response-review")
+    assert (after_6.after.which, after_6.after.phase) == ("last", "induction")
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_open_ended_maintenance_is_reassessed_every_6_sessions(protocol_id: str) -> None:
+    # Section 3 item 6: ASA asks for periodic face-to-face visits; Mindbloom's renewal consult
+    # repeats "every 6 sessions", the only interval found (used as the documented default).
+    p = load_protocol(protocol_id)
+    last = p.phases[-1]
+    periodic = [a for a in p.anchored if a.after.every is not None]
+    if last.count is not None:
+        assert periodic == []
+        return
+    (reassessment,) = periodic
+    assert reassessment.after.every == 6
+    assert reassessment.after.session == last.session
+    assert reassessment.required
+    assert p.session_kind(reassessment.session).category in {"consultation", "review"}
+    assert "every 6 sessions" in p.source(reassessment.source or "").citation
+
+
+def test_sc_anxiety_asks_for_transportation_and_no_driving() -> None:
+    # Clinical review C3: no escort and no driving restriction, unlike every other in-clinic
+    # built-in. No subcutaneous source gives them: the IV clinics' rule, marked derived.
+    p = load_protocol("sc-ketamine-anxiety")
+    i = p.session_kind("sc-dose").instructions
+    assert (i.escort_required, i.no_driving_hours) == (True, 24)
+    assert i.source == "sc-discharge"
+    assert p.source("sc-discharge").evidence == "derived"
+
+
+def test_home_sublingual_safety_steps() -> None:
+    # Clinical review H2 and section 3 item 9 (Mindbloom; Hull 2022).
+    p = load_protocol("home-sublingual")
+    i = p.session_kind("home-dose").instructions
+    assert i.no_driving_hours == 24
+    assert i.driving_source == "home-no-driving"
+    assert p.source("home-no-driving").evidence == "derived"
+    assert i.source == "hull-2022"  # the peer monitor keeps its source
+    # Guides before and after sessions 1 and 2 (sessions 3 on are self-led).
+    after = [a for a in p.anchored if a.session == "guide-call"]
+    assert sorted(a.after.which for a in after) == [1, 2]
+    assert all(a.offset.minimum == 0 for a in after)
+    before = [t for t in p.tasks if t.kind == "call"]
+    assert sorted(t.after.which for t in before) == [1, 2]
+    assert all(t.due_within_days == 0 for t in before)
+    assert p.session_kind("guide-call").timeline.session_minutes == 30  # Hull: 30 minutes
+    # Baseline scales, then after sessions 2 and 4 (Hull 2022).
+    scales = sorted((t.after.which, t.due_within_days) for t in p.tasks if t.kind == "assessment")
+    assert scales == [(1, 0), (2, 2), (4, 2)]
+    # The renewal consult: "repeat every 6 sessions", before the next one.
+    renewal = next(a for a in p.anchored if a.id == "renewal-consult")
+    assert (renewal.after.every, renewal.after.phase, renewal.before_next) == (6, None, True)
+    assert p.session_kind("renewal-consult").location == "remote"
+
+
+@pytest.mark.parametrize("protocol_id", ["esketamine-mdsi", "esketamine-trd"])
+def test_a_pharmacy_dispensed_kit_is_used_within_14_days(protocol_id: str) -> None:
+    # Clinical review E13: "must be administered within 14 days after receipt" (spravatohcp,
+    # managing center operations). ketaplan cannot know a kit's receipt date, so staff confirm
+    # it at each session.
+    p = load_protocol(protocol_id)
+    task = next(t for t in p.tasks if t.id == "kit-within-14-days")
+    assert (task.after.which, task.due_within_days, task.kind) == ("each", 0, "confirmation")
+    assert "14 days" in task.title
+    source = p.source(task.source or "")
+    assert source.evidence == "rems"
+    assert "within 14 days" in source.citation

@@ -153,7 +153,8 @@ def test_too_close_for_a_twice_weekly_cadence() -> None:
 
 
 def test_first_weekly_session_outside_treatment_week_5() -> None:
-    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 6, 1))
+    # The intake on Mon 23 Feb; treatment week 1 begins with the first dose, on Mon 2 Mar.
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 2, 23), until=D(2026, 6, 1))
     found = check(moved(result, "maintenance-weekly-1", days=7), clinic=WEEKDAYS)
     (violation,) = [v for v in found if v.appointments == ("induction-8", "maintenance-weekly-1")]
     assert violation.code == "outside-window"

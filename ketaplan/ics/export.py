@@ -90,11 +90,11 @@ class EventCache:
     >>> now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     >>> to_ics(made, now=now, cache=cache) == to_ics(made, now=now)
     True
-    >>> len(cache), cache.hits
-    (5, 0)
+    >>> len(cache), cache.hits  # the intake and 5 infusions
+    (6, 0)
     >>> _ = to_ics(made, now=now, cache=cache)
     >>> cache.hits
-    5
+    6
     """
 
     def __init__(self, *, max_events: int = 200_000) -> None:
@@ -171,7 +171,7 @@ def uid_for(plan: Plan, appointment: Appointment) -> str:
     >>> import datetime as dt
     >>> from ketaplan import load_protocol, plan
     >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7))
-    >>> uid_for(made, made.appointments[0])
+    >>> uid_for(made, made.doses[0])
     'c396dbdc9c165fe1e1980827d3cfb5fb@ketaplan'
     """
     digest = hashlib.sha256(f"{plan.id}/{appointment.id}".encode()).hexdigest()

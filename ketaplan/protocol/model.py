@@ -41,7 +41,7 @@ class Protocol(Model):
     >>> protocol.route, protocol.evidence
     ('intranasal', 'label')
     >>> [(phase.id, phase.count) for phase in protocol.phases]
-    [('induction', 8)]
+    [('intake', 1), ('induction', 8)]
     """
 
     id: Slug
