@@ -156,6 +156,15 @@ def in_range(name: str, value: dt.date) -> dt.date:
     return value
 
 
+def elapsed_order(start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether ``end`` comes after ``start`` in real time.
+
+    Python compares two datetimes of one ``tzinfo`` by their wall clocks, so 01:15 EDT and the
+    01:15 EST an hour later (fall back) would compare equal; this compares instants.
+    """
+    return end.astimezone(dt.UTC) > start.astimezone(dt.UTC)
+
+
 def aware(name: str, value: object) -> dt.datetime:
     """``value`` if it is an aware datetime, else :class:`InputError` naming ``name``."""
     if not isinstance(value, dt.datetime) or value.tzinfo is None:

@@ -22,6 +22,7 @@ __all__ = [
     "Setting",
     "SkippedTime",
     "Step",
+    "TaskRuleKind",
     "WeekBasis",
     "Weekday",
 ]
@@ -88,6 +89,10 @@ or raise."""
 
 HoldSeverity = Literal["hold", "monitor", "advisory"]
 """A medication rule's force: hold the dose, monitor the patient, or an advisory note."""
+
+TaskRuleKind = Literal["form", "assessment", "confirmation", "call"]
+"""What a protocol's staff task is: a form to submit, a rating scale to record, something staff
+confirm (consent, transport, a kit's receipt date), or a call with the patient."""
 
 OnConflict = Literal["raise", "shift"]
 """When a session has no feasible day in its window: raise, or place it after the window and

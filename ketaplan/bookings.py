@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
-from ketaplan._model import Model, validate_as
+from ketaplan._model import Model, elapsed_order, validate_as
 from ketaplan._types import ResourceKind
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class Booking(Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Booking:
-        if self.end <= self.start:
+        if not elapsed_order(self.start, self.end):
             raise ValueError(f"end: must be after start {self.start}; got {self.end}")
         return self
 

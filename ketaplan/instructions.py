@@ -58,6 +58,8 @@ def instructions_for(
         dosing=(appointment.dosing_start or appointment.start).astimezone(local),
         end=appointment.end.astimezone(local),
         source=rules.source,
+        fasting_source=rules.fasting_source or rules.source,
+        driving_source=rules.driving_source or rules.source,
     )
     out = [made for build in _BUILDERS if (made := build(rules, times)) is not None]
     dosing = dosing_span(appointment, kind)
@@ -74,42 +76,59 @@ def instructions_for(
 
 
 class _Times(NamedTuple):
-    """A session's moments in its own zone, and the source of its instructions."""
+    """A session's moments in its own zone, and the sources of its instructions."""
 
     start: dt.datetime
     dosing: dt.datetime
     end: dt.datetime
     source: str | None
+    fasting_source: str | None
+    driving_source: str | None
 
 
 def _made(
     kind: InstructionKind,
     at: dt.datetime,
     text: str,
-    times: _Times,
+    source: str | None,
     until: dt.datetime | None = None,
 ) -> Instruction:
     if until is None:
-        return Instruction(kind=kind, at=at, text=text, source=times.source)
-    return Instruction(kind=kind, at=at, until=until, text=text, source=times.source)
-
-
-def _fasting(
-    kind: InstructionKind, hours: float | None, what: str, times: _Times
-) -> Instruction | None:
-    """No food (or liquids) from ``hours`` before dosing (the label's "before administration")."""
-    if hours is None:
-        return None
-    at = shift(times.dosing, hours=-hours)
-    return _made(kind, at, f"No {what} after {fmt_time(at)} ({hours:g} h before dosing).", times)
+        return Instruction(kind=kind, at=at, text=text, source=source)
+    return Instruction(kind=kind, at=at, until=until, text=text, source=source)
 
 
 def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
-    return _fasting("fasting-solids", rules.fasting_solids_hours, "food", times)
+    """No food from ``fasting_solids_hours`` before dosing (the label's "before administration").
+
+    Where only clear liquids are allowed after it, no milk either.
+    """
+    hours = rules.fasting_solids_hours
+    if hours is None:
+        return None
+    at = shift(times.dosing, hours=-hours)
+    what = "food or milk" if rules.liquids_after_food_cutoff == "clear" else "food"
+    text = f"No {what} after {fmt_time(at)} ({hours:g} h before dosing)."
+    return _made("fasting-solids", at, text, times.fasting_source)
 
 
 def _fasting_liquids(rules: Instructions, times: _Times) -> Instruction | None:
-    return _fasting("fasting-liquids", rules.fasting_liquids_hours, "liquids", times)
+    """Nothing to drink from ``fasting_liquids_hours`` before dosing.
+
+    Before that, clear liquids only where the source says so.
+    """
+    hours = rules.fasting_liquids_hours
+    if hours is None:
+        return None
+    at = shift(times.dosing, hours=-hours)
+    if rules.liquids_after_food_cutoff == "clear":
+        text = (
+            f"Clear liquids only (no milk) until {fmt_time(at)}, then nothing to drink "
+            f"({hours:g} h before dosing)."
+        )
+    else:
+        text = f"No liquids after {fmt_time(at)} ({hours:g} h before dosing)."
+    return _made("fasting-liquids", at, text, times.fasting_source)
 
 
 def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:
@@ -121,14 +140,14 @@ def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:
         "If you use a nasal corticosteroid or decongestant that day, take it by "
         f"{fmt_time(at)} (at least {minutes} min before dosing)."
     )
-    return _made("nasal-spray", at, text, times)
+    return _made("nasal-spray", at, text, times.source)
 
 
 def _escort(rules: Instructions, times: _Times) -> Instruction | None:
     if not rules.escort_required:
         return None
-    text = f"Arrange an adult to take you home at about {fmt_time(times.end)}."
-    return _made("escort", times.end, text, times)
+    text = f"Arrange your transportation home for about {fmt_time(times.end)}."
+    return _made("escort", times.end, text, times.driving_source)
 
 
 def _no_driving_overnight(rules: Instructions, times: _Times) -> Instruction | None:
@@ -136,7 +155,7 @@ def _no_driving_overnight(rules: Instructions, times: _Times) -> Instruction | N
         return None
     next_day = times.end.date() + dt.timedelta(days=1)
     text = f"Do not drive or operate machinery until {fmt_day(next_day)}, after a restful sleep."
-    return _made("no-driving", times.end, text, times)
+    return _made("no-driving", times.end, text, times.driving_source)
 
 
 def _no_driving_hours(rules: Instructions, times: _Times) -> Instruction | None:
@@ -145,14 +164,14 @@ def _no_driving_hours(rules: Instructions, times: _Times) -> Instruction | None:
         return None
     until = shift(times.end, hours=hours)
     text = f"Do not drive until {fmt_time(until)} ({hours} h after)."
-    return _made("no-driving", times.end, text, times, until)
+    return _made("no-driving", times.end, text, times.driving_source, until)
 
 
 def _peer_monitor(rules: Instructions, times: _Times) -> Instruction | None:
     if not rules.peer_monitor_required:
         return None
     text = "Another adult must be with you for the whole session."
-    return _made("peer-monitor", times.start, text, times)
+    return _made("peer-monitor", times.start, text, times.source)
 
 
 #: One builder per instruction field, in the order the patient reads them.
@@ -195,7 +214,7 @@ def tasks_for(
                     id=form_task_id(rule.id, appointment.id),
                     title=rule.title,
                     due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
-                    kind="form",
+                    kind=rule.kind,
                     appointment=appointment.id,
                     source=rule.source,
                 )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from ketaplan._model import Model, NonEmptyText
+from ketaplan._model import Model, NonEmptyText, elapsed_order
 from ketaplan._types import Drug
 from ketaplan.hours import DateRange, WeeklyHours
 from ketaplan.protocol.policy import valid_zone
@@ -29,7 +29,7 @@ class Busy(Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Busy:
-        if self.end <= self.start:
+        if not elapsed_order(self.start, self.end):
             raise ValueError(f"end: must be after start {self.start}; got {self.end}")
         return self
 

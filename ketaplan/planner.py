@@ -101,8 +101,10 @@ def plan(
 
     >>> from ketaplan import load_protocol
     >>> from ketaplan.defaults import demo_clinic
-    >>> result = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
+    >>> result = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 23),
     ...               clinic=demo_clinic(), preferred_time=dt.time(9))
+    >>> result.appointments[0].id, f"{result.appointments[0].local_start:%a %d %b}"
+    ('intake-1', 'Mon 23 Nov')
     >>> [f"{a.local_start:%a %d %H:%M}" for a in result.doses][:6]
     ['Mon 30 09:00', 'Wed 02 09:00', 'Fri 04 09:00', 'Mon 07 09:00', 'Wed 09 09:00', 'Fri 11 09:00']
     """

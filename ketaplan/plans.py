@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from ketaplan._model import FiniteFloat, Loc, Model, check_unique, fail
+from ketaplan._model import FiniteFloat, Loc, Model, check_unique, elapsed_order, fail
 from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal, stopped_on
@@ -169,7 +169,15 @@ class Task(Model):
     title: str
     due: dt.date
     kind: Literal[
-        "form", "requirement", "monitoring", "assessment", "decision", "medication", "checkpoint"
+        "form",
+        "requirement",
+        "monitoring",
+        "assessment",
+        "decision",
+        "medication",
+        "checkpoint",
+        "confirmation",
+        "call",
     ]
     appointment: str | None = None
     source: str | None = None
@@ -254,7 +262,7 @@ class Plan(Model):
         for index, a in enumerate(self.appointments):
             zones.add(a.time_zone)
             at: Loc = ("appointments", index)
-            if a.end <= a.start:
+            if not elapsed_order(a.start, a.end):
                 found.append(((*at, "end"), f"must be after start {a.start}", a.end))
         for name in sorted(zones):
             if not _known_zone(name):

@@ -262,8 +262,9 @@ def protocols(
     """Valid protocols: a built-in, or a generated one with 1 to ``max_phases`` phases.
 
     ``builtin=True`` gives only built-ins, ``False`` only generated ones. Generated protocols
-    have one clinic dosing session kind (and a review kind), an optional anchored review, and
-    rules drawn from the built-ins' kinds. Shrinks toward the first built-in protocol.
+    have one clinic dosing session kind (and a review kind), an optional anchored review (after
+    the first dose, or after every 2nd or 3rd), and rules drawn from the built-ins' kinds.
+    Shrinks toward the first built-in protocol.
     """
     _check(builtin in {None, True, False}, "builtin", builtin, "None, True or False")
     _check(
@@ -303,11 +304,13 @@ def _generated_protocols(draw: st.DrawFn, max_phases: int) -> Protocol:
         "min_interval": draw(st.one_of(st.none(), st.just({"hours": 24}))),
     }
     if draw(st.booleans()):
+        which: list[dict[str, Any]] = [{"which": "first"}, {"every": 2}, {"every": 3}]
+        after = draw(st.sampled_from(which))
         data["anchored"] = [
             {
                 "id": "review",
                 "session": "review",
-                "after": {"session": "dose", "which": "first"},
+                "after": {"session": "dose", **after},
                 "offset": {"minimum": 0, "target": 0, "maximum": 2},
             }
         ]

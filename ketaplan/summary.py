@@ -17,6 +17,7 @@ from ketaplan.protocol import (
     Phase,
     Protocol,
     SessionKind,
+    TaskRule,
 )
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
@@ -79,10 +80,7 @@ def describe_protocol(protocol: Protocol, /, *, clinic: Clinic | None = None) ->
     lines += ["", *_medication_lines(protocol, clinic)]
     if protocol.tasks:
         lines += ["", "Tasks"]
-        for task in protocol.tasks:
-            lines.append(
-                f"  {task.title}: within {task.due_within_days} days after {_anchor(task.after)}"
-            )
+        lines += [f"  {task.title}: {_due(task)}" for task in protocol.tasks]
     if protocol.requirements:
         lines += ["", "Requirements before the first dose"]
         for requirement in protocol.requirements:
@@ -129,16 +127,19 @@ def _session_lines(kind: SessionKind) -> list[str]:
 def _instructions(kind: SessionKind) -> str:
     i = kind.instructions
     parts = []
+    clear = i.liquids_after_food_cutoff == "clear"
     if i.fasting_solids_hours is not None:
-        parts.append(f"no food {i.fasting_solids_hours:g} h before")
+        food = "food or milk" if clear else "food"
+        parts.append(f"no {food} {i.fasting_solids_hours:g} h before")
     if i.fasting_liquids_hours is not None:
-        parts.append(f"no liquids {i.fasting_liquids_hours:g} h before")
+        liquids = "clear liquids only until" if clear else "no liquids"
+        parts.append(f"{liquids} {i.fasting_liquids_hours:g} h before")
     if i.nasal_spray_minutes_before is not None:
         parts.append(
             f"nasal steroid/decongestant at least {i.nasal_spray_minutes_before} min before"
         )
     if i.escort_required:
-        parts.append("escort home required")
+        parts.append("transportation home arranged")
     if i.no_driving_until_next_day:
         parts.append("no driving until the next day")
     if i.no_driving_hours is not None:
@@ -169,16 +170,28 @@ def _phase_lines(protocol: Protocol, number: int, phase: Phase) -> list[str]:
     if phase.tier_choices:
         names = ", ".join(protocol.tier(choice).name.lower() for choice in phase.tier_choices)
         lines.append(f"      may instead be: {names}")
+    if phase.tier is not None and phase.tier_source is not None:
+        default = protocol.tier(phase.tier).name.lower()
+        lines.append(f"      {default} is the default [{phase.tier_source}]")
     return lines
 
 
 def _anchor(anchor: Anchor) -> str:
     if isinstance(anchor.which, int):
         which = _ordinal(anchor.which)
+    elif anchor.every is not None:
+        which = f"every {_ordinal(anchor.every).removeprefix('the ')}"
     else:
         which = {"each": "each", "first": "the first", "last": "the last"}[anchor.which]
     where = f" of {anchor.phase}" if anchor.phase else ""
     return f"{which} {anchor.session}{where}"
+
+
+def _due(task: TaskRule) -> str:
+    """When a task is due, e.g. ``'within 7 days after each esketamine-dose'``."""
+    if task.due_within_days == 0:
+        return f"on the day of {_anchor(task.after)}"
+    return f"within {task.due_within_days} days after {_anchor(task.after)}"
 
 
 def _ordinal(number: int) -> str:

@@ -59,6 +59,42 @@ def test_every_builtin_cites_its_sources(protocol_id: str) -> None:
             assert kind.timeline.sources, f"{protocol_id}: {kind.id} durations unsourced"
 
 
+def cited(node: object) -> set[str]:
+    """Every source id the protocol's parts cite (not the definitions in ``sources``)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if (key == "source" or key.endswith("_source")) and isinstance(value, str):
+                found.add(value)
+            elif key in {"sources", "summary_sources"} and all(isinstance(i, str) for i in value):
+                found.update(value)
+            else:
+                found |= cited(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= cited(item)
+    return found
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_every_source_a_builtin_defines_is_cited(protocol_id: str) -> None:
+    # Clinical review S3: iv-clinic-fasting was defined and never cited, while the fasting
+    # numbers cited the discharge source. A source nobody cites is a sign of a wrong attribution.
+    protocol = load_protocol(protocol_id)
+    data = protocol.model_dump(mode="json")
+    data.pop("sources")
+    # A caution in the summary (the APA task force discourages at-home self-administration,
+    # Sanacora 2017) is cited by summary_sources.
+    assert {source.id for source in protocol.sources} - cited(data) == set()
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_every_session_length_has_a_source(protocol_id: str) -> None:
+    # Clinical review E7: the 30-minute evaluation had no source of its own.
+    for kind in load_protocol(protocol_id).session_kinds:
+        assert kind.timeline.sources, f"{protocol_id}: {kind.id} has an unsourced length"
+
+
 @pytest.mark.parametrize("protocol_id", IDS)
 def test_every_builtin_round_trips_through_json(protocol_id: str) -> None:
     protocol = load_protocol(protocol_id)
@@ -75,7 +111,8 @@ class TestEsketamineTrd:
 
     def test_label_schedule(self) -> None:
         p = self.protocol
-        induction, weekly, maintenance = p.phases
+        intake, induction, weekly, maintenance = p.phases
+        assert (intake.session, intake.count) == ("intake", 1)
         assert (induction.count, induction.within_days) == (8, 28)
         twice = p.cadence(induction)
         assert isinstance(twice, PerWeek)
@@ -122,13 +159,13 @@ class TestEsketamineTrd:
 
     def test_rems(self) -> None:
         p = self.protocol
-        (task,) = p.tasks
-        assert (task.after.which, task.due_within_days) == ("each", 7)
-        assert p.source(task.source or "").evidence == "rems"
+        rems = [t for t in p.tasks if p.source(t.source or "").evidence == "rems"]
+        form = next(t for t in rems if t.id == "rems-monitoring-form")
+        assert (form.after.which, form.due_within_days, form.kind) == ("each", 7, "form")
         assert {r.holder for r in p.requirements} == {"clinic", "patient"}
 
     def test_evaluation_at_end_of_induction(self) -> None:
-        (evaluation,) = self.protocol.anchored
+        evaluation = next(a for a in self.protocol.anchored if a.id == "evaluation")
         assert evaluation.after.which == "last"
         assert evaluation.after.phase == "induction"
         assert evaluation.required
@@ -141,6 +178,19 @@ class TestEsketamineTrd:
             "maoi": "monitor",
         }
 
+    def test_week_9_default_is_a_documented_clinic_choice(self) -> None:
+        # Clinical review T2: "every 2 weeks or once weekly, as determined by the prescribing
+        # physician" (label); T3: the label does not say whether the first dose every 2 weeks
+        # falls in week 9 or 10, so the choice (week 10) is documented with the default.
+        maintenance = self.protocol.phase("maintenance")
+        assert (maintenance.tier, maintenance.tier_choices) == ("every-2-weeks", ("weekly",))
+        assert maintenance.tier_source == "maintenance-default"
+        source = self.protocol.source("maintenance-default")
+        assert source.evidence == "derived"
+        assert "prescribing physician" in source.citation
+        assert "week 10" in (source.note or "")
+        assert "week 10" in (self.protocol.summary or "")
+
     def test_lapse_of_28_days_needs_review(self) -> None:
         lapse = self.protocol.rules.lapse
         assert lapse is not None
@@ -149,7 +199,8 @@ class TestEsketamineTrd:
 
 def test_esketamine_mdsi_is_8_doses_of_84_mg_then_evaluation() -> None:
     p = load_protocol("esketamine-mdsi")
-    (phase,) = p.phases
+    intake, phase = p.phases
+    assert p.session_kind(intake.session).category == "consultation"
     assert phase.count == 8
     assert phase.within_days == 28
     assert p.dosing is not None
@@ -161,7 +212,8 @@ def test_esketamine_mdsi_is_8_doses_of_84_mg_then_evaluation() -> None:
 
 def test_iv_standard_series_and_taper() -> None:
     p = load_protocol("iv-ketamine-standard")
-    induction, maintenance = p.phases
+    intake, induction, maintenance = p.phases
+    assert intake.session == "intake"
     assert (induction.count, induction.within_days) == (6, 21)
     cadence = p.cadence(induction)
     assert isinstance(cadence, PerWeek)
@@ -181,16 +233,33 @@ def test_iv_standard_series_and_taper() -> None:
     assert dosing_kind(p, "infusion") == (15, 40, 30)
     assert p.dosing is not None
     assert p.dosing.describe(1) == "0.5 mg/kg over 40 min"
-    (review,) = p.anchored
+    review, reassessment, *_ = p.anchored
     assert (review.after.which, review.after.phase) == (3, "induction")
+    assert (reassessment.after.every, reassessment.after.phase) == (6, "maintenance")
     infusion = p.session_kind("infusion").instructions
     assert infusion.escort_required
     assert infusion.no_driving_hours == 24
 
 
+def test_iv_standard_most_a_week_cites_the_thrice_weekly_series() -> None:
+    # Clinical review S2: the clinic source says about 2 a week; 3 a week is what the
+    # thrice-weekly series did (Murrough 2013; Phillips 2019).
+    p = load_protocol("iv-ketamine-standard")
+    cadence = p.cadence(p.phase("induction"))
+    assert isinstance(cadence, PerWeek)
+    assert (cadence.sessions, cadence.fewest, cadence.most) == (2, 2, 3)
+    assert "about 2 a week" in p.source(cadence.source or "").citation
+    assert cadence.maximum_sessions_source == "thrice-weekly-series"
+    thrice = p.source("thrice-weekly-series")
+    assert thrice.evidence == "trial"
+    assert "thrice weekly" in thrice.citation
+    assert p.rules.max_per_7_days is None
+
+
 def test_iv_mwf() -> None:
     p = load_protocol("iv-ketamine-mwf")
-    induction, maintenance = p.phases
+    intake, induction, maintenance = p.phases
+    assert intake.session == "intake"
     assert induction.count == 6
     assert induction.preferred_weekdays == ("mon", "wed", "fri")
     cadence = p.cadence(induction)
@@ -216,6 +285,24 @@ def test_kap_preparation_dosing_and_integration() -> None:
     assert p.session_kind(integration.session).category == "integration"
 
 
+def test_kap_gaps_and_monitoring_are_derived_not_clinic_practice() -> None:
+    # Clinical review K2, K3: Balance gives 6 sessions in 3-8 weeks, not gaps; Sage gives a
+    # session of about 3 hours. The bounds and the 125 minutes are ketaplan's arithmetic.
+    p = load_protocol("iv-ketamine-kap")
+    cadence = p.cadence(p.phase("dosing"))
+    assert isinstance(cadence, GapSequence)
+    gap = cadence.gap(0)
+    assert window(gap) == (3, 4, 7, 11)
+    assert gap.source == "kap-gaps-derived"
+    assert p.source(gap.source).evidence == "derived"
+    timeline = p.session_kind("kap-dosing").timeline
+    assert timeline.monitoring_minutes == 125
+    assert timeline.block_minutes == 180  # Sage: an in-person session of about 3 hours
+    assert "kap-session-derived" in timeline.sources
+    assert p.source("kap-session-derived").evidence == "derived"
+    assert "balance-kap" not in timeline.sources
+
+
 def test_sc_anxiety_escalates_then_weekly() -> None:
     p = load_protocol("sc-ketamine-anxiety")
     assert p.route == "subcutaneous"
@@ -235,7 +322,8 @@ def test_sc_anxiety_escalates_then_weekly() -> None:
 
 def test_pain_is_five_consecutive_four_hour_days() -> None:
     p = load_protocol("iv-ketamine-pain")
-    (series,) = p.phases
+    intake, series = p.phases
+    assert intake.session == "intake"
     assert series.count == 5
     assert series.within_days == 5
     cadence = p.cadence(series)
@@ -255,11 +343,16 @@ def test_home_sublingual() -> None:
     assert dose.location == "home"
     assert dose.resources == ()
     assert dose.instructions.peer_monitor_required
-    (call,) = p.anchored
+    call = next(a for a in p.anchored if a.id == "prescriber-call")
     assert (call.after.which, call.offset.minimum, call.offset.maximum) == ("first", 1, 2)
     lapse = p.rules.lapse
     assert lapse is not None
     assert (lapse.after_days, lapse.requires) == (84, "review")  # 12 weeks
+    # Clinical review H3: no source forbids consecutive days; the rule is ketaplan's, derived
+    # from Mindbloom's 3-7 day spacing, and says so.
+    assert p.rules.consecutive_days == "avoid"
+    assert p.rules.consecutive_days_source == "home-never-consecutive"
+    assert p.source(p.rules.consecutive_days_source).evidence == "derived"
 
 
 # -- im-ketamine-depression: sources in ketaplan/library/im-ketamine-depression.toml -------------
@@ -377,7 +470,7 @@ class TestImKetamine:
             2,
             "im-booster-clinic",
         )
-        (review,) = self.protocol.anchored
+        (review,) = [a for a in self.protocol.anchored if a.id == "response-review"]
         assert (review.after.which, review.after.phase, review.before_next) == (
             "last",
             "induction",
@@ -465,9 +558,9 @@ class TestHomeIntranasal:
 
     def test_a_face_to_face_renewal_every_six_sessions(self) -> None:
         # Mindbloom: a renewal consult every 6 sessions; ASA: periodic face-to-face visits.
-        renewals = [a for a in self.protocol.anchored if a.session == "renewal"]
-        assert [a.after.which for a in renewals] == [6, 12, 18, 24]
-        assert all(a.before_next for a in renewals)
+        (renewal,) = [a for a in self.protocol.anchored if a.session == "renewal"]
+        assert (renewal.after.every, renewal.after.phase) == (6, "home")
+        assert renewal.before_next
         assert self.protocol.session_kind("renewal").location == "clinic"
 
     def test_scales_at_baseline_and_after_sessions_two_and_four(self) -> None:
@@ -521,7 +614,7 @@ def test_im_plan_keeps_its_sources_timings(start: D) -> None:
     for earlier, later in itertools.pairwise([injections[-1], *boosters]):
         months = relativedelta(later.local_date, earlier.local_date)
         assert 1 <= months.months + 12 * months.years <= 2, (earlier.id, later.id)
-    (review,) = [a for a in made.appointments if a.anchored is not None]
+    (review,) = [a for a in made.appointments if a.anchored == "response-review"]
     assert injections[-1].end <= review.start <= boosters[0].start  # before the first booster
     # Northrup: a mood form the day after each injection.
     forms = {t.id: t for t in made.tasks if t.id.startswith("mood-form-")}
@@ -553,9 +646,161 @@ def test_home_intranasal_plan_keeps_its_sources_timings(start: D) -> None:
     prescriber = next(a for a in anchored.values() if a.id.startswith("prescriber-call"))
     assert 1 <= (prescriber.local_date - doses[0].local_date).days <= 2
     # Mindbloom: a renewal after every 6th session, before the next one.
-    renewals = [a for a in made.appointments if a.id.startswith("renewal-after-")]
+    renewals = [a for a in made.appointments if a.anchored == "renewal"]
+    at = {dose.id: number for number, dose in enumerate(doses, start=1)}
     for renewal in renewals:
-        number = int(renewal.id.split("-")[2])
+        number = at[renewal.anchor or ""]
+        assert number % 6 == 0
         assert doses[number - 1].end <= renewal.start
         assert number == len(doses) or renewal.end <= doses[number].start
-    assert len(renewals) == min(4, len(doses) // 6)
+    assert len(renewals) == len(doses) // 6
+
+
+# -- the steps the sources describe around the doses (issue 13, clinical review section 3) -----
+
+WITH_INTAKE = [
+    "esketamine-mdsi",
+    "esketamine-trd",
+    "iv-ketamine-mwf",
+    "iv-ketamine-pain",
+    "iv-ketamine-standard",
+]
+IN_CLINIC = [protocol_id for protocol_id in IDS if load_protocol(protocol_id).setting == "clinic"]
+
+
+@pytest.mark.parametrize("protocol_id", WITH_INTAKE)
+def test_a_pre_treatment_evaluation_comes_before_the_first_dose(protocol_id: str) -> None:
+    # Section 3 item 1: "a thorough consultation, then an intake appointment" (the manufacturer
+    # to SPRAVATO centres); a pre-procedural evaluation (APA consensus, Sanacora 2017); no
+    # ketamine without an in-person evaluation (ASKP3 2021).
+    p = load_protocol(protocol_id)
+    intake, first_dosing = p.phases[:2]
+    kind = p.session_kind(intake.session)
+    assert (intake.count, kind.category, kind.location) == (1, "consultation", "clinic")
+    assert p.session_kind(first_dosing.session).is_dosing
+    assert isinstance(first_dosing.start, AfterPrevious)
+    gap = first_dosing.start.gap
+    assert gap is not None
+    assert gap.absolute_minimum >= 1  # on a later day, after the evaluation
+    assert gap.source == "ketaplan-tolerance"  # how long after: no source says
+    assert p.source(intake.source or "").evidence in {"clinic", "guideline"}
+
+
+def test_mdsi_doses_the_day_after_the_intake() -> None:
+    # The MDSI indication is acute suicidal ideation or behaviour: the intake does not hold the
+    # first dose back by a week (clinical review E2 on postponing MDSI starts).
+    gap = load_protocol("esketamine-mdsi").phases[1].start
+    assert isinstance(gap, AfterPrevious)
+    assert gap.gap is not None
+    assert (gap.gap.minimum, gap.gap.target) == (1, 1)
+
+
+@pytest.mark.parametrize("protocol_id", IN_CLINIC)
+def test_informed_consent_is_confirmed_before_the_first_dose(protocol_id: str) -> None:
+    # Section 3 item 2: Midwest Hearts and Minds reviews consent before the series and on the
+    # day; the SPRAVATO REMS enrolment form is signed by the patient and the prescriber.
+    p = load_protocol(protocol_id)
+    task = next(t for t in p.tasks if t.id == "informed-consent")
+    assert (task.kind, task.due_within_days) == ("confirmation", 0)
+    assert (task.after.session, task.after.which) == (p.phases[0].session, "first")
+    assert "informed consent" in task.title
+
+
+@pytest.mark.parametrize("protocol_id", IN_CLINIC)
+def test_transportation_is_confirmed_on_each_dosing_day(protocol_id: str) -> None:
+    # Section 3 item 4: staff "verify ... transportation arrangements ... otherwise reschedule"
+    # (a county SPRAVATO policy); IV EHRs record "transport arranged". Every in-clinic dose asks
+    # for transportation home (E5: arranged, not an adult escort).
+    p = load_protocol(protocol_id)
+    dosing = [kind for kind in p.session_kinds if kind.is_dosing]
+    assert all(kind.instructions.escort_required for kind in dosing)
+    task = next(t for t in p.tasks if t.id == "transport-check")
+    assert (task.kind, task.due_within_days, task.after.which) == ("confirmation", 0, "each")
+    assert task.after.session in {kind.id for kind in dosing}
+
+
+def test_the_scores_the_response_rules_read_are_scheduled() -> None:
+    # Section 3 item 5: a baseline, and the scale the rules read where they read it. esketamine
+    # (SUSTAIN-2): MADRS 12 or less in maintenance; iv-ketamine-mwf (Phillips 2019): MADRS at
+    # least 50% below its baseline, 24 hours after the sixth infusion.
+    for protocol_id in IDS:
+        p = load_protocol(protocol_id)
+        read: set[tuple[str, str | None]] = {(rule.scale, rule.phase) for rule in p.response}
+        read |= {(ph.responder.scale, None) for ph in p.phases if ph.responder is not None}
+        for scale, phase in read:
+            scored = [t for t in p.tasks if t.kind == "assessment" and scale in t.title]
+            baseline = [t for t in scored if t.after.session == p.phases[0].session]
+            assert baseline, f"{protocol_id}: no baseline {scale}"
+            assert baseline[0].after.which == "first"
+            if phase is not None:
+                assert any(t.after.phase == phase and t.after.which == "each" for t in scored)
+    mwf = load_protocol("iv-ketamine-mwf")
+    after_6 = next(t for t in mwf.tasks if t.id == "madrs-response-review")
+    assert (after_6.after.which, after_6.after.phase) == ("last", "induction")
+
+
+@pytest.mark.parametrize("protocol_id", IDS)
+def test_open_ended_maintenance_is_reassessed_every_6_sessions(protocol_id: str) -> None:
+    # Section 3 item 6: ASA asks for periodic face-to-face visits; Mindbloom's renewal consult
+    # repeats "every 6 sessions", the only interval found (used as the documented default).
+    p = load_protocol(protocol_id)
+    last = p.phases[-1]
+    periodic = [a for a in p.anchored if a.after.every is not None]
+    if last.count is not None:
+        assert periodic == []
+        return
+    (reassessment,) = periodic
+    assert reassessment.after.every == 6
+    assert reassessment.after.session == last.session
+    assert reassessment.required
+    assert p.session_kind(reassessment.session).category in {"consultation", "review"}
+    assert "every 6 sessions" in p.source(reassessment.source or "").citation
+
+
+def test_sc_anxiety_asks_for_transportation_and_no_driving() -> None:
+    # Clinical review C3: no escort and no driving restriction, unlike every other in-clinic
+    # built-in. No subcutaneous source gives them: the IV clinics' rule, marked derived.
+    p = load_protocol("sc-ketamine-anxiety")
+    i = p.session_kind("sc-dose").instructions
+    assert (i.escort_required, i.no_driving_hours) == (True, 24)
+    assert i.source == "sc-discharge"
+    assert p.source("sc-discharge").evidence == "derived"
+
+
+def test_home_sublingual_safety_steps() -> None:
+    # Clinical review H2 and section 3 item 9 (Mindbloom; Hull 2022).
+    p = load_protocol("home-sublingual")
+    i = p.session_kind("home-dose").instructions
+    assert i.no_driving_hours == 24
+    assert i.driving_source == "home-no-driving"
+    assert p.source("home-no-driving").evidence == "derived"
+    assert i.source == "hull-2022"  # the peer monitor keeps its source
+    # Guides before and after sessions 1 and 2 (sessions 3 on are self-led).
+    after = [a for a in p.anchored if a.session == "guide-call"]
+    assert sorted(a.after.which for a in after) == [1, 2]
+    assert all(a.offset.minimum == 0 for a in after)
+    before = [t for t in p.tasks if t.kind == "call"]
+    assert sorted(t.after.which for t in before) == [1, 2]
+    assert all(t.due_within_days == 0 for t in before)
+    assert p.session_kind("guide-call").timeline.session_minutes == 30  # Hull: 30 minutes
+    # Baseline scales, then after sessions 2 and 4 (Hull 2022).
+    scales = sorted((t.after.which, t.due_within_days) for t in p.tasks if t.kind == "assessment")
+    assert scales == [(1, 0), (2, 2), (4, 2)]
+    # The renewal consult: "repeat every 6 sessions", before the next one.
+    renewal = next(a for a in p.anchored if a.id == "renewal-consult")
+    assert (renewal.after.every, renewal.after.phase, renewal.before_next) == (6, None, True)
+    assert p.session_kind("renewal-consult").location == "remote"
+
+
+@pytest.mark.parametrize("protocol_id", ["esketamine-mdsi", "esketamine-trd"])
+def test_a_pharmacy_dispensed_kit_is_used_within_14_days(protocol_id: str) -> None:
+    # Clinical review E13: "must be administered within 14 days after receipt" (spravatohcp,
+    # managing center operations). ketaplan cannot know a kit's receipt date, so staff confirm
+    # it at each session.
+    p = load_protocol(protocol_id)
+    task = next(t for t in p.tasks if t.id == "kit-within-14-days")
+    assert (task.after.which, task.due_within_days, task.kind) == ("each", 0, "confirmation")
+    assert "14 days" in task.title
+    source = p.source(task.source or "")
+    assert source.evidence == "rems"
+    assert "within 14 days" in source.citation

@@ -154,7 +154,8 @@ def test_too_close_for_a_twice_weekly_cadence() -> None:
 
 
 def test_first_weekly_session_outside_treatment_week_5() -> None:
-    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 6, 1))
+    # The intake on Mon 23 Feb; treatment week 1 begins with the first dose, on Mon 2 Mar.
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 2, 23), until=D(2026, 6, 1))
     found = check(moved(result, "maintenance-weekly-1", days=7), clinic=WEEKDAYS)
     (violation,) = [v for v in found if v.appointments == ("induction-8", "maintenance-weekly-1")]
     assert violation.code == "outside-window"
@@ -395,7 +396,8 @@ def test_requirement_unmet() -> None:
 
 
 def test_a_dose_without_its_checkpoint_tasks() -> None:
-    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    # The intake a week before the first dose, on Mon 2 Mar.
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 2, 23), until=D(2026, 4, 1))
     assert "checkpoint-task-missing" not in codes(check(result, clinic=WEEKDAYS))
     first = result.doses[0]
     # Label: blood pressure 40 minutes after administration (spravatohcp dosing page). The
@@ -554,10 +556,10 @@ def iv_series(gaps: list[int], *, route: str = "iv", phase_id: str = "induction"
     data = load_protocol("iv-ketamine-standard").model_dump()
     window = {"absolute_minimum": 0, "minimum": 0, "target": 0, "maximum": 0}
     steps = [{"repeat": 1, "gap": dict.fromkeys(window, gap)} for gap in gaps]
-    induction = data["phases"][0]
-    induction.update(id=phase_id, count=len(gaps) + 1, within_days=None,
+    induction = next(p for p in data["phases"] if p["id"] == "induction")  # after the intake
+    induction.update(id=phase_id, count=len(gaps) + 1, within_days=None, start=None,
                      cadence={"type": "gap-sequence", "steps": steps})  # fmt: skip
-    data.update(route=route, phases=[induction], anchored=[], boosters_on_request=None)
+    data.update(route=route, phases=[induction], anchored=[], boosters_on_request=None, tasks=[])
     data["rules"].update(consecutive_days="allowed", min_interval=None)
     return Protocol.model_validate(data)
 
@@ -607,7 +609,8 @@ def test_only_an_iv_induction_is_judged() -> None:
 
 
 def test_only_infusions_that_take_place_count() -> None:
-    made = make("iv-ketamine-mwf", until=D(2026, 4, 1))  # Mon/Wed/Fri from Mon 2 Mar
+    # Mon/Wed/Fri from Mon 2 Mar, after the intake a week before
+    made = make("iv-ketamine-mwf", start=D(2026, 2, 23), until=D(2026, 4, 1))
     assert "induction-out-of-range" not in codes(check(made, clinic=EVERY_DAY))
     for number in (4, 5, 6):
         made = edited(made, f"induction-{number}", status="cancelled")

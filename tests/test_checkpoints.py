@@ -188,7 +188,7 @@ def _with_checkpoints(protocol_id: str, kind_id: str, checkpoints: list[dict[str
     ("kind_id", "checks", "message"),
     [
         ("evaluation", [{"id": "bp", "name": "bp", "at": "before-dosing"}],
-         r"session_kinds\[1\]\.checkpoints: must be empty for a consultation session"),
+         r"session_kinds\[\d\]\.checkpoints: must be empty for a consultation session"),
         ("esketamine-dose", [{"id": "bp", "name": "bp", "at": "after-dosing",
                               "minutes_after_dosing": 136}],
          r"minutes_after_dosing: must be at most 135 \(dosing plus the minimum monitoring\)"),
@@ -207,7 +207,7 @@ def test_checkpoints_must_fit_their_session(
 
 
 def test_each_checkpoint_of_each_planned_dose_is_a_task() -> None:
-    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 7), clinic=demo_clinic(),
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 11, 30), clinic=demo_clinic(),
                 preferred_time=dt.time(9))  # fmt: skip
     for dose in made.doses:
         found = checks_of(made, dose.id)
@@ -231,7 +231,7 @@ def test_times_count_real_minutes_across_spring_forward() -> None:
     # Sun 8 Mar 2026, New York: clocks jump from 02:00 EST to 03:00 EDT. Check-in 01:15 EST,
     # dosing 01:30 EST (06:30 UTC); label +40 min = 07:10 UTC = 03:10 EDT (a wall clock would
     # say 02:10, a time that does not exist); discharge after 15 + 120 min = 08:45 UTC = 04:45 EDT.
-    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 3, 8), clinic=ALL_DAY,
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 3, 1), clinic=ALL_DAY,
                 preferred_time=dt.time(1, 15), until=dt.date(2026, 3, 20))  # fmt: skip
     first = made.doses[0]
     assert first.local_start == dt.datetime(2026, 3, 8, 1, 15, tzinfo=NY)
@@ -246,7 +246,7 @@ def test_times_count_real_minutes_across_fall_back() -> None:
     # Sun 1 Nov 2026, New York: 02:00 EDT becomes 01:00 EST. Check-in 01:15 EDT, dosing 01:30
     # EDT (05:30 UTC); +40 min = 06:10 UTC, which is 01:10 EST: earlier on the wall clock than
     # the start of dosing, 40 real minutes later.
-    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 11, 1), clinic=ALL_DAY,
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 10, 25), clinic=ALL_DAY,
                 preferred_time=dt.time(1, 15), until=dt.date(2026, 11, 10))  # fmt: skip
     first = made.doses[0]
     # Compared in UTC: Python never calls a time in a repeated hour equal to one in another zone.
@@ -258,7 +258,7 @@ def test_times_count_real_minutes_across_fall_back() -> None:
 
 
 def test_only_planned_doses_have_checkpoint_tasks() -> None:
-    made = plan(load_protocol("iv-ketamine-standard"), start=dt.date(2026, 12, 7),
+    made = plan(load_protocol("iv-ketamine-standard"), start=dt.date(2026, 11, 30),
                 clinic=demo_clinic(), preferred_time=dt.time(9))  # fmt: skip
     after = replan(
         made,
@@ -275,7 +275,7 @@ def test_only_planned_doses_have_checkpoint_tasks() -> None:
 
 
 def test_checkpoint_tasks_round_trip_through_json() -> None:
-    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 3, 8), clinic=ALL_DAY,
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 3, 1), clinic=ALL_DAY,
                 preferred_time=dt.time(1, 15), until=dt.date(2026, 4, 1))  # fmt: skip
     text = made.model_dump_json()
     back = Plan.model_validate_json(text)
@@ -304,7 +304,7 @@ def test_a_task_period_cannot_end_before_it_starts() -> None:
 
 
 def test_the_plan_table_shows_each_checkpoint_at_its_local_time() -> None:
-    made = plan(load_protocol("iv-ketamine-standard"), start=dt.date(2026, 12, 7),
+    made = plan(load_protocol("iv-ketamine-standard"), start=dt.date(2026, 11, 30),
                 clinic=demo_clinic(), preferred_time=dt.time(9))  # fmt: skip
     table = plan_table(made)
     # 09:00 check-in, 15 min, then a 40-min infusion and 30 min of recovery.
@@ -324,7 +324,7 @@ def _events(data: bytes) -> dict[str, Any]:
 
 
 def test_the_clinic_calendar_lists_each_checkpoint_with_its_time() -> None:
-    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 7), clinic=demo_clinic(),
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 11, 30), clinic=demo_clinic(),
                 preferred_time=dt.time(9))  # fmt: skip
     event = _events(to_ics(made, audience="clinic", now=NOW))["induction-1"]
     lines = str(event.get("DESCRIPTION")).splitlines()
@@ -349,7 +349,7 @@ def test_the_clinic_calendar_lists_each_checkpoint_with_its_time() -> None:
      {"audience": "clinic", "detail": "minimal"}],
 )  # fmt: skip
 def test_other_calendars_carry_no_staff_checkpoints(options: dict[str, Any]) -> None:
-    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 7), clinic=demo_clinic(),
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 11, 30), clinic=demo_clinic(),
                 preferred_time=dt.time(9))  # fmt: skip
     data = to_ics(made, now=NOW, **options)
     assert b"Check " not in data
@@ -359,14 +359,14 @@ def test_other_calendars_carry_no_staff_checkpoints(options: dict[str, Any]) -> 
 
 def test_the_command_line_writes_checkpoint_tasks_it_reads_back(tmp_path: Path) -> None:
     written = tmp_path / "plan.json"
-    code, text = run("plan", "esketamine-trd", "--start", "2026-12-07", "--time", "09:00",
+    code, text = run("plan", "esketamine-trd", "--start", "2026-11-30", "--time", "09:00",
                      "--clinic", "demo", "--format", "json", "-o", str(written))  # fmt: skip
     assert code == 0, text
     made = load_plan(written)
     found = checks_of(made, "induction-1")
     assert found["bp-40-min"].at == dt.datetime(2026, 12, 7, 9, 55, tzinfo=NY)  # label +40 min
     assert run("check", str(written), "--clinic", "demo") == (0, "no violations\n")
-    code, text = run("plan", "esketamine-trd", "--start", "2026-12-07", "--time", "09:00",
+    code, text = run("plan", "esketamine-trd", "--start", "2026-11-30", "--time", "09:00",
                      "--clinic", "demo")  # fmt: skip
     line = "  at 2026-12-07 09:55: Blood pressure, 40 min after the start of dosing (induction-1)"
     assert line in text.splitlines()

@@ -13,7 +13,8 @@ from .test_cli import ketaplan, run
 @pytest.fixture
 def plan_file(tmp_path: Path) -> Path:
     path = tmp_path / "plan.json"
-    code, _ = run("plan", "iv-ketamine-mwf", "--start", "2026-11-30", "--time", "09:00",
+    # The intake on Mon 23 Nov; the series from Mon 30 Nov, a week later.
+    code, _ = run("plan", "iv-ketamine-mwf", "--start", "2026-11-23", "--time", "09:00",
                   "--clinic", "demo", "--format", "json", "-o", str(path))  # fmt: skip
     assert code == 0
     return path
@@ -60,7 +61,7 @@ def test_patient_and_bookings_files(plan_file: Path, tmp_path: Path) -> None:
     patient = tmp_path / "patient.toml"
     patient.write_text('id = "p-1"\nmedications = [{ name = "lorazpam", times = ["22:00"] }]\n')
     data = json.loads(plan_file.read_text())
-    first = data["appointments"][0]
+    first = next(a for a in data["appointments"] if a["kind"] == "dosing")
     bookings = tmp_path / "bookings.json"
     bookings.write_text(json.dumps([
         {"start": first["start"], "end": first["end"], "resource": "chair", "label": f"other {n}"}

@@ -46,7 +46,8 @@ def test_default_clinic_is_weekdays_8_to_18_in_the_given_zone() -> None:
 
 def test_plan_table_and_output_file(tmp_path: Path) -> None:
     out = tmp_path / "plan.txt"
-    code, text = run("plan", "iv-ketamine-standard", "--start", "2026-12-01", "--time", "09:00",
+    # The intake on Tue 24 Nov, the series from Tue 1 Dec.
+    code, text = run("plan", "iv-ketamine-standard", "--start", "2026-11-24", "--time", "09:00",
                      "--clinic", "demo", "--patient", "demo", "-o", str(out))  # fmt: skip
     assert code == 0
     assert text.strip() == f"wrote {out}"
@@ -88,7 +89,8 @@ def test_unsatisfiable_plan_is_explained(tmp_path: Path) -> None:
     clinic = tmp_path / "clinic.toml"
     clinic.write_text(
         'id = "small"\nname = "Small"\ntime_zone = "UTC"\n'
-        '[opening_hours]\nmon = ["08:00-10:00"]\n[resources]\nchairs = 1\nmonitoring_staff = 1\n'
+        '[opening_hours]\nmon = ["08:00-10:00"]\n'
+        "[resources]\nchairs = 1\nrooms = 1\nmonitoring_staff = 1\n"
     )
     result = ketaplan("plan", "iv-ketamine-pain", "--start", "2026-12-01", "--clinic", str(clinic))
     assert result.returncode == 2

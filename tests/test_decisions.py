@@ -28,12 +28,14 @@ NOW = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
     [
         # Spravato US PI (MDSI): 84 mg twice per week for 4 weeks; no rolling 7-day limit and
         # nothing that asks to wait for a whole series (spravato-pi-mdsi). The clinic is open on
-        # Mon 21 Dec and Thu 24 Dec 2026.
-        ("esketamine-mdsi", D(2026, 12, 21), D(2026, 12, 21)),
-        ("esketamine-mdsi", D(2026, 12, 24), D(2026, 12, 24)),
+        # Mon 21 Dec and Thu 24 Dec 2026. The intake is on the plan's start; the first dose
+        # the day after it (Fri 18 Dec: the next open day is Mon 21 Dec).
+        ("esketamine-mdsi", D(2026, 12, 18), D(2026, 12, 21)),
+        ("esketamine-mdsi", D(2026, 12, 23), D(2026, 12, 24)),
         # Phillips 2019 / Murrough 2013: thrice weekly over about two weeks; Memorial Day (Mon
-        # 25 May 2026) must not hold the first infusion back from Wed 20 May.
-        ("iv-ketamine-mwf", D(2026, 5, 20), D(2026, 5, 20)),
+        # 25 May 2026) must not hold the first infusion back from Wed 20 May (the intake a
+        # week before it).
+        ("iv-ketamine-mwf", D(2026, 5, 13), D(2026, 5, 20)),
     ],
 )
 def test_the_first_dose_goes_on_the_first_feasible_day(
@@ -41,6 +43,8 @@ def test_the_first_dose_goes_on_the_first_feasible_day(
 ) -> None:
     made = plan(load_protocol(protocol_id), start=start, clinic=demo_clinic(),
                 patient=demo_patient(), preferred_time=dt.time(9))  # fmt: skip
+    assert made.appointments[0].id == "intake-1"
+    assert made.appointments[0].local_date == start
     assert made.doses[0].local_date == first
     found = check(made, clinic=demo_clinic(), patient=demo_patient())
     assert [v for v in found if v.severity == "error"] == []
@@ -53,21 +57,22 @@ def test_the_first_dose_goes_on_the_first_feasible_day(
 def test_a_whole_series_protocol_waits_and_says_how_long_and_why() -> None:
     mdsi = load_protocol("esketamine-mdsi").model_copy(update={"start": "whole-series"})
     made = plan(mdsi, start=D(2026, 12, 21), clinic=demo_clinic(), patient=demo_patient())
+    # The intake on Mon 21 Dec; the first dose's target the day after it.
     first = made.doses[0].local_date
-    assert first > D(2026, 12, 21)
+    assert first > D(2026, 12, 22)
     note = next(n for n in made.notes if n.startswith("induction-1 starts on"))
-    assert f"{(first - D(2026, 12, 21)).days} day(s) after Mon 21 Dec 2026" in note
+    assert f"{(first - D(2026, 12, 22)).days} day(s) after Tue 22 Dec 2026" in note
     assert "would have no feasible day after it" in note  # the cause
     found = check(made, protocol=mdsi, clinic=demo_clinic(), patient=demo_patient())
     assert [v for v in found if v.severity == "error"] == []
 
 
 def test_a_first_day_the_clinic_is_closed_is_a_postponement_note() -> None:
-    # Fri 25 Dec 2026 is Christmas Day at the demo clinic: the plan starts on Mon 28 Dec and
-    # says so, with the cause of each day it could not take.
+    # Fri 25 Dec 2026 is Christmas Day at the demo clinic: the plan starts (with the intake)
+    # on Mon 28 Dec and says so, with the cause of each day it could not take.
     made = plan(load_protocol("esketamine-trd"), start=D(2026, 12, 25), clinic=demo_clinic())
-    assert made.doses[0].local_date == D(2026, 12, 28)
-    note = next(n for n in made.notes if n.startswith("induction-1 starts on"))
+    assert made.appointments[0].local_date == D(2026, 12, 28)
+    note = next(n for n in made.notes if n.startswith("intake-1 starts on"))
     assert "3 day(s) after Fri 25 Dec 2026" in note
     assert "Christmas Day" in note
 
@@ -174,6 +179,10 @@ def test_a_lapse_during_induction_proposes_re_induction_and_plans_it() -> None:
     assert "decide-lapse-review-1" in {t.id for t in after.tasks}
     second = [a for a in after.appointments if a.id.startswith("course-2-induction-")]
     assert len(second) == 8  # the whole induction again, not maintenance every 2 weeks
+    # The induction again, not the intake: the lapse review is the evaluation before it.
+    assert not any(a.id.startswith("course-2-intake") for a in after.appointments)
+    review = after.appointment("lapse-review-1")
+    assert second[0].start >= review.end
     assert after.appointment("evaluation-course-2-induction-8").status == "planned"
     found = check(after, clinic=demo_clinic())
     assert [v for v in found if v.severity == "error"] == []
@@ -397,7 +406,8 @@ def test_a_qualifying_score_confirms_maintenance_for_a_responder() -> None:
 
 def _trd_in_maintenance(tier: str = "every-2-weeks") -> tuple[Plan, dt.datetime]:
     clinic = demo_clinic()
-    made = plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=clinic,
+    # The intake on Mon 23 Feb, the first dose a week later, on Mon 2 Mar.
+    made = plan(load_protocol("esketamine-trd"), start=D(2026, 2, 23), clinic=clinic,
                 preferred_time=dt.time(9), until=D(2026, 9, 1),
                 tiers={"maintenance": tier})  # fmt: skip
     first = made.appointment("maintenance-1")
@@ -483,6 +493,7 @@ def test_no_maintenance_for_a_non_responder_keeps_the_series() -> None:
     made = plan(load_protocol("iv-ketamine-mwf"), start=D(2027, 3, 1), clinic=clinic)
     second = made.appointment("induction-2")
     after = replan(made, as_of=second.end, clinic=clinic, events=[
+        Attended(appointment="intake-1"),
         Attended(appointment="induction-1"), Attended(appointment="induction-2"),
         Decided(proposal="start-maintenance", decision="stop"),
     ])  # fmt: skip

@@ -159,7 +159,8 @@ def test_an_export_refuses_two_appointments_with_one_uid() -> None:
     twin = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 8), plan_id="p-1")
     with pytest.raises(InputError, match=r"^plans: must be plans whose appointments have") as e:
         to_ics([made, twin])
-    assert "induction-1 of plan p-1 and induction-1 of plan p-1" in str(e.value)
+    first = made.appointments[0].id
+    assert f"{first} of plan p-1 and {first} of plan p-1" in str(e.value)
     with pytest.raises(InputError, match="plan_id: must be 1-64 letters"):
         plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="a b")
 

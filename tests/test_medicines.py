@@ -36,7 +36,8 @@ def taking(*medications: dict[str, Any]) -> Patient:
 
 def made(protocol: str, *medications: dict[str, Any], **options: Any) -> Plan:
     who = taking(*medications)
-    return plan(load_protocol(protocol), start=D(2026, 3, 2), clinic=WHERE, patient=who,
+    options.setdefault("start", D(2026, 3, 2))
+    return plan(load_protocol(protocol), clinic=WHERE, patient=who,
                 until=D(2026, 4, 30), preferred_time=dt.time(9), **options)  # fmt: skip
 
 
@@ -171,7 +172,8 @@ def test_the_patient_hears_nothing_until_a_hold_is_confirmed() -> None:
 def test_resume_counts_from_the_end_of_the_infusion() -> None:
     # Clinical review P3 / R10: KCLA "wait 6 hours after their infusion before resuming
     # Lamictal". The pain infusion doses 09:15-13:15 (4 h); resuming is at 19:15, not 15:15.
-    result = made("iv-ketamine-pain", {"name": "lamotrigine", "times": ["14:00", "20:00"]})
+    result = made("iv-ketamine-pain", {"name": "lamotrigine", "times": ["14:00", "20:00"]},
+                  start=D(2026, 2, 23))  # the intake a week before the first infusion  # fmt: skip
     first = result.doses[0]
     assert first.dosing_start is not None
     assert first.dosing_start.astimezone(NY).time() == dt.time(9, 15)

@@ -29,25 +29,30 @@ from .helpers import assert_no_overlap, assert_series_invariants, clinic, local_
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")
 MON_THU = {"mon": ["08:00-12:00"], "thu": ["08:00-12:00"]}
+END_OF_MARCH = D(2025, 3, 31)
 
 
 # -- appendix B: the label and the literature ---------------------------------------------------
 
 
 class TestEsketamineTrdLabelSchedule:
-    """Appendix B case 1: start Mon 2025-01-06 with Mon/Thu slots."""
+    """Appendix B case 1: first dose Mon 2025-01-06 with Mon/Thu slots.
+
+    The intake (the pre-treatment evaluation) is on Mon 30 Dec 2024, the plan's start; the
+    first dose follows it by the gap's target of 7 days.
+    """
 
     protocol = load_protocol("esketamine-trd")
     where = clinic()
     who = patient(availability=MON_THU, enrollments=["spravato-rems"])
 
-    def make(self, **options: object) -> Plan:
+    def make(self, until: D = END_OF_MARCH, **options: object) -> Plan:
         return plan(
             self.protocol,
-            start=D(2025, 1, 6),
+            start=D(2024, 12, 30),
             clinic=self.where,
             patient=self.who,
-            until=D(2025, 3, 31),
+            until=until,
             preferred_time=dt.time(9),
             **options,  # type: ignore[arg-type]
         )
@@ -69,7 +74,10 @@ class TestEsketamineTrdLabelSchedule:
 
     def test_week_9_every_two_weeks_by_default(self) -> None:
         doses = self.make().doses
-        assert doses[12].local_date == D(2025, 3, 10)  # 14 days after the last weekly dose
+        # 14 days after the last weekly dose: day 64, in week 10. The label leaves week 9 or
+        # 10 open (Appendix B case 1); the protocol documents the choice (maintenance-default).
+        assert doses[12].local_date == D(2025, 3, 10)
+        assert (doses[12].local_date - doses[0].local_date).days // 7 + 1 == 10
         assert doses[12].phase == "maintenance"
         assert doses[13].local_date == D(2025, 3, 24)
 
@@ -98,10 +106,56 @@ class TestEsketamineTrdLabelSchedule:
 
     def test_evaluation_at_the_end_of_induction(self) -> None:
         result = self.make()
-        (evaluation,) = [a for a in result.appointments if a.kind == "consultation"]
+        (evaluation,) = [a for a in result.appointments if a.anchored == "evaluation"]
+        assert evaluation.kind == "consultation"
         assert evaluation.anchor == "induction-8"
         assert evaluation.local_date >= D(2025, 1, 30)
         assert evaluation.start >= result.appointment("induction-8").end
+
+    def test_intake_consent_and_baseline_come_before_the_first_dose(self) -> None:
+        # Clinical review section 3: the manufacturer's consultation then intake appointment
+        # (item 1), informed consent before dose 1 (item 2), a baseline MADRS (item 5).
+        result = self.make()
+        intake, first = result.appointments[0], result.doses[0]
+        assert (intake.id, intake.kind, intake.local_date) == (
+            "intake-1",
+            "consultation",
+            D(2024, 12, 30),
+        )
+        assert intake.end <= first.start
+        tasks = {t.id: t for t in result.tasks}
+        consent = tasks["informed-consent-intake-1"]
+        baseline = tasks["baseline-madrs-intake-1"]
+        assert (consent.kind, baseline.kind) == ("confirmation", "assessment")
+        assert consent.due == baseline.due == intake.local_date
+        assert consent.due < first.local_date
+
+    def test_transport_and_kit_are_checked_on_each_dosing_day(self) -> None:
+        # A county SPRAVATO policy: verify transportation before treatment (item 4); REMS: a
+        # pharmacy-dispensed kit within 14 days of its receipt (E13).
+        result = self.make()
+        expected = [(dose.id, dose.local_date) for dose in result.doses]
+        for rule in ("transport-check", "kit-within-14-days"):
+            tasks = [t for t in result.tasks if t.id.startswith(f"{rule}-")]
+            assert sorted((t.appointment or "", t.due) for t in tasks) == sorted(expected)
+
+    def test_maintenance_madrs_and_a_reassessment_after_every_6th_dose(self) -> None:
+        # SUSTAIN-2's MADRS at each maintenance dose feeds the remission-guided rule; a
+        # reassessment after every 6th (ASA's periodic visits; Mindbloom's every 6 sessions).
+        result = self.make(until=D(2025, 9, 30))
+        maintenance = [a for a in result.doses if a.phase == "maintenance"]
+        assert len(maintenance) >= 12
+        scored = {t.appointment for t in result.tasks if t.id.startswith("madrs-maintenance-")}
+        assert scored == {a.id for a in maintenance}
+        reassessments = [a for a in result.appointments if a.anchored == "periodic-reassessment"]
+        assert [a.anchor for a in reassessments] == [a.id for a in maintenance[5::6]]
+        for review in reassessments:
+            assert review.kind == "consultation"
+            assert (
+                0
+                <= (review.local_date - result.appointment(review.anchor or "").local_date).days
+                <= 4
+            )
 
     def test_rems_forms_due_within_7_days(self) -> None:
         result = self.make()
@@ -126,7 +180,43 @@ class TestEsketamineTrdLabelSchedule:
         assert texts["no-driving"] == (
             "Do not drive or operate machinery until Tue 7 Jan 2025, after a restful sleep."
         )
-        assert "escort" in texts
+        # spravatohcp: "Patients will require transportation from the treatment center"; an
+        # adult escort is not asked for (clinical review E5).
+        assert texts["escort"].startswith("Arrange your transportation home for about ")
+        assert "adult" not in texts["escort"]
+        # The label's "avoid liquids for at least 30 minutes" is any liquid: no clear-liquid
+        # wording, and the fasting source is the label's administration section.
+        fasting = [i for i in first.instructions if i.kind.startswith("fasting")]
+        assert {i.source for i in fasting} == {"spravato-pi-administration"}
+
+
+@pytest.mark.parametrize(
+    "protocol_id", ["iv-ketamine-standard", "iv-ketamine-mwf", "iv-ketamine-kap"]
+)
+def test_iv_fasting_allows_clear_liquids_until_2_hours_and_cites_the_fasting_source(
+    protocol_id: str,
+) -> None:
+    # AMG Ketamine (iv-clinic-fasting): "no solids/milk 6 h; clear liquids until 2 h"; the
+    # driver and no driving for 24 h come from the discharge source (clinical review S3, S4).
+    result = plan(load_protocol(protocol_id), start=D(2026, 12, 7), clinic=clinic(),
+                  until=D(2027, 3, 1))  # fmt: skip
+    first = result.doses[0]
+    dosing = (first.dosing_start or first.start).astimezone(NY)
+    food = dosing - dt.timedelta(hours=6)
+    liquids = dosing - dt.timedelta(hours=2)
+    day = f"{dosing:%a} {dosing.day} {dosing:%b %Y}"
+    by_kind = {i.kind: i for i in first.instructions}
+    assert by_kind["fasting-solids"].text == (
+        f"No food or milk after {food:%H:%M} on {day} (6 h before dosing)."
+    )
+    assert by_kind["fasting-liquids"].text == (
+        f"Clear liquids only (no milk) until {liquids:%H:%M} on {day}, then nothing to drink "
+        "(2 h before dosing)."
+    )
+    assert "No liquids" not in by_kind["fasting-liquids"].text
+    assert by_kind["fasting-solids"].source == by_kind["fasting-liquids"].source
+    assert by_kind["fasting-liquids"].source == "iv-clinic-fasting"
+    assert by_kind["no-driving"].source == by_kind["escort"].source == "iv-clinic-discharge"
 
 
 def test_unenrolled_patient_gets_a_requirement_task() -> None:
@@ -197,11 +287,37 @@ def test_kap_integration_after_each_dose() -> None:
 def test_home_protocol_has_a_prescriber_call_and_no_chair() -> None:
     result = plan(load_protocol("home-sublingual"), start=D(2026, 3, 2), clinic=clinic())
     assert all(a.resources == () for a in result.appointments)
-    (call,) = [a for a in result.appointments if a.kind == "call"]
+    (call,) = [a for a in result.appointments if a.anchored == "prescriber-call"]
     assert call.anchor == "initial-1"
     assert 1 <= (call.local_date - result.doses[0].local_date).days <= 2
     peer = [i for i in result.doses[0].instructions if i.kind == "peer-monitor"]
     assert peer
+
+
+def test_home_protocol_guide_calls_renewal_consults_and_no_driving() -> None:
+    # Mindbloom: a Guide before and after sessions 1 and 2, a renewal consult "every 6
+    # sessions"; no driving for 24 hours (derived from the IV clinics' rule; issue 13).
+    result = plan(load_protocol("home-sublingual"), start=D(2026, 3, 2), clinic=clinic(),
+                  until=D(2026, 12, 31))  # fmt: skip
+    doses = result.doses
+    guide = [a for a in result.appointments if a.session == "guide-call"]
+    assert [a.anchor for a in guide] == [doses[0].id, doses[1].id]
+    for call in guide:
+        assert call.start >= result.appointment(call.anchor or "").end
+        assert call.location == "remote"
+    before = [t for t in result.tasks if t.kind == "call"]
+    assert [(t.appointment, t.due) for t in before] == [
+        (doses[0].id, doses[0].local_date),
+        (doses[1].id, doses[1].local_date),
+    ]
+    renewals = [a for a in result.appointments if a.anchored == "renewal-consult"]
+    assert [a.anchor for a in renewals] == [d.id for d in doses[5::6]]
+    for renewal in renewals:
+        after = doses[[d.id for d in doses].index(renewal.anchor or "") + 1 :]
+        assert not after or renewal.end <= after[0].start  # before the next session
+    no_driving = next(i for i in doses[0].instructions if i.kind == "no-driving")
+    assert no_driving.until == doses[0].end + dt.timedelta(hours=24)
+    assert no_driving.source == "home-no-driving"
 
 
 # -- holidays, closures, availability ------------------------------------------------------------
@@ -209,9 +325,10 @@ def test_home_protocol_has_a_prescriber_call_and_no_chair() -> None:
 
 def test_new_year_moves_a_booster_and_says_why() -> None:
     # The first booster 2 weeks after the series (iv-taper-clinic); Fri 1 Jan 2027 is closed.
+    # The intake on Tue 24 Nov, the first infusion a week later, on Tue 1 Dec.
     result = plan(
         load_protocol("iv-ketamine-standard"),
-        start=D(2026, 12, 1),
+        start=D(2026, 11, 24),
         clinic=demo_clinic(),
         preferred_time=dt.time(9),
         until=D(2027, 2, 1),
@@ -250,7 +367,8 @@ def test_a_week_closed_during_induction_keeps_the_first_dose_and_the_weekly_phas
     # (It used to move the first dose three weeks later, to Mon 23 Mar.)
     where = clinic(closures=[{"start": "2026-03-16", "end": "2026-03-22", "reason": "repairs"}])
     who = patient(availability=MON_THU, enrollments=["spravato-rems"])
-    result = plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=where,
+    # The intake on Mon 23 Feb, the first dose a week later.
+    result = plan(load_protocol("esketamine-trd"), start=D(2026, 2, 23), clinic=where,
                   patient=who, until=D(2026, 6, 30))  # fmt: skip
     doses = result.doses
     assert doses[0].local_date == D(2026, 3, 2)
@@ -333,6 +451,9 @@ def test_minimum_interval_is_real_elapsed_time_across_spring_forward() -> None:
     )
     protocol = loads_protocol(text, format="json")
     data = protocol.model_dump()
+    data["phases"] = data["phases"][1:]  # the series without the intake before it
+    data["phases"][0]["start"] = None
+    data["tasks"] = []
     data["phases"][0]["cadence"]["steps"][0]["gap"] = {
         "absolute_minimum": 2, "minimum": 2, "target": 2, "maximum": 2,
     }  # fmt: skip
@@ -386,8 +507,9 @@ def test_many_patients_never_exceed_one_chair() -> None:
     protocol = load_protocol("iv-ketamine-mwf")
     ledger = Ledger(one_chair)
     plans = []
+    # Intakes on Mon 23 Feb (two rooms), first infusions from Mon 2 Mar, a week later.
     for number in range(5):
-        result = plan(protocol, start=D(2026, 3, 2), clinic=one_chair, bookings=ledger,
+        result = plan(protocol, start=D(2026, 2, 23), clinic=one_chair, bookings=ledger,
                       patient=patient(id=f"p-{number}"), preferred_time=dt.time(9))  # fmt: skip
         for booking in result.bookings():
             ledger.add(booking)
@@ -408,11 +530,11 @@ def test_many_patients_never_exceed_one_chair() -> None:
     # asks for the whole series to fit cannot take a sixth patient.
     whole = protocol.model_copy(update={"start": "whole-series"})
     with pytest.raises(UnsatisfiableError, match="of phase 'induction'"):
-        plan(whole, start=D(2026, 3, 2), clinic=one_chair, bookings=ledger,
+        plan(whole, start=D(2026, 2, 23), clinic=one_chair, bookings=ledger,
              patient=patient(id="p-6"), preferred_time=dt.time(9))  # fmt: skip
     # Under the default start policy the sixth starts on the first free day and the plan says
     # which weeks are short and that the series runs past its 14 days.
-    sixth = plan(protocol, start=D(2026, 3, 2), clinic=one_chair, bookings=ledger,
+    sixth = plan(protocol, start=D(2026, 2, 23), clinic=one_chair, bookings=ledger,
                  patient=patient(id="p-6"), preferred_time=dt.time(9))  # fmt: skip
     assert sixth.doses[0].local_date == D(2026, 3, 3)
     note = next(n for n in sixth.notes if "start policy 'earliest'" in n)
@@ -459,14 +581,15 @@ def test_a_ledger_given_to_plan_is_not_changed() -> None:
 
 def test_unsatisfiable_names_the_session_window_and_each_day() -> None:
     no_prescriber = clinic(
-        resources={"chairs": 2, "monitoring_staff": 2, "prescriber_on_site": False}
+        resources={"chairs": 2, "rooms": 1, "monitoring_staff": 2, "prescriber_on_site": False}
     )
     with pytest.raises(UnsatisfiableError) as info:
         plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=no_prescriber)
     err = info.value
+    # The intake (Mon 2 Mar) needs no prescriber; the first dose's window is 1-14 days after.
     assert err.session == "esketamine nasal spray session 1 of phase 'induction'"
-    assert err.window == ("Mon 2 Mar 2026", "Mon 30 Mar 2026")
-    assert ("Mon 2 Mar 2026", "no prescriber on site") in err.blocked
+    assert err.window == ("Tue 3 Mar 2026", "Mon 16 Mar 2026")
+    assert ("Tue 3 Mar 2026", "no prescriber on site") in err.blocked
     assert ("Sat 7 Mar 2026", "clinic closed on Saturdays") in err.blocked
     assert str(err).startswith("cannot place esketamine nasal spray session 1 of phase 'induction'")
 

@@ -45,7 +45,8 @@ def at(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
 
 
 def esketamine(**options: object) -> Plan:
-    return plan(load_protocol("esketamine-trd"), start=D(2025, 1, 6), clinic=CLINIC,
+    # The intake on Mon 30 Dec 2024; the first dose a week later, Mon 6 Jan 2025.
+    return plan(load_protocol("esketamine-trd"), start=D(2024, 12, 30), clinic=CLINIC,
                 patient=MON_THU, until=D(2025, 4, 30), preferred_time=dt.time(9),
                 **options)  # type: ignore[arg-type]  # fmt: skip
 
@@ -198,7 +199,8 @@ def test_missed_infusion_is_made_up_keeping_the_series_at_six() -> None:
 
 def test_a_make_up_that_misses_the_deadline_raises_or_is_shifted() -> None:
     protocol = load_protocol("iv-ketamine-standard")
-    base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
+    # The intake on Mon 23 Feb, the series from Mon 2 Mar.
+    base = plan(protocol, start=D(2026, 2, 23), clinic=CLINIC, preferred_time=dt.time(9))
     events = [Missed(appointment="induction-6")]
     # A protocol whose whole series must fit its deadline raises, or shifts when asked to.
     whole = protocol.model_copy(update={"start": "whole-series"})

@@ -132,16 +132,17 @@ def test_issue11_1_missing_evaluation_reported_after_a_missed_dose() -> None:
 
 _SATURDAY = D(2026, 12, 5)
 _MONDAY = D(2026, 12, 7)
+_FIRST_DOSE = D(2026, 12, 14)  # a week after the intake on Monday (the gap's target)
 
 
 @pytest.mark.parametrize(
     ("start", "days_before"),
     [
+        pytest.param(_SATURDAY, 19, id="sat-start-28-days-to-the-dose"),
+        pytest.param(_SATURDAY, 20, id="sat-start-29-days-to-the-dose"),
         pytest.param(_SATURDAY, 27, id="sat-start-27-days"),
-        pytest.param(_SATURDAY, 28, id="sat-start-28-days"),
-        pytest.param(_SATURDAY, 29, id="sat-start-29-days"),
-        pytest.param(_MONDAY, 28, id="mon-start-28-days"),
-        pytest.param(_MONDAY, 29, id="mon-start-29-days"),
+        pytest.param(_MONDAY, 21, id="mon-start-28-days-to-the-dose"),
+        pytest.param(_MONDAY, 22, id="mon-start-29-days-to-the-dose"),
     ],
 )
 def test_issue11_2_lapse_review_agrees_with_check(start: dt.date, days_before: int) -> None:
@@ -149,9 +150,10 @@ def test_issue11_2_lapse_review_agrees_with_check(start: dt.date, days_before: i
 
     esketamine-trd's lapse rule (SUSTAIN-3: resuming after more than 28 days) asks for a
     review (the protocol's evaluation) before the first dose. The demo clinic is closed at the
-    weekend, so from a Saturday start the first dose is on Monday, two days later than the
-    start: what counts is the gap to the first dose. Whatever the gap, ``plan``'s result
-    checks clean, and a gap over 28 days gets a lapse review before the first dose.
+    weekend, so from a Saturday start the intake is on Monday and the first dose a week later,
+    nine days after the start: what counts is the gap to the first dose (27 days before the
+    start is 36 before the dose). Whatever the gap, ``plan``'s result checks clean, and a gap
+    over 28 days gets a lapse review before the first dose.
     """
     protocol = load_protocol("esketamine-trd")
     assert protocol.rules.lapse is not None
@@ -168,7 +170,7 @@ def test_issue11_2_lapse_review_agrees_with_check(start: dt.date, days_before: i
         until=D(2027, 3, 1),
     )
     first = doses(made)[0]
-    assert first.local_date == _MONDAY
+    assert first.local_date == _FIRST_DOSE
     assert errors(check(made, clinic=demo_clinic(), patient=patient)) == []
     if (first.local_date - last).days > protocol.rules.lapse.after_days:
         reviews = [a for a in made.appointments if a.anchored == "lapse"]

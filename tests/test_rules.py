@@ -7,13 +7,14 @@ here are the boundaries where copies of a rule used to disagree (issue 11).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from ketaplan import Appointment, load_protocol
+from ketaplan import Appointment, Protocol, load_protocol, loads_protocol
 from ketaplan.plans import TierChange
-from ketaplan.protocol import Lapse
+from ketaplan.protocol import Anchor, AnchoredSession, Lapse
 from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, counted
 from ketaplan.rules.course import Course, Previous, lapse_at, lapses
@@ -67,7 +68,7 @@ def induction(statuses: list[str]) -> Chain:
 
 def test_a_missed_session_counts_where_the_phase_continues_after_a_miss() -> None:
     """Esketamine label: a missed session in weeks 1-4 is not made up (missed="continue")."""
-    phase = MDSI.phases[0]
+    phase = MDSI.phase("induction")
     assert phase.missed == "continue"
     chain = induction(["attended", "missed", *["planned"] * 6])
     assert counted(phase, chain.sessions) == 8
@@ -90,6 +91,39 @@ def test_an_anchored_session_is_due_when_its_anchor_completes_the_phase() -> Non
     chain = induction(["planned"] * 8)
     assert anchors.due_after(MDSI.anchored, chain.sessions[-1], chain) == [rule]
     assert anchors.due_after(MDSI.anchored, chain.sessions[-2], chain) == []
+
+
+def test_every_nth_selects_the_nth_2nth_of_the_sessions_taking_place() -> None:
+    """Mindbloom's renewal consult "repeat every 6 sessions": one meaning for all callers."""
+    renewal = AnchoredSession.model_validate(
+        {
+            "id": "renewal",
+            "session": "evaluation",
+            "after": {"session": "esketamine-dose", "every": 6, "phase": "maintenance"},
+            "offset": {"minimum": 0, "target": 0, "maximum": 4},
+        }
+    )
+    statuses = ["attended"] * 3 + ["missed"] + ["planned"] * 10
+    sessions = tuple(
+        session(n + 1, MONDAY + dt.timedelta(days=14 * n), phase="maintenance", status=status)
+        for n, status in enumerate(statuses)
+    )
+    chain = Chain(Course(TRD), sessions)
+    # The missed 4th does not count: the 6th and 12th taking place are maintenance-7 and -13.
+    picked = anchors.selected(renewal.after, chain, chain_is="complete")
+    assert [a.id for a in picked] == ["maintenance-7", "maintenance-13"]
+    growing = [
+        a.id
+        for n in range(1, len(sessions) + 1)
+        if anchors.due_after([renewal], (a := sessions[n - 1]), Chain(Course(TRD), sessions[:n]))
+    ]
+    assert growing == ["maintenance-7", "maintenance-13"]
+    assert anchors.known_while_growing(renewal.after, TRD)
+
+
+def test_every_needs_which_each() -> None:
+    with pytest.raises(ValueError, match="every: needs which = 'each'"):
+        Anchor.model_validate({"session": "esketamine-dose", "which": "first", "every": 6})
 
 
 @pytest.mark.parametrize(("days", "lapsed"), [(27, False), (28, False), (29, True), (30, True)])
@@ -143,3 +177,28 @@ def test_a_month_is_28_to_31_days() -> None:
     assert gap_days(1, "months", bound="shortest") == 28
     assert gap_days(1, "months", bound="longest") == 31
     assert gap_days(3, "weeks", bound="shortest") == gap_days(3, "weeks", bound="longest") == 21
+
+
+def our_iv_series() -> Protocol:
+    """The worked example of docs/protocols.md: an intake phase, then infusions."""
+    text = (Path(__file__).parent.parent / "docs" / "protocols.md").read_text()
+    return loads_protocol(text.split("```toml\n")[1].split("```")[0])
+
+
+def test_the_induction_is_the_first_phase_of_doses() -> None:
+    """An intake or a preparation before it gives no dose (the lapse and re-induction rules)."""
+    assert our_iv_series().induction.id == "induction"
+    assert load_protocol("iv-ketamine-kap").induction.id == "dosing"
+    assert MDSI.induction.id == "induction"
+
+
+def test_a_re_induction_repeats_the_induction_not_the_intake() -> None:
+    protocol = our_iv_series()
+    first = Chain(Course(protocol))
+    again = Chain(Course(protocol), id_prefix="course-2-")
+    current, repeated = first.current(), again.current()
+    assert current is not None
+    assert repeated is not None
+    assert (current.phase.id, repeated.phase.id) == ("intake", "induction")
+    dose = session(1, MONDAY, phase="induction", session_kind="infusion")
+    assert again.plus(dose).id_prefix == "course-2-"

@@ -144,13 +144,13 @@ class Resumption:
         )
 
     def _new_course(self, review: Appointment) -> None:
-        """Re-induce after ``review``: a new course from the first phase, unless one began."""
+        """Re-induce after ``review``: a new course from the induction, unless one began."""
         search = self.search
         if not search.chain.sessions or search.chain.sessions[-1].start > review.start:
             return
         search.id_prefix = f"course-{course_number(search.id_prefix) + 1}-"
         search.extras += search.chain.sessions
-        search.chain = Chain(search.chain.course)
+        search.chain = Chain(search.chain.course, id_prefix=search.id_prefix)
 
     def _found(self, rule: Lapse) -> list[LapseFound]:
         search = self.search
@@ -265,9 +265,9 @@ class Resumption:
         search.booster = (rule.phase, evaluation.local_date, rule.within_days)
 
     def _in_induction(self, previous: Previous) -> bool:
-        """Whether the lapse came before the first phase was complete (doses that took place)."""
+        """Whether the lapse came before the induction (doses that took place) was complete."""
         search = self.search
-        first = search.protocol.phases[0]
+        first = search.protocol.induction
         every = (*search.chain.sessions, *search.extras)
         last = next((a for a in every if a.id == previous.label), None)
         if last is None or last.phase != first.id:

@@ -80,8 +80,9 @@ class _Frame:
     not_before: dt.datetime | None = None
     """No start before this (an anchored review that comes first, a lapse review)."""
     pinned: bool = False
-    """The plan's first session under the start policy ``earliest``: it keeps its first
-    feasible day, and the search does not come back to try a later one."""
+    """Under the start policy ``earliest``, the plan's first session, and its first dose when
+    sessions that are not doses (an intake) come before it: each keeps its first feasible
+    day, and the search does not come back to try a later one."""
 
 
 class _Paused(Exception):  # noqa: N818 - a signal inside the search, never raised out of it
@@ -137,7 +138,7 @@ class Search:
         kept = [a for a in fixed if a.anchored is None]
         self.id_prefix = max((course_prefix(a.id) for a in kept), key=course_number, default="")
         ongoing = tuple(a for a in kept if course_prefix(a.id) == self.id_prefix)
-        self.chain = _renumbered(Chain(course, ongoing))
+        self.chain = _renumbered(Chain(course, ongoing, self.id_prefix))
         chained = {a.id for a in ongoing}
         self.extras: list[Appointment] = [a for a in fixed if a.id not in chained]
         self.withdrawn = {a.id for a in self.extras if a.anchored and not a.is_active}
@@ -151,6 +152,8 @@ class Search:
         self.booster: tuple[str, dt.date, int] | None = None  # a booster asked for
         self.first: _Frame | None = None
         """The frame of the plan's first session, when this search placed it."""
+        self.first_dose: _Frame | None = None
+        """The first dose's frame, when sessions that are not doses come before it."""
         self.deepest: tuple[int, _Frame] | None = None
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
@@ -265,7 +268,7 @@ class Search:
         self.pin_first, self.series_relaxed = pin, relax
         self.on_conflict = "shift" if shift else "raise"
         if resume is None:
-            self.evaluations, self.deepest, self.first = 0, None, None
+            self.evaluations, self.deepest, self.first, self.first_dose = 0, None, None, None
         try:
             self._search(resume)
         except _Paused as paused:
@@ -274,7 +277,8 @@ class Search:
         except UnsatisfiableError as error:
             failures.append((self.deepest[0] if self.deepest else 0, error))
             return False
-        self.notes += _start_notes(self.first, self.chain if self.series_relaxed else None)
+        leads = (self.first, self.first_dose)
+        self.notes += _start_notes(leads, self.chain if self.series_relaxed else None)
         return True
 
     def mark(self) -> tuple[int, Chain, list[Appointment]]:
@@ -305,9 +309,8 @@ class Search:
             if frame.added:  # coming back: this day led nowhere, undo it and try the next
                 self._undo(frame, len(self.ledger.bookings) - frame.booked)
                 frame.position += 1
-                if frame.pinned:  # the first session keeps its first feasible day
-                    frame.pinned = False
-                    raise _Paused(frame, self._unsatisfiable())
+                if frame.pinned:  # the first session (and first dose) keep their first day
+                    raise _Paused(_paused_head(stack), self._unsatisfiable())
             if not self._advance(frame):
                 if self.deepest is None or len(stack) > self.deepest[0]:
                     self.deepest = (len(stack), frame)
@@ -320,7 +323,15 @@ class Search:
             following = self.next_step()
             if following is None:
                 return
-            stack.append(_Frame(following, self.candidates(following)))
+            frame = _Frame(following, self.candidates(following))
+            if following.kind.is_dosing and self._lead_in_only(stack):
+                frame.pinned, self.first_dose = stack[0].pinned, frame
+            stack.append(frame)
+
+    def _lead_in_only(self, stack: list[_Frame]) -> bool:
+        """Whether a new plan's sessions so far are all a lead-in (an intake) to its first dose."""
+        new_plan = stack[0] is self.first
+        return new_plan and not any(a.is_dose for a in self.chain.sessions)
 
     def _advance(self, frame: _Frame) -> bool:
         """Try the frame's days from its position on; whether one took the session."""
@@ -552,14 +563,34 @@ def _newly_relaxed(chain: Chain, found: list[Finding]) -> list[Finding]:
     return [f for f in found if not any(f.message in text for text in recorded)]
 
 
-def _start_notes(first: _Frame | None, relaxed: Chain | None) -> list[str]:
-    """A first session later than the plan allows, with why; a relaxed series, with how."""
+def _paused_head(stack: list[_Frame]) -> _Frame:
+    """The first frame, to resume from its next day once a pinned day had to move.
+
+    The caller resets the ledger and the chain to before the search, so the first frame is
+    left as if its day had been undone.
+    """
+    head = stack[0]
+    if head is not stack[-1]:
+        head.added, head.booked = [], 0
+        head.position += 1
+    for frame in stack:
+        frame.pinned = False
+    return head
+
+
+def _start_notes(leads: tuple[_Frame | None, ...], relaxed: Chain | None) -> list[str]:
+    """A first session or dose later than the plan allows, with why; a relaxed series, with how.
+
+    ``leads`` are the first session's frame and, after an intake, the first dose's.
+    """
     notes = []
-    if first is not None and first.added:
-        placed, target = first.added[0], first.step.target
+    for lead in leads:
+        if lead is None or not lead.added:
+            continue
+        placed, target = lead.added[0], lead.step.target
         day = placed.local_date
         if day > target:
-            causes = [f"{fmt_day(d)}: {why}" for d, why in sorted(first.rejected.items())]
+            causes = [f"{fmt_day(d)}: {why}" for d, why in sorted(lead.rejected.items())]
             shown = "; ".join(causes[:_CAUSES]) + ("; ..." if len(causes) > _CAUSES else "")
             notes.append(
                 f"{placed.id} starts on {fmt_day(day)}, {(day - target).days} day(s) after "
@@ -582,7 +613,7 @@ def _renumbered(chain: Chain) -> Chain:
     cancelled is the next dose of what took place, not the number it had.
     """
     dosing = chain.course.protocol.dosing
-    renumbered = Chain(chain.course)
+    renumbered = Chain(chain.course, id_prefix=chain.id_prefix)
     for session in chain.sessions:
         kept = session
         if session.is_dose and session.status == "planned":

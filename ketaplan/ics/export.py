@@ -59,12 +59,14 @@ _EMAIL = re.compile(r"^[^@\s:;,<>\"]+@[^@\s:;,<>\"]+\.[^@\s:;,<>\"]+$")
 
 #: Reminders written for patients, by instruction kind, with neutral words for ``minimal``.
 _NEUTRAL: dict[str, str] = {
-    "fasting-solids": "Please stop eating at {at} before your appointment.",
-    "fasting-liquids": "Please stop drinking at {at} before your appointment.",
+    "fasting-solids": "Please follow your clinic's instructions about eating before your "
+    "appointment, from {at}.",
+    "fasting-liquids": "Please follow your clinic's instructions about drinking before your "
+    "appointment, from {at}.",
     "nasal-spray": "If you use a nasal spray or decongestant today, use it by {at}.",
     "medication-hold": "Please follow your clinic's instructions about your usual medicines, "
     "from {at}.",
-    "escort": "Please arrange for an adult to take you home at about {at}.",
+    "escort": "Please arrange your transportation home for about {at}.",
     "no-driving": "Please do not drive after your appointment (see your clinic's advice).",
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
 }
@@ -92,11 +94,11 @@ class EventCache:
     >>> now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     >>> to_ics(made, now=now, cache=cache) == to_ics(made, now=now)
     True
-    >>> len(cache), cache.hits
-    (5, 0)
+    >>> len(cache), cache.hits  # the intake and 5 infusions
+    (6, 0)
     >>> _ = to_ics(made, now=now, cache=cache)
     >>> cache.hits
-    5
+    6
     """
 
     def __init__(self, *, max_events: int = 200_000) -> None:
@@ -191,7 +193,7 @@ def uid_for(plan: Plan, appointment: Appointment) -> str:
     >>> from ketaplan import load_protocol, plan
     >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7),
     ...             plan_id="plan-4cd0e1afed330299")
-    >>> uid_for(made, made.appointments[0])
+    >>> uid_for(made, made.doses[0])
     'c396dbdc9c165fe1e1980827d3cfb5fb@ketaplan'
     """
     digest = hashlib.sha256(f"{plan.id}/{appointment.id}".encode()).hexdigest()

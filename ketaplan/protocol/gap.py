@@ -96,6 +96,8 @@ class PerWeek(Model):
     """The fewest sessions a complete week may have; defaults to ``sessions``."""
     maximum_sessions: Annotated[int, Field(ge=1, le=7)] | None = None
     """The most sessions any week may have; defaults to ``sessions``."""
+    maximum_sessions_source: Slug | None = None
+    """The source of ``maximum_sessions``, when it is not the cadence's own ``source``."""
     min_gap_days: Annotated[int, Field(ge=1, le=7)] = 1
     """Sessions are at least this many calendar days apart."""
     week: WeekBasis = "treatment"

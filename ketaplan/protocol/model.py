@@ -41,7 +41,7 @@ class Protocol(Model):
     >>> protocol.route, protocol.evidence
     ('intranasal', 'label')
     >>> [(phase.id, phase.count) for phase in protocol.phases]
-    [('induction', 8)]
+    [('intake', 1), ('induction', 8)]
     """
 
     id: Slug
@@ -55,6 +55,9 @@ class Protocol(Model):
     evidence: EvidenceLevel
     """The evidence level of the schedule as a whole; one of its sources must have it."""
     summary: str | None = None
+    summary_sources: tuple[Slug, ...] = ()
+    """The sources the summary's statements rest on (a caution, a failed trial), which no
+    field cites."""
     sources: Annotated[tuple[Source, ...], Field(min_length=1, max_length=100)]
     session_kinds: Annotated[tuple[SessionKind, ...], Field(min_length=1, max_length=50)]
     tiers: Annotated[tuple[Tier, ...], Field(max_length=20)] = ()
@@ -111,6 +114,15 @@ class Protocol(Model):
         if phase.tier is not None:
             return self.tier(phase.tier).cadence
         return phase.cadence
+
+    @property
+    def induction(self) -> Phase:
+        """The first phase of doses: the series a lapse during it may re-induce.
+
+        Phases before it (an intake, a preparation) give no dose.
+        """
+        kinds = {kind.id: kind for kind in self.session_kinds}
+        return next(p for p in self.phases if kinds[p.session].is_dosing)
 
     @property
     def strongest_evidence(self) -> EvidenceLevel:
@@ -388,7 +400,7 @@ def _walk_sources(node: BaseModel, loc: Loc) -> Iterator[tuple[Loc, str]]:
         is_reference = name == "source" or name.endswith("_source")
         if is_reference and isinstance(value, str) and not isinstance(node, Protocol):
             yield (*loc, name), value
-        elif name == "sources" and not isinstance(node, Protocol):
+        elif (name == "sources" and not isinstance(node, Protocol)) or name == "summary_sources":
             for index, item in enumerate(value):
                 yield (*loc, name, index), item
         elif isinstance(value, BaseModel) and not isinstance(value, Source):

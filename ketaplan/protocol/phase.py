@@ -64,6 +64,9 @@ class Phase(Model):
     """A tier's id, instead of ``cadence``."""
     tier_choices: tuple[Slug, ...] = ()
     """Other tiers the clinician may choose for this phase when planning."""
+    tier_source: Slug | None = None
+    """The source of ``tier`` as the default among ``tier_choices``, when the phase's source
+    leaves the choice to the prescriber."""
     start: PhaseStart | None = None
     """How the phase's first session follows the previous phase (every phase but the first)."""
     within_days: Annotated[int, Field(ge=1, le=366)] | None = None
@@ -136,8 +139,19 @@ class Anchor(Model):
     """The session kind of the anchor."""
     which: Literal["each", "first", "last"] | Annotated[int, Field(ge=1, le=10_000)] = "each"
     """Each session of that kind, the first, the last, or the n-th (1-based)."""
+    every: Annotated[int, Field(ge=2, le=1000)] | None = None
+    """With ``which = "each"``: only every n-th of them (the n-th, the 2n-th, ...), e.g. a
+    renewal consult after every 6th session."""
     phase: Slug | None = None
     """Count only sessions of this phase (``first``/``last``/n-th within it)."""
+
+    @model_validator(mode="after")
+    def _every_needs_each(self) -> Anchor:
+        if self.every is not None and self.which != "each":
+            raise ValueError(
+                f"every: needs which = 'each' (every n-th of them); got which={self.which!r}"
+            )
+        return self
 
 
 class AnchoredSession(Model):

@@ -8,7 +8,16 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Model, NonEmptyText, Slug
-from ketaplan._types import Drug, HoldSeverity, MonthEnd, RepeatedTime, Route, Setting, SkippedTime
+from ketaplan._types import (
+    Drug,
+    HoldSeverity,
+    MonthEnd,
+    RepeatedTime,
+    Route,
+    Setting,
+    SkippedTime,
+    TaskRuleKind,
+)
 from ketaplan.errors import InputError
 from ketaplan.protocol.phase import Anchor
 
@@ -112,8 +121,8 @@ class Lapse(Model):
     session: Slug
     """The session kind of the review."""
     during_induction: Literal["resume", "re-induce"] = "resume"
-    """What the lapse proposal suggests when the lapse came before the first phase was complete
-    (the review's decision chooses; the plan follows the suggestion until then)."""
+    """What the lapse proposal suggests when the lapse came before the first phase of doses was
+    complete (the review's decision chooses; the plan follows the suggestion until then)."""
     during_induction_source: Slug | None = None
     source: Slug | None = None
 
@@ -226,12 +235,18 @@ class HoldRule(Model):
 
 
 class TaskRule(Model):
-    """A task due after sessions, e.g. a REMS monitoring form within 7 days of each session."""
+    """A task due after sessions, e.g. a REMS monitoring form within 7 days of each session.
+
+    ``due_within_days = 0`` makes it due on the session's own day (a check before dosing).
+    """
 
     id: Slug
     title: NonEmptyText
     after: Anchor
     due_within_days: Annotated[int, Field(ge=0, le=366)]
+    kind: TaskRuleKind = "form"
+    """What the task is: a ``form`` to submit, an ``assessment`` (a rating scale to record),
+    a ``confirmation`` staff make (consent, transport), or a ``call`` with the patient."""
     source: Slug | None = None
 
 

@@ -100,20 +100,32 @@ def _consecutive_steps(during: tuple[Step, ...]) -> None:
 
 
 class Instructions(Model):
-    """What the patient must do around a session. Every field is optional."""
+    """What the patient must do around a session. Every field is optional.
+
+    ``source`` cites the instructions as a whole; ``fasting_source`` and ``driving_source``
+    cite the fasting and the transport and driving fields when another source gives them
+    (omitted, they fall back to ``source``).
+    """
 
     fasting_solids_hours: Annotated[float, Field(ge=0, le=24)] | None = None
     """No food for this many hours before the dose (or the session start)."""
     fasting_liquids_hours: Annotated[float, Field(ge=0, le=24)] | None = None
-    """No liquids (or only clear liquids, as the source says) for this many hours before."""
+    """Nothing to drink for this many hours before."""
+    liquids_after_food_cutoff: Literal["any", "clear"] = "any"
+    """What the patient may drink between the food and the liquids cut-offs: ``any`` liquid
+    (the esketamine label), or ``clear`` liquids only, no milk (the IV clinics' 6/2 rule)."""
+    fasting_source: Slug | None = None
+    """The source of the fasting fields (default: ``source``)."""
     nasal_spray_minutes_before: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     """A nasal corticosteroid or decongestant, if used that day, at least this long before."""
     escort_required: bool = False
-    """An adult must take the patient home."""
+    """The patient must have transportation home arranged (they may not drive themselves)."""
     no_driving_until_next_day: bool = False
     """No driving or machinery until the next day after a restful sleep."""
     no_driving_hours: Annotated[int, Field(ge=1, le=72)] | None = None
     """No driving for this many hours after the session."""
+    driving_source: Slug | None = None
+    """The source of the transport and driving fields (default: ``source``)."""
     peer_monitor_required: bool = False
     """Another adult must be physically present during an at-home session."""
     source: Slug | None = None

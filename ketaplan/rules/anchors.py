@@ -3,7 +3,8 @@
 An anchor (``after = { session = ..., which = ..., phase = ... }``) counts the sessions of one
 kind that take place (planned or attended), in order, optionally within one phase:
 
-- ``each``: every one of them;
+- ``each``: every one of them; with ``every = n``, the n-th, the 2n-th, ... of them (a
+  renewal consult after every 6th session);
 - ``first`` / ``n``: the first, or the n-th, of them;
 - ``last``: the last of them, once the series has reached it: when the anchor names a phase
   with a ``count``, once that phase has all its sessions (a missed session counts where the
@@ -72,7 +73,7 @@ def selected(
     counted = pool(anchor, chain.sessions if among is None else among)
     which = anchor.which
     if which == "each":
-        return counted
+        return counted if anchor.every is None else counted[anchor.every - 1 :: anchor.every]
     if which == "first":
         return counted[:1]
     if isinstance(which, int):

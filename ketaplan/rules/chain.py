@@ -26,7 +26,7 @@ def counted(phase: Phase, sessions: Iterable[Appointment]) -> int:
     count) unless the phase says ``missed = "continue"``.
 
     >>> from ketaplan import load_protocol
-    >>> induction = load_protocol("esketamine-mdsi").phases[0]
+    >>> induction = load_protocol("esketamine-mdsi").phase("induction")
     >>> induction.missed
     'continue'
     """
@@ -54,19 +54,23 @@ class Chain:
 
     course: Course
     sessions: tuple[Appointment, ...] = ()
+    id_prefix: str = ""
+    """The course's id prefix: ``""`` for the first course, ``"course-2-"`` for a re-induction,
+    which repeats the phases from the induction on (not an intake before it)."""
     _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def plus(self, appointment: Appointment) -> Chain:
         """This chain with ``appointment`` after its sessions."""
-        return Chain(self.course, (*self.sessions, appointment))
+        return Chain(self.course, (*self.sessions, appointment), self.id_prefix)
 
     def without(self, appointment: Appointment) -> Chain:
         """This chain without ``appointment``."""
-        return Chain(self.course, tuple(a for a in self.sessions if a is not appointment))
+        kept = tuple(a for a in self.sessions if a is not appointment)
+        return Chain(self.course, kept, self.id_prefix)
 
     def prefix(self, length: int) -> Chain:
         """The first ``length`` sessions."""
-        return Chain(self.course, self.sessions[:length])
+        return Chain(self.course, self.sessions[:length], self.id_prefix)
 
     def in_phase(self, phase_id: str) -> list[Appointment]:
         """The phase's sessions, whatever their status."""
@@ -96,10 +100,13 @@ class Chain:
         return found
 
     def _find_current(self) -> Position | None:
-        phases = self.course.protocol.phases
+        protocol = self.course.protocol
+        phases = protocol.phases
         begun = {a.phase for a in self.sessions}
+        # A re-induction repeats the induction and what follows, not the intake before it.
+        first = phases.index(protocol.induction) if self.id_prefix else 0
         for index, phase in enumerate(phases):
-            if any(p.id in begun for p in phases[index + 1 :]):
+            if index < first or any(p.id in begun for p in phases[index + 1 :]):
                 continue  # the series has moved on: a later phase has begun
             in_phase = self.in_phase(phase.id)
             if phase.count is None or counted(phase, in_phase) < phase.count:
@@ -156,7 +163,7 @@ class Chain:
     def of(course: Course, appointments: Sequence[Appointment]) -> Chain:
         """The chain of a plan's appointments: those not anchored, by start."""
         ordered = sorted((a for a in appointments if a.anchored is None), key=lambda a: a.start)
-        return Chain(course, tuple(ordered))
+        return Chain(course, tuple(ordered), course_prefix(ordered[0].id) if ordered else "")
 
     @staticmethod
     def courses(course: Course, appointments: Sequence[Appointment]) -> list[Chain]:
@@ -165,7 +172,7 @@ class Chain:
         for appointment in sorted(appointments, key=lambda a: a.start):
             if appointment.anchored is None:
                 chains.setdefault(course_prefix(appointment.id), []).append(appointment)
-        return [Chain(course, tuple(sessions)) for sessions in chains.values()]
+        return [Chain(course, tuple(sessions), prefix) for prefix, sessions in chains.items()]
 
 
 def course_number(prefix: str) -> int:

@@ -217,7 +217,7 @@ def lapse_proposal(
     """After a lapse: the review decides to resume or re-induce (or stop).
 
     The suggestion is the protocol's: ``requires = "re-induction"``, or ``during_induction``
-    for a lapse before the first phase was complete; otherwise resume. The plan follows the
+    for a lapse before the first phase of doses was complete; otherwise resume. The plan follows the
     suggestion until the decision is recorded (something must follow the review).
     """
     suggested: DecisionKind = "resume"

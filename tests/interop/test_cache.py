@@ -61,7 +61,8 @@ def test_cached_exports_are_the_same_bytes(made: Plan, options: dict[str, object
 
 def test_a_changed_appointment_misses_the_cache() -> None:
     clinic = demo_clinic()
-    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7), clinic=clinic)
+    # The intake on Mon 30 Nov, the series from Mon 7 Dec.
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30), clinic=clinic)
     cache = EventCache()
     to_ics(made, now=NOW, cache=cache)
     moved = replan(made, as_of=dt.datetime(2026, 12, 7, 18, tzinfo=dt.UTC), clinic=clinic,

@@ -33,14 +33,22 @@ REVEALING = re.compile(
 
 
 def esketamine() -> Plan:
+    # The intake on Tue 24 Nov 2026; the first dose a week later, Tue 1 Dec.
     return plan(
         load_protocol("esketamine-trd"),
-        start=dt.date(2026, 12, 1),
+        start=dt.date(2026, 11, 24),
         clinic=demo_clinic(),
         patient=demo_patient(),
         preferred_time=dt.time(9),
         until=dt.date(2027, 3, 1),
     )
+
+
+def first_dose_event(data: bytes, made: Plan) -> icalendar.cal.Component:
+    """The VEVENT of the plan's first dose (the intake comes before it)."""
+    uid = uid_for(made, made.doses[0])
+    (event,) = [e for e in icalendar.Calendar.from_ical(data).walk("VEVENT") if e["UID"] == uid]
+    return event
 
 
 def visible_text(data: bytes) -> str:
@@ -73,8 +81,8 @@ def test_patient_minimal_calendar_reveals_nothing(protocol_id: str) -> None:
 
 
 def test_full_detail_names_session_protocol_and_dose() -> None:
-    data = to_ics(esketamine(), detail="full", now=NOW)
-    first = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    made = esketamine()
+    first = first_dose_event(to_ics(made, detail="full", now=NOW), made)
     assert str(first["SUMMARY"]) == "Esketamine nasal spray session \u2013 Demo Clinic"
     assert "Dose: 56 mg" in str(first["DESCRIPTION"])
     assert "esketamine-trd" in str(first["DESCRIPTION"])
@@ -82,19 +90,20 @@ def test_full_detail_names_session_protocol_and_dose() -> None:
 
 def test_reminders_for_the_preparation() -> None:
     made = esketamine()
-    first = icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")[0]
+    first = first_dose_event(to_ics(made, now=NOW), made)
     alarms = {str(a["DESCRIPTION"]): a.TRIGGER for a in first.walk("VALARM")}  # type: ignore[attr-defined]
     # Dosing starts at 09:15: food until 07:15, liquids until 08:45, nasal spray by 08:15.
-    assert alarms["Please stop eating at 07:15 before your appointment."] == -dt.timedelta(
-        hours=1, minutes=45
-    )
-    assert alarms["Please stop drinking at 08:45 before your appointment."] == -dt.timedelta(
-        minutes=15
-    )
+    # Neutral words: the exact time and "follow your clinic's instructions" (issue 13), so no
+    # reminder suggests that any drink is fine until the cut-off.
+    eating = "Please follow your clinic's instructions about eating before your appointment"
+    drinking = "Please follow your clinic's instructions about drinking before your appointment"
+    assert alarms[f"{eating}, from 07:15."] == -dt.timedelta(hours=1, minutes=45)
+    assert alarms[f"{drinking}, from 08:45."] == -dt.timedelta(minutes=15)
     assert alarms["If you use a nasal spray or decongestant today, use it by 08:15."] == (
         -dt.timedelta(minutes=45)
     )
-    assert alarms["Please arrange for an adult to take you home at about 11:30."] == (
+    # The label asks for transportation arranged, not an adult escort (clinical review E5).
+    assert alarms["Please arrange your transportation home for about 11:30."] == (
         -dt.timedelta(days=1)
     )
 
@@ -119,22 +128,22 @@ def test_medication_hold_reminder_names_no_drug() -> None:
             )
         }
     )
-    made = plan(
+    made = plan(  # the intake on Mon 30 Nov, the first infusion on Mon 7 Dec
         load_protocol("iv-ketamine-standard"),
-        start=dt.date(2026, 12, 7),
+        start=dt.date(2026, 11, 30),
         clinic=twelve,
         patient=demo_patient(),
         preferred_time=dt.time(9),
     )
     assert any(i.kind == "medication-hold" for i in made.doses[0].instructions)
-    first = icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")[0]
+    first = first_dose_event(to_ics(made, now=NOW), made)
     texts = [str(a["DESCRIPTION"]) for a in first.walk("VALARM")]
     assert any(
         t.startswith("Please follow your clinic's instructions about your usual medicines")
         for t in texts
     )
     assert not any("lorazepam" in t for t in texts)
-    full = icalendar.Calendar.from_ical(to_ics(made, detail="full", now=NOW)).walk("VEVENT")[0]
+    full = first_dose_event(to_ics(made, detail="full", now=NOW), made)
     assert any(
         "Skip your 22:00 lorazepam on Sun 6 Dec 2026" in str(a["DESCRIPTION"])
         for a in full.walk("VALARM")
@@ -312,7 +321,8 @@ def test_clinic_calendar_of_many_patients_by_resource() -> None:
     events = icalendar.Calendar.from_ical(data).walk("VEVENT")
     assert len(events) == sum(len(p.appointments) for p in plans)
     assert {str(e["X-KETAPLAN-PATIENT"]) for e in events} == {"p-0", "p-1", "p-2"}
-    assert "Chair" in str(events[0]["RESOURCES"])
+    doses = [e for e in events if "Chair" in str(e["RESOURCES"])]
+    assert len(doses) == sum(len(p.doses) for p in plans)  # the intakes are in a room
     chair_two = icalendar.Calendar.from_ical(
         to_ics(plans, audience="clinic", resource="chair:2", now=NOW)
     ).walk("VEVENT")
@@ -334,7 +344,7 @@ GOLDEN_CASES = {
     "iv-standard-clinic-full.ics": lambda: to_ics(
         plan(
             load_protocol("iv-ketamine-standard"),
-            start=dt.date(2026, 12, 1),
+            start=dt.date(2026, 11, 24),  # the intake; the series from Tue 1 Dec
             clinic=demo_clinic(),
             patient=demo_patient(),
             preferred_time=dt.time(9),

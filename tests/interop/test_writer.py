@@ -151,7 +151,7 @@ def test_odd_texts_times_and_statuses_are_written_as_icalendar_writes_them(
 def test_every_instruction_kind_is_covered_by_the_templates() -> None:
     kinds = {i.kind for made in TEMPLATES for a in made.appointments for i in a.instructions}
     assert {"fasting-solids", "fasting-liquids", "escort", "no-driving"} <= kinds
-    assert isinstance(TEMPLATES[0].appointments[0].instructions[0], Instruction)
+    assert isinstance(TEMPLATES[0].doses[0].instructions[0], Instruction)
 
 
 def test_date_time_lines_never_need_folding() -> None:
