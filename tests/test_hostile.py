@@ -220,3 +220,15 @@ def test_a_wrong_call_raises_ketaplans_own_error_naming_the_argument(call: str) 
     with pytest.raises(KetaplanError) as caught:
         _call(function, wrong)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["clinic@example.org\n", "clinic@example.org\r\nATTENDEE:x", "cli\x00nic@example.org",
+     "clinic@example.org\x7f", 5],
+)  # fmt: skip
+def test_an_organizer_with_a_line_break_or_control_character_is_refused(address: object) -> None:
+    # Issue 14: an organizer with a trailing newline or control characters reached the file raw.
+    made = plan(_MWF, start=_START, plan_id="org")
+    with pytest.raises(InputError, match=r"^organizer: must be an e-mail address"):
+        to_ics(made, method="PUBLISH", organizer=address)  # type: ignore[arg-type]

@@ -55,6 +55,8 @@ class Placer:
         self.medications = medications
         self.zone_for = zone_for
         """The zone name of each session kind's local times, by kind id."""
+        self._bare: dict[int, tuple[Appointment, SessionKind]] = {}
+        """Appointments made without their instructions yet, by identity (see :meth:`done`)."""
 
     def appointment(
         self,
@@ -105,8 +107,21 @@ class Placer:
             shift=moved_out,
             on_request=on_request,
         )
+        # The instructions are written once the search has kept it (most placements are undone).
+        return self.adopt(appointment, kind)
+
+    def adopt(self, appointment: Appointment, kind: SessionKind) -> Appointment:
+        """Take ``appointment`` (a copy of one made here) as one to write instructions for."""
+        self._bare[id(appointment)] = (appointment, kind)
+        return appointment
+
+    def done(self, appointment: Appointment) -> Appointment:
+        """``appointment`` with its instructions, if this placer made it; else as it is."""
+        made = self._bare.get(id(appointment))
+        if made is None or made[0] is not appointment:
+            return appointment
         instructions = instructions_for(
-            appointment, kind, self.protocol, patient=self.patient, medications=self.medications
+            appointment, made[1], self.protocol, patient=self.patient, medications=self.medications
         )
         return appointment.model_copy(update={"instructions": instructions})
 

@@ -310,7 +310,9 @@ class Resumption:
             if slot is None:
                 continue
             review = search.placer.for_step(step, slot, day, prefix="", rejected=None)
-            review = review.model_copy(update={"id": id, "phase": tag, "anchored": tag})
+            review = search.placer.adopt(
+                review.model_copy(update={"id": id, "phase": tag, "anchored": tag}), step.kind
+            )
             search.placer.book(review)
             search.extras.append(review)
             search.resume_after = review.end

@@ -55,7 +55,10 @@ PRODID = f"-//ketaplan//ketaplan {__version__}//EN"
 #: The separator in titles, an en dash: "Appointment \u2013 Demo Clinic".
 DASH = " \u2013 "
 
-_EMAIL = re.compile(r"^[^@\s:;,<>\"]+@[^@\s:;,<>\"]+\.[^@\s:;,<>\"]+$")
+#: An e-mail address, whole (``fullmatch``: no trailing newline): no space, no control
+#: character, none of the characters that end a calendar address.
+_PART = r"[^@\s:;,<>\"\x00-\x1f\x7f]+"
+_EMAIL = re.compile(rf"{_PART}@{_PART}\.{_PART}")
 
 #: Reminders written for patients, by instruction kind, with neutral words for ``minimal``.
 _NEUTRAL: dict[str, str] = {
@@ -406,7 +409,7 @@ def _check(
     if now is not None:
         aware("now", now)
     for name, value in (("organizer", organizer), ("attendee", attendee)):
-        if value is not None and not _EMAIL.match(value):
+        if value is not None and not (isinstance(value, str) and _EMAIL.fullmatch(value)):
             raise InputError(name, "an e-mail address", value)
     if method is not None and organizer is None:
         raise InputError("organizer", f"the clinic's e-mail address for METHOD:{method}", None)
