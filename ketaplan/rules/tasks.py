@@ -50,7 +50,7 @@ def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[Checkp
     which is the appointment's ``dosing_start`` or, without one, its start plus check-in.
     Sessions that are not planned doses have none: their checks are done or will not be.
     """
-    if not (appointment.is_dose and appointment.status == "planned"):
+    if not (kind.checkpoints and appointment.is_dose and appointment.status == "planned"):
         return []
     dosing = appointment.dosing_start or shift(
         appointment.start, minutes=kind.timeline.check_in_minutes
