@@ -437,3 +437,24 @@ def test_lapse_with_re_induction_starts_a_new_course_after_a_review() -> None:
     assert after.appointment("induction-6").status == "attended"
     old_boosters = [a for a in after.appointments if a.id.startswith("maintenance-")]
     assert all(a.status == "cancelled" for a in old_boosters if a.start >= at(2026, 7, 1))
+
+
+def test_a_course_a_re_induction_replaced_owes_no_end_of_induction_evaluation() -> None:
+    # Found by the agreement property: doses 3-5 of the esketamine induction missed, 42 days
+    # without a dose, so a lapse review and a re-induction (jnjmedicalconnect: relapsed patients
+    # were re-initiated with a second induction). The first course's end-of-induction evaluation
+    # would have stood in after induction-2; the re-induction has its own, so none is owed.
+    where = clinic(holidays={"country": "US"}, certifications=["spravato-rems"])
+    mondays = patient(availability={"mon": ["07:00-20:00"]}, enrollments=["spravato-rems"])
+    base = plan(load_protocol("esketamine-trd"), start=D(2026, 1, 1), clinic=where,
+                patient=mondays, on_conflict="shift")  # fmt: skip
+    events: list[Event] = [Attended(appointment=f"{p}-{n}") for p, n in
+                           (("intake", 1), ("induction", 1), ("induction", 2))]  # fmt: skip
+    events += [Missed(appointment=f"induction-{n}") for n in (3, 4, 5)]
+    after = replan(base, as_of=at(2026, 2, 23, 19), events=events, clinic=where,
+                   patient=mondays, on_conflict="shift")  # fmt: skip
+    evaluations = {a.id: a.status for a in after.appointments if a.anchored == "evaluation"}
+    assert evaluations["evaluation-course-2-induction-8"] == "planned"
+    assert "evaluation-induction-2" not in evaluations
+    found = check(after, clinic=where, patient=mondays)
+    assert "milestone-missing" not in {v.code for v in found}

@@ -499,7 +499,11 @@ def _place_missing_anchored(search: Search) -> None:
             # One that exists stays as it is: planned, attended, or missed or cancelled as a
             # person reported it (placing it again would overwrite what they recorded).
             existing = [a for a in search.extras if a.anchored == rule.id and a.anchor == anchor.id]
-            if existing or not anchors.due_before(rule, anchor, search.continuity.stopped_on):
+            if (
+                existing
+                or not anchors.due_before(rule, anchor, search.continuity.stopped_on)
+                or anchors.superseded(rule.after, anchor, chain, chains)
+            ):
                 search.notes += [_not_again(a) for a in existing if not a.is_active]
                 continue
             late = anchors.stands_in(rule.after, anchor, chain)

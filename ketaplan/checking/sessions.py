@@ -57,7 +57,12 @@ def anchored(ctx: Context) -> list[Violation]:
             few = anchors.attended_finding(rule, anchor, chain)
             if few is not None and placed:
                 found.append(ctx.reported(few, placed[0].id))
-            if not placed and rule.required and anchors.due_before(rule, anchor, stopped):
+            if (
+                not placed
+                and rule.required
+                and anchors.due_before(rule, anchor, stopped)
+                and not anchors.superseded(rule.after, anchor, chain, ctx.courses)
+            ):
                 found.append(
                     ctx.violation(
                         "milestone-missing",

@@ -25,7 +25,7 @@ from typing import Literal, NamedTuple
 from ketaplan.decisions import BOOSTER
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Anchor, AnchoredSession, Protocol
-from ketaplan.rules.chain import Chain
+from ketaplan.rules.chain import Chain, course_number
 from ketaplan.rules.finding import Finding
 
 __all__ = [
@@ -154,6 +154,17 @@ def stands_in(anchor: Anchor, chosen: Appointment, chain: Chain) -> bool:
         and (anchor.phase is None or a.phase == anchor.phase)
         for a in others
     )
+
+
+def superseded(anchor: Anchor, chosen: Appointment, chain: Chain, courses: Sequence[Chain]) -> bool:
+    """Whether a milestone after ``chosen`` belongs to a course a re-induction replaced.
+
+    A course that a lapse interrupted (its last sessions did not take place, so ``chosen``
+    stands in for them) and a later course re-induced has no end of its own to evaluate: the
+    new course has its milestones, and the lapse review heard the patient.
+    """
+    later = any(course_number(c.id_prefix) > course_number(chain.id_prefix) for c in courses)
+    return later and stands_in(anchor, chosen, chain)
 
 
 def late_window(today: dt.date, *, within_days: int) -> OffsetWindow:
