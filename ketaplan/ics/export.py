@@ -687,10 +687,33 @@ def _tzid(tz: dt.tzinfo | None) -> str:
 _SAFE_TZID = re.compile(r"^[A-Za-z0-9/_+-]+$")
 
 
-@lru_cache(maxsize=1024)
+class DayBefore(dt.timedelta):
+    """A reminder offset in calendar days: the day before, at the same wall-clock time."""
+
+
+@lru_cache(maxsize=1024, typed=True)  # typed: a DayBefore equals the exact day it is not
 def _duration(delta: dt.timedelta) -> str:
-    written: bytes = vDuration(delta).to_ical()  # type: ignore[no-untyped-call]
-    return written.decode("ascii")
+    """A TRIGGER value: exact hours and minutes, or calendar days for a :class:`DayBefore`.
+
+    RFC 5545 counts a duration's days (and weeks) as calendar days in local time, so
+    ``-P2DT23H45M`` before a session after a DST change fires an hour off the deadline it
+    announces; ``-PT71H45M`` is exact.
+    """
+    if isinstance(delta, DayBefore) or not delta:
+        written: bytes = vDuration(delta).to_ical()  # type: ignore[no-untyped-call]
+        return written.decode("ascii")
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n]
+    return ("-" if delta < dt.timedelta(0) else "") + "PT" + "".join(parts)
+
+
+class _Trigger(vDuration):
+    """A TRIGGER that icalendar writes as :func:`_duration` does."""
+
+    def to_ical(self) -> bytes:
+        return _duration(self.td).encode("ascii")
 
 
 def _patient_ref(plan: Plan) -> str:
@@ -773,10 +796,12 @@ def _neutral(appointment: Appointment) -> list[str]:
 def _alarms(
     appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
 ) -> list[Alarm]:
-    return [
-        Alarm.new_display(description=text, trigger=trigger)
-        for text, trigger in _reminders(appointment, audience=audience, full=full, checks=checks)
-    ]
+    alarms = []
+    for text, trigger in _reminders(appointment, audience=audience, full=full, checks=checks):
+        alarm = Alarm.new_display(description=text, trigger=trigger)
+        alarm["TRIGGER"] = _Trigger(trigger)
+        alarms.append(alarm)
+    return alarms
 
 
 def _checks_by_appointment(plans: Sequence[Plan]) -> dict[tuple[str, str], tuple[Task, ...]]:
@@ -850,7 +875,7 @@ def _trigger(instruction: Instruction, appointment: Appointment) -> dt.timedelta
     """When to remind: at the moment for deadlines, the day before to arrange a driver."""
     assert instruction.at is not None  # noqa: S101 - filtered by the caller
     if instruction.kind == "escort":
-        return -dt.timedelta(days=1)
+        return DayBefore(days=-1)
     at = instruction.at.astimezone(dt.UTC)
     seconds = (at - appointment.start.astimezone(dt.UTC)).total_seconds()
     minutes = int(seconds // 60)

@@ -15,6 +15,8 @@ from ketaplan import InputError, Ledger, Plan, load_protocol, plan
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.ics.lint import lint_ics
+from ketaplan.patient import Patient
+from ketaplan.protocol import HoldRule
 from ketaplan.replanning import Cancelled, Missed, Moved, replan
 from tests.helpers import clinic, patient
 from tests.interop.parsers import Libical, with_icalendar
@@ -376,3 +378,31 @@ def test_golden_files(name: str) -> None:
         path.write_bytes(data)
     assert path.read_bytes() == data
     assert lint_ics(data) == []
+
+
+def test_a_reminder_days_ahead_fires_at_its_instant_across_dst() -> None:
+    # Issue 14: a reminder more than a day before a session was written -P2DT23H45M; RFC 5545
+    # counts a duration's days as calendar days, so across a DST change clients fired it an
+    # hour off the deadline it announces. Exact hours (-PT71H45M) fire at the instant.
+    three_days = demo_clinic().model_copy(update={"medication_rules": (HoldRule(
+        id="cannabis", medication="cannabis", severity="hold", hold_before_hours=72,
+        resume_after_hours=24, source="cannabis-clinics"),)})  # fmt: skip
+    who = Patient(id="p-dst", medications=({"name": "cannabis", "as_needed": True},))
+    # New York springs forward on Sun 8 Mar 2026: a Tuesday 10 Mar session's hold begins on
+    # Saturday 7 Mar, before the change.
+    made = plan(load_protocol("sc-ketamine-anxiety"), start=dt.date(2026, 3, 10),
+                clinic=three_days, patient=who, preferred_time=dt.time(9))  # fmt: skip
+    first = made.doses[0]
+    (hold,) = [i for i in first.instructions if i.kind == "medication-hold"]
+    assert hold.at is not None
+    data = to_ics(made, detail="full", now=NOW)
+    # Calendar days only for "the day before": every other trigger in exact hours.
+    assert set(re.findall(rb"TRIGGER:-P(\d+)D", data)) == {b"1"}
+    event = next(e for e in icalendar.Calendar.from_ical(data).walk("VEVENT")
+                 if str(e["UID"]) == uid_for(made, first))  # fmt: skip
+    fires = {a["TRIGGER"].dt for a in event.walk("VALARM")}
+    elapsed = hold.at.astimezone(dt.UTC) - first.start.astimezone(dt.UTC)
+    assert elapsed == -dt.timedelta(hours=71, minutes=45)  # real hours: 72 h before dosing
+    assert elapsed in fires  # exact: the instant the hold begins
+    escort = next(a for a in event.walk("VALARM") if "transportation" in str(a["DESCRIPTION"]))
+    assert escort.to_ical().decode().count("TRIGGER:-P1D") == 1  # the day before, on purpose
