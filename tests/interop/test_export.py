@@ -387,7 +387,9 @@ def test_a_reminder_days_ahead_fires_at_its_instant_across_dst() -> None:
     three_days = demo_clinic().model_copy(update={"medication_rules": (HoldRule(
         id="cannabis", medication="cannabis", severity="hold", hold_before_hours=72,
         resume_after_hours=24, source="cannabis-clinics"),)})  # fmt: skip
-    who = Patient(id="p-dst", medications=({"name": "cannabis", "as_needed": True},))
+    who = Patient.model_validate(
+        {"id": "p-dst", "medications": [{"name": "cannabis", "as_needed": True}]}
+    )
     # New York springs forward on Sun 8 Mar 2026: a Tuesday 10 Mar session's hold begins on
     # Saturday 7 Mar, before the change.
     made = plan(load_protocol("sc-ketamine-anxiety"), start=dt.date(2026, 3, 10),
@@ -400,7 +402,7 @@ def test_a_reminder_days_ahead_fires_at_its_instant_across_dst() -> None:
     assert set(re.findall(rb"TRIGGER:-P(\d+)D", data)) == {b"1"}
     event = next(e for e in icalendar.Calendar.from_ical(data).walk("VEVENT")
                  if str(e["UID"]) == uid_for(made, first))  # fmt: skip
-    fires = {a["TRIGGER"].dt for a in event.walk("VALARM")}
+    fires = {a.decoded("TRIGGER") for a in event.walk("VALARM")}
     elapsed = hold.at.astimezone(dt.UTC) - first.start.astimezone(dt.UTC)
     assert elapsed == -dt.timedelta(hours=71, minutes=45)  # real hours: 72 h before dosing
     assert elapsed in fires  # exact: the instant the hold begins
