@@ -31,6 +31,7 @@ from ketaplan.defaults import (
 from ketaplan.errors import DefinitionError, InputError, KetaplanError
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import load_busy
+from ketaplan.ics.text import for_terminal
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
@@ -303,7 +304,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         return run(args, stdout)
     except KetaplanError as err:
-        print(f"ketaplan: error: {err}", file=sys.stderr)
+        print(for_terminal(f"ketaplan: error: {err}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. `ketaplan show x | head`
         return EXIT_OK
@@ -350,7 +351,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         except DefinitionError as err:
             status = EXIT_USAGE
             for problem in err.problems:
-                print(str(problem), file=sys.stderr)
+                print(for_terminal(str(problem)), file=sys.stderr)
             continue
         print(f"{path}: ok ({_kind_of(definition)} {definition.id})", file=out)
         if isinstance(definition, Patient):
@@ -429,7 +430,7 @@ def _warn_medicines(patient: Patient, rules: MedicationRules) -> None:
     for medication in patient.medications:
         warning = rules.unknown(medication)
         if warning is not None:
-            print(f"ketaplan: warning: {warning}", file=sys.stderr)
+            print(for_terminal(f"ketaplan: warning: {warning}"), file=sys.stderr)
 
 
 def _busy(
@@ -510,7 +511,10 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
     )
     for violation in broken:
         where = ", ".join(violation.appointments)
-        print(f"ketaplan: {violation.severity}: {where}: {violation.message}", file=sys.stderr)
+        print(
+            for_terminal(f"ketaplan: {violation.severity}: {where}: {violation.message}"),
+            file=sys.stderr,
+        )
     if broken and not args.force:
         print(
             "ketaplan: the moves asked for break the rules above; nothing was written "
@@ -737,6 +741,7 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
 
 
 def _emit(text: str, output: str | None, out: TextIO) -> int:
+    text = for_terminal(text)  # no escape sequence from an input file reaches a terminal
     if output is None:
         print(text, file=out)
         return EXIT_OK

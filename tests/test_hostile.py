@@ -232,3 +232,21 @@ def test_an_organizer_with_a_line_break_or_control_character_is_refused(address:
     made = plan(_MWF, start=_START, plan_id="org")
     with pytest.raises(InputError, match=r"^organizer: must be an e-mail address"):
         to_ics(made, method="PUBLISH", organizer=address)  # type: ignore[arg-type]
+
+
+def test_the_terminal_never_gets_a_raw_control_character(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 14: text from input files (here a medication name with an ANSI escape that clears
+    # the screen, and a right-to-left override) reached tables, warnings and errors raw.
+    who = tmp_path / "patient.json"
+    who.write_text(json.dumps({"id": "p-9", "medications": [{"name": "x\x1b[2J\u202ey"}]}))
+    out = io.StringIO()
+    code = main(["plan", "iv-ketamine-mwf", "--start", "2026-12-01", "--clinic", "demo",
+                 "--patient", str(who)], out=out)  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    for text in (out.getvalue(), err):
+        assert "\x1b" not in text
+        assert "\u202e" not in text
+    assert "x\\x1b[2J\\u202ey" in err  # shown, escaped

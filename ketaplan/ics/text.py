@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["clean_line", "clean_text"]
+__all__ = ["clean_line", "clean_text", "for_terminal"]
 
 _NEWLINES = re.compile(r"\r\n|\r|\u0085|\u2028|\u2029")
 # C0 controls but TAB and LF, DEL, C1 controls, and bidirectional formatting characters.
 _UNSAFE = re.compile(
     "[\u0000-\u0008\u000b-\u001f\u007f\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
+
+#: The last code point a ``\xNN`` escape can show.
+_LATIN1 = 0xFF
 
 #: Cleaned text is cut to this many characters, so one value cannot grow a file without bound.
 MAX_TEXT = 4000
@@ -42,3 +45,23 @@ def clean_line(value: str, /) -> str:
     'Demo Clinic A'
     """
     return " ".join(clean_text(value).split())
+
+
+def for_terminal(value: str, /) -> str:
+    r"""``value`` safe to print: every control and bidi character shown as ``\xNN``, lines kept.
+
+    Text from input files (a medication or clinic name) reaches tables, warnings and errors; an
+    escape sequence in it must not drive the user's terminal.
+
+    >>> for_terminal("lorazepam\x1b[2J\nnext")
+    'lorazepam\\x1b[2J\nnext'
+    """
+    if value.isascii() and value.replace("\n", "").replace("\t", "").isprintable():
+        return value
+    text = _NEWLINES.sub("\n", value)
+    return _UNSAFE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= _LATIN1 else f"\\u{code:04x}"
