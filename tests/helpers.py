@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 from ketaplan.clinic import Clinic
@@ -41,6 +43,13 @@ def clinic(
 
 def patient(**changes: Any) -> Patient:
     return Patient.model_validate({"id": "p-1", **changes})
+
+
+def patient_file(folder: Path, *medicines: str) -> Path:
+    """A patient file (``p-9``) taking ``medicines`` as needed, in ``folder``."""
+    path = folder / "patient.json"
+    path.write_text(json.dumps({"id": "p-9", "medications": [{"name": m} for m in medicines]}))
+    return path
 
 
 def local_days(plan: Plan, *, doses_only: bool = True) -> list[dt.date]:

@@ -25,7 +25,7 @@ from ketaplan.loading import load_plan, loads_clinic
 from ketaplan.patient import Patient
 from ketaplan.replanning import Assessed, replan
 
-from .helpers import clinic
+from .helpers import clinic, patient_file
 
 #: Names that are not a place's zone, with the place usually meant (None: no suggestion).
 NOT_PLACES = [("EST", "America/New_York"), ("CET", "Europe/Berlin"), ("MST", "America/Phoenix"),
@@ -239,8 +239,7 @@ def test_the_terminal_never_gets_a_raw_control_character(
 ) -> None:
     # Issue 14: text from input files (here a medication name with an ANSI escape that clears
     # the screen, and a right-to-left override) reached tables, warnings and errors raw.
-    who = tmp_path / "patient.json"
-    who.write_text(json.dumps({"id": "p-9", "medications": [{"name": "x\x1b[2J\u202ey"}]}))
+    who = patient_file(tmp_path, "x\x1b[2J\u202ey")
     out = io.StringIO()
     code = main(["plan", "iv-ketamine-mwf", "--start", "2026-12-01", "--clinic", "demo",
                  "--patient", str(who)], out=out)  # fmt: skip

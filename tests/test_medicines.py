@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from ketaplan.medicines import ingredients, plain_name
 from ketaplan.patient import Medication, Patient
 from ketaplan.plans import Plan
 
-from .helpers import clinic, patient
+from .helpers import clinic, patient, patient_file
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -258,8 +257,7 @@ def test_a_misspelt_name_is_a_warning_with_a_suggestion(written: str, meant: str
 def test_plan_warns_of_an_unknown_name_on_stderr_in_every_format(
     fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    who = tmp_path / "patient.json"
-    who.write_text(json.dumps({"id": "p-9", "medications": [{"name": "lorazpam"}]}))
+    who = patient_file(tmp_path, "lorazpam")
     out = io.StringIO()
     code = main(["plan", "iv-ketamine-standard", "--start", "2026-12-01", "--clinic", "demo",
                  "--patient", str(who), "--format", fmt], out=out)  # fmt: skip
@@ -272,8 +270,7 @@ def test_plan_warns_of_an_unknown_name_on_stderr_in_every_format(
 def test_validate_warns_of_an_unknown_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    who = tmp_path / "patient.json"
-    who.write_text(json.dumps({"id": "p-9", "medications": [{"name": "Klonipin"}]}))
+    who = patient_file(tmp_path, "Klonipin")
     out = io.StringIO()
     assert main(["validate", str(who)], out=out) == 0
     assert "ok (patient p-9)" in out.getvalue()
