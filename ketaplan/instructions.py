@@ -34,7 +34,7 @@ from ketaplan.rules.tasks import (
 )
 from ketaplan.timing import shift, zone
 
-__all__ = ["instructions_for", "tasks_for"]
+__all__ = ["VISIT_GAP", "instructions_for", "tasks_for", "visit_end"]
 
 
 def instructions_for(
@@ -44,12 +44,15 @@ def instructions_for(
     *,
     patient: Patient | None = None,
     medications: MedicationRules | None = None,
+    visit: Sequence[Appointment] = (),
 ) -> tuple[Instruction, ...]:
     """What the patient must do around ``appointment``, with local times.
 
     Fasting and nasal-spray deadlines count back from the start of dosing (the label's
     "before administration"); driving restrictions count from the end of the session; medication
-    holds name each scheduled dose to skip and when to resume.
+    holds name each scheduled dose to skip and when to resume. ``visit``: the patient's other
+    appointments, so that the ride home is arranged for the end of the whole visit
+    (:func:`visit_end`: a review right after the dose, say).
     """
     local = zone(appointment.time_zone)
     rules = kind.instructions
@@ -57,6 +60,7 @@ def instructions_for(
         start=appointment.start.astimezone(local),
         dosing=(appointment.dosing_start or appointment.start).astimezone(local),
         end=appointment.end.astimezone(local),
+        home=visit_end(appointment, visit).astimezone(local),
         source=rules.source,
         fasting_source=rules.fasting_source or rules.source,
         driving_source=rules.driving_source or rules.source,
@@ -75,12 +79,37 @@ def instructions_for(
     return tuple(out)
 
 
+#: Appointments of one patient this close (start after the previous end) make one visit: the
+#: patient stays in between. No source gives a figure; a tolerance.
+VISIT_GAP = dt.timedelta(minutes=60)
+
+
+def visit_end(appointment: Appointment, others: Sequence[Appointment]) -> dt.datetime:
+    """The end of the visit ``appointment`` begins or is part of.
+
+    The visit is it and every active appointment that follows on within :data:`VISIT_GAP`,
+    one after another.
+    """
+    end = appointment.end.astimezone(dt.UTC)
+    following = sorted(
+        (a for a in others if a.is_active and a.start.astimezone(dt.UTC) >= end),
+        key=lambda a: a.start.astimezone(dt.UTC),
+    )
+    for other in following:
+        if other.start.astimezone(dt.UTC) - end > VISIT_GAP:
+            break
+        end = max(end, other.end.astimezone(dt.UTC))
+    return end
+
+
 class _Times(NamedTuple):
     """A session's moments in its own zone, and the sources of its instructions."""
 
     start: dt.datetime
     dosing: dt.datetime
     end: dt.datetime
+    home: dt.datetime
+    """When the patient leaves: the end of the last appointment of the visit."""
     source: str | None
     fasting_source: str | None
     driving_source: str | None
@@ -146,8 +175,8 @@ def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:
 def _escort(rules: Instructions, times: _Times) -> Instruction | None:
     if not rules.escort_required:
         return None
-    text = f"Arrange your transportation home for about {fmt_time(times.end)}."
-    return _made("escort", times.end, text, times.driving_source)
+    text = f"Arrange your transportation home for about {fmt_time(times.home)}."
+    return _made("escort", times.home, text, times.driving_source)
 
 
 def _no_driving_overnight(rules: Instructions, times: _Times) -> Instruction | None:

@@ -703,3 +703,20 @@ def test_plans_round_trip_through_json_and_are_deterministic(protocol_id: str) -
     assert one.model_copy(update={"id": two.id}) == two
     named = plan(protocol, start=D(2026, 12, 1), clinic=demo_clinic(), plan_id="north-17")
     assert named.id == "north-17"
+
+
+def test_the_ride_home_is_for_the_end_of_the_whole_visit() -> None:
+    # Issue 14: the driver was told to come at the end of the dose while the end-of-induction
+    # evaluation followed on the same visit (esketamine-trd: the evaluation 0 days after
+    # induction-8, spravato-pi-trd). The ride home is for the end of the last appointment.
+    made = plan(load_protocol("esketamine-trd"), start=D(2026, 11, 24), clinic=demo_clinic(),
+                preferred_time=dt.time(9), until=D(2027, 2, 1))  # fmt: skip
+    dose, evaluation = made.appointment("induction-8"), made.appointment("evaluation-induction-8")
+    assert dose.local_date == evaluation.local_date
+    assert evaluation.start - dose.end <= dt.timedelta(minutes=60)
+    (ride,) = [i for i in dose.instructions if i.kind == "escort"]
+    assert ride.at == evaluation.end
+    assert ride.at != dose.end
+    alone = made.appointment("induction-7")  # no session after it that day
+    (ride,) = [i for i in alone.instructions if i.kind == "escort"]
+    assert ride.at == alone.end

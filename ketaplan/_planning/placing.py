@@ -115,13 +115,21 @@ class Placer:
         self._bare[id(appointment)] = (appointment, kind)
         return appointment
 
-    def done(self, appointment: Appointment) -> Appointment:
-        """``appointment`` with its instructions, if this placer made it; else as it is."""
+    def done(self, appointment: Appointment, visit: Sequence[Appointment] = ()) -> Appointment:
+        """``appointment`` with its instructions, if this placer made it; else as it is.
+
+        ``visit``: the plan's other appointments (the ride home waits for a review right after).
+        """
         made = self._bare.get(id(appointment))
         if made is None or made[0] is not appointment:
             return appointment
         instructions = instructions_for(
-            appointment, made[1], self.protocol, patient=self.patient, medications=self.medications
+            appointment,
+            made[1],
+            self.protocol,
+            patient=self.patient,
+            medications=self.medications,
+            visit=visit,
         )
         return appointment.model_copy(update={"instructions": instructions})
 

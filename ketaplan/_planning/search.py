@@ -222,7 +222,8 @@ class Search:
         resumption.note_later_lapses()
         self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
         _place_missing_anchored(self)
-        placed = [self.placer.done(a) for a in (*self.chain.sessions, *self.extras)]
+        every = (*self.chain.sessions, *self.extras)
+        placed = [self.placer.done(a, every) for a in every]
         return sorted(placed, key=lambda a: (a.start, a.id))
 
     def _search_with(self, on_conflict: OnConflict) -> None:
