@@ -108,29 +108,9 @@ def parse_definition(
         raise error(
             [Problem("", f"must be at most {MAX_FILE_BYTES} characters", len(text), origin=origin)]
         )
-    data: object
-    if format == "toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise error([Problem("", f"is not valid TOML: {err}", origin=origin)]) from err
-    elif format == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise error(
-                [
-                    Problem(
-                        "",
-                        f"is not valid JSON: {err.msg} (at line {err.lineno}, column {err.colno})",
-                        origin=origin,
-                    )
-                ]
-            ) from err
-        except RecursionError as err:
-            raise error([Problem("", "is nested too deeply", origin=origin)]) from err
-    else:
+    if format not in {"toml", "json"}:
         raise error([Problem("", "format must be 'toml' or 'json'", format, origin=origin)])
+    data = _parsed(text, format=format, origin=origin, error=error)
     if not isinstance(data, dict):
         raise error(
             [
@@ -296,6 +276,25 @@ def loads_patient(
     return validate(Patient, data, origin=origin, error=PatientError)
 
 
+def _parsed(text: str, *, format: Format, origin: str, error: type[DefinitionError]) -> object:
+    """``text`` parsed, or ``error``: invalid, nested too deeply, or a number too long."""
+    try:
+        return tomllib.loads(text) if format == "toml" else json.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise error([Problem("", f"is not valid TOML: {err}", origin=origin)]) from err
+    except json.JSONDecodeError as err:
+        where = f"(at line {err.lineno}, column {err.colno})"
+        raise error([Problem("", f"is not valid JSON: {err.msg} {where}", origin=origin)]) from err
+    except RecursionError as err:
+        raise error([Problem("", "is nested too deeply", origin=origin)]) from err
+    except ValueError as err:  # a number of more than 4,300 digits (sys.int_max_str_digits)
+        raise error([Problem("", f"cannot be read: {_first_clause(err)}", origin=origin)]) from err
+
+
+def _first_clause(err: Exception) -> str:
+    return str(err).split(";")[0].split(": use ")[0]
+
+
 def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
     """A JSON file whose top level is a list (an events file), or :class:`InputError`."""
     origin = _path("path", path)
@@ -308,6 +307,10 @@ def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
         raise InputError(origin, "a readable JSON file", err.strerror) from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(origin, "valid UTF-8 JSON", str(err)) from err
+    except RecursionError as err:
+        raise InputError(origin, "JSON nested at most a few hundred levels", "deeper") from err
+    except ValueError as err:  # a number of more than 4,300 digits
+        raise InputError(origin, "JSON with numbers Python can read", _first_clause(err)) from err
     if not isinstance(data, list):
         raise InputError(origin, "a JSON list", type(data).__name__)
     return data

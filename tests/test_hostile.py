@@ -249,3 +249,40 @@ def test_the_terminal_never_gets_a_raw_control_character(
         assert "\x1b" not in text
         assert "\u202e" not in text
     assert "x\\x1b[2J\\u202ey" in err  # shown, escaped
+
+
+# -- definition and event files that are too deep or hold numbers too long to read --------------
+
+DEEP = 100_000
+TOO_LONG = "9" * 5_000  # Python reads integers of at most 4,300 digits
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [("deep.json", "[" * DEEP + "]" * DEEP, "is nested too deeply"),
+     ("deep.toml", "a = " + "[" * DEEP + "]" * DEEP, "is nested too deeply"),
+     ("long.json", '{"id": "p-1", "x": ' + TOO_LONG + "}", "cannot be read: Exceeds the limit"),
+     ("long.toml", 'id = "p-1"\nx = ' + TOO_LONG + "\n", "cannot be read: Exceeds the limit")],
+)  # fmt: skip
+def test_a_file_too_deep_or_with_a_number_too_long_is_a_clear_error(
+    name: str, text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 14: these ended in a RecursionError or ValueError traceback.
+    path = tmp_path / name
+    path.write_text(text)
+    assert main(["validate", str(path)], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {message}" in err
+    assert "Traceback" not in err
+
+
+def test_an_events_file_too_deep_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = tmp_path / "plan.json"
+    made.write_text(_made().model_dump_json())
+    events = tmp_path / "events.json"
+    events.write_text("[" * DEEP + "]" * DEEP)
+    args = ["replan", str(made), "--as-of", "2026-12-02T10:00", "--events", str(events)]
+    assert main(args, out=io.StringIO()) == 2
+    assert "must be JSON nested at most a few hundred levels" in capsys.readouterr().err
