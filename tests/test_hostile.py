@@ -286,3 +286,19 @@ def test_an_events_file_too_deep_is_a_clear_error(
     args = ["replan", str(made), "--as-of", "2026-12-02T10:00", "--events", str(events)]
     assert main(args, out=io.StringIO()) == 2
     assert "must be JSON nested at most a few hundred levels" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", [None, "REQUEST"])
+def test_a_literal_backslash_n_never_becomes_a_line_break(method: str | None) -> None:
+    # Issue 14: a literal "\N" in a clinic name came back from every reader as a line break
+    # (icalendar turns it into one before escaping). It keeps its look, on one line.
+    named = clinic(name=r"North \N Clinic", location=r"Road \N 5")
+    made = plan(_MWF, start=_START, clinic=named, plan_id="bs")
+    people = {"method": "REQUEST", "organizer": "a@example.org", "attendee": "b@example.net",
+              "appointments": [made.doses[0].id]} if method else {}  # fmt: skip
+    data = to_ics(made, now=_NOW, **people)  # type: ignore[arg-type]
+    event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    for name in ("SUMMARY", "LOCATION"):
+        text = str(event[name])
+        assert "\n" not in text
+        assert "\u2216N" in text

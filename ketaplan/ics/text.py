@@ -28,9 +28,15 @@ MAX_TEXT = 4000
 def clean_text(value: str, /) -> str:
     r"""``value`` with line breaks made LF and every control and bidi character removed.
 
+    A literal backslash before ``N`` is written with U+2216 (set minus) in its place:
+    icalendar (7.3) turns ``\N`` into a line break before escaping, so the text would come back
+    split in two.
+
     >>> clean_text("Line one\r\nEND:VEVENT\rBEGIN:VEVENT\x0bx\u2028y\u202ez")
     'Line one\nEND:VEVENT\nBEGIN:VEVENT x\ny z'
     """
+    if "\\N" in value:  # icalendar reads a literal backslash-N as a line break: keep its look
+        value = value.replace("\\N", "\u2216N")
     if value.isascii() and value.replace("\n", "").replace("\t", "").isprintable():
         return value.strip()[:MAX_TEXT]  # nothing to replace: the common case, quickly
     text = _UNSAFE.sub(" ", _NEWLINES.sub("\n", value))
