@@ -12,6 +12,7 @@ rule's class (``library/medications/classes.toml``, extended by the clinic's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ketaplan._presets import builtin_classes, preset_rules, preset_sources
 from ketaplan.clinic import Clinic
@@ -82,7 +83,7 @@ class MedicationRules:
             return frozenset({key})
         return None
 
-    @property
+    @cached_property  # looked up for every medication at every session: worked out once
     def _class_names(self) -> frozenset[str]:
         return frozenset(c for classes in self.names.values() for c in classes)
 
