@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # US holidays) for the demo patient (weekday mornings, a week of travel in January).
 demo: $(STAMP)
 	$(BIN)/ketaplan plan iv-ketamine-standard --start 2026-12-01 --time 09:00 \
-		--until 2027-06-30 --clinic demo --patient demo
+		--until 2027-06-30 --clinic demo --patient demo --now 2026-11-21T09:00
 	@mkdir -p out
 	$(BIN)/ketaplan plan iv-ketamine-standard --start 2026-12-01 --time 09:00 \
 		--until 2027-06-30 --clinic demo --patient demo --format ics \

@@ -31,6 +31,8 @@ from ketaplan.replanning import Attended, Event, Missed, Moved, replan
 FIRST = dt.date(2026, 12, 14)
 DAYS = 21
 CLINIC_PATIENTS = 400
+#: Every plan is made as of this moment, so the digest is the same on any day.
+MADE = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 def _hash(text: str) -> str:
@@ -63,12 +65,12 @@ def matrix() -> Iterator[str]:
             start = FIRST + dt.timedelta(days=offset)
             for label, who in (("demo", clinic), ("default", None)):
                 # An anonymous plan's id is random unless given.
-                anonymous = partial(plan, protocol, start=start, plan_id="digest")
+                anonymous = partial(plan, protocol, start=start, plan_id="digest", now=MADE)
                 line, made = _outcome(partial(anonymous, clinic=who, preferred_time=dt.time(9)))
                 options = {"clinic": who} if who is not None else {}
                 yield f"matrix {protocol.id} {start} {label} {line}{_checked(made, **options)}"
             line, made = _outcome(
-                partial(plan, protocol, start=start, clinic=clinic, patient=patient)
+                partial(plan, protocol, start=start, clinic=clinic, patient=patient, now=MADE)
             )
             checked = _checked(made, clinic=clinic, patient=patient)
             yield f"matrix {protocol.id} {start} demo+patient {line}{checked}"
@@ -105,7 +107,7 @@ def clinic() -> Iterator[str]:
         protocol = protocols[n % len(protocols)]
         start = START + dt.timedelta(days=(n * 365) // CLINIC_PATIENTS)
         until = start + dt.timedelta(days=180)
-        patient_plan = partial(plan, protocol, start=start, clinic=where, until=until)
+        patient_plan = partial(plan, protocol, start=start, clinic=where, until=until, now=MADE)
         line, made = _outcome(partial(patient_plan, bookings=ledger, plan_id=f"clinic-{n}"))
         if made is not None:
             for booking in made.bookings():

@@ -161,7 +161,7 @@ def plan_clinic(scale: Scale) -> list[Row]:
         start = START + dt.timedelta(days=(n * 365) // count)
         try:
             made = plan(protocol, start=start, clinic=clinic, bookings=ledger,
-                        until=start + dt.timedelta(days=180))  # fmt: skip
+                        until=start + dt.timedelta(days=180), now=STAMP)  # fmt: skip
         except UnsatisfiableError as err:
             failed += 1
             full += any("no chair free" in reason for _, reason in err.blocked)
@@ -259,7 +259,7 @@ def check_scale(scale: Scale) -> list[Row]:
     """One year's plan checked against n clinic bookings; baseline: the pairwise scan."""
     clinic = big_clinic()
     protocol = load_protocol("esketamine-trd")
-    made = plan(protocol, start=START, clinic=clinic, until=START + YEAR)
+    made = plan(protocol, start=START, clinic=clinic, until=START + YEAR, now=STAMP)
     rows = []
     previous: tuple[int, float] | None = None
     limit = SIZES[scale].pairwise_limit
@@ -288,7 +288,7 @@ def clinic_plans(count: int) -> list[Plan]:
     """Plans with ``count`` appointments in all, by re-using one year's plan per patient."""
     clinic = demo_clinic()
     template = plan(load_protocol("iv-ketamine-standard"), start=START, clinic=clinic,
-                    until=START + YEAR)  # fmt: skip
+                    until=START + YEAR, now=STAMP)  # fmt: skip
     plans = []
     total = 0
     for n in itertools.count():
@@ -402,7 +402,9 @@ def throughput(scale: Scale) -> list[Row]:
     seconds = time.perf_counter() - began
 
     def direct() -> None:
-        made = plan(protocol, start=START, clinic=clinic, until=START + dt.timedelta(days=180))
+        made = plan(
+            protocol, start=START, clinic=clinic, until=START + dt.timedelta(days=180), now=STAMP
+        )
         check(made, protocol=protocol, clinic=clinic)
 
     one = timed(direct, repeat=5)

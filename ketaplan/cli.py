@@ -201,7 +201,13 @@ def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=("PUBLISH", "REQUEST", "CANCEL"))
     parser.add_argument("--organizer", metavar="EMAIL", help="the clinic's e-mail (iTIP)")
     parser.add_argument("--attendee", metavar="EMAIL", help="the patient's e-mail (iTIP)")
-    parser.add_argument("--now", dest="stamp", metavar="TIME", help="DTSTAMP (default: now)")
+    parser.add_argument(
+        "--now",
+        dest="stamp",
+        metavar="TIME",
+        help="the moment of planning (plan) and the calendar's DTSTAMP: YYYY-MM-DDTHH:MM, with "
+        "a UTC offset or in the clinic's zone (default: the current time, or KETAPLAN_NOW)",
+    )
     parser.add_argument(
         "--appointment",
         action="append",
@@ -404,6 +410,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     zone_name = clinic.time_zone if clinic else args.tz or protocol.calendar.time_zone or "UTC"
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
+    now = _moment("--now", args.stamp, zone(zone_name)) if args.stamp else None
     result = plan(
         protocol,
         start=args.start,
@@ -416,6 +423,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
         on_conflict=args.on_conflict,
         time_zone=args.tz,
         plan_id=args.plan_id,
+        now=now,
     )
     if patient is not None:
         _warn_medicines(patient, medication_rules(protocol, clinic))

@@ -43,7 +43,7 @@ from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.rules.course import Course
 from ketaplan.rules.decisions import gate_proposals, mark_provisional
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS, MAX_START_WINDOW_DAYS
-from ketaplan.timing import zone
+from ketaplan.timing import current_time, zone
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
@@ -52,6 +52,7 @@ __all__ = [
     "MAX_HORIZON_DAYS",
     "SHIFT_DAYS",
     "OnConflict",
+    "made_before",
     "plan",
 ]
 
@@ -91,7 +92,10 @@ def plan(
         preferred_time: the local time of day to aim for (default: as early as possible).
         tiers: the tier to use for phases that offer a choice, e.g. ``{"maintenance": "weekly"}``.
         on_conflict: ``"raise"`` (default) or ``"shift"`` a session past its window.
-        now: the moment of planning, for minimum notice and the booking horizon.
+        now: the moment the plan is made (default: :func:`~ketaplan.timing.current_time`,
+            the current time or ``KETAPLAN_NOW``). Nothing is booked before it, inside the
+            clinic's minimum notice after it, or beyond its booking horizon; ``start`` may not
+            be a day before it. Give it to plan as of another moment.
         time_zone: the zone of the default clinic when ``clinic`` is omitted.
         start_window_days: how far after ``start`` the first session may go.
         plan_id: the plan's identity (letters, digits, ``.``, ``_``, ``-``), from which every
@@ -101,8 +105,9 @@ def plan(
 
     >>> from ketaplan import load_protocol
     >>> from ketaplan.defaults import demo_clinic
+    >>> made_at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)  # when it is made (default: now)
     >>> result = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 23),
-    ...               clinic=demo_clinic(), preferred_time=dt.time(9))
+    ...               clinic=demo_clinic(), preferred_time=dt.time(9), now=made_at)
     >>> result.appointments[0].id, f"{result.appointments[0].local_start:%a %d %b}"
     ('intake-1', 'Mon 23 Nov')
     >>> [f"{a.local_start:%a %d %H:%M}" for a in result.doses][:6]
@@ -129,6 +134,7 @@ def plan(
         valid_time_zone("time_zone", time_zone)
     if clinic is None:
         clinic = default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
+    now = _planning_moment(now, start, clinic)
     horizon = until if until is not None else start + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
     chosen = _choose_tiers(protocol, tiers)
     plan_id = plan_id if plan_id is not None else _plan_id(protocol, clinic, patient, start)
@@ -233,6 +239,41 @@ def _check_arguments(
             f"a whole number from 0 to {MAX_START_WINDOW_DAYS}",
             start_window_days,
         )
+
+
+def made_before(start: dt.date, clinic: Clinic | None = None) -> dt.datetime:
+    """A moment to plan as of (``plan(now=...)``) for a series from ``start``.
+
+    Plans are made as of a moment, and nothing is booked before it or inside the clinic's
+    minimum notice after it; a property test that draws start dates gives this as ``now``, so
+    that its answers do not depend on the day it runs. It is the start of ``start`` in the
+    clinic's zone, less the clinic's minimum notice (without a clinic: in the zone furthest
+    east, UTC+14, so any zone's day has begun).
+
+    >>> made_before(dt.date(2026, 12, 1)).isoformat()
+    '2026-11-30T10:00:00+00:00'
+    """
+    expect("start", start, dt.date, "a date")
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    if clinic is None:
+        return dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=14)
+    midnight = dt.datetime.combine(start, dt.time(), tzinfo=clinic.zone).astimezone(dt.UTC)
+    return midnight - dt.timedelta(hours=clinic.minimum_notice_hours)
+
+
+def _planning_moment(now: dt.datetime | None, start: dt.date, clinic: Clinic) -> dt.datetime:
+    """The moment of planning, and a clear error for a start on a day already past."""
+    moment = now if now is not None else current_time()
+    local = moment.astimezone(zone(clinic.time_zone))
+    if start < local.date():
+        raise InputError(
+            "start",
+            f"today or later: the plan is made at {local.isoformat(timespec='minutes')} "
+            f"({local.date()} in {clinic.time_zone}); give now= (--now) to plan as of another "
+            "moment",
+            start,
+        )
+    return moment
 
 
 def _choose_tiers(protocol: Protocol, tiers: Mapping[str, str] | None) -> dict[str, str]:

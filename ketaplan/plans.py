@@ -135,6 +135,9 @@ class Appointment(Model):
     """Planned only if a decision still to be taken goes one way (maintenance for responders)."""
     revision: Annotated[int, Field(ge=0)] = 0
     """Raised whenever the appointment changes, so calendars update it."""
+    booked_at: AwareDatetime | None = None
+    """The moment it was booked at this time (the plan's or re-plan's ``now``): the clinic's
+    minimum notice and booking horizon are judged from it."""
     instructions: tuple[Instruction, ...] = ()
 
     @property

@@ -517,9 +517,8 @@ def _apply(
                 applied.moved.add(current.id)
             appointments[current.id] = current.model_copy(update=update)
         elif isinstance(event, Moved):
-            moved_to = current.model_copy(
-                update={"status": "planned", **_moved_times(current, event.to, kind)}
-            )
+            moved = {**_moved_times(current, event.to, kind), "booked_at": as_of}
+            moved_to = current.model_copy(update={"status": "planned", **moved})
             instructions = instructions_for(
                 moved_to, kind, protocol, patient=patient, medications=medications
             )

@@ -47,7 +47,7 @@ from ketaplan.errors import UnsatisfiableError
 from ketaplan.loading import builtin_protocol_ids, load_protocol
 from ketaplan.medications import medication_rules
 from ketaplan.patient import Medication, Patient
-from ketaplan.planner import MAX_HORIZON_DAYS, plan
+from ketaplan.planner import MAX_HORIZON_DAYS, made_before, plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import MAX_PHASE_SESSIONS, GapWindow, Phase, Protocol
 from ketaplan.protocol.gap import MAX_GAP_DAYS
@@ -57,6 +57,7 @@ __all__ = [
     "bookings",
     "clinics",
     "gaps",
+    "made_before",
     "medications",
     "patients",
     "phases",
@@ -720,13 +721,16 @@ def plans(
     def draw_plan(draw: st.DrawFn) -> Plan:
         first = draw(starts)
         try:
+            what = draw(protocols_)
+            chosen = draw(clinics_)
             return plan(
-                draw(protocols_),
+                what,
                 start=first,
-                clinic=draw(clinics_),
+                clinic=chosen,
                 patient=draw(patients_),
                 until=first + dt.timedelta(days=until_days),
                 preferred_time=dt.time(9),
+                now=made_before(first, chosen),
             )
         except UnsatisfiableError:
             assume(False)

@@ -7,18 +7,22 @@ Appointments are local wall-clock times in an IANA zone. Arithmetic in days keep
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zoneinfo
 from functools import cache, lru_cache
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
+from ketaplan._model import FIRST_DATE, LAST_DATE
 from ketaplan._types import GapUnit, MonthEnd, RepeatedTime, SkippedTime
-from ketaplan.errors import LocalTimeError
+from ketaplan.errors import InputError, LocalTimeError
 
 __all__ = [
+    "CLOCK_VARIABLE",
     "UNIT_DAYS",
     "add_gap",
+    "current_time",
     "elapsed_hours",
     "gap_days",
     "resolve",
@@ -28,6 +32,38 @@ __all__ = [
 ]
 
 UTC = dt.UTC
+
+#: The environment variable that sets the clock, for reproducible runs and test suites.
+CLOCK_VARIABLE = "KETAPLAN_NOW"
+
+
+def current_time() -> dt.datetime:
+    """The moment of planning when none is given: now, or :data:`CLOCK_VARIABLE` if set.
+
+    ``KETAPLAN_NOW=2026-11-21T09:00:00+00:00`` makes every plan made without ``now=`` (or
+    ``--now``) be made as of that moment, so runs can be repeated on any day.
+
+    >>> import os
+    >>> os.environ[CLOCK_VARIABLE] = "2026-11-21T09:00:00-05:00"
+    >>> current_time().isoformat()
+    '2026-11-21T14:00:00+00:00'
+    >>> del os.environ[CLOCK_VARIABLE]
+    """
+    text = os.environ.get(CLOCK_VARIABLE, "").strip()
+    if not text:
+        return dt.datetime.now(UTC)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or not FIRST_DATE <= moment.date() <= LAST_DATE:
+        raise InputError(
+            CLOCK_VARIABLE,
+            f"a moment with its UTC offset, from {FIRST_DATE} to {LAST_DATE}, "
+            "e.g. 2026-11-21T09:00:00+00:00",
+            text,
+        )
+    return moment.astimezone(UTC)
 
 
 @cache

@@ -27,7 +27,7 @@ from ketaplan.defaults import VERIFY_CLOSURE_DAYS, VERIFY_FROM, demo_clinic
 from ketaplan.errors import InputError, UnsatisfiableError
 from ketaplan.hours import DateRange
 from ketaplan.patient import Patient
-from ketaplan.planner import plan
+from ketaplan.planner import made_before, plan
 from ketaplan.protocol import Protocol
 from ketaplan.replanning import Missed, replan
 from ketaplan.strategies import start_dates
@@ -214,7 +214,8 @@ def _try(
         )  # fmt: skip
     try:
         made = plan(protocol, start=scenario.start, clinic=where, patient=who,
-                    until=scenario.start + _HORIZON, preferred_time=dt.time(9))  # fmt: skip
+                    until=scenario.start + _HORIZON, preferred_time=dt.time(9),
+                    now=made_before(scenario.start, where))  # fmt: skip
     except UnsatisfiableError as err:
         return _unsatisfiable(err)
     except Exception as err:  # anything else is a finding, not a crash

@@ -31,6 +31,7 @@ ViolationCode = Literal[
     "outside-patient-availability",
     "patient-blackout",
     "before-minimum-notice",
+    "booked-in-the-past",
     "beyond-booking-horizon",
     "patient-double-booked",
     "over-capacity",
@@ -80,6 +81,7 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "outside-patient-availability": ("error", "a session outside the patient's availability"),
     "patient-blackout": ("error", "a session on a patient's blackout date"),
     "before-minimum-notice": ("warning", "a session sooner than the clinic's minimum notice"),
+    "booked-in-the-past": ("error", "a session booked after the moment it was to begin"),
     "beyond-booking-horizon": ("warning", "a session beyond the clinic's booking horizon"),
     # people and resources
     "patient-double-booked": ("error", "two of the patient's appointments overlap"),

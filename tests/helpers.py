@@ -8,13 +8,26 @@ import json
 from pathlib import Path
 from typing import Any
 
+import ketaplan
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
+from ketaplan.planner import made_before
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import GapSequence, PerWeek, Protocol
 from ketaplan.violation import Violation
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def plan(protocol: Protocol, /, **options: Any) -> Plan:
+    """``ketaplan.plan``, made as of its start (``made_before``) unless the test says when.
+
+    The suite's dates are fixed; a plan made on the day the suite runs would find them past.
+    Tests of the clock itself call ``ketaplan.plan`` with the suite's ``KETAPLAN_NOW``.
+    """
+    if "now" not in options and isinstance(options.get("start"), dt.date):
+        options["now"] = made_before(options["start"], options.get("clinic"))
+    return ketaplan.plan(protocol, **options)
 
 
 def clinic(

@@ -8,7 +8,7 @@ import itertools
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from ketaplan import Plan, builtin_protocol_ids, builtin_protocols, check, load_protocol, plan
+from ketaplan import Plan, builtin_protocol_ids, builtin_protocols, check, load_protocol
 from ketaplan.defaults import demo_clinic
 from ketaplan.protocol import (
     AfterPrevious,
@@ -19,7 +19,7 @@ from ketaplan.protocol import (
     Protocol,
 )
 
-from .helpers import assert_checks_clean, assert_series_invariants
+from .helpers import assert_checks_clean, assert_series_invariants, plan
 
 D = dt.date
 

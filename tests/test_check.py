@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from ketaplan import Booking, InputError, Plan, Protocol, load_protocol, plan
+from ketaplan import Booking, InputError, Plan, Protocol, load_protocol
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.protocol import MaxPerWeek
 from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.violation import CODES, Violation
 
-from .helpers import clinic, patient
+from .helpers import clinic, patient, plan
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -32,13 +32,15 @@ def make(protocol_id: str, where: Clinic = EVERY_DAY, **options: Any) -> Plan:
 
 
 def moved(result: Plan, appointment_id: str, **delta: float) -> Plan:
-    """The plan with one appointment moved, as clinic software would (start and end only)."""
+    """The plan with one appointment moved, as clinic software would (start and end; the
+    moment of the move is not known, so ``booked_at`` is cleared, as docs/checking.md asks)."""
     shift = dt.timedelta(**delta)
     return edited(
         result,
         appointment_id,
         start=result.appointment(appointment_id).start + shift,
         end=result.appointment(appointment_id).end + shift,
+        booked_at=None,
     )
 
 
@@ -265,13 +267,40 @@ def test_outside_patient_availability_and_blackout() -> None:
     assert one(found, "patient-blackout").message == "Mon 9 Mar 2026: patient unavailable (surgery)"
 
 
-def test_minimum_notice_and_booking_horizon() -> None:
+def test_minimum_notice_and_booking_horizon_are_judged_from_the_booking() -> None:
+    """Issue 14: notice is about when a session was booked, not about when the plan is checked."""
     strict = clinic(minimum_notice_hours=48, booking_horizon_days=30)
     result = make("sc-ketamine-anxiety", strict)
+    first = result.doses[0]
+    booking = {"booked-in-the-past", "before-minimum-notice", "beyond-booking-horizon"}
+    # booked well ahead: checking it two hours before the dose finds nothing to say of it
+    assert (
+        not codes(check(result, clinic=strict, now=first.start - dt.timedelta(hours=2))) & booking
+    )
+    late = edited(result, first.id, booked_at=first.start - dt.timedelta(hours=2))
+    assert "2 h" not in one(check(late, clinic=strict), "before-minimum-notice").message
+    assert (
+        "less than 48 h before it"
+        in one(check(late, clinic=strict), "before-minimum-notice").message
+    )
+    far = edited(result, first.id, booked_at=first.start - dt.timedelta(days=40))
+    assert (
+        "30-day booking horizon" in one(check(far, clinic=strict), "beyond-booking-horizon").message
+    )
+    past = edited(result, first.id, booked_at=first.start + dt.timedelta(hours=6))
+    assert one(check(past, clinic=strict), "booked-in-the-past").severity == "error"
+
+
+def test_without_a_booking_moment_notice_is_judged_from_now() -> None:
+    strict = clinic(minimum_notice_hours=48, booking_horizon_days=30)
+    result = make("sc-ketamine-anxiety", strict)
+    unknown = result.model_copy(update={"appointments": tuple(
+        a.model_copy(update={"booked_at": None}) for a in result.appointments)})  # fmt: skip
     now = result.doses[0].start - dt.timedelta(hours=2)
-    found = check(result, clinic=strict, now=now)
+    found = check(unknown, clinic=strict, now=now)
     assert one(found, "before-minimum-notice").severity == "warning"
-    assert "beyond-booking-horizon" in codes(found)
+    assert "less than 48 h from now" in one(found, "before-minimum-notice").message
+    assert "booked-in-the-past" not in codes(found)
 
 
 # -- people and resources --------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from ketaplan import (
     ProtocolError,
     load_protocol,
     loads_protocol,
-    plan,
     replan,
 )
 from ketaplan.defaults import demo_clinic
@@ -34,7 +33,7 @@ from ketaplan.protocol import Checkpoint, Timeline
 from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.summary import describe_protocol, plan_table
 
-from .helpers import clinic
+from .helpers import clinic, plan
 from .test_cli import run
 
 NY = zoneinfo.ZoneInfo("America/New_York")

@@ -59,7 +59,7 @@ def test_plan_table_and_output_file(tmp_path: Path) -> None:
 
 def test_tier_option() -> None:
     data = plan_json("esketamine-trd", "--start", "2025-01-06", "--tier", "maintenance=weekly",
-                     "--until", "2025-04-01")  # fmt: skip
+                     "--until", "2025-04-01", "--now", "2025-01-01T09:00")  # fmt: skip
     assert data["tiers"] == {
         "induction": "twice-weekly",
         "maintenance-weekly": "weekly",

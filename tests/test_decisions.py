@@ -9,12 +9,14 @@ import datetime as dt
 
 import pytest
 
-from ketaplan import InputError, Plan, builtin_protocol_ids, load_protocol, plan
+from ketaplan import InputError, Plan, builtin_protocol_ids, load_protocol
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics
 from ketaplan.plans import DecidedDose
 from ketaplan.replanning import Assessed, Attended, Decided, Event, Missed, Requested, replan
+
+from .helpers import plan
 
 D = dt.date
 NOW = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)

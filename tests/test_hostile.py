@@ -63,7 +63,7 @@ def test_zones_of_places_are_accepted(name: str) -> None:
 
 def test_a_june_session_keeps_the_clinics_summer_time() -> None:
     # What the fixed-offset name got wrong: 09:00 in New York in June is 13:00 UTC (EDT).
-    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 6, 1),
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2027, 6, 1),
                 clinic=clinic("America/New_York"), preferred_time=dt.time(9))  # fmt: skip
     assert made.doses[0].start.astimezone(dt.UTC).time() == dt.time(13)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ketaplan import load_protocol, plan
+from ketaplan import load_protocol
 from ketaplan.checking import check
 from ketaplan.cli import main
 from ketaplan.medications import medication_rules, medicine_names
@@ -22,7 +22,7 @@ from ketaplan.medicines import ingredients, plain_name
 from ketaplan.patient import Medication, Patient
 from ketaplan.plans import Plan
 
-from .helpers import clinic, patient, patient_file
+from .helpers import clinic, patient, patient_file, plan
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")

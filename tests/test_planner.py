@@ -21,10 +21,9 @@ from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic
 from ketaplan.ledger import Ledger
-from ketaplan.planner import plan
 from ketaplan.plans import Plan
 
-from .helpers import assert_no_overlap, assert_series_invariants, clinic, local_days, patient
+from .helpers import assert_no_overlap, assert_series_invariants, clinic, local_days, patient, plan
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -54,7 +53,7 @@ class TestEsketamineTrdLabelSchedule:
             patient=self.who,
             until=until,
             preferred_time=dt.time(9),
-            **options,  # type: ignore[arg-type]
+            **options,
         )
 
     def test_weeks_1_to_4_twice_weekly(self) -> None:
@@ -649,7 +648,7 @@ def test_bad_arguments_name_the_field() -> None:
     with pytest.raises(InputError, match=r"tiers\['maintenance'\]: must be one of every-2-weeks"):
         plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), tiers={"maintenance": "daily"})
     with pytest.raises(InputError, match=r"on_conflict: must be 'raise' or 'shift'; got 'ignore'"):
-        plan(protocol, start=D(2026, 3, 2), on_conflict="ignore")  # type: ignore[arg-type]
+        plan(protocol, start=D(2026, 3, 2), on_conflict="ignore")
     with pytest.raises(InputError, match=r"now: must be an aware datetime"):
         plan(protocol, start=D(2026, 3, 2), now=dt.datetime(2026, 3, 1))
 

@@ -15,7 +15,6 @@ from ketaplan import (
     Protocol,
     UnsatisfiableError,
     load_protocol,
-    plan,
 )
 from ketaplan.checking import check
 from ketaplan.replanning import (
@@ -30,7 +29,7 @@ from ketaplan.replanning import (
     replan,
 )
 
-from .helpers import assert_no_overlap, clinic, patient
+from .helpers import assert_no_overlap, clinic, patient, plan
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -48,7 +47,7 @@ def esketamine(**options: object) -> Plan:
     # The intake on Mon 30 Dec 2024; the first dose a week later, Mon 6 Jan 2025.
     return plan(load_protocol("esketamine-trd"), start=D(2024, 12, 30), clinic=CLINIC,
                 patient=MON_THU, until=D(2025, 4, 30), preferred_time=dt.time(9),
-                **options)  # type: ignore[arg-type]  # fmt: skip
+                **options)  # fmt: skip
 
 
 def days(result: Plan, *, status: str = "planned") -> dict[str, D]:

@@ -20,13 +20,15 @@ from functools import cache
 
 import pytest
 
-from ketaplan import Patient, load_protocol, plan
+from ketaplan import Patient, load_protocol
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
 from ketaplan.replanning import Assessed, Attended, Event, Missed, Moved, replan
 from ketaplan.violation import Violation
+
+from .helpers import plan
 
 D = dt.date
 NY = zoneinfo.ZoneInfo("America/New_York")

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from ketaplan import InputError, Patient, UnsatisfiableError, load_protocol, plan
+from ketaplan import InputError, Patient, UnsatisfiableError, load_protocol
 from ketaplan.cli import main
 from ketaplan.defaults import demo_clinic
 from ketaplan.hours import DateRange
 from ketaplan.verify import Scenario, verify
+
+from .helpers import plan
 
 DATA = Path(__file__).parent / "data"
 EVERY_OTHER_DAY = DATA / "verify" / "every-other-day.toml"

@@ -47,8 +47,11 @@ class Placer:
         patient_key: str,
         medications: MedicationRules,
         zone_for: Mapping[str, str],
+        booked_at: dt.datetime | None = None,
     ) -> None:
         self.protocol = protocol
+        self.booked_at = booked_at
+        """The moment the plan is made: each appointment's :attr:`Appointment.booked_at`."""
         self.ledger = ledger
         self.patient = patient
         self.patient_key = patient_key
@@ -106,6 +109,7 @@ class Placer:
             reason=reason,
             shift=moved_out,
             on_request=on_request,
+            booked_at=self.booked_at,
         )
         # The instructions are written once the search has kept it (most placements are undone).
         return self.adopt(appointment, kind)

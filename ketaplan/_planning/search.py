@@ -132,6 +132,7 @@ class Search:
             patient_key=setting.patient_key,
             medications=self.medications,
             zone_for={k.id: str(self.finder.zone_for(k)) for k in protocol.session_kinds},
+            booked_at=setting.now,
         )
         # The chain goes on with the latest course kept; earlier ones are history beside it.
         fixed = continuity.fixed

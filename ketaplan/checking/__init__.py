@@ -75,8 +75,9 @@ def check(
     >>> import datetime as dt
     >>> from ketaplan import load_protocol, plan
     >>> from ketaplan.defaults import demo_clinic
+    >>> made_at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)  # when it is made (default: now)
     >>> made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
-    ...             clinic=demo_clinic(), preferred_time=dt.time(9))
+    ...             clinic=demo_clinic(), preferred_time=dt.time(9), now=made_at)
     >>> check(made, clinic=demo_clinic())
     []
     >>> day = dt.timedelta(days=1)

@@ -104,7 +104,10 @@ def calendar(ctx: Context) -> list[Violation]:
         for appointment in ctx.active
         if appointment.status == "planned"
         for finding in rules.findings(
-            ctx.protocol.session_kind(appointment.session), appointment.start, appointment.end
+            ctx.protocol.session_kind(appointment.session),
+            appointment.start,
+            appointment.end,
+            booked_at=appointment.booked_at,
         )
     ]
 

@@ -41,7 +41,7 @@ from ketaplan.errors import InputError
 from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plans import Appointment, Instruction, Plan, Task
-from ketaplan.timing import steady_midnight, zone
+from ketaplan.timing import current_time, steady_midnight, zone
 
 __all__ = ["PRODID", "Audience", "Detail", "EventCache", "Method", "to_ics", "uid_for"]
 
@@ -254,7 +254,7 @@ def to_ics(
         organizer=organizer,
         attendee=attendee,
     )
-    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    stamp = (now or current_time()).astimezone(dt.UTC).replace(microsecond=0)
     pairs = _selected(chosen, appointments=appointments, resource=resource, method=method)
     writer = _Writer(
         audience=audience,

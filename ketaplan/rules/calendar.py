@@ -135,11 +135,12 @@ class DayRules:
                 return busy.treatment
         return None
 
-    def horizon(self, day: dt.date) -> str | None:
-        """Why ``day`` cannot be booked now (in the past, beyond the booking horizon)."""
-        if self.now is None:
+    def horizon(self, day: dt.date, *, at: dt.datetime | None = None) -> str | None:
+        """Why ``day`` cannot be booked now, or ``at`` (in the past, beyond the horizon)."""
+        moment = at or self.now
+        if moment is None:
             return None
-        today = self.now.astimezone(self.zone).date()
+        today = moment.astimezone(self.zone).date()
         if day < today:
             return "in the past"
         if (day - today).days > self.clinic.booking_horizon_days:
@@ -197,24 +198,25 @@ class DayRules:
             for r in availability.on(mine_start.date())
         )
 
-    def findings(self, kind: SessionKind, start: dt.datetime, end: dt.datetime) -> list[Finding]:
-        """The calendar rules an existing session from ``start`` to ``end`` breaks."""
+    def findings(
+        self,
+        kind: SessionKind,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        booked_at: dt.datetime | None = None,
+    ) -> list[Finding]:
+        """The calendar rules an existing session from ``start`` to ``end`` breaks.
+
+        ``booked_at``: when it was booked at this time; notice and horizon are judged from it
+        (else from ``now``, for a session still to come).
+        """
         tz = self.zone_for(kind)
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
         day = local_start.date()
         span = f"{local_start:%H:%M}-{local_end:%H:%M} on {fmt_day(day)}"
         rule = f"clinic {self.clinic.id}"
-        found: list[Finding] = []
-        if self.now is not None and start >= self.now:
-            horizon = self.horizon(day)
-            if horizon:
-                found.append(
-                    Finding("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}", rule)
-                )
-            if self.notice is not None and start < self.notice:
-                hours = self.clinic.minimum_notice_hours
-                message = f"{span} is less than {hours} h from now"
-                found.append(Finding("before-minimum-notice", message, rule))
+        found = self._booking_findings(start, day, span, rule, booked_at)
         blackout = self.blackout(day)
         if blackout:
             found.append(Finding("patient-blackout", f"{fmt_day(day)}: {blackout}", rule))
@@ -234,6 +236,34 @@ class DayRules:
             ):
                 message = f"no prescriber on site during {span}"
                 found.append(Finding("no-prescriber", message, rule))
+        return found
+
+    def _booking_findings(
+        self,
+        start: dt.datetime,
+        day: dt.date,
+        span: str,
+        rule: str,
+        booked_at: dt.datetime | None,
+    ) -> list[Finding]:
+        """Booked after its start, inside the minimum notice, beyond the horizon."""
+        hours = self.clinic.minimum_notice_hours
+        if booked_at is not None:
+            moment = booked_at
+            booked = f"{span} was booked at {booked_at.astimezone(self.zone):%H:%M on %d %b %Y}"
+            late = f"{booked}, less than {hours} h before it"
+        elif self.now is not None and start >= self.now:
+            moment, booked, late = self.now, "", f"{span} is less than {hours} h from now"
+        else:
+            return []
+        if start < moment:
+            return [Finding("booked-in-the-past", f"{booked}, after its start", rule)]
+        found = []
+        horizon = self.horizon(day, at=moment)
+        if horizon:
+            found.append(Finding("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}", rule))
+        if start < shift(moment, hours=hours):
+            found.append(Finding("before-minimum-notice", late, rule))
         return found
 
     def _opening_findings(

@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
-from ketaplan import InputError, Plan, load_protocol, plan
+from ketaplan import InputError, Plan, load_protocol
 from ketaplan.defaults import demo_clinic
 from ketaplan.ics import EventCache, export, to_ics
 from ketaplan.ics.export import serialize
 from ketaplan.replanning import Moved, replan
 from ketaplan.strategies import plans
+from tests.helpers import plan
 
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
 LATER = dt.datetime(2026, 11, 22, 17, 30, tzinfo=dt.UTC)

@@ -23,9 +23,10 @@ import icalendar
 import pytest
 from caldav.davclient import DAVClient
 
-from ketaplan import Plan, load_protocol, plan
+from ketaplan import Plan, load_protocol
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.replanning import Cancelled, Moved, replan
+from tests.helpers import plan
 
 #: caldav's objects, untyped here
 DavCalendar = Any

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from ketaplan import InputError, Ledger, Plan, load_protocol, plan
+from ketaplan import InputError, Ledger, Plan, load_protocol
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.ics.lint import lint_ics
 from ketaplan.patient import Patient
 from ketaplan.protocol import HoldRule
 from ketaplan.replanning import Cancelled, Missed, Moved, replan
-from tests.helpers import clinic, patient
+from tests.helpers import clinic, patient, plan
 from tests.interop.parsers import Libical, with_icalendar
 
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)

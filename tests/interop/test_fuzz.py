@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketaplan import Plan, load_protocol, plan
+from ketaplan import Plan, load_protocol
 from ketaplan.ics import clean_line, to_ics
 from ketaplan.ics.lint import lint_ics
 from ketaplan.plans import Instruction
+from tests.helpers import plan
 
 from .parsers import (
     Libical,

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ketaplan import LimitError, load_protocol, plan
+from ketaplan import LimitError, load_protocol
 from ketaplan.checking import check
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import CalendarFileError, bookings_from_ics, load_busy
-from tests.helpers import clinic
+from tests.helpers import clinic, plan
 
 DATA = Path(__file__).parent.parent / "data" / "ics"
 NY = ZoneInfo("America/New_York")

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ketaplan import Plan, builtin_protocol_ids, load_protocol, plan
+from ketaplan import Plan, builtin_protocol_ids, load_protocol
 from ketaplan.ics import to_ics, uid_for
 from ketaplan.ics.lint import lint_ics
+from tests.helpers import plan
 
 from .parsers import Libical, Seen, with_ical, with_icalendar, with_icaljs, with_vobject
 

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ketaplan import Plan, load_protocol, plan
+from ketaplan import Plan, load_protocol
 from ketaplan.defaults import demo_clinic
 from ketaplan.ics import export, to_ics
 from ketaplan.ics.export import _event, serialize, write_event
 from ketaplan.plans import Appointment, Instruction
 from ketaplan.strategies import ZONES, plans
+from tests.helpers import plan
 from tests.interop.parsers import with_ical, with_icalendar, with_vobject
 
 STAMP = dt.datetime(2026, 11, 21, 9, 30, 15, tzinfo=dt.UTC)

@@ -24,7 +24,7 @@ from hypothesis import event, find, given, note, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from ketaplan import Clinic, Patient, Plan, Protocol, UnsatisfiableError, check, plan
+from ketaplan import Clinic, Patient, Plan, Protocol, UnsatisfiableError, check
 from ketaplan import strategies as kst
 from ketaplan._types import Weekday
 from ketaplan.plans import Appointment
@@ -41,6 +41,7 @@ from ketaplan.replanning import (
     replan,
 )
 from ketaplan.violation import Violation
+from tests.helpers import plan
 
 OnConflict = Literal["raise", "shift"]
 

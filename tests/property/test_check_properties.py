@@ -9,12 +9,12 @@ from typing import Any
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from ketaplan import UnsatisfiableError, builtin_protocol_ids, load_protocol, plan
+from ketaplan import UnsatisfiableError, builtin_protocol_ids, load_protocol
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
-from tests.helpers import assert_checks_clean
+from tests.helpers import assert_checks_clean, plan
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Phoenix"]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from ketaplan import Ledger, Plan, UnsatisfiableError, load_protocol, plan
+from ketaplan import Ledger, Plan, UnsatisfiableError, load_protocol
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.ics import to_ics, uid_for
@@ -19,7 +19,7 @@ from ketaplan.plans import Appointment
 from ketaplan.protocol import AfterPrevious, GapSequence, PerWeek, Protocol
 from ketaplan.replanning import Decided, Missed, replan
 from ketaplan.strategies import clinics, patients, protocols, start_dates
-from tests.helpers import assert_checks_clean
+from tests.helpers import assert_checks_clean, plan
 from tests.interop.parsers import with_icalendar
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
