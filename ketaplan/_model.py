@@ -9,15 +9,24 @@ their findings together by raising :class:`Findings`, which the loaders unpack i
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from ketaplan.errors import MISSING, InputError, LimitError, Problem
+from ketaplan._problems import UNION_TAGS, Findings, Loc, format_loc, problems_from
+from ketaplan.errors import MISSING, DefinitionError, InputError, LimitError
 
-__all__ = ["Findings", "FiniteFloat", "Model", "NonEmptyText", "Slug", "check_unique", "fail"]
+__all__ = [
+    "Findings",
+    "FiniteFloat",
+    "Loc",
+    "Model",
+    "NonEmptyText",
+    "Slug",
+    "check_unique",
+    "fail",
+]
 
 #: An identifier used in files and in references between their parts.
 Slug = Annotated[
@@ -34,11 +43,15 @@ NonEmptyText = Annotated[
 #: A number that JSON can carry: no NaN or infinity (``1e999`` reads as infinity).
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
-Loc = tuple[str | int, ...]
-
 
 class Model(BaseModel):
-    """Frozen, strict-keyed base model."""
+    """Frozen, strict-keyed base model.
+
+    Built with wrong values, directly or by ``model_validate``, a model raises ketaplan's
+    :class:`~ketaplan.errors.DefinitionError` (or the subclass its ``error_class`` names: a
+    ``PatientError`` for a patient), with one problem per wrong field, never pydantic's
+    ``ValidationError``.
+    """
 
     model_config = ConfigDict(
         frozen=True,
@@ -47,22 +60,75 @@ class Model(BaseModel):
         use_attribute_docstrings=True,
     )
 
+    #: The error a wrong value raises (a :class:`DefinitionError` subclass).
+    error_class: ClassVar[type[DefinitionError]] = DefinitionError
 
-class Findings(ValueError):  # noqa: N818 - a collection of findings, not one error
-    """Several problems found by one cross-field validator.
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise _translated(type(self), err) from None
 
-    Each finding is ``(loc, message, value)``, with ``loc`` relative to the model that raised
-    it. ``str()`` joins them so that a caller who only reads the message still sees all.
-    """
+    # Only the errors differ from pydantic's own ``__init__``: pydantic reads this mark (which
+    # its own ``__init__`` carries) to keep validating nested models without calling it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
-    def __init__(self, findings: Iterable[tuple[Loc, str, object]]) -> None:
-        self.findings = tuple(findings)
-        super().__init__(
-            "; ".join(
-                Problem(format_loc(loc), message, value).__str__()
-                for loc, message, value in self.findings
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: Literal["allow", "ignore", "forbid"] | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """``obj`` validated as this model, or its :attr:`error_class` naming each wrong field."""
+        try:
+            return super().model_validate(
+                obj,
+                strict=strict,
+                extra=extra,
+                from_attributes=from_attributes,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
             )
-        )
+        except ValidationError as err:
+            raise _translated(cls, err) from None
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: Literal["allow", "ignore", "forbid"] | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """JSON text validated as this model, or its :attr:`error_class` naming each problem."""
+        try:
+            return super().model_validate_json(
+                json_data,
+                strict=strict,
+                extra=extra,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
+        except ValidationError as err:
+            raise _translated(cls, err) from None
+
+
+def _translated(model: type[Model], err: ValidationError) -> DefinitionError:
+    """The model's own error for ``err``; a plain DefinitionError names the model."""
+    error = model.error_class
+    subject = model.__name__ if error is DefinitionError else None
+    return error(problems_from(err, model, origin=""), subject=subject)
 
 
 def fail(findings: Sequence[tuple[Loc, str, object]]) -> None:
@@ -83,28 +149,6 @@ def check_unique(
             found.append(((field, index, key), f"must be unique within {field}", value))
         seen.add(value)
     return found
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-#: Location parts pydantic adds for union branches; they mean nothing to a user.
-_BRANCH_PARTS = frozenset({"int", "str", "float", "bool", "none"})
-
-#: Tag values of the tagged unions in the protocol language (see ``protocol.gap``).
-UNION_TAGS: set[str] = set()
-
-
-def format_loc(loc: Iterable[str | int]) -> str:
-    """Render a pydantic location as ``phases[1].cadence.steps[0]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in UNION_TAGS or part in _BRANCH_PARTS or not _IDENT.match(part):
-            continue
-        else:
-            out += f".{part}" if out else part
-    return out
 
 
 __all__ += [

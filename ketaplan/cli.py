@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from ketaplan._version import __version__
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.checking import check
@@ -691,7 +689,7 @@ def _decided(field: str, rest: str, local: dt.tzinfo) -> Decided:
     }
     try:
         return Decided.model_validate(data)
-    except ValidationError:
+    except DefinitionError:
         expected = "decided:PROPOSAL=DECISION[@TIME][#NOTE], e.g. decided:lapse-review-1=resume"
         raise InputError(field, expected, f"decided:{rest}") from None
 
@@ -706,7 +704,7 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
             raise InputError(field, "requested:booster[#NOTE]", text)
         try:
             return Requested(note=note or None)
-        except ValidationError:
+        except DefinitionError:
             raise InputError(
                 field, "requested:booster[#NOTE] with a note of at most 2000 characters", text[:80]
             ) from None
@@ -730,7 +728,7 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
         appointment, _, dose = appointment.partition("=")
         try:
             return Attended(appointment=appointment, at=at, dose=float(dose) if dose else None)
-        except (ValueError, ValidationError):
+        except ValueError:
             raise InputError(
                 field, "attended:ID[=DOSE][@TIME], e.g. attended:induction-2=84", text
             ) from None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import holidays
 from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
 from ketaplan._presets import preset_ids, preset_source_ids
+from ketaplan.errors import ClinicError, DefinitionError
 from ketaplan.hours import DateRange, Ranges, WeeklyHours
 from ketaplan.protocol.policy import HoldRule, valid_zone
 from ketaplan.protocol.source import Source
@@ -89,6 +90,8 @@ class Clinic(Model):
     >>> clinic.zone.key, len(clinic.opening_hours.mon)
     ('America/New_York', 2)
     """
+
+    error_class: ClassVar[type[DefinitionError]] = ClinicError
 
     id: Slug
     name: NonEmptyText

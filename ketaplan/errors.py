@@ -107,11 +107,11 @@ class DefinitionError(KetaplanError, ValueError):
     #: What kind of definition this error is about, for the first line of the message.
     subject = "definition"
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, subject: str | None = None) -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        lines = [f"invalid {self.subject}: {count} {noun}"]
+        lines = [f"invalid {subject or self.subject}: {count} {noun}"]
         lines += [f"  {problem}" for problem in self.problems]
         super().__init__("\n".join(lines))
 

@@ -7,22 +7,20 @@ expected and the value given.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ketaplan._model import Findings, format_loc
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
-    MISSING,
     ClinicError,
     DefinitionError,
     InputError,
@@ -133,8 +131,8 @@ def validate(
     """Build ``model`` from ``data``, translating every validation error into a problem."""
     try:
         return model.model_validate(data)
-    except ValidationError as err:
-        raise error(problems_from(err, model, origin=origin)) from err
+    except DefinitionError as err:  # the model's own, from pydantic's (ketaplan._problems)
+        raise error([replace(problem, origin=origin) for problem in err.problems]) from None
     except RecursionError as err:
         raise error([Problem("", "is nested too deeply", origin=origin)]) from err
 
@@ -354,140 +352,3 @@ def load_definition(
     if chosen == "clinic":
         return validate(Clinic, data, origin=origin, error=ClinicError)
     return validate(Patient, data, origin=origin, error=PatientError)
-
-
-# -- translating pydantic errors ---------------------------------------------------------------
-
-
-def problems_from(err: ValidationError, model: type[BaseModel], /, *, origin: str) -> list[Problem]:
-    """One problem per pydantic error, with readable paths and messages."""
-    problems: list[Problem] = []
-    names = _field_names(model)
-    details = err.errors(include_url=False)
-    failed_items = {tuple(d["loc"][:i]) for d in details for i in range(len(d["loc"]))}
-    for detail in details:
-        loc = tuple(detail["loc"])
-        if detail["type"] == "too_short" and loc in failed_items:
-            # pydantic counts only the items that validated; the items' own errors say more.
-            continue
-        ctx = detail.get("ctx") or {}
-        inner = ctx.get("error")
-        if isinstance(inner, Findings):
-            for sub_loc, message, value in inner.findings:
-                problems.append(Problem(format_loc(loc + sub_loc), message, value, origin=origin))
-            continue
-        message, value = _describe(detail, names)
-        problems.append(Problem(format_loc(loc), message, value, origin=origin))
-    return problems
-
-
-#: Error types whose message needs nothing but the type.
-_PLAIN = {
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "finite_number": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "string_type": "must be text",
-    "string_too_short": "must not be empty",
-    "tuple_type": "must be a list",
-    "list_type": "must be a list",
-    "model_type": "must be a table (an object) of fields",
-    "model_attributes_type": "must be a table (an object) of fields",
-    "dict_type": "must be a table (an object) of fields",
-    "date_type": "must be a date (YYYY-MM-DD)",
-    "date_parsing": "must be a date (YYYY-MM-DD)",
-    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
-    "time_type": "must be a time (HH:MM)",
-    "time_parsing": "must be a time (HH:MM)",
-    "datetime_type": "must be a date and time with a UTC offset (ISO 8601)",
-    "datetime_parsing": "must be a date and time with a UTC offset (ISO 8601)",
-    "datetime_from_date_parsing": "must be a date and time with a UTC offset (ISO 8601)",
-    "timezone_aware": "must have a UTC offset, e.g. 2026-12-07T09:00:00-05:00",
-}
-
-#: What the regular expressions used by the models mean, in words.
-_PATTERNS = {
-    r"^[a-z0-9][a-z0-9-]{0,62}$": (
-        "must be lower-case letters, digits and '-', starting with a letter or digit"
-    ),
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": (
-        "must be an opaque reference of up to 64 letters, digits, '.', '_' or '-' (never a name)"
-    ),
-    r"^[A-Z]{2}$": "must be a two-letter ISO 3166 country code such as 'US'",
-}
-
-#: Error types whose message quotes a value from the error's context.
-_WITH_CONTEXT = {
-    "string_too_long": "must be at most {max_length} characters",
-    "greater_than_equal": "must be at least {ge}",
-    "greater_than": "must be greater than {gt}",
-    "less_than_equal": "must be at most {le}",
-    "less_than": "must be less than {lt}",
-    "literal_error": "must be one of {expected}",
-    "too_short": "must have at least {min_length} item(s)",
-}
-
-
-def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
-    kind: str = detail["type"]
-    ctx: dict[str, Any] = detail.get("ctx") or {}
-    value = detail.get("input", MISSING)
-    if kind in _PLAIN:
-        return _PLAIN[kind], value
-    if kind in _WITH_CONTEXT:
-        return _WITH_CONTEXT[kind].format(**ctx), value
-    if kind == "missing":
-        return "is required", MISSING
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        return _PATTERNS.get(pattern, f"must match the pattern {pattern}"), value
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(detail["loc"][-1]), names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"is not a known field{hint}", value
-    if kind == "too_long":
-        return f"must have at most {ctx['max_length']} items", _length(value)
-    if kind == "union_tag_invalid":
-        return f"type: must be one of {ctx['expected_tags']}", ctx.get("tag", MISSING)
-    if kind == "union_tag_not_found":
-        return f"needs a {ctx.get('discriminator', 'type')} field", MISSING
-    if kind == "value_error":
-        return str(detail["msg"]).removeprefix("Value error, "), MISSING
-    return str(detail["msg"]), value
-
-
-def _length(value: object) -> object:
-    return f"{len(value)} items" if isinstance(value, list | tuple) else value
-
-
-@cache
-def _field_names(model: type[BaseModel]) -> frozenset[str]:
-    """Every field name in ``model`` and the models it contains (for "did you mean")."""
-    names: set[str] = set()
-    stack: list[type[BaseModel]] = [model]
-    seen: set[type[BaseModel]] = set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        for name, field in current.model_fields.items():
-            names.add(name)
-            stack.extend(_models_in(field.annotation))
-    return frozenset(names)
-
-
-def _models_in(annotation: object) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    found: list[type[BaseModel]] = []
-    for arg in getattr(annotation, "__args__", ()) + getattr(annotation, "__metadata__", ()):
-        found += _models_in(arg)
-    origin = getattr(annotation, "__origin__", None)
-    if origin is not None and origin is not annotation:
-        found += _models_in(origin)
-    return found

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from ketaplan._model import Model, NonEmptyText, elapsed_order
 from ketaplan._types import Drug
+from ketaplan.errors import DefinitionError, PatientError
 from ketaplan.hours import DateRange, WeeklyHours
 from ketaplan.protocol.policy import valid_zone
 
@@ -78,6 +79,8 @@ class Patient(Model):
     >>> patient.medications[0].times
     (datetime.time(22, 0),)
     """
+
+    error_class: ClassVar[type[DefinitionError]] = PatientError
 
     id: PatientId
     time_zone: str | None = None

@@ -8,7 +8,7 @@ needs, including why each appointment is where it is.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -16,6 +16,7 @@ from ketaplan._model import FiniteFloat, Loc, Model, check_unique, elapsed_order
 from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal, stopped_on
+from ketaplan.errors import DefinitionError, PlanError
 from ketaplan.timing import zone
 
 __all__ = [
@@ -221,6 +222,8 @@ class TierChange(Model):
 
 class Plan(Model):
     """A patient's planned series."""
+
+    error_class: ClassVar[type[DefinitionError]] = PlanError
 
     id: str
     protocol: str

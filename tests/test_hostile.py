@@ -10,16 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import icalendar
 import pytest
+from pydantic import ValidationError
 
-from ketaplan import InputError, Plan, check, load_protocol, plan
+import ketaplan
+from ketaplan import Booking, InputError, Plan, check, load_protocol, plan
+from ketaplan._model import Model
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
-from ketaplan.errors import KetaplanError
+from ketaplan.errors import DefinitionError, KetaplanError, PatientError
 from ketaplan.ics import to_ics
 from ketaplan.loading import load_plan, loads_clinic
 from ketaplan.patient import Patient
@@ -302,3 +306,42 @@ def test_a_literal_backslash_n_never_becomes_a_line_break(method: str | None) ->
         text = str(event[name])
         assert "\n" not in text
         assert "\u2216N" in text
+
+
+# -- models built by hand: ketaplan's errors, never pydantic's ------------------------------------
+
+
+def _public_models() -> list[type[Model]]:
+    found = {getattr(ketaplan, name) for name in ketaplan.__all__}
+    return sorted((m for m in found if isinstance(m, type) and issubclass(m, Model)),
+                  key=lambda m: m.__name__)  # fmt: skip
+
+
+@pytest.mark.parametrize("model", _public_models(), ids=lambda m: m.__name__)
+def test_every_public_model_built_wrongly_raises_its_own_error(model: type[Model]) -> None:
+    # Issue 14: Patient(id=1) raised pydantic's ValidationError, not ketaplan's.
+    builds: list[Callable[[], object]] = [
+        lambda: model(bogus=1),
+        lambda: model.model_validate({"bogus": 1}),
+        lambda: model.model_validate_json('{"bogus": 1}'),
+    ]
+    for build in builds:
+        with pytest.raises(DefinitionError) as caught:
+            build()
+        assert not isinstance(caught.value, ValidationError)
+        assert re.search(
+            r"\n  bogus: is not a known field( \(did you mean .*\))?; got 1", str(caught.value)
+        )
+
+
+def test_a_wrong_patient_names_the_field_the_expectation_and_the_value() -> None:
+    with pytest.raises(
+        PatientError, match=r"invalid patient: 1 problem\n  id: must be text; got 1"
+    ):
+        Patient(id=1)  # type: ignore[arg-type]
+    with pytest.raises(DefinitionError, match=r"invalid Booking: 1 problem\n  resource: must be"):
+        Booking(start=_NOW, end=_NOW + dt.timedelta(hours=1), resource="sofa")  # type: ignore[arg-type]
+    nested = {"id": "p-1", "medications": [{"name": ""}], "time_zone": "EST"}
+    with pytest.raises(PatientError) as caught:
+        Patient.model_validate(nested)
+    assert [p.path for p in caught.value.problems] == ["time_zone", "medications[0].name"]

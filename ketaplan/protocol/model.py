@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
 from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, check_unique, fail
 from ketaplan._types import EVIDENCE_RANK, Drug, EvidenceLevel, Route, Setting, StartPolicy
+from ketaplan.errors import DefinitionError, ProtocolError
 from ketaplan.protocol.dose import Dosing
 from ketaplan.protocol.gap import AfterPrevious, Cadence, GapSequence, InWeek, PerWeek
 from ketaplan.protocol.phase import Anchor, AnchoredSession, Phase, Tier
@@ -43,6 +44,8 @@ class Protocol(Model):
     >>> [(phase.id, phase.count) for phase in protocol.phases]
     [('intake', 1), ('induction', 8)]
     """
+
+    error_class: ClassVar[type[DefinitionError]] = ProtocolError
 
     id: Slug
     name: NonEmptyText

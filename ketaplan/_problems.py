@@ -1,0 +1,195 @@
+"""pydantic's validation errors in ketaplan's words: one :class:`~ketaplan.errors.Problem` each.
+
+Models (``Patient(id=1)``), files (``load_patient``) and containers read by ketaplan all report
+their problems the same way: a readable path (``phases[1].cadence.steps[0]``), what was expected
+and what was given; a cross-field validator reports several at once with :class:`Findings`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ketaplan.errors import MISSING, Problem
+
+__all__ = ["UNION_TAGS", "Findings", "format_loc", "problems_from"]
+
+Loc = tuple[str | int, ...]
+
+
+class Findings(ValueError):  # noqa: N818 - a collection of findings, not one error
+    """Several problems found by one cross-field validator.
+
+    Each finding is ``(loc, message, value)``, with ``loc`` relative to the model that raised
+    it. ``str()`` joins them so that a caller who only reads the message still sees all.
+    """
+
+    def __init__(self, findings: Iterable[tuple[Loc, str, object]]) -> None:
+        self.findings = tuple(findings)
+        super().__init__(
+            "; ".join(
+                Problem(format_loc(loc), message, value).__str__()
+                for loc, message, value in self.findings
+            )
+        )
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Location parts pydantic adds for union branches; they mean nothing to a user.
+_BRANCH_PARTS = frozenset({"int", "str", "float", "bool", "none"})
+
+#: Tag values of the tagged unions in the protocol language (see ``protocol.gap``).
+UNION_TAGS: set[str] = set()
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    """Render a pydantic location as ``phases[1].cadence.steps[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in UNION_TAGS or part in _BRANCH_PARTS or not _IDENT.match(part):
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def problems_from(err: ValidationError, model: type[BaseModel], /, *, origin: str) -> list[Problem]:
+    """One problem per pydantic error, with readable paths and messages."""
+    problems: list[Problem] = []
+    names = _field_names(model)
+    details = err.errors(include_url=False)
+    failed_items = {tuple(d["loc"][:i]) for d in details for i in range(len(d["loc"]))}
+    for detail in details:
+        loc = tuple(detail["loc"])
+        if detail["type"] == "too_short" and loc in failed_items:
+            # pydantic counts only the items that validated; the items' own errors say more.
+            continue
+        ctx = detail.get("ctx") or {}
+        inner = ctx.get("error")
+        if isinstance(inner, Findings):
+            for sub_loc, message, value in inner.findings:
+                problems.append(Problem(format_loc(loc + sub_loc), message, value, origin=origin))
+            continue
+        message, value = _describe(detail, names)
+        problems.append(Problem(format_loc(loc), message, value, origin=origin))
+    return problems
+
+
+#: Error types whose message needs nothing but the type.
+_PLAIN = {
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number (not NaN or infinity)",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "model_type": "must be a table (an object) of fields",
+    "model_attributes_type": "must be a table (an object) of fields",
+    "dict_type": "must be a table (an object) of fields",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "time_type": "must be a time (HH:MM)",
+    "time_parsing": "must be a time (HH:MM)",
+    "datetime_type": "must be a date and time with a UTC offset (ISO 8601)",
+    "datetime_parsing": "must be a date and time with a UTC offset (ISO 8601)",
+    "datetime_from_date_parsing": "must be a date and time with a UTC offset (ISO 8601)",
+    "timezone_aware": "must have a UTC offset, e.g. 2026-12-07T09:00:00-05:00",
+}
+
+#: What the regular expressions used by the models mean, in words.
+_PATTERNS = {
+    r"^[a-z0-9][a-z0-9-]{0,62}$": (
+        "must be lower-case letters, digits and '-', starting with a letter or digit"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": (
+        "must be an opaque reference of up to 64 letters, digits, '.', '_' or '-' (never a name)"
+    ),
+    r"^[A-Z]{2}$": "must be a two-letter ISO 3166 country code such as 'US'",
+}
+
+#: Error types whose message quotes a value from the error's context.
+_WITH_CONTEXT = {
+    "string_too_long": "must be at most {max_length} characters",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "literal_error": "must be one of {expected}",
+    "too_short": "must have at least {min_length} item(s)",
+}
+
+
+def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
+    kind: str = detail["type"]
+    ctx: dict[str, Any] = detail.get("ctx") or {}
+    value = detail.get("input", MISSING)
+    if kind in _PLAIN:
+        return _PLAIN[kind], value
+    if kind in _WITH_CONTEXT:
+        return _WITH_CONTEXT[kind].format(**ctx), value
+    if kind == "missing":
+        return "is required", MISSING
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return _PATTERNS.get(pattern, f"must match the pattern {pattern}"), value
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(detail["loc"][-1]), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"is not a known field{hint}", value
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} items", _length(value)
+    if kind == "union_tag_invalid":
+        return f"type: must be one of {ctx['expected_tags']}", ctx.get("tag", MISSING)
+    if kind == "union_tag_not_found":
+        return f"needs a {ctx.get('discriminator', 'type')} field", MISSING
+    if kind == "value_error":
+        return str(detail["msg"]).removeprefix("Value error, "), MISSING
+    return str(detail["msg"]), value
+
+
+def _length(value: object) -> object:
+    return f"{len(value)} items" if isinstance(value, list | tuple) else value
+
+
+@cache
+def _field_names(model: type[BaseModel]) -> frozenset[str]:
+    """Every field name in ``model`` and the models it contains (for "did you mean")."""
+    names: set[str] = set()
+    stack: list[type[BaseModel]] = [model]
+    seen: set[type[BaseModel]] = set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name, field in current.model_fields.items():
+            names.add(name)
+            stack.extend(_models_in(field.annotation))
+    return frozenset(names)
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in getattr(annotation, "__args__", ()) + getattr(annotation, "__metadata__", ()):
+        found += _models_in(arg)
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        found += _models_in(origin)
+    return found
