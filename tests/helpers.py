@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ketaplan import load_protocol, plan
 from ketaplan.clinic import Clinic
+from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import GapSequence, PerWeek, Protocol
@@ -39,6 +41,17 @@ def clinic(
     }
     data.update(changes)
     return Clinic.model_validate(data)
+
+
+def demo_plan(protocol_id: str, *, until: dt.date, start: dt.date = dt.date(2026, 12, 1)) -> Plan:
+    """A built-in protocol planned for the demo patient at the demo clinic."""
+    return plan(
+        load_protocol(protocol_id),
+        start=start,
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        until=until,
+    )
 
 
 def patient(**changes: Any) -> Patient:

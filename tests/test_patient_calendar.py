@@ -1,5 +1,5 @@
-"""The patient's calendar (issue 14, section 1): quiet hours and reminders before their
-deadlines, and the clinic's settings for them.
+"""The patient's calendar (issue 14, section 1): quiet hours, reminders before their deadlines,
+the clinic's patient-facing name, and a neutral description for every event.
 
 Every check reads a real export back: icalendar for the events, and the raw TRIGGER values,
 whose days RFC 5545 counts in calendar days and whose hours are exact, so the instant an alarm
@@ -25,7 +25,9 @@ from ketaplan.ics import clean_text, to_ics, uid_for
 from ketaplan.loading import load_plan, loads_clinic
 from ketaplan.patient import Patient
 from ketaplan.protocol import HoldRule
-from tests.helpers import clinic
+from tests.helpers import clinic, demo_plan
+
+from .test_cli import run
 
 NOW = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
 NY = ZoneInfo("America/New_York")
@@ -305,6 +307,162 @@ def test_the_medication_reminder_says_what_to_do_and_when_in_neutral_words() -> 
     assert not DRUGS.search(pause.text)
     description = _event(to_ics(made, now=NOW), made, dose.id)["DESCRIPTION"]
     assert "do not take it from 21:15 on Sun 6 Dec 2026" in str(description)
+
+
+# -- the name patients see ----------------------------------------------------------------------
+
+
+NORTH = {"name": "Northside Ketamine Clinic", "patient_facing_name": "Northside Health"}
+
+
+def test_titles_and_organizer_use_the_patient_facing_name() -> None:
+    """Issue 14: clinic names often say "Ketamine", and the patient's event title was
+    "Appointment - <clinic name>" with nothing to override it."""
+    made = plan(
+        load_protocol("esketamine-trd"),
+        start=dt.date(2026, 11, 24),
+        clinic=every_day_clinic(**NORTH),
+        preferred_time=dt.time(9),
+    )
+    assert made.display_name == "Northside Health"
+    data = to_ics(made, now=NOW)
+    calendar = icalendar.Calendar.from_ical(data)
+    assert str(calendar["X-WR-CALNAME"]) == "Appointments \u2013 Northside Health"
+    assert str(calendar["NAME"]) == "Appointments \u2013 Northside Health"
+    assert {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")} == {
+        "Appointment \u2013 Northside Health"
+    }
+    assert b"Ketamine" not in data
+    full = icalendar.Calendar.from_ical(to_ics(made, detail="full", now=NOW))
+    assert all(str(e["SUMMARY"]).endswith("\u2013 Northside Health") for e in full.walk("VEVENT"))
+    invite = to_ics(
+        made,
+        method="REQUEST",
+        organizer="clinic@example.org",
+        attendee="patient@example.net",
+        appointments=["induction-1"],
+        now=NOW,
+    )
+    organizer = _event(invite, made, "induction-1")["ORGANIZER"]
+    assert organizer.params["CN"] == "Northside Health"
+    assert b"Ketamine" not in invite
+
+
+def test_staff_keep_the_clinic_s_own_name() -> None:
+    """Issue 14: the patient-facing name is for patients; the clinic's calendar keeps its name."""
+    made = plan(
+        load_protocol("esketamine-trd"),
+        start=dt.date(2026, 11, 24),
+        clinic=every_day_clinic(**NORTH),
+        preferred_time=dt.time(9),
+    )
+    staff = icalendar.Calendar.from_ical(to_ics(made, audience="clinic", now=NOW))
+    assert str(staff["X-WR-CALNAME"]) == "Northside Ketamine Clinic \u2013 schedule"
+    invite = to_ics(
+        made, audience="clinic", method="PUBLISH", organizer="clinic@example.org", now=NOW
+    )
+    assert _event(invite, made, "induction-1")["ORGANIZER"].params["CN"] == (
+        "Northside Ketamine Clinic"
+    )
+
+
+def test_without_a_patient_facing_name_patients_see_the_clinic_s_name() -> None:
+    made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7), clinic=demo_clinic())
+    assert made.clinic_display_name is None
+    assert made.display_name == "Demo Clinic"
+    events = icalendar.Calendar.from_ical(to_ics(made, now=NOW)).walk("VEVENT")
+    assert {str(e["SUMMARY"]) for e in events} == {"Appointment \u2013 Demo Clinic"}
+
+
+def test_the_command_line_calendar_uses_the_patient_facing_name(tmp_path: Path) -> None:
+    """Issue 14: what shows the title to a patient (plan --format ics, export) uses it."""
+    north = tmp_path / "north.toml"
+    north.write_text(
+        'id = "north"\nname = "Northside Ketamine Clinic"\n'
+        'patient_facing_name = "Northside Health"\ntime_zone = "America/New_York"\n'
+        'quiet_hours = "22:00-06:30"\nreminder_lead_minutes = 30\n'
+        '[opening_hours]\nmon = ["08:00-18:00"]\ntue = ["08:00-18:00"]\nwed = ["08:00-18:00"]\n'
+        'thu = ["08:00-18:00"]\nfri = ["08:00-18:00"]\n'
+        "[resources]\nchairs = 2\nrooms = 1\nmonitoring_staff = 1\n"
+    )
+    plan_file, out = tmp_path / "plan.json", tmp_path / "patient.ics"
+    code, _ = run(
+        "plan",
+        "iv-ketamine-pain",
+        "--start",
+        "2026-12-07",
+        "--clinic",
+        str(north),
+        "--format",
+        "json",
+        "-o",
+        str(plan_file),
+    )
+    assert code == 0
+    written = json.loads(plan_file.read_text())
+    assert written["clinic_display_name"] == "Northside Health"
+    assert written["quiet_hours"] == "22:00-06:30"
+    assert written["reminder_lead_minutes"] == 30
+    code, _ = run("export", str(plan_file), "-o", str(out), "--now", "2026-12-01T09:00")
+    assert code == 0
+    events = icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
+    assert {str(e["SUMMARY"]) for e in events} == {"Appointment \u2013 Northside Health"}
+
+
+# -- neutral descriptions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "protocol_id",
+    [
+        "esketamine-trd",
+        "iv-ketamine-kap",
+        "home-sublingual",
+        "iv-ketamine-mwf",
+        "sc-ketamine-anxiety",
+        "im-ketamine-depression",
+        "home-intranasal",
+    ],
+)
+def test_every_patient_event_has_a_neutral_description(protocol_id: str) -> None:
+    """Issue 14: reviews, evaluations, integration sessions and calls had no description at
+    all. Each now says what it is (a consultation, a call...), with whom or where and when,
+    and names no treatment or drug; a full-detail calendar keeps its detail."""
+    made = demo_plan(protocol_id, until=dt.date(2027, 4, 1))
+    data = to_ics(made, now=NOW)
+    full = {
+        str(e["UID"]): e
+        for e in icalendar.Calendar.from_ical(to_ics(made, detail="full", now=NOW)).walk("VEVENT")
+    }
+    kinds = set()
+    for event in icalendar.Calendar.from_ical(data).walk("VEVENT"):
+        appointment = next(a for a in made.appointments if uid_for(made, a) == event["UID"])
+        text = str(event.get("DESCRIPTION", ""))
+        first = text.splitlines()[0]
+        local = appointment.local_start
+        assert f"{local:%H:%M}-" in first
+        assert not DRUGS.search(text), (appointment.id, text)
+        if not appointment.is_dose:
+            kinds.add(appointment.kind)
+            assert "Demo Clinic" in first or appointment.location == "home"
+        assert appointment.name in str(full[str(event["UID"])]["DESCRIPTION"])
+    assert kinds  # the protocol has sessions other than doses
+
+
+def test_the_neutral_words_for_each_kind_of_session() -> None:
+    made = plan(
+        load_protocol("home-sublingual"),
+        start=dt.date(2026, 12, 1),
+        clinic=demo_clinic(),
+        until=dt.date(2027, 4, 1),
+    )
+    data = to_ics(made, now=NOW)
+    firsts = {
+        str(e["DESCRIPTION"]).splitlines()[0].split(",")[0]
+        for e in icalendar.Calendar.from_ical(data).walk("VEVENT")
+    }
+    assert firsts == {"Session at home", "Call with Demo Clinic", "Consultation with Demo Clinic"}
+    assert b"remote: no visit to the clinic." in data.replace(b"\r\n ", b"")
 
 
 # -- settings: clinic files and plan files ------------------------------------------------------

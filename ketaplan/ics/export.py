@@ -11,7 +11,8 @@ What it guarantees:
   calendars show them as not taking place instead of keeping a stale copy;
   ``METHOD:REQUEST``/``CANCEL`` with ORGANIZER and ATTENDEE as RFC 5546 requires;
 - for patients, by default (``detail="minimal"``), nothing that reveals the treatment or a
-  diagnosis: a generic title, neutral preparation text and reminders;
+  diagnosis: a generic title with the clinic's patient-facing name, a neutral description
+  for every event, neutral preparation text and reminders;
 - patient reminders before the deadline they announce and outside the clinic's quiet hours
   (:mod:`ketaplan.ics.reminders`);
 - for staff (``audience="clinic"``, ``detail="full"``), each checkpoint of a planned dose
@@ -77,6 +78,16 @@ _NEUTRAL: dict[str, str] = {
     "escort": "Please arrange your transportation home for about {at}.",
     "no-driving": "Please do not drive after your appointment (see your clinic's advice).",
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
+}
+
+#: What a patient's event is, in neutral words, by the kind of session.
+_NEUTRAL_KIND: dict[str, str] = {
+    "dosing": "Session",
+    "consultation": "Consultation",
+    "preparation": "Preparation appointment",
+    "integration": "Follow-up session",
+    "review": "Review appointment",
+    "call": "Call",
 }
 
 
@@ -437,8 +448,9 @@ def _calendar_uid(plans: list[Plan], audience: str) -> str:
 
 
 def _calendar_title(plans: list[Plan], audience: str) -> str:
-    clinic = plans[0].clinic_name
-    return f"Appointments{DASH}{clinic}" if audience == "patient" else f"{clinic}{DASH}schedule"
+    if audience == "patient":
+        return f"Appointments{DASH}{plans[0].display_name}"
+    return f"{plans[0].clinic_name}{DASH}schedule"
 
 
 def _timezones(pairs: list[tuple[Plan, Appointment]]) -> list[Timezone]:
@@ -465,10 +477,11 @@ def _moment(moment: dt.datetime, tzid: str) -> dt.datetime:
     return local
 
 
-#: The plan's fields an event is written from (besides the appointment): the cache key.
-#: Keep it in step with ``_event`` and the helpers it calls.
-_EVENT_PLAN_FIELDS = ("id", "patient", "clinic_name", "clinic_location", "protocol",
-                      "protocol_version", "quiet_hours", "reminder_lead_minutes")  # fmt: skip
+#: The plan's fields (and properties) an event is written from (besides the appointment): the
+#: cache key. Keep it in step with ``_event`` and the helpers it calls.
+_EVENT_PLAN_FIELDS = ("id", "patient", "clinic_name", "clinic_location", "clinic_display_name",
+                      "display_name", "protocol", "protocol_version", "quiet_hours",
+                      "reminder_lead_minutes")  # fmt: skip
 
 
 def _event(
@@ -507,7 +520,7 @@ def _event(
     if audience == "clinic":
         _add_clinic_properties(event, plan, appointment, full=full)
     if method is not None:
-        _add_people(event, plan, method, organizer=organizer, attendee=attendee)
+        _add_people(event, plan, method, audience=audience, organizer=organizer, attendee=attendee)
     if alarms and not cancelled:
         for alarm in _alarms(plan, appointment, audience=audience, full=full, checks=checks):
             event.add_component(alarm)
@@ -535,11 +548,18 @@ def _add_clinic_properties(
 
 
 def _add_people(
-    event: Event, plan: Plan, method: str, *, organizer: str | None, attendee: str | None
+    event: Event,
+    plan: Plan,
+    method: str,
+    *,
+    audience: str,
+    organizer: str | None,
+    attendee: str | None,
 ) -> None:
-    """ITIP's ORGANIZER, and the ATTENDEE unless the method is PUBLISH."""
+    """ITIP's ORGANIZER, named as the audience knows the clinic; the ATTENDEE unless PUBLISH."""
     assert organizer is not None  # noqa: S101 - checked by _check
-    event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(plan.clinic_name)))
+    name = plan.display_name if audience == "patient" else plan.clinic_name
+    event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(name)))
     if method != "PUBLISH":
         assert attendee is not None  # noqa: S101 - checked by _check
         event.add(
@@ -738,7 +758,7 @@ def _resource_name(resource: str, unit: int | None) -> str:
 def _summary(plan: Plan, appointment: Appointment, *, audience: str, full: bool) -> str:
     if audience == "patient":
         what = appointment.name if full else "Appointment"
-        return f"{what}{DASH}{plan.clinic_name}"
+        return f"{what}{DASH}{plan.display_name}"
     what = appointment.name if full else "Booked"
     units = [_resource_name(s.resource, s.unit) for s in appointment.resources if s.unit]
     where = f"{DASH}{', '.join(units)}" if units else ""
@@ -780,6 +800,8 @@ def _description(
     if full:
         lines += [instruction.text for instruction in appointment.instructions]
     else:
+        if audience == "patient":
+            lines.append(_what_and_when(plan, appointment))
         lines += [_neutral(i, appointment) for i in appointment.instructions if i.kind in _NEUTRAL]
     lines += [_check_line(task, appointment) for task in checks]
     if appointment.status == "cancelled":
@@ -787,6 +809,22 @@ def _description(
     elif appointment.status == "missed":
         lines.insert(0, "This appointment was missed: it did not take place.")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _what_and_when(plan: Plan, appointment: Appointment) -> str:
+    """What a patient's event is, in neutral words ("Consultation at Demo Clinic, 09:00-10:00.").
+
+    Only what is true and reveals no treatment: the kind of session in plain words, with
+    whom or where, and the time.
+    """
+    what = _NEUTRAL_KIND[appointment.kind]
+    when = f"{_at(appointment.start, appointment)}-{_at(appointment.end, appointment)}"
+    name = plan.display_name
+    if appointment.location == "home":
+        return f"{what} at home, {when}."
+    if appointment.location == "remote":
+        return f"{what} with {name}, {when}, remote: no visit to the clinic."
+    return f"{what} at {name}, {when}."
 
 
 def _neutral(

@@ -18,7 +18,7 @@ from ketaplan.ics.lint import lint_ics
 from ketaplan.patient import Patient
 from ketaplan.protocol import HoldRule
 from ketaplan.replanning import Cancelled, Missed, Moved, replan
-from tests.helpers import clinic, patient
+from tests.helpers import clinic, demo_plan, patient
 from tests.interop.parsers import Libical, with_icalendar
 
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
@@ -66,13 +66,7 @@ def visible_text(data: bytes) -> str:
 
 @pytest.mark.parametrize("protocol_id", ["esketamine-trd", "iv-ketamine-kap", "home-sublingual"])
 def test_patient_minimal_calendar_reveals_nothing(protocol_id: str) -> None:
-    made = plan(
-        load_protocol(protocol_id),
-        start=dt.date(2026, 12, 1),
-        clinic=demo_clinic(),
-        patient=demo_patient(),
-        until=dt.date(2027, 3, 1),
-    )
+    made = demo_plan(protocol_id, until=dt.date(2027, 3, 1))
     data = to_ics(made, now=NOW)
     text = visible_text(data)
     assert not REVEALING.search(text), REVEALING.search(text)

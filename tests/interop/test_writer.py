@@ -78,6 +78,7 @@ def odd_plans(draw: st.DrawFn) -> Plan:
         update={
             "clinic_name": draw(texts),
             "clinic_location": draw(st.none() | texts),
+            "clinic_display_name": draw(st.none() | texts),
             "patient": draw(st.none() | texts),
             "protocol": draw(texts),
             # Reminders (issue 14): quiet hours past midnight, around a DST change, or none.
