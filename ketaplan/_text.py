@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-__all__ = ["WEEKDAY_PLURAL", "fmt_day", "fmt_time"]
+__all__ = ["WEEKDAY_PLURAL", "fmt_clock", "fmt_day", "fmt_time"]
 
 #: Weekday names for "on Mondays", indexed by ``date.weekday()``.
 WEEKDAY_PLURAL = (
@@ -45,4 +45,20 @@ def fmt_time(moment: dt.datetime) -> str:
     >>> fmt_time(dt.datetime(2026, 12, 25, 9, 0))
     '09:00 on Fri 25 Dec 2026'
     """
-    return f"{moment:%H:%M} on {fmt_day(moment.date())}"
+    return f"{moment.hour:02d}:{moment.minute:02d} on {_fmt_date(moment.toordinal())}"
+
+
+def fmt_clock(moment: dt.datetime, /, *, seen_on: dt.date) -> str:
+    """``'09:00'`` on the day ``seen_on``, else with its day: ``'09:00 on Fri 25 Dec 2026'``.
+
+    For text read on a known day (an event's description, a reminder when it fires): a time
+    on another day always names its day.
+
+    >>> fmt_clock(dt.datetime(2026, 12, 25, 9, 0), seen_on=dt.date(2026, 12, 25))
+    '09:00'
+    >>> fmt_clock(dt.datetime(2026, 12, 26, 3, 15), seen_on=dt.date(2026, 12, 25))
+    '03:15 on Sat 26 Dec 2026'
+    """
+    if moment.toordinal() == seen_on.toordinal():
+        return f"{moment.hour:02d}:{moment.minute:02d}"  # strftime is several times slower
+    return fmt_time(moment)

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
 from ketaplan._presets import preset_ids, preset_source_ids
 from ketaplan.errors import ClinicError, DefinitionError
-from ketaplan.hours import DateRange, Ranges, WeeklyHours
+from ketaplan.hours import DEFAULT_QUIET_HOURS, DateRange, QuietSetting, Ranges, WeeklyHours
 from ketaplan.protocol.policy import HoldRule, valid_zone
 from ketaplan.protocol.source import Source
 
@@ -95,7 +95,10 @@ class Clinic(Model):
 
     id: Slug
     name: NonEmptyText
-    """Shown to patients, e.g. in "Appointment - <name>"."""
+    """The clinic's name, as staff see it (and patients, unless ``patient_facing_name`` is set)."""
+    patient_facing_name: NonEmptyText | None = None
+    """The name patients see in calendar titles ("Appointment - <name>") and as the organizer
+    of invitations, e.g. "Lakeside Clinic" for "Lakeside Ketamine Clinic"; default: ``name``."""
     time_zone: str
     opening_hours: WeeklyHours
     closures: tuple[DateRange, ...] = ()
@@ -111,7 +114,13 @@ class Clinic(Model):
     certifications: tuple[Slug, ...] = ()
     """Certifications protocols may require, e.g. ``"spravato-rems"``."""
     location: str | None = None
-    """The address shown in staff calendars."""
+    """The address shown in calendars."""
+    quiet_hours: QuietSetting = DEFAULT_QUIET_HOURS
+    """When no patient reminder fires (``"21:00-07:00"``, past midnight): one that would moves
+    to the evening before, as the quiet hours begin. ``"off"`` for none. A usability setting."""
+    reminder_lead_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    """How long before a deadline ("no food after 03:15") its reminder fires, so the patient
+    can still act on it. A usability setting, not a clinical one."""
     sources: tuple[Source, ...] = ()
     """Sources the clinic's own medication rules cite."""
     medication_rules: tuple[HoldRule, ...] = ()

@@ -36,6 +36,7 @@ __all__ = [
     "hold_instruction",
     "hold_state",
     "hold_window",
+    "resumes_after",
     "seizure_exemption",
     "skipped_doses",
 ]
@@ -141,6 +142,14 @@ def skipped_doses(medication: Medication, rule: HoldRule, dosing: DosingSpan) ->
     return [dose for dose in doses if begin <= dose < end]
 
 
+def resumes_after(end: dt.datetime, dosing_start: dt.datetime) -> dt.datetime | None:
+    """When the patient may take the medicine again, named; ``None`` for "after the session".
+
+    A hold that ends when dosing starts (no ``resume_after_hours``) ends with the session.
+    """
+    return end if end > dosing_start else None
+
+
 def hold_instruction(
     medication: Medication, rule: HoldRule, dosing: DosingSpan
 ) -> Instruction | None:
@@ -161,8 +170,9 @@ def hold_instruction(
         text = f"Do not take {name} from {begin:%H:%M} on {fmt_day(begin.date())}"
     else:
         return None
-    if end > dosing.start:
-        text += f"; resume after {end:%H:%M} on {fmt_day(end.date())}"
+    resume = resumes_after(end, dosing.start)
+    if resume is not None:
+        text += f"; resume after {resume:%H:%M} on {fmt_day(resume.date())}"
     else:
         text += "; resume after the session"
     return Instruction(

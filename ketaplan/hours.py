@@ -7,12 +7,20 @@ import itertools
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_serializer, model_validator
 
 from ketaplan._model import Loc, Model, fail
 from ketaplan._types import WEEKDAYS, Weekday
 
-__all__ = ["DateRange", "Ranges", "TimeRange", "WeeklyHours"]
+__all__ = [
+    "DEFAULT_QUIET_HOURS",
+    "DateRange",
+    "QuietHours",
+    "QuietSetting",
+    "Ranges",
+    "TimeRange",
+    "WeeklyHours",
+]
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -131,3 +139,83 @@ class DateRange(Model):
                 f"end: must be at most 3 years after start {self.start}; got {self.end}"
             )
         return self
+
+
+class QuietHours(Model):
+    """Hours of the night in which no reminder fires, e.g. ``"21:00-07:00"`` (past midnight).
+
+    The two ends are not quiet: with ``21:00-07:00`` a reminder may fire at 21:00 and at 07:00,
+    not in between. A usability setting, not a clinical one.
+
+    >>> quiet = QuietHours.model_validate("21:00-07:00")
+    >>> dt.time(3, 15) in quiet, dt.time(21, 0) in quiet, dt.time(12, 0) in quiet
+    (True, False, False)
+    >>> quiet.began(dt.datetime(2026, 12, 2, 3, 15))  # the evening before
+    datetime.date(2026, 12, 1)
+    """
+
+    start: dt.time
+    end: dt.time
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = _RANGE.match(value)
+            if not match:
+                raise ValueError(f"must look like 'HH:MM-HH:MM' or be 'off'; got {value!r}")
+            return _parse_range(value)
+        return value
+
+    @model_validator(mode="after")
+    def _apart(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError(f"must end at another time than it starts (or be 'off'); got {self}")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("must be local wall-clock times without a UTC offset")
+        return self
+
+    @model_serializer
+    def _written(self) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def __contains__(self, clock: object) -> bool:
+        """Whether a local clock time is strictly inside the quiet hours."""
+        if not isinstance(clock, dt.time):
+            return False
+        clock = clock.replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start < clock < self.end
+        return clock > self.start or clock < self.end
+
+    def began(self, moment: dt.datetime) -> dt.date:
+        """The day on which the quiet hours that hold the local ``moment`` began."""
+        if self.start > self.end and moment.time() < self.end:
+            return moment.date() - dt.timedelta(days=1)
+        return moment.date()
+
+
+#: The quiet hours of a clinic that sets none: 21:00 to 07:00.
+DEFAULT_QUIET_HOURS = QuietHours(start=dt.time(21), end=dt.time(7))
+
+
+def _quiet_or_off(value: Any) -> Any:
+    """``"off"`` (or ``None``) turns quiet hours off."""
+    return None if value is None or value == "off" else value
+
+
+#: A clinic's (and a plan's) quiet hours: ``"21:00-07:00"``, or ``"off"`` for none.
+QuietSetting = Annotated[
+    QuietHours | None,
+    BeforeValidator(_quiet_or_off),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(off|\d{1,2}:\d{2}-\d{1,2}:\d{2})$",
+            "description": "'HH:MM-HH:MM' (it may run past midnight), or 'off'",
+        }
+    ),
+]

@@ -17,6 +17,7 @@ from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal, stopped_on
 from ketaplan.errors import DefinitionError, PlanError
+from ketaplan.hours import DEFAULT_QUIET_HOURS, QuietSetting
 from ketaplan.timing import zone
 
 __all__ = [
@@ -233,6 +234,13 @@ class Plan(Model):
     clinic_name: str
     clinic_location: str | None = None
     """The clinic's address, for calendars."""
+    clinic_display_name: str | None = None
+    """The clinic's ``patient_facing_name``; ``None`` when it has none (patients see
+    ``clinic_name``): see :attr:`display_name`."""
+    quiet_hours: QuietSetting = DEFAULT_QUIET_HOURS
+    """The clinic's quiet hours, in which no patient reminder fires (``None``: off)."""
+    reminder_lead_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    """How long before a deadline the patient's reminder of it fires (the clinic's setting)."""
     time_zone: str
     start: dt.date
     until: dt.date
@@ -275,6 +283,11 @@ class Plan(Model):
                 found.append((("time_zone",), "must be an IANA time zone", name))
         fail(found)
         return self
+
+    @property
+    def display_name(self) -> str:
+        """The clinic's name as patients see it: its patient-facing name, else its name."""
+        return self.clinic_display_name or self.clinic_name
 
     @property
     def stopped_on(self) -> dt.date | None:

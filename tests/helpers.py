@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import ketaplan
+from ketaplan import load_protocol
 from ketaplan.clinic import Clinic
+from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.patient import Patient
 from ketaplan.planner import made_before
 from ketaplan.plans import Appointment, Plan
@@ -52,6 +54,17 @@ def clinic(
     }
     data.update(changes)
     return Clinic.model_validate(data)
+
+
+def demo_plan(protocol_id: str, *, until: dt.date, start: dt.date = dt.date(2026, 12, 1)) -> Plan:
+    """A built-in protocol planned for the demo patient at the demo clinic."""
+    return plan(
+        load_protocol(protocol_id),
+        start=start,
+        clinic=demo_clinic(),
+        patient=demo_patient(),
+        until=until,
+    )
 
 
 def patient(**changes: Any) -> Patient:

@@ -11,7 +11,10 @@ What it guarantees:
   calendars show them as not taking place instead of keeping a stale copy;
   ``METHOD:REQUEST``/``CANCEL`` with ORGANIZER and ATTENDEE as RFC 5546 requires;
 - for patients, by default (``detail="minimal"``), nothing that reveals the treatment or a
-  diagnosis: a generic title, neutral preparation text and reminders;
+  diagnosis: a generic title with the clinic's patient-facing name, a neutral description
+  for every event, neutral preparation text and reminders;
+- patient reminders before the deadline they announce and outside the clinic's quiet hours
+  (:mod:`ketaplan.ics.reminders`);
 - for staff (``audience="clinic"``, ``detail="full"``), each checkpoint of a planned dose
   (blood pressure before dosing, 40 minutes after, ...) with its local time in the
   description, and a reminder for each timed check inside the session;
@@ -35,9 +38,11 @@ from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
 from ketaplan._model import aware
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_clock
 from ketaplan._version import __version__
 from ketaplan.errors import InputError
+from ketaplan.holds import resumes_after
+from ketaplan.ics.reminders import DayBefore, reminder_for
 from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plans import Appointment, Instruction, Plan, Task
@@ -66,14 +71,24 @@ _NEUTRAL: dict[str, str] = {
     "appointment, from {at}.",
     "fasting-liquids": "Please follow your clinic's instructions about drinking before your "
     "appointment, from {at}.",
-    "nasal-spray": "If you use a nasal spray or decongestant today, use it by {at}.",
-    "medication-hold": "Please follow your clinic's instructions about your usual medicines, "
-    "from {at}.",
+    "nasal-spray": "If you use a nasal spray or decongestant on the day of your appointment, "
+    "use it by {at}.",
+    "medication-hold": "Please pause the medicine your clinic told you about: do not take it "
+    "from {at}; resume after {until}.",
     "escort": "Please arrange your transportation home for about {at}.",
     "no-driving": "Please do not drive after your appointment (see your clinic's advice).",
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
 }
-_REMINDED = ("fasting-solids", "fasting-liquids", "nasal-spray", "medication-hold", "escort")
+
+#: What a patient's event is, in neutral words, by the kind of session.
+_NEUTRAL_KIND: dict[str, str] = {
+    "dosing": "Session",
+    "consultation": "Consultation",
+    "preparation": "Preparation appointment",
+    "integration": "Follow-up session",
+    "review": "Review appointment",
+    "call": "Call",
+}
 
 
 #: The DTSTAMP cached events are written with; replaced by the export's own on the way out.
@@ -433,8 +448,9 @@ def _calendar_uid(plans: list[Plan], audience: str) -> str:
 
 
 def _calendar_title(plans: list[Plan], audience: str) -> str:
-    clinic = plans[0].clinic_name
-    return f"Appointments{DASH}{clinic}" if audience == "patient" else f"{clinic}{DASH}schedule"
+    if audience == "patient":
+        return f"Appointments{DASH}{plans[0].display_name}"
+    return f"{plans[0].clinic_name}{DASH}schedule"
 
 
 def _timezones(pairs: list[tuple[Plan, Appointment]]) -> list[Timezone]:
@@ -461,10 +477,11 @@ def _moment(moment: dt.datetime, tzid: str) -> dt.datetime:
     return local
 
 
-#: The plan's fields an event is written from (besides the appointment): the cache key.
-#: Keep it in step with ``_event`` and the helpers it calls.
-_EVENT_PLAN_FIELDS = ("id", "patient", "clinic_name", "clinic_location", "protocol",
-                      "protocol_version")  # fmt: skip
+#: The plan's fields (and properties) an event is written from (besides the appointment): the
+#: cache key. Keep it in step with ``_event`` and the helpers it calls.
+_EVENT_PLAN_FIELDS = ("id", "patient", "clinic_name", "clinic_location", "clinic_display_name",
+                      "display_name", "protocol", "protocol_version", "quiet_hours",
+                      "reminder_lead_minutes")  # fmt: skip
 
 
 def _event(
@@ -503,9 +520,9 @@ def _event(
     if audience == "clinic":
         _add_clinic_properties(event, plan, appointment, full=full)
     if method is not None:
-        _add_people(event, plan, method, organizer=organizer, attendee=attendee)
+        _add_people(event, plan, method, audience=audience, organizer=organizer, attendee=attendee)
     if alarms and not cancelled:
-        for alarm in _alarms(appointment, audience=audience, full=full, checks=checks):
+        for alarm in _alarms(plan, appointment, audience=audience, full=full, checks=checks):
             event.add_component(alarm)
     return event
 
@@ -531,11 +548,18 @@ def _add_clinic_properties(
 
 
 def _add_people(
-    event: Event, plan: Plan, method: str, *, organizer: str | None, attendee: str | None
+    event: Event,
+    plan: Plan,
+    method: str,
+    *,
+    audience: str,
+    organizer: str | None,
+    attendee: str | None,
 ) -> None:
-    """ITIP's ORGANIZER, and the ATTENDEE unless the method is PUBLISH."""
+    """ITIP's ORGANIZER, named as the audience knows the clinic; the ATTENDEE unless PUBLISH."""
     assert organizer is not None  # noqa: S101 - checked by _check
-    event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(plan.clinic_name)))
+    name = plan.display_name if audience == "patient" else plan.clinic_name
+    event.add("ORGANIZER", vCalAddress.new(organizer, cn=clean_line(name)))
     if method != "PUBLISH":
         assert attendee is not None  # noqa: S101 - checked by _check
         event.add(
@@ -600,7 +624,9 @@ def write_event(
         lines.append(_text_line("X-KETAPLAN-APPOINTMENT", appointment.id))
         lines.append(_text_line("X-KETAPLAN-PATIENT", _patient_ref(plan)))
     if alarms and not cancelled:
-        for text, trigger in _reminders(appointment, audience=audience, full=full, checks=checks):
+        for text, trigger in _reminders(
+            plan, appointment, audience=audience, full=full, checks=checks
+        ):
             lines += [
                 "BEGIN:VALARM",
                 "ACTION:DISPLAY",
@@ -687,10 +713,6 @@ def _tzid(tz: dt.tzinfo | None) -> str:
 _SAFE_TZID = re.compile(r"^[A-Za-z0-9/_+-]+$")
 
 
-class DayBefore(dt.timedelta):
-    """A reminder offset in calendar days: the day before, at the same wall-clock time."""
-
-
 @lru_cache(maxsize=1024, typed=True)  # typed: a DayBefore equals the exact day it is not
 def _duration(delta: dt.timedelta) -> str:
     """A TRIGGER value: exact hours and minutes, or calendar days for a :class:`DayBefore`.
@@ -736,19 +758,21 @@ def _resource_name(resource: str, unit: int | None) -> str:
 def _summary(plan: Plan, appointment: Appointment, *, audience: str, full: bool) -> str:
     if audience == "patient":
         what = appointment.name if full else "Appointment"
-        return f"{what}{DASH}{plan.clinic_name}"
+        return f"{what}{DASH}{plan.display_name}"
     what = appointment.name if full else "Booked"
     units = [_resource_name(s.resource, s.unit) for s in appointment.resources if s.unit]
     where = f"{DASH}{', '.join(units)}" if units else ""
     return f"{_patient_ref(plan)}{DASH}{what}{where}"
 
 
-def _at(moment: dt.datetime | None, appointment: Appointment) -> str:
+def _at(
+    moment: dt.datetime | None, appointment: Appointment, seen_on: dt.date | None = None
+) -> str:
+    """``moment``'s local time, with its day unless it is ``seen_on`` (the appointment's day)."""
     if moment is None:
         return ""
     local = moment.astimezone(zone(appointment.time_zone))
-    same_day = local.date() == appointment.local_date
-    return f"{local:%H:%M}" if same_day else f"{local:%H:%M} on {fmt_day(local.date())}"
+    return fmt_clock(local, seen_on=seen_on or appointment.local_date)
 
 
 def _description(
@@ -776,7 +800,9 @@ def _description(
     if full:
         lines += [instruction.text for instruction in appointment.instructions]
     else:
-        lines += _neutral(appointment)
+        if audience == "patient":
+            lines.append(_what_and_when(plan, appointment))
+        lines += [_neutral(i, appointment) for i in appointment.instructions if i.kind in _NEUTRAL]
     lines += [_check_line(task, appointment) for task in checks]
     if appointment.status == "cancelled":
         lines.insert(0, "This appointment is cancelled.")
@@ -785,19 +811,45 @@ def _description(
     return "\n".join(dict.fromkeys(lines))
 
 
-def _neutral(appointment: Appointment) -> list[str]:
-    return [
-        _NEUTRAL[i.kind].format(at=_at(i.at, appointment))
-        for i in appointment.instructions
-        if i.kind in _NEUTRAL
-    ]
+def _what_and_when(plan: Plan, appointment: Appointment) -> str:
+    """What a patient's event is, in neutral words ("Consultation at Demo Clinic, 09:00-10:00.").
+
+    Only what is true and reveals no treatment: the kind of session in plain words, with
+    whom or where, and the time.
+    """
+    what = _NEUTRAL_KIND[appointment.kind]
+    when = f"{_at(appointment.start, appointment)}-{_at(appointment.end, appointment)}"
+    name = plan.display_name
+    if appointment.location == "home":
+        return f"{what} at home, {when}."
+    if appointment.location == "remote":
+        return f"{what} with {name}, {when}, remote: no visit to the clinic."
+    return f"{what} at {name}, {when}."
+
+
+def _neutral(
+    instruction: Instruction, appointment: Appointment, seen_on: dt.date | None = None
+) -> str:
+    """``instruction`` in neutral words, its times as read on the day ``seen_on``.
+
+    By default, the appointment's day (the description); a reminder's, the day it fires.
+    """
+    until = "your appointment"
+    if instruction.kind == "medication-hold" and instruction.until is not None:
+        begins = appointment.dosing_start or appointment.start
+        resume = resumes_after(instruction.until, begins)
+        if resume is not None:
+            until = _at(resume, appointment, seen_on)
+    return _NEUTRAL[instruction.kind].format(
+        at=_at(instruction.at, appointment, seen_on), until=until
+    )
 
 
 def _alarms(
-    appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
+    plan: Plan, appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
 ) -> list[Alarm]:
     alarms = []
-    for text, trigger in _reminders(appointment, audience=audience, full=full, checks=checks):
+    for text, trigger in _reminders(plan, appointment, audience=audience, full=full, checks=checks):
         alarm = Alarm.new_display(description=text, trigger=trigger)
         alarm["TRIGGER"] = _Trigger(trigger)
         alarms.append(alarm)
@@ -851,32 +903,32 @@ def _check_reminders(
 
 
 def _reminders(
-    appointment: Appointment, *, audience: str, full: bool, checks: Sequence[Task]
+    plan: Plan,
+    appointment: Appointment,
+    *,
+    audience: str,
+    full: bool,
+    checks: Sequence[Task],
 ) -> list[tuple[str, dt.timedelta]]:
-    """Each reminder's text and when it fires, relative to the start."""
+    """Each reminder's text and when it fires, relative to the start (:func:`reminder_for`).
+
+    A neutral text names each time with its day unless it is the day the reminder fires.
+    """
     if audience == "clinic":
         return _check_reminders(appointment, checks)
     made: list[tuple[str, dt.timedelta]] = []
     seen: set[tuple[str, dt.timedelta]] = set()
     for instruction in appointment.instructions:
-        if instruction.kind not in _REMINDED or instruction.at is None:
+        reminder = reminder_for(
+            instruction,
+            appointment,
+            quiet=plan.quiet_hours,
+            lead_minutes=plan.reminder_lead_minutes,
+        )
+        if reminder is None or (instruction.kind, reminder.trigger) in seen:
             continue
-        trigger = _trigger(instruction, appointment)
-        if (instruction.kind, trigger) in seen:
-            continue
-        seen.add((instruction.kind, trigger))
-        neutral = _NEUTRAL[instruction.kind].format(at=_at(instruction.at, appointment))
+        seen.add((instruction.kind, reminder.trigger))
+        neutral = _neutral(instruction, appointment, reminder.at.date())
         text = clean_text(instruction.text) if full else neutral
-        made.append((text or neutral, trigger))
+        made.append((text or neutral, reminder.trigger))
     return made
-
-
-def _trigger(instruction: Instruction, appointment: Appointment) -> dt.timedelta:
-    """When to remind: at the moment for deadlines, the day before to arrange a driver."""
-    assert instruction.at is not None  # noqa: S101 - filtered by the caller
-    if instruction.kind == "escort":
-        return DayBefore(days=-1)
-    at = instruction.at.astimezone(dt.UTC)
-    seconds = (at - appointment.start.astimezone(dt.UTC)).total_seconds()
-    minutes = int(seconds // 60)
-    return dt.timedelta(minutes=min(minutes, 0))

@@ -18,7 +18,7 @@ from ketaplan.ics.lint import lint_ics
 from ketaplan.patient import Patient
 from ketaplan.protocol import HoldRule
 from ketaplan.replanning import Cancelled, Missed, Moved, replan
-from tests.helpers import clinic, patient, plan
+from tests.helpers import clinic, demo_plan, patient, plan
 from tests.interop.parsers import Libical, with_icalendar
 
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
@@ -66,13 +66,7 @@ def visible_text(data: bytes) -> str:
 
 @pytest.mark.parametrize("protocol_id", ["esketamine-trd", "iv-ketamine-kap", "home-sublingual"])
 def test_patient_minimal_calendar_reveals_nothing(protocol_id: str) -> None:
-    made = plan(
-        load_protocol(protocol_id),
-        start=dt.date(2026, 12, 1),
-        clinic=demo_clinic(),
-        patient=demo_patient(),
-        until=dt.date(2027, 3, 1),
-    )
+    made = demo_plan(protocol_id, until=dt.date(2027, 3, 1))
     data = to_ics(made, now=NOW)
     text = visible_text(data)
     assert not REVEALING.search(text), REVEALING.search(text)
@@ -94,18 +88,20 @@ def test_reminders_for_the_preparation() -> None:
     made = esketamine()
     first = first_dose_event(to_ics(made, now=NOW), made)
     alarms = {str(a["DESCRIPTION"]): a.TRIGGER for a in first.walk("VALARM")}  # type: ignore[attr-defined]
-    # Dosing starts at 09:15: food until 07:15, liquids until 08:45, nasal spray by 08:15.
-    # Neutral words: the exact time and "follow your clinic's instructions" (issue 13), so no
-    # reminder suggests that any drink is fine until the cut-off.
+    # The session starts at 09:00 and dosing at 09:15: food until 07:15, liquids until 08:45,
+    # nasal spray by 08:15. Neutral words: the exact time and "follow your clinic's
+    # instructions" (issue 13), so no reminder suggests that any drink is fine until the cut-off.
+    # Each fires an hour (the clinic's reminder_lead_minutes) before its deadline, outside the
+    # quiet hours 21:00-07:00 (issue 14): the food reminder, due at 06:15, fires at 21:00 the
+    # evening before, and names the deadline's day.
     eating = "Please follow your clinic's instructions about eating before your appointment"
     drinking = "Please follow your clinic's instructions about drinking before your appointment"
-    assert alarms[f"{eating}, from 07:15."] == -dt.timedelta(hours=1, minutes=45)
-    assert alarms[f"{drinking}, from 08:45."] == -dt.timedelta(minutes=15)
-    assert alarms["If you use a nasal spray or decongestant today, use it by 08:15."] == (
-        -dt.timedelta(minutes=45)
-    )
+    assert alarms[f"{eating}, from 07:15 on Tue 1 Dec 2026."] == -dt.timedelta(hours=12)
+    assert alarms[f"{drinking}, from 08:45."] == -dt.timedelta(hours=1, minutes=15)
+    spray = "If you use a nasal spray or decongestant on the day of your appointment, use it by"
+    assert alarms[f"{spray} 08:15."] == -dt.timedelta(hours=1, minutes=45)
     # The label asks for transportation arranged, not an adult escort (clinical review E5).
-    assert alarms["Please arrange your transportation home for about 11:30."] == (
+    assert alarms["Please arrange your transportation home for about 11:30 on Tue 1 Dec 2026."] == (
         -dt.timedelta(days=1)
     )
 
@@ -140,10 +136,13 @@ def test_medication_hold_reminder_names_no_drug() -> None:
     assert any(i.kind == "medication-hold" for i in made.doses[0].instructions)
     first = first_dose_event(to_ics(made, now=NOW), made)
     texts = [str(a["DESCRIPTION"]) for a in first.walk("VALARM")]
-    assert any(
-        t.startswith("Please follow your clinic's instructions about your usual medicines")
-        for t in texts
-    )
+    # What to do and when, in neutral words (issue 14): the hold begins 12 h before dosing
+    # (21:15 on Sun 6 Dec) and ends 6 h after the infusion; the reminder fires an hour before
+    # it begins, at 20:15 the same evening.
+    assert (
+        "Please pause the medicine your clinic told you about: do not take it from 21:15; "
+        "resume after 15:55 on Mon 7 Dec 2026."
+    ) in texts
     assert not any("lorazepam" in t for t in texts)
     full = first_dose_event(to_ics(made, detail="full", now=NOW), made)
     assert any(
@@ -405,6 +404,9 @@ def test_a_reminder_days_ahead_fires_at_its_instant_across_dst() -> None:
     fires = {a.decoded("TRIGGER") for a in event.walk("VALARM")}
     elapsed = hold.at.astimezone(dt.UTC) - first.start.astimezone(dt.UTC)
     assert elapsed == -dt.timedelta(hours=71, minutes=45)  # real hours: 72 h before dosing
-    assert elapsed in fires  # exact: the instant the hold begins
+    # Exact: the hour (reminder_lead_minutes) before the instant the hold begins, 07:15 EST
+    # on the Saturday, outside the quiet hours.
+    assert elapsed - dt.timedelta(hours=1) in fires
+    assert (hold.at - dt.timedelta(hours=1)).strftime("%a %H:%M %Z") == "Sat 07:15 EST"
     escort = next(a for a in event.walk("VALARM") if "transportation" in str(a["DESCRIPTION"]))
     assert escort.to_ical().decode().count("TRIGGER:-P1D") == 1  # the day before, on purpose

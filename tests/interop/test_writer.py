@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from ketaplan import Plan, load_protocol
 from ketaplan.defaults import demo_clinic
+from ketaplan.hours import DEFAULT_QUIET_HOURS, QuietHours
 from ketaplan.ics import export, to_ics
 from ketaplan.ics.export import _event, serialize, write_event
 from ketaplan.plans import Appointment, Instruction
@@ -63,6 +64,9 @@ def test_generated_plans_are_written_as_icalendar_writes_them(
     assert_same(made, options)
 
 
+QUIET = [None, DEFAULT_QUIET_HOURS, QuietHours(start=dt.time(1, 30), end=dt.time(2, 30)),
+         QuietHours(start=dt.time(0), end=dt.time(23, 59))]  # fmt: skip
+
 CHANGES = [dt.datetime(2026, 11, 1), dt.datetime(2026, 10, 25), dt.datetime(2026, 4, 5),
            dt.datetime(2027, 3, 14)]  # fmt: skip
 
@@ -75,8 +79,12 @@ def odd_plans(draw: st.DrawFn) -> Plan:
         update={
             "clinic_name": draw(texts),
             "clinic_location": draw(st.none() | texts),
+            "clinic_display_name": draw(st.none() | texts),
             "patient": draw(st.none() | texts),
             "protocol": draw(texts),
+            # Reminders (issue 14): quiet hours past midnight, around a DST change, or none.
+            "quiet_hours": draw(st.sampled_from(QUIET)),
+            "reminder_lead_minutes": draw(st.integers(1, 24 * 60)),
         }
     )
     tz = ZoneInfo(draw(st.sampled_from(ZONES)))
