@@ -95,9 +95,11 @@ def alarms(data: bytes, tz: ZoneInfo) -> dict[str, list[Alarm]]:
         start = event.decoded("DTSTART")
         texts = [str(a["DESCRIPTION"]) for a in event.walk("VALARM")]
         assert len(texts) == len(raw[uid])
+        # one alarm carries every reminder due at its moment, a line each
         out[uid] = [
-            Alarm(text, trigger, fires_at(start, trigger, tz))
+            Alarm(line, trigger, fires_at(start, trigger, tz))
             for text, trigger in zip(texts, raw[uid], strict=True)
+            for line in text.splitlines()
         ]
     return out
 

@@ -912,7 +912,8 @@ def _reminders(
 ) -> list[tuple[str, dt.timedelta]]:
     """Each reminder's text and when it fires, relative to the start (:func:`reminder_for`).
 
-    A neutral text names each time with its day unless it is the day the reminder fires.
+    A neutral text names each time with its day unless it is the day the reminder fires; the
+    reminders due at one moment make one alarm, a line each.
     """
     if audience == "clinic":
         return _check_reminders(appointment, checks)
@@ -931,4 +932,8 @@ def _reminders(
         neutral = _neutral(instruction, appointment, reminder.at.date())
         text = clean_text(instruction.text) if full else neutral
         made.append((text or neutral, reminder.trigger))
-    return made
+    # Reminders due at one moment (eating and drinking, the evening before) are one alarm.
+    together: dict[dt.timedelta, list[str]] = {}
+    for text, trigger in made:
+        together.setdefault(trigger, []).append(text)
+    return [("\n".join(texts), trigger) for trigger, texts in together.items()]
