@@ -425,10 +425,48 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     )
     if patient is not None:
         _warn_medicines(patient, medication_rules(protocol, clinic))
+    shifted = _shifted_errors(
+        args, result, protocol=protocol, clinic=clinic, patient=patient, bookings=bookings
+    )
     if args.format == "ics":
-        return _emit_bytes(_calendar(result, args), args.output, out)
-    text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
-    return _emit(text, args.output, out)
+        code = _emit_bytes(_calendar(result, args), args.output, out)
+    else:
+        text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
+        code = _emit(text, args.output, out)
+    return code or shifted
+
+
+def _shifted_errors(
+    args: argparse.Namespace,
+    result: Plan,
+    *,
+    protocol: Protocol | None,
+    clinic: Clinic | None,
+    patient: Patient | None,
+    bookings: list[Booking],
+) -> int:
+    """With ``--on-conflict shift``, the errors the plan still has, on stderr, and exit 1 if any.
+
+    Shifting places a session past its window when nothing else fits: the plan is written,
+    for a person to see, and the exit status says it breaks rules.
+    """
+    if args.on_conflict != "shift":
+        return 0
+    found = check(result, protocol=protocol, clinic=clinic, patient=patient, bookings=bookings)
+    errors = [v for v in found if v.severity == "error"]
+    for violation in errors:
+        where = ", ".join(violation.appointments)
+        print(
+            for_terminal(f"ketaplan: error: {where}: {violation.code}: {violation.message}"),
+            file=sys.stderr,
+        )
+    if errors:
+        print(
+            f"ketaplan: the plan was shifted and still breaks {len(errors)} rule(s): "
+            "see above (exit 1)",
+            file=sys.stderr,
+        )
+    return EXIT_PROBLEMS if errors else 0
 
 
 def _warn_medicines(patient: Patient, rules: MedicationRules) -> None:
@@ -528,8 +566,12 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+    protocol = load_protocol(args.protocol) if args.protocol else None
+    shifted = _shifted_errors(
+        args, result, protocol=protocol, clinic=clinic, patient=patient, bookings=[]
+    )
     text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
-    return _emit(text, args.output, out)
+    return _emit(text, args.output, out) or shifted
 
 
 def _broken_by_moves(

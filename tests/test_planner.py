@@ -604,7 +604,9 @@ def test_on_conflict_shift_records_the_shift() -> None:
     assert second.local_date == D(2026, 3, 30)
     assert second.shift is not None
     assert second.shift.days_outside == 19
-    assert "outside" in second.reason
+    assert second.reason.endswith(
+        "19 day(s) after its window (Sun 8 Mar 2026 to Wed 11 Mar 2026) closed"
+    )
 
 
 def test_washout_moves_the_start() -> None:

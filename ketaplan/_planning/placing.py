@@ -261,10 +261,13 @@ def step_reason(step: Step, day: dt.date, rejected: Mapping[dt.date, str] | None
     elif rejected is not None:
         why = "kept free so that later sessions fit"
     placement = f"moved to {fmt_day(day)}"
+    window = f"its window ({fmt_day(step.earliest)} to {fmt_day(step.latest)})"
     if step.earliest <= day <= step.latest:
         placement += f", {step.window_text}"
+    elif day > step.latest:
+        placement += f", {(day - step.latest).days} day(s) after {window} closed"
     else:
-        placement += f", outside {step.window_text}"
+        placement += f", {(step.earliest - day).days} day(s) before {window} opens"
     return f"target {fmt_day(step.target)} ({step.rule}); {why}; {placement}"
 
 

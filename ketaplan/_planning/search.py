@@ -46,6 +46,9 @@ __all__ = ["MAX_EVALUATIONS", "SHIFT_DAYS", "Search", "Setting"]
 MAX_EVALUATIONS = 20_000
 #: How many of the days a first session could not take a postponement note names.
 _CAUSES = 4
+#: With ``on_conflict="shift"``, how many sessions may go past their windows, tried in turn: a
+#: plan shifts no more sessions than it must (as far as each search's budget of days reaches).
+SHIFT_BUDGETS: tuple[int | None, ...] = (1, 2, 4, None)
 #: With ``on_conflict="shift"``, how many days past a window's end a session may go.
 SHIFT_DAYS = 28
 
@@ -149,6 +152,7 @@ class Search:
         self.evaluations = 0
         self.on_conflict: OnConflict = "raise"
         self.pin_first = False
+        self.shift_budget: int | None = None
         self.series_relaxed = False
         self.booster: tuple[str, dt.date, int] | None = None  # a booster asked for
         self.first: _Frame | None = None
@@ -252,9 +256,11 @@ class Search:
         if outcome is True:
             return
         if on_conflict == "shift":
-            self.reset(mark)
-            if self._attempt(failures, shift=True) is True:
-                return
+            # Fewest sessions past their windows first: one, then a few, then any number.
+            for budget in SHIFT_BUDGETS:
+                self.reset(mark)
+                if self._attempt(failures, shift=True, budget=budget) is True:
+                    return
         # The attempt that placed the most sessions before failing says most.
         raise max(failures, key=lambda failure: failure[0])[1]
 
@@ -265,11 +271,16 @@ class Search:
         pin: bool = False,
         relax: bool = False,
         shift: bool = False,
+        budget: int | None = None,
         resume: _Frame | None = None,
     ) -> bool | _Frame:
-        """One search: ``True`` when it placed everything, or the first frame it paused at."""
+        """One search: ``True`` when it placed everything, or the first frame it paused at.
+
+        ``budget``: when shifting, how many sessions may go past their windows (None: any).
+        """
         self.pin_first, self.series_relaxed = pin, relax
         self.on_conflict = "shift" if shift else "raise"
+        self.shift_budget = budget
         if resume is None:
             self.evaluations, self.deepest, self.first, self.first_dose = 0, None, None, None
         try:
@@ -372,6 +383,8 @@ class Search:
         """Place the step on ``day`` (with its anchored sessions); return why not, if not."""
         step = frame.step
         self.count_evaluation(step, frame.rejected)
+        if day > step.latest and _shift_spent(self.chain, self.shift_budget):
+            return f"{self.shift_budget} session(s) already past their windows; no more are shifted"
         context = frame.context if frame.context is not None else _prepare(self, frame)
         found = day_findings(step, day, context, mode="plan", on_conflict=self.on_conflict)
         if found:
@@ -430,7 +443,7 @@ class Search:
             earliest=step.earliest,
             latest=step.latest,
             blocked=frame.rejected,
-            hint=f"rule: {step.rule}",
+            hint=_hint(step),
         )
 
     # -- anchored sessions -----------------------------------------------------------------
@@ -640,3 +653,23 @@ def _blocked_follower(frame: _Frame) -> str:
         why = max(frame.rejected.values(), key=list(frame.rejected.values()).count)
     detail = f" ({fmt_day(step.target)}: {why})" if why else ""
     return f"{step.phase.id}-{step.index} would have no feasible day after it{detail}"
+
+
+def _shift_spent(chain: Chain, budget: int | None) -> bool:
+    """Whether ``chain`` has as many sessions past their windows as a search allows."""
+    if budget is None:
+        return False
+    return sum(1 for a in chain.sessions if a.latest and a.local_date > a.latest) >= budget
+
+
+def _hint(step: Step) -> str:
+    """The rule a session could not meet, and what to do when a deadline closed its window."""
+    hint = f"rule: {step.rule}"
+    if step.hard_latest is not None and step.latest >= step.hard_latest:
+        hint += (
+            f"\n  the window closes on the phase's deadline, {fmt_day(step.hard_latest)}: "
+            "to place the rest past it, plan again with on_conflict='shift' (--on-conflict "
+            "shift), and check reports the missed deadline; or record a clinician's decision "
+            "(re-induce, or stop)"
+        )
+    return hint
