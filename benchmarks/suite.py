@@ -420,8 +420,16 @@ def throughput(scale: Scale) -> list[Row]:
     ]
 
 
+def hostile_input(scale: Scale) -> list[Row]:
+    """Every class of hostile input but busy calendars (:mod:`benchmarks.hostile`)."""
+    from benchmarks.hostile import hostile  # noqa: PLC0415 - it imports this module
+
+    return hostile(scale)
+
+
 BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "plan_one": plan_one,
+    "hostile": hostile_input,
     "plan_clinic": plan_clinic,
     "check": check_scale,
     "export": export,
@@ -430,7 +438,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).
-MEMORY = ("plan_clinic", "check", "export", "import")
+MEMORY = ("plan_clinic", "check", "export", "import", "hostile")
 
 
 def table(rows: list[Row]) -> str:

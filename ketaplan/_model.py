@@ -128,7 +128,8 @@ def _translated(model: type[Model], err: ValidationError) -> DefinitionError:
     """The model's own error for ``err``; a plain DefinitionError names the model."""
     error = model.error_class
     subject = model.__name__ if error is DefinitionError else None
-    return error(problems_from(err, model, origin=""), subject=subject)
+    problems, omitted = problems_from(err, model, origin="")
+    return error(problems, subject=subject, omitted=omitted)
 
 
 def fail(findings: Sequence[tuple[Loc, str, object]]) -> None:

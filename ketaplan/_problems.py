@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ketaplan.errors import MISSING, Problem
 
-__all__ = ["UNION_TAGS", "Findings", "format_loc", "problems_from"]
+__all__ = ["MAX_LISTED", "UNION_TAGS", "Findings", "format_loc", "problems_from"]
 
 Loc = tuple[str | int, ...]
 
@@ -61,9 +61,20 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
-def problems_from(err: ValidationError, model: type[BaseModel], /, *, origin: str) -> list[Problem]:
-    """One problem per pydantic error, with readable paths and messages."""
+#: At most this many problems are described one by one; the rest are counted.
+MAX_LISTED = 100
+
+
+def problems_from(
+    err: ValidationError, model: type[BaseModel], /, *, origin: str
+) -> tuple[list[Problem], int]:
+    """One problem per pydantic error, with readable paths and messages, and how many more.
+
+    Only the first :data:`MAX_LISTED` are described (a file of 80,000 unknown fields is one
+    mistake repeated): the cost of an error stays linear and small.
+    """
     problems: list[Problem] = []
+    omitted = 0
     names = _field_names(model)
     details = err.errors(include_url=False)
     failed_items = {tuple(d["loc"][:i]) for d in details for i in range(len(d["loc"]))}
@@ -74,13 +85,16 @@ def problems_from(err: ValidationError, model: type[BaseModel], /, *, origin: st
             continue
         ctx = detail.get("ctx") or {}
         inner = ctx.get("error")
-        if isinstance(inner, Findings):
-            for sub_loc, message, value in inner.findings:
+        found = inner.findings if isinstance(inner, Findings) else None
+        if len(problems) >= MAX_LISTED:
+            omitted += len(found) if found is not None else 1
+        elif found is not None:
+            for sub_loc, message, value in found:
                 problems.append(Problem(format_loc(loc + sub_loc), message, value, origin=origin))
-            continue
-        message, value = _describe(detail, names)
-        problems.append(Problem(format_loc(loc), message, value, origin=origin))
-    return problems
+        else:
+            message, value = _describe(detail, names)
+            problems.append(Problem(format_loc(loc), message, value, origin=origin))
+    return problems, omitted
 
 
 #: Error types whose message needs nothing but the type.

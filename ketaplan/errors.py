@@ -107,12 +107,18 @@ class DefinitionError(KetaplanError, ValueError):
     #: What kind of definition this error is about, for the first line of the message.
     subject = "definition"
 
-    def __init__(self, problems: Iterable[Problem], *, subject: str | None = None) -> None:
+    def __init__(
+        self, problems: Iterable[Problem], *, subject: str | None = None, omitted: int = 0
+    ) -> None:
         self.problems = tuple(problems)
-        count = len(self.problems)
+        self.omitted = omitted
+        """Problems found but not listed (past the first few hundred, a flood says no more)."""
+        count = len(self.problems) + omitted
         noun = "problem" if count == 1 else "problems"
         lines = [f"invalid {subject or self.subject}: {count} {noun}"]
         lines += [f"  {problem}" for problem in self.problems]
+        if omitted:
+            lines.append(f"  ... and {omitted} more, not listed")
         super().__init__("\n".join(lines))
 
 

@@ -132,7 +132,8 @@ def validate(
     try:
         return model.model_validate(data)
     except DefinitionError as err:  # the model's own, from pydantic's (ketaplan._problems)
-        raise error([replace(problem, origin=origin) for problem in err.problems]) from None
+        found = [replace(problem, origin=origin) for problem in err.problems]
+        raise error(found, omitted=err.omitted) from None
     except RecursionError as err:
         raise error([Problem("", "is nested too deeply", origin=origin)]) from err
 

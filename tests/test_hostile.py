@@ -19,13 +19,13 @@ import pytest
 from pydantic import ValidationError
 
 import ketaplan
-from ketaplan import Booking, InputError, Plan, check, load_protocol, plan
+from ketaplan import Booking, InputError, Plan, Protocol, check, load_protocol, plan
 from ketaplan._model import Model
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.errors import DefinitionError, KetaplanError, PatientError
 from ketaplan.ics import to_ics
-from ketaplan.loading import load_plan, loads_clinic
+from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
 from ketaplan.replanning import Assessed, replan
 
@@ -345,3 +345,16 @@ def test_a_wrong_patient_names_the_field_the_expectation_and_the_value() -> None
     with pytest.raises(PatientError) as caught:
         Patient.model_validate(nested)
     assert [p.path for p in caught.value.problems] == ["time_zone", "medications[0].name"]
+
+
+def test_a_flood_of_problems_lists_the_first_hundred_and_counts_the_rest() -> None:
+    # Issue 14: floods of bad lines; the cost of an error stays linear and its message short.
+    text = "".join(f"field{n} = 1\n" for n in range(500))
+    with pytest.raises(DefinitionError) as caught:
+        loads_protocol(text)
+    required = sum(1 for f in Protocol.model_fields.values() if f.is_required())
+    total = 500 + required  # each unknown field, and each required one missing
+    assert len(caught.value.problems) == 100
+    assert caught.value.omitted == total - 100
+    assert str(caught.value).startswith(f"invalid protocol: {total} problems")
+    assert str(caught.value).endswith(f"... and {total - 100} more, not listed")
