@@ -29,6 +29,7 @@ from ketaplan.errors import (
     UnsatisfiableError,
 )
 from ketaplan.ics import to_ics
+from ketaplan.intake import first_available
 from ketaplan.ledger import Ledger
 from ketaplan.loading import (
     builtin_protocol_ids,
@@ -91,6 +92,7 @@ __all__ = [
     "builtin_protocol_ids",
     "builtin_protocols",
     "check",
+    "first_available",
     "load_clinic",
     "load_patient",
     "load_protocol",

@@ -30,6 +30,7 @@ from ketaplan.errors import DefinitionError, InputError, KetaplanError
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import load_busy
 from ketaplan.ics.text import for_terminal
+from ketaplan.intake import first_available
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
@@ -174,7 +175,23 @@ def _add_plan(commands: Any) -> None:
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _add_busy(planning)
     _add_calendar_options(planning)
+    _add_intake_options(planning)
     planning.set_defaults(run=_plan)
+
+
+def _add_intake_options(planning: argparse.ArgumentParser) -> None:
+    planning.add_argument(
+        "--first-available",
+        action="store_true",
+        help="the earliest start from --start at which the whole series fits (intake)",
+    )
+    planning.add_argument(
+        "--options",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --first-available, offer the N earliest distinct first days",
+    )
 
 
 def _add_busy(parser: argparse.ArgumentParser) -> None:
@@ -409,6 +426,10 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
     now = _moment("--now", args.stamp, zone(zone_name)) if args.stamp else None
+    if args.first_available or args.options != 1:
+        return _offer(
+            args, out, protocol, clinic=clinic, patient=patient, bookings=bookings, now=now
+        )
     result = plan(
         protocol,
         start=args.start,
@@ -467,6 +488,39 @@ def _shifted_errors(
             file=sys.stderr,
         )
     return EXIT_PROBLEMS if errors else 0
+
+
+def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: Any) -> int:
+    """``plan --first-available [--options N]``: the earliest starts at which the series fits.
+
+    ``where``: the clinic, patient, bookings and now, as ``plan`` has them.
+    """
+    if not args.first_available:
+        raise InputError("--options", "used with --first-available", args.options)
+    if args.options != 1 and args.format == "ics":
+        raise InputError("--format", "table or json with --options above 1", "ics")
+    offered = first_available(
+        protocol,
+        start=args.start,
+        options=args.options,
+        preferred_time=args.time,
+        tiers=_tiers(args.tier),
+        time_zone=args.tz,
+        **where,
+    )
+    if args.format == "ics":
+        return _emit_bytes(_calendar(offered[0], args), args.output, out)
+    if args.format == "json":
+        if len(offered) == 1 and args.options == 1:
+            return _emit(offered[0].model_dump_json(indent=2), args.output, out)
+        dumped = [json.loads(p.model_dump_json()) for p in offered]
+        return _emit(json.dumps(dumped, indent=2), args.output, out)
+    parts = []
+    for number, made in enumerate(offered, start=1):
+        first = made.appointments[0].local_start
+        parts.append(f"option {number} of {len(offered)}: first session {first:%a %d %b %Y %H:%M}")
+        parts.append(plan_table(made))
+    return _emit("\n".join(parts), args.output, out)
 
 
 def _warn_medicines(patient: Patient, rules: MedicationRules) -> None:

@@ -45,6 +45,7 @@ def test_public_names_are_pinned() -> None:
         "builtin_protocol_ids",
         "builtin_protocols",
         "check",
+        "first_available",
         "load_clinic",
         "load_patient",
         "load_protocol",

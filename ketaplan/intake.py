@@ -1,0 +1,153 @@
+"""Intake: the first starts at which a protocol's whole series fits.
+
+Intake staff ask "when can this patient start?". :func:`first_available` answers with plans:
+from the requested date on, each day is tried as the day of the first session, and a day counts
+when the whole series fits from it with every rule kept (no deadline or weekly count relaxed,
+no session shifted). The ``n`` earliest such days are returned, each as its plan, so staff can
+let the patient choose.
+
+The candidate days share one :class:`~ketaplan.ledger.Ledger`, so what a day's screen learned
+about the clinic's bookings serves every later candidate; each candidate's own search is
+bounded as ``plan()``'s is. When no day fits before the clinic's booking horizon, the error says
+so in one line and names the reason that blocked the candidates most often.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from ketaplan._model import aware, expect, in_range
+from ketaplan._text import fmt_day
+from ketaplan.bookings import Booking
+from ketaplan.clinic import Clinic
+from ketaplan.defaults import default_clinic
+from ketaplan.errors import InputError, UnsatisfiableError
+from ketaplan.ledger import Ledger, bookings_argument
+from ketaplan.patient import Patient
+from ketaplan.planner import plan
+from ketaplan.plans import Plan
+from ketaplan.protocol import Protocol
+from ketaplan.timing import current_time, zone
+
+__all__ = ["MAX_OPTIONS", "NoStartError", "first_available"]
+
+#: At most this many options are offered at once.
+MAX_OPTIONS = 20
+
+_PAST_HORIZON = "the series would run past the {days}-day booking horizon"
+
+
+class NoStartError(UnsatisfiableError):
+    """No day from the requested start to the booking horizon lets the whole series fit.
+
+    ``str(err)`` is one line; ``blocked`` lists each reason with how many candidate days it
+    blocked, the most frequent first.
+    """
+
+    def __init__(self, start: dt.date, last: dt.date, reasons: Counter[str], tried: int) -> None:
+        common = reasons.most_common()
+        super().__init__(
+            "the series' first session",
+            (fmt_day(start), fmt_day(last)),
+            [(f"{count} time(s)", reason) for reason, count in common],
+        )
+        self.blocker = common[0][0] if common else None
+        """The reason that blocked candidate days most often, e.g. ``"no chair free"``."""
+        self.tried = tried
+        """How many candidate first days were tried."""
+        most = f"; most often: {self.blocker}" if self.blocker else ""
+        message = (
+            f"no start from {fmt_day(start)} to {fmt_day(last)} (the booking horizon) lets the "
+            f"whole series fit ({tried} first days tried{most})"
+        )
+        self.args = (message,)
+
+
+def first_available(
+    protocol: Protocol,
+    /,
+    *,
+    start: dt.date,
+    clinic: Clinic | None = None,
+    patient: Patient | None = None,
+    bookings: Iterable[Booking] | Ledger = (),
+    options: int = 1,
+    preferred_time: dt.time | None = None,
+    tiers: dict[str, str] | None = None,
+    now: dt.datetime | None = None,
+    time_zone: str | None = None,
+) -> list[Plan]:
+    """The ``options`` earliest plans, from distinct first days, whose whole series fits.
+
+    Args:
+        protocol: what to plan.
+        start: the first day the series may start.
+        clinic: where, as for :func:`~ketaplan.planner.plan`.
+        patient: who, as for ``plan``.
+        bookings: the clinic's other bookings (a :class:`~ketaplan.ledger.Ledger` is shared
+            by every candidate, so what one learned serves the next).
+        options: how many distinct first days to offer (1 to :data:`MAX_OPTIONS`).
+        preferred_time: as for ``plan``.
+        tiers: as for ``plan``.
+        now: the moment of planning, as for ``plan``; the horizon counts from it.
+        time_zone: as for ``plan``.
+
+    Raises:
+        NoStartError: no day before the clinic's booking horizon lets the series fit.
+
+    >>> from ketaplan import load_protocol
+    >>> from ketaplan.defaults import demo_clinic
+    >>> made_at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    >>> found = first_available(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 5),
+    ...                         clinic=demo_clinic(), options=2, now=made_at)
+    >>> [f"{p.appointments[0].local_start:%a %d %b}" for p in found]
+    ['Mon 07 Dec', 'Tue 08 Dec']
+    """
+    expect("protocol", protocol, Protocol, "a Protocol (load_protocol(ID) gives one)")
+    if not isinstance(options, int) or isinstance(options, bool) or not 1 <= options <= MAX_OPTIONS:
+        raise InputError("options", f"a whole number from 1 to {MAX_OPTIONS}", options)
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise InputError("start", "a date (datetime.date, not datetime)", start)
+    in_range("start", start)
+    moment = aware("now", now) if now is not None else current_time()
+    where = clinic or default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
+    ledger = bookings_argument("bookings", bookings, where)
+    whole = protocol.model_copy(update={"start": "whole-series"})
+    today = moment.astimezone(zone(where.time_zone)).date()
+    last = today + dt.timedelta(days=where.booking_horizon_days)
+    found: list[Plan] = []
+    reasons: Counter[str] = Counter()
+    day, tried = max(start, today), 0
+    while day <= last and len(found) < options:
+        tried += 1
+        try:
+            made = plan(whole, start=day, clinic=where, patient=patient, bookings=ledger,
+                        preferred_time=preferred_time, tiers=tiers, now=moment,
+                        start_window_days=0)  # fmt: skip
+        except UnsatisfiableError as err:
+            reasons.update(_general(reason) for _, reason in err.blocked)
+        else:
+            if not _complete(made, whole):  # later first days would run further past it
+                reasons[_PAST_HORIZON.format(days=where.booking_horizon_days)] += 1
+                break
+            found.append(made)
+        day += dt.timedelta(days=1)
+    if not tried:
+        reasons[f"the start lies beyond the {where.booking_horizon_days}-day booking horizon"] += 1
+    if not found:
+        raise NoStartError(start, last, reasons, tried)
+    return found
+
+
+def _complete(made: Plan, protocol: Protocol) -> bool:
+    """Whether every phase with a count has all its sessions in ``made``."""
+    placed = Counter(a.phase for a in made.appointments if a.anchored is None and a.is_active)
+    return all(placed[p.id] >= p.count for p in protocol.phases if p.count is not None)
+
+
+def _general(reason: str) -> str:
+    """A reason without its dates and session names, to count like with like."""
+    return re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3} \d{4}\b", "a day", reason)
