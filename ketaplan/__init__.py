@@ -10,6 +10,7 @@ it ships is a configurable default with its source and evidence level.
 """
 
 from ketaplan._version import __version__
+from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
@@ -89,6 +90,7 @@ __all__ = [
     "UnsatisfiableError",
     "Violation",
     "__version__",
+    "alternatives",
     "builtin_protocol_ids",
     "builtin_protocols",
     "check",

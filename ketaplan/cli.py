@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ketaplan._version import __version__
+from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
@@ -119,6 +120,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_plan(commands)
     _add_replan(commands)
     _add_check(commands)
+    _add_alternatives(commands)
     _add_export(commands)
     _add_verify(commands)
     return parser
@@ -287,6 +289,58 @@ def _add_check(commands: Any) -> None:
     _add_busy(checking)
     checking.add_argument("--format", choices=("table", "json"), default="table")
     checking.set_defaults(run=_check)
+
+
+def _add_alternatives(commands: Any) -> None:
+    other = commands.add_parser(
+        "alternatives", help="other slots for one session, and what each would move"
+    )
+    other.add_argument("plan_file", metavar="PLAN.json")
+    other.add_argument("appointment", metavar="ID", help="the session to move")
+    other.add_argument("--as-of", help="now: YYYY-MM-DDTHH:MM (default: the current time)")
+    other.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
+    other.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
+    other.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
+    other.add_argument(
+        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
+    )
+    other.add_argument("--limit", type=_count, default=5, metavar="N", help="offer N (default 5)")
+    other.add_argument("--format", choices=("table", "json"), default="table")
+    other.set_defaults(run=_alternatives)
+
+
+def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
+    current = load_plan(args.plan_file)
+    local = zone(current.time_zone)
+    offers = alternatives(
+        current,
+        args.appointment,
+        as_of=_moment("--as-of", args.as_of, local) if args.as_of else None,
+        protocol=load_protocol(args.protocol) if args.protocol else None,
+        clinic=_load_clinic(args.clinic) if args.clinic else _builtin_clinic(current),
+        patient=_load_patient(args.patient) if args.patient else _builtin_patient(current),
+        bookings=parse_bookings(read_json_list(args.bookings)) if args.bookings else [],
+        limit=args.limit,
+    )
+    if args.format == "json":
+        rows = [offer.model_dump(mode="json") | {"leaves_window": offer.leaves_window}
+                for offer in offers]  # fmt: skip
+        return _emit(json.dumps(rows, indent=2), None, out)
+    if not offers:
+        return _emit(f"no other slot for {args.appointment} keeps the rules", None, out)
+    lines = []
+    for number, offer in enumerate(offers, start=1):
+        start, end = offer.start.astimezone(local), offer.end.astimezone(local)
+        shown = [
+            f"{c.appointment} to {c.after.astimezone(local):%a %d %b %H:%M}"
+            + (" (outside its window)" if c.outside_window else "")
+            for c in offer.changes
+        ]
+        more = len(shown) - 3
+        moved = ", ".join(shown[:3]) + (f" and {more} later session(s)" if more > 0 else "")
+        lines.append(f"{number}. {start:%a %d %b %Y %H:%M}-{end:%H:%M}: "
+                     + (f"also moves {moved}" if moved else "moves nothing else"))  # fmt: skip
+    return _emit("\n".join(lines), None, out)
 
 
 def _date(text: str) -> dt.date:

@@ -42,6 +42,7 @@ def test_public_names_are_pinned() -> None:
         "UnsatisfiableError",
         "Violation",
         "__version__",
+        "alternatives",
         "builtin_protocol_ids",
         "builtin_protocols",
         "check",

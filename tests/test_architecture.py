@@ -61,6 +61,7 @@ LAYERS: dict[str, int] = {
     # 5 verbs: plan, check, replan, and the arguments check and replan share.
     "ketaplan.planner": 5,
     "ketaplan.intake": 5,
+    "ketaplan.alternatives": 5,
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
     "ketaplan._resolve": 5,
