@@ -279,16 +279,21 @@ def _add_replan(commands: Any) -> None:
 def _add_check(commands: Any) -> None:
     checking = commands.add_parser("check", help="list every rule a plan breaks")
     checking.add_argument("plan_file", metavar="PLAN.json")
-    checking.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
-    checking.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
-    checking.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
-    checking.add_argument(
-        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
-    )
+    _add_plan_context(checking)
     checking.add_argument("--now", help="now, for notice, horizon and requirements")
     _add_busy(checking)
     checking.add_argument("--format", choices=("table", "json"), default="table")
     checking.set_defaults(run=_check)
+
+
+def _add_plan_context(parser: argparse.ArgumentParser) -> None:
+    """What a plan file was made for: its protocol, clinic, patient and the other bookings."""
+    parser.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
+    parser.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
+    parser.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
+    parser.add_argument(
+        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
+    )
 
 
 def _add_alternatives(commands: Any) -> None:
@@ -298,12 +303,7 @@ def _add_alternatives(commands: Any) -> None:
     other.add_argument("plan_file", metavar="PLAN.json")
     other.add_argument("appointment", metavar="ID", help="the session to move")
     other.add_argument("--as-of", help="now: YYYY-MM-DDTHH:MM (default: the current time)")
-    other.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
-    other.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
-    other.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
-    other.add_argument(
-        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
-    )
+    _add_plan_context(other)
     other.add_argument("--limit", type=_count, default=5, metavar="N", help="offer N (default 5)")
     other.add_argument("--format", choices=("table", "json"), default="table")
     other.set_defaults(run=_alternatives)
