@@ -60,6 +60,7 @@ from ketaplan.replanning import (
     parse_events,
     replan,
 )
+from ketaplan.roster import Placement, load_roster, place, roster_clinic
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
@@ -121,6 +122,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_replan(commands)
     _add_check(commands)
     _add_alternatives(commands)
+    _add_roster(commands)
     _add_export(commands)
     _add_verify(commands)
     return parser
@@ -341,6 +343,81 @@ def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
         lines.append(f"{number}. {start:%a %d %b %Y %H:%M}-{end:%H:%M}: "
                      + (f"also moves {moved}" if moved else "moves nothing else"))  # fmt: skip
     return _emit("\n".join(lines), None, out)
+
+
+def _add_roster(commands: Any) -> None:
+    clinic = commands.add_parser("clinic", help="many patients: plan a roster into one clinic")
+    verbs = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
+    roster = verbs.add_parser("plan", help="plan every patient of a roster, in order")
+    roster.add_argument("roster", metavar="ROSTER.toml")
+    roster.add_argument("-o", "--output", metavar="DIR", required=True,
+                        help="where to write each plan and the clinic calendar")  # fmt: skip
+    roster.add_argument("--now", help="the moment of planning (default: the current time)")
+    roster.set_defaults(run=_roster)
+    waiting = commands.add_parser("waitlist", help="which waiting patients can start now")
+    waiting.add_argument("waitlist", metavar="WAITLIST.toml", help="a roster of waiting patients")
+    waiting.add_argument("plans", metavar="PLAN.json", nargs="*", help="the plans already made")
+    waiting.add_argument("--now", help="the moment of planning (default: the current time)")
+    waiting.add_argument("--format", choices=("table", "json"), default="table")
+    waiting.set_defaults(run=_waitlist)
+
+
+def _roster(args: argparse.Namespace, out: TextIO) -> int:
+    roster, folder = load_roster(args.roster)
+    clinic = roster_clinic(roster, folder)
+    now = _moment("--now", args.now, clinic.zone) if args.now else None
+    target = Path(args.output)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError("--output", "a folder that can be written", f"{target} ({err})") from err
+    placed = place(roster.ordered(), clinic=clinic, folder=folder, now=now, progress=_progress())
+    plans = [p.plan for p in placed if p.plan is not None]
+    for made in plans:
+        (target / f"{made.patient}.json").write_text(made.model_dump_json(indent=2) + "\n")
+    if plans:
+        (target / "clinic.ics").write_bytes(to_ics(plans, audience="clinic", now=now))
+    print(_placements(placed, clinic.zone), file=out)
+    print(f"wrote {len(plans)} plan(s) and clinic.ics to {target}", file=out)
+    return EXIT_OK if len(plans) == len(placed) else EXIT_PROBLEMS
+
+
+def _waitlist(args: argparse.Namespace, out: TextIO) -> int:
+    roster, folder = load_roster(args.waitlist)
+    clinic = roster_clinic(roster, folder)
+    now = _moment("--now", args.now, clinic.zone) if args.now else None
+    made = [load_plan(name) for name in args.plans]
+    placed = place(roster.ordered(), clinic=clinic, folder=folder, plans=made, now=now)
+    if args.format == "json":
+        rows = [p.model_dump(mode="json") for p in placed]
+        return _emit(json.dumps(rows, indent=2), None, out)
+    return _emit(_placements(placed, clinic.zone), None, out)
+
+
+def _placements(placed: list[Placement], local: dt.tzinfo) -> str:
+    lines = []
+    for placement in placed:
+        made = placement.plan
+        if made is None:
+            lines.append(f"{placement.patient}: no start fits: {placement.reason}")
+            continue
+        first = made.appointments[0].start.astimezone(local)
+        lines.append(f"{placement.patient}: {made.protocol} from {first:%a %d %b %Y %H:%M}")
+    return "\n".join(lines)
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """A progress bar on a terminal's stderr; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = done * 30 // max(total, 1)
+        end = "\n" if done == total else ""
+        print(f"\rplanning {done}/{total} [{'#' * filled}{' ' * (30 - filled)}]", end=end,
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    return show
 
 
 def _date(text: str) -> dt.date:

@@ -62,6 +62,7 @@ LAYERS: dict[str, int] = {
     "ketaplan.planner": 5,
     "ketaplan.intake": 5,
     "ketaplan.alternatives": 5,
+    "ketaplan.roster": 5,
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
     "ketaplan._resolve": 5,
