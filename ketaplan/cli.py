@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ketaplan._version import __version__
-from ketaplan.bookings import Booking, parse_bookings
+from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import (
@@ -37,6 +37,7 @@ from ketaplan.loading import (
     load_definition,
     load_patient,
     load_plan,
+    load_plan_or_bookings,
     load_protocol,
     read_json_list,
 )
@@ -173,6 +174,7 @@ def _add_plan(commands: Any) -> None:
     planning.add_argument("--format", choices=("table", "json", "ics"), default="table")
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _add_busy(planning)
+    _add_bookings(planning)
     _add_calendar_options(planning)
     planning.set_defaults(run=_plan)
 
@@ -190,6 +192,18 @@ def _add_busy(parser: argparse.ArgumentParser) -> None:
         choices=("chair", "room", "monitoring-staff", "patient"),
         default="chair",
         help="what each busy time occupies: a clinic resource, or the patient (default: chair)",
+    )
+
+
+def _add_bookings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bookings",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="PLAN.json",
+        help="the clinic's other patients' plans (or JSON lists of bookings) to plan and check "
+        "around (repeatable)",
     )
 
 
@@ -252,6 +266,7 @@ def _add_replan(commands: Any) -> None:
         action="store_true",
         help="record moves that break a rule (without it, such a re-plan is refused, exit 1)",
     )
+    _add_bookings(again)
     again.add_argument("--format", choices=("table", "json"), default="table")
     again.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     again.set_defaults(run=_replan)
@@ -263,9 +278,7 @@ def _add_check(commands: Any) -> None:
     checking.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
     checking.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
     checking.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
-    checking.add_argument(
-        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
-    )
+    _add_bookings(checking)
     checking.add_argument("--now", help="now, for notice, horizon and requirements")
     _add_busy(checking)
     checking.add_argument("--format", choices=("table", "json"), default="table")
@@ -408,6 +421,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     zone_name = clinic.time_zone if clinic else args.tz or protocol.calendar.time_zone or "UTC"
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
+    bookings += _other_bookings(args.bookings, clinic.id if clinic else default_clinic().id)
     now = _moment("--now", args.stamp, zone(zone_name)) if args.stamp else None
     result = plan(
         protocol,
@@ -463,6 +477,25 @@ def _busy(
     return found
 
 
+def _other_bookings(paths: list[str], clinic: str) -> list[Booking]:
+    """What the other patients' plans (or lists of bookings) in ``paths`` occupy.
+
+    A plan must be of ``clinic``: another clinic's chairs are not this one's.
+    """
+    found: list[Booking] = []
+    for path in paths:
+        loaded = load_plan_or_bookings(path)
+        if isinstance(loaded, Plan):
+            if loaded.clinic != clinic:
+                raise InputError(
+                    f"--bookings {path}", f"a plan of clinic {clinic!r}", loaded.clinic
+                )
+            found += loaded.bookings()
+        else:
+            found += loaded
+    return found
+
+
 def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
     stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
     return to_ics(
@@ -511,6 +544,7 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
         patient=patient,
         until=args.until,
         on_conflict=args.on_conflict,
+        bookings=_other_bookings(args.bookings, current.clinic),
     )
     broken = _broken_by_moves(
         result, events, clinic=clinic, patient=patient, protocol=args.protocol
@@ -558,7 +592,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     current = load_plan(args.plan_file)
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
     patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
-    bookings = parse_bookings(read_json_list(args.bookings)) if args.bookings else []
+    bookings = _other_bookings(args.bookings, current.clinic)
     now = _moment("--now", args.now, zone(current.time_zone)) if args.now else None
     bookings += _busy(
         args,
