@@ -55,6 +55,9 @@ from ketaplan.replanning import (
     Requested,
     replan,
 )
+from ketaplan.runsheet import RunSheet, run_sheet
+from ketaplan.runsheet.page import runsheet_html
+from ketaplan.runsheet.table import runsheet_table
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "Requested",
+    "RunSheet",
     "UnknownProtocolError",
     "UnsatisfiableError",
     "Violation",
@@ -99,5 +103,8 @@ __all__ = [
     "loads_protocol",
     "plan",
     "replan",
+    "run_sheet",
+    "runsheet_html",
+    "runsheet_table",
     "to_ics",
 ]

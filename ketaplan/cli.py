@@ -59,6 +59,9 @@ from ketaplan.replanning import (
     parse_events,
     replan,
 )
+from ketaplan.runsheet import run_sheet
+from ketaplan.runsheet.page import runsheet_html
+from ketaplan.runsheet.table import runsheet_table
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
@@ -119,6 +122,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_plan(commands)
     _add_replan(commands)
     _add_check(commands)
+    _add_runsheet(commands)
     _add_export(commands)
     _add_verify(commands)
     return parser
@@ -205,6 +209,25 @@ def _add_bookings(parser: argparse.ArgumentParser) -> None:
         help="the clinic's other patients' plans (or JSON lists of bookings) to plan and check "
         "around (repeatable)",
     )
+
+
+def _add_runsheet(commands: Any) -> None:
+    sheet = commands.add_parser(
+        "runsheet", help="the day's run sheet: each chair and room, and the monitoring load"
+    )
+    sheet.add_argument("plan_files", nargs="+", metavar="PLAN.json", help="one plan per patient")
+    sheet.add_argument("--date", required=True, type=_date, help="the clinic's day, YYYY-MM-DD")
+    sheet.add_argument("--clinic", metavar="FILE|demo", help="default: the plans', if built in")
+    sheet.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a protocol the plans use that is not built in (repeatable)",
+    )
+    sheet.add_argument("--format", choices=("table", "html", "json"), default="table")
+    sheet.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    sheet.set_defaults(run=_runsheet)
 
 
 def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
@@ -618,6 +641,35 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         if patient is None and current.patient is not None:
             print("note: patient rules were not checked; pass --patient", file=out)
     return EXIT_PROBLEMS if violations else EXIT_OK
+
+
+def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
+    plans = [load_plan(path) for path in args.plan_files]
+    clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(plans[0])
+    protocols = [load_protocol(name) for name in args.protocol]
+    try:
+        sheet = run_sheet(plans, day=args.date, clinic=clinic, protocols=protocols)
+    except InputError as err:  # name the file, not the position in a list
+        raise _in_file(err, args.plan_files) from None
+    if args.format == "html":
+        text = runsheet_html(sheet)
+    elif args.format == "json":
+        text = sheet.model_dump_json(indent=2)
+    else:
+        text = runsheet_table(sheet)
+        if sheet.monitoring_staff is None:
+            text += "\nnote: the monitoring ratio was not checked; pass --clinic"
+    _emit(text, args.output, out)
+    return EXIT_PROBLEMS if sheet.over_ratio else EXIT_OK
+
+
+def _in_file(err: InputError, paths: list[str]) -> InputError:
+    """``err`` with ``plans[1].clinic`` named as the file it came from: ``b.json: clinic``."""
+    index, _, rest = err.field.removeprefix("plans[").partition("]")
+    if not (err.field.startswith("plans[") and index.isdigit() and int(index) < len(paths)):
+        return err
+    where = paths[int(index)] + (f": {rest.removeprefix('.')}" if rest else "")
+    return InputError(where, err.expectation, err.value)
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:
