@@ -1,6 +1,7 @@
 """The ``ketaplan`` command.
 
-Exit codes everywhere: 0 ok, 1 problems found (``check``, ``verify``), 2 usage or input error.
+Exit codes everywhere: 0 ok, 1 problems found (``check``, ``verify``, a ``runsheet`` over the
+monitoring ratio), 2 usage or input error.
 A user error never prints a traceback: it prints what is wrong, on stderr, and exits 2.
 """
 

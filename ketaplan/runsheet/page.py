@@ -73,7 +73,8 @@ h2 { font-size: 1.05em; margin: 1.2em 0 .3em; }
 .swatch.mark { position: static; display: inline-block; width: 2px; height: 1em; margin: 0 .5em;
   vertical-align: middle; }
 table { border-collapse: collapse; width: 100%; }
-th { text-align: left; font-size: .8em; color: var(--muted); font-weight: 600; }
+th { text-align: left; font-size: .8em; color: var(--muted); font-weight: 600;
+  white-space: nowrap; }
 th, td { padding: 2px 10px 2px 0; border-bottom: 1px solid #eceff2; vertical-align: top;
   font-variant-numeric: tabular-nums; }
 td.time { white-space: nowrap; width: 10em; }
