@@ -57,6 +57,9 @@ from ketaplan.replanning import (
     Requested,
     replan,
 )
+from ketaplan.runsheet import RunSheet, run_sheet
+from ketaplan.runsheet.page import runsheet_html
+from ketaplan.runsheet.table import runsheet_table
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -86,6 +89,7 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "Requested",
+    "RunSheet",
     "UnknownProtocolError",
     "UnsatisfiableError",
     "Violation",
@@ -103,5 +107,8 @@ __all__ = [
     "loads_protocol",
     "plan",
     "replan",
+    "run_sheet",
+    "runsheet_html",
+    "runsheet_table",
     "to_ics",
 ]

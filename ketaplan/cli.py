@@ -1,6 +1,7 @@
 """The ``ketaplan`` command.
 
-Exit codes everywhere: 0 ok, 1 problems found (``check``, ``verify``), 2 usage or input error.
+Exit codes everywhere: 0 ok, 1 problems found (``check``, ``verify``, a ``runsheet`` over the
+monitoring ratio), 2 usage or input error.
 A user error never prints a traceback: it prints what is wrong, on stderr, and exits 2.
 """
 
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
-from ketaplan.bookings import Booking, parse_bookings
+from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import (
@@ -39,6 +40,7 @@ from ketaplan.loading import (
     load_definition,
     load_patient,
     load_plan,
+    load_plan_or_bookings,
     load_protocol,
     read_json_list,
 )
@@ -61,6 +63,9 @@ from ketaplan.replanning import (
     replan,
 )
 from ketaplan.roster import Placement, load_roster, place, roster_clinic
+from ketaplan.runsheet import run_sheet
+from ketaplan.runsheet.page import runsheet_html
+from ketaplan.runsheet.table import runsheet_table
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
@@ -123,6 +128,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_check(commands)
     _add_alternatives(commands)
     _add_roster(commands)
+    _add_runsheet(commands)
     _add_export(commands)
     _add_verify(commands)
     return parser
@@ -178,6 +184,7 @@ def _add_plan(commands: Any) -> None:
     planning.add_argument("--format", choices=("table", "json", "ics"), default="table")
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _add_busy(planning)
+    _add_bookings(planning)
     _add_calendar_options(planning)
     _add_intake_options(planning)
     planning.set_defaults(run=_plan)
@@ -212,6 +219,37 @@ def _add_busy(parser: argparse.ArgumentParser) -> None:
         default="chair",
         help="what each busy time occupies: a clinic resource, or the patient (default: chair)",
     )
+
+
+def _add_bookings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bookings",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="PLAN.json",
+        help="the clinic's other patients' plans (or JSON lists of bookings) to plan and check "
+        "around (repeatable)",
+    )
+
+
+def _add_runsheet(commands: Any) -> None:
+    sheet = commands.add_parser(
+        "runsheet", help="the day's run sheet: each chair and room, and the monitoring load"
+    )
+    sheet.add_argument("plan_files", nargs="+", metavar="PLAN.json", help="one plan per patient")
+    sheet.add_argument("--date", required=True, type=_date, help="the clinic's day, YYYY-MM-DD")
+    sheet.add_argument("--clinic", metavar="FILE|demo", help="default: the plans', if built in")
+    sheet.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a protocol the plans use that is not built in (repeatable)",
+    )
+    sheet.add_argument("--format", choices=("table", "html", "json"), default="table")
+    sheet.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    sheet.set_defaults(run=_runsheet)
 
 
 def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
@@ -273,6 +311,7 @@ def _add_replan(commands: Any) -> None:
         action="store_true",
         help="record moves that break a rule (without it, such a re-plan is refused, exit 1)",
     )
+    _add_bookings(again)
     again.add_argument("--format", choices=("table", "json"), default="table")
     again.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     again.set_defaults(run=_replan)
@@ -293,9 +332,7 @@ def _add_plan_context(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocol", metavar="ID|FILE", help="default: the plan's protocol")
     parser.add_argument("--clinic", metavar="FILE|demo", help="default: the plan's, if built in")
     parser.add_argument("--patient", metavar="FILE|demo", help="default: the plan's, if built in")
-    parser.add_argument(
-        "--bookings", metavar="FILE.json", help="the clinic's other bookings, a JSON list"
-    )
+    _add_bookings(parser)
 
 
 def _add_alternatives(commands: Any) -> None:
@@ -321,7 +358,7 @@ def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
         protocol=load_protocol(args.protocol) if args.protocol else None,
         clinic=_load_clinic(args.clinic) if args.clinic else _builtin_clinic(current),
         patient=_load_patient(args.patient) if args.patient else _builtin_patient(current),
-        bookings=parse_bookings(read_json_list(args.bookings)) if args.bookings else [],
+        bookings=_other_bookings(args.bookings, current.clinic),
         limit=args.limit,
     )
     if args.format == "json":
@@ -556,6 +593,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     zone_name = clinic.time_zone if clinic else args.tz or protocol.calendar.time_zone or "UTC"
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
+    bookings += _other_bookings(args.bookings, clinic.id if clinic else default_clinic().id)
     now = _moment("--now", args.stamp, zone(zone_name)) if args.stamp else None
     if args.first_available or args.options != 1:
         return _offer(
@@ -686,6 +724,25 @@ def _busy(
     return found
 
 
+def _other_bookings(paths: list[str], clinic: str) -> list[Booking]:
+    """What the other patients' plans (or lists of bookings) in ``paths`` occupy.
+
+    A plan must be of ``clinic``: another clinic's chairs are not this one's.
+    """
+    found: list[Booking] = []
+    for path in paths:
+        loaded = load_plan_or_bookings(path)
+        if isinstance(loaded, Plan):
+            if loaded.clinic != clinic:
+                raise InputError(
+                    f"--bookings {path}", f"a plan of clinic {clinic!r}", loaded.clinic
+                )
+            found += loaded.bookings()
+        else:
+            found += loaded
+    return found
+
+
 def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
     stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
     return to_ics(
@@ -734,6 +791,7 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
         patient=patient,
         until=args.until,
         on_conflict=args.on_conflict,
+        bookings=_other_bookings(args.bookings, current.clinic),
     )
     broken = _broken_by_moves(
         result, events, clinic=clinic, patient=patient, protocol=args.protocol
@@ -785,7 +843,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     current = load_plan(args.plan_file)
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
     patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
-    bookings = parse_bookings(read_json_list(args.bookings)) if args.bookings else []
+    bookings = _other_bookings(args.bookings, current.clinic)
     now = _moment("--now", args.now, zone(current.time_zone)) if args.now else None
     bookings += _busy(
         args,
@@ -811,6 +869,35 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         if patient is None and current.patient is not None:
             print("note: patient rules were not checked; pass --patient", file=out)
     return EXIT_PROBLEMS if violations else EXIT_OK
+
+
+def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
+    plans = [load_plan(path) for path in args.plan_files]
+    clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(plans[0])
+    protocols = [load_protocol(name) for name in args.protocol]
+    try:
+        sheet = run_sheet(plans, day=args.date, clinic=clinic, protocols=protocols)
+    except InputError as err:  # name the file, not the position in a list
+        raise _in_file(err, args.plan_files) from None
+    if args.format == "html":
+        text = runsheet_html(sheet)
+    elif args.format == "json":
+        text = sheet.model_dump_json(indent=2)
+    else:
+        text = runsheet_table(sheet)
+        if sheet.monitoring_staff is None:
+            text += "\nnote: the monitoring ratio was not checked; pass --clinic"
+    _emit(text, args.output, out)
+    return EXIT_PROBLEMS if sheet.over_ratio else EXIT_OK
+
+
+def _in_file(err: InputError, paths: list[str]) -> InputError:
+    """``err`` with ``plans[1].clinic`` named as the file it came from: ``b.json: clinic``."""
+    index, _, rest = err.field.removeprefix("plans[").partition("]")
+    if not (err.field.startswith("plans[") and index.isdigit() and int(index) < len(paths)):
+        return err
+    where = paths[int(index)] + (f": {rest.removeprefix('.')}" if rest else "")
+    return InputError(where, err.expectation, err.value)
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:

@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
     ClinicError,
@@ -44,6 +45,7 @@ __all__ = [
     "load_definition",
     "load_patient",
     "load_plan",
+    "load_plan_or_bookings",
     "load_protocol",
     "loads_clinic",
     "loads_patient",
@@ -326,6 +328,33 @@ def load_plan(path: str | os.PathLike[str], /) -> Plan:
         raise PlanError([Problem("", "must be a .json plan file", origin, origin=origin)])
     data = read_definition(origin, error=PlanError)
     return validate(Plan, data, origin=origin, error=PlanError)
+
+
+def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Booking]:
+    """Another patient's plan (a plan file), or a JSON list of bookings (``--bookings``).
+
+    A file whose JSON starts with ``[`` is a list of bookings; any other is read as a plan.
+
+    Raises:
+        PlanError: a plan file is unreadable or not a valid plan.
+        InputError: a list of bookings is not valid; the field names the file and the item.
+    """
+    origin = _path("path", path)
+    try:
+        with Path(origin).open("rb") as file:
+            opening = file.read(_PEEK_BYTES).lstrip()
+    except OSError:
+        opening = b""  # load_plan says why it cannot be read
+    if not opening.startswith(b"["):
+        return load_plan(origin)
+    try:
+        return parse_bookings(read_json_list(origin))
+    except InputError as err:
+        raise InputError(f"{origin}: {err.field}", err.expectation, err.value) from None
+
+
+#: How much of a file :func:`load_plan_or_bookings` reads to tell a list from a plan.
+_PEEK_BYTES = 4096
 
 
 def detect_kind(data: Mapping[str, Any], /) -> DefinitionKind:

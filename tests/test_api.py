@@ -38,6 +38,7 @@ def test_public_names_are_pinned() -> None:
         "Protocol",
         "ProtocolError",
         "Requested",
+        "RunSheet",
         "UnknownProtocolError",
         "UnsatisfiableError",
         "Violation",
@@ -55,6 +56,9 @@ def test_public_names_are_pinned() -> None:
         "loads_protocol",
         "plan",
         "replan",
+        "run_sheet",
+        "runsheet_html",
+        "runsheet_table",
         "to_ics",
     ]
 

@@ -66,12 +66,16 @@ LAYERS: dict[str, int] = {
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
     "ketaplan._resolve": 5,
+    # 5 operations over many plans: the day's run sheet (its text and page are outputs, 6).
+    "ketaplan.runsheet": 5,
     # 6 outputs: iCalendar, summaries, Hypothesis strategies and verification.
     "ketaplan.ics": 6,
     "ketaplan.summary": 6,
     "ketaplan.strategies": 6,
     "ketaplan.verify": 6,
     "ketaplan._hypothesis_hook": 6,
+    "ketaplan.runsheet.table": 6,
+    "ketaplan.runsheet.page": 6,
     # 7 command line and facade: the only modules allowed to import the facade.
     "ketaplan.cli": 7,
     "ketaplan.__main__": 7,

@@ -1,0 +1,168 @@
+"""The run sheet's records: lanes (chairs and rooms), sessions and steps, and the staff load.
+
+Every time is local to the clinic's zone; compare them as instants (:func:`instant`), never by
+their wall clocks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime
+
+from ketaplan._model import Model
+from ketaplan._text import fmt_clock
+from ketaplan._types import ResourceKind, SessionCategory
+from ketaplan.plans import AppointmentStatus
+from ketaplan.timing import steady_midnight, zone
+
+__all__ = [
+    "Lane",
+    "RunSession",
+    "RunSheet",
+    "RunStep",
+    "StaffLoad",
+    "StepKind",
+    "in_order",
+    "instant",
+]
+
+StepKind = Literal["check-in", "dosing", "monitoring", "session", "checkpoint", "discharge"]
+"""What a step of a session is: a step of its timeline, a checkpoint, or the discharge."""
+
+
+class RunStep(Model):
+    """One step of a session: a moment, or a period when it has ``until``."""
+
+    kind: StepKind
+    label: str
+    """What happens, e.g. "dosing (0.5 mg/kg over 40 min)" or a checkpoint task's title."""
+    at: AwareDatetime
+    until: AwareDatetime | None = None
+    task: str | None = None
+    """The staff task the step comes from (a checkpoint's), if any."""
+
+
+class RunSession(Model):
+    """One patient's session on the day, with its steps in time order."""
+
+    patient: str
+    """The patient's id (the plan's id when the plan names no patient); never a name."""
+    plan: str
+    appointment: str
+    name: str
+    """The session kind's name, e.g. "IV ketamine infusion"."""
+    category: SessionCategory
+    dose_number: int | None = None
+    status: AppointmentStatus
+    start: AwareDatetime
+    end: AwareDatetime
+    steps: tuple[RunStep, ...]
+
+
+class Lane(Model):
+    """A chair or a room, and the sessions in it, in time order."""
+
+    resource: ResourceKind | None
+    """``"chair"`` or ``"room"``; ``None`` for sessions that use neither."""
+    unit: int | None
+    """Which chair or room (1-based); ``None`` when the plan assigned none."""
+    sessions: tuple[RunSession, ...]
+
+    @property
+    def label(self) -> str:
+        """``"chair 2"``, ``"room, not assigned"`` or ``"no chair or room"``."""
+        if self.resource is None:
+            return "no chair or room"
+        if self.unit is None:
+            return f"{self.resource}, not assigned"
+        return f"{self.resource} {self.unit}"
+
+
+class StaffLoad(Model):
+    """A stretch of the day with the same number of patients under monitoring."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    patients: int
+    """Patients under monitoring (dosing and the monitoring after it) in this stretch."""
+    staff: int | None
+    """Monitoring staff on duty; ``None`` when the clinic is not known."""
+    capacity: int | None
+    """How many patients they may watch at once (staff times the clinic's patients per staff
+    member); ``None`` when the clinic is not known."""
+
+    @property
+    def per_staff(self) -> float | None:
+        """Patients per staff member, or ``None`` without staff."""
+        return self.patients / self.staff if self.staff else None
+
+    @property
+    def over(self) -> bool:
+        """Whether more patients are under monitoring than the staff may watch."""
+        return self.capacity is not None and self.patients > self.capacity
+
+
+class RunSheet(Model):
+    """One clinic day: each chair's and room's sessions, and the monitoring staff's load."""
+
+    day: dt.date
+    time_zone: str
+    """The clinic's zone: every time of the sheet is local to it."""
+    clinic: str
+    clinic_name: str
+    monitoring_staff: int | None
+    """The clinic's monitoring staff; ``None`` when the clinic is not known."""
+    patients_per_staff: int | None
+    lanes: tuple[Lane, ...]
+    load: tuple[StaffLoad, ...]
+    """Each stretch with patients under monitoring, in time order."""
+
+    @property
+    def sessions(self) -> tuple[RunSession, ...]:
+        """Every session of the day, in time order."""
+        every = (session for lane in self.lanes for session in lane.sessions)
+        return tuple(sorted(every, key=in_order))
+
+    @property
+    def patients(self) -> tuple[str, ...]:
+        """The patients' ids, sorted."""
+        return tuple(sorted({session.patient for session in self.sessions}))
+
+    @property
+    def over_ratio(self) -> tuple[StaffLoad, ...]:
+        """The stretches with more patients under monitoring than the staff may watch."""
+        return tuple(stretch for stretch in self.load if stretch.over)
+
+    @property
+    def offset_changes(self) -> bool:
+        """Whether the clocks change on this day (a DST day), so a wall time may repeat."""
+        return steady_midnight(self.day.toordinal(), zone(self.time_zone)) is None
+
+    def clock(self, moment: dt.datetime) -> str:
+        """``moment`` on the clinic's wall clock, e.g. ``"09:15"``.
+
+        On a DST day with the zone's abbreviation (``"01:30 EST"``), and with its date when it
+        falls on another day.
+        """
+        local = moment.astimezone(zone(self.time_zone))
+        text = fmt_clock(local, seen_on=self.day)
+        if self.offset_changes:
+            text = f"{text[:5]} {local.tzname()}{text[5:]}"
+        return text
+
+
+def instant(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC: how times of one zone must be compared and subtracted.
+
+    Python compares two datetimes that share a ``tzinfo`` by their wall clocks, so 01:10 EST
+    would sort before 01:30 EDT on the day the clocks go back, although it comes 40 minutes
+    later.
+    """
+    return moment.astimezone(dt.UTC)
+
+
+def in_order(session: RunSession) -> tuple[dt.datetime, str, str]:
+    """The order of sessions: by start, then patient and appointment."""
+    return instant(session.start), session.patient, session.appointment

@@ -1,0 +1,337 @@
+""":func:`run_sheet`, which lays out one clinic day from plans.
+
+Nothing here works out a time afresh: a session's steps are its protocol's timeline from the
+appointment's start (:meth:`~ketaplan.protocol.Timeline.span`, as ``check`` reads it), the
+chairs, rooms and monitoring places are :func:`~ketaplan.rules.capacity.spans` with the units
+the plan assigned, the checkpoints are the plan's own checkpoint tasks at their exact times,
+and the monitoring capacity is :func:`~ketaplan.rules.capacity.limits`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from ketaplan._model import expect, in_range
+from ketaplan._resolve import plan_clinic, plan_protocol
+from ketaplan._types import ResourceKind
+from ketaplan.clinic import Clinic
+from ketaplan.errors import InputError, UnknownProtocolError
+from ketaplan.plans import Appointment, Plan, ResourceSpan, Task
+from ketaplan.protocol import Protocol, SessionKind
+from ketaplan.protocol.session import STEP_ORDER
+from ketaplan.rules.capacity import limits, spans
+from ketaplan.runsheet.model import (
+    Lane,
+    RunSession,
+    RunSheet,
+    RunStep,
+    StaffLoad,
+    in_order,
+    instant,
+)
+from ketaplan.timing import shift, zone
+
+__all__ = ["MONITORING", "SEATS", "run_sheet"]
+
+#: The numbered resources a session is seated in, in the order the sheet lists their lanes.
+SEATS: tuple[ResourceKind, ...] = ("chair", "room")
+
+#: The resource whose uses are the patients under monitoring.
+MONITORING: ResourceKind = "monitoring-staff"
+
+
+class _Placed(NamedTuple):
+    """A session, the lane it sits in, and when its patient is under monitoring."""
+
+    session: RunSession
+    lane: tuple[ResourceKind | None, int | None]
+    monitored: tuple[ResourceSpan, ...]
+
+
+def run_sheet(
+    plans: Plan | Iterable[Plan],
+    /,
+    *,
+    day: dt.date,
+    clinic: Clinic | None = None,
+    protocols: Protocol | Iterable[Protocol] | None = None,
+) -> RunSheet:
+    """The run sheet of ``day`` at the plans' clinic.
+
+    Args:
+        plans: one plan per patient, all at one clinic.
+        day: the clinic's local day.
+        clinic: the plans' clinic, for its zone and its monitoring staff and ratio. Without
+            one, a plan made at the default clinic uses it; otherwise the sheet has no ratio
+            and flags nothing.
+        protocols: the plans' protocols, where they are not built in.
+
+    Sessions that take place (planned or attended) at the clinic and start on ``day`` are
+    listed; home and remote sessions occupy no chair or room and are left out.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> from ketaplan.defaults import demo_clinic
+    >>> made_at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    >>> made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
+    ...             clinic=demo_clinic(), preferred_time=dt.time(9), now=made_at, plan_id="p-1")
+    >>> sheet = run_sheet([made], day=dt.date(2026, 12, 7), clinic=demo_clinic())
+    >>> lane = sheet.lanes[0]
+    >>> lane.label, [(sheet.clock(s.at), s.kind) for s in lane.sessions[0].steps][:3]
+    ('chair 1', [('09:00', 'check-in'), ('09:15', 'checkpoint'), ('09:15', 'dosing')])
+    """
+    items = _plan_list(plans)
+    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
+        raise InputError("day", "a date (the clinic's local day)", day)
+    in_range("day", day)
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    known = _protocol_map(protocols)
+    clinic = _clinic_of(items, clinic)
+    time_zone = clinic.time_zone if clinic else items[0].time_zone
+    placed = [
+        found
+        for index, plan in enumerate(items)
+        for found in _sessions(index, plan, _protocol_of(index, plan, known), day, time_zone)
+    ]
+    return RunSheet(
+        day=day,
+        time_zone=time_zone,
+        clinic=clinic.id if clinic else items[0].clinic,
+        clinic_name=clinic.name if clinic else items[0].clinic_name,
+        monitoring_staff=clinic.resources.monitoring_staff if clinic else None,
+        patients_per_staff=clinic.resources.patients_per_staff if clinic else None,
+        lanes=_lanes(placed),
+        load=_load(placed, clinic, time_zone),
+    )
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _plan_list(plans: object) -> list[Plan]:
+    if isinstance(plans, Plan):
+        return [plans]
+    if isinstance(plans, str | bytes) or not isinstance(plans, Iterable):
+        raise InputError("plans", "a Plan or a list of Plans", plans)
+    items = list(plans)
+    if not items:
+        raise InputError("plans", "at least one Plan", items)
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        expect(f"plans[{index}]", item, Plan, "a Plan")
+        if item.id in seen:
+            raise InputError(
+                f"plans[{index}].id", "unique among the plans (each plan once)", item.id
+            )
+        seen.add(item.id)
+    return items
+
+
+def _protocol_map(protocols: object) -> dict[str, Protocol]:
+    if protocols is None:
+        return {}
+    if isinstance(protocols, Protocol):
+        protocols = [protocols]
+    if isinstance(protocols, str | bytes) or not isinstance(protocols, Iterable):
+        raise InputError("protocols", "a Protocol, a list of Protocols or None", protocols)
+    found: dict[str, Protocol] = {}
+    for index, protocol in enumerate(protocols):
+        expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
+        found[protocol.id] = protocol
+    return found
+
+
+def _protocol_of(index: int, plan: Plan, known: Mapping[str, Protocol]) -> Protocol:
+    try:
+        return plan_protocol(plan, known.get(plan.protocol), None, patient_is="optional")[1]
+    except UnknownProtocolError:
+        raise InputError(
+            f"plans[{index}].protocol",
+            "a built-in protocol's id, or the id of a protocol given in protocols",
+            plan.protocol,
+        ) from None
+
+
+def _clinic_of(plans: list[Plan], clinic: Clinic | None) -> Clinic | None:
+    """The clinic of every plan: the one given, or the default clinic a plan was made at."""
+    first = plans[0]
+    clinic = plan_clinic(first, clinic, clinic_is="optional") if clinic is None else clinic
+    expected = clinic.id if clinic else first.clinic
+    for index, plan in enumerate(plans):
+        if plan.clinic != expected:
+            raise InputError(
+                f"plans[{index}].clinic", f"{expected!r} (one clinic per run sheet)", plan.clinic
+            )
+        if clinic is None and plan.time_zone != first.time_zone:
+            raise InputError(
+                f"plans[{index}].time_zone", f"{first.time_zone!r}, as plans[0]'s", plan.time_zone
+            )
+    return clinic
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def _sessions(
+    index: int, plan: Plan, protocol: Protocol, day: dt.date, time_zone: str
+) -> list[_Placed]:
+    """The plan's sessions at the clinic that start on ``day``, placed in their lanes."""
+    local = zone(time_zone)
+    checkpoints: dict[str, list[Task]] = defaultdict(list)
+    for task in plan.tasks:
+        if task.kind == "checkpoint" and task.appointment is not None and task.at is not None:
+            checkpoints[task.appointment].append(task)
+    found = []
+    for number, appointment in enumerate(plan.appointments):
+        if not appointment.is_active or appointment.location != "clinic":
+            continue
+        if appointment.start.astimezone(local).date() != day:
+            continue
+        try:
+            kind = protocol.session_kind(appointment.session)
+        except KeyError:
+            raise InputError(
+                f"plans[{index}].appointments[{number}].session",
+                f"a session kind of protocol {protocol.id!r}",
+                appointment.session,
+            ) from None
+        units = {span.resource: span.unit for span in appointment.resources}
+        used = spans(kind, appointment.start, units=units)
+        session = RunSession(
+            patient=plan.patient or plan.id,
+            plan=plan.id,
+            appointment=appointment.id,
+            name=kind.name,
+            category=kind.category,
+            dose_number=appointment.dose_number,
+            status=appointment.status,
+            start=appointment.start.astimezone(local),
+            end=appointment.end.astimezone(local),
+            steps=_steps(kind, appointment, checkpoints[appointment.id], local),
+        )
+        seat = next((span for span in used if span.resource in SEATS), None)
+        lane = (seat.resource, seat.unit) if seat else (None, None)
+        monitored = tuple(span for span in used if span.resource == MONITORING)
+        found.append(_Placed(session, lane, monitored))
+    return found
+
+
+#: Order of steps at one moment: a check at a moment, the timeline's steps, a check through a
+#: period, the discharge. So "baseline vitals" comes before "dosing", and the discharge last.
+_RANK = {"moment": 0, "timeline": 1, "period": 2, "discharge": 3}
+
+
+def _steps(
+    kind: SessionKind, appointment: Appointment, tasks: list[Task], local: dt.tzinfo
+) -> tuple[RunStep, ...]:
+    """The session's timeline from its start, its checkpoint tasks, then its discharge."""
+    timeline = kind.timeline
+    ranked: list[tuple[int, RunStep]] = []
+    for step in STEP_ORDER:
+        minutes = timeline.minutes(step)
+        if not minutes:
+            continue
+        first, last = timeline.span((step,))
+        ranked.append(
+            (
+                _RANK["timeline"],
+                RunStep(
+                    kind=step,
+                    label=_label(step, minutes, appointment),
+                    at=shift(appointment.start, minutes=first).astimezone(local),
+                    until=shift(appointment.start, minutes=last).astimezone(local),
+                ),
+            )
+        )
+    for task in tasks:
+        assert task.at is not None  # noqa: S101 - only tasks at a moment are passed
+        ranked.append(
+            (
+                _RANK["moment" if task.until is None else "period"],
+                RunStep(
+                    kind="checkpoint",
+                    label=task.title,
+                    at=task.at.astimezone(local),
+                    until=task.until.astimezone(local) if task.until else None,
+                    task=task.id,
+                ),
+            )
+        )
+    if kind.is_dosing:
+        end = shift(appointment.start, minutes=timeline.block_minutes).astimezone(local)
+        discharge = RunStep(kind="discharge", label="monitoring ends; earliest discharge", at=end)
+        ranked.append((_RANK["discharge"], discharge))
+    ranked.sort(key=lambda item: (instant(item[1].at), item[0]))
+    return tuple(step for _, step in ranked)
+
+
+def _label(step: str, minutes: int, appointment: Appointment) -> str:
+    if step == "dosing":
+        dose = str(appointment.decided_dose or "") or appointment.dose
+        return f"dosing ({dose})" if dose else "dosing"
+    if step == "monitoring":
+        return f"monitoring (at least {minutes} min)"
+    return f"{step} ({minutes} min)"
+
+
+def _lanes(placed: list[_Placed]) -> tuple[Lane, ...]:
+    """The lanes with sessions: chairs, then rooms, by number; then those without one."""
+    by_lane: dict[tuple[ResourceKind | None, int | None], list[RunSession]] = defaultdict(list)
+    for item in placed:
+        by_lane[item.lane].append(item.session)
+
+    def order(key: tuple[ResourceKind | None, int | None]) -> tuple[int, int]:
+        resource, unit = key
+        rank = SEATS.index(resource) if resource in SEATS else len(SEATS)
+        return rank, unit if unit is not None else 1_000_000
+
+    return tuple(
+        Lane(
+            resource=resource,
+            unit=unit,
+            sessions=tuple(sorted(sessions, key=in_order)),
+        )
+        for (resource, unit), sessions in sorted(by_lane.items(), key=lambda item: order(item[0]))
+    )
+
+
+# -- the staff load ----------------------------------------------------------------------------
+
+
+def _load(placed: list[_Placed], clinic: Clinic | None, time_zone: str) -> tuple[StaffLoad, ...]:
+    """Patients under monitoring through the day, stretch by stretch.
+
+    A sweep over the monitoring spans: at equal times an end comes before a start, so
+    back-to-back patients are not counted together (as ``check`` counts them).
+    """
+    local = zone(time_zone)
+    capacity = limits(clinic).capacity(MONITORING) if clinic else None
+    staff = clinic.resources.monitoring_staff if clinic else None
+    events = sorted(
+        [(instant(span.start), 1) for item in placed for span in item.monitored]
+        + [(instant(span.end), -1) for item in placed for span in item.monitored]
+    )
+    stretches: list[StaffLoad] = []
+    patients = 0
+    for (moment, step), (following, _) in itertools.pairwise(events):
+        patients += step
+        if not patients or following <= moment:
+            continue
+        last = stretches[-1] if stretches else None
+        if last is not None and last.patients == patients and last.end == moment:
+            stretches[-1] = last.model_copy(update={"end": following.astimezone(local)})
+            continue
+        stretches.append(
+            StaffLoad(
+                start=moment.astimezone(local),
+                end=following.astimezone(local),
+                patients=patients,
+                staff=staff,
+                capacity=capacity,
+            )
+        )
+    return tuple(stretches)
