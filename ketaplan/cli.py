@@ -236,9 +236,10 @@ def _add_replan(commands: Any) -> None:
         default=[],
         metavar="EVENT",
         help=(
-            "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
-            "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION[@TIME][#NOTE] or "
-            "decided:stop[#NOTE], requested:booster[#NOTE] (repeatable)"
+            "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME made], "
+            "moved:ID@TIME, assessed:SCALE=SCORE[@DATE], "
+            "decided:PROPOSAL=DECISION[@TIME][#NOTE] or decided:stop[#NOTE], "
+            "requested:booster[#NOTE] (repeatable)"
         ),
     )
     again.add_argument("--events", metavar="FILE.json", help="a JSON list of events")
@@ -734,13 +735,15 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
             ) from None
     if kind == "missed" and flag in {"", "worsening"}:
         return Missed(appointment=appointment, worsening=flag == "worsening")
-    if kind == "cancelled":
-        return Cancelled(appointment=appointment)
+    if kind == "cancelled":  # cancelled:ID[@TIME], TIME when the cancellation was made
+        return Cancelled(
+            appointment=appointment, made_at=_moment(field, when, local) if when else None
+        )
     if kind == "moved" and when:
         return Moved(appointment=appointment, to=_moment(field, when, local))
     raise InputError(
         field,
-        "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
+        "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME], moved:ID@TIME, "
         "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION or requested:booster",
         text,
     )
