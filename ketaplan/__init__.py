@@ -55,6 +55,7 @@ from ketaplan.replanning import (
     Requested,
     replan,
 )
+from ketaplan.standing import PatientStatus, clinic_status, status
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "Moved",
     "Patient",
     "PatientError",
+    "PatientStatus",
     "Plan",
     "PlanError",
     "Problem",
@@ -91,6 +93,7 @@ __all__ = [
     "builtin_protocol_ids",
     "builtin_protocols",
     "check",
+    "clinic_status",
     "load_clinic",
     "load_patient",
     "load_protocol",
@@ -99,5 +102,6 @@ __all__ = [
     "loads_protocol",
     "plan",
     "replan",
+    "status",
     "to_ics",
 ]

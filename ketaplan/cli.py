@@ -58,6 +58,7 @@ from ketaplan.replanning import (
     parse_events,
     replan,
 )
+from ketaplan.standing import clinic_status, status_table
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
@@ -118,6 +119,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_plan(commands)
     _add_replan(commands)
     _add_check(commands)
+    _add_status(commands)
     _add_export(commands)
     _add_verify(commands)
     return parser
@@ -271,6 +273,28 @@ def _add_check(commands: Any) -> None:
     _add_busy(checking)
     checking.add_argument("--format", choices=("table", "json"), default="table")
     checking.set_defaults(run=_check)
+
+
+def _add_status(commands: Any) -> None:
+    standing = commands.add_parser(
+        "status", help="where each patient stands as of a moment, most urgent first"
+    )
+    standing.add_argument("plan_files", nargs="+", metavar="PLAN.json")
+    standing.add_argument(
+        "--as-of",
+        required=True,
+        help="now: YYYY-MM-DDTHH:MM, with a UTC offset or in the clinic's (or first plan's) zone",
+    )
+    standing.add_argument("--clinic", metavar="FILE|demo", help="the plans' clinic")
+    standing.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="ID|FILE",
+        help="the protocol of plans that do not use a built-in (repeatable)",
+    )
+    standing.add_argument("--format", choices=("table", "json"), default="table")
+    standing.set_defaults(run=_status)
 
 
 def _date(text: str) -> dt.date:
@@ -585,6 +609,25 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         if patient is None and current.patient is not None:
             print("note: patient rules were not checked; pass --patient", file=out)
     return EXIT_PROBLEMS if violations else EXIT_OK
+
+
+def _status(args: argparse.Namespace, out: TextIO) -> int:
+    """Information, not a verdict: exit 0 whatever the statuses."""
+    plans = [load_plan(path) for path in args.plan_files]
+    clinic = _load_clinic(args.clinic)
+    local = clinic.zone if clinic is not None else zone(plans[0].time_zone)
+    as_of = _moment("--as-of", args.as_of, local)
+    found = clinic_status(
+        plans,
+        as_of=as_of,
+        protocols=[load_protocol(name) for name in args.protocol],
+        clinic=clinic,
+    )
+    if args.format == "json":
+        text = json.dumps([s.model_dump(mode="json") for s in found], indent=2)
+    else:
+        text = status_table(found)
+    return _emit(text, None, out)
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:

@@ -32,6 +32,7 @@ def test_public_names_are_pinned() -> None:
         "Moved",
         "Patient",
         "PatientError",
+        "PatientStatus",
         "Plan",
         "PlanError",
         "Problem",
@@ -45,6 +46,7 @@ def test_public_names_are_pinned() -> None:
         "builtin_protocol_ids",
         "builtin_protocols",
         "check",
+        "clinic_status",
         "load_clinic",
         "load_patient",
         "load_protocol",
@@ -53,6 +55,7 @@ def test_public_names_are_pinned() -> None:
         "loads_protocol",
         "plan",
         "replan",
+        "status",
         "to_ics",
     ]
 
@@ -75,7 +78,8 @@ def test_the_verbs_do_not_shadow_their_modules() -> None:
     assert callable(ketaplan.plan)
     assert callable(ketaplan.check)
     assert callable(ketaplan.replan)
-    for module in ("planner", "plans", "checking", "replanning"):
+    assert callable(ketaplan.status)
+    for module in ("planner", "plans", "checking", "replanning", "standing"):
         assert isinstance(import_module(f"ketaplan.{module}"), ModuleType)
 
 

@@ -58,11 +58,12 @@ LAYERS: dict[str, int] = {
     # 4 files and defaults: loading definitions and the shipped demo data.
     "ketaplan.loading": 4,
     "ketaplan.defaults": 4,
-    # 5 verbs: plan, check, replan, and the arguments check and replan share.
+    # 5 verbs: plan, check, replan, status, and the arguments check and replan share.
     "ketaplan.planner": 5,
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
     "ketaplan._resolve": 5,
+    "ketaplan.standing": 5,
     # 6 outputs: iCalendar, summaries, Hypothesis strategies and verification.
     "ketaplan.ics": 6,
     "ketaplan.summary": 6,
