@@ -60,6 +60,7 @@ from ketaplan.replanning import (
 from ketaplan.runsheet import RunSheet, run_sheet
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
+from ketaplan.standing import PatientStatus, clinic_status, status
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "Moved",
     "Patient",
     "PatientError",
+    "PatientStatus",
     "Plan",
     "PlanError",
     "Problem",
@@ -98,6 +100,7 @@ __all__ = [
     "builtin_protocol_ids",
     "builtin_protocols",
     "check",
+    "clinic_status",
     "first_available",
     "load_clinic",
     "load_patient",
@@ -110,5 +113,6 @@ __all__ = [
     "run_sheet",
     "runsheet_html",
     "runsheet_table",
+    "status",
     "to_ics",
 ]

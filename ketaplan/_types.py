@@ -7,6 +7,7 @@ from typing import Literal
 __all__ = [
     "EVIDENCE_RANK",
     "WEEKDAYS",
+    "CancellationNotice",
     "DoseUnit",
     "Drug",
     "EvidenceLevel",
@@ -93,6 +94,11 @@ HoldSeverity = Literal["hold", "monitor", "advisory"]
 TaskRuleKind = Literal["form", "assessment", "confirmation", "call"]
 """What a protocol's staff task is: a form to submit, a rating scale to record, something staff
 confirm (consent, transport, a kit's receipt date), or a call with the patient."""
+
+CancellationNotice = Literal["in-time", "late"]
+"""How much notice a cancellation gave: at least the clinic's cancellation window before the
+session (``in-time``), or less (``late``). A session the patient did not come to, without
+notice, is not a cancellation: it is reported missed (a no-show)."""
 
 OnConflict = Literal["raise", "shift"]
 """When a session has no feasible day in its window: raise, or place it after the window and

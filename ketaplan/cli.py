@@ -66,6 +66,7 @@ from ketaplan.roster import Placement, load_roster, place, roster_clinic
 from ketaplan.runsheet import run_sheet
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
+from ketaplan.standing import clinic_status, status_table
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
@@ -129,6 +130,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_alternatives(commands)
     _add_roster(commands)
     _add_runsheet(commands)
+    _add_status(commands)
     _add_export(commands)
     _add_verify(commands)
     return parser
@@ -295,9 +297,10 @@ def _add_replan(commands: Any) -> None:
         default=[],
         metavar="EVENT",
         help=(
-            "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
-            "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION[@TIME][#NOTE] or "
-            "decided:stop[#NOTE], requested:booster[#NOTE] (repeatable)"
+            "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME made], "
+            "moved:ID@TIME, assessed:SCALE=SCORE[@DATE], "
+            "decided:PROPOSAL=DECISION[@TIME][#NOTE] or decided:stop[#NOTE], "
+            "requested:booster[#NOTE] (repeatable)"
         ),
     )
     again.add_argument("--events", metavar="FILE.json", help="a JSON list of events")
@@ -455,6 +458,28 @@ def _progress() -> Callable[[int, int], None] | None:
               file=sys.stderr, flush=True)  # fmt: skip
 
     return show
+
+
+def _add_status(commands: Any) -> None:
+    standing = commands.add_parser(
+        "status", help="where each patient stands as of a moment, most urgent first"
+    )
+    standing.add_argument("plan_files", nargs="+", metavar="PLAN.json")
+    standing.add_argument(
+        "--as-of",
+        required=True,
+        help="now: YYYY-MM-DDTHH:MM, with a UTC offset or in the clinic's (or first plan's) zone",
+    )
+    standing.add_argument("--clinic", metavar="FILE|demo", help="the plans' clinic")
+    standing.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="ID|FILE",
+        help="the protocol of plans that do not use a built-in (repeatable)",
+    )
+    standing.add_argument("--format", choices=("table", "json"), default="table")
+    standing.set_defaults(run=_status)
 
 
 def _date(text: str) -> dt.date:
@@ -900,6 +925,25 @@ def _in_file(err: InputError, paths: list[str]) -> InputError:
     return InputError(where, err.expectation, err.value)
 
 
+def _status(args: argparse.Namespace, out: TextIO) -> int:
+    """Information, not a verdict: exit 0 whatever the statuses."""
+    plans = [load_plan(path) for path in args.plan_files]
+    clinic = _load_clinic(args.clinic)
+    local = clinic.zone if clinic is not None else zone(plans[0].time_zone)
+    as_of = _moment("--as-of", args.as_of, local)
+    found = clinic_status(
+        plans,
+        as_of=as_of,
+        protocols=[load_protocol(name) for name in args.protocol],
+        clinic=clinic,
+    )
+    if args.format == "json":
+        text = json.dumps([s.model_dump(mode="json") for s in found], indent=2)
+    else:
+        text = status_table(found)
+    return _emit(text, None, out)
+
+
 def _verify(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from ketaplan.verify import verify  # noqa: PLC0415 - Hypothesis is an optional extra
@@ -1048,13 +1092,15 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
             ) from None
     if kind == "missed" and flag in {"", "worsening"}:
         return Missed(appointment=appointment, worsening=flag == "worsening")
-    if kind == "cancelled":
-        return Cancelled(appointment=appointment)
+    if kind == "cancelled":  # cancelled:ID[@TIME], TIME when the cancellation was made
+        return Cancelled(
+            appointment=appointment, made_at=_moment(field, when, local) if when else None
+        )
     if kind == "moved" and when:
         return Moved(appointment=appointment, to=_moment(field, when, local))
     raise InputError(
         field,
-        "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID, moved:ID@TIME, "
+        "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME], moved:ID@TIME, "
         "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION or requested:booster",
         text,
     )

@@ -11,10 +11,12 @@ from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
 from ketaplan._presets import preset_ids, preset_source_ids
+from ketaplan._types import CancellationNotice
 from ketaplan.errors import ClinicError, DefinitionError
 from ketaplan.hours import DEFAULT_QUIET_HOURS, DateRange, QuietSetting, Ranges, WeeklyHours
 from ketaplan.protocol.policy import HoldRule, valid_zone
 from ketaplan.protocol.source import Source
+from ketaplan.timing import elapsed_hours
 
 __all__ = ["Clinic", "ExtraOpening", "Holidays", "Resources"]
 
@@ -111,6 +113,11 @@ class Clinic(Model):
     """Nothing is booked sooner than this after the plan is made."""
     booking_horizon_days: Annotated[int, Field(ge=1, le=5 * 366)] = 2 * 366
     """Nothing is booked later than this many days after the plan is made."""
+    cancellation_window_hours: Annotated[int, Field(ge=0, le=14 * 24)] = 24
+    """A cancellation made less than this many hours before its session is a late one
+    (:meth:`cancellation_notice`). A clinic policy, not a clinical number: 24 hours is an
+    operational default (a common front-desk rule); 0 makes every cancellation before the
+    session in time."""
     certifications: tuple[Slug, ...] = ()
     """Certifications protocols may require, e.g. ``"spravato-rems"``."""
     location: str | None = None
@@ -144,6 +151,26 @@ class Clinic(Model):
     def zone(self) -> dt.tzinfo:
         """The clinic's time zone."""
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def cancellation_notice(
+        self, start: dt.datetime, /, *, made_at: dt.datetime
+    ) -> CancellationNotice:
+        """Whether a cancellation made at ``made_at`` of a session at ``start`` came in time.
+
+        In time when made at least :attr:`cancellation_window_hours` (real elapsed hours)
+        before the session starts; late otherwise, including after it started.
+
+        >>> import datetime as dt
+        >>> clinic = Clinic.model_validate({"id": "c", "name": "C", "time_zone": "UTC",
+        ...                                 "opening_hours": {"mon": ["08:00-18:00"]}})
+        >>> start = dt.datetime(2027, 3, 8, 9, tzinfo=dt.UTC)
+        >>> clinic.cancellation_notice(start, made_at=start - dt.timedelta(hours=30))
+        'in-time'
+        >>> clinic.cancellation_notice(start, made_at=start - dt.timedelta(hours=3))
+        'late'
+        """
+        notice = elapsed_hours(made_at, start)
+        return "in-time" if notice >= self.cancellation_window_hours else "late"
 
     @model_validator(mode="after")
     def _slots(self) -> Clinic:

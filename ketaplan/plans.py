@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from ketaplan._model import FiniteFloat, Loc, Model, check_unique, elapsed_order, fail
-from ketaplan._types import DoseUnit, Location, ResourceKind, SessionCategory
+from ketaplan._types import CancellationNotice, DoseUnit, Location, ResourceKind, SessionCategory
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal, stopped_on
 from ketaplan.errors import DefinitionError, PlanError
@@ -21,6 +21,7 @@ from ketaplan.hours import DEFAULT_QUIET_HOURS, QuietSetting
 from ketaplan.timing import zone
 
 __all__ = [
+    "NO_LONGER_NEEDED",
     "Appointment",
     "AppointmentStatus",
     "Assessment",
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 AppointmentStatus = Literal["planned", "attended", "missed", "cancelled"]
+
+#: The reason of a session a re-plan no longer needs (cancelled, kept so calendars remove it).
+NO_LONGER_NEEDED = "no longer needed"
 
 InstructionKind = Literal[
     "fasting-solids",
@@ -131,6 +135,12 @@ class Appointment(Model):
     """Why it is where it is, in a sentence."""
     shift: Shift | None = None
     status: AppointmentStatus = "planned"
+    cancellation: CancellationNotice | None = None
+    """For a cancelled session, how much notice the cancellation gave (``in-time`` or
+    ``late``, by the clinic's ``cancellation_window_hours``); ``None`` when no one cancelled it
+    (a re-plan no longer needs it, its anchor did not take place) or in an older plan file."""
+    cancelled_at: AwareDatetime | None = None
+    """When the cancellation was made (``Cancelled.made_at``)."""
     on_request: bool = False
     """A booster the patient asked for: brought forward from its gap, after an evaluation."""
     provisional: bool = False
@@ -161,6 +171,11 @@ class Appointment(Model):
     def is_active(self) -> bool:
         """Whether it still takes place (planned or attended)."""
         return self.status in {"planned", "attended"}
+
+    @property
+    def no_longer_needed(self) -> bool:
+        """Cancelled by a re-plan that no longer needs it: bookkeeping, not a cancellation."""
+        return self.status == "cancelled" and self.reason.startswith(NO_LONGER_NEEDED)
 
 
 class Task(Model):

@@ -49,7 +49,14 @@ from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
-from ketaplan.plans import Appointment, Assessment, DecidedDose, Plan, TierChange
+from ketaplan.plans import (
+    NO_LONGER_NEEDED,
+    Appointment,
+    Assessment,
+    DecidedDose,
+    Plan,
+    TierChange,
+)
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.course import Course
@@ -110,10 +117,17 @@ class Moved(Model):
 
 
 class Cancelled(Model):
-    """The appointment will not take place and is not replaced."""
+    """The appointment will not take place and is not replaced.
+
+    ``made_at`` is when the cancellation was made (default: the re-plan's ``as_of``, the
+    moment it is recorded); the clinic's ``cancellation_window_hours`` classes it in time or
+    late (``Appointment.cancellation``). A patient who did not come without notice is
+    :class:`Missed` (a no-show), not cancelled.
+    """
 
     type: Literal["cancelled"] = "cancelled"
     appointment: str
+    made_at: AwareDatetime | None = None
 
 
 class Assessed(Model):
@@ -213,6 +227,7 @@ def replan(
         protocol,
         record=record,
         as_of=as_of,
+        clinic=clinic,
         patient=patient,
         medications=medication_rules(protocol, clinic),
     )
@@ -472,10 +487,6 @@ class Applied(NamedTuple):
     """Moved to another time (by request, or attended at another time)."""
 
 
-#: The reason of a session a re-plan no longer needs (cancelled, kept so calendars remove it).
-NO_LONGER_NEEDED = "no longer needed"
-
-
 def _apply(
     plan: Plan,
     events: Sequence[Event],
@@ -483,6 +494,7 @@ def _apply(
     *,
     record: Record,
     as_of: dt.datetime,
+    clinic: Clinic,
     patient: Patient | None,
     medications: MedicationRules,
 ) -> Applied:
@@ -526,14 +538,46 @@ def _apply(
             applied.moved.add(current.id)
             notes.append(f"{current.id} moved to {event.to.isoformat()} by request")
         else:  # Missed or Cancelled
-            status = "missed" if isinstance(event, Missed) else "cancelled"
-            appointments[current.id] = current.model_copy(update={"status": status})
-            for other in list(appointments.values()):
-                if other.anchor == current.id and other.status == "planned":
-                    appointments[other.id] = other.model_copy(update={"status": "cancelled"})
+            not_held: dict[str, object] = {"status": "missed"}
+            if isinstance(event, Cancelled):
+                field = f"events[{number}]"
+                not_held = _cancellation(current, event, clinic, record, field=field, as_of=as_of)
+            appointments[current.id] = current.model_copy(update=not_held)
+            _cancel_anchored(appointments, current)
             if isinstance(event, Missed) and event.worsening:
                 _worsening(plan, protocol, record, current, as_of)
     return applied
+
+
+def _cancel_anchored(appointments: dict[str, Appointment], anchor: Appointment) -> None:
+    """The planned sessions anchored to ``anchor``, which does not take place, are cancelled."""
+    for other in list(appointments.values()):
+        if other.anchor == anchor.id and other.status == "planned":
+            appointments[other.id] = other.model_copy(update={"status": "cancelled"})
+
+
+def _cancellation(
+    appointment: Appointment,
+    event: Cancelled,
+    clinic: Clinic,
+    record: Record,
+    *,
+    field: str,
+    as_of: dt.datetime,
+) -> dict[str, object]:
+    """A cancellation, classed by the clinic's cancellation window, and a line of history."""
+    made_at = as_of if event.made_at is None else aware(f"{field}.made_at", event.made_at)
+    if made_at > as_of:
+        expected = f"a moment on or before as_of ({as_of.isoformat()})"
+        raise InputError(f"{field}.made_at", expected, made_at.isoformat())
+    notice = clinic.cancellation_notice(appointment.start, made_at=made_at)
+    hours = elapsed_hours(made_at, appointment.start)
+    before = f"{hours:.0f} h before it" if hours >= 0 else "after it began"
+    record.notes.append(
+        f"{appointment.id} cancelled {notice} (made {made_at.isoformat()}, {before}; "
+        f"the clinic's cancellation window is {clinic.cancellation_window_hours} h)"
+    )
+    return {"status": "cancelled", "cancellation": notice, "cancelled_at": made_at}
 
 
 def _decided_dose(
@@ -718,10 +762,9 @@ def _moved_times(
 def _superseded(appointment: Appointment, as_of: dt.datetime, applied: Applied) -> bool:
     """A future session an earlier re-plan cancelled as no longer needed (not history)."""
     return (
-        appointment.status == "cancelled"
+        appointment.no_longer_needed
         and appointment.start >= as_of
         and appointment.id not in applied.touched
-        and appointment.reason.startswith(NO_LONGER_NEEDED)
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
 from ketaplan.medications import medication_rules, medication_rules_everywhere
-from ketaplan.plans import Plan, Task
+from ketaplan.plans import Appointment, Plan, Task
 from ketaplan.protocol import (
     AfterPrevious,
     Anchor,
@@ -321,7 +321,7 @@ def plan_table(plan: Plan, /) -> str:
                 appointment.id,
                 appointment.kind,
                 str(appointment.decided_dose or "") or appointment.dose or "",
-                "provisional" if appointment.provisional else appointment.status,
+                _status_word(appointment),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -352,6 +352,15 @@ def plan_table(plan: Plan, /) -> str:
         lines += ["", "History"]
         lines += [f"  {line}" for line in plan.history]
     return "\n".join(lines)
+
+
+def _status_word(appointment: Appointment) -> str:
+    """``planned``, ``provisional``, ``attended``, ``missed``, ``cancelled (late)``..."""
+    if appointment.provisional:
+        return "provisional"
+    if appointment.cancellation is not None:
+        return f"{appointment.status} ({appointment.cancellation})"
+    return appointment.status
 
 
 def _task_line(task: Task, time_zone: str) -> str:

@@ -32,6 +32,7 @@ def test_public_names_are_pinned() -> None:
         "Moved",
         "Patient",
         "PatientError",
+        "PatientStatus",
         "Plan",
         "PlanError",
         "Problem",
@@ -47,6 +48,7 @@ def test_public_names_are_pinned() -> None:
         "builtin_protocol_ids",
         "builtin_protocols",
         "check",
+        "clinic_status",
         "first_available",
         "load_clinic",
         "load_patient",
@@ -59,6 +61,7 @@ def test_public_names_are_pinned() -> None:
         "run_sheet",
         "runsheet_html",
         "runsheet_table",
+        "status",
         "to_ics",
     ]
 
@@ -81,7 +84,8 @@ def test_the_verbs_do_not_shadow_their_modules() -> None:
     assert callable(ketaplan.plan)
     assert callable(ketaplan.check)
     assert callable(ketaplan.replan)
-    for module in ("planner", "plans", "checking", "replanning"):
+    assert callable(ketaplan.status)
+    for module in ("planner", "plans", "checking", "replanning", "standing"):
         assert isinstance(import_module(f"ketaplan.{module}"), ModuleType)
 
 

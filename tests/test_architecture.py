@@ -58,7 +58,7 @@ LAYERS: dict[str, int] = {
     # 4 files and defaults: loading definitions and the shipped demo data.
     "ketaplan.loading": 4,
     "ketaplan.defaults": 4,
-    # 5 verbs: plan, check, replan, and the arguments check and replan share.
+    # 5 verbs: plan, check, replan, status, and the arguments check and replan share.
     "ketaplan.planner": 5,
     "ketaplan.intake": 5,
     "ketaplan.alternatives": 5,
@@ -68,6 +68,7 @@ LAYERS: dict[str, int] = {
     "ketaplan._resolve": 5,
     # 5 operations over many plans: the day's run sheet (its text and page are outputs, 6).
     "ketaplan.runsheet": 5,
+    "ketaplan.standing": 5,
     # 6 outputs: iCalendar, summaries, Hypothesis strategies and verification.
     "ketaplan.ics": 6,
     "ketaplan.summary": 6,

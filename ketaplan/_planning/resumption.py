@@ -27,6 +27,7 @@ from ketaplan.rules.course import (
     other_product,
     previous_from_history,
     switch_clear_day,
+    taken,
     washouts,
 )
 from ketaplan.rules.decisions import lapse_proposal
@@ -98,9 +99,8 @@ class Resumption:
         return self.search.protocol.rules.lapse
 
     def _taken(self, doses: Sequence[Appointment]) -> list[Appointment]:
-        """The doses known to take place: a past dose counts only once reported attended."""
-        now = self.search.setting.now
-        return [d for d in doses if now is None or d.status == "attended" or d.start >= now]
+        """The doses known to take place as of the re-plan (``rules.course.taken``)."""
+        return taken(doses, now=self.search.setting.now)
 
     def _previous(self) -> Previous | None:
         """What a lapse before the first new dose is measured from."""

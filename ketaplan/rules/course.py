@@ -8,7 +8,8 @@
   that took place (or is planned, or a session of the same product in the patient's history)
   and the next dose, measured between their local dates. This is how SUSTAIN-3 counts a lapse:
   the time between sessions, not from a plan's start or from today. A dose after a lapse needs
-  the protocol's review session between the two.
+  the protocol's review session between the two. Looking back from a moment (a re-plan,
+  ``status``), a past dose counts once it is reported attended (:func:`taken`).
 - **Washout.** A medication the protocol asks to stop ``stop_days_before_start`` days before
   the first session must have stopped at least that many days before it.
 - **Switch.** The clinic's ``switch_gap_days`` between the last session of the other product
@@ -40,9 +41,12 @@ __all__ = [
     "lapse_note",
     "lapses",
     "other_product",
+    "previous_dose",
     "previous_from_history",
+    "reviewed_after",
     "switch_clear_day",
     "switch_findings",
+    "taken",
     "washout_findings",
     "washouts",
 ]
@@ -116,6 +120,45 @@ def previous_from_history(patient: Patient | None, protocol: Protocol) -> Previo
     return Previous(last, None, f"the last session on {fmt_day(last)}")
 
 
+def taken(sessions: Iterable[Appointment], *, now: dt.datetime | None) -> list[Appointment]:
+    """The sessions known to take place as of ``now``: a past one counts once reported attended.
+
+    A dose (or review) still ``planned`` after its start may not have happened: a lapse is
+    measured from the last dose someone recorded (without ``now``, every session counts).
+    """
+    return [s for s in sessions if now is None or s.status == "attended" or s.start >= now]
+
+
+def previous_dose(doses: Iterable[Appointment], *, now: dt.datetime) -> Previous | None:
+    """The last dose :func:`taken` before ``now``, which a lapse at ``now`` is measured from."""
+    before = [d for d in taken(doses, now=now) if d.start < now]
+    if not before:
+        return None
+    last = max(before, key=lambda d: d.start)
+    return Previous(last.local_date, last.end, last.id)
+
+
+def reviewed_after(
+    rule: Lapse,
+    previous: Previous,
+    reviews: Iterable[Appointment],
+    *,
+    before: dt.datetime | None = None,
+) -> bool:
+    """Whether a session of the rule's review kind that takes place comes after ``previous``.
+
+    ``before``: and starts before this moment (the dose the review must precede).
+    """
+    end = previous.end
+    return any(
+        r.session == rule.session
+        and r.is_active
+        and (before is None or r.start < before)
+        and (end is None or r.start >= end)
+        for r in reviews
+    )
+
+
 def lapse_at(rule: Lapse, previous: Previous, day: dt.date) -> int | None:
     """The days since ``previous`` if a dose on ``day`` would come after a lapse."""
     days = (day - previous.day).days
@@ -141,10 +184,7 @@ def lapses(
         if previous is not None:
             days = lapse_at(rule, previous, dose.local_date)
             if days is not None:
-                end = previous.end
-                reviewed = any(
-                    r.start < dose.start and (end is None or r.start >= end) for r in kept
-                )
+                reviewed = reviewed_after(rule, previous, kept, before=dose.start)
                 found.append(LapseFound(dose, days, previous, reviewed))
         previous = Previous(dose.local_date, dose.end, dose.id)
     return found
