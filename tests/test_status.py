@@ -415,3 +415,24 @@ def test_user_errors_exit_2_without_a_traceback(
 
 def test_an_empty_list_says_so() -> None:
     assert status_table([]) == "no plans"
+
+
+def test_a_past_review_not_recorded_does_not_count_for_the_planner_either(trd: Plan) -> None:
+    """One rule for status and replan (rules.course.taken): a review still "planned" after its
+    start may not have happened, so a re-plan places another, as status reports the lapse."""
+    first = trd.appointment("maintenance-1")
+    recorded = replan(trd, as_of=first.end, clinic=CLINIC, events=attended_before(trd, first.end))
+    now = at("2027-06-20")
+    missed = [Missed(appointment=s) for s in status(recorded, as_of=now).unrecorded]
+    reviewed = replan(recorded, as_of=now, clinic=CLINIC, events=missed)
+    review = reviewed.appointment("lapse-review-1")
+    later = review.end + dt.timedelta(days=2)  # the review's time has passed, nothing recorded
+    assert status(reviewed, as_of=later).status == "lapsed"
+    again = replan(reviewed, as_of=later, clinic=CLINIC)
+    reviews = [
+        a
+        for a in again.appointments
+        if a.anchored is not None and a.id.startswith("lapse-review") and a.start >= later
+    ]
+    assert reviews  # a new review before the next dose, not the unrecorded one  # fmt: skip
+    assert status(again, as_of=later).status != "lapsed"

@@ -26,6 +26,7 @@ from ketaplan.rules.course import (
     lapses,
     other_product,
     previous_from_history,
+    review_after,
     switch_clear_day,
     taken,
     washouts,
@@ -132,16 +133,12 @@ class Resumption:
             self._new_course(review)
 
     def _already_reviewed(self, rule: Lapse, previous: Previous) -> Appointment | None:
-        return next(
-            (
-                a
-                for a in self.search.extras
-                if a.session == rule.session
-                and a.is_active
-                and (previous.end is None or a.start >= previous.end)
-            ),
-            None,
-        )
+        """A review held (recorded attended) or still to come after ``previous``.
+
+        The rule ``status`` reads too (:func:`~ketaplan.rules.course.taken`).
+        """
+        held = taken(self.search.extras, now=self.search.setting.now)
+        return review_after(rule, previous, held)
 
     def _new_course(self, review: Appointment) -> None:
         """Re-induce after ``review``: a new course from the induction, unless one began."""

@@ -43,6 +43,7 @@ __all__ = [
     "other_product",
     "previous_dose",
     "previous_from_history",
+    "review_after",
     "reviewed_after",
     "switch_clear_day",
     "switch_findings",
@@ -138,6 +139,32 @@ def previous_dose(doses: Iterable[Appointment], *, now: dt.datetime) -> Previous
     return Previous(last.local_date, last.end, last.id)
 
 
+def review_after(
+    rule: Lapse,
+    previous: Previous,
+    reviews: Iterable[Appointment],
+    *,
+    before: dt.datetime | None = None,
+) -> Appointment | None:
+    """The first session of the rule's review kind that takes place after ``previous``.
+
+    ``before``: and starts before this moment (the dose the review must precede). Give the
+    reviews through :func:`taken` to count a past one only once it is recorded attended.
+    """
+    end = previous.end
+    return next(
+        (
+            r
+            for r in reviews
+            if r.session == rule.session
+            and r.is_active
+            and (before is None or r.start < before)
+            and (end is None or r.start >= end)
+        ),
+        None,
+    )
+
+
 def reviewed_after(
     rule: Lapse,
     previous: Previous,
@@ -145,18 +172,8 @@ def reviewed_after(
     *,
     before: dt.datetime | None = None,
 ) -> bool:
-    """Whether a session of the rule's review kind that takes place comes after ``previous``.
-
-    ``before``: and starts before this moment (the dose the review must precede).
-    """
-    end = previous.end
-    return any(
-        r.session == rule.session
-        and r.is_active
-        and (before is None or r.start < before)
-        and (end is None or r.start >= end)
-        for r in reviews
-    )
+    """Whether :func:`review_after` finds a review."""
+    return review_after(rule, previous, reviews, before=before) is not None
 
 
 def lapse_at(rule: Lapse, previous: Previous, day: dt.date) -> int | None:
