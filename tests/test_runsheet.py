@@ -565,3 +565,24 @@ def test_the_model_round_trips_through_json(sheet: RunSheet) -> None:
     assert again == sheet
     assert isinstance(again.lanes[0].sessions[0], RunSession)
     assert json.loads(sheet.model_dump_json())["day"] == "2026-12-07"
+
+
+def test_the_days_history_shows_late_cancellations_and_no_shows() -> None:
+    """Issue 15, section 5: missed versus late-cancelled, reported in the run sheet's history."""
+    from ketaplan import Cancelled, Missed, replan  # noqa: PLC0415
+
+    clinic = demo_clinic()
+    made = [plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30), clinic=clinic,
+                 preferred_time=dt.time(9), plan_id=f"p-{n}") for n in range(3)]  # fmt: skip
+    dose = made[0].appointment("induction-2")
+    late = replan(made[0], as_of=dose.start - dt.timedelta(hours=3), clinic=clinic,
+                  events=[Cancelled(appointment=dose.id)])  # fmt: skip
+    early = replan(made[1], as_of=dose.start - dt.timedelta(days=3), clinic=clinic,
+                   events=[Cancelled(appointment=dose.id)])  # fmt: skip
+    missed = replan(made[2], as_of=dose.end, clinic=clinic, events=[Missed(appointment=dose.id)])
+    sheet = run_sheet([late, early, missed], day=dose.local_date, clinic=clinic)
+    assert [(e.patient, e.what) for e in sheet.history] == [
+        ("p-0", "late cancellation"), ("p-1", "cancelled"), ("p-2", "no-show")]  # fmt: skip
+    text = runsheet_table(sheet)
+    assert "p-0  induction-2: late cancellation (cancelled 06:00)" in text
+    assert "Not taking place" in runsheet_html(sheet)

@@ -104,6 +104,18 @@ class StaffLoad(Model):
         return self.capacity is not None and self.patients > self.capacity
 
 
+class DayEvent(Model):
+    """A session of the day that does not take place: cancelled (in time or late) or missed."""
+
+    patient: str
+    appointment: str
+    start: dt.datetime
+    what: str
+    """``"cancelled"``, ``"late cancellation"`` (inside the clinic's cancellation window) or
+    ``"no-show"`` (missed without a cancellation)."""
+    cancelled_at: dt.datetime | None = None
+
+
 class RunSheet(Model):
     """One clinic day: each chair's and room's sessions, and the monitoring staff's load."""
 
@@ -118,6 +130,8 @@ class RunSheet(Model):
     lanes: tuple[Lane, ...]
     load: tuple[StaffLoad, ...]
     """Each stretch with patients under monitoring, in time order."""
+    history: tuple[DayEvent, ...] = ()
+    """The day's sessions that do not take place, in time order: the front desk's record."""
 
     @property
     def sessions(self) -> tuple[RunSession, ...]:

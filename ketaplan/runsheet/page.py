@@ -127,6 +127,8 @@ def runsheet_html(sheet: RunSheet, /) -> str:
         body.append(_load_list(sheet))
     else:
         body.append("<p>No sessions at the clinic on this day.</p>")
+    if sheet.history:
+        body.append(_history_list(sheet))
     body.append(
         f"<footer>Patients by id only. Times in {_e(sheet.time_zone)}. Made by ketaplan "
         f"{_e(__version__)}, which plans what a clinician decided and gives no medical advice."
@@ -318,6 +320,20 @@ def _step_row(sheet: RunSheet, step: RunStep) -> str:
     return (
         f'<tr><td class="time">{_e(when)}</td><td></td><td class="kind{" check" * check}">'
         f"{'check' * check}</td><td>{_e(step.label)}</td></tr>"
+    )
+
+
+def _history_list(sheet: RunSheet) -> str:
+    rows = [
+        f'<tr><td class="time">{_e(sheet.clock(event.start))}</td><td>{_e(event.patient)}</td>'
+        f"<td>{_e(event.appointment)}</td><td>{_e(event.what)}</td></tr>"
+        for event in sheet.history
+    ]
+    return (
+        '<section class="lane"><h2>Not taking place</h2><table><thead><tr><th>Time</th>'
+        "<th>Patient</th><th>Session</th><th></th></tr></thead><tbody>"
+        + "\n".join(rows)
+        + "</tbody></table></section>"
     )
 
 

@@ -25,6 +25,7 @@ from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.protocol.session import STEP_ORDER
 from ketaplan.rules.capacity import limits, spans
 from ketaplan.runsheet.model import (
+    DayEvent,
     Lane,
     RunSession,
     RunSheet,
@@ -106,6 +107,7 @@ def run_sheet(
         patients_per_staff=clinic.resources.patients_per_staff if clinic else None,
         lanes=_lanes(placed),
         load=_load(placed, clinic, time_zone),
+        history=_history(items, day, time_zone),
     )
 
 
@@ -174,6 +176,24 @@ def _clinic_of(plans: list[Plan], clinic: Clinic | None) -> Clinic | None:
 
 
 # -- sessions ----------------------------------------------------------------------------------
+
+
+def _history(plans: list[Plan], day: dt.date, time_zone: str) -> tuple[DayEvent, ...]:
+    """The day's sessions cancelled by someone, or missed: in time order."""
+    local = zone(time_zone)
+    found = []
+    for plan in plans:
+        for a in plan.appointments:
+            gone = a.status == "missed" or (a.status == "cancelled" and not a.no_longer_needed)
+            if not gone or a.start.astimezone(local).date() != day:
+                continue
+            what = "no-show" if a.status == "missed" else "cancelled"
+            if a.cancellation == "late":
+                what = "late cancellation"
+            who = plan.patient or plan.id
+            found.append(DayEvent(patient=who, appointment=a.id, start=a.start, what=what,
+                                  cancelled_at=a.cancelled_at))  # fmt: skip
+    return tuple(sorted(found, key=lambda e: (instant(e.start), e.patient, e.appointment)))
 
 
 def _sessions(

@@ -24,13 +24,27 @@ def runsheet_table(sheet: RunSheet, /) -> str:
     if sheet.offset_changes:
         lines.append("The clocks change today: times show their zone's abbreviation.")
     if not sheet.lanes:
-        return "\n".join([*lines, "", "No sessions at the clinic on this day."])
+        return "\n".join(
+            [*lines, "", "No sessions at the clinic on this day.", *_history_lines(sheet)]
+        )
     for lane in sheet.lanes:
         lines += ["", lane.label.upper()]
         for session in lane.sessions:
             lines += _session_lines(sheet, session)
     lines += ["", *_load_lines(sheet)]
-    return "\n".join(lines)
+    return "\n".join(lines + _history_lines(sheet))
+
+
+def _history_lines(sheet: RunSheet) -> list[str]:
+    """The day's sessions that do not take place: cancellations, late ones, no-shows."""
+    if not sheet.history:
+        return []
+    lines = ["", "NOT TAKING PLACE"]
+    for event in sheet.history:
+        made = f" (cancelled {sheet.clock(event.cancelled_at)})" if event.cancelled_at else ""
+        where = f"{event.patient}  {event.appointment}"
+        lines.append(f"  {sheet.clock(event.start)}  {where}: {event.what}{made}")
+    return lines
 
 
 def _summary(sheet: RunSheet) -> str:
