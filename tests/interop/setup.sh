@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the non-Python tools the interoperability tests use: Mozilla's ical.js (the parser
-# behind Thunderbird) into .cache/node, and libical 3 (Evolution, KDE, Cyrus) from Debian.
+# behind Thunderbird) into .cache/node, libical 3 (Evolution, KDE, Cyrus) from Debian, and
+# headless Chromium from Debian (the run sheet page is looked at in a real browser).
 # Idempotent and quiet; a tool that cannot be had is reported, and its tests skip with the reason.
 set -u
 cd "$(dirname "$0")/../.."
@@ -21,6 +22,15 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libical\.so\.3'; then
       || echo "setup: apt-get could not install libical3; the libical tests will be skipped"
   else
     echo "setup: libical3 is missing and cannot be installed here (needs root and apt-get)"
+  fi
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
+      >/dev/null 2>&1 \
+      || echo "setup: apt-get could not install chromium; the browser tests will be skipped"
+  else
+    echo "setup: chromium is missing and cannot be installed here (needs root and apt-get)"
   fi
 fi
 exit 0
