@@ -107,12 +107,16 @@ class DefinitionError(KetaplanError, ValueError):
     #: What kind of definition this error is about, for the first line of the message.
     subject = "definition"
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, more: int = 0) -> None:
         self.problems = tuple(problems)
-        count = len(self.problems)
+        self.more = more
+        """How many further problems were found but not listed (a file with thousands)."""
+        count = len(self.problems) + more
         noun = "problem" if count == 1 else "problems"
-        lines = [f"invalid {self.subject}: {count} {noun}"]
+        lines = [f"invalid {self.subject}: {count:,} {noun}"]
         lines += [f"  {problem}" for problem in self.problems]
+        if more:
+            lines.append(f"  ... and {more:,} more")
         super().__init__("\n".join(lines))
 
 
