@@ -99,48 +99,61 @@ class BoundedSeries(Series):  # type: ignore[misc]
     def _walk(self, rule: rrule, first: dt.datetime, last: dt.datetime) -> Iterator[dt.datetime]:
         start = self.recurrence.start
         tz = start.tzinfo
-        wall = [_wall(value, tz) for value in (start, first, last)]
         recur = rules.Recur.parse(rule.string)  # type: ignore[attr-defined]  # set by the library
-        begin = rules.rebase(recur, wall[0], wall[1])
-        self._charge(recur, wall[0] if recur.count is not None else begin, wall)
-        self._expect_busy(recur, wall[0])
-        years = rules.shift_years(wall[2])
         limit = rule.until  # type: ignore[attr-defined]  # UNTIL as written, set by the library
-        until = None if limit is None else _later(_wall(limit, tz), years)
-        options: dict[str, Any] = {"dtstart": _later(begin, years), "until": until, "cache": False}
-        walked = rule.replace(**options | rules.defaults(recur, wall[0]))
-        for found in walked:
+        until = None if limit is None else _wall(limit, tz)
+        begin, first, last = _wall(start, tz), _wall(first, tz), _wall(last, tz)
+        walk_from = rules.rebase(recur, begin, first)
+        self._charge(recur, begin, walk_from, min(last, until or last))
+        walk = rules.Walk(rule, recur, begin, walk_from, until, last)
+        self._expect_busy(walk)
+        for moment in walk:
             self.tally.step(self.where)
-            moment = found.replace(year=found.year - years)
-            if moment > wall[2]:
-                return
-            if moment >= wall[1]:
+            if moment >= first:
                 yield moment if tz is None else moment.replace(tzinfo=tz)
 
-    def _charge(self, recur: rules.Recur, begin: dt.datetime, wall: list[dt.datetime]) -> None:
-        """Charge the periods the walk may take without a repetition, before taking them."""
-        gap = rules.gap(recur, wall[0])
+    def _charge(
+        self, recur: rules.Recur, start: dt.datetime, walk_from: dt.datetime, last: dt.datetime
+    ) -> None:
+        """Charge the periods the walk may take without a repetition, before taking them.
+
+        ``start`` is the rule's DTSTART, ``walk_from`` where the walk begins, ``last`` where it
+        ends (the span's end, or UNTIL), all naive wall times.
+        """
+        gap = rules.gap(recur, start)
         if gap is None:
-            self.tally.step(self.where, rules.periods(recur, begin, wall[2]) + rules.tail(recur))
+            self.tally.step(self.where, rules.periods(recur, walk_from, last) + rules.tail(recur))
             return
         self.tally.step(self.where, gap)
-        at_least = rules.least(recur, wall[0], begin, wall[2])
+        at_least = rules.least(recur, start, walk_from, last)
         self.tally.expect(self.where, min(at_least, recur.count or at_least))
 
-    def _expect_busy(self, recur: rules.Recur, start: dt.datetime) -> None:
+    def _expect_busy(self, walk: rules.Walk) -> None:
         """Fail now if the rule surely gives more busy times in the span than the file may have.
 
-        The rule's least repetitions in the span, less one for each EXDATE and moved instance
-        (each takes away at most one), are busy times when the event lasts.
+        Its repetitions that start in the span are counted first (a walk of dateutil alone, up
+        to either cap), before the library makes each an occurrence; less one for each EXDATE,
+        RDATE and moved instance (each takes away at most one), they are busy times when the
+        event lasts.
         """
         core = self.recurrence.core
-        if recur.count is not None or core.free or core.duration <= dt.timedelta(0):
+        if core.free or core.duration <= dt.timedelta(0):
             return
         window = self.tally.window
-        tz = start.tzinfo if start.tzinfo is not None else self.recurrence.tzinfo
+        tz = self.recurrence.tzinfo
         first, last = (_wall(moment, tz) for moment in (window.start, window.stop))
-        removed = len(core.exdates) + len(self.modifications)
-        self.tally.expect_busy(rules.least(recur, start, first, last) - removed)
+        removed = 1 + len(core.exdates) + len(core.rdates) + len(self.modifications)
+        room = self.tally.busy_room() + removed
+        found = 0
+        for walked, moment in enumerate(walk, start=1):
+            if walked > self.tally.step_room():
+                self.tally.expect(self.where, walked)
+            if moment >= last:
+                break
+            found += moment >= first
+            if found > room:
+                break
+        self.tally.expect_busy(found - removed)
 
 
 def _wall(value: dt.date | dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
@@ -149,10 +162,6 @@ def _wall(value: dt.date | dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
     if tz is not None and moment.tzinfo is not None:
         moment = moment.astimezone(tz)
     return moment.replace(tzinfo=None)
-
-
-def _later(moment: dt.datetime, years: int) -> dt.datetime:
-    return moment.replace(year=min(moment.year + years, dt.MAXYEAR))
 
 
 def _moved(moment: dt.datetime, by: dt.timedelta) -> dt.datetime:

@@ -37,7 +37,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from icalendar import Calendar
+from icalendar import Calendar, vPeriod
 from icalendar.timezone import tzp
 
 from ketaplan._model import in_range
@@ -162,10 +162,29 @@ def _parse(data: bytes | str, origin: str) -> tuple[Any, Outline]:
     tzp.use(tzp.name)
     try:
         calendar = Calendar.from_ical(text)
+    except OverflowError as err:  # icalendar adds a period's duration to its start as it reads
+        where = next((f"line {n}" for n, line in lines if _overflows(line)), "")
+        raise CalendarFileError(
+            [Problem(where, "has a period that ends after year 9999", origin=origin)]
+        ) from err
     except (ValueError, IndexError, KeyError) as err:
         raise CalendarFileError([Problem("", f"is not iCalendar: {err}", origin=origin)]) from err
     raise_problems(*property_problems(calendar, outline, origin))
     return calendar, outline
+
+
+def _overflows(line: str) -> bool:
+    """Whether ``line`` holds a period (start/duration) that icalendar cannot end."""
+    if "/" not in line:
+        return False
+    for value in line.partition(":")[2].split(","):
+        try:
+            vPeriod(vPeriod.from_ical(value))  # type: ignore[no-untyped-call]  # untyped there
+        except OverflowError:
+            return True
+        except (ValueError, TypeError):
+            continue
+    return False
 
 
 def _decode(data: bytes | str, origin: str) -> str:

@@ -35,12 +35,24 @@ import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
-from dateutil.rrule import DAILY, HOURLY, MINUTELY, MONTHLY, SECONDLY, WEEKLY, YEARLY, rrulestr
+from dateutil.rrule import (
+    DAILY,
+    HOURLY,
+    MINUTELY,
+    MONTHLY,
+    SECONDLY,
+    WEEKLY,
+    YEARLY,
+    rrule,
+    rrulestr,
+)
 
 __all__ = [
     "MAX_ZONE_ONSETS",
     "Recur",
+    "Walk",
     "defaults",
     "gap",
     "least",
@@ -107,6 +119,37 @@ class Recur:
         coarse = {HOURLY: {"BYHOUR"}, MINUTELY: {"BYHOUR", "BYMINUTE"},
                   SECONDLY: {"BYHOUR", "BYMINUTE", "BYSECOND"}}.get(self.freq, set())  # fmt: skip
         return bool(coarse & self.parts.keys())
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The repetitions of one rule up to ``last``, walked from ``walk_from`` 400·k years later.
+
+    All times are naive wall times of the rule's zone; each iteration walks afresh.
+    """
+
+    rule: rrule
+    recur: Recur
+    start: dt.datetime
+    """The rule's DTSTART, whose implied parts are written out."""
+    walk_from: dt.datetime
+    until: dt.datetime | None
+    last: dt.datetime
+
+    def __iter__(self) -> Iterator[dt.datetime]:
+        years = shift_years(self.last)
+        until = None if self.until is None else _later(self.until, years)
+        options: dict[str, Any] = {"dtstart": _later(self.walk_from, years), "until": until}
+        walked = self.rule.replace(**options | {"cache": False} | defaults(self.recur, self.start))
+        for found in walked:
+            moment = found.replace(year=found.year - years)
+            if moment > self.last:
+                return
+            yield moment
+
+
+def _later(moment: dt.datetime, years: int) -> dt.datetime:
+    return moment.replace(year=min(moment.year + years, dt.MAXYEAR))
 
 
 def periods(recur: Recur, first: dt.datetime, last: dt.datetime) -> int:

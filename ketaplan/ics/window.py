@@ -109,6 +109,14 @@ class Tally:
         if self.occurrences > MAX_OCCURRENCES:
             raise self._too_many_busy(self.occurrences, "reading stopped at the count given")
 
+    def step_room(self) -> int:
+        """How many more steps the file's recurrence rules may take."""
+        return MAX_RULE_STEPS - self.steps
+
+    def busy_room(self) -> int:
+        """How many more busy times the file may have."""
+        return MAX_OCCURRENCES - self.occurrences
+
     def expect_busy(self, count: int) -> None:
         """Fail now if ``count`` more busy times, sure to come, would pass the cap."""
         if self.occurrences + count > MAX_OCCURRENCES:
