@@ -295,6 +295,20 @@ def test_a_period_of_centuries_is_clipped_to_the_span(component: str) -> None:
     assert spans(read(calendar(component))) == WHOLE_SPAN
 
 
+def test_the_days_long_busy_times_touch_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each busy time costs the ledger one entry per day it touches: many periods of centuries,
+    each clipped to the span, are bounded by the days they touch in all."""
+    monkeypatch.setattr(window, "MAX_BUSY_DAYS", 1000)
+    centuries = event(start="DTSTART:19000101T000000Z", end="DTEND:21000101T000000Z", uid="c")
+    assert len(read(calendar(centuries))) == 1  # 731 days
+    with pytest.raises(
+        LimitError,
+        match=r"busy\.ics: must be busy times that touch at most "
+        r"1,000 days in all from 2027-01-01 to 2028-12-31 .*; got 1462",
+    ):
+        read(calendar(centuries, centuries.replace("UID:c", "UID:d")))
+
+
 # -- year 1 and 9999 ----------------------------------------------------------------------------
 
 
@@ -417,6 +431,9 @@ def test_the_command_line_refuses_a_hostile_busy_file_without_a_traceback(tmp_pa
     assert result.returncode == 2
     assert "secondly.ics: line 9: RRULE: must be at most 500,000 steps" in result.stderr
     assert "Traceback" not in result.stderr
-    busy.write_bytes(HOSTILE["SECONDLY, transparent"])
-    result = ketaplan("plan", "sc-ketamine-anxiety", "--start", "2027-01-04", "--busy", str(busy))
-    assert result.returncode == 0, result.stderr
+    for name in ("SECONDLY, transparent", "FREEBUSY from year 1 to 9999"):
+        busy.write_bytes(HOSTILE[name])
+        result = ketaplan(
+            "plan", "sc-ketamine-anxiety", "--start", "2027-01-04", "--busy", str(busy)
+        )
+        assert result.returncode == 0, result.stderr

@@ -72,6 +72,8 @@ class BoundedSeries(Series):  # type: ignore[misc]
         """Where its rule is, for messages about its steps (``line 12: RRULE``)."""
         self.event = event
         """Where the event is, for other messages (``line 9: VEVENT``)."""
+        self.counted: set[int] = set()
+        """The rules whose busy times were counted ahead (the library may walk a rule again)."""
         super().__init__(components)
 
     def occurrence(self, adapter: BusyEvent, start: Any = None, end: Any = None) -> Occurrence:
@@ -104,9 +106,11 @@ class BoundedSeries(Series):  # type: ignore[misc]
         until = None if limit is None else _wall(limit, tz)
         begin, first, last = _wall(start, tz), _wall(first, tz), _wall(last, tz)
         walk_from = rules.rebase(recur, begin, first)
-        self._charge(recur, begin, walk_from, min(last, until or last))
         walk = rules.Walk(rule, recur, begin, walk_from, until, last)
-        self._expect_busy(walk)
+        self._charge(recur, begin, walk_from, min(last, until or last))
+        if id(rule) not in self.counted:
+            self.counted.add(id(rule))
+            self._expect_busy(walk)
         for moment in walk:
             self.tally.step(self.where)
             if moment >= first:
@@ -242,7 +246,7 @@ def _series_busy(
 
 def _counted(tally: Tally, spans: Sequence[Interval] | Iterator[Interval]) -> Iterator[Interval]:
     for span in spans:
-        tally.occurrence()
+        tally.occurrence(*span)
         yield span
 
 
@@ -298,5 +302,5 @@ def free_busy(calendar: Any, window: Window, tally: Tally) -> Iterator[Interval]
                     end = window.instant(second)
                 span = window.clip(window.instant(first), end)
                 if span:
-                    tally.occurrence()
+                    tally.occurrence(*span)
                     yield span

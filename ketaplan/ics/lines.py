@@ -51,6 +51,7 @@ class Part:
     name: str
     begin: int
     properties: dict[str, list[Line]] = field(default_factory=lambda: defaultdict(list))
+    """The lines of each property, by name (upper case), in the order written."""
 
     def line_of(self, name: str) -> int:
         """The line of the first property ``name`` of this component (else its BEGIN line)."""
@@ -104,7 +105,8 @@ def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outlin
     problems: list[Problem] = []
     outline = Outline()
     stack: list[Part] = []
-    for number, line in lines:
+    for entry in lines:
+        number, line = entry
         if not _NAME.match(line):
             problems.append(
                 Problem(f"line {number}", "must be a content line NAME:value", line[:60], origin)
@@ -123,7 +125,7 @@ def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outlin
             else:
                 stack.pop()
         elif stack:
-            stack[-1].properties[key].append(Line(number, value))
+            stack[-1].properties[key].append(entry)  # the line itself: no copy of its value
     problems += [
         Problem(f"line {part.begin}", f"{part.name} is never closed", origin=origin)
         for part in stack
@@ -164,7 +166,7 @@ def _error_line(part: Part | None, name: str, message: str, after: dict[str, int
     candidates = part.properties.get(name, [])
     start = after[name]
     for index in range(start, len(candidates)):
-        if candidates[index].text in message:
+        if candidates[index].text.partition(":")[2] in message:
             after[name] = index + 1
             return candidates[index].number
     if start < len(candidates):

@@ -21,7 +21,8 @@ file's size (``docs/performance.md`` gives the figures):
 - recurrence: rules are walked only from just before the span, and every repetition, or period
   a rule may walk without one, is counted against :data:`MAX_RULE_STEPS` for the file
   (:mod:`ketaplan.ics.rules`); events that are cancelled or free are not expanded at all;
-- busy times: at most :data:`MAX_OCCURRENCES` per file, counted in the span;
+- busy times: at most :data:`MAX_OCCURRENCES` per file, counted in the span, touching at most
+  :data:`MAX_BUSY_DAYS` days in all (a busy time of the whole span touches each of its days);
 - time zones: each ``VTIMEZONE`` observance must repeat yearly, and a zone may change its
   offset at most :data:`MAX_ZONE_ONSETS` times up to the end of the span.
 
@@ -48,11 +49,12 @@ from ketaplan.ics.expansion import Interval, event_busy, free_busy
 from ketaplan.ics.lines import Outline, Part, logical_lines, property_problems, raise_problems
 from ketaplan.ics.lines import structure as check_structure
 from ketaplan.ics.rules import MAX_ZONE_ONSETS, zone_onsets
-from ketaplan.ics.window import MAX_OCCURRENCES, MAX_RULE_STEPS, Tally, Window
+from ketaplan.ics.window import MAX_BUSY_DAYS, MAX_OCCURRENCES, MAX_RULE_STEPS, Tally, Window
 from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.timing import zone
 
 __all__ = [
+    "MAX_BUSY_DAYS",
     "MAX_ICS_BYTES",
     "MAX_OCCURRENCES",
     "MAX_RULE_STEPS",

@@ -8,7 +8,8 @@ ends of Python's calendar cannot overflow.
 
 A :class:`Tally` counts, for one file, each thing a cap bounds and raises
 :class:`~ketaplan.errors.LimitError` as soon as a count passes its cap: busy times in the span
-(:data:`MAX_OCCURRENCES`) and the steps recurrence rules take (:data:`MAX_RULE_STEPS`).
+(:data:`MAX_OCCURRENCES`), the days they touch (:data:`MAX_BUSY_DAYS`) and the steps recurrence
+rules take (:data:`MAX_RULE_STEPS`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from dataclasses import dataclass
 from ketaplan._model import elapsed_order
 from ketaplan.errors import LimitError
 
-__all__ = ["MAX_OCCURRENCES", "MAX_RULE_STEPS", "Tally", "Window"]
+__all__ = ["MAX_BUSY_DAYS", "MAX_OCCURRENCES", "MAX_RULE_STEPS", "Tally", "Window"]
 
 #: At most this many busy times are read from one file, counted after clipping to the span and
 #: leaving out cancelled and free (transparent) events.
 MAX_OCCURRENCES = 200_000
+#: The busy times of one file may touch at most this many days in all, each counting every (UTC)
+#: day it touches: what the ledger indexes them by, so that many long busy times (each clipped to
+#: the span) cannot fill memory either.
+MAX_BUSY_DAYS = 2_000_000
 #: At most this many steps are taken by the recurrence rules of one file: each repetition a rule
 #: generates (in the span, or before it when the rule has a COUNT), and, for a rule that can go
 #: many periods without a repetition, those periods, charged before it is expanded.
@@ -31,6 +36,7 @@ MAX_RULE_STEPS = 500_000
 
 _MARGIN = dt.timedelta(days=2)  # more than any UTC offset: dates beyond it are surely outside
 _OUTSIDE = dt.timedelta(days=3)
+_INSTANT = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -101,13 +107,24 @@ class Tally:
         self.origin = origin
         self.window = window
         self.occurrences = 0
+        self.days = 0
         self.steps = 0
 
-    def occurrence(self) -> None:
-        """Count one busy time in the span."""
+    def occurrence(self, begin: dt.datetime, end: dt.datetime) -> None:
+        """Count one busy time in the span, from ``begin`` to ``end``, and the days it touches."""
         self.occurrences += 1
         if self.occurrences > MAX_OCCURRENCES:
             raise self._too_many_busy(self.occurrences, "reading stopped at the count given")
+        first, last = (_utc(moment).date() for moment in (begin, end - _INSTANT))
+        self.days += (last - first).days + 1
+        if self.days > MAX_BUSY_DAYS:
+            raise LimitError(
+                self.origin,
+                f"busy times that touch at most {MAX_BUSY_DAYS:,} days in all from "
+                f"{self._span()} (each counts every day it touches); reading stopped at the "
+                "count given",
+                self.days,
+            )
 
     def step_room(self) -> int:
         """How many more steps the file's recurrence rules may take."""
