@@ -384,6 +384,25 @@ def test_a_flood_of_bad_values_names_each_line() -> None:
     assert "DTSTART" in err.problems[0].message
 
 
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (("DTSTART:P1D", ""), r"line 7: DTSTART: must be a date or a date-time; got 'P1D'"),
+        (("DTSTART:20270101T090000Z/PT1H", ""), r"line 7: DTSTART: must be a date or a date-time"),
+        (("DTSTART:20270101T090000Z", "DTEND:P1D"), r"line 8: DTEND: must be a date or a date"),
+        (("DTSTART:20270101T090000Z", "DURATION:20270101"), r"line 8: DURATION: must be a dur"),
+        (("", ""), r"line 4: VEVENT: must have a DTSTART"),
+    ],
+)
+@pytest.mark.parametrize("rule", ["", "RRULE:FREQ=DAILY;COUNT=2"])
+def test_a_time_of_the_wrong_kind_is_named_on_its_line(
+    lines: tuple[str, str], message: str, rule: str
+) -> None:
+    """icalendar reads DTSTART:P1D as a duration; expanding it ended in a TypeError traceback."""
+    with pytest.raises(CalendarFileError, match=rf"busy\.ics: {message}"):
+        read(calendar(event(rule, start=lines[0], end=lines[1])))
+
+
 # -- Unicode line breaks -------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from ketaplan.ics import rules
 from ketaplan.ics.lines import Part
 from ketaplan.ics.window import Tally, Window
 
-__all__ = ["Interval", "event_busy", "free_busy"]
+__all__ = ["Interval", "event_busy", "free_busy", "time_problems"]
 
 Interval = tuple[dt.datetime, dt.datetime]
 _GENERATORS = ("RRULE", "RDATE", "EXDATE")
@@ -204,6 +204,36 @@ class _Selection(SelectComponents):  # type: ignore[misc]
         return series
 
 
+#: The type each time property of an event must have, in words.
+_TIMES: dict[str, tuple[tuple[type, ...], str]] = {
+    "DTSTART": ((dt.date,), "a date or a date-time"),
+    "DTEND": ((dt.date,), "a date or a date-time"),
+    "RECURRENCE-ID": ((dt.date,), "a date or a date-time"),
+    "DURATION": ((dt.timedelta,), "a duration"),
+}
+
+
+def time_problems(calendar: Any, parts: dict[int, Part], origin: str) -> list[Problem]:
+    """Each time of an event whose value is of the wrong kind (``DTSTART:P1D``), on its line.
+
+    icalendar reads a value as whatever it parses as; the expansion needs dates and durations.
+    """
+    problems = []
+    for component in calendar.walk("VEVENT"):
+        part = parts.get(id(component))
+        if "DTSTART" not in component:
+            where = f"line {part.begin}" if part else f"UID {component.get('UID')}"
+            problems.append(Problem(where, "VEVENT: must have a DTSTART", origin=origin))
+        for name, (kinds, words) in _TIMES.items():
+            value = component.get(name)
+            if value is not None and not isinstance(getattr(value, "dt", None), kinds):
+                line = part.properties[name][0] if part and part.properties.get(name) else None
+                where = f"line {line.number}" if line else "VEVENT"
+                shown = line.text.partition(":")[2] if line else value.to_ical().decode()
+                problems.append(Problem(where, f"{name}: must be {words}", shown, origin))
+    return problems
+
+
 def event_busy(
     calendar: Any, window: Window, tally: Tally, parts: dict[int, Part], origin: str
 ) -> Iterator[Interval]:
@@ -211,14 +241,12 @@ def event_busy(
     selection = _Selection(parts, tally)
     try:
         query = recurring_ical_events.of(calendar, components=[selection])
-        for component in selection.lone:
-            yield from _counted(tally, _lone(component, window))
-    except KetaplanError:
-        raise
-    except (ValueError, TypeError, KeyError, OverflowError) as err:
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as err:
         raise CalendarFileError(
             [Problem("", f"events cannot be read: {err}", origin=origin)]
         ) from err
+    for component in selection.lone:
+        yield from _counted(tally, _lone(component, window))
     for series in query.series:
         yield from _series_busy(series, window, tally, origin)
 
@@ -238,7 +266,7 @@ def _series_busy(
         raise
     except OverflowError as err:
         raise CalendarFileError([Problem(series.event, _FAR, origin=origin)]) from err
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise CalendarFileError(
             [Problem(series.event, f"cannot be expanded: {err}", origin=origin)]
         ) from err
@@ -259,9 +287,7 @@ def _lone(component: Any, window: Window) -> list[Interval]:
     """The busy time of one event that is not part of a series, clipped to the span."""
     if is_free(component):
         return []
-    start = component.get("DTSTART")
-    if start is None:
-        raise KeyError("an event has no DTSTART")
+    start = component["DTSTART"]
     begin = window.instant(start.dt)
     if "DTEND" in component:
         end = window.instant(component["DTEND"].dt)

@@ -45,7 +45,7 @@ from ketaplan._model import in_range
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.errors import CalendarFileError, LimitError, Problem
-from ketaplan.ics.expansion import Interval, event_busy, free_busy
+from ketaplan.ics.expansion import Interval, event_busy, free_busy, time_problems
 from ketaplan.ics.lines import Outline, Part, logical_lines, property_problems, raise_problems
 from ketaplan.ics.lines import structure as check_structure
 from ketaplan.ics.rules import MAX_ZONE_ONSETS, zone_onsets
@@ -141,6 +141,7 @@ def bookings_from_ics(
     window = Window.of(start, end, zone(valid_time_zone("time_zone", time_zone)))
     calendar, outline = _parse(data, origin)
     parts = outline.of(calendar.walk())
+    raise_problems(time_problems(calendar, parts, origin))
     _check_zones(calendar, window, parts, origin)
     tally = Tally(origin, window)
     found: list[Interval] = list(event_busy(calendar, window, tally, parts, origin))
