@@ -20,8 +20,8 @@ is walked as follows, which bounds it by construction:
    shape allows (:func:`gap`: one period for a weekly rule on given weekdays, twelve for a
    monthly rule on the second Tuesday, ...), or, for a shape whose gaps are not known, the
    periods from where the walk starts to 400 years after the span. A rule whose every period
-   repeats (no filters) is refused at once when the repetitions it must generate to reach the
-   end of the span exceed the cap.
+   repeats as often (no filters) is refused at once when the repetitions it must generate to
+   reach the end of the span exceed the cap (:func:`least`).
 
 Each repetition generated then counts one step, so no rule, however written, walks further than
 the cap allows. Time-zone rules (``STANDARD``/``DAYLIGHT`` in a ``VTIMEZONE``), which icalendar
