@@ -150,6 +150,36 @@ def test_rules_that_never_repeat_are_charged_to_the_cap() -> None:
         read(data)
 
 
+ORDINARY = [
+    "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+    "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",
+    "FREQ=DAILY;BYMONTH=6,7,8",
+    "FREQ=MONTHLY;BYDAY=2TU",
+    "FREQ=MONTHLY;BYMONTHDAY=15",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
+    "FREQ=YEARLY",
+]
+
+
+def test_a_big_calendar_of_ordinary_series_is_read_whole() -> None:
+    """The charges for gaps must not refuse what calendar programs write: 40 series of each
+    usual shape, from 2015, are read whole (each alone gives what 40 give, divided by 40)."""
+
+    def series(rule: str, uid: str) -> str:
+        return event(
+            f"RRULE:{rule}", uid=uid, start="DTSTART:20150105T090000Z", end="DTEND:20150105T093000Z"
+        )
+
+    found = read(
+        calendar(*(series(rule, f"{n}-{k}") for n, rule in enumerate(ORDINARY) for k in range(40)))
+    )
+    alone = sum(len(read(calendar(series(rule, "1")))) for rule in ORDINARY)
+    assert alone > 1000
+    assert len(found) == 40 * alone
+
+
 def test_busy_times_are_capped_per_file_and_the_count_is_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

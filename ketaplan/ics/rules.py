@@ -286,6 +286,8 @@ def gap(recur: Recur, start: dt.datetime) -> int | None:
     (12, 16)
     >>> gap(Recur.parse("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"), start) is None
     True
+    >>> gap(Recur.parse("FREQ=DAILY;BYMONTH=6,7,8;BYDAY=MO,TU"), start)
+    373
     """
     filters = _DAY_PARTS & recur.parts.keys()
     if not filters:
@@ -294,6 +296,8 @@ def gap(recur: Recur, start: dt.datetime) -> int | None:
         return None  # a yearly walk is short: charged in full
     if recur.freq == MONTHLY:
         return 12 if _monthly_every_cycle(recur, start) else None
+    if recur.freq != WEEKLY and filters & {"BYMONTH", "BYMONTHDAY"}:
+        return _daily_in_months(recur)
     weekdays = _plain_weekdays(recur)
     if weekdays is None or filters - {"BYDAY", "BYSETPOS"} or not _setpos_fits(recur, weekdays):
         return None
@@ -306,6 +310,24 @@ def gap(recur: Recur, start: dt.datetime) -> int | None:
         return None
     reachable = {(start.weekday() + j * step // _DAY) % 7 for j in range(7)}
     return 2 * 7 if reachable & weekdays else None
+
+
+def _daily_in_months(recur: Recur) -> int | None:
+    """The gap of a rule that visits every day, in some months or on some days of the month.
+
+    ``FREQ=DAILY;BYMONTH=6,7,8`` (summer days), optionally on given weekdays, or on days every
+    month has (``BYMONTHDAY=1,15``): a year and a week hold the next repetition. In days, which
+    is what a walk more frequent than daily is counted in too.
+    """
+    every_day = recur.interval * _SECONDS.get(recur.freq, _DAY) <= _DAY
+    monthdays = [int(d) for d in recur.parts.get("BYMONTHDAY", [])]
+    plain = _plain_weekdays(recur) is not None
+    known = _DAY_PARTS & recur.parts.keys() <= {"BYMONTH", "BYMONTHDAY", "BYDAY"}
+    one_kind = not (monthdays and "BYDAY" in recur.parts)
+    each_month = all(abs(d) <= _EVERY_MONTH for d in monthdays)
+    if every_day and plain and known and one_kind and each_month:
+        return 366 + 7
+    return None
 
 
 def _plain_weekdays(recur: Recur) -> set[int] | None:
