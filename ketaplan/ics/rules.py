@@ -18,7 +18,8 @@ is walked as follows, which bounds it by construction:
 3. **Charged**: before a rule is walked, the periods it may walk without a repetition are added
    to the file's step count (:data:`~ketaplan.ics.window.MAX_RULE_STEPS`): the longest gap its
    shape allows (:func:`gap`: one period for a weekly rule on given weekdays, twelve for a
-   monthly rule on the second Tuesday, ...), or, for a shape whose gaps are not known, the
+   monthly rule on the second Tuesday, a year and a week for a daily rule in some months), or,
+   for a shape whose gaps are not known, the
    periods from where the walk starts to 400 years after the span. A rule whose every period
    repeats as often (no filters) is refused at once when the repetitions it must generate to
    reach the end of the span exceed the cap (:func:`least`).
