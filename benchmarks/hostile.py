@@ -1,151 +1,125 @@
-"""Hostile input, by class: each refused (or read) in bounded time and memory.
+"""Busy calendars that hung or ate memory before issue 14, and big ordinary ones, as bytes.
 
-Issue 14 asks that no input make ketaplan hang or eat memory, measured here rather than in
-timed tests. Each row is one hostile input of a class (definition files, plan files, event
-files, API calls, free text into every export); its baseline is a well-formed input of the
-same kind read in the same process, so the ratio says how much dearer the hostile one is.
-Memory is the peak that ``tracemalloc`` sees while the input is handled. Busy calendars have
-their own rows (``hostile_busy`` in :mod:`benchmarks.suite`).
+Each is small (a few hundred bytes) unless it is a flood by design. The benchmark
+``busy_hostile`` times reading each; ``tests/test_hostile_busy.py`` checks what each gives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 
-from benchmarks.suite import Row, Scale
-from ketaplan import Plan, load_protocol, plan, to_ics
-from ketaplan.defaults import demo_clinic
-from ketaplan.errors import KetaplanError
-from ketaplan.loading import load_plan, loads_protocol, read_json_list
-from ketaplan.replanning import parse_events
+__all__ = ["HOSTILE", "SPAN", "calendar", "event", "many_events", "many_rdates"]
 
-START = dt.date(2026, 12, 1)
-MADE = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
-#: Text meant to break a calendar or a terminal: control characters, line separators,
-#: a literal backslash-N, iCalendar delimiters and a property line.
-NASTY = "\x00\x1b[31m\u2028\u2029\\N;,:\r\nX-INJECTED:1\t\x7f" * 60
+#: The planning span the files are read for.
+SPAN = (dt.date(2027, 1, 1), dt.date(2028, 12, 31))
+
+_HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hostile//EN\r\n"
+_TAIL = "END:VCALENDAR\r\n"
 
 
-def _outcome(run: Callable[[], object]) -> str:
-    try:
-        run()
-    except KetaplanError as err:
-        return type(err).__name__
-    return "read"
+def calendar(*parts: str) -> bytes:
+    """A VCALENDAR holding ``parts`` (components, as text)."""
+    return (_HEAD + "".join(parts) + _TAIL).encode()
 
 
-def _measured(run: Callable[[], object], *, repeat: int) -> tuple[float, float, str]:
-    """The median seconds of ``run``, its peak traced memory in MiB, and what it did."""
-    outcome = _outcome(run)
-    times = []
-    peak = 0
-    for _ in range(repeat):
-        tracemalloc.start()
-        began = tracemalloc.get_traced_memory()[0]
-        clock = time.perf_counter()
-        _outcome(run)
-        times.append(time.perf_counter() - clock)
-        peak = max(peak, tracemalloc.get_traced_memory()[1] - began)
-        tracemalloc.stop()
-    times.sort()
-    return times[len(times) // 2], peak / 2**20, outcome
+def event(
+    *lines: str,
+    uid: str = "1",
+    start: str = "DTSTART:20270104T090000Z",
+    end: str = "DTEND:20270104T100000Z",
+) -> str:
+    """A VEVENT with ``start`` and ``end`` lines and ``lines`` more."""
+    body = "".join(f"{line}\r\n" for line in (start, end, *lines) if line)
+    return f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n{body}END:VEVENT\r\n"
 
 
-def _definitions(size: int) -> dict[str, str]:
-    return {
-        "definition: nested 100,000 deep": "a = " + "[" * 100_000 + "]" * 100_000,
-        "definition: a 300,000-digit integer": "a = " + "9" * 300_000,
-        f"definition: {size:,} unknown fields": "".join(f"field{i} = 1\n" for i in range(size)),
-        f"definition: {size:,} bad lines": "x\n" * size,
-    }
+def zone(standard_rule: str, *, rdates: str = "") -> str:
+    """A VTIMEZONE ``Hostile`` whose STANDARD observance has ``standard_rule`` (and RDATEs)."""
+    standard = f"RRULE:{standard_rule}\r\n" if standard_rule else ""
+    extra = f"RDATE:{rdates}\r\n" if rdates else ""
+    return (
+        "BEGIN:VTIMEZONE\r\nTZID:Hostile\r\n"
+        f"BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n{standard}{extra}"
+        "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n"
+        "BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+    )
 
 
-def _year() -> Plan:
-    return plan(load_protocol("iv-ketamine-standard"), start=START, clinic=demo_clinic(),
-                until=START + dt.timedelta(days=365), now=MADE, plan_id="hostile")  # fmt: skip
+def zoned_event() -> str:
+    """An event in the zone ``Hostile``."""
+    return event(
+        start="DTSTART;TZID=Hostile:20270104T090000", end="DTEND;TZID=Hostile:20270104T100000"
+    )
 
 
-def _plan_files(made: Plan, folder: Path) -> dict[str, Path]:
-    data = json.loads(made.model_dump_json())
-    repeated = {**data, "appointments": data["appointments"] * 20}
-    inverted = {**data, "appointments": [{**a, "end": a["start"], "start": a["end"]}
-                                         for a in data["appointments"]]}  # fmt: skip
-    scored = {**data, "assessments": [{"on": "2026-12-01", "scale": "phq-9", "score": 1e999}]}
-    files = {"plan file: ids repeated 20 times": repeated, "plan file: every end before its start":
-             inverted, "plan file: an infinite score": scored}  # fmt: skip
-    paths = {}
-    for number, (name, content) in enumerate(files.items()):
-        path = folder / f"plan-{number}.json"
-        path.write_text(json.dumps(content).replace("1e+999", "1e999"))
-        paths[name] = path
-    return paths
+def _slot(n: int) -> dt.datetime:
+    """The ``n``-th half-hour slot from 1 January 2027 08:00, 140 a day (all within SPAN)."""
+    first = dt.datetime(2027, 1, 1, 8, tzinfo=dt.UTC)
+    return first + dt.timedelta(days=n // 140, minutes=10 * (n % 140))
 
 
-def _rows_for(
-    cases: dict[str, Callable[[], object]],
-    baseline: Callable[[], object],
-    label: str,
-    repeat: int,
-) -> list[Row]:
-    base, _, _ = _measured(baseline, repeat=repeat)
-    rows: list[Row] = []
-    for name, run in cases.items():
-        seconds, peak, outcome = _measured(run, repeat=repeat)
-        rows.append(Row("hostile input", f"{name}: {outcome}, peak {peak:.1f} MiB", seconds,
-                        "s", label, base))  # fmt: skip
-    return rows
+def _stamp(moment: dt.datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%SZ}"
 
 
-def hostile(scale: Scale) -> list[Row]:
-    """Every class of hostile input but busy calendars, each against a well-formed baseline."""
-    repeat = 1 if scale == "smoke" else 3
-    size = 5_000 if scale == "smoke" else 60_000
-    good = (resources.files("ketaplan") / "library" / "esketamine-trd.toml").read_text()
-    definitions = {
-        name: (lambda text=text: loads_protocol(text)) for name, text in _definitions(size).items()
-    }
-    rows = _rows_for(definitions, lambda: loads_protocol(good), "esketamine-trd.toml", repeat)
-    made = _year()
-    with tempfile.TemporaryDirectory() as folder:
-        plain = Path(folder) / "plan.json"
-        plain.write_text(made.model_dump_json())
-        files = _plan_files(made, Path(folder))
-        cases = {name: (lambda path=path: load_plan(path)) for name, path in files.items()}
-        rows += _rows_for(cases, lambda: load_plan(plain), "a year's plan file", repeat)
-        events = Path(folder) / "events.json"
-        flood = [{"type": "missed", "appointment": f"induction-{n}"} for n in range(size)]
-        events.write_text(json.dumps(flood))
-        rows += _rows_for(
-            {f"events: {size:,} in one file": lambda: parse_events(read_json_list(events))},
-            lambda: parse_events([{"type": "missed", "appointment": "induction-1"}]),
-            "one event",
-            repeat,
+def many_events(count: int) -> bytes:
+    """``count`` half-hour events, 140 a day from 1 January 2027 (100,000 fit in SPAN)."""
+    parts = [
+        event(f"SUMMARY:busy {n}", uid=f"e{n}", start=f"DTSTART:{_stamp(_slot(n))}",
+              end=f"DTEND:{_stamp(_slot(n) + dt.timedelta(minutes=30))}")
+        for n in range(count)
+    ]  # fmt: skip
+    return calendar(*parts)
+
+
+def many_rdates(count: int) -> bytes:
+    """One half-hour event repeated on ``count`` - 1 RDATEs, 140 a day from 1 January 2027."""
+    dates = ",".join(_stamp(_slot(n)) for n in range(1, count))
+    return calendar(event(f"RDATE:{dates}", start=f"DTSTART:{_stamp(_slot(0))}",
+                          end=f"DTEND:{_stamp(_slot(0) + dt.timedelta(minutes=30))}"))  # fmt: skip
+
+
+def _minutes() -> str:
+    return ",".join(str(m) for m in range(60))
+
+
+#: The hostile files, by name.
+HOSTILE: dict[str, bytes] = {
+    "SECONDLY": calendar(event("RRULE:FREQ=SECONDLY")),
+    "SECONDLY, transparent": calendar(event("RRULE:FREQ=SECONDLY", "TRANSP:TRANSPARENT")),
+    "SECONDLY, cancelled": calendar(event("RRULE:FREQ=SECONDLY", "STATUS:CANCELLED")),
+    "SECONDLY from 1970": calendar(
+        event("RRULE:FREQ=SECONDLY", start="DTSTART:19700101T000000Z", end="DTEND:19700101T000001Z")
+    ),
+    "SECONDLY from 1970, COUNT=10^9": calendar(
+        event(
+            "RRULE:FREQ=SECONDLY;COUNT=1000000000",
+            start="DTSTART:19700101T000000Z",
+            end="DTEND:19700101T000001Z",
         )
-    nasty = made.model_copy(
-        update={
-            "clinic_name": NASTY[:2000].strip() or "x",
-            "appointments": tuple(
-                a.model_copy(update={"name": NASTY[:2000], "reason": NASTY * 2})
-                for a in made.appointments
-            ),
-        }
-    )
-    exports = {
-        "free text: control characters in every field, full detail": lambda: to_ics(
-            nasty, audience="clinic", detail="full", now=MADE
-        ),
-    }
-    rows += _rows_for(
-        exports,
-        lambda: to_ics(made, audience="clinic", detail="full", now=MADE),
-        "the same plan, plain text",
-        repeat,
-    )
-    return rows
+    ),
+    "HOURLY, every minute": calendar(event(f"RRULE:FREQ=HOURLY;BYMINUTE={_minutes()}")),
+    "DAILY from year 1": calendar(
+        event("RRULE:FREQ=DAILY", start="DTSTART:00010101T090000Z", end="DTEND:00010101T100000Z")
+    ),
+    "never (30 February), 20 events": calendar(
+        *(event("RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", uid=f"n{n}") for n in range(20))
+    ),
+    "MINUTELY time zone": calendar(zone("FREQ=MINUTELY"), zoned_event()),
+    "time zone of 1,000 RDATEs": calendar(
+        zone("", rdates=",".join(f"{y}0101T000000" for y in range(1971, 2971))), zoned_event()
+    ),
+    "FREEBUSY from year 1 to 9999": calendar(
+        "BEGIN:VFREEBUSY\r\nUID:fb\r\nDTSTAMP:20260101T000000Z\r\n"
+        "FREEBUSY:00010101T000000Z/99991231T000000Z\r\nEND:VFREEBUSY\r\n"
+    ),
+    "event from 1900 to 2100": calendar(
+        event(start="DTSTART:19000101T000000Z", end="DTEND:21000101T000000Z")
+    ),
+    "all-day event on 31 December 9999": calendar(
+        event(start="DTSTART;VALUE=DATE:99991231", end="")
+    ),
+    "100,000 bad lines": calendar(event(*(["not a content line"] * 100_000))),
+    "20,000 bad values": calendar(event(*(f"DTSTART:2027X{n}" for n in range(20_000)))),
+}

@@ -13,6 +13,7 @@ import io
 import itertools
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -27,12 +28,14 @@ from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
-from ketaplan.errors import UnsatisfiableError
+from ketaplan.errors import KetaplanError, UnsatisfiableError
 from ketaplan.ics import EventCache, to_ics
 from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
 from ketaplan.timing import zone
+
+from .hostile import HOSTILE, SPAN, calendar, event, many_events, many_rdates
 
 Scale = Literal["smoke", "full"]
 
@@ -48,14 +51,17 @@ class Sizes:
     export: int
     events: int
     examples: int
+    busy: tuple[int, ...]
+    """Sizes of the big busy calendars (events, and RDATEs of one event)."""
 
 
 #: Sizes per scale: the full run is the issue's; the smoke run keeps the code from rotting.
 SIZES: dict[Scale, Sizes] = {
     "smoke": Sizes(repeat=3, patients=40, check=(1_000, 10_000), pairwise_limit=10_000,
-                   export=2_000, events=2_000, examples=20),
+                   export=2_000, events=2_000, examples=20, busy=(1_000,)),
     "full": Sizes(repeat=15, patients=2000, check=(10_000, 100_000, 1_000_000),
-                  pairwise_limit=100_000, export=100_000, events=50_000, examples=300),
+                  pairwise_limit=100_000, export=100_000, events=50_000, examples=300,
+                  busy=(10_000, 100_000)),
 }  # fmt: skip
 
 #: The clinic benchmark's protocols, in turn: the in-clinic built-ins it was first measured
@@ -383,7 +389,60 @@ def import_ics(scale: Scale) -> list[Row]:
     ]
 
 
-# -- 6. property throughput --------------------------------------------------------------------
+# -- 6. hostile busy calendars ------------------------------------------------------------------
+
+
+def _read(data: bytes) -> str:
+    """Read ``data`` for :data:`SPAN`; what it gave, in words."""
+    try:
+        found = bookings_from_ics(data, start=SPAN[0], end=SPAN[1], resource="chair")
+    except KetaplanError as err:
+        return type(err).__name__
+    return f"{len(found):,} busy times"
+
+
+def _peak_mib(run: Callable[[], object]) -> float:
+    """The peak of memory allocated by ``run``, in MiB (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def busy_hostile(scale: Scale) -> list[Row]:
+    """Reading big and hostile busy calendars: time, peak memory and what each gives.
+
+    Baseline of a big file: icalendar parsing it alone. Baseline of a hostile file: reading a
+    calendar of one plain event. Peak memory (tracemalloc) is measured at full size only, in
+    the note; the process's own peak is not reported, as tracemalloc's bookkeeping inflates it.
+    """
+    full = scale == "full"
+    rows = []
+    for count in SIZES[scale].busy:
+        for kind, data in (("events", many_events(count)), ("RDATEs", many_rdates(count))):
+            ours = timed(lambda d=data: _read(d), repeat=1)
+            parse = timed(lambda d=data: icalendar.Calendar.from_ical(d), repeat=1)
+            peak = ""
+            if full:
+                ours_peak = _peak_mib(lambda d=data: _read(d))
+                parse_peak = _peak_mib(lambda d=data: icalendar.Calendar.from_ical(d))
+                peak = f"peak {ours_peak:,.0f} MiB (parse alone {parse_peak:,.0f}); "
+            rows.append(Row("busy calendars", f"{count:,} {kind}, per 10,000", ours * 1e4 / count,
+                            "s", "icalendar parse alone", parse * 1e4 / count,
+                            peak + _read(data)))  # fmt: skip
+    plain = calendar(event())
+    floor = timed(lambda: _read(plain), repeat=SIZES[scale].repeat) * 1000
+    for name, data in HOSTILE.items():
+        ours = timed(lambda d=data: _read(d), repeat=1) * 1000
+        peak = f"peak {_peak_mib(lambda d=data: _read(d)):,.1f} MiB; " if full else ""
+        rows.append(Row("busy calendars", f"hostile: {name} ({len(data):,} bytes)", ours, "ms",
+                        "one plain event", floor, peak + _read(data)))  # fmt: skip
+    return rows
+
+
+# -- 7. property throughput --------------------------------------------------------------------
 
 
 def throughput(scale: Scale) -> list[Row]:
@@ -421,8 +480,8 @@ def throughput(scale: Scale) -> list[Row]:
 
 
 def hostile_input(scale: Scale) -> list[Row]:
-    """Every class of hostile input but busy calendars (:mod:`benchmarks.hostile`)."""
-    from benchmarks.hostile import hostile  # noqa: PLC0415 - it imports this module
+    """Every class of hostile input but busy calendars (:mod:`benchmarks.hostile_input`)."""
+    from benchmarks.hostile_input import hostile  # noqa: PLC0415 - it imports this module
 
     return hostile(scale)
 
@@ -434,6 +493,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "check": check_scale,
     "export": export,
     "import": import_ics,
+    "busy_hostile": busy_hostile,
     "throughput": throughput,
 }
 

@@ -112,13 +112,13 @@ class DefinitionError(KetaplanError, ValueError):
     ) -> None:
         self.problems = tuple(problems)
         self.omitted = omitted
-        """Problems found but not listed (past the first few hundred, a flood says no more)."""
+        """Problems found but not listed (a file with thousands: the first are enough)."""
         count = len(self.problems) + omitted
         noun = "problem" if count == 1 else "problems"
-        lines = [f"invalid {subject or self.subject}: {count} {noun}"]
+        lines = [f"invalid {subject or self.subject}: {count:,} {noun}"]
         lines += [f"  {problem}" for problem in self.problems]
         if omitted:
-            lines.append(f"  ... and {omitted} more, not listed")
+            lines.append(f"  ... and {omitted:,} more, not listed")
         super().__init__("\n".join(lines))
 
 

@@ -7,27 +7,58 @@ Google's ``X-WR-TIMEZONE``); all-day events block their whole days; cancelled in
 transparent (free) events are skipped; VFREEBUSY busy periods count too. A malformed file is an
 error naming each bad line, never a silent drop. Only times are read: summaries and
 descriptions stay behind, so nothing private travels into plans.
+
+Reading is bounded by construction, whatever the file holds, and its cost is linear in the
+file's size (``docs/performance.md`` gives the figures):
+
+- the file: at most :data:`MAX_ICS_BYTES`; lines end only in CRLF or LF, so U+2028 and other
+  Unicode line breaks inside a value are read as text;
+- errors: each line is checked once, and at most 50 problems are listed with the count of the
+  rest;
+- the span: every busy time is clipped to the days asked for (``start`` to ``end``, which must
+  lie from 1900 to 2200), so an event or free/busy period from year 1 to 9999 costs no more
+  than one within the span, and dates far outside it are never converted or added to;
+- recurrence: rules are walked only from just before the span, and every repetition, or period
+  a rule may walk without one, is counted against :data:`MAX_RULE_STEPS` for the file
+  (:mod:`ketaplan.ics.rules`); events that are cancelled or free are not expanded at all;
+- busy times: at most :data:`MAX_OCCURRENCES` per file, counted in the span, touching at most
+  :data:`MAX_BUSY_DAYS` days in all (a busy time of the whole span touches each of its days);
+- time zones: each ``VTIMEZONE`` observance must repeat yearly, and a zone may change its
+  offset at most :data:`MAX_ZONE_ONSETS` times up to the end of the span.
+
+Each bound, when passed, is a :class:`~ketaplan.errors.LimitError` or
+:class:`~ketaplan.errors.CalendarFileError` naming the file, the line where it can, the bound and
+the count that passed it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from pathlib import Path
 from typing import Any
 
-import recurring_ical_events
-from icalendar import Calendar
+from icalendar import Calendar, vPeriod
+from icalendar.timezone import tzp
 
+from ketaplan._model import in_range
 from ketaplan._types import ResourceKind
-from ketaplan.bookings import Booking
+from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.errors import CalendarFileError, LimitError, Problem
+from ketaplan.ics.expansion import Interval, event_busy, free_busy, time_problems
+from ketaplan.ics.lines import Outline, Part, logical_lines, property_problems, raise_problems
+from ketaplan.ics.lines import structure as check_structure
+from ketaplan.ics.rules import MAX_ZONE_ONSETS, zone_onsets
+from ketaplan.ics.window import MAX_BUSY_DAYS, MAX_OCCURRENCES, MAX_RULE_STEPS, Tally, Window
+from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.timing import zone
 
 __all__ = [
+    "MAX_BUSY_DAYS",
     "MAX_ICS_BYTES",
     "MAX_OCCURRENCES",
+    "MAX_RULE_STEPS",
+    "MAX_ZONE_ONSETS",
     "CalendarFileError",
     "bookings_from_ics",
     "load_busy",
@@ -35,11 +66,6 @@ __all__ = [
 
 #: Files larger than this are refused unread.
 MAX_ICS_BYTES = 200 * 1024 * 1024
-#: At most this many busy intervals are read from one file (recurring events included).
-MAX_OCCURRENCES = 2_000_000
-_MAX_REPORTED = 50
-
-_NAME = re.compile(r"^[A-Za-z0-9-]+(;|:)")
 
 
 def load_busy(
@@ -108,34 +134,60 @@ def bookings_from_ics(
     ...     text, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31), resource="chair")]
     ['2026-01-05T09:00:00+00:00', '2026-01-06T09:00:00+00:00', '2026-01-07T09:00:00+00:00']
     """
+    in_range("start", start)
+    in_range("end", end)
     if end < start:
         raise LimitError("end", f"on or after start ({start})", end)
+    window = Window.of(start, end, zone(valid_time_zone("time_zone", time_zone)))
+    calendar, outline = _parse(data, origin)
+    parts = outline.of(calendar.walk())
+    raise_problems(time_problems(calendar, parts, origin))
+    _check_zones(calendar, window, parts, origin)
+    tally = Tally(origin, window)
+    found: list[Interval] = list(event_busy(calendar, window, tally, parts, origin))
+    found += free_busy(calendar, window, tally)
+    found.sort(key=lambda span: (span[0].astimezone(dt.UTC), span[1].astimezone(dt.UTC)))
+    # One booking validated, the rest copies of it: each span is aware and ordered by clipping.
+    label = f"busy ({Path(origin).name})"
+    fields = {"start": window.start, "end": window.stop, "resource": resource}
+    (template,) = parse_bookings([{**fields, "patient": patient, "label": label}])
+    return [template.model_copy(update={"start": s, "end": e}) for s, e in found]
+
+
+def _parse(data: bytes | str, origin: str) -> tuple[Any, Outline]:
+    """The calendar in ``data`` and its outline, or every problem of shape or value in it."""
     text = _decode(data, origin)
-    lines = _logical_lines(text)
-    problems = _structure(lines, origin)
-    if problems:
-        raise CalendarFileError(problems[:_MAX_REPORTED])
+    lines = logical_lines(text)
+    problems, outline = check_structure(lines, origin)
+    raise_problems(problems)
+    # A VTIMEZONE belongs to its file: icalendar keeps custom zones in a process-wide cache by
+    # TZID, where an earlier file's zone (even one refused) would stand in for this file's.
+    tzp.use(tzp.name)
     try:
         calendar = Calendar.from_ical(text)
+    except OverflowError as err:  # icalendar adds a period's duration to its start as it reads
+        where = next((f"line {n}" for n, line in lines if _overflows(line)), "")
+        raise CalendarFileError(
+            [Problem(where, "has a period that ends after year 9999", origin=origin)]
+        ) from err
     except (ValueError, IndexError, KeyError) as err:
         raise CalendarFileError([Problem("", f"is not iCalendar: {err}", origin=origin)]) from err
-    problems = _property_errors(calendar, lines, origin)
-    if problems:
-        raise CalendarFileError(problems[:_MAX_REPORTED])
-    tz = zone(time_zone)
-    bookings = _events(calendar, start, end, tz, origin)
-    bookings += _free_busy(calendar, start, end, tz)
-    if len(bookings) > MAX_OCCURRENCES:
-        raise LimitError(origin, f"at most {MAX_OCCURRENCES} busy times", len(bookings))
-    label = f"busy ({Path(origin).name})"
-    return sorted(
-        (
-            Booking(start=s, end=e, resource=resource, patient=patient, label=label)
-            for s, e in bookings
-            if e > s
-        ),
-        key=lambda booking: (booking.start, booking.end),
-    )
+    raise_problems(*property_problems(calendar, outline, origin))
+    return calendar, outline
+
+
+def _overflows(line: str) -> bool:
+    """Whether ``line`` holds a period (start/duration) that icalendar cannot end."""
+    if "/" not in line:
+        return False
+    for value in line.partition(":")[2].split(","):
+        try:
+            vPeriod(vPeriod.from_ical(value))  # type: ignore[no-untyped-call]  # untyped there
+        except OverflowError:
+            return True
+        except (ValueError, TypeError):
+            continue
+    return False
 
 
 def _decode(data: bytes | str, origin: str) -> str:
@@ -154,123 +206,50 @@ def _decode(data: bytes | str, origin: str) -> str:
         ) from err
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Unfolded content lines with the number of the physical line each starts on."""
-    lines: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if raw[:1] in {" ", "\t"} and lines:
-            first, content = lines[-1]
-            lines[-1] = (first, content + raw[1:])
-        elif raw.strip():
-            lines.append((number, raw))
-    return lines
-
-
-def _structure(lines: list[tuple[int, str]], origin: str) -> list[Problem]:
-    problems: list[Problem] = []
-    stack: list[tuple[str, int]] = []
-    for number, line in lines:
-        if not _NAME.match(line):
-            problems.append(
-                Problem(f"line {number}", "must be a content line NAME:value", line[:60], origin)
+def _check_zones(calendar: Any, window: Window, parts: dict[int, Part], origin: str) -> None:
+    """Every VTIMEZONE changes its offset on yearly rules, at most MAX_ZONE_ONSETS times."""
+    last = window.beyond.replace(tzinfo=None)
+    for tz in calendar.walk("VTIMEZONE"):
+        onsets = 0
+        for observance in tz.subcomponents:
+            onsets += 1 + sum(len(r.dts) for r in _values(observance, "RDATE"))
+            for rule in _values(observance, "RRULE"):
+                onsets += _zone_rule(observance, rule.to_ical().decode(), last, parts, origin)
+        if onsets > MAX_ZONE_ONSETS:
+            part = parts.get(id(tz))
+            where = f"line {part.begin}: " if part else ""
+            raise LimitError(
+                f"{origin}: {where}VTIMEZONE {tz.get('TZID')}",
+                f"at most {MAX_ZONE_ONSETS:,} changes of offset up to the end of the span "
+                "(DTSTARTs, RDATEs and yearly repetitions; counted until the count passed that)",
+                onsets,
             )
-            continue
-        name, _, value = line.partition(":")
-        key = name.split(";", 1)[0].upper()
-        if key == "BEGIN":
-            stack.append((value.strip().upper(), number))
-        elif key == "END":
-            if not stack or stack[-1][0] != value.strip().upper():
-                problems.append(
-                    Problem(f"line {number}", "does not close an open component", line, origin)
-                )
-            else:
-                stack.pop()
-    problems += [
-        Problem(f"line {opened}", f"{component} is never closed", origin=origin)
-        for component, opened in stack
-    ]
-    if lines and not lines[0][1].upper().startswith("BEGIN:VCALENDAR"):
-        problems.insert(0, Problem("line 1", "must begin with BEGIN:VCALENDAR", origin=origin))
-    return problems
 
 
-def _property_errors(calendar: Any, lines: list[tuple[int, str]], origin: str) -> list[Problem]:
-    problems: list[Problem] = []
-    for component in calendar.walk():
-        for name, message in getattr(component, "errors", ()):
-            number = next(
-                (
-                    n
-                    for n, line in lines
-                    if line.upper().startswith(str(name).upper())
-                    and (line.partition(":")[2] in str(message))
-                ),
-                None,
-            ) or next((n for n, line in lines if line.upper().startswith(str(name).upper())), None)
-            where = f"line {number}" if number else str(component.name)
-            problems.append(Problem(where, f"{name}: {message}", origin=origin))
-    return problems
+def _values(component: Any, name: str) -> list[Any]:
+    values = component.get(name, [])
+    return values if isinstance(values, list) else [values]
 
 
-def _as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    return dt.datetime.combine(value, dt.time(0), tzinfo=tz)
+def _zone_rule(
+    observance: Any, text: str, last: dt.datetime, parts: dict[int, Part], origin: str
+) -> int:
+    """How many onsets one rule of a zone's observance has up to ``last``.
 
-
-def _events(
-    calendar: Any, start: dt.date, end: dt.date, tz: dt.tzinfo, origin: str
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    found: list[tuple[dt.datetime, dt.datetime]] = []
+    Counting stops above MAX_ZONE_ONSETS. A rule that is not yearly is a CalendarFileError.
+    """
+    start = observance.get("DTSTART")
+    begin = start.dt if start is not None else None
+    count = 0
     try:
-        occurrences = recurring_ical_events.of(calendar).between(start, end + dt.timedelta(days=1))
-        for event in occurrences:
-            if str(event.get("STATUS", "")).upper() == "CANCELLED":
-                continue
-            if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
-                continue
-            begin = event.get("DTSTART")
-            if begin is None:
-                continue
-            first = _as_instant(begin.dt, tz)
-            finish = event.get("DTEND")
-            if finish is not None:
-                last = _as_instant(finish.dt, tz)
-            elif isinstance(begin.dt, dt.datetime):
-                last = first + (event.duration if event.get("DURATION") else dt.timedelta())
-            else:
-                last = _as_instant(begin.dt + dt.timedelta(days=1), tz)
-            found.append((first, last))
-            if len(found) > MAX_OCCURRENCES:
+        for _ in zone_onsets(begin, text, last):
+            count += 1
+            if count > MAX_ZONE_ONSETS:
                 break
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError) as err:
+        part = parts.get(id(observance))
+        where = f"line {part.line_of('RRULE')}" if part else str(observance.name)
         raise CalendarFileError(
-            [Problem("", f"recurring events cannot be expanded: {err}", origin=origin)]
+            [Problem(where, f"RRULE of a time zone: {err}", text, origin)]
         ) from err
-    return found
-
-
-def _free_busy(
-    calendar: Any, start: dt.date, end: dt.date, tz: dt.tzinfo
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    found = []
-    lowest = dt.datetime.combine(start, dt.time(0), tzinfo=tz)
-    highest = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    for component in calendar.walk("VFREEBUSY"):
-        values = component.get("FREEBUSY", [])
-        for value in values if isinstance(values, list) else [values]:
-            kind = str(value.params.get("FBTYPE", "BUSY")).upper()
-            if kind == "FREE":
-                continue
-            for period in value.dts if hasattr(value, "dts") else [value]:
-                first, second = period.dt if isinstance(period.dt, tuple) else (period.dt, None)
-                if second is None:
-                    continue
-                begin = _as_instant(first, tz)
-                finish = (
-                    begin + second if isinstance(second, dt.timedelta) else _as_instant(second, tz)
-                )
-                if finish > lowest and begin < highest:
-                    found.append((begin, finish))
-    return found
+    return count

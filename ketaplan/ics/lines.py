@@ -1,0 +1,182 @@
+"""The lines of an iCalendar file: unfolding, structure, and where each property was written.
+
+RFC 5545 content lines end in CRLF (a bare LF is accepted too); nothing else ends a line, so a
+U+2028 LINE SEPARATOR or a form feed inside a text value is part of that value, as icalendar
+reads it. Lines are numbered as a text editor numbers them, so every message can name the line.
+
+Every pass here is linear in the size of the file: the structure check reads each line once, and
+an :class:`Outline` records, per component, where each property was written, so a property error
+found by icalendar is placed without scanning the file again. At most :data:`MAX_REPORTED`
+problems are listed; the rest are counted (``... and 99,950 more``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from ketaplan.errors import CalendarFileError, Problem
+
+__all__ = [
+    "MAX_REPORTED",
+    "Line",
+    "Outline",
+    "Part",
+    "logical_lines",
+    "property_problems",
+    "raise_problems",
+    "structure",
+]
+
+#: At most this many problems of one file are listed in an error; the rest are counted.
+MAX_REPORTED = 50
+
+_NAME = re.compile(r"^[A-Za-z0-9-]+(;|:)")
+
+
+class Line(NamedTuple):
+    """One unfolded content line and the number of the physical line it starts on."""
+
+    number: int
+    text: str
+
+
+@dataclass
+class Part:
+    """One component of the file (``VEVENT``, ``VTIMEZONE``, ``STANDARD``...) and its lines."""
+
+    name: str
+    begin: int
+    properties: dict[str, list[Line]] = field(default_factory=lambda: defaultdict(list))
+    """The lines of each property, by name (upper case), in the order written."""
+
+    def line_of(self, name: str) -> int:
+        """The line of the first property ``name`` of this component (else its BEGIN line)."""
+        found = self.properties.get(name.upper())
+        return found[0].number if found else self.begin
+
+
+class Outline:
+    """Every component of a file in the order it begins, the order of ``Component.walk()``."""
+
+    def __init__(self) -> None:
+        self.parts: list[Part] = []
+
+    def of(self, components: Sequence[Any]) -> dict[int, Part]:
+        """The part of each component of ``components`` (a ``walk()``), by ``id(component)``.
+
+        Empty when the two do not line up (icalendar dropped or added a component), so callers
+        fall back to messages without line numbers rather than to wrong ones.
+        """
+        if len(components) != len(self.parts):
+            return {}
+        pairs = zip(components, self.parts, strict=True)
+        if any(str(c.name).upper() != p.name for c, p in pairs):
+            return {}
+        return {id(c): p for c, p in zip(components, self.parts, strict=True)}
+
+
+def logical_lines(text: str) -> list[Line]:
+    r"""Unfolded content lines, each with the number of the physical line it starts on.
+
+    >>> logical_lines("A:1\r\nB:x\u2028y\r\n  z\nC:3")
+    [Line(number=1, text='A:1'), Line(number=2, text='B:x\u2028y z'), Line(number=4, text='C:3')]
+    """
+    lines: list[Line] = []
+    for number, raw in enumerate(_physical(text), start=1):
+        if raw[:1] in {" ", "\t"} and lines:
+            first, content = lines[-1]
+            lines[-1] = Line(first, content + raw[1:])
+        elif raw.strip():
+            lines.append(Line(number, raw))
+    return lines
+
+
+def _physical(text: str) -> Iterator[str]:
+    for raw in text.split("\n"):
+        yield raw.removesuffix("\r")
+
+
+def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outline]:
+    """Problems of shape (not a content line, unbalanced BEGIN/END) and the file's outline."""
+    problems: list[Problem] = []
+    outline = Outline()
+    stack: list[Part] = []
+    for entry in lines:
+        number, line = entry
+        if not _NAME.match(line):
+            problems.append(
+                Problem(f"line {number}", "must be a content line NAME:value", line[:60], origin)
+            )
+            continue
+        name, _, value = line.partition(":")
+        key = name.split(";", 1)[0].upper()
+        if key == "BEGIN":
+            stack.append(Part(value.strip().upper(), number))
+            outline.parts.append(stack[-1])
+        elif key == "END":
+            if not stack or stack[-1].name != value.strip().upper():
+                problems.append(
+                    Problem(f"line {number}", "does not close an open component", line, origin)
+                )
+            else:
+                stack.pop()
+        elif stack:
+            stack[-1].properties[key].append(entry)  # the line itself: no copy of its value
+    problems += [
+        Problem(f"line {part.begin}", f"{part.name} is never closed", origin=origin)
+        for part in stack
+    ]
+    if lines and not lines[0].text.upper().startswith("BEGIN:VCALENDAR"):
+        problems.insert(0, Problem("line 1", "must begin with BEGIN:VCALENDAR", origin=origin))
+    return problems, outline
+
+
+def property_problems(calendar: Any, outline: Outline, origin: str) -> tuple[list[Problem], int]:
+    """The values icalendar could not read, each placed on its line, and how many more.
+
+    Only the first :data:`MAX_REPORTED` are placed; each is looked for among the lines of its own
+    component and property, after the line of the previous error of that property, so the work
+    is linear in the file however many lines are bad.
+    """
+    components = calendar.walk()
+    parts = outline.of(components)
+    problems: list[Problem] = []
+    more = 0
+    for component in components:
+        part = parts.get(id(component))
+        after: dict[str, int] = defaultdict(int)  # per property: lines already used
+        for name, message in getattr(component, "errors", ()):
+            if len(problems) == MAX_REPORTED:
+                more += 1
+                continue
+            number = _error_line(part, str(name).upper(), str(message), after)
+            where = f"line {number}" if number else str(component.name)
+            problems.append(Problem(where, f"{name}: {message}", origin=origin))
+    return problems, more
+
+
+def _error_line(part: Part | None, name: str, message: str, after: dict[str, int]) -> int | None:
+    """The line of the next bad ``name`` value of ``part``: one its message quotes, else next."""
+    if part is None:
+        return None
+    candidates = part.properties.get(name, [])
+    start = after[name]
+    for index in range(start, len(candidates)):
+        if candidates[index].text.partition(":")[2] in message:
+            after[name] = index + 1
+            return candidates[index].number
+    if start < len(candidates):
+        after[name] = start + 1
+        return candidates[start].number
+    return part.begin
+
+
+def raise_problems(problems: Sequence[Problem], more: int = 0) -> None:
+    """Raise :class:`CalendarFileError` with the first :data:`MAX_REPORTED` problems, if any."""
+    if problems:
+        shown = problems[:MAX_REPORTED]
+        raise CalendarFileError(shown, omitted=more + len(problems) - len(shown))
