@@ -63,8 +63,9 @@ LAYERS: dict[str, int] = {
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
     "ketaplan._resolve": 5,
-    # 6 outputs: iCalendar, summaries, Hypothesis strategies and verification.
+    # 6 outputs: iCalendar, FHIR, summaries, Hypothesis strategies and verification.
     "ketaplan.ics": 6,
+    "ketaplan.fhir": 6,
     "ketaplan.summary": 6,
     "ketaplan.strategies": 6,
     "ketaplan.verify": 6,
