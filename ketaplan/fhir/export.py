@@ -152,12 +152,11 @@ def to_fhir(
     subjects = _subjects(chosen, patient)
     transaction = bundle == "transaction"
     entries: list[BundleEntry] = []
-    seen: dict[tuple[str, str], str] = {}
-    for plan in chosen:
+    seen: dict[tuple[str, str], int] = {}
+    for number, plan in enumerate(chosen):
         writer = _Writer(plan, audience, detail, subjects[plan.id], keep_ids=not transaction)
         for entry in writer.entries():
-            first = seen.setdefault((entry.kind, entry.key), plan.id)
-            if first != plan.id:
+            if seen.setdefault((entry.kind, entry.key), number) != number:
                 raise InputError(
                     "plans",
                     "plans with distinct identities (one plan each, or different plan_id)",

@@ -13,6 +13,7 @@ const SchemaValidator = require("@asymmetrik/fhir-json-schema-validator");
 
 const fhir = new Fhir();
 const schema = new SchemaValidator();
+let detailed = null; // every error of a failing resource; slow, so made only when one fails
 const out = {};
 for (const path of process.argv.slice(2)) {
   const resource = JSON.parse(fs.readFileSync(path, "utf8"));
@@ -23,9 +24,27 @@ for (const path of process.argv.slice(2)) {
       errors.push(`FHIR.js: ${message.location}: ${message.message}`);
     }
   }
-  for (const error of schema.validate(resource)) {
-    errors.push(`JSON Schema: ${error.dataPath || "/"}: ${error.message} ${JSON.stringify(error.params)}`);
-  }
+  errors.push(...schemaErrors(resource, ""));
   out[path] = errors;
+}
+
+// The schema's errors for a resource; for a Bundle, those of the entry that fails, since the
+// schema's own message for a Bundle only says that no resource type matched.
+function schemaErrors(resource, where) {
+  if (schema.validate(resource).length === 0) {
+    return [];
+  }
+  if (resource.resourceType === "Bundle") {
+    const inner = (resource.entry || []).flatMap((entry, index) =>
+      entry.resource ? schemaErrors(entry.resource, `${where}.entry[${index}].resource`) : [],
+    );
+    if (inner.length > 0) {
+      return inner;
+    }
+  }
+  detailed = detailed || new SchemaValidator(undefined, { logger: false, allErrors: true });
+  return detailed.validate(resource).map(
+    (error) => `JSON Schema: ${where}${error.dataPath}: ${error.message} ${JSON.stringify(error.params)}`,
+  );
 }
 process.stdout.write(JSON.stringify(out));
