@@ -450,6 +450,15 @@ def test_a_malformed_resource_is_named_never_dropped() -> None:
     assert "entry[1].resource.start" in paths
     assert "entry[1].resource.schedule" in paths
     assert all(problem.origin == "ehr.json" for problem in caught.value.problems)
+    assert caught.value.omitted == 0
+
+
+def test_a_flood_of_problems_lists_the_first_50() -> None:
+    data = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{}] * 80})
+    with pytest.raises(CalendarFileError, match="80 problems") as caught:
+        bookings_from_fhir(data, start=DEC_1, end=DEC_31)
+    assert len(caught.value.problems) == 50
+    assert caught.value.omitted == 30
 
 
 @pytest.mark.parametrize(

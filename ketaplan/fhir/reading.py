@@ -174,7 +174,8 @@ def _read(document: dict[str, Any], origin: str) -> list[Read]:
         full_url = entry.get("fullUrl")
         found.append((index, full_url if isinstance(full_url, str) else None, parsed))
     if problems:
-        raise CalendarFileError(problems[:_MAX_REPORTED], omitted=len(problems) - _MAX_REPORTED)
+        omitted = max(0, len(problems) - _MAX_REPORTED)
+        raise CalendarFileError(problems[:_MAX_REPORTED], omitted=omitted)
     return found
 
 
