@@ -34,7 +34,7 @@ from ketaplan import (
     load_protocol,
     replan,
 )
-from ketaplan.fhir import bookings_from_fhir, load_busy, protocol_to_fhir, to_fhir
+from ketaplan.fhir import bookings_from_fhir, export, load_busy, protocol_to_fhir, to_fhir
 from ketaplan.fhir.mapping import (
     APPOINTMENT_STATUS,
     APPOINTMENT_SYSTEM,
@@ -346,6 +346,18 @@ def test_bad_options_are_input_errors() -> None:
         to_fhir([])
     with pytest.raises(InputError, match="plans: must be plans with distinct identities"):
         to_fhir([made, made])
+
+
+def test_a_bundle_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The models cost memory, so one Bundle holds at most MAX_RESOURCES (issue 17)."""
+    made = planned("esketamine-trd")
+    size = 1 + len(made.appointments) + len(made.tasks)
+    monkeypatch.setattr(export, "MAX_RESOURCES", size)
+    assert bundle(to_fhir(made, audience="clinic"))
+    monkeypatch.setattr(export, "MAX_RESOURCES", size - 1)
+    with pytest.raises(LimitError, match=f"plans: must be at most {size - 1} resources"):
+        to_fhir(made, audience="clinic")
+    assert bundle(to_fhir(made, audience="patient"))  # no tasks for patients
 
 
 # -- protocols -------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ketaplan._model import aware
-from ketaplan.errors import InputError
+from ketaplan.errors import InputError, LimitError
 from ketaplan.fhir.mapping import (
     APPOINTMENT_SYSTEM,
     PATIENT_SYSTEM,
@@ -75,7 +75,11 @@ from ketaplan.plans import Instruction, Plan
 from ketaplan.plans import Task as StaffTask
 from ketaplan.timing import current_time, zone
 
-__all__ = ["TASK_WORDS", "to_fhir"]
+__all__ = ["MAX_RESOURCES", "TASK_WORDS", "to_fhir"]
+
+#: The most resources one Bundle may hold. The models cost memory (about 28 kB a resource while
+#: the Bundle is built and written): export a clinic's plans in batches.
+MAX_RESOURCES = 50_000
 
 Written = CarePlan | Appointment | Task
 
@@ -149,6 +153,14 @@ def to_fhir(
     chosen = _plans(plans)
     detail = detail or ("minimal" if audience == "patient" else "full")
     _check(bundle=bundle, audience=audience, detail=detail, now=now)
+    size = sum(
+        1 + len(made.appointments) + (len(made.tasks) if audience == "clinic" else 0)
+        for made in chosen
+    )
+    if size > MAX_RESOURCES:
+        raise LimitError(
+            "plans", f"at most {MAX_RESOURCES} resources in one Bundle (export fewer plans)", size
+        )
     subjects = _subjects(chosen, patient)
     transaction = bundle == "transaction"
     entries: list[BundleEntry] = []
