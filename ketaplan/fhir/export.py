@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from ketaplan._model import aware
@@ -249,6 +250,11 @@ class _Writer:
     keep_ids: bool
     """Write each resource's id (a collection); a transaction leaves ids to the server."""
 
+    @cached_property
+    def sessions(self) -> dict[str, Session]:
+        """The plan's appointments by id, for the tasks' focus."""
+        return {appointment.id: appointment for appointment in self.plan.appointments}
+
     @property
     def full(self) -> bool:
         return self.detail == "full"
@@ -402,11 +408,10 @@ class _Writer:
 
     def task(self, task: StaffTask) -> Task:
         plan = self.plan
-        ids = {appointment.id: appointment for appointment in plan.appointments}
         focus = None
         status = "requested"
-        if task.appointment in ids:
-            appointment = ids[task.appointment]
+        appointment = self.sessions.get(task.appointment or "")
+        if appointment is not None:
             focus = _reference("Appointment", appointment_key(plan, appointment))
             if not appointment.is_active:
                 status = "cancelled"
