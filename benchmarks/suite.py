@@ -443,6 +443,33 @@ def busy_hostile(scale: Scale) -> list[Row]:
 
 
 # -- 7. property throughput --------------------------------------------------------------------
+# -- 5b. FHIR --------------------------------------------------------------------------------
+
+
+def fhir(scale: Scale) -> list[Row]:
+    """FHIR export against the calendar export, and the busy import against the models alone."""
+    from fhir.resources.R4B.bundle import Bundle  # noqa: PLC0415 - an optional extra
+
+    from ketaplan.fhir import bookings_from_fhir, to_fhir  # noqa: PLC0415 - an optional extra
+
+    count = SIZES[scale].export // 20  # with their tasks, within a Bundle's bound
+    plans = clinic_plans(count)
+    ours = timed(lambda: to_fhir(plans, audience="clinic", now=STAMP), repeat=1)
+    calendar = timed(lambda: to_ics(plans, audience="clinic", now=STAMP), repeat=1)
+    data = to_fhir(plans, audience="clinic", bundle="transaction", now=STAMP)
+    end = START + dt.timedelta(days=400)
+    read = timed(lambda: bookings_from_fhir(data, start=START, end=end, resource="chair"), repeat=1)
+    models = timed(lambda: Bundle.model_validate_json(data), repeat=1)
+    per = 1e6 / count
+    return [
+        Row("FHIR", f"{count:,} appointments, export (clinic, full)", ours * per,
+            "µs/appointment", "to_ics, the same plans", calendar * per),
+        Row("FHIR", f"{count:,} appointments, import as busy times", read * per,
+            "µs/appointment", "fhir.resources parsing the Bundle", models * per),
+    ]  # fmt: skip
+
+
+# -- 6. property throughput --------------------------------------------------------------------
 
 
 def throughput(scale: Scale) -> list[Row]:
@@ -494,11 +521,12 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "export": export,
     "import": import_ics,
     "busy_hostile": busy_hostile,
+    "fhir": fhir,
     "throughput": throughput,
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).
-MEMORY = ("plan_clinic", "check", "export", "import", "hostile")
+MEMORY = ("plan_clinic", "check", "export", "import", "fhir", "hostile")
 
 
 def table(rows: list[Row]) -> str:

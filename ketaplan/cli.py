@@ -132,6 +132,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_runsheet(commands)
     _add_status(commands)
     _add_export(commands)
+    _add_export_protocol(commands)
     _add_verify(commands)
     return parser
 
@@ -183,12 +184,13 @@ def _add_plan(commands: Any) -> None:
         help="use another tier for a phase, e.g. maintenance=weekly (repeatable)",
     )
     planning.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
-    planning.add_argument("--format", choices=("table", "json", "ics"), default="table")
+    planning.add_argument("--format", choices=("table", "json", "ics", "fhir"), default="table")
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _add_busy(planning)
     _add_bookings(planning)
     _add_calendar_options(planning)
     _add_intake_options(planning)
+    _add_fhir_options(planning)
     planning.set_defaults(run=_plan)
 
 
@@ -212,8 +214,8 @@ def _add_busy(parser: argparse.ArgumentParser) -> None:
         "--busy",
         action="append",
         default=[],
-        metavar="FILE.ics",
-        help="busy times from an iCalendar file (repeatable)",
+        metavar="FILE.ics|FILE.json",
+        help="busy times from an iCalendar file or a FHIR Bundle (repeatable)",
     )
     parser.add_argument(
         "--busy-as",
@@ -276,10 +278,14 @@ def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_export(commands: Any) -> None:
-    exporting = commands.add_parser("export", help="write a plan as an iCalendar file")
+    exporting = commands.add_parser(
+        "export", help="write a plan as an iCalendar file or a FHIR Bundle"
+    )
     exporting.add_argument("plan_file", metavar="PLAN.json")
-    exporting.add_argument("-o", "--output", metavar="FILE.ics", help="default: stdout")
+    exporting.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    exporting.add_argument("--format", choices=("ics", "fhir"), default="ics")
     _add_calendar_options(exporting)
+    _add_fhir_options(exporting)
     exporting.set_defaults(run=_export)
 
 
@@ -645,6 +651,8 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.format == "ics":
         code = _emit_bytes(_calendar(result, args), args.output, out)
+    elif args.format == "fhir":
+        code = _emit_bytes(_fhir_bundle(result, args), args.output, out)
     else:
         text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
         code = _emit(text, args.output, out)
@@ -738,7 +746,7 @@ def _busy(
     if as_patient and args.busy and patient is None:
         raise InputError("--busy-as", "used with --patient when it is 'patient'", "patient")
     for path in args.busy:
-        found += load_busy(
+        found += _busy_reader(path)(
             path,
             start=start,
             end=end,
@@ -783,7 +791,80 @@ def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format == "fhir":
+        return _emit_bytes(_fhir_bundle(load_plan(args.plan_file), args), args.output, out)
     return _emit_bytes(_calendar(load_plan(args.plan_file), args), args.output, out)
+
+
+# -- FHIR (needs ketaplan[fhir]; ketaplan.fhir loads the models when first used) ---------------
+
+
+def _add_fhir_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bundle",
+        choices=("collection", "transaction"),
+        default="collection",
+        help="with --format fhir: a collection, or a transaction of conditional PUTs that "
+        "updates what a FHIR server holds (default: collection)",
+    )
+    parser.add_argument(
+        "--fhir-patient",
+        metavar="REFERENCE",
+        help="with --format fhir: the Patient reference to write, e.g. Patient/123 (default: "
+        "an identifier with the plan's patient id)",
+    )
+
+
+def _add_export_protocol(commands: Any) -> None:
+    exporting = commands.add_parser(
+        "export-protocol",
+        help="write a protocol as a FHIR PlanDefinition with ActivityDefinitions",
+    )
+    exporting.add_argument(
+        "protocol", metavar="ID|FILE", help="a built-in id or a .toml/.json file"
+    )
+    exporting.add_argument("--format", choices=("fhir",), default="fhir")
+    exporting.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    exporting.set_defaults(run=_export_protocol)
+
+
+def _export_protocol(args: argparse.Namespace, out: TextIO) -> int:
+    from ketaplan.fhir import protocol_to_fhir  # noqa: PLC0415 - an optional extra
+
+    return _emit_bytes(protocol_to_fhir(load_protocol(args.protocol)), args.output, out)
+
+
+def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
+    from ketaplan.fhir import to_fhir  # noqa: PLC0415 - an optional extra
+
+    stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
+    try:
+        return to_fhir(
+            result,
+            bundle=args.bundle,
+            audience=args.audience,
+            detail=args.detail,
+            patient=args.fhir_patient,
+            now=stamp,
+        )
+    except InputError as err:  # name the option the user typed
+        if err.field != "patient":
+            raise
+        raise InputError("--fhir-patient", err.expectation, err.value) from None
+
+
+def _busy_reader(path: str) -> Callable[..., list[Booking]]:
+    """The reader for a busy file: FHIR when it holds a JSON object, else iCalendar."""
+    try:
+        with Path(path).open("rb") as file:
+            head = file.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return load_busy  # it says why it cannot read the file
+    if not head.startswith(b"{"):
+        return load_busy
+    from ketaplan.fhir import load_busy as load_fhir_busy  # noqa: PLC0415 - an optional extra
+
+    return load_fhir_busy
 
 
 def _emit_bytes(data: bytes, output: str | None, out: TextIO) -> int:

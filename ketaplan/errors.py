@@ -9,13 +9,14 @@ Each class also inherits the builtin exception a caller would naturally catch, s
     │   ├── ClinicError                     ... a clinic
     │   ├── PatientError                    ... a patient
     │   ├── PlanError                       ... a plan file
-    │   └── CalendarFileError               ... an .ics file of busy times
+    │   └── CalendarFileError               ... a file of busy times (.ics, FHIR)
     ├── UnknownProtocolError (LookupError)  no built-in protocol has that id
     ├── InputError (ValueError)             an argument to a function is invalid
     │   └── LimitError                      ... it exceeds a documented bound
     ├── LocalTimeError (ValueError)         a local time does not exist or is ambiguous
     │                                       and the policy says "raise"
-    └── UnsatisfiableError (ValueError)     the series cannot be placed in the calendar
+    ├── UnsatisfiableError (ValueError)     the series cannot be placed in the calendar
+    └── MissingExtraError (ImportError)     a feature needs an optional extra (ketaplan[fhir])
 
 Definition errors carry every problem found, not just the first: ``err.problems`` is a
 tuple of :class:`Problem`, each naming the file, the field path, what was expected and the
@@ -38,6 +39,7 @@ __all__ = [
     "KetaplanError",
     "LimitError",
     "LocalTimeError",
+    "MissingExtraError",
     "PatientError",
     "PlanError",
     "Problem",
@@ -147,7 +149,10 @@ class PlanError(DefinitionError):
 
 
 class CalendarFileError(DefinitionError):
-    """An iCalendar file could not be read; ``problems`` name each bad line."""
+    """A file of busy times (iCalendar, or a FHIR Bundle) could not be read.
+
+    ``problems`` name each bad line of an ``.ics`` file, or each bad entry of a Bundle.
+    """
 
     subject = "calendar file"
 
@@ -187,6 +192,24 @@ class LimitError(InputError):
     ketaplan bounds its work so that no input can make it hang or exhaust memory; the bounds
     are listed in ``docs/errors.md``.
     """
+
+
+class MissingExtraError(KetaplanError, ImportError):
+    """A feature needs an optional extra that is not installed.
+
+    >>> print(MissingExtraError("fhir", "FHIR export and import"))
+    FHIR export and import needs the optional extra 'fhir': pip install 'ketaplan[fhir]'
+    """
+
+    def __init__(self, extra: str, feature: str) -> None:
+        self.extra = extra
+        self.feature = feature
+        super().__init__(
+            f"{feature} needs the optional extra {extra!r}: pip install 'ketaplan[{extra}]'"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class LocalTimeError(KetaplanError, ValueError):

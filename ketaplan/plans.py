@@ -8,6 +8,7 @@ needs, including why each appointment is where it is.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -32,6 +33,7 @@ __all__ = [
     "Shift",
     "Task",
     "TierChange",
+    "opaque_key",
 ]
 
 AppointmentStatus = Literal["planned", "attended", "missed", "cancelled"]
@@ -342,3 +344,17 @@ def _known_zone(name: str) -> bool:
     except (ValueError, OSError, KeyError):
         return False
     return True
+
+
+def opaque_key(*parts: str) -> str:
+    """A stable, opaque key for a plan or an item of it: 32 hex digits of SHA-256.
+
+    The one rule for identity in exports: the parts are the plan's id and the item's
+    (``opaque_key(plan.id, appointment.id)``), so the key survives re-planning, and it holds
+    no patient data. Calendar UIDs (:func:`ketaplan.ics.uid_for`) and FHIR ids and identifiers
+    (:mod:`ketaplan.fhir`) are written from it.
+
+    >>> opaque_key("plan-4cd0e1afed330299", "series-1")
+    'c396dbdc9c165fe1e1980827d3cfb5fb'
+    """
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]

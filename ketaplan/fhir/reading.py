@@ -1,0 +1,220 @@
+"""Reading busy times from a FHIR Bundle, as bookings for ``plan`` and ``check``.
+
+The FHIR counterpart of :mod:`ketaplan.ics.reading`: a clinic's EHR exports its schedule as a
+Bundle (a search result, a collection) of Appointment, Slot and Schedule resources, and each
+busy time becomes a :class:`~ketaplan.bookings.Booking`:
+
+- an Appointment with a start, unless it is ``cancelled``, ``noshow``, ``entered-in-error``
+  or ``waitlist`` (:data:`~ketaplan.fhir.mapping.BUSY_APPOINTMENT_STATUSES`); its end, or its
+  start plus ``minutesDuration``;
+- a Slot that is ``busy``, ``busy-unavailable`` or ``busy-tentative``, unless its Schedule is
+  in the Bundle and not ``active``; free slots are not busy;
+- a Schedule is not busy time itself (its planning horizon is when slots may be found).
+
+Every resource of those types is read through the FHIR models, so a malformed one is an error
+naming its entry and field, never a silent drop; other resource types (a CarePlan, Tasks) are
+passed over. Only times are read: no text, so nothing private travels into plans. The same
+bounds as for ``.ics`` files hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ketaplan._types import ResourceKind
+from ketaplan.bookings import Booking
+from ketaplan.errors import CalendarFileError, LimitError, Problem
+from ketaplan.fhir.mapping import BUSY_APPOINTMENT_STATUSES, BUSY_SLOT_STATUSES
+from ketaplan.fhir.models import Appointment, Schedule, Slot
+from ketaplan.ics.reading import MAX_ICS_BYTES, MAX_OCCURRENCES, read_busy_file
+from ketaplan.timing import zone
+
+__all__ = ["MAX_FHIR_BYTES", "bookings_from_fhir", "load_busy"]
+
+#: Files larger than this are refused unread (as ``.ics`` files are).
+MAX_FHIR_BYTES = MAX_ICS_BYTES
+_MAX_REPORTED = 50
+_MODELS: dict[str, type[Appointment | Slot | Schedule]] = {
+    "Appointment": Appointment,
+    "Slot": Slot,
+    "Schedule": Schedule,
+}
+
+Read = tuple[int, str | None, Appointment | Slot | Schedule]
+"""An entry's index, its fullUrl, and its resource, parsed."""
+
+
+def load_busy(
+    path: str | os.PathLike[str],
+    /,
+    *,
+    start: dt.date,
+    end: dt.date,
+    resource: ResourceKind | None = None,
+    patient: str | None = None,
+    time_zone: str = "UTC",
+) -> list[Booking]:
+    """Busy times from a FHIR JSON file, between ``start`` and ``end``.
+
+    The options are those of :func:`bookings_from_fhir`.
+    """
+    origin = os.fspath(path)
+    data = read_busy_file(origin, limit=MAX_FHIR_BYTES)
+    return bookings_from_fhir(
+        data,
+        start=start,
+        end=end,
+        resource=resource,
+        patient=patient,
+        time_zone=time_zone,
+        origin=origin,
+    )
+
+
+def bookings_from_fhir(
+    data: bytes | str,
+    /,
+    *,
+    start: dt.date,
+    end: dt.date,
+    resource: ResourceKind | None = None,
+    patient: str | None = None,
+    time_zone: str = "UTC",
+    origin: str = "<string>",
+) -> list[Booking]:
+    """Busy times in a FHIR Bundle (or a single Appointment or Slot), as bookings.
+
+    Args:
+        data: the JSON document.
+        start: the first day to read.
+        end: the last day to read (included).
+        resource: what each busy time occupies in the clinic (``"chair"``, ...); ``None`` for
+            a patient's own schedule (then give ``patient``).
+        patient: the patient the busy times belong to, if any.
+        time_zone: the zone whose days ``start`` and ``end`` are (the clinic's).
+        origin: a name for messages.
+
+    >>> text = ('{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": '
+    ...         '{"resourceType": "Slot", "schedule": {"reference": "Schedule/1"}, '
+    ...         '"status": "busy", "start": "2026-12-07T09:00:00-05:00", '
+    ...         '"end": "2026-12-07T10:00:00-05:00"}}]}')
+    >>> [b.start.isoformat() for b in bookings_from_fhir(
+    ...     text, start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31), resource="chair")]
+    ['2026-12-07T09:00:00-05:00']
+    """
+    if end < start:
+        raise LimitError("end", f"on or after start ({start})", end)
+    document = _document(data, origin)
+    read = _read(document, origin)
+    tz = zone(time_zone)
+    lowest = dt.datetime.combine(start, dt.time(0), tzinfo=tz)
+    highest = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    label = f"busy ({Path(origin).name})"
+    return sorted(
+        (
+            Booking(start=first, end=last, resource=resource, patient=patient, label=label)
+            for first, last in _busy(read)
+            if last > first and last > lowest and first < highest
+        ),
+        key=lambda booking: (booking.start, booking.end),
+    )
+
+
+def _document(data: bytes | str, origin: str) -> dict[str, Any]:
+    """The JSON object, or :class:`CalendarFileError` saying why not."""
+    if len(data) > MAX_FHIR_BYTES:
+        raise LimitError(origin, f"at most {MAX_FHIR_BYTES} bytes", len(data))
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        document = json.loads(text)
+    except UnicodeDecodeError as err:
+        raise CalendarFileError([Problem("", "must be UTF-8 text", origin=origin)]) from err
+    except json.JSONDecodeError as err:
+        where = f"line {err.lineno}"
+        raise CalendarFileError([Problem(where, f"is not JSON: {err.msg}", origin=origin)]) from err
+    except RecursionError as err:
+        raise CalendarFileError([Problem("", "is nested too deeply", origin=origin)]) from err
+    if not isinstance(document, dict) or "resourceType" not in document:
+        expected = "must be a FHIR resource (a JSON object with resourceType)"
+        raise CalendarFileError([Problem("", expected, origin=origin)])
+    return document
+
+
+def _read(document: dict[str, Any], origin: str) -> list[Read]:
+    """The Appointments, Slots and Schedules of the document, each parsed by its model."""
+    if document["resourceType"] == "Bundle":
+        entries = document.get("entry", [])
+        if not isinstance(entries, list):
+            raise CalendarFileError([Problem("entry", "must be a list", origin=origin)])
+    else:
+        entries = [{"resource": document}]
+    if len(entries) > MAX_OCCURRENCES:
+        raise LimitError(origin, f"at most {MAX_OCCURRENCES} entries", len(entries))
+    found: list[Read] = []
+    problems: list[Problem] = []
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(kind, str) or kind not in _MODELS:
+            if not isinstance(kind, str):
+                problems.append(Problem(f"entry[{index}]", "must hold a resource", origin=origin))
+            continue
+        try:
+            parsed = _MODELS[kind].model_validate(resource)
+        except ValidationError as err:
+            problems += _problems(err, f"entry[{index}].resource", origin)
+            continue
+        full_url = entry.get("fullUrl")
+        found.append((index, full_url if isinstance(full_url, str) else None, parsed))
+    if problems:
+        omitted = max(0, len(problems) - _MAX_REPORTED)
+        raise CalendarFileError(problems[:_MAX_REPORTED], omitted=omitted)
+    return found
+
+
+def _problems(err: ValidationError, where: str, origin: str) -> list[Problem]:
+    return [
+        Problem(
+            ".".join([where, *(str(part) for part in error["loc"])]),
+            error["msg"],
+            error.get("input"),
+            origin,
+        )
+        for error in err.errors()
+    ]
+
+
+def _busy(read: list[Read]) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Each busy interval: booked appointments, and busy slots of schedules in use."""
+    inactive: set[str] = set()
+    for _, full_url, resource in read:
+        if isinstance(resource, Schedule) and resource.active is False:
+            inactive.add(f"Schedule/{resource.id}")
+            if full_url:
+                inactive.add(full_url)
+    for _, _, resource in read:
+        if isinstance(resource, Appointment):
+            if resource.status not in BUSY_APPOINTMENT_STATUSES or resource.start is None:
+                continue
+            if resource.end is not None:
+                yield resource.start, resource.end
+            elif resource.minutesDuration:
+                yield (
+                    resource.start,
+                    resource.start + dt.timedelta(minutes=resource.minutesDuration),
+                )
+        elif (
+            isinstance(resource, Slot)
+            and resource.status in BUSY_SLOT_STATUSES
+            and resource.schedule.reference not in inactive
+            and resource.start is not None
+            and resource.end is not None
+        ):
+            yield resource.start, resource.end
