@@ -50,7 +50,7 @@ class Slot:
     def resources(self) -> tuple[ResourceSpan, ...]:
         """The spans as an appointment records them."""
         return tuple(
-            ResourceSpan(resource=s.resource, unit=s.unit, start=s.start, end=s.end)
+            ResourceSpan.trusted(resource=s.resource, unit=s.unit, start=s.start, end=s.end)
             for s in self.spans
         )
 
