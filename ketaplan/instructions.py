@@ -253,7 +253,7 @@ def tasks_for(
         mine = [a for a in active if course_prefix(a.id) == prefix]
         for rule in protocol.tasks:
             tasks += [
-                Task(
+                Task.trusted(  # from the validated protocol and plan: not validated again
                     id=form_task_id(rule.id, appointment.id),
                     title=rule.title,
                     due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
@@ -303,8 +303,10 @@ def _checkpoint_tasks(protocol: Protocol, appointments: Sequence[Appointment]) -
         kind = protocol.session_kind(appointment.session)
         for found in checkpoint_times(kind, appointment):
             checkpoint = found.checkpoint
+            # From the validated protocol and plan, ``until`` never before ``at``: not
+            # validated again.
             tasks.append(
-                Task(
+                Task.trusted(
                     id=found.task_id,
                     title=f"{checkpoint.name[:1].upper()}{checkpoint.name[1:]}, "
                     f"{checkpoint.describe()}",

@@ -87,6 +87,7 @@ class SlotFinder:
         self._ranges: dict[tuple[str, dt.date], tuple[Ranges, str | None]] = {}
         self._prescriber: dict[tuple[dt.date, int, int], Spans] = {}
         self._uses: dict[str, tuple[Use, ...]] = {}
+        self._grids: dict[tuple[object, ...], list[int]] = {}
 
     def zone_for(self, kind: SessionKind) -> ZoneInfo:
         """The zone a session's local times are in (the patient's, for home sessions)."""
@@ -173,7 +174,18 @@ class SlotFinder:
     # -- a day -----------------------------------------------------------------------------
 
     def _starts(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> list[int]:
-        """Start times (minutes after midnight) on the clinic's slot grid, best first."""
+        """Start times (minutes after midnight) on the clinic's slot grid, best first.
+
+        Kept per ranges, length and preferred time (most days have the same hours); callers
+        do not change the list.
+        """
+        key = (tuple(ranges), minutes, preferred_time)
+        found = self._grids.get(key)
+        if found is None:
+            found = self._grids[key] = self._grid(ranges, minutes, preferred_time)
+        return found
+
+    def _grid(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> list[int]:
         step = self.clinic.slot_minutes
         starts: set[int] = set()
         for first, last in ranges:
