@@ -364,9 +364,7 @@ class Search:
 
     def candidates(self, step: Step) -> list[dt.date]:
         """The step's days, nearest the target first (and, when shifting, the days after)."""
-        span = (step.latest - step.earliest).days
-        days = [step.earliest + dt.timedelta(days=n) for n in range(span + 1)]
-        days.sort(key=lambda d: (abs((d - step.target).days), d))
+        days = nearest_first(step.earliest, step.target, step.latest)
         if self.on_conflict == "shift":
             days += [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
         return days
@@ -472,9 +470,7 @@ def place_anchored(
         # session): as soon as possible, recorded as a shift.
         start, within = search.setting.start, search.setting.start_window_days
         passed, window = window, anchors.late_window(start, within_days=within)
-    span = (window.latest - window.earliest).days
-    days = [window.earliest + dt.timedelta(days=n) for n in range(span + 1)]
-    days.sort(key=lambda d: (abs((d - window.target).days), d))
+    days = nearest_first(window.earliest, window.target, window.latest)
     rejected: dict[dt.date, str] = {}
     preferred = search.continuity.times.get(f"{rule.id}-{anchor.id}")
     for day in days:
@@ -496,6 +492,25 @@ def place_anchored(
         return placed
     first_reason = rejected.get(window.target, "no slot")
     return f"{kind.name.lower()} ({rule.offset.describe()} after) cannot be placed: {first_reason}"
+
+
+def nearest_first(earliest: dt.date, target: dt.date, latest: dt.date) -> list[dt.date]:
+    """The days from ``earliest`` to ``latest``, nearest ``target`` first (the earlier of two).
+
+    >>> first, target, last = dt.date(2027, 1, 1), dt.date(2027, 1, 3), dt.date(2027, 1, 6)
+    >>> [day.day for day in nearest_first(first, target, last)]
+    [3, 2, 4, 1, 5, 6]
+    """
+    days = [target] if earliest <= target <= latest else []
+    one = dt.timedelta(days=1)
+    before, after = target - one, target + one
+    while before >= earliest or after <= latest:
+        if earliest <= before <= latest:
+            days.append(before)
+        if earliest <= after <= latest:
+            days.append(after)
+        before, after = before - one, after + one
+    return days
 
 
 def _place_missing_anchored(search: Search) -> None:

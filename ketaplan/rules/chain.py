@@ -8,7 +8,7 @@ prefix; both ask it the same questions, answered here once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -51,14 +51,12 @@ class _Facts(NamedTuple):
     """Each phase's sessions, whatever their status."""
     doses: tuple[Appointment, ...]
     """The doses that take place."""
-    dose_dates: tuple[dt.date, ...]
-    """Their local dates."""
     missed: tuple[Appointment, ...]
     """The sessions missed."""
 
     @staticmethod
     def of(sessions: Iterable[Appointment]) -> _Facts:
-        facts = _Facts({}, (), (), ())
+        facts = _Facts({}, (), ())
         for appointment in sessions:
             facts = facts.plus(appointment)
         return facts
@@ -66,12 +64,12 @@ class _Facts(NamedTuple):
     def plus(self, appointment: Appointment) -> _Facts:
         phases = dict(self.phases)
         phases[appointment.phase] = (*phases.get(appointment.phase, ()), appointment)
-        doses, dates, missed = self.doses, self.dose_dates, self.missed
+        doses, missed = self.doses, self.missed
         if appointment.is_dose and appointment.is_active:
-            doses, dates = (*doses, appointment), (*dates, appointment.local_date)
+            doses = (*doses, appointment)
         if appointment.status == "missed":
             missed = (*missed, appointment)
-        return _Facts(phases, doses, dates, missed)
+        return _Facts(phases, doses, missed)
 
 
 @dataclass
@@ -81,6 +79,11 @@ class _Memo:
     facts: _Facts | None = None
     current: tuple[Position | None] | None = None
     """The current position, in a box (``(None,)``: no phase needs sessions)."""
+    kept: dict[Hashable, tuple[Callable[[Appointment], bool], tuple[Appointment, ...]]] = field(
+        default_factory=dict
+    )
+    """What :meth:`Chain.kept` found, by key, with the test it kept them by."""
+    dose_dates: tuple[dt.date, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,15 @@ class Chain:
     def plus(self, appointment: Appointment) -> Chain:
         """This chain with ``appointment`` after its sessions."""
         chain = Chain(self.course, (*self.sessions, appointment), self.id_prefix)
-        if self._memo.facts is not None:
-            chain._memo.facts = self._memo.facts.plus(appointment)
+        memo = self._memo
+        if memo.facts is not None:
+            chain._memo.facts = memo.facts.plus(appointment)
+        if memo.dose_dates is not None:
+            taking_place = appointment.is_dose and appointment.is_active
+            added = (appointment.local_date,) if taking_place else ()
+            chain._memo.dose_dates = (*memo.dose_dates, *added)
+        for key, (keep, found) in memo.kept.items():
+            chain._memo.kept[key] = (keep, (*found, appointment) if keep(appointment) else found)
         return chain
 
     def without(self, appointment: Appointment) -> Chain:
@@ -120,6 +130,18 @@ class Chain:
         if facts is None:
             facts = self._memo.facts = _Facts.of(self.sessions)
         return facts
+
+    def kept(self, key: Hashable, keep: Callable[[Appointment], bool]) -> tuple[Appointment, ...]:
+        """The sessions ``keep`` holds for, in order.
+
+        For a rule asked again and again as the chain grows (which sessions an anchor
+        counts): worked out once under ``key``, which must stand for the same test each time,
+        and extended by :meth:`plus` one session at a time.
+        """
+        found = self._memo.kept.get(key)
+        if found is None:
+            found = self._memo.kept[key] = (keep, tuple(a for a in self.sessions if keep(a)))
+        return found[1]
 
     def in_phase(self, phase_id: str) -> list[Appointment]:
         """The phase's sessions, whatever their status."""
@@ -166,7 +188,9 @@ class Chain:
 
     def dose_dates(self) -> tuple[dt.date, ...]:
         """The local dates of :meth:`doses`."""
-        return self._facts().dose_dates
+        if self._memo.dose_dates is None:
+            self._memo.dose_dates = tuple(a.local_date for a in self.doses())
+        return self._memo.dose_dates
 
     def first_dose_date(self) -> dt.date | None:
         """The date of the first dose not cancelled (treatment week 1 begins there)."""
