@@ -83,7 +83,7 @@ class Model(BaseModel):
         for a tuple, an aware datetime for a datetime); missing fields take their defaults.
         The instance equals, and serializes as, the one the constructor would make.
         """
-        template, required, factories = _blank(cls)
+        template, required, factories = _BLANKS.get(cls) or _blank(cls)
         data = {**template, **values}
         if len(data) != len(template) or not required <= values.keys():
             unknown = sorted(values.keys() - template.keys())
@@ -92,8 +92,7 @@ class Model(BaseModel):
         for name, factory in factories:
             if name not in values:
                 data[name] = factory()
-        made = cls.__new__(cls)
-        _set = object.__setattr__
+        made = _new(cls)
         _set(made, "__dict__", data)
         _set(made, "__pydantic_fields_set__", set(values))
         _set(made, "__pydantic_extra__", None)
@@ -151,6 +150,8 @@ class Model(BaseModel):
             raise _translated(cls, err) from None
 
 
+_new = object.__new__
+_set = object.__setattr__
 _Blank = tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Any], ...]]
 _BLANKS: dict[type, _Blank] = {}
 

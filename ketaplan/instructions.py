@@ -299,17 +299,23 @@ def _task_order(task: Task) -> tuple[dt.date, float, bool, str]:
 def _checkpoint_tasks(protocol: Protocol, appointments: Sequence[Appointment]) -> list[Task]:
     """A task for each checkpoint of each planned dose, at its local time (or period)."""
     tasks = []
+    kinds = {kind.id: kind for kind in protocol.session_kinds}
+    titles: dict[tuple[str, str], str] = {}  # each checkpoint's title, written once
     for appointment in appointments:
-        kind = protocol.session_kind(appointment.session)
+        kind = kinds[appointment.session]
         for found in checkpoint_times(kind, appointment):
             checkpoint = found.checkpoint
+            title = titles.get((kind.id, checkpoint.id))
+            if title is None:
+                name = checkpoint.name
+                title = f"{name[:1].upper()}{name[1:]}, {checkpoint.describe()}"
+                titles[kind.id, checkpoint.id] = title
             # From the validated protocol and plan, ``until`` never before ``at``: not
             # validated again.
             tasks.append(
                 Task.trusted(
                     id=found.task_id,
-                    title=f"{checkpoint.name[:1].upper()}{checkpoint.name[1:]}, "
-                    f"{checkpoint.describe()}",
+                    title=title,
                     due=found.at.date(),
                     kind="checkpoint",
                     appointment=appointment.id,

@@ -146,8 +146,12 @@ class SlotFinder:
         screened = checks == "units"
         spans: list[Span] = []
         for resource, offset, finish in self.uses(kind):
-            span_start = shift(start, minutes=offset)
-            span_end = shift(start, minutes=finish)
+            if screened:  # a day with one UTC offset, the block before midnight: wall = real
+                span_start = start + dt.timedelta(minutes=offset)
+                span_end = start + dt.timedelta(minutes=finish)
+            else:
+                span_start = shift(start, minutes=offset)
+                span_end = shift(start, minutes=finish)
             unit = None
             if resource == "prescriber":
                 if not screened and not self.rules.prescriber_present(span_start, span_end):
@@ -280,7 +284,7 @@ class SlotFinder:
         if passing:
             clock = minutes[min(rank.first(a, b) for a, b in passing)[1]]
             start = dt.datetime.combine(day, clock_of(clock), tzinfo=self.zone_for(kind))
-            end = shift(start, minutes=kind.timeline.block_minutes)
+            end = start + dt.timedelta(minutes=kind.timeline.block_minutes)  # one offset all day
             slot, _ = self._place(kind, start, end, checks="units")
             if slot is not None:
                 return slot, ""

@@ -167,9 +167,11 @@ class Chain:
         begun = self._facts().phases.keys()
         # A re-induction repeats the induction and what follows, not the intake before it.
         first = phases.index(protocol.induction) if self.id_prefix else 0
+        # The series has moved on past every phase before the last one begun.
+        last_begun = max((n for n, p in enumerate(phases) if p.id in begun), default=0)
         for index, phase in enumerate(phases):
-            if index < first or any(p.id in begun for p in phases[index + 1 :]):
-                continue  # the series has moved on: a later phase has begun
+            if index < first or index < last_begun:
+                continue
             in_phase = self.in_phase(phase.id)
             if phase.count is None or counted(phase, in_phase) < phase.count:
                 return Position(index, phase, in_phase)
