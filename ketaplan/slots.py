@@ -88,6 +88,8 @@ class SlotFinder:
         self._prescriber: dict[tuple[dt.date, int, int], Spans] = {}
         self._uses: dict[str, tuple[Use, ...]] = {}
         self._grids: dict[tuple[object, ...], list[int]] = {}
+        self._margin = max(ledger.buffer.values(), default=0)
+        """The longest cleaning buffer: bookings this far from a day can matter to it."""
 
     def zone_for(self, kind: SessionKind) -> ZoneInfo:
         """The zone a session's local times are in (the patient's, for home sessions)."""
@@ -242,7 +244,7 @@ class SlotFinder:
         # The answer depends on this finder, the arguments and the bookings near the day: it is
         # kept until one of those bookings changes (a search revisits days often).
         key = (kind.id, day, not_before, earliest, preferred_time)
-        margin = max(self.ledger.buffer.values(), default=0)
+        margin = self._margin
         block = kind.timeline.block_minutes * 60
         stamp = self.ledger.changes(
             midnight + min(clocks) * 60 - margin, midnight + max(clocks) * 60 + block + margin

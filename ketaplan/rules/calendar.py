@@ -113,6 +113,8 @@ class DayRules:
             and self.patient_zone != self.zone
         )
         """Whether the patient's availability is in another zone than the clinic's."""
+        self._today = now.astimezone(self.zone).date() if now is not None else None
+        self._excluded = frozenset(t.casefold() for t in clinic.same_day_exclusions)
 
     def zone_for(self, kind: SessionKind) -> ZoneInfo:
         """The zone a session's local times are in (the patient's, for home sessions)."""
@@ -128,7 +130,7 @@ class DayRules:
 
     def excluded_treatment(self, day: dt.date) -> str | None:
         """Another treatment on ``day`` after which the clinic gives no dose that day."""
-        excluded = {t.casefold() for t in self.clinic.same_day_exclusions}
+        excluded = self._excluded
         for busy in self.patient.appointments if self.patient else ():
             same_day = busy.start.astimezone(self.zone).date() == day
             if busy.treatment and busy.treatment.casefold() in excluded and same_day:
@@ -137,10 +139,12 @@ class DayRules:
 
     def horizon(self, day: dt.date, *, at: dt.datetime | None = None) -> str | None:
         """Why ``day`` cannot be booked now, or ``at`` (in the past, beyond the horizon)."""
-        moment = at or self.now
-        if moment is None:
+        if at is not None:
+            today = at.astimezone(self.zone).date()
+        elif self._today is not None:  # now's day, worked out once
+            today = self._today
+        else:
             return None
-        today = moment.astimezone(self.zone).date()
         if day < today:
             return "in the past"
         if (day - today).days > self.clinic.booking_horizon_days:
