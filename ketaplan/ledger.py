@@ -266,22 +266,23 @@ class Ledger:
         ``undone``: restore them, or give new ones (for the bookings a ledger is made with,
         rarely removed: a record of each would cost memory).
         """
-        if booking.resource in self.units and booking.unit is None:
-            unit = self.free_unit(booking.resource, booking.start, booking.end)
+        resource = booking.resource
+        if resource in self.units and booking.unit is None:
+            unit = self.free_unit(resource, booking.start, booking.end)
             booking = booking.model_copy(update={"unit": unit})
         interval = (seconds(booking.start), seconds(booking.end))
-        if booking.resource in self.units and booking.unit is not None:
-            self._units.add((booking.resource, booking.unit), interval)
-        elif booking.resource in self.capacity:
-            self._counted.add(booking.resource, interval)
+        if resource in self.units and booking.unit is not None:
+            self._units.add((resource, booking.unit), interval)
+        elif resource in self.capacity:
+            self._counted.add(resource, interval)
         if booking.patient is not None:
             self._patients.add(booking.patient, interval)
+        changed, days = self._changed, _days(*interval)
         if undone == "restore":
-            changed = self._changed
-            self._before[len(self.bookings)] = tuple(
-                (day, changed.get(day, 0)) for day in _days(*interval)
-            )
-        self._touch(interval)
+            self._before[len(self.bookings)] = tuple([(day, changed.get(day, 0)) for day in days])
+        change = next(_CHANGES)  # what _touch does, for the days just listed
+        for day in days:
+            changed[day] = change
         self.bookings.append(booking)
         return booking
 
