@@ -55,6 +55,15 @@ class Slot:
         )
 
 
+class _Grid(NamedTuple):
+    """A day's candidate starts, in minutes after midnight."""
+
+    best_first: list[int]
+    """In order of preference: nearest the preferred time, then the earlier."""
+    in_order: list[int]
+    """In order of time."""
+
+
 class SlotFinder:
     """Answers "where can this session go on this day?" for one clinic and patient.
 
@@ -87,7 +96,7 @@ class SlotFinder:
         self._ranges: dict[tuple[str, dt.date], tuple[Ranges, str | None]] = {}
         self._prescriber: dict[tuple[dt.date, int, int], Spans] = {}
         self._uses: dict[str, tuple[Use, ...]] = {}
-        self._grids: dict[tuple[object, ...], list[int]] = {}
+        self._grids: dict[tuple[object, ...], _Grid] = {}
         self._margin = max(ledger.buffer.values(), default=0)
         """The longest cleaning buffer: bookings this far from a day can matter to it."""
 
@@ -179,11 +188,11 @@ class SlotFinder:
 
     # -- a day -----------------------------------------------------------------------------
 
-    def _starts(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> list[int]:
+    def _starts(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> _Grid:
         """Start times (minutes after midnight) on the clinic's slot grid, best first.
 
         Kept per ranges, length and preferred time (most days have the same hours); callers
-        do not change the list.
+        do not change the lists.
         """
         key = (tuple(ranges), minutes, preferred_time)
         found = self._grids.get(key)
@@ -191,7 +200,7 @@ class SlotFinder:
             found = self._grids[key] = self._grid(ranges, minutes, preferred_time)
         return found
 
-    def _grid(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> list[int]:
+    def _grid(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> _Grid:
         step = self.clinic.slot_minutes
         starts: set[int] = set()
         for first, last in ranges:
@@ -199,10 +208,11 @@ class SlotFinder:
             begin = -(-begin // step) * step
             end = last.hour * 60 + last.minute
             starts.update(range(begin, end - minutes + 1, step))
+        in_order = sorted(starts)
         want = self._wanted(preferred_time)
         if want is None:
-            return sorted(starts)
-        return sorted(starts, key=lambda m: (abs(m - want), m))
+            return _Grid(in_order, in_order)
+        return _Grid(sorted(starts, key=lambda m: (abs(m - want), m)), in_order)
 
     def _wanted(self, preferred_time: dt.time | None) -> int | None:
         """The preferred start, in minutes after midnight, if any."""
@@ -229,7 +239,8 @@ class SlotFinder:
             return None, reason
         if not ranges:
             return None, "no opening long enough"
-        clocks = self._starts(ranges, kind.timeline.block_minutes, preferred_time)
+        grid = self._starts(ranges, kind.timeline.block_minutes, preferred_time)
+        clocks = grid.best_first
         if not clocks:
             hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
             return None, f"no {kind.timeline.block_minutes}-minute span free in {hours}"
@@ -262,7 +273,7 @@ class SlotFinder:
             earliest=earliest,
             stamp=stamp,
         )
-        answer = self._best_screened(kind, day, screen, clocks, self._wanted(preferred_time))
+        answer = self._best_screened(kind, day, screen, grid.in_order, self._wanted(preferred_time))
         if answer is None:  # pragma: no cover - answer one start at a time instead
             return self._best_slowly(kind, day, clocks, not_before, earliest)
         self._answers[key] = (stamp, answer)
@@ -273,14 +284,14 @@ class SlotFinder:
         kind: SessionKind,
         day: dt.date,
         screen: DayScreen,
-        clocks: list[int],
+        minutes: list[int],
         want: int | None,
     ) -> tuple[Slot | None, str] | None:
         """:meth:`best` on a day with one UTC offset, through its :class:`DayScreen`.
 
-        ``None`` if the screen passed a start at which the ledger has no unit free (a bug).
+        ``minutes``: the day's starts in order of time. ``None`` if the screen passed a start
+        at which the ledger has no unit free (a bug).
         """
-        minutes = sorted(clocks)
         passing, claimed = screen.verdicts([screen.midnight + m * 60 for m in minutes])
         rank = Ranking(minutes, want)
         if passing:
