@@ -93,7 +93,8 @@ class SlotFinder:
         self.cache = screen_cache(ledger)
         # Each day's best slot, with the ledger's change stamp of that day when it was found.
         self._answers: dict[object, tuple[tuple[int, ...], tuple[Slot | None, str]]] = {}
-        self._ranges: dict[tuple[str, dt.date], tuple[Ranges, str | None]] = {}
+        self._ranges: dict[tuple[object, dt.date], tuple[Ranges, str | None]] = {}
+        self._alike: dict[str, tuple[object, ...]] = {}
         self._prescriber: dict[tuple[dt.date, int, int], Spans] = {}
         self._uses: dict[str, tuple[Use, ...]] = {}
         self._grids: dict[tuple[object, ...], _Grid] = {}
@@ -113,7 +114,11 @@ class SlotFinder:
 
     def day_ranges(self, kind: SessionKind, day: dt.date) -> tuple[Ranges, str | None]:
         """The local time ranges a session may use on ``day``, or why there are none."""
-        key = (kind.id, day)
+        # Kinds alike for the day rules (a dose and the review after it, say) share answers.
+        alike = self._alike.get(kind.id)
+        if alike is None:
+            alike = self._alike[kind.id] = self.rules.alike(kind)
+        key = (alike, day)
         found = self._ranges.get(key)
         if found is None:  # the answer depends on the finder's fixed inputs and these only
             found = self._ranges[key] = self.rules.day_ranges(kind, day)

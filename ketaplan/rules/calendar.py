@@ -84,6 +84,10 @@ def _intersect(a: tuple[TimeRange, ...], b: tuple[TimeRange, ...]) -> Ranges:
     return sorted(out)
 
 
+def _needs_prescriber(kind: SessionKind) -> bool:
+    return any(use.resource == "prescriber" for use in kind.resources)
+
+
 class DayRules:
     """The calendar rules for one clinic and one patient (with ``now``, if known)."""
 
@@ -151,6 +155,14 @@ class DayRules:
             return f"beyond the clinic's {self.clinic.booking_horizon_days}-day booking horizon"
         return None
 
+    @staticmethod
+    def alike(kind: SessionKind) -> tuple[object, ...]:
+        """What :meth:`day_ranges` asks of a session kind.
+
+        Kinds with equal keys get equal answers on every day (a dose and the review after it).
+        """
+        return kind.is_dosing, kind.location, _needs_prescriber(kind)
+
     def day_ranges(self, kind: SessionKind, day: dt.date) -> tuple[Ranges, str | None]:
         """The local time ranges a session may use on ``day``, or why there are none."""
         for reason in (self.horizon(day), self.blackout(day)):
@@ -177,8 +189,7 @@ class DayRules:
                 return [], "patient's hours and the clinic's do not overlap"
         else:
             ranges = [(r.start, r.end) for r in base]
-        needs_prescriber = any(use.resource == "prescriber" for use in kind.resources)
-        if needs_prescriber and not self.calendar.prescriber_ranges(day):
+        if _needs_prescriber(kind) and not self.calendar.prescriber_ranges(day):
             return [], "no prescriber on site"
         return ranges, None
 
