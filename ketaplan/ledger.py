@@ -26,6 +26,9 @@ __all__ = ["Ledger"]
 
 _DAY = 86_400
 _CHANGES = itertools.count(1)  # every change of any ledger gets a new number
+#: How many of the latest bookings' earlier change numbers a ledger keeps, to give them back
+#: if the booking is removed (a search backing up); older ones get new numbers instead.
+_REMEMBERED = 4096
 IndexKind = Literal["unit", "counted", "patient"]
 """Which index: numbered units by ``(resource, unit)``, counted resources, or patients."""
 
@@ -111,8 +114,8 @@ class Ledger:
         self.bookings: list[Booking] = []
         self._changed: dict[int, int] = {}  # UTC day -> number of its latest change
         self._before: dict[int, tuple[tuple[int, int], ...]] = {}
-        """For a booking added after the ledger was made (by its place in ``bookings``): the
-        change number each of its days had before, restored when it is removed."""
+        """For the latest bookings added after the ledger was made (by place in ``bookings``):
+        the change number each of its days had before, restored when it is removed."""
         for booking in bookings:
             self._add(booking, undone="renumber")
 
@@ -279,7 +282,10 @@ class Ledger:
             self._patients.add(booking.patient, interval)
         changed, days = self._changed, _days(*interval)
         if undone == "restore":
-            self._before[len(self.bookings)] = tuple([(day, changed.get(day, 0)) for day in days])
+            before = self._before
+            before[len(self.bookings)] = tuple([(day, changed.get(day, 0)) for day in days])
+            if len(before) > _REMEMBERED:  # the oldest goes: its booking is renumbered if removed
+                del before[next(iter(before))]
         change = next(_CHANGES)  # what _touch does, for the days just listed
         for day in days:
             changed[day] = change

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from ketaplan.bookings import Booking
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import _REMEMBERED, Ledger
 
 from .helpers import clinic
 
@@ -86,3 +86,18 @@ def test_a_booking_the_ledger_was_made_with_gets_a_new_number_when_removed() -> 
     made = ledger.changes(*day)
     ledger.remove_last()
     assert ledger.changes(*day) not in {made, (0,)}
+
+
+def test_a_ledger_remembers_the_numbers_of_its_latest_bookings_only() -> None:
+    # Issue 18: the record that gives numbers back is bounded; an older booking removed gets a
+    # new number, which is always right (only a cache is missed).
+    ledger = Ledger(clinic())
+    first = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    for n in range(_REMEMBERED + 2):
+        start = first + dt.timedelta(days=n)
+        ledger.add(Booking(start=start, end=start + HOUR, patient="p"))
+    assert len(ledger._before) == _REMEMBERED
+    while ledger.bookings:
+        ledger.remove_last()
+    assert not ledger._before
+    assert not ledger.patient_busy("p", first, first + HOUR)
