@@ -74,6 +74,32 @@ class Model(BaseModel):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
+    def trusted(cls, /, **values: Any) -> Self:
+        """An instance of values ketaplan made itself, without validating them again.
+
+        For the planner's own results only (an appointment in a slot its finder found, the
+        instructions it wrote from a validated protocol): never for values a user gave, which
+        the constructor validates. The values must already be what the fields hold (a tuple
+        for a tuple, an aware datetime for a datetime); missing fields take their defaults.
+        The instance equals, and serializes as, the one the constructor would make.
+        """
+        template, required, factories = _BLANKS.get(cls) or _blank(cls)
+        data = {**template, **values}
+        if len(data) != len(template) or not required <= values.keys():
+            unknown = sorted(values.keys() - template.keys())
+            missing = sorted(required - values.keys())
+            raise TypeError(f"{cls.__name__}.trusted: unknown {unknown}, missing {missing}")
+        for name, factory in factories:
+            if name not in values:
+                data[name] = factory()
+        made = _new(cls)
+        _set(made, "__dict__", data)
+        _set(made, "__pydantic_fields_set__", set(values))
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
+
+    @classmethod
     def model_validate(
         cls,
         obj: Any,
@@ -122,6 +148,28 @@ class Model(BaseModel):
             )
         except ValidationError as err:
             raise _translated(cls, err) from None
+
+
+_new = object.__new__
+_set = object.__setattr__
+_Blank = tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Any], ...]]
+_BLANKS: dict[type, _Blank] = {}
+
+
+def _blank(model: type[Model]) -> _Blank:
+    """A model's fields in order with their defaults, its required fields, its factories."""
+    found = _BLANKS.get(model)
+    if found is None:
+        template: dict[str, Any] = {}
+        required, factories = set(), []
+        for name, info in model.model_fields.items():
+            template[name] = None if info.is_required() else info.default
+            if info.is_required():
+                required.add(name)
+            elif info.default_factory is not None:
+                factories.append((name, info.default_factory))
+        found = _BLANKS[model] = (template, frozenset(required), tuple(factories))
+    return found
 
 
 def _translated(model: type[Model], err: ValidationError) -> DefinitionError:
@@ -212,7 +260,7 @@ def elapsed_order(start: dt.datetime, end: dt.datetime) -> bool:
 
 def aware(name: str, value: object) -> dt.datetime:
     """``value`` if it is an aware datetime, else :class:`InputError` naming ``name``."""
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
         raise InputError(name, "an aware datetime (with a zone)", value)
     in_range(name, value)
     return value

@@ -276,16 +276,23 @@ class DayScreen:
         self.thresholds = _thresholds(finder, not_before, earliest)
         self.own = [(b.start.timestamp(), b.end.timestamp(), b.label) for b in finder.rules.busy]
         self.checks: list[Check] = []
+        # Nothing ever booked near the day (every change number 0): a resource the clinic has
+        # at least one of rejects no start, so only the others and the prescriber's presence (a
+        # rule of the clinic's hours) are checked.
+        booked_near = any(stamp)
+        ledger = finder.ledger
         booked = (
-            finder.ledger.intervals("patient", finder.patient_key, self.first, self.last)
-            if finder.patient_key
+            ledger.intervals("patient", finder.patient_key, self.first, self.last)
+            if finder.patient_key and booked_near
             else []
         )
         if booked:  # a check that rejects nothing can be left out
             spans = Spans([(a - block, b) for a, b in booked], of="rejected")
             self.checks.append(Check(spans, Reasons.PATIENT_BOOKED))
         for use in finder.uses(kind):
-            self.checks.append(self._resource_check(finder, use, day=day, stamp=stamp))
+            free = ledger.units.get(use.resource, 0) > 0 or ledger.capacity.get(use.resource, 0) > 0
+            if booked_near or not free:
+                self.checks.append(self._resource_check(finder, use, day=day, stamp=stamp))
 
     def _resource_check(
         self, finder: SlotFinder, use: Use, *, day: dt.date, stamp: tuple[int, ...]
@@ -325,6 +332,9 @@ class DayScreen:
 
         def claim(reason: str, blocked: list[tuple[int, int]]) -> None:
             nonlocal free
+            blocked = [(a, b) for a, b in blocked if a < b]
+            if not blocked or not free:
+                return  # it rejects no start that is still free
             hit, free = split(free, blocked)
             if hit:
                 claimed.append((reason, hit))

@@ -9,7 +9,7 @@ the clinic's hours, not a booking).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
@@ -66,12 +66,15 @@ def bookings_of(
     patient: str | None,
     label: str | None = None,
     plan: str | None = None,
+    made: Literal["validated", "trusted"] = "validated",
 ) -> list[Booking]:
     """What ``appointment`` occupies: the patient's time, then each resource's span.
 
     Used by the planner as it books a session and by :meth:`Plan.bookings
     <ketaplan.plans.Plan.bookings>` for planning other patients around a plan, so both book the
     same things. The prescriber is left out: presence is checked against the clinic's hours.
+    ``made="trusted"``: the planner's own appointment, just placed, whose bookings need no
+    validating (a plan read from a file is validated).
     """
     # Only the fields given: validating an explicit None costs as much as a value.
     common: dict[str, object] = {"appointment": appointment.id}
@@ -79,10 +82,15 @@ def bookings_of(
         common["label"] = label
     if plan is not None:
         common["plan"] = plan
+    build = _validated if made == "validated" else Booking.trusted
     start, end = appointment.start, appointment.end
-    out = [Booking.model_validate({"start": start, "end": end, "patient": patient, **common})]
+    out = [build(start=start, end=end, patient=patient, **common)]
     for span in appointment.resources:
         if span.resource != "prescriber":
             fields = {"start": span.start, "end": span.end, "resource": span.resource}
-            out.append(Booking.model_validate({**fields, "unit": span.unit, **common}))
+            out.append(build(**fields, unit=span.unit, **common))
     return out
+
+
+def _validated(**fields: Any) -> Booking:
+    return Booking.model_validate(fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -34,7 +35,7 @@ from ketaplan.rules.tasks import (
 )
 from ketaplan.timing import shift, zone
 
-__all__ = ["VISIT_GAP", "instructions_for", "tasks_for", "visit_end"]
+__all__ = ["VISIT_GAP", "Visits", "instructions_for", "tasks_for", "visit_end"]
 
 
 def instructions_for(
@@ -44,7 +45,7 @@ def instructions_for(
     *,
     patient: Patient | None = None,
     medications: MedicationRules | None = None,
-    visit: Sequence[Appointment] = (),
+    visit: Sequence[Appointment] | Visits = (),
 ) -> tuple[Instruction, ...]:
     """What the patient must do around ``appointment``, with local times.
 
@@ -84,22 +85,34 @@ def instructions_for(
 VISIT_GAP = dt.timedelta(minutes=60)
 
 
-def visit_end(appointment: Appointment, others: Sequence[Appointment]) -> dt.datetime:
+def visit_end(appointment: Appointment, others: Sequence[Appointment] | Visits) -> dt.datetime:
     """The end of the visit ``appointment`` begins or is part of.
 
-    The visit is it and every active appointment that follows on within :data:`VISIT_GAP`,
-    one after another.
+    The visit is it and every active appointment of ``others`` that follows on within
+    :data:`VISIT_GAP`, one after another. For many appointments of one plan, give ``others``
+    as :class:`Visits` (sorted once).
     """
+    visits = others if isinstance(others, Visits) else Visits(others)
     end = appointment.end.astimezone(dt.UTC)
-    following = sorted(
-        (a for a in others if a.is_active and a.start.astimezone(dt.UTC) >= end),
-        key=lambda a: a.start.astimezone(dt.UTC),
-    )
-    for other in following:
-        if other.start.astimezone(dt.UTC) - end > VISIT_GAP:
+    starts, ends = visits.starts, visits.ends
+    for index in range(bisect_left(starts, end), len(starts)):
+        if starts[index] - end > VISIT_GAP:
             break
-        end = max(end, other.end.astimezone(dt.UTC))
+        end = max(end, ends[index])
     return end
+
+
+class Visits:
+    """A plan's active appointments in order of start (UTC), to find where visits end."""
+
+    def __init__(self, appointments: Sequence[Appointment]) -> None:
+        times = sorted(
+            (a.start.astimezone(dt.UTC), a.end.astimezone(dt.UTC))
+            for a in appointments
+            if a.is_active
+        )
+        self.starts = [start for start, _ in times]
+        self.ends = [end for _, end in times]
 
 
 class _Times(NamedTuple):
@@ -122,9 +135,10 @@ def _made(
     source: str | None,
     until: dt.datetime | None = None,
 ) -> Instruction:
+    # Written from a validated protocol and appointment: not validated again.
     if until is None:
-        return Instruction(kind=kind, at=at, text=text, source=source)
-    return Instruction(kind=kind, at=at, until=until, text=text, source=source)
+        return Instruction.trusted(kind=kind, at=at, text=text, source=source)
+    return Instruction.trusted(kind=kind, at=at, until=until, text=text, source=source)
 
 
 def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
@@ -239,7 +253,7 @@ def tasks_for(
         mine = [a for a in active if course_prefix(a.id) == prefix]
         for rule in protocol.tasks:
             tasks += [
-                Task(
+                Task.trusted(  # from the validated protocol and plan: not validated again
                     id=form_task_id(rule.id, appointment.id),
                     title=rule.title,
                     due=appointment.local_date + dt.timedelta(days=rule.due_within_days),
@@ -285,15 +299,23 @@ def _task_order(task: Task) -> tuple[dt.date, float, bool, str]:
 def _checkpoint_tasks(protocol: Protocol, appointments: Sequence[Appointment]) -> list[Task]:
     """A task for each checkpoint of each planned dose, at its local time (or period)."""
     tasks = []
+    kinds = {kind.id: kind for kind in protocol.session_kinds}
+    titles: dict[tuple[str, str], str] = {}  # each checkpoint's title, written once
     for appointment in appointments:
-        kind = protocol.session_kind(appointment.session)
+        kind = kinds[appointment.session]
         for found in checkpoint_times(kind, appointment):
             checkpoint = found.checkpoint
+            title = titles.get((kind.id, checkpoint.id))
+            if title is None:
+                name = checkpoint.name
+                title = f"{name[:1].upper()}{name[1:]}, {checkpoint.describe()}"
+                titles[kind.id, checkpoint.id] = title
+            # From the validated protocol and plan, ``until`` never before ``at``: not
+            # validated again.
             tasks.append(
-                Task(
+                Task.trusted(
                     id=found.task_id,
-                    title=f"{checkpoint.name[:1].upper()}{checkpoint.name[1:]}, "
-                    f"{checkpoint.describe()}",
+                    title=title,
                     due=found.at.date(),
                     kind="checkpoint",
                     appointment=appointment.id,

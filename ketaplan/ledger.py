@@ -26,6 +26,9 @@ __all__ = ["Ledger"]
 
 _DAY = 86_400
 _CHANGES = itertools.count(1)  # every change of any ledger gets a new number
+#: How many of the latest bookings' earlier change numbers a ledger keeps, to give them back
+#: if the booking is removed (a search backing up); older ones get new numbers instead.
+_REMEMBERED = 4096
 IndexKind = Literal["unit", "counted", "patient"]
 """Which index: numbered units by ``(resource, unit)``, counted resources, or patients."""
 
@@ -110,8 +113,11 @@ class Ledger:
         }
         self.bookings: list[Booking] = []
         self._changed: dict[int, int] = {}  # UTC day -> number of its latest change
+        self._before: dict[int, tuple[tuple[int, int], ...]] = {}
+        """For the latest bookings added after the ledger was made (by place in ``bookings``):
+        the change number each of its days had before, restored when it is removed."""
         for booking in bookings:
-            self.add(booking)
+            self._add(booking, undone="renumber")
 
     @property
     def root(self) -> Ledger:
@@ -235,21 +241,54 @@ class Ledger:
         for day in _days(*interval):
             self._changed[day] = change
 
+    def _restore(self, interval: Interval, before: tuple[tuple[int, int], ...] | None) -> None:
+        """After the last booking was removed: its days' change numbers as they were before it.
+
+        The bookings there are as they were then, so answers kept with those numbers hold again
+        (a search that undoes a placement finds its days' answers still good). Without a record
+        (a booking the ledger was made with), the days get a new number.
+        """
+        if before is None:
+            self._touch(interval)
+            return
+        for day, change in before:
+            if change:
+                self._changed[day] = change
+            else:
+                self._changed.pop(day, None)
+
     # -- changes ---------------------------------------------------------------------------
 
     def add(self, booking: Booking) -> Booking:
         """Record a booking; a chair or room without a unit gets the lowest free one."""
-        if booking.resource in self.units and booking.unit is None:
-            unit = self.free_unit(booking.resource, booking.start, booking.end)
+        return self._add(booking, undone="restore")
+
+    def _add(self, booking: Booking, *, undone: Literal["restore", "renumber"]) -> Booking:
+        """:meth:`add`, and what :meth:`remove_last` will do to the change numbers of its days.
+
+        ``undone``: restore them, or give new ones (for the bookings a ledger is made with,
+        rarely removed: a record of each would cost memory).
+        """
+        resource = booking.resource
+        if resource in self.units and booking.unit is None:
+            unit = self.free_unit(resource, booking.start, booking.end)
             booking = booking.model_copy(update={"unit": unit})
         interval = (seconds(booking.start), seconds(booking.end))
-        if booking.resource in self.units and booking.unit is not None:
-            self._units.add((booking.resource, booking.unit), interval)
-        elif booking.resource in self.capacity:
-            self._counted.add(booking.resource, interval)
+        if resource in self.units and booking.unit is not None:
+            self._units.add((resource, booking.unit), interval)
+        elif resource in self.capacity:
+            self._counted.add(resource, interval)
         if booking.patient is not None:
             self._patients.add(booking.patient, interval)
-        self._touch(interval)
+        changed, days = self._changed, _days(*interval)
+        if undone == "restore":
+            before = self._before
+            before[len(self.bookings)] = tuple([(day, changed.get(day, 0)) for day in days])
+            if len(before) > _REMEMBERED:  # the oldest goes: its booking is renumbered if removed
+                del before[next(iter(before))]
+        change = next(_CHANGES)  # what _touch does, for the days just listed
+        for day in days:
+            changed[day] = change
         self.bookings.append(booking)
         return booking
 
@@ -263,7 +302,7 @@ class Ledger:
             self._counted.remove(booking.resource, interval)
         if booking.patient is not None:
             self._patients.remove(booking.patient, interval)
-        self._touch(interval)
+        self._restore(interval, self._before.pop(len(self.bookings), None))
         return booking
 
 

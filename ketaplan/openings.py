@@ -39,6 +39,10 @@ class ClinicCalendar:
         self._holiday_years: set[int] = set()
         self._library: dict[dt.date, str] = {}
         self._extra = {opening.date: opening for opening in clinic.extra_openings}
+        # Each day's answers, worked out once (the clinic never changes): the slot finder asks
+        # about a day several times (its hours, then the prescriber's).
+        self._closed: dict[dt.date, str | None] = {}
+        self._ranges: dict[dt.date, tuple[TimeRange, ...]] = {}
 
     @cached_property
     def _explicit(self) -> dict[dt.date, str]:
@@ -65,6 +69,12 @@ class ClinicCalendar:
 
     def closed_reason(self, day: dt.date) -> str | None:
         """Why the clinic is closed on ``day``, or ``None`` when it is open."""
+        if day in self._closed:
+            return self._closed[day]
+        found = self._closed[day] = self._closed_reason(day)
+        return found
+
+    def _closed_reason(self, day: dt.date) -> str | None:
         if day in self._extra:
             return None
         explicit = self._explicit.get(day)
@@ -79,6 +89,12 @@ class ClinicCalendar:
 
     def ranges(self, day: dt.date) -> tuple[TimeRange, ...]:
         """The opening ranges on ``day``; empty when closed."""
+        found = self._ranges.get(day)
+        if found is None:
+            found = self._ranges[day] = self._open_ranges(day)
+        return found
+
+    def _open_ranges(self, day: dt.date) -> tuple[TimeRange, ...]:
         extra = self._extra.get(day)
         if extra is not None:
             return extra.hours

@@ -174,7 +174,9 @@ def _result(
         medications=search.medications,
         proposals=proposals,
     )
-    return Plan(
+    # Every value is the planner's own or comes from the validated protocol, clinic and
+    # patient (the plan id was checked by plan()): built without validating again.
+    return Plan.trusted(
         id=plan_id,
         protocol=protocol.id,
         protocol_version=protocol.version,

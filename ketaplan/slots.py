@@ -50,9 +50,18 @@ class Slot:
     def resources(self) -> tuple[ResourceSpan, ...]:
         """The spans as an appointment records them."""
         return tuple(
-            ResourceSpan(resource=s.resource, unit=s.unit, start=s.start, end=s.end)
+            ResourceSpan.trusted(resource=s.resource, unit=s.unit, start=s.start, end=s.end)
             for s in self.spans
         )
+
+
+class _Grid(NamedTuple):
+    """A day's candidate starts, in minutes after midnight."""
+
+    best_first: list[int]
+    """In order of preference: nearest the preferred time, then the earlier."""
+    in_order: list[int]
+    """In order of time."""
 
 
 class SlotFinder:
@@ -84,9 +93,13 @@ class SlotFinder:
         self.cache = screen_cache(ledger)
         # Each day's best slot, with the ledger's change stamp of that day when it was found.
         self._answers: dict[object, tuple[tuple[int, ...], tuple[Slot | None, str]]] = {}
-        self._ranges: dict[tuple[str, dt.date], tuple[Ranges, str | None]] = {}
+        self._ranges: dict[tuple[object, dt.date], tuple[Ranges, str | None]] = {}
+        self._alike: dict[str, tuple[object, ...]] = {}
         self._prescriber: dict[tuple[dt.date, int, int], Spans] = {}
         self._uses: dict[str, tuple[Use, ...]] = {}
+        self._grids: dict[tuple[object, ...], _Grid] = {}
+        self._margin = max(ledger.buffer.values(), default=0)
+        """The longest cleaning buffer: bookings this far from a day can matter to it."""
 
     def zone_for(self, kind: SessionKind) -> ZoneInfo:
         """The zone a session's local times are in (the patient's, for home sessions)."""
@@ -101,7 +114,11 @@ class SlotFinder:
 
     def day_ranges(self, kind: SessionKind, day: dt.date) -> tuple[Ranges, str | None]:
         """The local time ranges a session may use on ``day``, or why there are none."""
-        key = (kind.id, day)
+        # Kinds alike for the day rules (a dose and the review after it, say) share answers.
+        alike = self._alike.get(kind.id)
+        if alike is None:
+            alike = self._alike[kind.id] = self.rules.alike(kind)
+        key = (alike, day)
         found = self._ranges.get(key)
         if found is None:  # the answer depends on the finder's fixed inputs and these only
             found = self._ranges[key] = self.rules.day_ranges(kind, day)
@@ -145,8 +162,12 @@ class SlotFinder:
         screened = checks == "units"
         spans: list[Span] = []
         for resource, offset, finish in self.uses(kind):
-            span_start = shift(start, minutes=offset)
-            span_end = shift(start, minutes=finish)
+            if screened:  # a day with one UTC offset, the block before midnight: wall = real
+                span_start = start + dt.timedelta(minutes=offset)
+                span_end = start + dt.timedelta(minutes=finish)
+            else:
+                span_start = shift(start, minutes=offset)
+                span_end = shift(start, minutes=finish)
             unit = None
             if resource == "prescriber":
                 if not screened and not self.rules.prescriber_present(span_start, span_end):
@@ -172,8 +193,19 @@ class SlotFinder:
 
     # -- a day -----------------------------------------------------------------------------
 
-    def _starts(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> list[int]:
-        """Start times (minutes after midnight) on the clinic's slot grid, best first."""
+    def _starts(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> _Grid:
+        """Start times (minutes after midnight) on the clinic's slot grid, best first.
+
+        Kept per ranges, length and preferred time (most days have the same hours); callers
+        do not change the lists.
+        """
+        key = (tuple(ranges), minutes, preferred_time)
+        found = self._grids.get(key)
+        if found is None:
+            found = self._grids[key] = self._grid(ranges, minutes, preferred_time)
+        return found
+
+    def _grid(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> _Grid:
         step = self.clinic.slot_minutes
         starts: set[int] = set()
         for first, last in ranges:
@@ -181,10 +213,11 @@ class SlotFinder:
             begin = -(-begin // step) * step
             end = last.hour * 60 + last.minute
             starts.update(range(begin, end - minutes + 1, step))
+        in_order = sorted(starts)
         want = self._wanted(preferred_time)
         if want is None:
-            return sorted(starts)
-        return sorted(starts, key=lambda m: (abs(m - want), m))
+            return _Grid(in_order, in_order)
+        return _Grid(sorted(starts, key=lambda m: (abs(m - want), m)), in_order)
 
     def _wanted(self, preferred_time: dt.time | None) -> int | None:
         """The preferred start, in minutes after midnight, if any."""
@@ -211,7 +244,8 @@ class SlotFinder:
             return None, reason
         if not ranges:
             return None, "no opening long enough"
-        clocks = self._starts(ranges, kind.timeline.block_minutes, preferred_time)
+        grid = self._starts(ranges, kind.timeline.block_minutes, preferred_time)
+        clocks = grid.best_first
         if not clocks:
             hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
             return None, f"no {kind.timeline.block_minutes}-minute span free in {hours}"
@@ -226,7 +260,7 @@ class SlotFinder:
         # The answer depends on this finder, the arguments and the bookings near the day: it is
         # kept until one of those bookings changes (a search revisits days often).
         key = (kind.id, day, not_before, earliest, preferred_time)
-        margin = max(self.ledger.buffer.values(), default=0)
+        margin = self._margin
         block = kind.timeline.block_minutes * 60
         stamp = self.ledger.changes(
             midnight + min(clocks) * 60 - margin, midnight + max(clocks) * 60 + block + margin
@@ -244,7 +278,7 @@ class SlotFinder:
             earliest=earliest,
             stamp=stamp,
         )
-        answer = self._best_screened(kind, day, screen, clocks, self._wanted(preferred_time))
+        answer = self._best_screened(kind, day, screen, grid.in_order, self._wanted(preferred_time))
         if answer is None:  # pragma: no cover - answer one start at a time instead
             return self._best_slowly(kind, day, clocks, not_before, earliest)
         self._answers[key] = (stamp, answer)
@@ -255,20 +289,20 @@ class SlotFinder:
         kind: SessionKind,
         day: dt.date,
         screen: DayScreen,
-        clocks: list[int],
+        minutes: list[int],
         want: int | None,
     ) -> tuple[Slot | None, str] | None:
         """:meth:`best` on a day with one UTC offset, through its :class:`DayScreen`.
 
-        ``None`` if the screen passed a start at which the ledger has no unit free (a bug).
+        ``minutes``: the day's starts in order of time. ``None`` if the screen passed a start
+        at which the ledger has no unit free (a bug).
         """
-        minutes = sorted(clocks)
         passing, claimed = screen.verdicts([screen.midnight + m * 60 for m in minutes])
         rank = Ranking(minutes, want)
         if passing:
             clock = minutes[min(rank.first(a, b) for a, b in passing)[1]]
             start = dt.datetime.combine(day, clock_of(clock), tzinfo=self.zone_for(kind))
-            end = shift(start, minutes=kind.timeline.block_minutes)
+            end = start + dt.timedelta(minutes=kind.timeline.block_minutes)  # one offset all day
             slot, _ = self._place(kind, start, end, checks="units")
             if slot is not None:
                 return slot, ""

@@ -182,6 +182,20 @@ def _made() -> Plan:
 
 _FAR = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
+
+class _NoOffset(dt.tzinfo):
+    """A zone that gives no UTC offset: a datetime in it is naive, though it has a tzinfo."""
+
+    def utcoffset(self, when: dt.datetime | None) -> None:
+        return None
+
+    def dst(self, when: dt.datetime | None) -> None:
+        return None
+
+    def tzname(self, when: dt.datetime | None) -> None:
+        return None
+
+
 #: A wrong call each, as (what the message must say, the function, its arguments).
 WRONG_CALLS: dict[str, tuple[str, Callable[..., object], dict[str, object]]] = {
     "plan(None)": ("protocol: must be a Protocol", plan, {"protocol": None}),
@@ -193,6 +207,12 @@ WRONG_CALLS: dict[str, tuple[str, Callable[..., object], dict[str, object]]] = {
     "plan(year 1)": ("start: must be a date from 1900-01-01", plan, {"start": dt.date(1, 1, 1)}),
     "plan(year 9999)": ("start: must be a date from", plan, {"start": dt.date(9999, 12, 31)}),
     "plan(now=9999)": ("now: must be a date from", plan, {"now": _FAR}),
+    # Issue 18: the planner trusts ``now`` once checked, so the check must be complete.
+    "plan(now=no offset)": (
+        "now: must be an aware datetime",
+        plan,
+        {"now": dt.datetime(2026, 11, 30, tzinfo=_NoOffset())},
+    ),
     "plan(time_zone=Mars)": ("time_zone: must be an IANA", plan, {"time_zone": "Mars/Olympus"}),
     "to_ics(None)": ("plans: must be a Plan or a list of Plans", to_ics, {"plans": None}),
     "replan(events=[None])": ("events[0]: must be an event", replan, {"events": [None]}),

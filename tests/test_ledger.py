@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from ketaplan.bookings import Booking
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import _REMEMBERED, Ledger
 
 from .helpers import clinic
 
@@ -59,3 +59,45 @@ def test_patient_bookings() -> None:
     assert ledger.patient_busy("p-1", AT + HOUR / 2, AT + 2 * HOUR)
     assert not ledger.patient_busy("p-1", AT + HOUR, AT + 2 * HOUR)
     assert not ledger.patient_busy("p-2", AT, AT + HOUR)
+
+
+def test_a_removed_booking_gives_its_days_their_change_numbers_back() -> None:
+    # Issue 18: a search that undoes a placement finds the answers it kept for those days still
+    # good (the bookings there are as they were), so its change numbers come back.
+    base = Ledger(clinic(resources={"chairs": 1}))
+    fork = base.fork()
+    day = (int(AT.timestamp()), int((AT + HOUR).timestamp()))
+    untouched = fork.changes(*day)
+    fork.add(Booking(start=AT, end=AT + HOUR, resource="chair"))
+    added = fork.changes(*day)
+    fork.add(Booking(start=AT + 2 * HOUR, end=AT + 3 * HOUR, resource="chair"))
+    assert fork.changes(*day) != added
+    fork.remove_last()
+    assert fork.changes(*day) == added
+    fork.remove_last()
+    assert fork.changes(*day) == untouched
+    fork.add(Booking(start=AT, end=AT + HOUR, resource="chair"))
+    assert fork.changes(*day) not in {untouched, added}  # a new state, a new number
+
+
+def test_a_booking_the_ledger_was_made_with_gets_a_new_number_when_removed() -> None:
+    ledger = Ledger(clinic(), [Booking(start=AT, end=AT + HOUR, resource="chair")])
+    day = (int(AT.timestamp()), int((AT + HOUR).timestamp()))
+    made = ledger.changes(*day)
+    ledger.remove_last()
+    assert ledger.changes(*day) not in {made, (0,)}
+
+
+def test_a_ledger_remembers_the_numbers_of_its_latest_bookings_only() -> None:
+    # Issue 18: the record that gives numbers back is bounded; an older booking removed gets a
+    # new number, which is always right (only a cache is missed).
+    ledger = Ledger(clinic())
+    first = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    for n in range(_REMEMBERED + 2):
+        start = first + dt.timedelta(days=n)
+        ledger.add(Booking(start=start, end=start + HOUR, patient="p"))
+    assert len(ledger._before) == _REMEMBERED
+    while ledger.bookings:
+        ledger.remove_last()
+    assert not ledger._before
+    assert not ledger.patient_busy("p", first, first + HOUR)

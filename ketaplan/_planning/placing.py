@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ketaplan._text import fmt_day
 from ketaplan.bookings import bookings_of
-from ketaplan.instructions import instructions_for
+from ketaplan.instructions import Visits, instructions_for
 from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules
 from ketaplan.patient import Patient
@@ -85,7 +85,9 @@ class Placer:
             dosing_start = shift(slot.start, minutes=kind.timeline.check_in_minutes)
             if self.protocol.dosing is not None and dose_number is not None:
                 dose = self.protocol.dosing.describe(dose_number)
-        appointment = Appointment(
+        # Every value is the planner's own (from the validated protocol, clinic and patient, the
+        # finder's slot, ``now`` checked by plan() and replan()): built without validating again.
+        appointment = Appointment.trusted(
             id=id,
             kind=kind.category,
             session=kind.id,
@@ -119,7 +121,9 @@ class Placer:
         self._bare[id(appointment)] = (appointment, kind)
         return appointment
 
-    def done(self, appointment: Appointment, visit: Sequence[Appointment] = ()) -> Appointment:
+    def done(
+        self, appointment: Appointment, visit: Sequence[Appointment] | Visits = ()
+    ) -> Appointment:
         """``appointment`` with its instructions, if this placer made it; else as it is.
 
         ``visit``: the plan's other appointments (the ride home waits for a review right after).
@@ -210,7 +214,15 @@ class Placer:
         )
 
     def book(self, appointment: Appointment) -> None:
-        """Record what ``appointment`` occupies."""
+        """Record what ``appointment``, which this placer made, occupies."""
+        for booking in bookings_of(appointment, patient=self.patient_key, made="trusted"):
+            self.ledger.add(booking)
+
+    def book_kept(self, appointment: Appointment) -> None:
+        """Record what ``appointment``, kept from the plan being re-planned, occupies.
+
+        It comes from the caller (a plan file, say), so its bookings are validated.
+        """
         for booking in bookings_of(appointment, patient=self.patient_key):
             self.ledger.add(booking)
 

@@ -26,6 +26,7 @@ from ketaplan._types import OnConflict
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
 from ketaplan.errors import UnsatisfiableError
+from ketaplan.instructions import Visits
 from ketaplan.ledger import Ledger
 from ketaplan.medications import medication_rules
 from ketaplan.patient import Patient
@@ -77,6 +78,8 @@ class _Frame:
     context: DayContext | None = None
     """The step's day-independent rules, made on the frame's first day."""
     added: list[Appointment] = field(default_factory=list)
+    before: Chain | None = None
+    """The chain before the frame's day added its session (restored when it is undone)."""
     booked: int = 0
     """How many bookings the frame's day added to the ledger."""
     rejected: dict[dt.date, str] = field(default_factory=dict)
@@ -216,7 +219,7 @@ class Search:
         resumption = Resumption(self)
         for appointment in self.continuity.fixed:
             if appointment.is_active:
-                self.placer.book(appointment)
+                self.placer.book_kept(appointment)
         if not stopped:
             resumption.before()
             resumption.review_if_lapsed()
@@ -228,7 +231,8 @@ class Search:
         self.notes.extend(n for n in _history_notes(self) if n not in self.notes)
         _place_missing_anchored(self)
         every = (*self.chain.sessions, *self.extras)
-        placed = [self.placer.done(a, every) for a in every]
+        visits = Visits(every)
+        placed = [self.placer.done(a, visits) for a in every]
         return sorted(placed, key=lambda a: (a.start, a.id))
 
     def _search_with(self, on_conflict: OnConflict) -> None:
@@ -360,9 +364,7 @@ class Search:
 
     def candidates(self, step: Step) -> list[dt.date]:
         """The step's days, nearest the target first (and, when shifting, the days after)."""
-        span = (step.latest - step.earliest).days
-        days = [step.earliest + dt.timedelta(days=n) for n in range(span + 1)]
-        days.sort(key=lambda d: (abs((d - step.target).days), d))
+        days = nearest_first(step.earliest, step.target, step.latest)
         if self.on_conflict == "shift":
             days += [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
         return days
@@ -410,12 +412,12 @@ class Search:
         )
         mark = len(self.ledger.bookings)
         self.placer.book(appointment)
-        self.chain = self.chain.plus(appointment)
+        frame.before, self.chain = self.chain, self.chain.plus(appointment)
         frame.added = [appointment]
         for rule in anchors.due_after(self.protocol.anchored, appointment, self.chain):
             if f"{rule.id}-{appointment.id}" in self.withdrawn:
                 continue  # a person cancelled it (or it was missed): it stays so
-            placed = self.place_anchored(rule, appointment)
+            placed = place_anchored(self, rule, appointment)
             if isinstance(placed, str):
                 self._undo(frame, mark)
                 return placed
@@ -426,7 +428,13 @@ class Search:
     def _undo(self, frame: _Frame, mark: int) -> None:
         while len(self.ledger.bookings) > mark:
             self.ledger.remove_last()
-        for appointment in frame.added:  # by identity: model equality compares every field
+        added = frame.added
+        last = self.chain.sessions[-1] if self.chain.sessions else None
+        if added and frame.before is not None and last is added[0]:
+            # The frame's session is the chain's last: back to the chain before it (the same
+            # sessions, with what it had worked out).
+            self.chain, added = frame.before, added[1:]
+        for appointment in added:  # by identity: model equality compares every field
             if any(a is appointment for a in self.chain.sessions):
                 self.chain = self.chain.without(appointment)
             else:
@@ -446,49 +454,63 @@ class Search:
             hint=_hint(step),
         )
 
-    # -- anchored sessions -----------------------------------------------------------------
 
-    def place_anchored(
-        self, rule: AnchoredSession, anchor: Appointment, *, late: bool = False
-    ) -> Appointment | str:
-        """Place ``rule``'s session after ``anchor``, or why not (``late``: after a miss)."""
-        kind = self.protocol.session_kind(rule.session)
-        occurrence = 1 + sum(
-            1 for a in self.extras if a.anchored == rule.id and a.anchor != anchor.id
+def place_anchored(
+    search: Search, rule: AnchoredSession, anchor: Appointment, *, late: bool = False
+) -> Appointment | str:
+    """Place ``rule``'s session after ``anchor``, or why not (``late``: after a miss)."""
+    kind = search.protocol.session_kind(rule.session)
+    occurrence = 1 + sum(
+        1 for a in search.extras if a.anchored == rule.id and a.anchor != anchor.id
+    )
+    window = anchors.offset_window(rule, anchor)
+    passed = None
+    if late and rule.required and window.latest < search.setting.start:
+        # A milestone whose window passed (its anchor stands in for a missed last
+        # session): as soon as possible, recorded as a shift.
+        start, within = search.setting.start, search.setting.start_window_days
+        passed, window = window, anchors.late_window(start, within_days=within)
+    days = nearest_first(window.earliest, window.target, window.latest)
+    rejected: dict[dt.date, str] = {}
+    preferred = search.continuity.times.get(f"{rule.id}-{anchor.id}")
+    for day in days:
+        search.evaluations += 1
+        not_before = anchor.end if day == anchor.local_date else None
+        slot, problem = search.finder.best(
+            kind, day, not_before=not_before, preferred_time=preferred
         )
-        window = anchors.offset_window(rule, anchor)
-        passed = None
-        if late and rule.required and window.latest < self.setting.start:
-            # A milestone whose window passed (its anchor stands in for a missed last
-            # session): as soon as possible, recorded as a shift.
-            start, within = self.setting.start, self.setting.start_window_days
-            passed, window = window, anchors.late_window(start, within_days=within)
-        span = (window.latest - window.earliest).days
-        days = [window.earliest + dt.timedelta(days=n) for n in range(span + 1)]
-        days.sort(key=lambda d: (abs((d - window.target).days), d))
-        rejected: dict[dt.date, str] = {}
-        preferred = self.continuity.times.get(f"{rule.id}-{anchor.id}")
-        for day in days:
-            self.evaluations += 1
-            not_before = anchor.end if day == anchor.local_date else None
-            slot, problem = self.finder.best(
-                kind, day, not_before=not_before, preferred_time=preferred
-            )
-            if slot is None:
-                rejected[day] = problem
-                continue
-            reason = anchored_reason(rule, anchor, day, window.target, rejected)
-            dates = Dates(window.earliest, window.target, window.latest)
-            placed = self.placer.anchored(
-                rule, anchor, slot, dates, occurrence=occurrence, reason=reason, passed=passed
-            )
-            self.placer.book(placed)
-            self.extras.append(placed)
-            return placed
-        first_reason = rejected.get(window.target, "no slot")
-        return (
-            f"{kind.name.lower()} ({rule.offset.describe()} after) cannot be placed: {first_reason}"
+        if slot is None:
+            rejected[day] = problem
+            continue
+        reason = anchored_reason(rule, anchor, day, window.target, rejected)
+        dates = Dates(window.earliest, window.target, window.latest)
+        placed = search.placer.anchored(
+            rule, anchor, slot, dates, occurrence=occurrence, reason=reason, passed=passed
         )
+        search.placer.book(placed)
+        search.extras.append(placed)
+        return placed
+    first_reason = rejected.get(window.target, "no slot")
+    return f"{kind.name.lower()} ({rule.offset.describe()} after) cannot be placed: {first_reason}"
+
+
+def nearest_first(earliest: dt.date, target: dt.date, latest: dt.date) -> list[dt.date]:
+    """The days from ``earliest`` to ``latest``, nearest ``target`` first (the earlier of two).
+
+    >>> first, target, last = dt.date(2027, 1, 1), dt.date(2027, 1, 3), dt.date(2027, 1, 6)
+    >>> [day.day for day in nearest_first(first, target, last)]
+    [3, 2, 4, 1, 5, 6]
+    """
+    days = [target] if earliest <= target <= latest else []
+    one = dt.timedelta(days=1)
+    before, after = target - one, target + one
+    while before >= earliest or after <= latest:
+        if earliest <= before <= latest:
+            days.append(before)
+        if earliest <= after <= latest:
+            days.append(after)
+        before, after = before - one, after + one
+    return days
 
 
 def _place_missing_anchored(search: Search) -> None:
@@ -522,7 +544,7 @@ def _place_missing_anchored(search: Search) -> None:
                 search.notes += [_not_again(a) for a in existing if not a.is_active]
                 continue
             late = anchors.stands_in(rule.after, anchor, chain)
-            placed = search.place_anchored(rule, anchor, late=late)
+            placed = place_anchored(search, rule, anchor, late=late)
             if isinstance(placed, str):
                 search.notes.append(f"{rule.id} after {anchor.id}: {placed}")
             elif (late_for := anchors.before_next_finding(rule, placed, chain)) is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Literal, NamedTuple
 
 from ketaplan.decisions import BOOSTER
@@ -33,6 +34,7 @@ __all__ = [
     "anchored_finding",
     "attended_finding",
     "before_next_finding",
+    "counts",
     "due_after",
     "due_before",
     "evaluated_boosters",
@@ -48,13 +50,21 @@ __all__ = [
 
 def pool(anchor: Anchor, appointments: Iterable[Appointment]) -> list[Appointment]:
     """The sessions ``anchor`` counts among ``appointments`` (in order): those taking place."""
-    return [
-        a
-        for a in appointments
-        if a.session == anchor.session
-        and a.is_active
-        and (anchor.phase is None or a.phase == anchor.phase)
-    ]
+    return [a for a in appointments if counts(anchor, a)]
+
+
+def counts(anchor: Anchor, appointment: Appointment) -> bool:
+    """Whether ``anchor`` counts ``appointment``: its kind, taking place, in its phase if named."""
+    return (
+        appointment.session == anchor.session
+        and appointment.is_active
+        and (anchor.phase is None or appointment.phase == anchor.phase)
+    )
+
+
+def _chain_pool(anchor: Anchor, chain: Chain) -> Sequence[Appointment]:
+    """:func:`pool` of the chain's sessions, which the chain keeps as it grows."""
+    return chain.kept(("anchor-pool", anchor.session, anchor.phase), partial(counts, anchor))
 
 
 def selected(
@@ -70,15 +80,16 @@ def selected(
     selects its last session), ``"growing"`` while the planner adds to it. ``among``: the
     sessions to count, in order (default: the chain's).
     """
-    counted = pool(anchor, chain.sessions if among is None else among)
+    counted = _chain_pool(anchor, chain) if among is None else pool(anchor, among)
     which = anchor.which
     if which == "each":
-        return counted if anchor.every is None else counted[anchor.every - 1 :: anchor.every]
+        every = anchor.every
+        return list(counted if every is None else counted[every - 1 :: every])
     if which == "first":
-        return counted[:1]
+        return list(counted[:1])
     if isinstance(which, int):
-        return counted[which - 1 : which]
-    return counted[-1:] if _last_reached(anchor, chain, chain_is) else []
+        return list(counted[which - 1 : which])
+    return list(counted[-1:]) if _last_reached(anchor, chain, chain_is) else []
 
 
 def known_while_growing(anchor: Anchor, protocol: Protocol) -> bool:

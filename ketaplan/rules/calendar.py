@@ -84,6 +84,10 @@ def _intersect(a: tuple[TimeRange, ...], b: tuple[TimeRange, ...]) -> Ranges:
     return sorted(out)
 
 
+def _needs_prescriber(kind: SessionKind) -> bool:
+    return any(use.resource == "prescriber" for use in kind.resources)
+
+
 class DayRules:
     """The calendar rules for one clinic and one patient (with ``now``, if known)."""
 
@@ -113,6 +117,8 @@ class DayRules:
             and self.patient_zone != self.zone
         )
         """Whether the patient's availability is in another zone than the clinic's."""
+        self._today = now.astimezone(self.zone).date() if now is not None else None
+        self._excluded = frozenset(t.casefold() for t in clinic.same_day_exclusions)
 
     def zone_for(self, kind: SessionKind) -> ZoneInfo:
         """The zone a session's local times are in (the patient's, for home sessions)."""
@@ -128,7 +134,7 @@ class DayRules:
 
     def excluded_treatment(self, day: dt.date) -> str | None:
         """Another treatment on ``day`` after which the clinic gives no dose that day."""
-        excluded = {t.casefold() for t in self.clinic.same_day_exclusions}
+        excluded = self._excluded
         for busy in self.patient.appointments if self.patient else ():
             same_day = busy.start.astimezone(self.zone).date() == day
             if busy.treatment and busy.treatment.casefold() in excluded and same_day:
@@ -137,15 +143,25 @@ class DayRules:
 
     def horizon(self, day: dt.date, *, at: dt.datetime | None = None) -> str | None:
         """Why ``day`` cannot be booked now, or ``at`` (in the past, beyond the horizon)."""
-        moment = at or self.now
-        if moment is None:
+        if at is not None:
+            today = at.astimezone(self.zone).date()
+        elif self._today is not None:  # now's day, worked out once
+            today = self._today
+        else:
             return None
-        today = moment.astimezone(self.zone).date()
         if day < today:
             return "in the past"
         if (day - today).days > self.clinic.booking_horizon_days:
             return f"beyond the clinic's {self.clinic.booking_horizon_days}-day booking horizon"
         return None
+
+    @staticmethod
+    def alike(kind: SessionKind) -> tuple[object, ...]:
+        """What :meth:`day_ranges` asks of a session kind.
+
+        Kinds with equal keys get equal answers on every day (a dose and the review after it).
+        """
+        return kind.is_dosing, kind.location, _needs_prescriber(kind)
 
     def day_ranges(self, kind: SessionKind, day: dt.date) -> tuple[Ranges, str | None]:
         """The local time ranges a session may use on ``day``, or why there are none."""
@@ -173,8 +189,7 @@ class DayRules:
                 return [], "patient's hours and the clinic's do not overlap"
         else:
             ranges = [(r.start, r.end) for r in base]
-        needs_prescriber = any(use.resource == "prescriber" for use in kind.resources)
-        if needs_prescriber and not self.calendar.prescriber_ranges(day):
+        if _needs_prescriber(kind) and not self.calendar.prescriber_ranges(day):
             return [], "no prescriber on site"
         return ranges, None
 

@@ -8,7 +8,7 @@ prefix; both ask it the same questions, answered here once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -44,12 +44,55 @@ class Position(NamedTuple):
     sessions: list[Appointment]
 
 
+class _Facts(NamedTuple):
+    """What a chain's sessions add up to; :meth:`Chain.plus` extends it, session by session."""
+
+    phases: dict[str, tuple[Appointment, ...]]
+    """Each phase's sessions, whatever their status."""
+    doses: tuple[Appointment, ...]
+    """The doses that take place."""
+    missed: tuple[Appointment, ...]
+    """The sessions missed."""
+
+    @staticmethod
+    def of(sessions: Iterable[Appointment]) -> _Facts:
+        facts = _Facts({}, (), ())
+        for appointment in sessions:
+            facts = facts.plus(appointment)
+        return facts
+
+    def plus(self, appointment: Appointment) -> _Facts:
+        phases = dict(self.phases)
+        phases[appointment.phase] = (*phases.get(appointment.phase, ()), appointment)
+        doses, missed = self.doses, self.missed
+        if appointment.is_dose and appointment.is_active:
+            doses = (*doses, appointment)
+        if appointment.status == "missed":
+            missed = (*missed, appointment)
+        return _Facts(phases, doses, missed)
+
+
+@dataclass
+class _Memo:
+    """A chain's derived facts, worked out once (a chain never changes)."""
+
+    facts: _Facts | None = None
+    current: tuple[Position | None] | None = None
+    """The current position, in a box (``(None,)``: no phase needs sessions)."""
+    kept: dict[Hashable, tuple[Callable[[Appointment], bool], tuple[Appointment, ...]]] = field(
+        default_factory=dict
+    )
+    """What :meth:`Chain.kept` found, by key, with the test it kept them by."""
+    dose_dates: tuple[dt.date, ...] | None = None
+
+
 @dataclass(frozen=True)
 class Chain:
     """A course's phase sessions so far, in time order (a value: adding makes a new one).
 
     What it derives (the sessions of each phase, the doses, the current phase) it works out
-    once: a chain never changes.
+    once: a chain never changes. A chain made by :meth:`plus` extends its parent's facts by
+    the one session instead of going over every session again.
     """
 
     course: Course
@@ -57,11 +100,21 @@ class Chain:
     id_prefix: str = ""
     """The course's id prefix: ``""`` for the first course, ``"course-2-"`` for a re-induction,
     which repeats the phases from the induction on (not an intake before it)."""
-    _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo: _Memo = field(default_factory=_Memo, init=False, repr=False, compare=False)
 
     def plus(self, appointment: Appointment) -> Chain:
         """This chain with ``appointment`` after its sessions."""
-        return Chain(self.course, (*self.sessions, appointment), self.id_prefix)
+        chain = Chain(self.course, (*self.sessions, appointment), self.id_prefix)
+        memo = self._memo
+        if memo.facts is not None:
+            chain._memo.facts = memo.facts.plus(appointment)
+        if memo.dose_dates is not None:
+            taking_place = appointment.is_dose and appointment.is_active
+            added = (appointment.local_date,) if taking_place else ()
+            chain._memo.dose_dates = (*memo.dose_dates, *added)
+        for key, (keep, found) in memo.kept.items():
+            chain._memo.kept[key] = (keep, (*found, appointment) if keep(appointment) else found)
+        return chain
 
     def without(self, appointment: Appointment) -> Chain:
         """This chain without ``appointment``."""
@@ -72,20 +125,31 @@ class Chain:
         """The first ``length`` sessions."""
         return Chain(self.course, self.sessions[:length], self.id_prefix)
 
+    def _facts(self) -> _Facts:
+        facts = self._memo.facts
+        if facts is None:
+            facts = self._memo.facts = _Facts.of(self.sessions)
+        return facts
+
+    def kept(self, key: Hashable, keep: Callable[[Appointment], bool]) -> tuple[Appointment, ...]:
+        """The sessions ``keep`` holds for, in order.
+
+        For a rule asked again and again as the chain grows (which sessions an anchor
+        counts): worked out once under ``key``, which must stand for the same test each time,
+        and extended by :meth:`plus` one session at a time.
+        """
+        found = self._memo.kept.get(key)
+        if found is None:
+            found = self._memo.kept[key] = (keep, tuple(a for a in self.sessions if keep(a)))
+        return found[1]
+
     def in_phase(self, phase_id: str) -> list[Appointment]:
         """The phase's sessions, whatever their status."""
-        by_phase = self._derived.get("phases")
-        if by_phase is None:
-            grouped: dict[str, list[Appointment]] = {}
-            for appointment in self.sessions:
-                grouped.setdefault(appointment.phase, []).append(appointment)
-            by_phase = self._derived["phases"] = grouped
-        assert isinstance(by_phase, dict)  # noqa: S101 - set just above
-        return list(by_phase.get(phase_id, ()))
+        return list(self._facts().phases.get(phase_id, ()))
 
     def counted(self, phase: Phase) -> int:
         """:func:`counted` for the phase's sessions in this chain."""
-        return counted(phase, self.in_phase(phase.id))
+        return counted(phase, self._facts().phases.get(phase.id, ()))
 
     def complete(self, phase: Phase) -> bool:
         """Whether a phase with a count has all its sessions."""
@@ -93,21 +157,21 @@ class Chain:
 
     def current(self) -> Position | None:
         """The first phase that still needs sessions, with the sessions it has."""
-        if "current" not in self._derived:
-            self._derived["current"] = self._find_current()
-        found = self._derived["current"]
-        assert found is None or isinstance(found, Position)  # noqa: S101 - set just above
-        return found
+        if self._memo.current is None:
+            self._memo.current = (self._find_current(),)
+        return self._memo.current[0]
 
     def _find_current(self) -> Position | None:
         protocol = self.course.protocol
         phases = protocol.phases
-        begun = {a.phase for a in self.sessions}
+        begun = self._facts().phases.keys()
         # A re-induction repeats the induction and what follows, not the intake before it.
         first = phases.index(protocol.induction) if self.id_prefix else 0
+        # The series has moved on past every phase before the last one begun.
+        last_begun = max((n for n, p in enumerate(phases) if p.id in begun), default=0)
         for index, phase in enumerate(phases):
-            if index < first or any(p.id in begun for p in phases[index + 1 :]):
-                continue  # the series has moved on: a later phase has begun
+            if index < first or index < last_begun:
+                continue
             in_phase = self.in_phase(phase.id)
             if phase.count is None or counted(phase, in_phase) < phase.count:
                 return Position(index, phase, in_phase)
@@ -122,13 +186,13 @@ class Chain:
 
     def doses(self) -> tuple[Appointment, ...]:
         """The doses that take place, in order."""
-        found = self._derived.get("doses")
-        if found is None:
-            found = self._derived["doses"] = tuple(
-                a for a in self.sessions if a.is_dose and a.is_active
-            )
-        assert isinstance(found, tuple)  # noqa: S101 - set just above
-        return found
+        return self._facts().doses
+
+    def dose_dates(self) -> tuple[dt.date, ...]:
+        """The local dates of :meth:`doses`."""
+        if self._memo.dose_dates is None:
+            self._memo.dose_dates = tuple(a.local_date for a in self.doses())
+        return self._memo.dose_dates
 
     def first_dose_date(self) -> dt.date | None:
         """The date of the first dose not cancelled (treatment week 1 begins there)."""
@@ -139,7 +203,7 @@ class Chain:
 
     def missed_after(self, previous: Appointment) -> bool:
         """Whether a session after ``previous`` was missed (the next one makes it up)."""
-        return any(a.status == "missed" and a.start > previous.start for a in self.sessions)
+        return any(a.start > previous.start for a in self._facts().missed)
 
     def skipped_after(self, previous: Appointment) -> str | None:
         """How a session after ``previous`` did not take place (``missed``, ``cancelled``)."""

@@ -84,7 +84,7 @@ class DayContext:
 
     rules: Rules
     held_until: dt.date | None
-    dose_dates: list[dt.date]
+    dose_dates: tuple[dt.date, ...]
     last_dose_id: str
     weeks: WeekCounts | None
     lookahead: Lookahead | None
@@ -109,7 +109,8 @@ def day_context(
     not change while a frame tries its days. ``at`` is when a session being checked takes
     place (the tier in force then applies).
     """
-    doses = chain.doses() if step.kind.is_dosing else []
+    dosing = step.kind.is_dosing
+    doses = chain.doses() if dosing else ()
     phase = step.phase
     cadence = chain.course.cadence(phase, at)
     in_phase = [a for a in chain.in_phase(phase.id) if a.is_active]
@@ -135,7 +136,7 @@ def day_context(
     return DayContext(
         rules=chain.course.protocol.rules,
         held_until=held_until,
-        dose_dates=[a.local_date for a in doses],
+        dose_dates=chain.dose_dates() if dosing else (),
         last_dose_id=doses[-1].id if doses else "",
         weeks=weeks,
         lookahead=lookahead,

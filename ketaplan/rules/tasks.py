@@ -55,7 +55,12 @@ def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[Checkp
     dosing = appointment.dosing_start or shift(
         appointment.start, minutes=kind.timeline.check_in_minutes
     )
-    dosing = dosing.astimezone(zone(appointment.time_zone))
+    # Real elapsed minutes from the start of dosing (what ``shift`` does), read in its zone.
+    local, dosing_utc = zone(appointment.time_zone), dosing.astimezone(dt.UTC)
+
+    def after(minutes: int) -> dt.datetime:
+        return (dosing_utc + dt.timedelta(minutes=minutes)).astimezone(local)
+
     found = []
     for checkpoint in kind.checkpoints:
         first, last = checkpoint.minutes(kind.timeline)
@@ -63,8 +68,8 @@ def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[Checkp
             CheckpointTime(
                 task_id=checkpoint_task_id(checkpoint.id, appointment.id),
                 checkpoint=checkpoint,
-                at=shift(dosing, minutes=first),
-                until=shift(dosing, minutes=last) if checkpoint.at == "during" else None,
+                at=after(first),
+                until=after(last) if checkpoint.at == "during" else None,
             )
         )
     return found

@@ -134,7 +134,7 @@ def assert_screen_agrees(
     ranges, reason = finder.day_ranges(kind, day)
     if midnight is None or reason or finder.rules.availability_elsewhere:
         return 0
-    clocks = sorted(finder._starts(ranges, kind.timeline.block_minutes, None))
+    clocks = list(finder._starts(ranges, kind.timeline.block_minutes, None).in_order)
     screen = DayScreen(
         finder, kind, day=day, midnight=midnight, clocks=clocks or [0], not_before=not_before,
         earliest=earliest,
