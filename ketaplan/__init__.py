@@ -12,6 +12,7 @@ it ships is a configurable default with its source and evidence level.
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
+from ketaplan.capacity import CapacityReport, capacity_report
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
@@ -63,6 +64,7 @@ from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
 from ketaplan.standing import PatientStatus, clinic_status, status
 from ketaplan.violation import Violation
+from ketaplan.whatif import WhatIf, whatif
 
 __all__ = [
     "Appointment",
@@ -71,6 +73,7 @@ __all__ = [
     "Booking",
     "CalendarFileError",
     "Cancelled",
+    "CapacityReport",
     "Clinic",
     "ClinicError",
     "Decided",
@@ -97,10 +100,12 @@ __all__ = [
     "UnknownProtocolError",
     "UnsatisfiableError",
     "Violation",
+    "WhatIf",
     "__version__",
     "alternatives",
     "builtin_protocol_ids",
     "builtin_protocols",
+    "capacity_report",
     "check",
     "clinic_status",
     "first_available",
@@ -117,4 +122,5 @@ __all__ = [
     "runsheet_table",
     "status",
     "to_ics",
+    "whatif",
 ]

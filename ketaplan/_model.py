@@ -9,7 +9,7 @@ their findings together by raising :class:`Findings`, which the loaders unpack i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -239,6 +239,20 @@ def expect(name: str, value: object, kind: type | tuple[type, ...], expectation:
     """:class:`InputError` naming ``name`` unless ``value`` is an instance of ``kind``."""
     if not isinstance(value, kind):
         raise InputError(name, expectation, value)
+
+
+def expect_each(name: str, value: object, kind: type[T], expectation: str) -> list[T]:
+    """``value``'s items as a list, each an instance of ``kind``, else :class:`InputError`.
+
+    A string is not a list; the error names ``name`` or the first wrong item (``name[2]``).
+    ``expectation`` says what one item must be.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InputError(name, f"a list of which each is {expectation}", value)
+    items = list(value)
+    for index, item in enumerate(items):
+        expect(f"{name}[{index}]", item, kind, expectation)
+    return items
 
 
 def in_range(name: str, value: dt.date) -> dt.date:

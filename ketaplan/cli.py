@@ -8,17 +8,20 @@ A user error never prints a traceback: it prints what is wrong, on stderr, and e
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
+from ketaplan.capacity import capacity_report, capacity_table, place_all
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import (
@@ -70,6 +73,7 @@ from ketaplan.standing import clinic_status, status_table
 from ketaplan.summary import describe_protocol, plan_table, violation_table
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
+from ketaplan.whatif import dask_executor, whatif, whatif_table
 
 __all__ = ["main"]
 
@@ -400,6 +404,7 @@ def _add_roster(commands: Any) -> None:
                         help="where to write each plan and the clinic calendar")  # fmt: skip
     roster.add_argument("--now", help="the moment of planning (default: the current time)")
     roster.set_defaults(run=_roster)
+    _add_capacity(verbs)
     waiting = commands.add_parser("waitlist", help="which waiting patients can start now")
     waiting.add_argument("waitlist", metavar="WAITLIST.toml", help="a roster of waiting patients")
     waiting.add_argument("plans", metavar="PLAN.json", nargs="*", help="the plans already made")
@@ -464,6 +469,75 @@ def _progress() -> Callable[[int, int], None] | None:
               file=sys.stderr, flush=True)  # fmt: skip
 
     return show
+
+
+def _add_capacity(verbs: Any) -> None:
+    report = verbs.add_parser(
+        "report", help="plan a roster and report each resource's use and what turned patients away"
+    )
+    report.add_argument("roster", metavar="ROSTER.toml")
+    report.add_argument("--later-days", type=_count, default=182, metavar="N",
+                        help="look this far past the booking horizon for the earliest start "
+                        "of each patient not served (default 182)")  # fmt: skip
+    report.add_argument("--no-measure", action="store_true",
+                        help="do not place the roster again with one more of each resource "
+                        "that turned a patient away")  # fmt: skip
+    whatif_ = verbs.add_parser("whatif", help="place a roster for each variant of the resources")
+    whatif_.add_argument("roster", metavar="ROSTER.toml")
+    for name, what in (("chairs", "chairs"), ("staff", "monitoring staff"), ("rooms", "rooms")):
+        whatif_.add_argument(f"--{name}", metavar="N,N...",
+                             help=f"numbers of {what} to try (default: the clinic's)")  # fmt: skip
+    whatif_.add_argument("--seeds", type=_count, default=20, help="runs per variant (default 20)")
+    whatif_.add_argument("--workers", type=_count, help="local processes (default: one per core)")
+    whatif_.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on this Dask scheduler (needs ketaplan[cluster])")  # fmt: skip
+    for parser, run in ((report, _capacity), (whatif_, _whatif)):
+        parser.add_argument("--now", help="the moment of planning (default: the current time)")
+        parser.add_argument("--format", choices=("table", "json"), default="table")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+        parser.set_defaults(run=run)
+
+
+def _capacity(args: argparse.Namespace, out: TextIO) -> int:
+    roster, folder = load_roster(args.roster)
+    clinic = roster_clinic(roster, folder)
+    now = _moment("--now", args.now, clinic.zone) if args.now else None
+    placed = place_all(roster.patients, clinic=clinic, folder=folder, now=now)
+    report = capacity_report(
+        [p.plan for p in placed if p.plan is not None], clinic,
+        unserved=[p for p in placed if p.plan is None], requests=roster.patients, folder=folder,
+        now=now, later_days=args.later_days, measure=not args.no_measure,
+    )  # fmt: skip
+    if args.format == "json":
+        return _emit(report.model_dump_json(indent=2), args.output, out)
+    return _emit(capacity_table(report), args.output, out)
+
+
+def _numbers(option: str, text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise InputError(option, "whole numbers separated by commas, e.g. 3,4,5", text) from None
+
+
+def _whatif(args: argparse.Namespace, out: TextIO) -> int:
+    roster, folder = load_roster(args.roster)
+    clinic = roster_clinic(roster, folder)
+    now = _moment("--now", args.now, clinic.zone) if args.now else None
+    chairs, staff, rooms = (_numbers(f"--{n}", getattr(args, n)) for n in ("chairs", "staff",
+                                                                          "rooms"))  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        executor: concurrent.futures.Executor | Literal["processes"] = "processes"
+        if args.scheduler:
+            executor = stack.enter_context(dask_executor(args.scheduler))
+        result = whatif(roster, clinic, folder=folder, chairs=chairs, staff=staff, rooms=rooms,
+                        seeds=args.seeds, now=now, executor=executor,
+                        workers=args.workers)  # fmt: skip
+    if args.format == "json":
+        return _emit(result.model_dump_json(indent=2), args.output, out)
+    return _emit(whatif_table(result), args.output, out)
 
 
 def _add_status(commands: Any) -> None:

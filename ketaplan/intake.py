@@ -58,6 +58,8 @@ class NoStartError(UnsatisfiableError):
         """The reason that blocked candidate days most often, e.g. ``"no chair free"``."""
         self.tried = tried
         """How many candidate first days were tried."""
+        self.reasons: dict[str, int] = dict(common)
+        """Each reason and how many candidate first days it blocked, the most frequent first."""
         most = f"; most often: {self.blocker}" if self.blocker else ""
         message = (
             f"no start from {fmt_day(start)} to {fmt_day(last)} (the booking horizon) lets the "

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from functools import cached_property, lru_cache
+from typing import Literal
 
 import holidays
 
 from ketaplan._types import WEEKDAYS
 from ketaplan.clinic import Clinic
 from ketaplan.hours import TimeRange
+from ketaplan.timing import elapsed_hours, resolve, zone
 
 __all__ = ["ClinicCalendar"]
 
@@ -111,3 +113,22 @@ class ClinicCalendar:
         if resources.prescriber_hours is None or not open_ranges:
             return open_ranges
         return resources.prescriber_hours.day(WEEKDAYS[day.weekday()])
+
+    def hours(self, day: dt.date, *, of: Literal["clinic", "prescriber"] = "clinic") -> float:
+        """Real elapsed hours the clinic (or its prescriber) is open on ``day``.
+
+        Each range's ends are the clinic's wall times made instants by
+        :func:`~ketaplan.timing.resolve` (a time the clocks skip moves later, a repeated one is
+        its first), so a day on which the clocks change counts the hours that really pass.
+
+        >>> from ketaplan.defaults import demo_clinic
+        >>> calendar = ClinicCalendar(demo_clinic())
+        >>> calendar.hours(dt.date(2026, 12, 28)), calendar.hours(dt.date(2026, 12, 25))
+        (10.0, 0.0)
+        """
+        ranges = self.ranges(day) if of == "clinic" else self.prescriber_ranges(day)
+        tz = zone(self.clinic.time_zone)
+        return sum(
+            (elapsed_hours(resolve(day, r.start, tz), resolve(day, r.end, tz)) for r in ranges),
+            0.0,
+        )

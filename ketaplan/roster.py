@@ -32,7 +32,7 @@ from ketaplan._model import Model, check_unique, fail
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, InputError, UnsatisfiableError
-from ketaplan.intake import first_available
+from ketaplan.intake import NoStartError, first_available
 from ketaplan.ledger import Ledger
 from ketaplan.loading import load_clinic, load_patient, load_protocol, read_definition, validate
 from ketaplan.patient import Patient, PatientId
@@ -89,6 +89,9 @@ class Placement(Model):
     patient: str
     plan: Plan | None = None
     reason: str | None = None
+    blocked: dict[str, int] = Field(default_factory=dict)
+    """Without a plan: each reason that blocked candidate first days, with how many
+    (:attr:`NoStartError.reasons <ketaplan.intake.NoStartError.reasons>`)."""
 
 
 def load_roster(path: str | Path, /) -> tuple[Roster, Path]:
@@ -143,7 +146,8 @@ def _place_one(
         (made,) = first_available(protocol, start=entry.start, clinic=clinic, patient=patient,
                                   bookings=ledger, preferred_time=entry.time, now=now)  # fmt: skip
     except UnsatisfiableError as err:
-        return Placement(patient=entry.id, reason=str(err).splitlines()[0])
+        blocked = err.reasons if isinstance(err, NoStartError) else {}
+        return Placement(patient=entry.id, reason=str(err).splitlines()[0], blocked=blocked)
     return Placement(patient=entry.id, plan=made)
 
 

@@ -18,6 +18,7 @@ def test_public_names_are_pinned() -> None:
         "Booking",
         "CalendarFileError",
         "Cancelled",
+        "CapacityReport",
         "Clinic",
         "ClinicError",
         "Decided",
@@ -44,10 +45,12 @@ def test_public_names_are_pinned() -> None:
         "UnknownProtocolError",
         "UnsatisfiableError",
         "Violation",
+        "WhatIf",
         "__version__",
         "alternatives",
         "builtin_protocol_ids",
         "builtin_protocols",
+        "capacity_report",
         "check",
         "clinic_status",
         "first_available",
@@ -64,6 +67,7 @@ def test_public_names_are_pinned() -> None:
         "runsheet_table",
         "status",
         "to_ics",
+        "whatif",
     ]
 
 

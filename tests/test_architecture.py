@@ -69,6 +69,8 @@ LAYERS: dict[str, int] = {
     # 5 operations over many plans: the day's run sheet (its text and page are outputs, 6).
     "ketaplan.runsheet": 5,
     "ketaplan.standing": 5,
+    "ketaplan.capacity": 5,
+    "ketaplan.whatif": 5,
     # 6 outputs: iCalendar, FHIR, summaries, Hypothesis strategies and verification.
     "ketaplan.ics": 6,
     "ketaplan.fhir": 6,

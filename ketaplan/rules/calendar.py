@@ -17,6 +17,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan._text import WEEKDAY_PLURAL, fmt_day
+from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.hours import TimeRange
 from ketaplan.openings import ClinicCalendar
@@ -40,6 +41,7 @@ class Reasons:
     AFTER_MIDNIGHT = "would end after midnight"
     PATIENT_BOOKED = "patient already booked then"
     NO_PRESCRIBER = "no prescriber on site then"
+    NO_PRESCRIBER_DAY = "no prescriber on site"
     STAFF_FULL = "monitoring staff fully booked"
     PATIENT_HOURS = "outside the patient's availability"
 
@@ -57,6 +59,22 @@ class Reasons:
     def no_free(resource: str) -> str:
         """Every unit of a chair or room taken."""
         return f"no {resource} free"
+
+    @classmethod
+    def resource_of(cls, reason: str) -> ResourceKind | None:
+        """The clinic resource a reason says was missing, or ``None`` for any other reason.
+
+        >>> Reasons.resource_of("no chair free"), Reasons.resource_of("clinic closed on Sundays")
+        ('chair', None)
+        """
+        named: dict[str, ResourceKind] = {
+            cls.no_free("chair"): "chair",
+            cls.no_free("room"): "room",
+            cls.STAFF_FULL: "monitoring-staff",
+            cls.NO_PRESCRIBER: "prescriber",
+            cls.NO_PRESCRIBER_DAY: "prescriber",
+        }
+        return named.get(reason)
 
 
 class Threshold(NamedTuple):
@@ -190,7 +208,7 @@ class DayRules:
         else:
             ranges = [(r.start, r.end) for r in base]
         if _needs_prescriber(kind) and not self.calendar.prescriber_ranges(day):
-            return [], "no prescriber on site"
+            return [], Reasons.NO_PRESCRIBER_DAY
         return ranges, None
 
     def prescriber_present(self, start: dt.datetime, end: dt.datetime) -> bool:
