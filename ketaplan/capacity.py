@@ -21,9 +21,10 @@ and answers a manager's questions:
   ``later_days`` (:func:`~ketaplan.roster.place`, which asks
   :func:`~ketaplan.intake.first_available` for each).
 - **What one more would buy**, measured, not guessed: for each resource that turned a patient
-  away, the whole roster is placed again with one more of it (a chair, a room, a monitoring
-  staff member, the prescriber on site whenever the clinic is open) and the patients served
-  are counted. At most four such runs, each bounded as the placement is.
+  away, and each that was used to its limit at some moment, the whole roster is placed again
+  with one more of it (a chair, a room, a monitoring staff member, the prescriber on site
+  whenever the clinic is open) and the patients served are counted. At most four such runs,
+  each bounded as the placement is.
 
 The report says it in a sentence: "monitoring staff are the bottleneck: 2 more patients under
 monitoring at once would serve 3 more patients". The bottleneck is the resource whose one more
@@ -203,7 +204,8 @@ class CapacityReport(Model):
     turned_away: tuple[TurnedAway, ...]
     """What turned the unserved patients away, the most patients first."""
     raises: tuple[Raise, ...]
-    """What one more of each resource that turned a patient away would serve."""
+    """What one more of each resource that turned a patient away, or was used to its limit,
+    would serve."""
     later_days: int
     summary: str
     """The report in a sentence, e.g. "chairs are the bottleneck: ..."."""
@@ -323,8 +325,8 @@ def capacity_report(
         later_days: how far past the booking horizon to look for an unserved patient's
             earliest start (1 to :data:`MAX_LATER_DAYS`).
         measure: whether to place the roster again with one more of each resource that turned
-            a patient away (given ``requests``); ``placer`` does it, and should be the
-            placement that made ``plans``.
+            a patient away or was used to its limit (given ``requests``); ``placer`` does it,
+            and should be the placement that made ``plans``.
         placer: the placement to measure with.
     """
     items, missing = _plans(plans), _unserved(unserved)
@@ -342,10 +344,11 @@ def capacity_report(
     turned = _tally(blame)
     served = sum(1 for made in items if made.patient in entries) if entries else len(items)
     raises: tuple[Raise, ...] = ()
-    if measure and entries:
+    if measure and entries and missing:
         blocking = [t.resource for t in turned if t.resource is not None]
-        raises = _raises(blocking, list(entries.values()), served, _Where(clinic, where, now),
-                         placer=placer)  # fmt: skip
+        full = [u.resource for u in use if u.at_once and u.peak >= u.at_once]
+        raises = _raises(list(dict.fromkeys(blocking + full)), list(entries.values()), served,
+                         _Where(clinic, where, now), placer=placer)  # fmt: skip
     return CapacityReport(
         clinic=clinic.id, clinic_name=clinic.name, time_zone=clinic.time_zone,
         first=days[0] if days else None, last=days[1] if days else None, resources=use,

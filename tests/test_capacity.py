@@ -130,8 +130,9 @@ def test_the_bottleneck_is_chairs_when_chairs_bind() -> None:
     more = _served_with(2, 4) - report.served
     assert more > 0
     assert report.summary.startswith(f"chairs are the bottleneck: 1 more chair would serve {more}")
-    (raised,) = report.raises
-    assert (raised.resource, raised.more, raised.served) == ("chair", more, report.served + more)
+    raised = {r.resource: r for r in report.raises}
+    assert (raised["chair"].more, raised["chair"].served) == (more, report.served + more)
+    assert "monitoring-staff" not in raised  # neither turned a patient away nor used to its limit
 
 
 def test_patients_turned_away_by_no_resource_are_not_blamed_on_one() -> None:
