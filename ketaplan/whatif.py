@@ -10,7 +10,9 @@ the run's own plans); each variant reports the spread of those over its seeds (l
 highest).
 
 Runs are independent, so they run in parallel: in processes on the local cores
-(:class:`concurrent.futures.ProcessPoolExecutor`) by default, or through any
+(:class:`concurrent.futures.ProcessPoolExecutor`, started by forkserver or spawn, never forked
+from a process that may run threads; a script needs the ``if __name__ == "__main__":`` guard)
+by default, or through any
 :class:`concurrent.futures.Executor`, such as a Dask cluster's (:func:`dask_executor`, the extra
 ``ketaplan[cluster]``). The results are keyed by variant and seed and sorted, so they are the
 same whichever ran them. A cluster's workers read the roster's files at the same paths (built-in
@@ -23,6 +25,7 @@ import concurrent.futures
 import datetime as dt
 import itertools
 import math
+import multiprocessing
 import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -238,7 +241,9 @@ def _execute(jobs: list[_Job], executor: object, workers: int | None) -> list[Ru
     if executor == "processes":
         if workers is not None:
             _whole("workers", workers, 1, 256)
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=_fresh()
+        ) as pool:
             return list(pool.map(_run, jobs))
     if not isinstance(executor, concurrent.futures.Executor):
         raise InputError(
@@ -246,6 +251,12 @@ def _execute(jobs: list[_Job], executor: object, workers: int | None) -> list[Ru
         )
     futures = [executor.submit(_run, job) for job in jobs]
     return [future.result() for future in futures]
+
+
+def _fresh() -> multiprocessing.context.BaseContext:
+    """Worker processes started fresh, not forked from this one (which may run threads)."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _run(job: _Job) -> Run:
