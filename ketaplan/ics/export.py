@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vDuration, vText
+from icalendar import Alarm, Calendar, Component, Event, vCalAddress, vDuration, vText
 from icalendar.enums import STATUS, TRANSP
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
@@ -331,10 +331,11 @@ def to_ics(
         checks=_checks_by_appointment(chosen) if audience == "clinic" and detail == "full" else {},
     )
     pairs.sort(key=lambda pair: (pair[1].start, writer.uids[pair[0].id, pair[1].id]))
-    head = serialize(_calendar(chosen, pairs, audience, method, calendar_name))
+    head = serialize(_calendar(chosen, audience, method, calendar_name))
     events = [writer.event(plan, appointment, stamp, cache) for plan, appointment in pairs]
     end = b"END:VCALENDAR\r\n"
-    return head[: -len(end)] + b"".join(events) + end
+    # The time zones come after the calendar's properties, as icalendar writes subcomponents.
+    return head[: -len(end)] + _timezones(pairs) + b"".join(events) + end
 
 
 def _selected(
@@ -379,12 +380,11 @@ def _one_uid_each(pairs: list[tuple[Plan, Appointment]]) -> None:
 
 def _calendar(
     plans: list[Plan],
-    pairs: list[tuple[Plan, Appointment]],
     audience: Audience,
     method: Method | None,
     calendar_name: str | None,
 ) -> Calendar:
-    """The VCALENDAR with its properties and time zones, before its events."""
+    """The VCALENDAR with its properties, before its time zones and events."""
     calendar = Calendar.new(prodid=PRODID, uid=_calendar_uid(plans, audience), method=method)
     title = clean_line(calendar_name or _calendar_title(plans, audience))
     if title:
@@ -393,8 +393,6 @@ def _calendar(
     if method in {None, "PUBLISH"}:
         calendar.add("REFRESH-INTERVAL", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
         calendar.add("X-PUBLISHED-TTL", vText("PT1H"))
-    for component in _timezones(pairs):
-        calendar.add_component(component)
     return calendar
 
 
@@ -502,16 +500,26 @@ def _calendar_title(plans: list[Plan], audience: str) -> str:
     return f"{plans[0].clinic_name}{DASH}schedule"
 
 
-def _timezones(pairs: list[tuple[Plan, Appointment]]) -> list[Timezone]:
+def _timezones(pairs: list[tuple[Plan, Appointment]]) -> bytes:
+    """The VTIMEZONE of each zone the events are in, covering their years, as written."""
     years: dict[str, list[int]] = {}
     for _, appointment in pairs:
         local = appointment.start.astimezone(zone(appointment.time_zone))
         years.setdefault(appointment.time_zone, []).append(local.year)
-    return [
-        vtimezone(tzid, min(found), max(found))
+    return b"".join(
+        _timezone(tzid, min(found), max(found))
         for tzid, found in sorted(years.items())
         if tzid != "UTC"
-    ]
+    )
+
+
+@lru_cache(maxsize=64)
+def _timezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    """One zone's VTIMEZONE as written, worked out once per zone and span of years.
+
+    A zone's rules do not change while the process runs (``zoneinfo`` reads tzdata once).
+    """
+    return serialize(vtimezone(tzid, first_year, last_year))
 
 
 def _moment(moment: dt.datetime, tzid: str) -> dt.datetime:

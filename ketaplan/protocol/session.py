@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -55,6 +56,16 @@ class Timeline(Model):
             "session": self.session_minutes,
         }[step]
 
+    @functools.cached_property
+    def _step_bounds(self) -> dict[Step, tuple[int, int]]:
+        """Each step's start and end, in minutes from the block's start (worked out once)."""
+        offset = 0
+        bounds: dict[Step, tuple[int, int]] = {}
+        for step in STEP_ORDER:
+            bounds[step] = (offset, offset + self.minutes(step))
+            offset += self.minutes(step)
+        return bounds
+
     def span(self, steps: tuple[Step, ...]) -> tuple[int, int]:
         """Start and end, in minutes from the block's start, of consecutive ``steps``.
 
@@ -62,11 +73,7 @@ class Timeline(Model):
         """
         if not steps:
             return 0, self.block_minutes
-        offset = 0
-        bounds: dict[Step, tuple[int, int]] = {}
-        for step in STEP_ORDER:
-            bounds[step] = (offset, offset + self.minutes(step))
-            offset += self.minutes(step)
+        bounds = self._step_bounds
         return bounds[steps[0]][0], bounds[steps[-1]][1]
 
     @model_validator(mode="after")

@@ -55,8 +55,9 @@ def spans(
     length.
     """
     chosen = units or {}
+    # From a validated kind and an aware start: nothing here to validate again.
     return tuple(
-        ResourceSpan(
+        ResourceSpan.trusted(
             resource=use.resource,
             unit=chosen.get(use.resource),
             start=shift(start, minutes=use.offset),

@@ -52,25 +52,36 @@ def judge(
     A session the rules would not put next (one too many, out of order) is left to the phase
     counts.
     """
-    for position, appointment in enumerate(chain.sessions):
-        if not appointment.is_active or appointment.phase not in phases:
-            continue
-        before = chain.prefix(position)
-        step = next_step(before, bounds, at=appointment.start)
-        if isinstance(step, End) or step.phase.id != appointment.phase:
-            continue
-        # A booster the patient asked for comes before its gap by design (after an evaluation).
-        # (``evaluated``: :func:`~ketaplan.rules.anchors.evaluated_boosters`).
-        found = [] if appointment.id in evaluated else window_findings(before, step, appointment)
-        day = appointment.local_date
-        context = day_context(step, before, mode="check", at=appointment.start)
-        prefix = f"{appointment.id} on {fmt_day(day)}: "
-        found += [
-            finding._replace(message=prefix + finding.message)
-            for finding in day_findings(step, day, context, mode="check")
-        ]
-        if context.earliest is not None:
-            short = interval_finding(before, context.earliest, appointment)
-            if short is not None:
-                found.append(short)
-        yield Judged(appointment, before, found)
+    # Each session's chain before it grows by one session at a time, so that what it derives
+    # is extended rather than worked out again from the first session.
+    before = chain.prefix(0)
+    for appointment in chain.sessions:
+        if appointment.is_active and appointment.phase in phases:
+            judged = _judge_one(appointment, before, bounds, evaluated=evaluated)
+            if judged is not None:
+                yield judged
+        before = before.plus(appointment)
+
+
+def _judge_one(
+    appointment: Appointment, before: Chain, bounds: Bounds, *, evaluated: frozenset[str]
+) -> Judged | None:
+    """One session judged after the chain before it (None: the rules would not put it next)."""
+    step = next_step(before, bounds, at=appointment.start)
+    if isinstance(step, End) or step.phase.id != appointment.phase:
+        return None
+    # A booster the patient asked for comes before its gap by design (after an evaluation).
+    # (``evaluated``: :func:`~ketaplan.rules.anchors.evaluated_boosters`).
+    found = [] if appointment.id in evaluated else window_findings(before, step, appointment)
+    day = appointment.local_date
+    context = day_context(step, before, mode="check", at=appointment.start)
+    prefix = f"{appointment.id} on {fmt_day(day)}: "
+    found += [
+        finding._replace(message=prefix + finding.message)
+        for finding in day_findings(step, day, context, mode="check")
+    ]
+    if context.earliest is not None:
+        short = interval_finding(before, context.earliest, appointment)
+        if short is not None:
+            found.append(short)
+    return Judged(appointment, before, found)
