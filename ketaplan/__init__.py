@@ -13,7 +13,8 @@ from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
 from ketaplan.checking import check
-from ketaplan.clinic import Clinic
+from ketaplan.clinic import CapacityChange, Clinic
+from ketaplan.disruption import DisruptionReport, replan_disruption
 from ketaplan.errors import (
     CalendarFileError,
     ClinicError,
@@ -71,10 +72,12 @@ __all__ = [
     "Booking",
     "CalendarFileError",
     "Cancelled",
+    "CapacityChange",
     "Clinic",
     "ClinicError",
     "Decided",
     "DefinitionError",
+    "DisruptionReport",
     "Event",
     "InputError",
     "KetaplanError",
@@ -112,6 +115,7 @@ __all__ = [
     "loads_protocol",
     "plan",
     "replan",
+    "replan_disruption",
     "run_sheet",
     "runsheet_html",
     "runsheet_table",

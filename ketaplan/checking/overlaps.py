@@ -93,7 +93,10 @@ def capacity(ctx: Context) -> list[Violation]:
     found = []
     for resource, items in spans.items():
         at = _limit_at(clinic_limits, resource)
-        for peak, limit, involved in overloads(items, at, checks=_boundaries(clinic_limits, items)):
+        usual = clinic_limits.capacity(resource) or 0
+        lowest = max(0, usual - sum(r.fewer.get(resource, 0) for r in clinic_limits.reductions))
+        checks = _boundaries(clinic_limits, items)
+        for peak, limit, involved in overloads(items, at, checks=checks, lowest=lowest):
             found.append(
                 ctx.violation(
                     "over-capacity",
@@ -200,11 +203,13 @@ def overloads(
     limit: Callable[[dt.datetime], int],
     *,
     checks: Iterable[dt.datetime] = (),
+    lowest: int = 0,
 ) -> list[tuple[int, int, list[str]]]:
     """Moments where more than ``limit(moment)`` intervals overlap and one is the plan's.
 
     Each is ``(how many, the limit then, the plan's intervals involved)``. The load is compared
-    at each start and at each of ``checks`` (where the limit changes).
+    at each start and at each of ``checks`` (where the limit changes); ``limit`` is asked only
+    when the load exceeds ``lowest``, the least it can be.
     """
     events: list[tuple[dt.datetime, int, int]] = []
     names: dict[int, tuple[str, bool]] = {}
@@ -224,6 +229,8 @@ def overloads(
             continue
         if kind == _START:
             current.add(key)
+        if len(current) <= lowest:
+            continue
         allowed = limit(moment)
         if len(current) > allowed:
             involved = sorted(names[k][0] for k in current if names[k][1])
