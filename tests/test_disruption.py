@@ -8,7 +8,10 @@ past one, and reports who moved where and who could not be kept in their window.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +20,14 @@ from hypothesis import strategies as st
 
 from ketaplan import load_protocol
 from ketaplan.checking import check
+from ketaplan.cli import main
 from ketaplan.clinic import CapacityChange, Clinic
-from ketaplan.disruption import Disrupted, replan_disruption
-from ketaplan.errors import InputError
+from ketaplan.defaults import demo_clinic
+from ketaplan.disruption import Disrupted, DisruptionReport, replan_disruption
+from ketaplan.errors import ClinicError, InputError
 from ketaplan.ledger import Ledger
+from ketaplan.loading import load_plan, loads_clinic
+from ketaplan.openings import ClinicCalendar
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
 from ketaplan.replanning import Attended, Missed, replan
@@ -336,3 +343,83 @@ def test_a_change_must_change_something() -> None:
                           prescriber_absent=True).describe() == (
         "1 monitoring staff absent, no prescriber on site 2027-03-01 to 2027-03-03"
     )  # fmt: skip
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def _run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(args), out=out), out.getvalue()
+
+
+def test_the_command_writes_the_plans_and_reports_the_moves(tmp_path: Path) -> None:
+    """``ketaplan clinic disrupt``: the plans re-planned into a folder, a table or JSON report,
+    and exit 1 when a session could not be kept in its window (as ``replan`` with errors)."""
+    where = demo_clinic()
+    files = []
+    for number, one in enumerate(planned(load_protocol("iv-ketamine-mwf"), where, 2)):
+        files.append(tmp_path / f"patient-{number}.json")
+        files[-1].write_text(one.model_dump_json())
+    day = load_plan(files[0]).appointment("induction-2").local_date
+    common = [*map(str, files), "--clinic", "demo", "--now", "2027-02-20T09:00"]
+    code, text = _run("clinic", "disrupt", *common, "--from", str(day), "--chairs-out", "1",
+                      "-o", str(tmp_path / "out"))  # fmt: skip
+    assert code == 0
+    assert f"1 chair out of service on {day}: 2 plan(s) with sessions then\nnobody moves" in text
+    code, text = _run("clinic", "disrupt", *common, "--close", str(day), "--reason", "snow",
+                      "--format", "json", "-o", str(tmp_path / "closed"))  # fmt: skip
+    data = json.loads(text.split("\nwrote")[0])
+    named = data.pop("not_kept")
+    report = DisruptionReport.model_validate(data)
+    assert named == [[m.plan, m.appointment] for m in report.not_kept]
+    assert code == (1 if report.not_kept else 0)
+    assert {m.plan for m in report.moves} == {"p0", "p1"}
+    after = load_plan(tmp_path / "closed" / "patient-0.json")
+    assert after.appointment("induction-2").local_date != day
+    assert after.revision == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--chairs-out", "1"], "--from: must be the first day of the change"),
+        (["--from", "2027-03-01"], "the change: must be --close DATE, or --from DATE with"),
+        (["--close", "2027-03-01", "--staff-out", "1"], "--close: must be used alone"),
+        (["--from", "2027-03-01", "--chairs-out", "9"], "change.chairs: must be at most the cl"),
+    ],
+)
+def test_the_command_refuses_a_change_it_cannot_read(
+    tmp_path: Path, options: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (one,) = planned(WEEKLY, demo_clinic(), 1)
+    path = tmp_path / "p.json"
+    path.write_text(one.model_dump_json())
+    code, _ = _run("clinic", "disrupt", str(path), "--clinic", "demo", "--now",
+                   "2027-02-20T09:00", "-o", str(tmp_path / "out"), *options)  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_clinic_file_lists_its_capacity_changes() -> None:
+    """``capacity_changes`` in a clinic file: a closed day is closed, like a closure, and a
+    chair out counts on its days only (issue 16)."""
+    where = loads_clinic(
+        'id = "c"\nname = "C"\ntime_zone = "America/New_York"\n'
+        'opening_hours = { mon = ["08:00-18:00"], tue = ["08:00-18:00"] }\n'
+        "resources = { chairs = 2 }\n"
+        '[[capacity_changes]]\nstart = 2027-03-01\nclosed = true\nreason = "snow"\n'
+        "[[capacity_changes]]\nstart = 2027-03-02\nend = 2027-03-09\nchairs = 1\n"
+    )
+    calendar = ClinicCalendar(where)
+    assert calendar.closed_reason(D(2027, 3, 1)) == "clinic closed (closure: snow)"
+    assert calendar.closed_reason(D(2027, 3, 2)) is None
+    ledger = Ledger(where)
+    for day, chairs in ((D(2027, 3, 2), 1), (D(2027, 3, 9), 1), (D(2027, 3, 10), 2)):
+        noon = int(dt.datetime.combine(day, dt.time(12), tzinfo=where.zone).timestamp())
+        assert ledger.available("chair", noon, noon + 3600) == chairs
+    with pytest.raises(ClinicError, match=r"capacity_changes\[0\].chairs: must be at most"):
+        loads_clinic(
+            'id = "c"\nname = "C"\ntime_zone = "UTC"\nopening_hours = { mon = ["08:00-18:00"] }\n'
+            "[[capacity_changes]]\nstart = 2027-03-01\nchairs = 1\n"
+        )
