@@ -14,7 +14,8 @@ from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
 from ketaplan.capacity import CapacityReport, capacity_report
 from ketaplan.checking import check
-from ketaplan.clinic import Clinic
+from ketaplan.clinic import CapacityChange, Clinic
+from ketaplan.disruption import DisruptionReport, replan_disruption
 from ketaplan.errors import (
     CalendarFileError,
     ClinicError,
@@ -73,11 +74,13 @@ __all__ = [
     "Booking",
     "CalendarFileError",
     "Cancelled",
+    "CapacityChange",
     "CapacityReport",
     "Clinic",
     "ClinicError",
     "Decided",
     "DefinitionError",
+    "DisruptionReport",
     "Event",
     "InputError",
     "KetaplanError",
@@ -117,6 +120,7 @@ __all__ = [
     "loads_protocol",
     "plan",
     "replan",
+    "replan_disruption",
     "run_sheet",
     "runsheet_html",
     "runsheet_table",

@@ -199,7 +199,7 @@ def all_units_taken(
     buffer = ledger.buffer.get(resource, 0)
     before, after = finish + buffer, offset - buffer
     taken: list[tuple[float, float]] | None = None
-    for unit in range(1, ledger.units[resource] + 1):
+    for unit in range(1, ledger.available(resource, first, last) + 1):
         near = ledger.intervals("unit", (resource, unit), first - buffer, last + buffer)
         if not near:
             return Spans([], of="rejected")  # this unit is free all day
@@ -216,7 +216,7 @@ def at_capacity(
     """The starts in ``window`` whose ``use`` of a counted resource would exceed it."""
     (offset, finish), (first, last) = use, window
     near = ledger.intervals("counted", resource, first, last)
-    full = full_spans(near, ledger.capacity[resource])
+    full = full_spans(near, ledger.available(resource, first, last))
     return Spans([(a - finish, b - offset) for a, b in full], of="rejected")
 
 
@@ -290,7 +290,7 @@ class DayScreen:
             spans = Spans([(a - block, b) for a, b in booked], of="rejected")
             self.checks.append(Check(spans, Reasons.PATIENT_BOOKED))
         for use in finder.uses(kind):
-            free = ledger.units.get(use.resource, 0) > 0 or ledger.capacity.get(use.resource, 0) > 0
+            free = ledger.available(use.resource, self.first, self.last) > 0
             if booked_near or not free:
                 self.checks.append(self._resource_check(finder, use, day=day, stamp=stamp))
 

@@ -23,7 +23,7 @@ from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
 from ketaplan.capacity import capacity_report, capacity_table, place_all
 from ketaplan.checking import check
-from ketaplan.clinic import Clinic
+from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.defaults import (
     VERIFY_CLOSURE_DAYS,
     VERIFY_FROM,
@@ -31,6 +31,7 @@ from ketaplan.defaults import (
     demo_clinic,
     demo_patient,
 )
+from ketaplan.disruption import DisruptionReport, replan_disruption
 from ketaplan.errors import DefinitionError, InputError, KetaplanError
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import load_busy
@@ -405,6 +406,7 @@ def _add_roster(commands: Any) -> None:
     roster.add_argument("--now", help="the moment of planning (default: the current time)")
     roster.set_defaults(run=_roster)
     _add_capacity(verbs)
+    _add_disrupt(verbs)
     waiting = commands.add_parser("waitlist", help="which waiting patients can start now")
     waiting.add_argument("waitlist", metavar="WAITLIST.toml", help="a roster of waiting patients")
     waiting.add_argument("plans", metavar="PLAN.json", nargs="*", help="the plans already made")
@@ -538,6 +540,123 @@ def _whatif(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "json":
         return _emit(result.model_dump_json(indent=2), args.output, out)
     return _emit(whatif_table(result), args.output, out)
+
+
+def _add_disrupt(verbs: Any) -> None:
+    disrupt = verbs.add_parser(
+        "disrupt", help="re-plan the clinic's plans around a closed day, a chair out, staff absent"
+    )
+    disrupt.add_argument("plans", metavar="PLAN.json", nargs="+", help="every plan of the clinic")
+    disrupt.add_argument("--clinic", metavar="FILE|demo", required=True, help="the clinic as it is")
+    what = disrupt.add_argument_group("the change (from --from, or the day --close names)")
+    what.add_argument("--close", type=_date, metavar="DATE", help="the clinic closes on DATE")
+    what.add_argument("--chairs-out", type=_count, default=0, metavar="N", help="N chairs out")
+    what.add_argument("--rooms-out", type=_count, default=0, metavar="N", help="N rooms out")
+    what.add_argument("--staff-out", type=_count, default=0, metavar="N",
+                      help="N monitoring staff absent")  # fmt: skip
+    what.add_argument("--no-prescriber", action="store_true", help="no prescriber on site")
+    what.add_argument("--from", dest="first", type=_date, metavar="DATE", help="the first day")
+    what.add_argument("--until", type=_date, metavar="DATE", help="the last day (default: one)")
+    what.add_argument("--reason", help="why, for the plans' history and the patients' notes")
+    disrupt.add_argument(
+        "--now", required=True, help="now: YYYY-MM-DDTHH:MM (nothing before moves)"
+    )
+    disrupt.add_argument("--protocol", action="append", default=[], metavar="ID|FILE",
+                         help="a plan's protocol, when not built in (repeatable)")  # fmt: skip
+    disrupt.add_argument("--patient", action="append", default=[], metavar="FILE|demo",
+                         help="a plan's patient (repeatable)")  # fmt: skip
+    _add_bookings(disrupt)
+    disrupt.add_argument("-o", "--output", metavar="DIR", required=True,
+                         help="where to write the plans (each under its file's name)")  # fmt: skip
+    disrupt.add_argument("--format", choices=("table", "json"), default="table")
+    disrupt.set_defaults(run=_disrupt)
+
+
+def _change(args: argparse.Namespace) -> CapacityChange:
+    """The capacity change the options describe."""
+    fewer = {
+        "chairs": args.chairs_out,
+        "rooms": args.rooms_out,
+        "monitoring_staff": args.staff_out,
+        "prescriber_absent": args.no_prescriber,
+    }
+    if args.close is not None:
+        if any(fewer.values()):
+            raise InputError(
+                "--close", "used alone (a closed day needs no other change)", "--close"
+            )
+        if args.first is not None and args.first != args.close:
+            raise InputError("--from", f"left out with --close (or {args.close})", args.first)
+        data: dict[str, object] = {"start": args.close, "closed": True}
+    elif args.first is None:
+        raise InputError("--from", "the first day of the change (or use --close DATE)", None)
+    else:
+        data = {"start": args.first, **fewer}
+    data.update(end=args.until, reason=args.reason)
+    try:
+        return CapacityChange.model_validate(data)
+    except DefinitionError as err:
+        options = "--close DATE, or --from DATE with --chairs-out, --rooms-out, --staff-out or "
+        raise InputError("the change", f"{options}--no-prescriber", str(err)) from err
+
+
+def _disrupt(args: argparse.Namespace, out: TextIO) -> int:
+    clinic = _load_clinic(args.clinic)
+    assert clinic is not None  # noqa: S101 - required by the parser
+    change = _change(args)
+    paths = [Path(name) for name in args.plans]
+    names = [path.name for path in paths]
+    if len(set(names)) != len(names):
+        raise InputError("PLAN.json", "files with distinct names (they are written under them)",
+                         next(n for n in names if names.count(n) > 1))  # fmt: skip
+    plans = [load_plan(path) for path in paths]
+    now = _moment("--now", args.now, clinic.zone)
+    result = replan_disruption(
+        plans,
+        clinic=clinic,
+        change=change,
+        now=now,
+        protocols=[load_protocol(name) for name in args.protocol],
+        patients=[p for p in (_load_patient(name) for name in args.patient) if p is not None],
+        bookings=_other_bookings(args.bookings, clinic.id),
+    )
+    target = Path(args.output)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, made in zip(names, result.plans, strict=True):
+            (target / name).write_text(made.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InputError("--output", "a folder that can be written", f"{target} ({err})") from err
+    report = result.report
+    if args.format == "json":
+        named = [[m.plan, m.appointment] for m in report.not_kept]
+        text = json.dumps(report.model_dump(mode="json") | {"not_kept": named}, indent=2)
+    else:
+        text = _disruption_table(report, clinic.zone)
+    _emit(text, None, out)
+    print(f"wrote {len(plans)} plan(s) to {target}", file=out)
+    return EXIT_PROBLEMS if report.not_kept else EXIT_OK
+
+
+def _disruption_table(report: DisruptionReport, local: dt.tzinfo) -> str:
+    """The report as lines: who moved from where to where, and who could not be kept."""
+    lines = [f"{report.change.describe()}: {report.plans_affected} plan(s) with sessions then"]
+    if not report.moves:
+        lines.append("nobody moves")
+    for move in report.moves:
+        who = move.patient or move.plan
+        before = f"{move.before.astimezone(local):%a %d %b %H:%M}"
+        if move.after is None:
+            lines.append(f"{who} {move.appointment}: {before}, no place found: it stays (decide)")
+            continue
+        after = f"{move.after.astimezone(local):%a %d %b %H:%M}"
+        seat = f" chair {move.after_unit}" if move.after_unit != move.before_unit else ""
+        where = "stays" if move.cause == "stays" else f"{before} -> {after}{seat}"
+        kept = "" if move.kept_in_window else " (not kept in its window: decide)"
+        lines.append(f"{who} {move.appointment}: {where}{kept}")
+    lines.append(f"{len(report.not_kept)} not kept in their windows; "
+                 f"{report.evaluations} checks")  # fmt: skip
+    return "\n".join(lines)
 
 
 def _add_status(commands: Any) -> None:

@@ -18,7 +18,10 @@ from ketaplan.protocol.policy import HoldRule, valid_zone
 from ketaplan.protocol.source import Source
 from ketaplan.timing import elapsed_hours
 
-__all__ = ["Clinic", "ExtraOpening", "Holidays", "Resources"]
+__all__ = ["CapacityChange", "Clinic", "ExtraOpening", "Holidays", "Resources"]
+
+#: At most this many dated capacity changes in one clinic (each is looked at per question).
+MAX_CAPACITY_CHANGES = 1000
 
 
 class ExtraOpening(Model):
@@ -81,6 +84,65 @@ class Resources(Model):
     """Cleaning time after each use of a chair before the next patient."""
 
 
+class CapacityChange(DateRange):
+    """A dated change of the clinic's capacity, from ``start`` to ``end`` (whole local days).
+
+    The clinic closes (``closed``), or has fewer chairs, rooms or monitoring staff than its
+    :class:`Resources` say, or no prescriber on site. Chairs and rooms out of service are the
+    highest-numbered ones (with 4 chairs, ``chairs = 1`` takes chair 4 out). Changes that
+    overlap add up. The planner, ``check``, ``alternatives`` and re-planning all see a clinic's
+    changes through one place each: its calendar (closed days, the prescriber) and its limits
+    (:func:`ketaplan.rules.capacity.limits`).
+
+    >>> change = CapacityChange.model_validate({"start": "2027-01-05", "chairs": 1,
+    ...                                         "reason": "chair 4 repaired"})
+    >>> change.describe()
+    '1 chair out of service on 2027-01-05 (chair 4 repaired)'
+    """
+
+    closed: bool = False
+    """The clinic is closed on these days."""
+    chairs: Annotated[int, Field(ge=0, le=500)] = 0
+    """Chairs out of service."""
+    rooms: Annotated[int, Field(ge=0, le=500)] = 0
+    """Rooms out of service."""
+    monitoring_staff: Annotated[int, Field(ge=0, le=500)] = 0
+    """Monitoring staff absent."""
+    prescriber_absent: bool = False
+    """No prescriber on site on these days."""
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> CapacityChange:
+        fewer = self.chairs or self.rooms or self.monitoring_staff or self.prescriber_absent
+        if self.closed and fewer:
+            raise ValueError(
+                "closed: a closed day needs no other change (chairs, rooms, monitoring_staff, "
+                "prescriber_absent); got closed=true with some"
+            )
+        if not self.closed and not fewer:
+            raise ValueError(
+                "must close the clinic or take something out of service (closed, chairs, "
+                "rooms, monitoring_staff or prescriber_absent); got no change"
+            )
+        return self
+
+    def describe(self) -> str:
+        """The change in words, e.g. ``"clinic closed on 2027-01-05 (snow)"``."""
+        parts = []
+        if self.closed:
+            parts.append("clinic closed")
+        for count, what in ((self.chairs, "chair"), (self.rooms, "room")):
+            if count:
+                parts.append(f"{count} {what}{'s' if count > 1 else ''} out of service")
+        if self.monitoring_staff:
+            parts.append(f"{self.monitoring_staff} monitoring staff absent")
+        if self.prescriber_absent:
+            parts.append("no prescriber on site")
+        when = f"on {self.start}" if self.last == self.start else f"{self.start} to {self.last}"
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{', '.join(parts)} {when}{why}"
+
+
 class Clinic(Model):
     """A clinic's calendar and capacity.
 
@@ -104,6 +166,11 @@ class Clinic(Model):
     time_zone: str
     opening_hours: WeeklyHours
     closures: tuple[DateRange, ...] = ()
+    capacity_changes: Annotated[
+        tuple[CapacityChange, ...], Field(max_length=MAX_CAPACITY_CHANGES)
+    ] = ()
+    """Dated changes of capacity: a day closed at short notice, a chair out of service, a
+    staff member absent (see :class:`CapacityChange`)."""
     extra_openings: tuple[ExtraOpening, ...] = ()
     holidays: Holidays = Holidays()
     resources: Resources = Resources()
@@ -205,5 +272,27 @@ class Clinic(Model):
                         preset,
                     )
                 )
+        found += self._changes_fit()
         fail(found)
         return self
+
+    def _changes_fit(self) -> list[tuple[Loc, str, object]]:
+        """Each capacity change takes out no more than the clinic has."""
+        found: list[tuple[Loc, str, object]] = []
+        resources = self.resources
+        for index, change in enumerate(self.capacity_changes):
+            for name, has in (
+                ("chairs", resources.chairs),
+                ("rooms", resources.rooms),
+                ("monitoring_staff", resources.monitoring_staff),
+            ):
+                fewer = getattr(change, name)
+                if fewer > has:
+                    found.append(
+                        (
+                            ("capacity_changes", index, name),
+                            f"must be at most the clinic's {has} {name.replace('_', ' ')}",
+                            fewer,
+                        )
+                    )
+        return found

@@ -181,10 +181,24 @@ class Ledger:
             ledger = ledger.base
         return False
 
+    def available(self, resource: str, start: int, end: int) -> int:
+        """How many of ``resource`` the clinic has over ``start``-``end`` (seconds), at worst.
+
+        Chairs and rooms: the units numbered up to it are in service. Counted resources: the
+        places. The clinic's dated capacity changes count (:func:`~ketaplan.rules.capacity.limits`).
+        """
+        usual = self.units[resource] if resource in self.units else self.capacity.get(resource, 0)
+        if not self.limits.reductions:
+            return usual
+        return max(0, usual - self.limits.fewer(resource, start, end))
+
     def free_unit(self, resource: ResourceKind, start: dt.datetime, end: dt.datetime) -> int | None:
-        """The lowest-numbered free chair or room over ``start``-``end`` (with its buffer)."""
+        """The lowest-numbered free chair or room in service over ``start``-``end``.
+
+        A unit is free when no use of it, with its cleaning buffer, overlaps the span.
+        """
         s, e = seconds(start), seconds(end)
-        for unit in range(1, self.units.get(resource, 0) + 1):
+        for unit in range(1, self.available(resource, s, e) + 1):
             if not self._occupied(resource, unit, s, e):
                 return unit
         return None
@@ -214,7 +228,8 @@ class Ledger:
         if resource in self.units:
             return self.free_unit(resource, start, end) is not None
         if resource in self.capacity:
-            return self.load(resource, start, end) < self.capacity[resource]
+            room = self.available(resource, seconds(start), seconds(end))
+            return self.load(resource, start, end) < room
         return True
 
     def patient_busy(self, patient: str, start: dt.datetime, end: dt.datetime) -> bool:

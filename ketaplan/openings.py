@@ -49,9 +49,11 @@ class ClinicCalendar:
     @cached_property
     def _explicit(self) -> dict[dt.date, str]:
         closed: dict[dt.date, str] = {}
+        shut = tuple(change for change in self.clinic.capacity_changes if change.closed)
         for ranges, label in (
             (self.clinic.holidays.dates, "holiday"),
             (self.clinic.closures, "closure"),
+            (shut, "closure"),
         ):
             for item in ranges:
                 day = item.start
@@ -104,10 +106,21 @@ class ClinicCalendar:
             return ()
         return self.clinic.opening_hours.on(day)
 
+    @cached_property
+    def _prescriber_absent(self) -> tuple[tuple[dt.date, dt.date], ...]:
+        """The spans of days a capacity change says no prescriber is on site."""
+        return tuple(
+            (change.start, change.last)
+            for change in self.clinic.capacity_changes
+            if change.prescriber_absent
+        )
+
     def prescriber_ranges(self, day: dt.date) -> tuple[TimeRange, ...]:
         """When a prescriber is on site on ``day``; empty when none is."""
         resources = self.clinic.resources
         if not resources.prescriber_on_site:
+            return ()
+        if any(first <= day <= last for first, last in self._prescriber_absent):
             return ()
         open_ranges = self.ranges(day)
         if resources.prescriber_hours is None or not open_ranges:

@@ -20,7 +20,7 @@ Protocol rules applied on the way:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, NamedTuple
 
@@ -31,7 +31,7 @@ from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
 from ketaplan._resolve import plan_clinic, plan_protocol
-from ketaplan._types import OnConflict
+from ketaplan._types import OnConflict, ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import (
@@ -82,8 +82,10 @@ __all__ = [
     "Missed",
     "Moved",
     "Requested",
+    "moved_times",
     "parse_events",
     "replan",
+    "with_revision",
 ]
 
 
@@ -525,11 +527,11 @@ def _apply(
             if event.dose is not None:
                 update["decided_dose"] = _decided_dose(protocol, current, event.dose, number)
             if event.at is not None and event.at != current.start:
-                update.update(_moved_times(current, event.at, kind))
+                update.update(moved_times(current, event.at, kind))
                 applied.moved.add(current.id)
             appointments[current.id] = current.model_copy(update=update)
         elif isinstance(event, Moved):
-            moved = {**_moved_times(current, event.to, kind), "booked_at": as_of}
+            moved = {**moved_times(current, event.to, kind), "booked_at": as_of}
             moved_to = current.model_copy(update={"status": "planned", **moved})
             instructions = instructions_for(
                 moved_to, kind, protocol, patient=patient, medications=medications
@@ -739,23 +741,30 @@ def _decide(
         _step(protocol, record, proposal, event.decision)  # to the proposal's tier, once
 
 
-def _moved_times(
-    appointment: Appointment, start: dt.datetime, kind: SessionKind
+def moved_times(
+    appointment: Appointment,
+    start: dt.datetime,
+    kind: SessionKind,
+    *,
+    units: Mapping[ResourceKind, int | None] | None = None,
+    cause: str = "moved by request",
 ) -> dict[str, object]:
-    """New start, end, dosing start and resource spans for an appointment moved to ``start``.
+    """New start, end, dosing start, resource spans and reason for a move to ``start``.
 
     The block keeps its length in real elapsed time; dosing and each resource's span follow
-    the protocol's timeline (:func:`ketaplan.rules.capacity.spans`), keeping the chair or room.
+    the protocol's timeline (:func:`ketaplan.rules.capacity.spans`), keeping the chair or room
+    unless ``units`` gives others. The reason says ``cause`` and what it was before.
     """
     length = elapsed_hours(appointment.start, appointment.end)
-    units = {span.resource: span.unit for span in appointment.resources}
+    if units is None:
+        units = {span.resource: span.unit for span in appointment.resources}
     dosing = shift(start, minutes=kind.timeline.check_in_minutes) if kind.is_dosing else None
     return {
         "start": start,
         "end": shift(start, hours=length),
         "dosing_start": dosing,
         "resources": spans(kind, start, units=units),
-        "reason": f"moved by request to {start.isoformat()}; was: {appointment.reason}",
+        "reason": f"{cause} to {start.isoformat()}; was: {appointment.reason}",
     }
 
 
@@ -830,7 +839,7 @@ def _merge(
         if before is None:
             merged[appointment.id] = appointment
             continue
-        merged[appointment.id] = _with_revision(before, appointment)
+        merged[appointment.id] = with_revision(before, appointment)
     for appointment_id, before in old.items():
         if appointment_id in merged:
             continue
@@ -843,7 +852,7 @@ def _merge(
                     "provisional": False,
                 }
             )
-        merged[appointment_id] = _with_revision(before, current)
+        merged[appointment_id] = with_revision(before, current)
     return tuple(sorted(merged.values(), key=lambda a: (a.start, a.id)))
 
 
@@ -864,7 +873,8 @@ _SIGNIFICANT = (
 )
 
 
-def _with_revision(before: Appointment, after: Appointment) -> Appointment:
+def with_revision(before: Appointment, after: Appointment) -> Appointment:
+    """``after`` with a higher revision than ``before`` when a calendar would show a change."""
     changed = any(getattr(before, name) != getattr(after, name) for name in _SIGNIFICANT)
     revision = before.revision + 1 if changed else before.revision
     if not changed:

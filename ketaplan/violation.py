@@ -36,6 +36,7 @@ ViolationCode = Literal[
     "patient-double-booked",
     "over-capacity",
     "chair-buffer",
+    "unit-out-of-service",
     "no-prescriber",
     "block-too-short",
     "anchored-outside-window",
@@ -87,6 +88,7 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "patient-double-booked": ("error", "two of the patient's appointments overlap"),
     "over-capacity": ("error", "more chairs, rooms or monitored patients than the clinic has"),
     "chair-buffer": ("error", "a chair or room reused before its cleaning buffer ends"),
+    "unit-out-of-service": ("error", "a chair or room used on a day it is out of service"),
     "no-prescriber": ("error", "a session that needs a prescriber on site has none"),
     # the session itself
     "block-too-short": ("error", "a block shorter than dosing plus the minimum monitoring"),

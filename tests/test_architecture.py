@@ -65,6 +65,8 @@ LAYERS: dict[str, int] = {
     "ketaplan.roster": 5,
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
+    "ketaplan.disruption": 5,
+    "ketaplan._relocation": 5,
     "ketaplan._resolve": 5,
     # 5 operations over many plans: the day's run sheet (its text and page are outputs, 6).
     "ketaplan.runsheet": 5,

@@ -11,7 +11,7 @@ import pytest
 
 from ketaplan import Booking, InputError, Plan, Protocol, load_protocol
 from ketaplan.checking import check
-from ketaplan.clinic import Clinic
+from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.protocol import MaxPerWeek
 from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.violation import CODES, Violation
@@ -354,6 +354,54 @@ def test_chair_reused_before_its_buffer_ends() -> None:
     before = Booking(start=ends - dt.timedelta(hours=1), end=ends, resource="chair", unit=1)
     found = check(result, clinic=where, bookings=[before])
     assert codes(found) == {"chair-buffer"}
+
+
+def _changed(where: Clinic, **change: Any) -> Clinic:
+    """``where`` with one dated capacity change (issue 16, disruption re-planning)."""
+    return where.model_copy(update={"capacity_changes": (CapacityChange.model_validate(change),)})
+
+
+def test_a_chair_out_of_service_is_not_to_be_used() -> None:
+    """A plan's session on a chair a dated change took out of service (issue 16): the highest
+    numbers go first, so with 4 chairs and 3 out, only chair 1 is in service that day."""
+    result = make("sc-ketamine-anxiety", WEEKDAYS)
+    first = result.doses[0]
+    on_two = [s.model_copy(update={"unit": 2}) if s.resource == "chair" else s
+              for s in first.resources]  # fmt: skip
+    result = edited(result, first.id, resources=tuple(on_two))
+    day = first.local_date
+    assert codes(check(result, clinic=_changed(WEEKDAYS, start=day, chairs=2))) == set()
+    found = check(result, clinic=_changed(WEEKDAYS, start=day, chairs=3, reason="repair"))
+    violation = one(found, "unit-out-of-service")
+    assert violation.appointments == (first.id,)
+    assert f"{first.id} uses chair 2, out of service on" in violation.message
+    later = day + dt.timedelta(days=1)  # a change on another day changes nothing here
+    assert "unit-out-of-service" not in codes(check(result, clinic=_changed(WEEKDAYS, start=later,
+                                                                           chairs=3)))  # fmt: skip
+
+
+def test_over_capacity_counts_the_dated_limit() -> None:
+    """Staff absent (issue 16): two patients monitored at once with 1 staff x 1 patient."""
+    two = clinic(
+        resources={"chairs": 2, "rooms": 1, "monitoring_staff": 2, "patients_per_staff": 1}
+    )
+    result = make("sc-ketamine-anxiety", two)
+    first = result.doses[0]
+    other = [Booking(start=first.start, end=first.end, resource="monitoring-staff", label="p-9")]
+    assert "over-capacity" not in codes(check(result, clinic=two, bookings=other))
+    fewer = _changed(two, start=first.local_date, monitoring_staff=1)
+    violation = one(check(result, clinic=fewer, bookings=other), "over-capacity")
+    assert "2 uses of monitoring-staff at once (the clinic has 1)" in violation.message
+
+
+def test_closed_and_no_prescriber_by_a_dated_change() -> None:
+    """A day closed at short notice and a prescriber absent are dated changes (issue 16)."""
+    result = make("esketamine-trd", WEEKDAYS, until=D(2026, 4, 1))
+    day = result.appointment("induction-1").local_date
+    closed = check(result, clinic=_changed(WEEKDAYS, start=day, closed=True))
+    assert "clinic-closed" in codes(closed, "induction-1")
+    absent = check(result, clinic=_changed(WEEKDAYS, start=day, prescriber_absent=True))
+    assert "no-prescriber" in codes(absent, "induction-1")
 
 
 def test_no_prescriber_on_site() -> None:

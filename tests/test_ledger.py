@@ -101,3 +101,24 @@ def test_a_ledger_remembers_the_numbers_of_its_latest_bookings_only() -> None:
         ledger.remove_last()
     assert not ledger._before
     assert not ledger.patient_busy("p", first, first + HOUR)
+
+
+def test_dated_capacity_changes_reduce_units_and_places_on_their_days_only() -> None:
+    """A chair out of service and a staff member absent on one day (issue 16): the ledger gives
+    out the in-service chairs only (the highest-numbered go first) and counts fewer places."""
+    changes = [{"start": "2026-03-02", "chairs": 1, "monitoring_staff": 1}]
+    where = clinic(resources={"chairs": 2, "monitoring_staff": 2, "patients_per_staff": 1},
+                   capacity_changes=changes)  # fmt: skip
+    ledger = Ledger(where)
+    ledger.add(Booking(start=AT, end=AT + HOUR, resource="chair", unit=1))
+    ledger.add(Booking(start=AT, end=AT + HOUR, resource="monitoring-staff"))
+    assert ledger.free_unit("chair", AT, AT + HOUR) is None  # chair 2 is out that day
+    assert not ledger.has_room("monitoring-staff", AT, AT + HOUR)
+    next_day = AT + 24 * HOUR
+    ledger.add(Booking(start=next_day, end=next_day + HOUR, resource="chair", unit=1))
+    ledger.add(Booking(start=next_day, end=next_day + HOUR, resource="monitoring-staff"))
+    assert ledger.free_unit("chair", next_day, next_day + HOUR) == 2
+    assert ledger.has_room("monitoring-staff", next_day, next_day + HOUR)
+    midnight = int(dt.datetime(2026, 3, 3, tzinfo=NY).timestamp())
+    assert ledger.available("chair", midnight - 60, midnight + 60) == 1  # the worst moment
+    assert ledger.available("chair", midnight, midnight + 60) == 2

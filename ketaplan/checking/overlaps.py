@@ -2,26 +2,28 @@
 
 Both are sweeps over sorted intervals (O(n log n) plus the pairs reported), so checking a plan
 against a whole clinic's bookings stays fast. The clinic's capacity and each unit's cleaning
-buffer come from :func:`ketaplan.rules.capacity.limits`, as the ledger's do.
+buffer come from :func:`ketaplan.rules.capacity.limits`, as the ledger's do, with the clinic's
+dated capacity changes: fewer uses allowed on those days, and a chair or room out of service
+then is not to be used at all (``unit-out-of-service``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from ketaplan._text import fmt_day
 from ketaplan._types import ResourceKind
 from ketaplan.checking.context import Context
-from ketaplan.rules.capacity import limits
+from ketaplan.rules.capacity import Limits, limits
 from ketaplan.timing import shift
 from ketaplan.violation import Violation
 
 __all__ = ["Interval", "capacity", "double_booking", "overlapping_pairs", "overloads"]
 
-_END, _START = -2, -1  # sweep events: at equal times ends come first
+_END, _CHECK, _START = -3, -2, -1  # sweep events: at equal times ends come first
 
 
 class Interval(NamedTuple):
@@ -90,9 +92,11 @@ def capacity(ctx: Context) -> list[Violation]:
             spans[resource].append(Interval(booking.start, end, label, False, booking.unit))
     found = []
     for resource, items in spans.items():
-        limit = clinic_limits.capacity(resource)
-        assert limit is not None  # noqa: S101 - only limited resources are collected
-        for peak, involved in overloads(items, limit):
+        at = _limit_at(clinic_limits, resource)
+        usual = clinic_limits.capacity(resource) or 0
+        lowest = max(0, usual - sum(r.fewer.get(resource, 0) for r in clinic_limits.reductions))
+        checks = _boundaries(clinic_limits, items)
+        for peak, limit, involved in overloads(items, at, checks=checks, lowest=lowest):
             found.append(
                 ctx.violation(
                     "over-capacity",
@@ -104,6 +108,55 @@ def capacity(ctx: Context) -> list[Violation]:
             )
         if resource in clinic_limits.units:
             found += _unit_conflicts(ctx, resource, items)
+            found += _out_of_service(ctx, ctx.clinic.id, clinic_limits, resource, items)
+    return found
+
+
+def _limit_at(clinic_limits: Limits, resource: ResourceKind) -> Callable[[dt.datetime], int]:
+    """How many uses of ``resource`` the clinic allows at a moment (its dated changes count)."""
+
+    def at(moment: dt.datetime) -> int:
+        instant = int(moment.timestamp())
+        limit = clinic_limits.capacity_during(resource, instant, instant + 1)
+        assert limit is not None  # noqa: S101 - only limited resources are collected
+        return limit
+
+    return at
+
+
+def _boundaries(clinic_limits: Limits, items: list[Interval]) -> list[dt.datetime]:
+    """The moments within ``items`` at which a dated capacity change begins or ends."""
+    if not clinic_limits.reductions or not items:
+        return []
+    first = int(min(item.start for item in items).timestamp())
+    last = int(max(item.end for item in items).timestamp())
+    return [
+        dt.datetime.fromtimestamp(m, dt.UTC) for m in clinic_limits.changes_between(first, last)
+    ]
+
+
+def _out_of_service(
+    ctx: Context, clinic: str, clinic_limits: Limits, resource: ResourceKind, items: list[Interval]
+) -> list[Violation]:
+    """The plan's uses of a chair or room that a dated capacity change took out of service."""
+    if not clinic_limits.reductions:
+        return []
+    found = []
+    for item in items:
+        if not item.mine or item.unit is None:
+            continue
+        start, end = int(item.start.timestamp()), int(item.end.timestamp())
+        in_service = clinic_limits.capacity_during(resource, start, end)
+        if in_service is not None and item.unit > in_service:
+            found.append(
+                ctx.violation(
+                    "unit-out-of-service",
+                    [item.name],
+                    f"clinic {clinic}: {in_service} {resource} in service then",
+                    f"{item.name} uses {resource} {item.unit}, out of service on "
+                    f"{fmt_day(item.start.date())}",
+                )
+            )
     return found
 
 
@@ -145,28 +198,44 @@ def overlapping_pairs(intervals: Iterable[Interval]) -> list[tuple[Interval, Int
     return pairs
 
 
-def overloads(intervals: Iterable[Interval], limit: int) -> list[tuple[int, list[str]]]:
-    """Moments where more than ``limit`` intervals overlap and one is the plan's."""
-    events = []
+def overloads(
+    intervals: Iterable[Interval],
+    limit: Callable[[dt.datetime], int],
+    *,
+    checks: Iterable[dt.datetime] = (),
+    lowest: int = 0,
+) -> list[tuple[int, int, list[str]]]:
+    """Moments where more than ``limit(moment)`` intervals overlap and one is the plan's.
+
+    Each is ``(how many, the limit then, the plan's intervals involved)``. The load is compared
+    at each start and at each of ``checks`` (where the limit changes); ``limit`` is asked only
+    when the load exceeds ``lowest``, the least it can be.
+    """
+    events: list[tuple[dt.datetime, int, int]] = []
     names: dict[int, tuple[str, bool]] = {}
     for key, item in enumerate(intervals):
         names[key] = (item.name, item.mine)
         events.append((item.start, _START, key))
         events.append((item.end, _END, key))
-    # At equal times an end (-2) sorts before a start (-1): back-to-back uses do not overlap.
+    events += [(moment, _CHECK, -1) for moment in checks]
+    # At equal times ends sort first, then checks, then starts: back-to-back uses do not overlap.
     events.sort(key=lambda event: (event[0], event[1]))
     current: set[int] = set()
-    found: list[tuple[int, list[str]]] = []
+    found: list[tuple[int, int, list[str]]] = []
     reported: set[frozenset[str]] = set()
-    for _, kind, key in events:
+    for moment, kind, key in events:
         if kind == _END:
             current.discard(key)
             continue
-        current.add(key)
-        if len(current) > limit:
+        if kind == _START:
+            current.add(key)
+        if len(current) <= lowest:
+            continue
+        allowed = limit(moment)
+        if len(current) > allowed:
             involved = sorted(names[k][0] for k in current if names[k][1])
             episode = frozenset(involved)
             if involved and episode not in reported:
                 reported.add(episode)
-                found.append((len(current), involved))
+                found.append((len(current), allowed, involved))
     return found

@@ -5,8 +5,10 @@ monitoring place while dosing and monitoring, the prescriber during dosing). :fu
 turns a start into each resource's span; :func:`limits` says how many of each the clinic has:
 chairs and rooms are numbered units that keep a cleaning buffer after each use, monitoring
 staff are counted (staff times patients per staff), and the prescriber is a presence checked
-against the clinic's prescriber hours, not a capacity. The ledger, the slot finder and
-``check`` all take these from here.
+against the clinic's prescriber hours, not a capacity. The clinic's dated capacity changes
+(:class:`~ketaplan.clinic.CapacityChange`: a chair out of service, a staff member absent) are
+:class:`Reduction` s of these limits over whole local days; the chairs and rooms out of service
+are the highest-numbered. The ledger, the slot finder and ``check`` all take these from here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import SessionKind
 from ketaplan.timing import shift
 
-__all__ = ["Limits", "Use", "limits", "spans", "uses"]
+__all__ = ["Limits", "Reduction", "Use", "limits", "spans", "uses"]
 
 
 class Use(NamedTuple):
@@ -67,9 +69,18 @@ def spans(
     )
 
 
+class Reduction(NamedTuple):
+    """Fewer of some resources from ``start`` to ``end`` (epoch seconds: local midnights)."""
+
+    start: int
+    end: int
+    fewer: Mapping[str, int]
+    """How many fewer of each resource (units, or counted places)."""
+
+
 @dataclass(frozen=True)
 class Limits:
-    """How much of each resource a clinic has."""
+    """How much of each resource a clinic has, and when it has less."""
 
     units: Mapping[ResourceKind, int]
     """Numbered resources (chairs, rooms): how many."""
@@ -77,19 +88,67 @@ class Limits:
     """Counted resources (monitoring places): how many at once."""
     buffer_minutes: Mapping[ResourceKind, int]
     """After each use a unit stays taken this long (cleaning)."""
+    reductions: tuple[Reduction, ...] = ()
+    """The clinic's dated capacity changes, as reductions of these limits."""
 
     def capacity(self, resource: ResourceKind) -> int | None:
-        """How many uses of ``resource`` may overlap (``None``: not limited)."""
+        """How many uses of ``resource`` may overlap (``None``: not limited), as usual."""
         if resource in self.units:
             return self.units[resource]
         return self.counted.get(resource)
 
+    def fewer(self, resource: str, start: int, end: int) -> int:
+        """How many fewer of ``resource`` there are at the worst moment of ``start``-``end``."""
+        near = [
+            r for r in self.reductions if r.start < end and start < r.end and r.fewer.get(resource)
+        ]
+        if not near:
+            return 0
+        moments = {start, *(r.start for r in near if r.start > start)}
+        return max(
+            sum(r.fewer[resource] for r in near if r.start <= moment < r.end) for moment in moments
+        )
+
+    def capacity_during(self, resource: ResourceKind, start: int, end: int) -> int | None:
+        """:meth:`capacity` at the worst moment of ``start``-``end`` (epoch seconds).
+
+        For a chair or room, the units numbered up to it are in service then.
+        """
+        usual = self.capacity(resource)
+        if usual is None or not self.reductions:
+            return usual
+        return max(0, usual - self.fewer(resource, start, end))
+
+    def changes_between(self, start: int, end: int) -> list[int]:
+        """The moments inside ``start``-``end`` at which a reduction begins or ends."""
+        return sorted({m for r in self.reductions for m in (r.start, r.end) if start < m < end})
+
 
 def limits(clinic: Clinic) -> Limits:
-    """The clinic's resources as limits."""
+    """The clinic's resources as limits, with its dated capacity changes."""
     resources = clinic.resources
     return Limits(
         units={"chair": resources.chairs, "room": resources.rooms},
         counted={"monitoring-staff": resources.monitoring_staff * resources.patients_per_staff},
         buffer_minutes={"chair": resources.chair_buffer_minutes, "room": 0},
+        reductions=_reductions(clinic),
     )
+
+
+def _reductions(clinic: Clinic) -> tuple[Reduction, ...]:
+    """Each change that takes something out of service, over its whole local days."""
+    tz = clinic.zone
+    found = []
+    per_staff = clinic.resources.patients_per_staff
+    for change in clinic.capacity_changes:
+        counts = {
+            "chair": change.chairs,
+            "room": change.rooms,
+            "monitoring-staff": change.monitoring_staff * per_staff,
+        }
+        fewer = {resource: count for resource, count in counts.items() if count}
+        if fewer:
+            begins = dt.datetime.combine(change.start, dt.time(0), tzinfo=tz)
+            ends = dt.datetime.combine(change.last + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+            found.append(Reduction(int(begins.timestamp()), int(ends.timestamp()), fewer))
+    return tuple(found)

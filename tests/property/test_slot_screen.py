@@ -44,9 +44,20 @@ def scenes(draw: st.DrawFn) -> tuple[SlotFinder, tuple[SessionKind, dt.date], di
     hours = draw(st.none() | st.sampled_from([["10:00-14:30"], ["07:53-12:07", "13:11-17:49"]]))
     if hours is not None:
         data["resources"]["prescriber_hours"] = {day: list(hours) for day in WEEK}
-    clinic = Clinic.model_validate(data)
     protocol, kind = draw(st.sampled_from(KINDS))
     day = FIRST_DAY + dt.timedelta(days=draw(st.integers(0, 34)))
+    if draw(st.booleans()):  # a dated capacity change on the day (issue 16)
+        resources = data["resources"]
+        change = {
+            "start": str(day - dt.timedelta(days=draw(st.integers(0, 1)))),
+            "chairs": draw(st.integers(0, resources["chairs"])),
+            "rooms": draw(st.integers(0, resources["rooms"])),
+            "monitoring_staff": draw(st.integers(0, resources["monitoring_staff"])),
+            "prescriber_absent": draw(st.booleans()),
+        }
+        if any(value for key, value in change.items() if key != "start"):
+            data["capacity_changes"] = [change]
+    clinic = Clinic.model_validate(data)
     zone = clinic.zone
     bookings = []
     for _ in range(draw(st.integers(0, 25))):
