@@ -50,6 +50,7 @@ from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
 from ketaplan.plans import (
+    MOVED_BY_REQUEST,
     NO_LONGER_NEEDED,
     Appointment,
     Assessment,
@@ -755,7 +756,7 @@ def _moved_times(
         "end": shift(start, hours=length),
         "dosing_start": dosing,
         "resources": spans(kind, start, units=units),
-        "reason": f"moved by request to {start.isoformat()}; was: {appointment.reason}",
+        "reason": f"{MOVED_BY_REQUEST} to {start.isoformat()}; was: {appointment.reason}",
     }
 
 

@@ -41,6 +41,7 @@ def test_public_names_are_pinned() -> None:
         "ProtocolError",
         "Requested",
         "RunSheet",
+        "RunWeek",
         "UnknownProtocolError",
         "UnsatisfiableError",
         "Violation",
@@ -60,9 +61,12 @@ def test_public_names_are_pinned() -> None:
         "plan",
         "replan",
         "run_sheet",
+        "run_week",
         "runsheet_html",
         "runsheet_table",
         "status",
+        "timeline_html",
+        "timeline_svg",
         "to_ics",
     ]
 
