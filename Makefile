@@ -28,6 +28,10 @@ demo: $(STAMP)
 		--until 2027-06-30 --clinic demo --patient demo --format ics \
 		--now 2026-11-21T09:00 -o out/demo-patient.ics
 	@echo "The patient's calendar is $(CURDIR)/out/demo-patient.ics (import it into any calendar app)."
+	$(BIN)/ketaplan plan iv-ketamine-standard --start 2026-12-01 --time 09:00 \
+		--until 2027-06-30 --clinic demo --patient demo --format html \
+		--now 2026-11-21T09:00 -o out/demo-timeline.html
+	@echo "The patient's timeline is $(CURDIR)/out/demo-timeline.html (open it in a browser)."
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)

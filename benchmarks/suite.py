@@ -548,6 +548,13 @@ def throughput(scale: Scale) -> list[Row]:
     ]
 
 
+def pictures(scale: Scale) -> list[Row]:
+    """A long plan's timeline and a clinic's week (:mod:`benchmarks.pictures`)."""
+    from benchmarks.pictures import pictures as drawn  # noqa: PLC0415 - it imports this module
+
+    return drawn(scale)
+
+
 def hostile_input(scale: Scale) -> list[Row]:
     """Every class of hostile input but busy calendars (:mod:`benchmarks.hostile_input`)."""
     from benchmarks.hostile_input import hostile  # noqa: PLC0415 - it imports this module
@@ -565,6 +572,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "busy_hostile": busy_hostile,
     "fhir": fhir,
     "throughput": throughput,
+    "pictures": pictures,
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).

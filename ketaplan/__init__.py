@@ -46,6 +46,7 @@ from ketaplan.loading import (
     loads_protocol,
 )
 from ketaplan.patient import Patient
+from ketaplan.pictures import timeline_html, timeline_svg
 from ketaplan.planner import plan
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
@@ -60,7 +61,7 @@ from ketaplan.replanning import (
     Requested,
     replan,
 )
-from ketaplan.runsheet import RunSheet, run_sheet
+from ketaplan.runsheet import RunSheet, RunWeek, run_sheet, run_week
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
 from ketaplan.standing import PatientStatus, clinic_status, status
@@ -100,6 +101,7 @@ __all__ = [
     "ProtocolError",
     "Requested",
     "RunSheet",
+    "RunWeek",
     "UnknownProtocolError",
     "UnsatisfiableError",
     "Violation",
@@ -122,9 +124,12 @@ __all__ = [
     "replan",
     "replan_disruption",
     "run_sheet",
+    "run_week",
     "runsheet_html",
     "runsheet_table",
     "status",
+    "timeline_html",
+    "timeline_svg",
     "to_ics",
     "whatif",
 ]

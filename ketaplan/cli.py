@@ -50,6 +50,7 @@ from ketaplan.loading import (
 )
 from ketaplan.medications import MedicationRules, medication_rules, medicine_names
 from ketaplan.patient import Patient
+from ketaplan.pictures import timeline_html, timeline_svg
 from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
@@ -67,7 +68,7 @@ from ketaplan.replanning import (
     replan,
 )
 from ketaplan.roster import Placement, load_roster, place, roster_clinic
-from ketaplan.runsheet import run_sheet
+from ketaplan.runsheet import RunSheet, RunWeek, run_sheet, run_week
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
 from ketaplan.standing import clinic_status, status_table
@@ -189,8 +190,11 @@ def _add_plan(commands: Any) -> None:
         help="use another tier for a phase, e.g. maintenance=weekly (repeatable)",
     )
     planning.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
-    planning.add_argument("--format", choices=("table", "json", "ics", "fhir"), default="table")
+    planning.add_argument(
+        "--format", choices=("table", "json", "ics", "fhir", "html", "svg"), default="table"
+    )
     planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    _add_picture_options(planning)
     _add_busy(planning)
     _add_bookings(planning)
     _add_calendar_options(planning)
@@ -247,7 +251,15 @@ def _add_runsheet(commands: Any) -> None:
         "runsheet", help="the day's run sheet: each chair and room, and the monitoring load"
     )
     sheet.add_argument("plan_files", nargs="+", metavar="PLAN.json", help="one plan per patient")
-    sheet.add_argument("--date", required=True, type=_date, help="the clinic's day, YYYY-MM-DD")
+    when = sheet.add_mutually_exclusive_group(required=True)
+    when.add_argument("--date", type=_date, help="the clinic's day, YYYY-MM-DD")
+    when.add_argument("--week", type=_date, help="seven days from this one, YYYY-MM-DD")
+    sheet.add_argument(
+        "--days",
+        type=_count,
+        metavar="N",
+        help="this many days from --date or --week (default: 1 with --date, 7 with --week)",
+    )
     sheet.add_argument("--clinic", metavar="FILE|demo", help="default: the plans', if built in")
     sheet.add_argument(
         "--protocol",
@@ -284,11 +296,12 @@ def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_export(commands: Any) -> None:
     exporting = commands.add_parser(
-        "export", help="write a plan as an iCalendar file or a FHIR Bundle"
+        "export", help="write a plan as an iCalendar file, a FHIR Bundle or a timeline picture"
     )
     exporting.add_argument("plan_file", metavar="PLAN.json")
     exporting.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
-    exporting.add_argument("--format", choices=("ics", "fhir"), default="ics")
+    exporting.add_argument("--format", choices=("ics", "fhir", "html", "svg"), default="ics")
+    _add_picture_options(exporting)
     _add_calendar_options(exporting)
     _add_fhir_options(exporting)
     exporting.set_defaults(run=_export)
@@ -844,6 +857,8 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.format == "ics":
         code = _emit_bytes(_calendar(result, args), args.output, out)
+    elif args.format in _PICTURES:
+        code = _emit(_picture(result, args), args.output, out)
     elif args.format == "fhir":
         code = _emit_bytes(_fhir_bundle(result, args), args.output, out)
     else:
@@ -892,8 +907,8 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
     """
     if not args.first_available:
         raise InputError("--options", "used with --first-available", args.options)
-    if args.options != 1 and args.format == "ics":
-        raise InputError("--format", "table or json with --options above 1", "ics")
+    if args.options != 1 and args.format not in ("table", "json"):
+        raise InputError("--format", "table or json with --options above 1", args.format)
     offered = first_available(
         protocol,
         start=args.start,
@@ -905,6 +920,8 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
     )
     if args.format == "ics":
         return _emit_bytes(_calendar(offered[0], args), args.output, out)
+    if args.format in _PICTURES:
+        return _emit(_picture(offered[0], args), args.output, out)
     if args.format == "json":
         if len(offered) == 1 and args.options == 1:
             return _emit(offered[0].model_dump_json(indent=2), args.output, out)
@@ -984,9 +1001,33 @@ def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format in _PICTURES:
+        return _emit(_picture(load_plan(args.plan_file), args), args.output, out)
     if args.format == "fhir":
         return _emit_bytes(_fhir_bundle(load_plan(args.plan_file), args), args.output, out)
     return _emit_bytes(_calendar(load_plan(args.plan_file), args), args.output, out)
+
+
+# -- pictures: a plan's timeline ---------------------------------------------------------------
+
+#: The formats that draw a plan's timeline (``plan`` and ``export``).
+_PICTURES = ("html", "svg")
+
+
+def _add_picture_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="with --format html or svg: mark this day on the timeline with a line",
+    )
+
+
+def _picture(result: Plan, args: argparse.Namespace) -> str:
+    """The plan's timeline: an HTML page, or an SVG file."""
+    if args.format == "svg":
+        return timeline_svg(result, today=args.today)
+    return timeline_html(result, today=args.today)
 
 
 # -- FHIR (needs ketaplan[fhir]; ketaplan.fhir loads the models when first used) ---------------
@@ -1174,17 +1215,27 @@ def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
     plans = [load_plan(path) for path in args.plan_files]
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(plans[0])
     protocols = [load_protocol(name) for name in args.protocol]
+    days = args.days if args.days is not None else 7 if args.week else 1
     try:
-        sheet = run_sheet(plans, day=args.date, clinic=clinic, protocols=protocols)
-    except InputError as err:  # name the file, not the position in a list
+        sheet: RunSheet | RunWeek = (
+            run_sheet(plans, day=args.date, clinic=clinic, protocols=protocols)
+            if args.date and args.days is None
+            else run_week(
+                plans, start=args.date or args.week, days=days, clinic=clinic, protocols=protocols
+            )
+        )
+    except InputError as err:  # name the file (or the option), not the position in a list
+        if err.field == "days":
+            raise InputError("--days", err.expectation, err.value) from None
         raise _in_file(err, args.plan_files) from None
     if args.format == "html":
         text = runsheet_html(sheet)
     elif args.format == "json":
         text = sheet.model_dump_json(indent=2)
     else:
-        text = runsheet_table(sheet)
-        if sheet.monitoring_staff is None:
+        each = sheet.days if isinstance(sheet, RunWeek) else (sheet,)
+        text = "\n\n".join(runsheet_table(day) for day in each)
+        if each[0].monitoring_staff is None:
             text += "\nnote: the monitoring ratio was not checked; pass --clinic"
     _emit(text, args.output, out)
     return EXIT_PROBLEMS if sheet.over_ratio else EXIT_OK

@@ -22,6 +22,8 @@ from ketaplan.hours import DEFAULT_QUIET_HOURS, QuietSetting
 from ketaplan.timing import zone
 
 __all__ = [
+    "MOVED",
+    "MOVED_BY_REQUEST",
     "NO_LONGER_NEEDED",
     "Appointment",
     "AppointmentStatus",
@@ -40,6 +42,11 @@ AppointmentStatus = Literal["planned", "attended", "missed", "cancelled"]
 
 #: The reason of a session a re-plan no longer needs (cancelled, kept so calendars remove it).
 NO_LONGER_NEEDED = "no longer needed"
+
+#: How the reason of every session a re-plan moved begins (by request, or around a disruption).
+MOVED = "moved"
+#: How the reason of a session a person moved (a ``Moved`` event) begins.
+MOVED_BY_REQUEST = f"{MOVED} by request"
 
 InstructionKind = Literal[
     "fasting-solids",
@@ -173,6 +180,19 @@ class Appointment(Model):
     def is_active(self) -> bool:
         """Whether it still takes place (planned or attended)."""
         return self.status in {"planned", "attended"}
+
+    @property
+    def moved(self) -> bool:
+        """Whether it is not where its rule aimed.
+
+        Off its target date, placed outside its window (``shift``), or moved by a re-plan (by
+        request, or around a disruption: its reason begins with :data:`MOVED`).
+        """
+        return (
+            self.shift is not None
+            or (self.target is not None and self.local_date != self.target)
+            or self.reason.startswith(f"{MOVED} ")
+        )
 
     @property
     def no_longer_needed(self) -> bool:

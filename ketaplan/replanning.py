@@ -50,6 +50,7 @@ from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
 from ketaplan.plans import (
+    MOVED_BY_REQUEST,
     NO_LONGER_NEEDED,
     Appointment,
     Assessment,
@@ -747,13 +748,15 @@ def moved_times(
     kind: SessionKind,
     *,
     units: Mapping[ResourceKind, int | None] | None = None,
-    cause: str = "moved by request",
+    cause: str = MOVED_BY_REQUEST,
 ) -> dict[str, object]:
     """New start, end, dosing start, resource spans and reason for a move to ``start``.
 
     The block keeps its length in real elapsed time; dosing and each resource's span follow
     the protocol's timeline (:func:`ketaplan.rules.capacity.spans`), keeping the chair or room
-    unless ``units`` gives others. The reason says ``cause`` and what it was before.
+    unless ``units`` gives others. The reason says ``cause`` (which begins with
+    :data:`~ketaplan.plans.MOVED`, so that ``Appointment.moved`` sees it) and what it was
+    before.
     """
     length = elapsed_hours(appointment.start, appointment.end)
     if units is None:

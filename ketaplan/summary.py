@@ -22,7 +22,7 @@ from ketaplan.protocol import (
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
 
-__all__ = ["describe_protocol", "plan_table", "violation_table"]
+__all__ = ["describe_protocol", "plan_table", "status_word", "violation_table"]
 
 _WIDTH = 96
 _TEENS = range(11, 14)
@@ -321,7 +321,7 @@ def plan_table(plan: Plan, /) -> str:
                 appointment.id,
                 appointment.kind,
                 str(appointment.decided_dose or "") or appointment.dose or "",
-                _status_word(appointment),
+                status_word(appointment),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -354,7 +354,7 @@ def plan_table(plan: Plan, /) -> str:
     return "\n".join(lines)
 
 
-def _status_word(appointment: Appointment) -> str:
+def status_word(appointment: Appointment) -> str:
     """``planned``, ``provisional``, ``attended``, ``missed``, ``cancelled (late)``..."""
     if appointment.provisional:
         return "provisional"

@@ -82,6 +82,7 @@ LAYERS: dict[str, int] = {
     "ketaplan._hypothesis_hook": 6,
     "ketaplan.runsheet.table": 6,
     "ketaplan.runsheet.page": 6,
+    "ketaplan.pictures": 6,
     # 7 command line and facade: the only modules allowed to import the facade.
     "ketaplan.cli": 7,
     "ketaplan.__main__": 7,

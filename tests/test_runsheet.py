@@ -8,9 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
-import struct
-import subprocess
 import zoneinfo
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,6 +30,7 @@ from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.patient import Patient
 from ketaplan.runsheet import RunSession
 
+from .browser import render, size_of, spread
 from .helpers import clinic, plan
 from .test_cli import ketaplan, run
 
@@ -528,36 +526,19 @@ def test_command_refuses_a_plan_twice(plan_files: list[str]) -> None:
 # -- in a real browser -------------------------------------------------------------------------
 
 
-def chromium() -> str:
-    """Chromium's command, or a skip that says how to get it."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    return found
-
-
 def test_chromium_draws_the_page(tmp_path: Path) -> None:
     """The page as a person sees it: Chromium builds one block per session and one red
     stretch over the ratio, and takes a screenshot of it."""
-    browser = chromium()
     alone = clinic_day(*((f"p-{n}", "iv-ketamine-mwf") for n in range(5)), shared=False)
     found = run_sheet(alone, day=DAY, clinic=demo_clinic())
     page = tmp_path / "sheet.html"
     page.write_text(runsheet_html(found), encoding="utf-8")
-    base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}"]  # fmt: skip
-    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                         check=True, timeout=120).stdout  # fmt: skip
-    assert dom.count('class="block"') == 5
-    assert dom.count('class="stretch over"') == 1
-    shot = tmp_path / "sheet.png"
-    subprocess.run([*base, "--window-size=1400,900", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, check=True, timeout=120)  # fmt: skip
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1400, 900)
-    assert len(data) > 20_000  # drawn, not blank
+    seen = render(page)
+    assert seen.dom.count('class="block"') == 5
+    assert seen.dom.count('class="stretch over"') == 1
+    assert seen.console == []
+    assert size_of(seen.shot) == (1400, 900)
+    assert spread(seen.shot) > 20  # drawn, not blank
 
 
 def test_the_model_round_trips_through_json(sheet: RunSheet) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "RunSession",
     "RunSheet",
     "RunStep",
+    "RunWeek",
     "StaffLoad",
     "StepKind",
     "in_order",
@@ -165,6 +166,30 @@ class RunSheet(Model):
         if self.offset_changes:
             text = f"{text[:5]} {local.tzname()}{text[5:]}"
         return text
+
+
+class RunWeek(Model):
+    """Clinic days in a row (a week, or a few days): the run sheet of each, in order."""
+
+    start: dt.date
+    """The first day."""
+    days: tuple[RunSheet, ...]
+    """One sheet per day, from ``start`` on, including days without sessions."""
+
+    @property
+    def end(self) -> dt.date:
+        """The last day."""
+        return self.days[-1].day
+
+    @property
+    def sessions(self) -> tuple[RunSession, ...]:
+        """Every session of the days, in time order."""
+        return tuple(session for sheet in self.days for session in sheet.sessions)
+
+    @property
+    def over_ratio(self) -> tuple[StaffLoad, ...]:
+        """The stretches of every day with more patients under monitoring than staff may watch."""
+        return tuple(stretch for sheet in self.days for stretch in sheet.over_ratio)
 
 
 def instant(moment: dt.datetime) -> dt.datetime:

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from html import escape
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from ketaplan._text import fmt_day
-from ketaplan._version import __version__
-from ketaplan.runsheet.model import Lane, RunSession, RunSheet, RunStep, StaffLoad, instant
-from ketaplan.timing import elapsed_hours, shift, zone
+from ketaplan.pictures.document import capital, footer, html_page
+from ketaplan.pictures.document import text as _e
+from ketaplan.runsheet.model import (
+    Lane,
+    RunSession,
+    RunSheet,
+    RunStep,
+    RunWeek,
+    StaffLoad,
+    in_order,
+    instant,
+)
+from ketaplan.timing import elapsed_hours, resolve, shift, zone
 
 __all__ = ["runsheet_html"]
 
@@ -28,19 +38,7 @@ _BAR = ("check-in", "dosing", "monitoring", "session")
 _LABEL_EVERY = ((14, 1), (28, 2), (1_000, 3))
 
 _STYLE = """
-:root { --ink: #1d2329; --muted: #5b6570; --line: #d5dae0; --over: #b3261e;
-  --check-in: #c3c9d1; --dosing: #2f6db5; --monitoring: #93bbe8; --session: #8cc08a;
-  --label: 8em; }
-* { box-sizing: border-box; }
-body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; color: var(--ink); margin: 24px; }
-h1 { font-size: 1.5em; margin: 0 0 .15em; }
-h2 { font-size: 1.05em; margin: 1.2em 0 .3em; }
-.meta { color: var(--muted); margin: 0 0 1em; }
-.alert { border-left: 4px solid var(--over); background: #fbeae9; padding: .45em .8em;
-  margin: 0 0 1em; }
-.note { border-left: 4px solid var(--muted); background: #f1f3f5; padding: .45em .8em;
-  margin: 0 0 1em; }
+:root { --check-in: #c3c9d1; --dosing: #2f6db5; --monitoring: #93bbe8; --session: #8cc08a; }
 .timeline { display: grid; grid-template-columns: var(--label) 1fr; row-gap: 4px; }
 .name { font-weight: 600; align-self: center; }
 .axis { position: relative; height: 1.3em; }
@@ -66,29 +64,18 @@ h2 { font-size: 1.05em; margin: 1.2em 0 .3em; }
   font-size: .78em; text-align: center; line-height: 2.3em; overflow: hidden;
   white-space: nowrap; font-variant-numeric: tabular-nums; }
 .stretch.over, td.over { background: var(--over); color: #fff; font-weight: 700; }
+.day { break-inside: avoid; }
 .legend { display: flex; flex-wrap: wrap; gap: 1.2em; font-size: .85em; color: var(--muted);
   margin: .5em 0 0 var(--label); }
 .swatch { display: inline-block; width: 1.4em; height: .7em; margin-right: .35em;
   vertical-align: middle; border-radius: 2px; }
 .swatch.mark { position: static; display: inline-block; width: 2px; height: 1em; margin: 0 .5em;
   vertical-align: middle; }
-table { border-collapse: collapse; width: 100%; }
-th { text-align: left; font-size: .8em; color: var(--muted); font-weight: 600;
-  white-space: nowrap; }
-th, td { padding: 2px 10px 2px 0; border-bottom: 1px solid #eceff2; vertical-align: top;
-  font-variant-numeric: tabular-nums; }
 td.time { white-space: nowrap; width: 10em; }
 td.who-cell, td.count { white-space: nowrap; width: 8em; }
 tr.head td { font-weight: 600; border-top: 1px solid var(--line); padding-top: 6px; }
 td.kind { color: var(--muted); width: 7em; white-space: nowrap; }
 td.check { font-weight: 600; color: var(--dosing); }
-footer { margin-top: 2em; font-size: .8em; color: var(--muted); }
-@page { size: A4 landscape; margin: 12mm; }
-@media print {
-  body { margin: 0; font-size: 11px; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  section.lane, .timeline { break-inside: avoid; }
-}
 """
 
 
@@ -106,6 +93,27 @@ class _Axis(NamedTuple):
         start = first.replace(minute=0, second=0, microsecond=0)
         return cls(start, max(1, math.ceil(elapsed_hours(start, last))))
 
+    @classmethod
+    def for_days(cls, sheets: Sequence[RunSheet]) -> dict[dt.date, _Axis]:
+        """An axis for each day with sessions, all over the same hours of the clock.
+
+        From the earliest whole hour any of the days starts at to the latest hour any ends at,
+        so the days line up one under the other; a day whose clocks change is an hour longer or
+        shorter in real time, and still holds its sessions.
+        """
+        own = {sheet.day: cls.of(sheet) for sheet in sheets if sheet.lanes}
+        if not own:
+            return {}
+        local = zone(sheets[0].time_zone)
+        opens = min(axis.start.hour for axis in own.values())
+        closes = max(axis.start.hour + axis.hours for axis in own.values())
+        found = {}
+        for day, axis in own.items():
+            start = min(resolve(day, dt.time(opens), local), axis.start)
+            end = max(shift(start, hours=closes - opens), shift(axis.start, hours=axis.hours))
+            found[day] = cls(start, max(1, math.ceil(elapsed_hours(start, end))))
+        return found
+
     def at(self, moment: dt.datetime) -> float:
         """Where ``moment`` falls, in percent of the axis."""
         return 100 * elapsed_hours(self.start, moment) / self.hours
@@ -116,8 +124,15 @@ class _Axis(NamedTuple):
         return [shift(self.start, hours=h) for h in range(0, self.hours + 1, step)]
 
 
-def runsheet_html(sheet: RunSheet, /) -> str:
-    """The run sheet as a self-contained, printable HTML page (inline CSS, no script)."""
+def runsheet_html(sheet: RunSheet | RunWeek, /) -> str:
+    """The run sheet of a day, or of days in a row, as a printable self-contained HTML page.
+
+    One file, inline CSS, no script; a :class:`RunWeek` gives days in a row.
+    A week's page draws each day's chairs and rooms on the same hours of the clock, with the
+    staff load under each day, and lists each day's sessions.
+    """
+    if isinstance(sheet, RunWeek):
+        return _week_page(sheet)
     title = f"Run sheet {fmt_day(sheet.day)}, {sheet.clinic_name}"
     body = [_header(sheet)]
     if sheet.lanes:
@@ -129,73 +144,59 @@ def runsheet_html(sheet: RunSheet, /) -> str:
         body.append("<p>No sessions at the clinic on this day.</p>")
     if sheet.history:
         body.append(_history_list(sheet))
-    body.append(
-        f"<footer>Patients by id only. Times in {_e(sheet.time_zone)}. Made by ketaplan "
-        f"{_e(__version__)}, which plans what a clinician decided and gives no medical advice."
-        "</footer>"
-    )
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            '<head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(title)}</title>",
-            f"<style>{_STYLE}</style>",
-            "</head>",
-            "<body>",
-            *body,
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
+    body.append(footer(sheet.time_zone))
+    return html_page(title, body, style=_STYLE)
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
-def _capital(label: str) -> str:
-    return label[:1].upper() + label[1:]
-
-
-def _header(sheet: RunSheet) -> str:
+def _header(sheet: RunSheet | RunWeek) -> str:
+    """The heading, what the page shows, and a note or alert: of a day, or of days in a row."""
+    days = sheet.days if isinstance(sheet, RunWeek) else (sheet,)
+    first = days[0]
     count = len(sheet.sessions)
+    patients = {session.patient for session in sheet.sessions}
     meta = [
-        f"{_e(sheet.clinic_name)} ({_e(sheet.clinic)})",
-        f"times in {_e(sheet.time_zone)}",
-        f"{count} session{'s' * (count != 1)}, {len(sheet.patients)} patient(s)",
+        f"{_e(first.clinic_name)} ({_e(first.clinic)})",
+        f"times in {_e(first.time_zone)}",
+        f"{count} session{'s' * (count != 1)}, {len(patients)} patient(s)",
     ]
-    if sheet.monitoring_staff is None:
+    if first.monitoring_staff is None:
         meta.append("monitoring staff unknown (no clinic given)")
     else:
         meta.append(
-            f"monitoring: {sheet.monitoring_staff} staff, at most {sheet.patients_per_staff} "
+            f"monitoring: {first.monitoring_staff} staff, at most {first.patients_per_staff} "
             "patient(s) each"
         )
+    heading = fmt_day(first.day)
+    if len(days) > 1:
+        heading += f" to {fmt_day(days[-1].day)}"
     parts = [
-        f"<header><h1>Run sheet: {_e(fmt_day(sheet.day))}</h1>",
+        f"<header><h1>Run sheet: {_e(heading)}</h1>",
         f'<p class="meta">{" &middot; ".join(meta)}</p></header>',
     ]
-    if sheet.offset_changes:
+    changes = [day for day in days if day.offset_changes]
+    if changes:
+        when = "today" if len(days) == 1 else "on " + ", ".join(fmt_day(d.day) for d in changes)
         parts.append(
-            '<p class="note">The clocks change today: times show their zone\'s abbreviation.</p>'
+            f'<p class="note">The clocks change {_e(when)}: times show their zone\'s '
+            "abbreviation.</p>"
         )
-    over = sheet.over_ratio
+    over = [(day, stretch) for day in days for stretch in day.over_ratio]
     if over:
         spans = ", ".join(
-            f"{_e(_span(sheet, s.start, s.end))} ({s.patients} patients)" for s in over
+            f"{_e(_span(day, s.start, s.end, dated=len(days) > 1))} ({s.patients} patients)"
+            for day, s in over
         )
         parts.append(
             f'<p class="alert"><strong>Over the monitoring ratio</strong> (at most '
-            f"{over[0].capacity} at once): {spans}.</p>"
+            f"{over[0][1].capacity} at once): {spans}.</p>"
         )
     return "\n".join(parts)
 
 
-def _span(sheet: RunSheet, start: dt.datetime, end: dt.datetime) -> str:
-    return f"{sheet.clock(start)}\u2013{sheet.clock(end)}"
+def _span(sheet: RunSheet, start: dt.datetime, end: dt.datetime, *, dated: bool = False) -> str:
+    """``09:00\u201310:30`` on the sheet's clock; ``dated``: after the day's short name."""
+    span = f"{sheet.clock(start)}\u2013{sheet.clock(end)}"
+    return f"{sheet.day:%a} {sheet.day.day} {span}" if dated else span
 
 
 def _timeline(sheet: RunSheet, axis: _Axis) -> str:
@@ -213,7 +214,7 @@ def _timeline(sheet: RunSheet, axis: _Axis) -> str:
         stacked = _stacked(lane)
         blocks = "".join(_block(sheet, axis, session, row) for session, row in stacked)
         rows.append(
-            f'<div class="name">{_e(_capital(lane.label))}</div><div class="track" style="--rows:'
+            f'<div class="name">{_e(capital(lane.label))}</div><div class="track" style="--rows:'
             f'{1 + max(row for _, row in stacked)}">{blocks}</div>'
         )
     stretches = "".join(_stretch(sheet, axis, stretch) for stretch in sheet.load)
@@ -297,21 +298,24 @@ def _legend() -> str:
 def _lane_list(sheet: RunSheet, lane: Lane) -> str:
     rows = []
     for session in lane.sessions:
-        what = session.name + (f", dose {session.dose_number}" if session.dose_number else "")
-        if session.status != "planned":
-            what += f" ({session.status})"
         rows.append(
             f'<tr class="head"><td class="time">{_e(_span(sheet, session.start, session.end))}'
             f'</td><td class="who-cell">{_e(session.patient)}</td><td class="kind">'
-            f"{_e(session.appointment)}</td><td>{_e(what)}</td></tr>"
+            f"{_e(session.appointment)}</td><td>{_e(_what(session))}</td></tr>"
         )
         rows += [_step_row(sheet, step) for step in session.steps]
     return (
-        f'<section class="lane"><h2>{_e(_capital(lane.label))}</h2><table><thead><tr><th>Time</th>'
+        f'<section class="lane"><h2>{_e(capital(lane.label))}</h2><table><thead><tr><th>Time</th>'
         "<th>Patient</th><th>Step</th><th></th></tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table></section>"
     )
+
+
+def _what(session: RunSession) -> str:
+    """The session's name, its dose number, and its status unless planned."""
+    what = session.name + (f", dose {session.dose_number}" if session.dose_number else "")
+    return what if session.status == "planned" else f"{what} ({session.status})"
 
 
 def _step_row(sheet: RunSheet, step: RunStep) -> str:
@@ -354,4 +358,48 @@ def _load_list(sheet: RunSheet) -> str:
         "<th>Time</th><th>Patients</th><th>Per staff member</th><th></th></tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table></section>"
+    )
+
+
+# -- days in a row -----------------------------------------------------------------------------
+
+
+def _week_page(week: RunWeek) -> str:
+    """Each day's chairs and rooms and staff load on one axis of the clock, then its sessions."""
+    first = week.days[0]
+    title = f"Run sheet {fmt_day(week.start)} to {fmt_day(week.end)}, {first.clinic_name}"
+    body = [_header(week)]
+    axes = _Axis.for_days(week.days)
+    if axes:
+        body.append(_legend())
+    for sheet in week.days:
+        body.append(f'<section class="day"><h2>{_e(fmt_day(sheet.day))}</h2>')
+        axis = axes.get(sheet.day)
+        if axis is None:
+            body.append("<p>No sessions at the clinic.</p>")
+        else:
+            body += [_timeline(sheet, axis), _session_list(sheet)]
+        if sheet.history:
+            body.append(_history_list(sheet))
+        body.append("</section>")
+    body.append(footer(first.time_zone))
+    return html_page(title, body, style=_STYLE)
+
+
+def _session_list(sheet: RunSheet) -> str:
+    """The day's sessions in time order, one row each: time, chair or room, patient, session."""
+    placed = sorted(
+        ((session, lane) for lane in sheet.lanes for session in lane.sessions),
+        key=lambda item: in_order(item[0]),
+    )
+    rows = [
+        f'<tr><td class="time">{_e(_span(sheet, session.start, session.end))}</td>'
+        f'<td class="who-cell">{_e(capital(lane.label))}</td><td class="who-cell">'
+        f'{_e(session.patient)}</td><td class="kind">{_e(session.appointment)}</td>'
+        f"<td>{_e(_what(session))}</td></tr>"
+        for session, lane in placed
+    ]
+    return (
+        '<table class="sessions"><thead><tr><th>Time</th><th>Where</th><th>Patient</th>'
+        "<th>Session</th><th></th></tr></thead><tbody>" + "\n".join(rows) + "</tbody></table>"
     )

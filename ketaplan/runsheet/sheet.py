@@ -30,19 +30,23 @@ from ketaplan.runsheet.model import (
     RunSession,
     RunSheet,
     RunStep,
+    RunWeek,
     StaffLoad,
     in_order,
     instant,
 )
 from ketaplan.timing import shift, zone
 
-__all__ = ["MONITORING", "SEATS", "run_sheet"]
+__all__ = ["MAX_DAYS", "MONITORING", "SEATS", "run_sheet", "run_week"]
 
 #: The numbered resources a session is seated in, in the order the sheet lists their lanes.
 SEATS: tuple[ResourceKind, ...] = ("chair", "room")
 
 #: The resource whose uses are the patients under monitoring.
 MONITORING: ResourceKind = "monitoring-staff"
+
+#: The most days one :func:`run_week` lays out (a month): the page stays one to print.
+MAX_DAYS = 31
 
 
 class _Placed(NamedTuple):
@@ -109,6 +113,44 @@ def run_sheet(
         load=_load(placed, clinic, time_zone),
         history=_history(items, day, time_zone),
     )
+
+
+def run_week(
+    plans: Plan | Iterable[Plan],
+    /,
+    *,
+    start: dt.date,
+    days: int = 7,
+    clinic: Clinic | None = None,
+    protocols: Protocol | Iterable[Protocol] | None = None,
+) -> RunWeek:
+    """The run sheets of ``days`` clinic days from ``start`` (a week unless told).
+
+    Each day is :func:`run_sheet`'s, with the same arguments; ``days`` runs from 1 to
+    :data:`MAX_DAYS`.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> from ketaplan.defaults import demo_clinic
+    >>> made_at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    >>> made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
+    ...             clinic=demo_clinic(), preferred_time=dt.time(9), now=made_at, plan_id="p-1")
+    >>> week = run_week([made], start=dt.date(2026, 12, 7), clinic=demo_clinic())
+    >>> [(f"{sheet.day:%a}", len(sheet.sessions)) for sheet in week.days]
+    [('Mon', 1), ('Tue', 0), ('Wed', 1), ('Thu', 0), ('Fri', 1), ('Sat', 0), ('Sun', 0)]
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InputError("days", f"a whole number of days from 1 to {MAX_DAYS}", days)
+    if isinstance(start, dt.datetime) or not isinstance(start, dt.date):
+        raise InputError("start", "a date (the clinic's local day)", start)
+    in_range("start", start)
+    items = _plan_list(plans)
+    known = list(_protocol_map(protocols).values())
+    sheets = [
+        run_sheet(items, day=start + dt.timedelta(days=n), clinic=clinic, protocols=known)
+        for n in range(days)
+    ]
+    return RunWeek(start=start, days=tuple(sheets))
 
 
 # -- arguments ---------------------------------------------------------------------------------
