@@ -44,6 +44,7 @@ from ketaplan.loading import (
     loads_protocol,
 )
 from ketaplan.patient import Patient
+from ketaplan.placement import Placement, PlacementRequest, plan_many
 from ketaplan.planner import plan
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
@@ -87,6 +88,8 @@ __all__ = [
     "Patient",
     "PatientError",
     "PatientStatus",
+    "Placement",
+    "PlacementRequest",
     "Plan",
     "PlanError",
     "Problem",
@@ -111,6 +114,7 @@ __all__ = [
     "loads_patient",
     "loads_protocol",
     "plan",
+    "plan_many",
     "replan",
     "run_sheet",
     "runsheet_html",
