@@ -188,7 +188,7 @@ def plan_many(
             or an option out of range.
         MissingExtraError: ``backend="cp-sat"`` without the extra ``ketaplan[solver]``.
     """
-    setup = _setup(requests, clinic, bookings, now)
+    setup = prepare(requests, clinic, bookings, now)
     _check_options(objective=objective, backend=backend, seed=seed, tries=tries,
                    time_limit=time_limit)  # fmt: skip
     order = list(range(len(setup.requests)))
@@ -201,9 +201,10 @@ def plan_many(
     return _placements(setup, outcome)
 
 
-def _setup(
+def prepare(
     requests: Iterable[PlacementRequest], clinic: Clinic, bookings: object, now: dt.datetime | None
 ) -> _Setup:
+    """The inputs of :func:`plan_many` checked, for its back-ends (and the benchmark)."""
     expect("clinic", clinic, Clinic, "a Clinic (load_clinic(FILE) or demo_clinic() gives one)")
     if isinstance(requests, str | bytes) or not isinstance(requests, Iterable):
         raise InputError("requests", "a list of PlacementRequest", requests)
