@@ -142,8 +142,13 @@ def solve(
     seed: int,
     time_limit: float,
     workers: int = 2,
+    start_from: dict[int, dict[str, dt.datetime]] | None = None,
 ) -> SolverAnswer:
-    """The solver's best placement of ``requests`` within ``time_limit`` seconds."""
+    """The solver's best placement of ``requests`` within ``time_limit`` seconds.
+
+    ``start_from``: a placement to start the search from (a hint, by request index, each
+    session's start by id), such as the local search's: the solver begins at least there.
+    """
     cp_model = _ortools()
     series = {r.protocol.id: steps(r.protocol, f"requests[{i}].protocol")
               for i, r in enumerate(requests)}  # fmt: skip
@@ -154,6 +159,7 @@ def solve(
     for index, request in enumerate(requests):
         model.add_request(index, request, series[request.protocol.id])
     model.add_capacity()
+    model.hint(start_from or {})
     model.model.maximize(sum(model.objective))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
@@ -324,6 +330,15 @@ class _Model:
                 start + use.offset, size, served, f"{step.id}-{use.resource}-{index}"
             )
             self.intervals.setdefault(use.resource, []).append(interval)
+
+    def hint(self, placed: dict[int, dict[str, dt.datetime]]) -> None:
+        """Start the search from ``placed``: who is served, and each session's start."""
+        for index, (served, sessions) in self.requests.items():
+            starts = placed.get(index)
+            self.model.add_hint(served, starts is not None and len(starts) == len(sessions))
+            for step_id, var in sessions if starts else ():
+                if step_id in starts:  # type: ignore[operator]
+                    self.model.add_hint(var, self.minute(starts[step_id]))  # type: ignore[index]
 
     # -- capacity --------------------------------------------------------------------------
 

@@ -428,15 +428,22 @@ def _blockers(setup: _Setup, outcome: _Outcome, waiting: int) -> list[int]:
 def solved(setup: _Setup, *, seed: int, time_limit: float) -> tuple[_Outcome, SolverAnswer]:
     """The CP-SAT back-end: the solver's answer, made into plans by the planner.
 
-    Each patient the solver serves, in the order of its first session, is planned with the
-    solver's days and times as hints into a ledger of everyone planned before; one whose
-    hinted plan does not fit is placed at its first feasible start instead, and so is each
-    patient the solver left out, in the order given. So every plan is the planner's own.
+    The solver starts from the local search's placement (a hint), so it begins with at least
+    as many patients served. Each patient it serves, in the order of its first session, is
+    planned with the solver's days and times as hints into a ledger of everyone planned
+    before; one whose hinted plan does not fit is placed at its first feasible start instead,
+    and so is each patient the solver left out, in the order given. So every plan is the
+    planner's own; and when that serves fewer than the local search, the local search's
+    placement is returned.
     """
     from ketaplan._cpsat import solve  # noqa: PLC0415 - the optional extra, loaded on use
 
+    local = _improved(setup, _one_by_one(setup, range(len(setup.requests))), seed=seed,
+                      tries=DEFAULT_TRIES)  # fmt: skip
+    start_from = {index: {a.id: a.start for a in made.appointments}
+                  for index, (made, _) in local.plans.items()}  # fmt: skip
     answer = solve(setup.requests, setup.clinic, setup.base, now=setup.now, seed=seed,
-                   time_limit=time_limit)  # fmt: skip
+                   time_limit=time_limit, start_from=start_from)  # fmt: skip
     ledger = Ledger(setup.clinic, setup.base)
     outcome = _Outcome()
     chosen = sorted(answer.starts, key=lambda index: min(answer.starts[index].values()))
@@ -447,6 +454,8 @@ def solved(setup: _Setup, *, seed: int, time_limit: float) -> tuple[_Outcome, So
             outcome.plans[index] = (found, tuple(ledger.add(b) for b in found.bookings()))
         else:
             outcome.reasons[index] = found
+    if local.score(setup) > outcome.score(setup):
+        return local, answer
     return outcome, answer
 
 
