@@ -17,15 +17,19 @@ The objective (``objective=``):
 
 The back-ends (``backend=``):
 
-- ``"local"`` (the default, pure Python): one-by-one placement in the order given, then the
-  same in the most constrained order first (the earliest end of the start window), keeping the
-  better; then a repair that lets each patient not served in by re-placing another: the other's
-  plan is taken out, the waiting patient placed, the other placed again at its first feasible
-  start; kept when both fit, so one more patient is served. It never serves fewer patients than
-  one-by-one placement on the same input, and its work is bounded by ``tries``: each placement
-  it attempts (a :func:`~ketaplan.intake.first_available` call, itself bounded) counts one.
+- ``"local"`` (the default, pure Python): one-by-one placement in the order given; then
+  passes in which each later session aims for the least busy open day its window allows (a
+  hint to the planner, which keeps every rule), in the order given, the most constrained first
+  (the earliest end of the start window) and a shuffled order (``seed``), keeping the best;
+  then a repair that lets each patient not served in by taking out one, two, then four served
+  patients whose plans lie nearest its window, placing it, and placing them again, kept when
+  all fit. It never serves fewer patients than one-by-one placement on the same input. Its
+  work is bounded: three passes of one placement per patient, then ``tries`` repair
+  placements; each placement is a :func:`~ketaplan.intake.first_available` search, itself
+  bounded.
 - ``"cp-sat"``: an exact model solved by OR-Tools CP-SAT (the optional extra
-  ``ketaplan[solver]``), for the protocols it supports; see :mod:`ketaplan._cpsat`.
+  ``ketaplan[solver]``), for the protocols it supports, started from the local search's
+  placement and bounded by ``time_limit``; see :mod:`ketaplan._cpsat` and :func:`solved`.
 """
 
 from __future__ import annotations
