@@ -562,6 +562,13 @@ def hostile_input(scale: Scale) -> list[Row]:
     return hostile(scale)
 
 
+def _placement(scale: Scale) -> list[Row]:
+    """Placement across patients against CP-SAT (benchmarks/placement.py)."""
+    from .placement import placement  # noqa: PLC0415 - it imports this module's Row
+
+    return placement(scale)
+
+
 BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "plan_one": plan_one,
     "hostile": hostile_input,
@@ -573,6 +580,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "fhir": fhir,
     "throughput": throughput,
     "pictures": pictures,
+    "placement": _placement,
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).

@@ -47,6 +47,7 @@ from ketaplan.loading import (
 )
 from ketaplan.patient import Patient
 from ketaplan.pictures import timeline_html, timeline_svg
+from ketaplan.placement import Placement, PlacementRequest, plan_many
 from ketaplan.planner import plan
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
@@ -94,6 +95,8 @@ __all__ = [
     "Patient",
     "PatientError",
     "PatientStatus",
+    "Placement",
+    "PlacementRequest",
     "Plan",
     "PlanError",
     "Problem",
@@ -121,6 +124,7 @@ __all__ = [
     "loads_patient",
     "loads_protocol",
     "plan",
+    "plan_many",
     "replan",
     "replan_disruption",
     "run_sheet",

@@ -48,8 +48,9 @@ from ketaplan.clinic import Clinic, Resources
 from ketaplan.errors import DefinitionError, InputError, LimitError
 from ketaplan.ledger import Ledger, seconds
 from ketaplan.openings import ClinicCalendar
+from ketaplan.placement import Placement, plan_many
 from ketaplan.plans import Plan
-from ketaplan.roster import MAX_ROSTER, Placement, RosterEntry, place
+from ketaplan.roster import MAX_ROSTER, RosterEntry, place, requests
 from ketaplan.rules.calendar import Reasons
 from ketaplan.rules.capacity import limits
 from ketaplan.timing import resolve, zone
@@ -117,13 +118,18 @@ def place_all(
 ) -> list[Placement]:
     """The placement the report and the what-if runs use unless given another.
 
-    Today one patient after another (:func:`~ketaplan.roster.place`): seed 0 in the roster's
-    documented order (requested start, then id), any other seed in an order shuffled by it.
+    :func:`~ketaplan.placement.plan_many` with its default objective (as many patients served
+    as fit, then sessions near their targets and early starts), from the roster's documented
+    order (requested start, then id) for seed 0, or an order shuffled by any other seed; the
+    seed also drives the placement's own search.
     """
     ordered = sorted(entries, key=lambda entry: (entry.start, entry.id))
     if seed:
         random.Random(seed).shuffle(ordered)  # noqa: S311 - an order to try, not a secret
-    return place(ordered, clinic=clinic, folder=folder, now=now)
+    placed = plan_many(requests(ordered, folder=folder), clinic, now=now, seed=seed)
+    # In the roster's order again, as callers list them.
+    by_patient = {placement.patient: placement for placement in placed}
+    return [by_patient[entry.id] for entry in entries]
 
 
 class ResourceUse(Model):

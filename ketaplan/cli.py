@@ -51,6 +51,7 @@ from ketaplan.loading import (
 from ketaplan.medications import MedicationRules, medication_rules, medicine_names
 from ketaplan.patient import Patient
 from ketaplan.pictures import timeline_html, timeline_svg
+from ketaplan.placement import Placement, plan_many
 from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
@@ -67,7 +68,7 @@ from ketaplan.replanning import (
     parse_events,
     replan,
 )
-from ketaplan.roster import Placement, load_roster, place, roster_clinic
+from ketaplan.roster import load_roster, place, requests, roster_clinic
 from ketaplan.runsheet import RunSheet, RunWeek, run_sheet, run_week
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
@@ -417,6 +418,7 @@ def _add_roster(commands: Any) -> None:
     roster.add_argument("-o", "--output", metavar="DIR", required=True,
                         help="where to write each plan and the clinic calendar")  # fmt: skip
     roster.add_argument("--now", help="the moment of planning (default: the current time)")
+    _add_placement_options(roster)
     roster.set_defaults(run=_roster)
     _add_capacity(verbs)
     _add_disrupt(verbs)
@@ -437,7 +439,8 @@ def _roster(args: argparse.Namespace, out: TextIO) -> int:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InputError("--output", "a folder that can be written", f"{target} ({err})") from err
-    placed = place(roster.ordered(), clinic=clinic, folder=folder, now=now, progress=_progress())
+    placed = plan_many(requests(roster.ordered(), folder=folder), clinic, now=now,
+                       progress=_progress(), **_placement_options(args))  # fmt: skip
     plans = [p.plan for p in placed if p.plan is not None]
     for made in plans:
         (target / f"{made.patient}.json").write_text(made.model_dump_json(indent=2) + "\n")
@@ -446,6 +449,24 @@ def _roster(args: argparse.Namespace, out: TextIO) -> int:
     print(_placements(placed, clinic.zone), file=out)
     print(f"wrote {len(plans)} plan(s) and clinic.ics to {target}", file=out)
     return EXIT_OK if len(plans) == len(placed) else EXIT_PROBLEMS
+
+
+def _add_placement_options(parser: argparse.ArgumentParser) -> None:
+    """How ``clinic plan`` places the patients (:func:`~ketaplan.placement.plan_many`)."""
+    parser.add_argument("--objective", choices=("most-served", "in-order"), default="most-served",
+                        help="serve the most patients (default), or first come, first served "
+                             "in the roster's order")  # fmt: skip
+    parser.add_argument("--backend", choices=("local", "cp-sat"), default="local",
+                        help="local search in pure Python (default), or OR-Tools CP-SAT "
+                             "(pip install 'ketaplan[solver]')")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="the search's seed (default 0)")
+    parser.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
+                        help="the CP-SAT back-end's time limit (default 10)")  # fmt: skip
+
+
+def _placement_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"objective": args.objective, "backend": args.backend, "seed": args.seed,
+            "time_limit": args.time_limit}  # fmt: skip
 
 
 def _waitlist(args: argparse.Namespace, out: TextIO) -> int:

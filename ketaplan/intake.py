@@ -47,7 +47,15 @@ class NoStartError(UnsatisfiableError):
     blocked, the most frequent first.
     """
 
-    def __init__(self, start: dt.date, last: dt.date, reasons: Counter[str], tried: int) -> None:
+    def __init__(
+        self,
+        start: dt.date,
+        last: dt.date,
+        reasons: Counter[str],
+        tried: int,
+        *,
+        limit: str = "the booking horizon",
+    ) -> None:
         common = reasons.most_common()
         super().__init__(
             "the series' first session",
@@ -62,7 +70,7 @@ class NoStartError(UnsatisfiableError):
         """Each reason and how many candidate first days it blocked, the most frequent first."""
         most = f"; most often: {self.blocker}" if self.blocker else ""
         message = (
-            f"no start from {fmt_day(start)} to {fmt_day(last)} (the booking horizon) lets the "
+            f"no start from {fmt_day(start)} to {fmt_day(last)} ({limit}) lets the "
             f"whole series fit ({tried} first days tried{most})"
         )
         self.args = (message,)
@@ -77,6 +85,7 @@ def first_available(
     patient: Patient | None = None,
     bookings: Iterable[Booking] | Ledger = (),
     options: int = 1,
+    latest: dt.date | None = None,
     preferred_time: dt.time | None = None,
     tiers: dict[str, str] | None = None,
     now: dt.datetime | None = None,
@@ -92,6 +101,7 @@ def first_available(
         bookings: the clinic's other bookings (a :class:`~ketaplan.ledger.Ledger` is shared
             by every candidate, so what one learned serves the next).
         options: how many distinct first days to offer (1 to :data:`MAX_OPTIONS`).
+        latest: the last first day to try (a start window); default: the booking horizon.
         preferred_time: as for ``plan``.
         tiers: as for ``plan``.
         now: the moment of planning, as for ``plan``; the horizon counts from it.
@@ -111,15 +121,21 @@ def first_available(
     expect("protocol", protocol, Protocol, "a Protocol (load_protocol(ID) gives one)")
     if not isinstance(options, int) or isinstance(options, bool) or not 1 <= options <= MAX_OPTIONS:
         raise InputError("options", f"a whole number from 1 to {MAX_OPTIONS}", options)
-    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
-        raise InputError("start", "a date (datetime.date, not datetime)", start)
+    for name, day in (("start", start), ("latest", latest)):
+        if day is not None and (not isinstance(day, dt.date) or isinstance(day, dt.datetime)):
+            raise InputError(name, "a date (datetime.date, not datetime)", day)
     in_range("start", start)
+    if latest is not None and latest < start:
+        raise InputError("latest", f"on or after start ({start})", latest)
     moment = aware("now", now) if now is not None else current_time()
     where = clinic or default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
     ledger = bookings_argument("bookings", bookings, where)
     whole = protocol.model_copy(update={"start": "whole-series"})
     today = moment.astimezone(zone(where.time_zone)).date()
     last = today + dt.timedelta(days=where.booking_horizon_days)
+    limit = "the booking horizon"
+    if latest is not None and latest < last:
+        last, limit = latest, "the last day of the start window"
     found: list[Plan] = []
     reasons: Counter[str] = Counter()
     day, tried = max(start, today), 0
@@ -140,7 +156,7 @@ def first_available(
     if not tried:
         reasons[f"the start lies beyond the {where.booking_horizon_days}-day booking horizon"] += 1
     if not found:
-        raise NoStartError(start, last, reasons, tried)
+        raise NoStartError(start, last, reasons, tried, limit=limit)
     return found
 
 

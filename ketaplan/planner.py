@@ -28,6 +28,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 
 from ketaplan._model import aware, expect, in_range
+from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
@@ -78,6 +79,7 @@ def plan(
     time_zone: str | None = None,
     start_window_days: int = DEFAULT_START_WINDOW_DAYS,
     plan_id: str | None = None,
+    hints: Mapping[str, dt.datetime] | None = None,
 ) -> Plan:
     """Plan ``protocol`` from ``start`` into the clinic's and the patient's calendars.
 
@@ -102,6 +104,10 @@ def plan(
             calendar UID derives. By default it derives from the protocol, clinic, patient and
             start, so planning the same patient again gives the same identity; a plan without a
             patient gets a random one, so two anonymous plans never share calendar UIDs.
+        hints: a moment to aim for, by appointment id (``{"induction-2": ...}``; a placement
+            across patients passes a solver's answer): the session's target day and time of
+            day where its rules allow, as a re-plan keeps a session's day. A hint never breaks
+            a rule; the appointment's ``target`` is then the hinted day.
 
     >>> from ketaplan import load_protocol
     >>> from ketaplan.defaults import demo_clinic
@@ -149,7 +155,8 @@ def plan(
         now=now,
         patient_key=patient.id if patient else f"plan:{plan_id}",
     )
-    search = Search(Course(protocol, chosen), setting, ledger=ledger)
+    continuity = _hinted(hints, clinic)
+    search = Search(Course(protocol, chosen), setting, ledger=ledger, continuity=continuity)
     appointments = search.solve(on_conflict=on_conflict)
     return _result(protocol, search, appointments, plan_id=plan_id, tiers=chosen)
 
@@ -244,6 +251,22 @@ def _check_arguments(
             f"a whole number from 0 to {MAX_START_WINDOW_DAYS}",
             start_window_days,
         )
+
+
+def _hinted(hints: Mapping[str, dt.datetime] | None, clinic: Clinic) -> Continuity:
+    """The search's targets from ``hints``: each appointment's local day and time."""
+    if hints is None:
+        return Continuity()
+    if not isinstance(hints, Mapping):
+        raise InputError("hints", "a mapping of appointment ids to aware datetimes", hints)
+    days: dict[str, dt.date] = {}
+    times: dict[str, dt.time] = {}
+    for key, moment in hints.items():
+        if not isinstance(key, str):
+            raise InputError("hints", "appointment ids (strings) as keys", key)
+        local = aware(f"hints[{key!r}]", moment).astimezone(clinic.zone)
+        days[key], times[key] = local.date(), local.time().replace(tzinfo=None)
+    return Continuity(days=days, times=times)
 
 
 def made_before(start: dt.date, clinic: Clinic | None = None) -> dt.datetime:

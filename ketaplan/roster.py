@@ -11,9 +11,12 @@ start and, optionally, the patient's file and preferred time of day::
     start = 2026-12-01
     file = "patients/p-101.toml"      # optional; its id must be the entry's
     time = "09:00"                    # optional
+    window_days = 14                  # optional: the first session at most 14 days later
 
-:func:`place` plans the patients in a documented, deterministic order (requested start, then
-id), each at the first start from its requested day at which its whole series fits
+:func:`requests` turns the entries into :class:`~ketaplan.placement.PlacementRequest` s
+(loading each protocol and patient file) in a documented, deterministic order (requested
+start, then id), for :func:`~ketaplan.placement.plan_many`. :func:`place` places them one by
+one in that order, each at the first start from its requested day at which its whole series fits
 (:func:`~ketaplan.intake.first_available`) around everyone placed before it, so nobody already
 booked is ever moved. A waitlist is a roster of patients waiting: given the plans already made,
 the same function says which of them can now start, and when.
@@ -31,12 +34,13 @@ from pydantic import Field, model_validator
 from ketaplan._model import Model, check_unique, fail
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
-from ketaplan.errors import DefinitionError, InputError, UnsatisfiableError
-from ketaplan.intake import NoStartError, first_available
-from ketaplan.ledger import Ledger
+from ketaplan.errors import DefinitionError, InputError
 from ketaplan.loading import load_clinic, load_patient, load_protocol, read_definition, validate
 from ketaplan.patient import Patient, PatientId
+from ketaplan.placement import Placement, PlacementRequest, plan_many
 from ketaplan.plans import Plan
+from ketaplan.protocol import Protocol
+from ketaplan.rules.windows import MAX_START_WINDOW_DAYS
 
 __all__ = [
     "MAX_ROSTER",
@@ -45,6 +49,7 @@ __all__ = [
     "RosterEntry",
     "load_roster",
     "place",
+    "requests",
     "roster_clinic",
 ]
 
@@ -64,6 +69,9 @@ class RosterEntry(Model):
     """The patient's file (availability, medications...), relative to the roster file."""
     time: dt.time | None = None
     """The preferred local time of day."""
+    window_days: Annotated[int, Field(ge=0, le=MAX_START_WINDOW_DAYS)] | None = None
+    """The first session at most this many days after ``start``; omitted, any day up to the
+    clinic's booking horizon."""
 
 
 class Roster(Model):
@@ -83,22 +91,28 @@ class Roster(Model):
         return sorted(self.patients, key=lambda entry: (entry.start, entry.id))
 
 
-class Placement(Model):
-    """What became of one roster patient: a plan, or why there is none."""
-
-    patient: str
-    plan: Plan | None = None
-    reason: str | None = None
-    blocked: dict[str, int] = Field(default_factory=dict)
-    """Without a plan: each reason that blocked candidate first days, with how many
-    (:attr:`NoStartError.reasons <ketaplan.intake.NoStartError.reasons>`)."""
-
-
 def load_roster(path: str | Path, /) -> tuple[Roster, Path]:
     """A roster file, and the folder its relative paths start from."""
     origin = str(path)
     roster = validate(Roster, read_definition(origin), origin=origin, error=DefinitionError)
     return roster, Path(origin).parent
+
+
+def requests(entries: Iterable[RosterEntry], /, *, folder: Path) -> list[PlacementRequest]:
+    """The entries as requests for :func:`~ketaplan.placement.plan_many`, in the same order.
+
+    Each protocol and patient file is loaded once (relative to ``folder``).
+    """
+    protocols: dict[str, Protocol] = {}
+    found = []
+    for entry in entries:
+        protocol = protocols.get(entry.protocol)
+        if protocol is None:
+            protocol = protocols[entry.protocol] = load_protocol(_relative(entry.protocol, folder))
+        found.append(PlacementRequest(patient=_patient(entry, folder), protocol=protocol,
+                             start=entry.start, start_window_days=entry.window_days,
+                             time=entry.time))  # fmt: skip
+    return found
 
 
 def place(
@@ -113,6 +127,8 @@ def place(
 ) -> list[Placement]:
     """Each patient planned at the first start that fits, in order, around everyone before.
 
+    One-by-one placement: :func:`~ketaplan.placement.plan_many` with ``objective="in-order"``.
+
     Args:
         entries: the patients, in the order to plan them (:meth:`Roster.ordered`).
         clinic: the clinic they are planned into.
@@ -121,34 +137,9 @@ def place(
         now: the moment of planning, as for ``plan``.
         progress: called with (done, total) after each patient.
     """
-    chosen = list(entries)
-    ledger = Ledger(clinic)
-    for made in plans:
-        for booking in made.bookings():
-            ledger.add(booking)
-    placed: list[Placement] = []
-    for number, entry in enumerate(chosen, start=1):
-        placed.append(_place_one(entry, clinic=clinic, folder=folder, ledger=ledger, now=now))
-        found = placed[-1].plan
-        for booking in found.bookings() if found is not None else ():
-            ledger.add(booking)
-        if progress is not None:
-            progress(number, len(chosen))
-    return placed
-
-
-def _place_one(
-    entry: RosterEntry, *, clinic: Clinic, folder: Path, ledger: Ledger, now: dt.datetime | None
-) -> Placement:
-    protocol = load_protocol(_relative(entry.protocol, folder))
-    patient = _patient(entry, folder)
-    try:
-        (made,) = first_available(protocol, start=entry.start, clinic=clinic, patient=patient,
-                                  bookings=ledger, preferred_time=entry.time, now=now)  # fmt: skip
-    except UnsatisfiableError as err:
-        blocked = err.reasons if isinstance(err, NoStartError) else {}
-        return Placement(patient=entry.id, reason=str(err).splitlines()[0], blocked=blocked)
-    return Placement(patient=entry.id, plan=made)
+    booked = [booking for made in plans for booking in made.bookings()]
+    return plan_many(requests(entries, folder=folder), clinic, bookings=booked,
+                     objective="in-order", now=now, progress=progress)  # fmt: skip
 
 
 def _patient(entry: RosterEntry, folder: Path) -> Patient:

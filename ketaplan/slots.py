@@ -193,6 +193,25 @@ class SlotFinder:
 
     # -- a day -----------------------------------------------------------------------------
 
+    def starts(self, kind: SessionKind, day: dt.date) -> list[dt.datetime]:
+        """Every start on ``day``'s slot grid at which a session of ``kind`` fits, in order.
+
+        Each start is judged one aware datetime at a time (:meth:`slot_problem`: the day's
+        hours, the patient, the prescriber, notice and the ledger's capacity), for a model that
+        chooses among them (the CP-SAT placement across patients).
+        """
+        ranges, reason = self.day_ranges(kind, day)
+        if reason or not ranges:
+            return []
+        tz = self.zone_for(kind)
+        found = []
+        for clock in self._starts(ranges, kind.timeline.block_minutes, None).in_order:
+            start = resolve(day, clock_of(clock), tz, skipped=self.policy.skipped_time,
+                            repeated=self.policy.repeated_time)  # fmt: skip
+            if self.slot_problem(kind, start)[0] is not None:
+                found.append(start)
+        return found
+
     def _starts(self, ranges: Ranges, minutes: int, preferred_time: dt.time | None) -> _Grid:
         """Start times (minutes after midnight) on the clinic's slot grid, best first.
 

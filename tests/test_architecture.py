@@ -63,6 +63,8 @@ LAYERS: dict[str, int] = {
     "ketaplan.intake": 5,
     "ketaplan.alternatives": 5,
     "ketaplan.roster": 5,
+    "ketaplan.placement": 5,
+    "ketaplan._cpsat": 5,
     "ketaplan.checking": 5,
     "ketaplan.replanning": 5,
     "ketaplan.disruption": 5,
