@@ -24,7 +24,6 @@ from dateutil.rrule import WEEKLY, rrule
 from hypothesis import HealthCheck, given, settings
 
 from ketaplan import Plan, builtin_protocols, load_protocol, plan, strategies
-from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
@@ -33,7 +32,6 @@ from ketaplan.ics import EventCache, to_ics
 from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
-from ketaplan.timing import zone
 
 from .hostile import HOSTILE, SPAN, calendar, event, many_events, many_rdates
 
@@ -47,7 +45,8 @@ class Sizes:
     repeat: int
     patients: int
     check: tuple[int, ...]
-    pairwise_limit: int
+    list_limit: int
+    """Check against bookings in a list, besides a ledger, up to this many."""
     export: int
     events: int
     examples: int
@@ -57,10 +56,10 @@ class Sizes:
 
 #: Sizes per scale: the full run is the issue's; the smoke run keeps the code from rotting.
 SIZES: dict[Scale, Sizes] = {
-    "smoke": Sizes(repeat=3, patients=40, check=(1_000, 10_000), pairwise_limit=10_000,
+    "smoke": Sizes(repeat=3, patients=40, check=(1_000, 10_000), list_limit=10_000,
                    export=2_000, events=2_000, examples=20, busy=(1_000,)),
     "full": Sizes(repeat=15, patients=2000, check=(10_000, 100_000, 1_000_000),
-                  pairwise_limit=100_000, export=100_000, events=50_000, examples=300,
+                  list_limit=100_000, export=100_000, events=50_000, examples=300,
                   busy=(10_000, 100_000)),
 }  # fmt: skip
 
@@ -261,72 +260,13 @@ def _open_chair_seconds(clinic: Clinic, first: dt.date, last: dt.date) -> float:
     return total * clinic.resources.chairs
 
 
-# -- 3. check at scale -----------------------------------------------------------------------
-
-
-def clinic_bookings(count: int) -> list[Booking]:
-    """``count`` chair bookings, ten at a time through the clinic's days (no validation)."""
-    local = zone(demo_clinic().time_zone)
-    out = []
-    day = START
-    slot = 0
-    for n in range(count):
-        if slot == 8 * 10:
-            slot = 0
-            day += dt.timedelta(days=1)
-        start = dt.datetime.combine(day, dt.time(8 + slot // 10), tzinfo=local)
-        out.append(
-            Booking.model_construct(
-                start=start,
-                end=start + dt.timedelta(minutes=50),
-                resource="chair",
-                unit=None,
-                patient=f"p{n}",
-                label=f"b{n}",
-                appointment=None,
-                plan=None,
-            )
-        )
-        slot += 1
-    return out
-
-
-def _pairwise(made: Plan, bookings: list[Booking], chairs: int) -> int:
-    """The straightforward check: every appointment against every booking."""
-    found = 0
-    for appointment in made.appointments:
-        overlapping = sum(
-            1 for b in bookings if b.start < appointment.end and appointment.start < b.end
-        )
-        if overlapping >= chairs:
-            found += 1
-    return found
+# -- 3. check at scale: benchmarks/check_scale.py -------------------------------------------
 
 
 def check_scale(scale: Scale) -> list[Row]:
-    """One year's plan checked against n clinic bookings; baseline: the pairwise scan."""
-    clinic = big_clinic()
-    protocol = load_protocol("esketamine-trd")
-    made = plan(protocol, start=START, clinic=clinic, until=START + YEAR, now=STAMP)
-    rows = []
-    previous: tuple[int, float] | None = None
-    limit = SIZES[scale].pairwise_limit
-    for count in SIZES[scale].check:
-        bookings = clinic_bookings(count)
-        seconds = timed(lambda b=bookings: check(made, protocol=protocol, clinic=clinic,
-                                                bookings=b), repeat=1)  # fmt: skip
-        baseline = None
-        if count <= limit:
-            baseline = timed(lambda b=bookings: _pairwise(made, b, 10), repeat=1)
-        note = ""
-        if previous is not None:
-            growth = seconds / previous[1]
-            note = f"x{growth:.1f} for x{count // previous[0]} bookings"
-        rows.append(Row("check against n bookings", f"n = {count:,}", seconds * 1000, "ms",
-                        "pairwise scan", None if baseline is None else baseline * 1000,
-                        note))  # fmt: skip
-        previous = (count, seconds)
-    return rows
+    from benchmarks.check_scale import check_scale as run  # noqa: PLC0415 - it imports this module
+
+    return run(scale)
 
 
 # -- 4. export -------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """``check``'s overlap rules: the patient in two places, and resources over capacity.
 
-Both are sweeps over sorted intervals (O(n log n) plus the pairs reported), so checking a plan
-against a whole clinic's bookings stays fast. The clinic's capacity and each unit's cleaning
-buffer come from :func:`ketaplan.rules.capacity.limits`, as the ledger's do.
+The other bookings come from the ledger's day index (:meth:`Ledger.overlapping
+<ketaplan.ledger.Ledger.overlapping>`): only those overlapping one of the plan's sessions are
+read, so checking a plan against a whole clinic's bookings costs what is booked on the plan's
+own days. Both rules are then sweeps over those few intervals. The clinic's capacity, each
+unit's cleaning buffer and what "at once" means come from :mod:`ketaplan.rules.capacity`, as
+the ledger's do for the planner (:func:`~ketaplan.rules.capacity.at_once`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from typing import NamedTuple
 
 from ketaplan._text import fmt_day
 from ketaplan._types import ResourceKind
+from ketaplan.bookings import Booking
 from ketaplan.checking.context import Context
-from ketaplan.rules.capacity import limits
+from ketaplan.ledger import seconds
+from ketaplan.rules.capacity import at_once, limits
 from ketaplan.timing import shift
 from ketaplan.violation import Violation
 
 __all__ = ["Interval", "capacity", "double_booking", "overlapping_pairs", "overloads"]
-
-_END, _START = -2, -1  # sweep events: at equal times ends come first
 
 
 class Interval(NamedTuple):
@@ -43,11 +46,12 @@ def double_booking(ctx: Context) -> list[Violation]:
             for b in ctx.patient.appointments
         ]
     who = ctx.plan.patient
-    if who is not None:
+    if who is not None and ctx.bookings is not None:
+        spans = [(seconds(a.start), seconds(a.end)) for a in ctx.active]
         intervals += [
             Interval(b.start, b.end, b.label or "another booking", False)
-            for b in ctx.bookings
-            if b.patient == who and b.plan != ctx.plan.id
+            for b in ctx.bookings.overlapping(spans, patient=who)
+            if b.plan != ctx.plan.id
         ]
     found = []
     for first, second in overlapping_pairs(intervals):
@@ -79,15 +83,12 @@ def capacity(ctx: Context) -> list[Violation]:
                         span.start, shift(span.end, minutes=pad), appointment.id, True, span.unit
                     )
                 )
-    for booking in ctx.bookings:
-        resource = booking.resource
-        if resource is not None and clinic_limits.capacity(resource) is not None:
-            if booking.plan == ctx.plan.id:
-                continue
-            pad = clinic_limits.buffer_minutes.get(resource, 0)
-            end = shift(booking.end, minutes=pad)
-            label = booking.label or "a booking"
-            spans[resource].append(Interval(booking.start, end, label, False, booking.unit))
+    for resource, mine in list(spans.items()):
+        pad = clinic_limits.buffer_minutes.get(resource, 0)
+        spans[resource] += [
+            Interval(b.start, shift(b.end, minutes=pad), b.label or "a booking", False, b.unit)
+            for b in _others(ctx, resource, mine, pad * 60)
+        ]
     found = []
     for resource, items in spans.items():
         limit = clinic_limits.capacity(resource)
@@ -105,6 +106,19 @@ def capacity(ctx: Context) -> list[Violation]:
         if resource in clinic_limits.units:
             found += _unit_conflicts(ctx, resource, items)
     return found
+
+
+def _others(ctx: Context, resource: ResourceKind, mine: list[Interval], pad: int) -> list[Booking]:
+    """The other bookings of ``resource`` whose uses overlap one of the plan's (``mine``).
+
+    Both with the cleaning buffer of ``pad`` seconds: only these can make a moment of the
+    plan's over capacity or share its unit too soon.
+    """
+    if ctx.bookings is None:
+        return []
+    spans = [(seconds(item.start) - pad, seconds(item.end)) for item in mine]
+    found = ctx.bookings.overlapping(spans, resource=resource)
+    return [b for b in found if b.plan != ctx.plan.id]
 
 
 def _unit_conflicts(ctx: Context, resource: str, items: list[Interval]) -> list[Violation]:
@@ -146,25 +160,14 @@ def overlapping_pairs(intervals: Iterable[Interval]) -> list[tuple[Interval, Int
 
 
 def overloads(intervals: Iterable[Interval], limit: int) -> list[tuple[int, list[str]]]:
-    """Moments where more than ``limit`` intervals overlap and one is the plan's."""
-    events = []
-    names: dict[int, tuple[str, bool]] = {}
-    for key, item in enumerate(intervals):
-        names[key] = (item.name, item.mine)
-        events.append((item.start, _START, key))
-        events.append((item.end, _END, key))
-    # At equal times an end (-2) sorts before a start (-1): back-to-back uses do not overlap.
-    events.sort(key=lambda event: (event[0], event[1]))
-    current: set[int] = set()
+    """Moments where more than ``limit`` intervals are in use at once and one is the plan's."""
+    items = list(intervals)
     found: list[tuple[int, list[str]]] = []
     reported: set[frozenset[str]] = set()
-    for _, kind, key in events:
-        if kind == _END:
-            current.discard(key)
-            continue
-        current.add(key)
+    uses = ((item.start, item.end, key) for key, item in enumerate(items))
+    for _, current in at_once(uses):
         if len(current) > limit:
-            involved = sorted(names[k][0] for k in current if names[k][1])
+            involved = sorted(items[k].name for k in current if items[k].mine)
             episode = frozenset(involved)
             if involved and episode not in reported:
                 reported.add(episode)

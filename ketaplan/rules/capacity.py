@@ -12,9 +12,9 @@ against the clinic's prescriber hours, not a capacity. The ledger, the slot find
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
@@ -22,7 +22,10 @@ from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import SessionKind
 from ketaplan.timing import shift
 
-__all__ = ["Limits", "Use", "limits", "spans", "uses"]
+__all__ = ["Limits", "Use", "at_once", "limits", "peak", "spans", "uses"]
+
+T = TypeVar("T", int, dt.datetime)
+K = TypeVar("K", bound=Hashable)
 
 
 class Use(NamedTuple):
@@ -92,3 +95,36 @@ def limits(clinic: Clinic) -> Limits:
         counted={"monitoring-staff": resources.monitoring_staff * resources.patients_per_staff},
         buffer_minutes={"chair": resources.chair_buffer_minutes, "room": 0},
     )
+
+
+def at_once(uses: Iterable[tuple[T, T, K]]) -> Iterator[tuple[T, set[K]]]:
+    """Each moment a use begins, with the uses in progress then (itself included).
+
+    The capacity rule's one notion of "at once", which the ledger (for the planner) and
+    ``check`` both count with: a use holds its resource from its start to its end (the caller
+    adds a unit's cleaning buffer to the end), and one that ends as another begins does not
+    overlap it. ``uses`` are ``(start, end, key)`` with distinct keys; the set yielded is
+    updated in place as the sweep goes on.
+    """
+    events = []
+    for start, end, key in uses:
+        events.append((start, 1, key))
+        events.append((end, 0, key))  # at equal times 0 sorts first: ends before starts
+    events.sort(key=lambda event: (event[0], event[1]))
+    current: set[K] = set()
+    for moment, begins, key in events:
+        if begins:
+            current.add(key)
+            yield moment, current
+        else:
+            current.discard(key)
+
+
+def peak(intervals: Iterable[tuple[int, int]], start: int, end: int) -> int:
+    """The most ``intervals`` in use at once within ``start``-``end`` (:func:`at_once`)."""
+    clipped = (
+        (max(a, start), min(b, end), key)
+        for key, (a, b) in enumerate(intervals)
+        if a < end and start < b
+    )
+    return max((len(current) for _, current in at_once(clipped)), default=0)
