@@ -111,10 +111,19 @@ def test_a_ledger_gives_back_the_bookings_it_was_given() -> None:
     given = [
         Booking(start=AT, end=AT + HOUR, resource="chair", unit=2, patient="p-1", label="x"),
         Booking(start=AT.astimezone(berlin), end=AT + HOUR, resource="monitoring-staff"),
-        Booking(start=AT + dt.timedelta(microseconds=250), end=AT + 2 * HOUR, patient="p-2",
-                plan="plan-1", appointment="dose-1"),  # fmt: skip
-        Booking(start=dt.datetime(1969, 12, 31, 23, 59, 58, 500_000, tzinfo=dt.UTC),
-                end=dt.datetime(1970, 1, 1, tzinfo=dt.UTC), resource="room", unit=1),  # fmt: skip
+        Booking(
+            start=AT + dt.timedelta(microseconds=250),
+            end=AT + 2 * HOUR,
+            patient="p-2",
+            plan="plan-1",
+            appointment="dose-1",
+        ),
+        Booking(
+            start=dt.datetime(1969, 12, 31, 23, 59, 58, 500_000, tzinfo=dt.UTC),
+            end=dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
+            resource="room",
+            unit=1,
+        ),
     ]
     ledger = Ledger(clinic(), given)
     assert ledger.all_bookings() == given

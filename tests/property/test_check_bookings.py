@@ -9,6 +9,7 @@ bookings as a list or as a ledger, are those of the sweep over every booking.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import event, given, settings
@@ -36,7 +37,7 @@ START = dt.date(2027, 3, 1)
 CODES = {"over-capacity", "chair-buffer", "patient-double-booked"}
 Seen = set[tuple[str, tuple[str, ...], str]]
 #: What the generated bookings become: a unit, the plan's patient (a commitment of theirs).
-CHANGES: list[dict[str, object]] = [
+CHANGES: list[dict[str, Any]] = [
     {}, {"unit": 1}, {"unit": 1}, {"unit": 2}, {"patient": "me"},
     {"patient": "me", "label": "dentist"},
 ]  # fmt: skip
