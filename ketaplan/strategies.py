@@ -739,9 +739,7 @@ def plans(
         protocol = load_protocol(protocol)
     protocols_ = _strategy(protocol) if protocol is not None else protocols()
     clinics_ = _strategy(clinic) if clinic is not None else clinics()
-    given: SearchStrategy[Patient | None] | None = (
-        None if patient is None else _strategy(patient)
-    )
+    given: SearchStrategy[Patient | None] | None = None if patient is None else _strategy(patient)
     starts = _strategy(start) if start is not None else start_dates()
 
     @st.composite
