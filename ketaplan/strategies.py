@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
@@ -517,12 +518,31 @@ def patients(
     protocols_ = None if protocol is None else _strategy(protocol)
     clinics_ = None if clinic is None else _strategy(clinic)
 
+    return _patients(availability, max_medications, history, anchors=anchors,
+                     protocols_=protocols_, clinics_=clinics_)  # fmt: skip
+
+
+def _patients(
+    availability: bool | None,
+    max_medications: int,
+    history: bool,
+    *,
+    anchors: SearchStrategy[dt.date] | None,
+    protocols_: SearchStrategy[Protocol] | None,
+    clinics_: SearchStrategy[Clinic] | None,
+    days_from: Sequence[str] = _DAYS,
+    min_days: int = 1,
+) -> SearchStrategy[Patient]:
+    """:func:`patients`; available on ``min_days`` or more of ``days_from`` when restricted."""
+
     @st.composite
     def draw_patient(draw: st.DrawFn) -> Patient:
         data: dict[str, Any] = {"id": "generated-patient", "enrollments": ["spravato-rems"]}
         restricted = availability if availability is not None else draw(st.booleans())
         if restricted:
-            days = draw(st.lists(st.sampled_from(_DAYS), min_size=1, max_size=7, unique=True))
+            choice = st.sampled_from(list(days_from))
+            least = min(min_days, len(days_from))
+            days = draw(st.lists(choice, min_size=least, max_size=7, unique=True))
             window = draw(st.sampled_from(["07:00-20:00", "08:00-13:00", "12:00-19:00"]))
             data["availability"] = {day: [window] for day in days}
         if draw(st.booleans()):
@@ -698,8 +718,15 @@ def plans(
 ) -> SearchStrategy[Plan]:
     """Plans made by ``plan()`` for generated (or given) protocols, clinics, patients, starts.
 
+    Each option takes a value or a strategy; ``None`` means not given (the Hypothesis
+    convention), so a default is drawn: a protocol from :func:`protocols`, a clinic from
+    :func:`clinics`, a start from :func:`start_dates`. For ``patient``, not given means a
+    plan with no patient or with one from :func:`patients` whose availability, when it is
+    restricted, covers at least three of the clinic's open days (so few inputs are
+    unsatisfiable). For plans without a patient, pass ``patient=st.none()``.
+
     Inputs that cannot be planned are rejected (``assume``): Hypothesis reports it if that
-    happens too often. Shrinks toward the first built-in at a simple clinic.
+    happens too often. Shrinks toward the first built-in at a simple clinic, without a patient.
     """
     _check(
         isinstance(until_days, int) and 1 <= until_days <= MAX_HORIZON_DAYS,
@@ -712,9 +739,7 @@ def plans(
         protocol = load_protocol(protocol)
     protocols_ = _strategy(protocol) if protocol is not None else protocols()
     clinics_ = _strategy(clinic) if clinic is not None else clinics()
-    patients_: SearchStrategy[Patient | None] = (
-        _strategy(patient) if patient is not None else st.one_of(st.none(), patients())
-    )
+    given: SearchStrategy[Patient | None] | None = None if patient is None else _strategy(patient)
     starts = _strategy(start) if start is not None else start_dates()
 
     @st.composite
@@ -723,11 +748,12 @@ def plans(
         try:
             what = draw(protocols_)
             chosen = draw(clinics_)
+            who = draw(given if given is not None else _plannable_patients(chosen))
             return plan(
                 what,
                 start=first,
                 clinic=chosen,
-                patient=draw(patients_),
+                patient=who,
                 until=first + dt.timedelta(days=until_days),
                 preferred_time=dt.time(9),
                 now=made_before(first, chosen),
@@ -737,3 +763,16 @@ def plans(
             raise  # pragma: no cover - assume(False) never returns
 
     return draw_plan()
+
+
+def _plannable_patients(clinic: Clinic) -> SearchStrategy[Patient | None]:
+    """No patient, or one available (when restricted) on three or more of the clinic's days."""
+    open_days = tuple(day for day in _DAYS if clinic.opening_hours.day(day))  # type: ignore[arg-type]
+    return _patients_on(open_days or _DAYS)
+
+
+@functools.lru_cache(maxsize=128)
+def _patients_on(days: tuple[str, ...]) -> SearchStrategy[Patient | None]:
+    drawn = _patients(None, 2, True, anchors=None, protocols_=None, clinics_=None,
+                      days_from=days, min_days=3)  # fmt: skip
+    return st.one_of(st.none(), drawn)

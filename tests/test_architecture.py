@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "ketaplan.clinic": 1,
     "ketaplan.patient": 1,
     "ketaplan.bookings": 1,
+    "ketaplan._rows": 1,
     "ketaplan.decisions": 1,
     "ketaplan.plans": 1,
     "ketaplan.violation": 1,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import icalendar
 import pytest
 
-from benchmarks.suite import BENCHMARKS, Row, table
+from benchmarks.export_baselines import PROPERTIES, with_fstrings, with_icalendar
+from benchmarks.suite import BENCHMARKS, STAMP, Row, clinic_plans, table
+from ketaplan.ics import to_ics
 
 
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))
@@ -19,3 +22,24 @@ def test_clinic_benchmark_places_every_patient() -> None:
     rows = {row.figure: row for row in BENCHMARKS["plan_clinic"]("smoke")}
     assert rows["sessions placed"].value > 0
     assert 0 < rows["chair utilisation"].value < 100
+
+
+def test_the_export_baselines_write_what_to_ics_writes() -> None:
+    """Issue 18: the baselines write the same properties as ``to_ics`` (the icalendar one wrote
+    6 of 14), with the same values, so the ratios compare like with like."""
+    plans = clinic_plans(60)
+
+    def events(data: bytes) -> list[dict[str, str]]:
+        calendar = icalendar.Calendar.from_ical(data)
+        found = []
+        for event in calendar.walk("VEVENT"):
+            values = {str(name): str(event.get(name)) for name in event}
+            for name in ("DTSTART", "DTEND"):  # the instant, however it is written
+                values[name] = str(event.decoded(name))
+            found.append(values)
+        return sorted(found, key=lambda e: e["UID"])
+
+    ours = events(to_ics(plans, audience="clinic", now=STAMP))
+    assert [tuple(sorted(e)) for e in ours] == [tuple(sorted(PROPERTIES))] * 60
+    assert events(with_icalendar(plans, STAMP)) == ours
+    assert events(with_fstrings(plans, STAMP)) == ours

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator
 
 from ketaplan.bookings import Booking
 from ketaplan.ledger import _REMEMBERED, Ledger
@@ -122,3 +123,73 @@ def test_dated_capacity_changes_reduce_units_and_places_on_their_days_only() -> 
     midnight = int(dt.datetime(2026, 3, 3, tzinfo=NY).timestamp())
     assert ledger.available("chair", midnight - 60, midnight + 60) == 1  # the worst moment
     assert ledger.available("chair", midnight, midnight + 60) == 2
+
+
+def test_a_ledger_gives_back_the_bookings_it_was_given() -> None:
+    # Issue 18: the ledger keeps rows (times as seconds, resources as small ints), not the
+    # models; what it gives back equals what it was given, zones and fractions of a second too.
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    given = [
+        Booking(start=AT, end=AT + HOUR, resource="chair", unit=2, patient="p-1", label="x"),
+        Booking(start=AT.astimezone(berlin), end=AT + HOUR, resource="monitoring-staff"),
+        Booking(
+            start=AT + dt.timedelta(microseconds=250),
+            end=AT + 2 * HOUR,
+            patient="p-2",
+            plan="plan-1",
+            appointment="dose-1",
+        ),
+        Booking(
+            start=dt.datetime(1969, 12, 31, 23, 59, 58, 500_000, tzinfo=dt.UTC),
+            end=dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
+            resource="room",
+            unit=1,
+        ),
+    ]
+    ledger = Ledger(clinic(), given)
+    assert ledger.all_bookings() == given
+    assert [b.start.tzinfo for b in ledger.all_bookings()] == [b.start.tzinfo for b in given]
+    assert ledger.bookings[-1] == given[-1]
+    assert ledger.remove_last() == given[-1]
+    assert len(ledger.bookings) == 3
+
+
+def test_a_ledger_reads_a_stream() -> None:
+    # Issue 18: bookings read in one at a time, none of the models kept.
+    def stream() -> Iterator[Booking]:
+        for n in range(50):
+            start = AT + n * HOUR
+            yield Booking(start=start, end=start + HOUR, resource="chair", patient=f"p-{n}")
+
+    ledger = Ledger(clinic(resources={"chairs": 1}))
+    ledger.extend(stream())
+    assert len(ledger.bookings) == 50
+    assert ledger.free_unit("chair", AT + 10 * HOUR, AT + 11 * HOUR) is None
+    assert ledger.patient_busy("p-10", AT + 10 * HOUR, AT + 11 * HOUR)
+    assert not ledger.patient_busy("p-10", AT + 11 * HOUR, AT + 12 * HOUR)
+
+
+def test_overlapping_lists_each_booking_once_and_only_those_that_overlap() -> None:
+    late = dt.datetime(2026, 3, 2, 23, tzinfo=dt.UTC)
+    across = Booking(start=late, end=late + 3 * HOUR, resource="chair", unit=1)
+    loose = Booking(start=late, end=late + HOUR, resource="chair")
+    staff = Booking(start=late + HOUR, end=late + 2 * HOUR, resource="monitoring-staff")
+    mine = Booking(start=late, end=late + HOUR, patient="p-1")
+    apart = Booking(start=late + 5 * HOUR, end=late + 6 * HOUR, resource="chair", unit=2)
+    ledger = Ledger(clinic(), [across, loose, staff, mine, apart], units="as-given")
+    spans = [(int(late.timestamp()), int((late + 2 * HOUR).timestamp()))] * 2
+    assert ledger.overlapping(spans, resource="chair") == [across, loose]
+    assert ledger.overlapping(spans, resource="monitoring-staff") == [staff]
+    assert ledger.overlapping(spans, patient="p-1") == [mine]
+    assert ledger.overlapping(spans, patient="p-2") == []
+    fork = ledger.fork()
+    fork.add(apart.model_copy(update={"start": late + HOUR}))
+    assert len(fork.overlapping(spans, resource="chair")) == 3
+
+
+def test_without_plan_copies_the_other_rows() -> None:
+    ledger = Ledger(clinic())
+    ledger.add(Booking(start=AT, end=AT + HOUR, resource="chair", plan="a"))
+    ledger.add(Booking(start=AT, end=AT + HOUR, resource="chair", plan="b"))
+    others = ledger.without_plan("a")
+    assert [(b.plan, b.unit) for b in others.all_bookings()] == [("b", 2)]

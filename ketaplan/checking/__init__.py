@@ -15,6 +15,7 @@ Each family of rules is a module of this package; they share a small :class:`Con
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 
 from ketaplan._model import aware, expect
@@ -24,15 +25,17 @@ from ketaplan.checking import doses, medications, overlaps, sessions
 from ketaplan.checking.context import Context
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import Ledger, seconds
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
-from ketaplan.rules.capacity import spans
+from ketaplan.rules.capacity import limits, spans
 from ketaplan.timing import shift
 from ketaplan.violation import Violation
 
 __all__ = ["FAMILIES", "check"]
+
+_DAY = 86_400
 
 #: The families of rules, in the order they are run.
 FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
@@ -99,7 +102,7 @@ def check(
     if now is not None:
         now = aware("now", now)
     plan = _derived_times(plan, protocol)
-    context = Context(plan, protocol, clinic, patient, _bookings(bookings), now)
+    context = Context(plan, protocol, clinic, patient, _ledger(bookings, plan, clinic), now)
     found = [violation for family in FAMILIES for violation in family(context)]
     return _sorted_unique(plan, found)
 
@@ -126,17 +129,36 @@ def _derived_times(plan: Plan, protocol: Protocol) -> Plan:
     return plan.model_copy(update={"appointments": tuple(updated)})
 
 
-def _bookings(bookings: Iterable[Booking] | Ledger | None) -> list[Booking]:
-    if bookings is None:
-        return []
-    if isinstance(bookings, Ledger):
-        return bookings.all_bookings()
+def _ledger(
+    bookings: Iterable[Booking] | Ledger | None, plan: Plan, clinic: Clinic | None
+) -> Ledger | None:
+    """The other bookings, indexed by day: a ledger as it is, or one of the listed bookings.
+
+    Of a list, only the bookings on the days the plan's sessions touch (with a unit's
+    cleaning buffer either side) are indexed, with their units as given: those are the only
+    ones a rule can find overlapping a session.
+    """
+    if bookings is None or isinstance(bookings, Ledger):
+        return bookings
     if isinstance(bookings, str | bytes) or not isinstance(bookings, Iterable):
         raise InputError("bookings", "a Ledger or a list of Booking", bookings)
     items = list(bookings)
     for index, item in enumerate(items):
         expect(f"bookings[{index}]", item, Booking, "a Booking")
-    return items
+    pad = max(limits(clinic).buffer_minutes.values(), default=0) * 60 if clinic else 0
+    days = sorted(
+        {
+            day
+            for a in plan.appointments
+            for day in range((seconds(a.start) - pad) // _DAY, (seconds(a.end) + pad) // _DAY + 1)
+        }
+    )
+
+    def near(booking: Booking) -> bool:
+        first = bisect_left(days, seconds(booking.start) // _DAY)
+        return first < len(days) and days[first] <= seconds(booking.end) // _DAY
+
+    return Ledger(clinic, [b for b in items if near(b)], units="as-given")
 
 
 def _sorted_unique(plan: Plan, found: list[Violation]) -> list[Violation]:

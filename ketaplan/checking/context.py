@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
+from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
@@ -28,7 +28,8 @@ class Context:
     protocol: Protocol
     clinic: Clinic | None
     patient: Patient | None
-    bookings: list[Booking]
+    bookings: Ledger | None
+    """The clinic's other bookings, indexed by day (the plan's own may be among them)."""
     now: dt.datetime | None
     rules: MedicationRules = field(init=False)
     chain: Chain = field(init=False)

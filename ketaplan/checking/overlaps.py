@@ -1,8 +1,11 @@
 """``check``'s overlap rules: the patient in two places, and resources over capacity.
 
-Both are sweeps over sorted intervals (O(n log n) plus the pairs reported), so checking a plan
-against a whole clinic's bookings stays fast. The clinic's capacity and each unit's cleaning
-buffer come from :func:`ketaplan.rules.capacity.limits`, as the ledger's do, with the clinic's
+The other bookings come from the ledger's day index (:meth:`Ledger.overlapping
+<ketaplan.ledger.Ledger.overlapping>`): only those overlapping one of the plan's sessions are
+read, so checking a plan against a whole clinic's bookings costs what is booked on the plan's
+own days. Both rules are then sweeps over those few intervals. The clinic's capacity, each
+unit's cleaning buffer and what "at once" means come from :mod:`ketaplan.rules.capacity`, as
+the ledger's do for the planner (:func:`~ketaplan.rules.capacity.at_once`), with the clinic's
 dated capacity changes: fewer uses allowed on those days, and a chair or room out of service
 then is not to be used at all (``unit-out-of-service``).
 """
@@ -16,14 +19,14 @@ from typing import NamedTuple
 
 from ketaplan._text import fmt_day
 from ketaplan._types import ResourceKind
+from ketaplan.bookings import Booking
 from ketaplan.checking.context import Context
-from ketaplan.rules.capacity import Limits, limits
+from ketaplan.ledger import seconds
+from ketaplan.rules.capacity import Limits, at_once, limits
 from ketaplan.timing import shift
 from ketaplan.violation import Violation
 
 __all__ = ["Interval", "capacity", "double_booking", "overlapping_pairs", "overloads"]
-
-_END, _CHECK, _START = -3, -2, -1  # sweep events: at equal times ends come first
 
 
 class Interval(NamedTuple):
@@ -45,11 +48,12 @@ def double_booking(ctx: Context) -> list[Violation]:
             for b in ctx.patient.appointments
         ]
     who = ctx.plan.patient
-    if who is not None:
+    if who is not None and ctx.bookings is not None:
+        spans = [(seconds(a.start), seconds(a.end)) for a in ctx.active]
         intervals += [
             Interval(b.start, b.end, b.label or "another booking", False)
-            for b in ctx.bookings
-            if b.patient == who and b.plan != ctx.plan.id
+            for b in ctx.bookings.overlapping(spans, patient=who)
+            if b.plan != ctx.plan.id
         ]
     found = []
     for first, second in overlapping_pairs(intervals):
@@ -81,15 +85,12 @@ def capacity(ctx: Context) -> list[Violation]:
                         span.start, shift(span.end, minutes=pad), appointment.id, True, span.unit
                     )
                 )
-    for booking in ctx.bookings:
-        resource = booking.resource
-        if resource is not None and clinic_limits.capacity(resource) is not None:
-            if booking.plan == ctx.plan.id:
-                continue
-            pad = clinic_limits.buffer_minutes.get(resource, 0)
-            end = shift(booking.end, minutes=pad)
-            label = booking.label or "a booking"
-            spans[resource].append(Interval(booking.start, end, label, False, booking.unit))
+    for resource, mine in list(spans.items()):
+        pad = clinic_limits.buffer_minutes.get(resource, 0)
+        spans[resource] += [
+            Interval(b.start, shift(b.end, minutes=pad), b.label or "a booking", False, b.unit)
+            for b in _others(ctx, resource, mine, pad * 60)
+        ]
     found = []
     for resource, items in spans.items():
         at = _limit_at(clinic_limits, resource)
@@ -160,6 +161,19 @@ def _out_of_service(
     return found
 
 
+def _others(ctx: Context, resource: ResourceKind, mine: list[Interval], pad: int) -> list[Booking]:
+    """The other bookings of ``resource`` whose uses overlap one of the plan's (``mine``).
+
+    Both with the cleaning buffer of ``pad`` seconds: only these can make a moment of the
+    plan's over capacity or share its unit too soon.
+    """
+    if ctx.bookings is None:
+        return []
+    spans = [(seconds(item.start) - pad, seconds(item.end)) for item in mine]
+    found = ctx.bookings.overlapping(spans, resource=resource)
+    return [b for b in found if b.plan != ctx.plan.id]
+
+
 def _unit_conflicts(ctx: Context, resource: str, items: list[Interval]) -> list[Violation]:
     by_unit: dict[int, list[Interval]] = defaultdict(list)
     for item in items:
@@ -205,35 +219,23 @@ def overloads(
     checks: Iterable[dt.datetime] = (),
     lowest: int = 0,
 ) -> list[tuple[int, int, list[str]]]:
-    """Moments where more than ``limit(moment)`` intervals overlap and one is the plan's.
+    """Moments where more than ``limit(moment)`` intervals are in use, one the plan's.
 
     Each is ``(how many, the limit then, the plan's intervals involved)``. The load is compared
-    at each start and at each of ``checks`` (where the limit changes); ``limit`` is asked only
-    when the load exceeds ``lowest``, the least it can be.
+    at each start and at each of ``checks`` (where the limit changes), counted by
+    :func:`~ketaplan.rules.capacity.at_once`; ``limit`` is asked only when the load exceeds
+    ``lowest``, the least it can be.
     """
-    events: list[tuple[dt.datetime, int, int]] = []
-    names: dict[int, tuple[str, bool]] = {}
-    for key, item in enumerate(intervals):
-        names[key] = (item.name, item.mine)
-        events.append((item.start, _START, key))
-        events.append((item.end, _END, key))
-    events += [(moment, _CHECK, -1) for moment in checks]
-    # At equal times ends sort first, then checks, then starts: back-to-back uses do not overlap.
-    events.sort(key=lambda event: (event[0], event[1]))
-    current: set[int] = set()
+    items = list(intervals)
     found: list[tuple[int, int, list[str]]] = []
     reported: set[frozenset[str]] = set()
-    for moment, kind, key in events:
-        if kind == _END:
-            current.discard(key)
-            continue
-        if kind == _START:
-            current.add(key)
+    uses = ((item.start, item.end, key) for key, item in enumerate(items))
+    for moment, current in at_once(uses, checks=checks):
         if len(current) <= lowest:
             continue
         allowed = limit(moment)
         if len(current) > allowed:
-            involved = sorted(names[k][0] for k in current if names[k][1])
+            involved = sorted(items[k].name for k in current if items[k].mine)
             episode = frozenset(involved)
             if involved and episode not in reported:
                 reported.add(episode)

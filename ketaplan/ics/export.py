@@ -229,12 +229,20 @@ def uid_for(plan: Plan, appointment: Appointment) -> str:
 
 
 def event_text(
-    plan: Plan, appointment: Appointment, /, *, audience: Audience, detail: Detail
+    plan: Plan,
+    appointment: Appointment,
+    /,
+    *,
+    audience: Audience,
+    detail: Detail,
+    checks: Sequence[Task] | None = None,
 ) -> tuple[str, str]:
     """The title and description an audience sees of ``appointment``, cleaned.
 
     The words of the calendar's SUMMARY and DESCRIPTION, for other exports (FHIR) to show
-    the same at each privacy level: at ``minimal`` nothing names the treatment.
+    the same at each privacy level: at ``minimal`` nothing names the treatment. ``checks``:
+    the appointment's checkpoint tasks, when the caller has them at hand (a clinic calendar
+    at full detail lists them; without, they are looked up among the plan's tasks).
 
     >>> import datetime as dt
     >>> from ketaplan import load_protocol, plan
@@ -249,7 +257,8 @@ def event_text(
     Please do not drive after your appointment (see your clinic's advice).
     """
     full = detail == "full"
-    checks = _checks_of(plan, appointment, audience, full)
+    if checks is None or audience != "clinic" or not full:
+        checks = _checks_of(plan, appointment, audience, full)
     summary = clean_line(_summary(plan, appointment, audience=audience, full=full))
     text = _description(plan, appointment, audience=audience, full=full, checks=checks)
     return summary, clean_text(text)

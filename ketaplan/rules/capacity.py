@@ -14,9 +14,9 @@ are the highest-numbered. The ledger, the slot finder and ``check`` all take the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
@@ -24,7 +24,10 @@ from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import SessionKind
 from ketaplan.timing import shift
 
-__all__ = ["Limits", "Reduction", "Use", "limits", "spans", "uses"]
+__all__ = ["Limits", "Reduction", "Use", "at_once", "limits", "peak", "spans", "uses"]
+
+T = TypeVar("T", int, dt.datetime)
+K = TypeVar("K", bound=Hashable)
 
 
 class Use(NamedTuple):
@@ -152,3 +155,48 @@ def _reductions(clinic: Clinic) -> tuple[Reduction, ...]:
             ends = dt.datetime.combine(change.last + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
             found.append(Reduction(int(begins.timestamp()), int(ends.timestamp()), fewer))
     return tuple(found)
+
+
+def at_once(
+    uses: Iterable[tuple[T, T, K]], *, checks: Iterable[T] = ()
+) -> Iterator[tuple[T, set[K]]]:
+    """Each moment a use begins, and each of ``checks``, with the uses in progress then.
+
+    The capacity rule's one notion of "at once", which the ledger (for the planner) and
+    ``check`` both count with: a use holds its resource from its start to its end (the caller
+    adds a unit's cleaning buffer to the end), and one that ends as another begins does not
+    overlap it. ``uses`` are ``(start, end, key)`` with distinct keys; the set yielded is
+    updated in place as the sweep goes on. ``checks`` are further moments to look at (where a
+    dated capacity change makes the limit change); at equal times ends come first, then
+    checks, then starts.
+    """
+    keys: list[K] = []
+    events: list[tuple[T, int, int]] = []
+    for number, (start, end, key) in enumerate(uses):
+        keys.append(key)
+        events.append((start, _BEGINS, number))
+        events.append((end, _ENDS, number))
+    events += [(moment, _LOOK, -1) for moment in checks]
+    events.sort(key=lambda event: (event[0], event[1]))
+    current: set[K] = set()
+    for moment, what, number in events:
+        if what == _ENDS:
+            current.discard(keys[number])
+            continue
+        if what == _BEGINS:
+            current.add(keys[number])
+        yield moment, current
+
+
+#: Sweep events in the order they are taken at one moment (see :func:`at_once`).
+_ENDS, _LOOK, _BEGINS = 0, 1, 2
+
+
+def peak(intervals: Iterable[tuple[int, int]], start: int, end: int) -> int:
+    """The most ``intervals`` in use at once within ``start``-``end`` (:func:`at_once`)."""
+    clipped = (
+        (max(a, start), min(b, end), key)
+        for key, (a, b) in enumerate(intervals)
+        if a < end and start < b
+    )
+    return max((len(current) for _, current in at_once(clipped)), default=0)
