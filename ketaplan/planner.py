@@ -106,8 +106,8 @@ def plan(
             patient gets a random one, so two anonymous plans never share calendar UIDs.
         hints: a moment to aim for, by appointment id (``{"induction-2": ...}``; a placement
             across patients passes a solver's answer): the session's target day and time of
-            day where its rules allow, as a re-plan keeps a session's day. A hint never breaks
-            a rule; the appointment's ``target`` is then the hinted day.
+            day where its rules allow. A hint never breaks a rule, and the appointment's
+            ``target`` stays the day its rule aims for; its ``reason`` says it was hinted.
 
     >>> from ketaplan import load_protocol
     >>> from ketaplan.defaults import demo_clinic
@@ -266,7 +266,7 @@ def _hinted(hints: Mapping[str, dt.datetime] | None, clinic: Clinic) -> Continui
             raise InputError("hints", "appointment ids (strings) as keys", key)
         local = aware(f"hints[{key!r}]", moment).astimezone(clinic.zone)
         days[key], times[key] = local.date(), local.time().replace(tzinfo=None)
-    return Continuity(days=days, times=times)
+    return Continuity(aims=days, times=times)
 
 
 def made_before(start: dt.date, clinic: Clinic | None = None) -> dt.datetime:

@@ -131,8 +131,14 @@ def test_bad_input_gets_ketaplans_errors() -> None:
 def test_hints_aim_a_plan_at_a_day_and_never_break_a_rule() -> None:
     """plan(hints=...): the solver's answer goes through the planner, which keeps every rule."""
     aimed = dt.datetime(2027, 1, 6, 13, 30, tzinfo=CLINIC.zone)  # Wed, within 2-5 days of Mon
+    plain = plan(SERIES, start=MONDAY, clinic=CLINIC, now=NOW)
     made = plan(SERIES, start=MONDAY, clinic=CLINIC, now=NOW, hints={"induction-2": aimed})
-    assert made.appointment("induction-2").start == aimed
+    second = made.appointment("induction-2")
+    assert second.start == aimed
+    # The target stays the gap rule's own (a status or a picture reads it), and the reason
+    # says why the session is elsewhere (issue 16: a hint chooses a day, not the rule's aim).
+    assert second.target == plain.appointment("induction-2").target != aimed.date()
+    assert "the placement across patients aimed for" in second.reason
     too_soon = dt.datetime(2027, 1, 5, 9, tzinfo=CLINIC.zone)  # Tue: the next day, never
     made = plan(SERIES, start=MONDAY, clinic=CLINIC, now=NOW, hints={"induction-2": too_soon})
     assert made.appointment("induction-2").local_date != too_soon.date()

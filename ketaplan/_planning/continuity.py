@@ -27,6 +27,8 @@ class Continuity:
     """The local time each appointment had, by id, to keep where possible."""
     days: Mapping[str, dt.date] = field(default_factory=dict)
     """The date each appointment had, by id, in phases that continue after a miss."""
+    aims: Mapping[str, dt.date] = field(default_factory=dict)
+    """A day to try first, by id (``plan(hints=...)``): the target stays the rules' own."""
     series_time: dt.time | None = None
     """The time of day the series uses (its last planned dose), for new sessions."""
     plan_start: dt.date | None = None

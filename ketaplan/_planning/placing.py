@@ -267,6 +267,11 @@ def step_reason(step: Step, day: dt.date, rejected: Mapping[dt.date, str] | None
     """Why a chain session is on ``day``: its rule, and what moved it off the target."""
     if day == step.target:
         return f"{step.rule}; on the target date {fmt_day(day)}"
+    if day == step.aim:
+        return (
+            f"target {fmt_day(step.target)} ({step.rule}); placed on {fmt_day(day)}, "
+            f"{step.window_text}, the day the placement across patients aimed for"
+        )
     why = "not feasible"
     if rejected is not None and step.target in rejected:
         why = rejected[step.target]

@@ -192,6 +192,7 @@ class Search:
             booking_limit=limit,
             booking_horizon_days=setting.clinic.booking_horizon_days,
             kept=self.continuity.days,
+            aims=self.continuity.aims,
             id_prefix=self.id_prefix,
             series_relaxed=self.series_relaxed,
             booster=self.booster,
@@ -364,7 +365,7 @@ class Search:
 
     def candidates(self, step: Step) -> list[dt.date]:
         """The step's days, nearest the target first (and, when shifting, the days after)."""
-        days = nearest_first(step.earliest, step.target, step.latest)
+        days = nearest_first(step.earliest, step.aim or step.target, step.latest)
         if self.on_conflict == "shift":
             days += [step.latest + dt.timedelta(days=n) for n in range(1, SHIFT_DAYS + 1)]
         return days

@@ -98,6 +98,8 @@ class Bounds:
     booking_horizon_days: int = 0
     kept: Mapping[str, dt.date] = field(default_factory=dict)
     """Re-planning: the date each session had, kept as its target where it still fits."""
+    aims: Mapping[str, dt.date] = field(default_factory=dict)
+    """Placement hints: a day to try first where it fits (:attr:`Step.aim`)."""
     series_relaxed: bool = False
     """Phase deadlines and weekly minimums are targets, not limits (see :attr:`Step.
     series_relaxed`)."""
@@ -136,6 +138,8 @@ class Step:
     policy ``earliest``, once the series did not fit from the first feasible day)."""
     on_request: bool = False
     """A booster the patient asked for (:attr:`Bounds.booster`): its gap does not apply."""
+    aim: dt.date | None = None
+    """A day inside the window to try first (a placement hint); ``target`` stays the rules'."""
 
     @property
     def id(self) -> str:
@@ -200,6 +204,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
             f"{bounds.booking_horizon_days}-day booking horizon: re-plan later to book them"
         )
     latest = max(latest, earliest)
+    aim = bounds.aims.get(f"{bounds.id_prefix}{phase.id}-{index}")
     return Step(
         phase_index=phase_index,
         phase=phase,
@@ -209,6 +214,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         earliest=earliest,
         latest=latest,
         target=min(max(target, earliest), latest),
+        aim=aim if aim is not None and earliest <= aim <= latest else None,
         rule=rule,
         window_text=words,
         previous=previous,
