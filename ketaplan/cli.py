@@ -413,7 +413,9 @@ def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
 def _add_roster(commands: Any) -> None:
     clinic = commands.add_parser("clinic", help="many patients: plan a roster into one clinic")
     verbs = clinic.add_subparsers(dest="clinic_command", metavar="COMMAND", required=True)
-    roster = verbs.add_parser("plan", help="plan every patient of a roster, in order")
+    roster = verbs.add_parser(
+        "plan", help="plan every patient of a roster (as many as fit, or in order)"
+    )
     roster.add_argument("roster", metavar="ROSTER.toml")
     roster.add_argument("-o", "--output", metavar="DIR", required=True,
                         help="where to write each plan and the clinic calendar")  # fmt: skip
