@@ -259,3 +259,14 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_json_text_loads_too() -> None:
     protocol = loads_protocol(json.dumps(MINIMAL), format="json")
     assert protocol.id == "own"
+
+
+def test_a_timeline_copied_with_other_lengths_gives_their_spans() -> None:
+    """A timeline's spans follow its lengths, also in a copy made with other lengths (a span
+    cached on the model would be carried into the copy by ``model_copy``)."""
+    first = Timeline(check_in_minutes=15, dosing_minutes=40, monitoring_minutes=30)
+    assert first.span(("dosing",)) == (15, 55)
+    assert first.span(("dosing", "monitoring")) == (15, 85)
+    longer = first.model_copy(update={"dosing_minutes": 60})
+    assert longer.span(("dosing",)) == (15, 75)
+    assert longer.span(()) == (0, 105)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -56,16 +55,6 @@ class Timeline(Model):
             "session": self.session_minutes,
         }[step]
 
-    @functools.cached_property
-    def _step_bounds(self) -> dict[Step, tuple[int, int]]:
-        """Each step's start and end, in minutes from the block's start (worked out once)."""
-        offset = 0
-        bounds: dict[Step, tuple[int, int]] = {}
-        for step in STEP_ORDER:
-            bounds[step] = (offset, offset + self.minutes(step))
-            offset += self.minutes(step)
-        return bounds
-
     def span(self, steps: tuple[Step, ...]) -> tuple[int, int]:
         """Start and end, in minutes from the block's start, of consecutive ``steps``.
 
@@ -73,8 +62,16 @@ class Timeline(Model):
         """
         if not steps:
             return 0, self.block_minutes
-        bounds = self._step_bounds
-        return bounds[steps[0]][0], bounds[steps[-1]][1]
+        # Worked out on each call, not cached on the model: a copy with other lengths
+        # (``model_copy(update=...)``) would carry a cached answer over.
+        lengths = (
+            self.check_in_minutes,
+            self.dosing_minutes,
+            self.monitoring_minutes,
+            self.session_minutes,
+        )
+        first, last = STEP_ORDER.index(steps[0]), STEP_ORDER.index(steps[-1])
+        return sum(lengths[:first]), sum(lengths[: last + 1])
 
     @model_validator(mode="after")
     def _positive(self) -> Timeline:
