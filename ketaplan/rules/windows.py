@@ -187,9 +187,9 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
     )
     if not in_phase and phase.preferred_weekdays:
         target = preferred_day(phase, target)
-    kept = bounds.kept.get(f"{bounds.id_prefix}{phase.id}-{index}")
-    if kept is not None and earliest <= kept <= latest:
-        target = kept  # re-planning: keep the date the session already had, if it still fits
+    key = f"{bounds.id_prefix}{phase.id}-{index}"
+    # Re-planning: keep the date the session already had, if it still fits.
+    target = _inside(bounds.kept.get(key), earliest, latest) or target
     hard_latest = None
     if phase.within_days is not None and in_phase:
         hard_latest = in_phase[0].local_date + dt.timedelta(days=phase.within_days - 1)
@@ -204,7 +204,6 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
             f"{bounds.booking_horizon_days}-day booking horizon: re-plan later to book them"
         )
     latest = max(latest, earliest)
-    aim = bounds.aims.get(f"{bounds.id_prefix}{phase.id}-{index}")
     return Step(
         phase_index=phase_index,
         phase=phase,
@@ -214,7 +213,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         earliest=earliest,
         latest=latest,
         target=min(max(target, earliest), latest),
-        aim=aim if aim is not None and earliest <= aim <= latest else None,
+        aim=_inside(bounds.aims.get(key), earliest, latest),
         rule=rule,
         window_text=words,
         previous=previous,
@@ -224,6 +223,11 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         series_relaxed=bounds.series_relaxed,
         on_request=on_request is not None,
     )
+
+
+def _inside(day: dt.date | None, earliest: dt.date, latest: dt.date) -> dt.date | None:
+    """``day`` when it is given and from ``earliest`` to ``latest``."""
+    return day if day is not None and earliest <= day <= latest else None
 
 
 def _requested(bounds: Bounds, phase: Phase, previous: Appointment | None) -> Window | None:
