@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zoneinfo
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Literal
 
@@ -27,6 +28,7 @@ __all__ = [
     "gap_days",
     "resolve",
     "shift",
+    "shifts",
     "steady_midnight",
     "zone",
 ]
@@ -164,6 +166,21 @@ def shift(moment: dt.datetime, *, hours: float = 0, minutes: float = 0) -> dt.da
     tz = moment.tzinfo
     moved = moment.astimezone(UTC) + dt.timedelta(hours=hours, minutes=minutes)
     return moved.astimezone(tz)
+
+
+def shifts(moment: dt.datetime, minutes: Iterable[int]) -> list[dt.datetime]:
+    """``moment`` moved by each of ``minutes`` of real elapsed time, in its own zone.
+
+    The same as :func:`shift` for each, with ``moment`` converted to UTC once (a session's
+    resource spans are several offsets from one start).
+
+    >>> ny = zone("America/New_York")
+    >>> [t.isoformat() for t in shifts(dt.datetime(2026, 3, 8, 1, 30, tzinfo=ny), [0, 60])]
+    ['2026-03-08T01:30:00-05:00', '2026-03-08T03:30:00-04:00']
+    """
+    tz = moment.tzinfo
+    utc = moment.astimezone(UTC)
+    return [(utc + dt.timedelta(minutes=offset)).astimezone(tz) for offset in minutes]
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()

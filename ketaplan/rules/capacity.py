@@ -22,7 +22,7 @@ from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import SessionKind
-from ketaplan.timing import shift
+from ketaplan.timing import shifts
 
 __all__ = ["Limits", "Reduction", "Use", "at_once", "limits", "peak", "spans", "uses"]
 
@@ -40,11 +40,23 @@ class Use(NamedTuple):
 
 def uses(kind: SessionKind) -> tuple[Use, ...]:
     """The kind's resource uses, in the order the protocol lists them."""
+    known = _USES.get(id(kind))
+    if known is not None and known[0] is kind:
+        return known[1]
     found = []
     for use in kind.resources:
         offset, finish = kind.timeline.span(use.during)
         found.append(Use(use.resource, offset, finish))
+    if len(_USES) >= _USES_KEPT:
+        _USES.clear()
+    _USES[id(kind)] = (kind, tuple(found))
     return tuple(found)
+
+
+#: :func:`uses` of the kinds asked about, by identity (a kind is frozen; the entry holds the
+#: kind, so that its id is not reused while the entry is there); at most ``_USES_KEPT``.
+_USES: dict[int, tuple[SessionKind, tuple[Use, ...]]] = {}
+_USES_KEPT = 1024
 
 
 def spans(
@@ -60,15 +72,17 @@ def spans(
     length.
     """
     chosen = units or {}
+    kind_uses = uses(kind)
+    moments = shifts(start, [m for use in kind_uses for m in (use.offset, use.finish)])
     # From a validated kind and an aware start: nothing here to validate again.
     return tuple(
         ResourceSpan.trusted(
             resource=use.resource,
             unit=chosen.get(use.resource),
-            start=shift(start, minutes=use.offset),
-            end=shift(start, minutes=use.finish),
+            start=moments[2 * number],
+            end=moments[2 * number + 1],
         )
-        for use in uses(kind)
+        for number, use in enumerate(kind_uses)
     )
 
 
