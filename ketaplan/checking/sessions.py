@@ -6,7 +6,13 @@ from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
 from ketaplan.rules import anchors
 from ketaplan.rules.calendar import DayRules
-from ketaplan.rules.tasks import checkpoint_times, requirement_task_id, unmet_requirements
+from ketaplan.rules.tasks import (
+    checkpoint_task_id,
+    checkpoint_times,
+    due_checkpoints,
+    requirement_task_id,
+    unmet_requirements,
+)
 from ketaplan.timing import elapsed_hours
 from ketaplan.violation import Violation
 
@@ -145,17 +151,20 @@ def checkpoints(ctx: Context) -> list[Violation]:
     found = []
     for appointment in ctx.plan.appointments:
         kind = ctx.protocol.session_kind(appointment.session)
-        for due in checkpoint_times(kind, appointment):
-            if due.task_id in task_ids:
+        due = due_checkpoints(kind, appointment)
+        if all(checkpoint_task_id(c.id, appointment.id) in task_ids for c in due):
+            continue  # the usual case: no times to work out
+        for due_at in checkpoint_times(kind, appointment):
+            if due_at.task_id in task_ids:
                 continue
-            checkpoint = due.checkpoint
+            checkpoint = due_at.checkpoint
             found.append(
                 ctx.violation(
                     "checkpoint-task-missing",
                     [appointment.id],
                     f"session_kinds[{kind.id}].checkpoints[{checkpoint.id}]",
                     f"{appointment.id} has no staff task for its checkpoint {checkpoint.name} "
-                    f"({checkpoint.describe()}, {fmt_time(due.at)})",
+                    f"({checkpoint.describe()}, {fmt_time(due_at.at)})",
                     source=checkpoint.source,
                 )
             )

@@ -13,13 +13,14 @@ from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Checkpoint, Protocol, Requirement, SessionKind
-from ketaplan.timing import shift, zone
+from ketaplan.timing import shift, shifts, zone
 
 __all__ = [
     "CheckpointTime",
     "checkpoint_task_id",
     "checkpoint_times",
     "decision_task_id",
+    "due_checkpoints",
     "form_task_id",
     "hold_task_id",
     "monitoring_task_id",
@@ -43,36 +44,41 @@ class CheckpointTime(NamedTuple):
     """The end of a ``during`` checkpoint's period; ``None`` for a moment."""
 
 
+def due_checkpoints(kind: SessionKind, appointment: Appointment) -> tuple[Checkpoint, ...]:
+    """The checkpoints a session has staff tasks for: a planned dose's, none otherwise.
+
+    Sessions that are not planned doses have none: their checks are done or will not be.
+    """
+    if not (kind.checkpoints and appointment.is_dose and appointment.status == "planned"):
+        return ()
+    return kind.checkpoints
+
+
 def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[CheckpointTime]:
     """Each checkpoint of a planned dosing session, at its time in the session's own zone.
 
     Times count in real elapsed minutes (across a DST change too) from the start of dosing,
     which is the appointment's ``dosing_start`` or, without one, its start plus check-in.
-    Sessions that are not planned doses have none: their checks are done or will not be.
     """
-    if not (kind.checkpoints and appointment.is_dose and appointment.status == "planned"):
+    due = due_checkpoints(kind, appointment)
+    if not due:
         return []
     dosing = appointment.dosing_start or shift(
         appointment.start, minutes=kind.timeline.check_in_minutes
     )
-    # Real elapsed minutes from the start of dosing (what ``shift`` does), read in its zone.
-    local, dosing_utc = zone(appointment.time_zone), dosing.astimezone(dt.UTC)
-
-    def after(minutes: int) -> dt.datetime:
-        return (dosing_utc + dt.timedelta(minutes=minutes)).astimezone(local)
-
-    found = []
-    for checkpoint in kind.checkpoints:
-        first, last = checkpoint.minutes(kind.timeline)
-        found.append(
-            CheckpointTime(
-                task_id=checkpoint_task_id(checkpoint.id, appointment.id),
-                checkpoint=checkpoint,
-                at=after(first),
-                until=after(last) if checkpoint.at == "during" else None,
-            )
+    # Read in the session's own zone (a dosing start may have been given in another).
+    dosing = dosing.astimezone(zone(appointment.time_zone))
+    spans = [checkpoint.minutes(kind.timeline) for checkpoint in due]
+    moments = shifts(dosing, [minutes for span in spans for minutes in span])
+    return [
+        CheckpointTime(
+            task_id=checkpoint_task_id(checkpoint.id, appointment.id),
+            checkpoint=checkpoint,
+            at=moments[2 * number],
+            until=moments[2 * number + 1] if checkpoint.at == "during" else None,
         )
-    return found
+        for number, checkpoint in enumerate(due)
+    ]
 
 
 def decision_task_id(proposal_id: str) -> str:
