@@ -81,14 +81,12 @@ def capacity(ctx: Context) -> list[Violation]:
             if clinic_limits.capacity(span.resource) is not None:
                 pad = clinic_limits.buffer_minutes.get(span.resource, 0)
                 spans[span.resource].append(
-                    Interval(
-                        span.start, shift(span.end, minutes=pad), appointment.id, True, span.unit
-                    )
+                    Interval(span.start, _padded(span.end, pad), appointment.id, True, span.unit)
                 )
     for resource, mine in list(spans.items()):
         pad = clinic_limits.buffer_minutes.get(resource, 0)
         spans[resource] += [
-            Interval(b.start, shift(b.end, minutes=pad), b.label or "a booking", False, b.unit)
+            Interval(b.start, _padded(b.end, pad), b.label or "a booking", False, b.unit)
             for b in _others(ctx, resource, mine, pad * 60)
         ]
     found = []
@@ -210,6 +208,11 @@ def overlapping_pairs(intervals: Iterable[Interval]) -> list[tuple[Interval, Int
         pairs += [(other, item) for other in open_ if other.mine or item.mine]
         open_.append(item)
     return pairs
+
+
+def _padded(end: dt.datetime, minutes: int) -> dt.datetime:
+    """A use's end with its unit's cleaning buffer (most units have none)."""
+    return shift(end, minutes=minutes) if minutes else end
 
 
 def overloads(
