@@ -247,7 +247,7 @@ class DayRules:
         tz = self.zone_for(kind)
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
         day = local_start.date()
-        span = f"{local_start:%H:%M}-{local_end:%H:%M} on {fmt_day(day)}"
+        span = _Words(local_start, local_end)  # written only when a finding needs it
         rule = f"clinic {self.clinic.id}"
         found = self._booking_findings(start, day, span, rule, booked_at)
         blackout = self.blackout(day)
@@ -275,7 +275,7 @@ class DayRules:
         self,
         start: dt.datetime,
         day: dt.date,
-        span: str,
+        span: _Words,
         rule: str,
         booked_at: dt.datetime | None,
     ) -> list[Finding]:
@@ -283,24 +283,32 @@ class DayRules:
         hours = self.clinic.minimum_notice_hours
         if booked_at is not None:
             moment = booked_at
-            booked = f"{span} was booked at {booked_at.astimezone(self.zone):%H:%M on %d %b %Y}"
-            late = f"{booked}, less than {hours} h before it"
         elif self.now is not None and start >= self.now:
-            moment, booked, late = self.now, "", f"{span} is less than {hours} h from now"
+            moment = self.now
         else:
             return []
+
+        def booked() -> str:
+            assert booked_at is not None  # noqa: S101 - only asked when it was given
+            return f"{span} was booked at {booked_at.astimezone(self.zone):%H:%M on %d %b %Y}"
+
         if start < moment:
-            return [Finding("booked-in-the-past", f"{booked}, after its start", rule)]
+            return [Finding("booked-in-the-past", f"{booked()}, after its start", rule)]
         found = []
         horizon = self.horizon(day, at=moment)
         if horizon:
             found.append(Finding("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}", rule))
         if start < shift(moment, hours=hours):
+            late = (
+                f"{booked()}, less than {hours} h before it"
+                if booked_at is not None
+                else f"{span} is less than {hours} h from now"
+            )
             found.append(Finding("before-minimum-notice", late, rule))
         return found
 
     def _opening_findings(
-        self, local_start: dt.datetime, local_end: dt.datetime, span: str, rule: str
+        self, local_start: dt.datetime, local_end: dt.datetime, span: _Words, rule: str
     ) -> list[Finding]:
         day = local_start.date()
         closed = self.calendar.closed_reason(day)
@@ -314,3 +322,21 @@ class DayRules:
             message = f"{span} is outside the opening hours ({hours})"
             return [Finding("outside-opening-hours", message, rule)]
         return []
+
+
+class _Words:
+    """A session's time in words (``09:00-10:25 on Tue 1 Dec 2026``), written when formatted.
+
+    Most sessions break no rule, so their words are never needed.
+    """
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: dt.datetime, end: dt.datetime) -> None:
+        self.start, self.end = start, end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M} on {fmt_day(self.start.date())}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
