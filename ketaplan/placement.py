@@ -17,16 +17,15 @@ The objective (``objective=``):
 
 The back-ends (``backend=``):
 
-- ``"local"`` (the default, pure Python): one-by-one placement in the order given; then
-  passes in which each later session aims for the least busy open day its window allows (a
-  hint to the planner, which keeps every rule), in the order given, the most constrained first
-  (the earliest end of the start window) and a shuffled order (``seed``), keeping the best;
-  then a repair that lets each patient not served in by taking out one, two, then four served
-  patients whose plans lie nearest its window, placing it, and placing them again, kept when
-  all fit. It never serves fewer patients than one-by-one placement on the same input. Its
-  work is bounded: three passes of one placement per patient, then ``tries`` repair
-  placements; each placement is a :func:`~ketaplan.intake.first_available` search, itself
-  bounded.
+- ``"local"`` (the default, pure Python): one-by-one placement in the order given; then, while
+  anyone is left waiting, passes in which each later session aims for the least busy open day
+  its window allows (a hint to the planner, which keeps every rule), in the order given, the
+  most constrained first (the earliest end of the start window) and a shuffled order
+  (``seed``), keeping the best. It never serves fewer patients than one-by-one placement on
+  the same input. Its work is bounded: at most three passes of one placement per patient,
+  each a :func:`~ketaplan.intake.earliest_starts` search (itself bounded) and at most one
+  plan aimed at the least busy days. Within a pass the ledger only gains bookings, so a first
+  day on which a series did not fit is not planned again for a request alike.
 - ``"cp-sat"``: an exact model solved by OR-Tools CP-SAT (the optional extra
   ``ketaplan[solver]``), for the protocols it supports, started from the local search's
   placement and bounded by ``time_limit``; see :mod:`ketaplan._cpsat` and :func:`solved`.
@@ -47,7 +46,7 @@ from ketaplan._model import Model, aware, expect
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
-from ketaplan.intake import NoStartError, first_available
+from ketaplan.intake import NoStartError, earliest_starts
 from ketaplan.ledger import Ledger, bookings_argument
 from ketaplan.openings import ClinicCalendar
 from ketaplan.patient import Patient
@@ -55,14 +54,13 @@ from ketaplan.planner import plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 from ketaplan.rules.windows import MAX_START_WINDOW_DAYS
+from ketaplan.timing import current_time
 
 if TYPE_CHECKING:
     from ketaplan._cpsat import SolverAnswer
 
 __all__ = [
-    "DEFAULT_TRIES",
     "MAX_REQUESTS",
-    "MAX_TRIES",
     "Backend",
     "Objective",
     "Placement",
@@ -77,12 +75,6 @@ Objective = Literal["most-served", "in-order"]
 
 #: At most this many requests at once.
 MAX_REQUESTS = 10_000
-#: The local search's default budget of repair placements (after its one-by-one passes).
-DEFAULT_TRIES = 60
-#: The largest budget ``tries`` may give.
-MAX_TRIES = 100_000
-#: How many other patients the repair takes out at once to let a patient in, in turn.
-_GROUPS = (1, 2, 4)
 
 
 class PlacementRequest(Model):
@@ -131,7 +123,10 @@ class _Setup:
     requests: tuple[PlacementRequest, ...]
     clinic: Clinic
     base: tuple[Booking, ...]
-    now: dt.datetime | None
+    now: dt.datetime
+    alike: tuple[str, ...]
+    """By request: what makes requests alike for :func:`place_one`'s memo (the protocol, the
+    patient but for the id unless the bookings given hold the patient's, the preferred time)."""
 
 
 @dataclasses.dataclass
@@ -149,23 +144,6 @@ class _Outcome:
         )
         return len(self.plans), -waited
 
-    def load(self, *, leaving: Sequence[int] = ()) -> Counter[dt.date]:
-        """How many sessions each day has, but ``leaving``'s."""
-        return Counter(
-            a.local_date
-            for index, (made, _) in self.plans.items()
-            if index not in leaving
-            for a in made.appointments
-        )
-
-    def bookings(self, setup: _Setup, *, leaving: Sequence[int] = ()) -> list[Booking]:
-        """The given bookings and every plan's, but ``leaving``'s."""
-        found = list(setup.base)
-        for index, (_, booked) in self.plans.items():
-            if index not in leaving:
-                found.extend(booked)
-        return found
-
 
 def plan_many(
     requests: Iterable[PlacementRequest],
@@ -176,7 +154,6 @@ def plan_many(
     objective: Objective = "most-served",
     backend: Backend = "local",
     seed: int = 0,
-    tries: int = DEFAULT_TRIES,
     time_limit: float = 10.0,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -191,8 +168,6 @@ def plan_many(
         objective: ``"most-served"`` (default) or ``"in-order"``; see the module.
         backend: ``"local"`` (default) or ``"cp-sat"`` (needs ``ketaplan[solver]``).
         seed: the seed of the local search's shuffled orders and of the solver.
-        tries: the local search's budget of placements after the first pass (0 to
-            :data:`MAX_TRIES`).
         time_limit: the solver's time limit in seconds (``cp-sat`` only).
         now: the moment of planning, as for ``plan``.
         progress: called with (done, total) as the first pass places each patient.
@@ -203,15 +178,14 @@ def plan_many(
         MissingExtraError: ``backend="cp-sat"`` without the extra ``ketaplan[solver]``.
     """
     setup = prepare(requests, clinic, bookings, now)
-    _check_options(objective=objective, backend=backend, seed=seed, tries=tries,
-                   time_limit=time_limit)  # fmt: skip
+    _check_options(objective=objective, backend=backend, seed=seed, time_limit=time_limit)
     order = list(range(len(setup.requests)))
     if backend == "cp-sat" and objective == "most-served":
         outcome, _ = solved(setup, seed=seed, time_limit=time_limit)
     else:
         outcome = _one_by_one(setup, order, progress=progress)
         if objective == "most-served":
-            outcome = _improved(setup, outcome, seed=seed, tries=tries)
+            outcome = _improved(setup, outcome, seed=seed)
     return _placements(setup, outcome)
 
 
@@ -233,20 +207,30 @@ def prepare(
                              request.patient.id)  # fmt: skip
         seen.add(request.patient.id)
     base = tuple(bookings_argument("bookings", bookings, clinic).all_bookings())
-    return _Setup(chosen, clinic, base, aware("now", now) if now is not None else None)
+    moment = aware("now", now) if now is not None else current_time()
+    return _Setup(chosen, clinic, base, moment, _alike(chosen, base))
 
 
-def _check_options(
-    *, objective: object, backend: object, seed: object, tries: object, time_limit: object
-) -> None:
+def _alike(requests: Sequence[PlacementRequest], base: Sequence[Booking]) -> tuple[str, ...]:
+    """A key per request, equal for requests whose first days fit alike."""
+    protocols: dict[int, str] = {}
+    booked = {b.patient for b in base}
+    keys = []
+    for request in requests:
+        protocol = protocols.setdefault(id(request.protocol), request.protocol.model_dump_json())
+        exclude = None if request.patient.id in booked else {"id"}
+        patient = request.patient.model_dump_json(exclude=exclude)
+        keys.append(f"{protocol}|{patient}|{request.time}")
+    return tuple(keys)
+
+
+def _check_options(*, objective: object, backend: object, seed: object, time_limit: object) -> None:
     if objective not in {"most-served", "in-order"}:
         raise InputError("objective", "'most-served' or 'in-order'", objective)
     if backend not in {"local", "cp-sat"}:
         raise InputError("backend", "'local' or 'cp-sat'", backend)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
         raise InputError("seed", "a whole number from 0 to 2**31 - 1", seed)
-    if not isinstance(tries, int) or isinstance(tries, bool) or not 0 <= tries <= MAX_TRIES:
-        raise InputError("tries", f"a whole number from 0 to {MAX_TRIES}", tries)
     if (
         not isinstance(time_limit, int | float)
         or isinstance(time_limit, bool)
@@ -258,19 +242,32 @@ def _check_options(
 # -- placing one patient ------------------------------------------------------------------------
 
 
-def place_one(setup: _Setup, index: int, ledger: Ledger) -> Plan | Refusal:
-    """Request ``index`` at its first feasible start in its window, or why there is none."""
+#: First days found not to fit in one pass, by the requests' likeness (see :func:`place_one`).
+_Failed = dict[str, dict[dt.date, tuple[str, ...]]]
+
+
+def place_one(
+    setup: _Setup, index: int, ledger: Ledger, failed: _Failed | None = None
+) -> Plan | Refusal:
+    """Request ``index`` at its first feasible start in its window, or why there is none.
+
+    ``failed``: the first days found not to fit so far in a pass whose ledger only gains
+    bookings, by :attr:`_Setup.alike`: a later request alike does not plan them again
+    (:func:`~ketaplan.intake.earliest_starts`).
+    """
     request = setup.requests[index]
+    known = None if failed is None else failed.setdefault(setup.alike[index], {})
     try:
-        (made,) = first_available(
+        (made,) = earliest_starts(
             request.protocol,
             start=request.start,
             latest=request.last_start,
             clinic=setup.clinic,
             patient=request.patient,
-            bookings=ledger,
+            ledger=ledger,
             preferred_time=request.time,
             now=setup.now,
+            failed=known,
         )
     except UnsatisfiableError as err:
         blocked = err.reasons if isinstance(err, NoStartError) else {}
@@ -293,8 +290,9 @@ def _one_by_one(
     ledger = Ledger(setup.clinic, setup.base)
     outcome = _Outcome()
     load: Counter[dt.date] = Counter()
+    failed: _Failed = {}
     for done, index in enumerate(order, start=1):
-        found = place_one(setup, index, ledger)
+        found = place_one(setup, index, ledger, failed)
         if balanced and isinstance(found, Plan):
             found = _balanced(setup, index, found, ledger, load)
         if isinstance(found, Plan):
@@ -337,6 +335,8 @@ def _balanced(
         previous = day
         local = appointment.local_start
         hints[appointment.id] = local + dt.timedelta(days=(day - local.date()).days)
+    if all(hints[a.id] == a.local_start for a in made.appointments if a.id in hints):
+        return made  # each session is on the day it would aim for: nothing to plan again
     request = setup.requests[index]
     try:
         return plan(
@@ -357,8 +357,8 @@ def _balanced(
 # -- the local search ---------------------------------------------------------------------------
 
 
-def _improved(setup: _Setup, first: _Outcome, *, seed: int, tries: int) -> _Outcome:
-    """``first`` improved: balanced passes in other orders, then ``tries`` repair placements."""
+def _improved(setup: _Setup, first: _Outcome, *, seed: int) -> _Outcome:
+    """``first`` improved by balanced passes in other orders, while anyone is left waiting."""
     best = first
     for order in _orders(setup, seed):
         if not best.reasons:
@@ -366,7 +366,7 @@ def _improved(setup: _Setup, first: _Outcome, *, seed: int, tries: int) -> _Outc
         other = _one_by_one(setup, order, balanced=True)
         if other.score(setup) > best.score(setup):
             best = other
-    return _repaired(setup, best, tries=tries)
+    return best
 
 
 def _orders(setup: _Setup, seed: int) -> list[list[int]]:
@@ -385,61 +385,6 @@ def _orders(setup: _Setup, seed: int) -> list[list[int]]:
     return [given, *(order for order in (constrained, shuffled) if order != given)]
 
 
-def _repaired(setup: _Setup, outcome: _Outcome, *, tries: int) -> _Outcome:
-    """Each patient not served let in by re-placing others, while ``tries`` last.
-
-    A few served patients whose plans lie nearest the waiting one's start window are taken
-    out (one, then two, then four); the waiting patient is placed (balanced, as in
-    :func:`_one_by_one`), then they are placed again, in order. Kept when all fit: one more
-    patient served.
-    """
-    left = tries
-    for waiting in sorted(outcome.reasons):
-        nearest = _blockers(setup, outcome, waiting)
-        for size in _GROUPS:
-            group = nearest[:size]
-            if left < len(group) + 1 or not group:
-                return outcome
-            left -= len(group) + 1
-            ledger = Ledger(setup.clinic, outcome.bookings(setup, leaving=group))
-            load = outcome.load(leaving=group)
-            placed: dict[int, tuple[Plan, tuple[Booking, ...]]] = {}
-            for index in (waiting, *group):
-                found = _placed(setup, index, ledger, load)
-                if found is None:
-                    break
-                placed[index] = found
-            else:
-                outcome.plans.update(placed)
-                del outcome.reasons[waiting]
-                break
-    return outcome
-
-
-def _placed(
-    setup: _Setup, index: int, ledger: Ledger, load: Counter[dt.date]
-) -> tuple[Plan, tuple[Booking, ...]] | None:
-    """Request ``index`` placed balanced and booked in ``ledger`` (and ``load``), if it fits."""
-    found = place_one(setup, index, ledger)
-    if not isinstance(found, Plan):
-        return None
-    found = _balanced(setup, index, found, ledger, load)
-    load.update(a.local_date for a in found.appointments)
-    return found, tuple(ledger.add(b) for b in found.bookings())
-
-
-def _blockers(setup: _Setup, outcome: _Outcome, waiting: int) -> list[int]:
-    """The served patients whose sessions lie nearest the waiting one's start window."""
-    request = setup.requests[waiting]
-    first, last = request.start, request.last_start or request.start
-
-    def distance(index: int) -> int:
-        day = outcome.plans[index][0].appointments[0].local_date
-        return 0 if first <= day <= last else min(abs((day - first).days), abs((day - last).days))
-
-    return sorted(outcome.plans, key=lambda index: (distance(index), index))[: max(_GROUPS)]
-
-
 def solved(setup: _Setup, *, seed: int, time_limit: float) -> tuple[_Outcome, SolverAnswer]:
     """The CP-SAT back-end: the solver's answer, made into plans by the planner.
 
@@ -453,8 +398,7 @@ def solved(setup: _Setup, *, seed: int, time_limit: float) -> tuple[_Outcome, So
     """
     from ketaplan._cpsat import solve  # noqa: PLC0415 - the optional extra, loaded on use
 
-    local = _improved(setup, _one_by_one(setup, range(len(setup.requests))), seed=seed,
-                      tries=DEFAULT_TRIES)  # fmt: skip
+    local = _improved(setup, _one_by_one(setup, range(len(setup.requests))), seed=seed)
     start_from = {index: {a.id: a.start for a in made.appointments}
                   for index, (made, _) in local.plans.items()}  # fmt: skip
     answer = solve(setup.requests, setup.clinic, setup.base, now=setup.now, seed=seed,

@@ -204,7 +204,6 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
             f"{bounds.booking_horizon_days}-day booking horizon: re-plan later to book them"
         )
     latest = max(latest, earliest)
-    aim = bounds.aims.get(f"{bounds.id_prefix}{phase.id}-{index}")
     return Step(
         phase_index=phase_index,
         phase=phase,
@@ -214,7 +213,7 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         earliest=earliest,
         latest=latest,
         target=min(max(target, earliest), latest),
-        aim=aim if aim is not None and earliest <= aim <= latest else None,
+        aim=_within(bounds.aims.get(f"{bounds.id_prefix}{phase.id}-{index}"), earliest, latest),
         rule=rule,
         window_text=words,
         previous=previous,
@@ -224,6 +223,11 @@ def next_step(chain: Chain, bounds: Bounds, *, at: dt.datetime | None = None) ->
         series_relaxed=bounds.series_relaxed,
         on_request=on_request is not None,
     )
+
+
+def _within(day: dt.date | None, earliest: dt.date, latest: dt.date) -> dt.date | None:
+    """``day`` when it lies from ``earliest`` to ``latest``, else ``None``."""
+    return day if day is not None and earliest <= day <= latest else None
 
 
 def _requested(bounds: Bounds, phase: Phase, previous: Appointment | None) -> Window | None:
