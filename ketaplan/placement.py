@@ -21,11 +21,15 @@ The back-ends (``backend=``):
   anyone is left waiting, passes in which each later session aims for the least busy open day
   its window allows (a hint to the planner, which keeps every rule), in the order given, the
   most constrained first (the earliest end of the start window) and a shuffled order
-  (``seed``), keeping the best. It never serves fewer patients than one-by-one placement on
-  the same input. Its work is bounded: at most three passes of one placement per patient,
-  each a :func:`~ketaplan.intake.earliest_starts` search (itself bounded) and at most one
-  plan aimed at the least busy days. Within a pass the ledger only gains bookings, so a first
-  day on which a series did not fit is not planned again for a request alike.
+  (``seed``), keeping the best; then a repair that lets each patient not served in by taking
+  out one, two, then four served patients whose plans lie nearest its window, placing it, and
+  placing them again, kept when all fit. It never serves fewer patients than one-by-one
+  placement on the same input. Its work is bounded: at most three passes of one placement
+  per patient, then ``tries`` repair placements; each placement is a
+  :func:`~ketaplan.intake.earliest_starts` search (itself bounded) and at most one plan aimed
+  at the least busy days. Within a pass, and within a repair attempt, the ledger only gains
+  bookings, so a first day on which a series did not fit is not planned again for a request
+  alike.
 - ``"cp-sat"``: an exact model solved by OR-Tools CP-SAT (the optional extra
   ``ketaplan[solver]``), for the protocols it supports, started from the local search's
   placement and bounded by ``time_limit``; see :mod:`ketaplan._cpsat` and :func:`solved`.
@@ -60,7 +64,9 @@ if TYPE_CHECKING:
     from ketaplan._cpsat import SolverAnswer
 
 __all__ = [
+    "DEFAULT_TRIES",
     "MAX_REQUESTS",
+    "MAX_TRIES",
     "Backend",
     "Objective",
     "Placement",
@@ -75,6 +81,12 @@ Objective = Literal["most-served", "in-order"]
 
 #: At most this many requests at once.
 MAX_REQUESTS = 10_000
+#: The local search's default budget of repair placements (after its passes).
+DEFAULT_TRIES = 60
+#: The largest budget ``tries`` may give.
+MAX_TRIES = 100_000
+#: How many other patients the repair takes out at once to let a patient in, in turn.
+_GROUPS = (1, 2, 4)
 
 
 class PlacementRequest(Model):
@@ -144,6 +156,23 @@ class _Outcome:
         )
         return len(self.plans), -waited
 
+    def load(self, *, leaving: Sequence[int] = ()) -> Counter[dt.date]:
+        """How many sessions each day has, but ``leaving``'s."""
+        return Counter(
+            a.local_date
+            for index, (made, _) in self.plans.items()
+            if index not in leaving
+            for a in made.appointments
+        )
+
+    def bookings(self, setup: _Setup, *, leaving: Sequence[int] = ()) -> list[Booking]:
+        """The given bookings and every plan's, but ``leaving``'s."""
+        found = list(setup.base)
+        for index, (_, booked) in self.plans.items():
+            if index not in leaving:
+                found.extend(booked)
+        return found
+
 
 def plan_many(
     requests: Iterable[PlacementRequest],
@@ -154,6 +183,7 @@ def plan_many(
     objective: Objective = "most-served",
     backend: Backend = "local",
     seed: int = 0,
+    tries: int = DEFAULT_TRIES,
     time_limit: float = 10.0,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -168,6 +198,8 @@ def plan_many(
         objective: ``"most-served"`` (default) or ``"in-order"``; see the module.
         backend: ``"local"`` (default) or ``"cp-sat"`` (needs ``ketaplan[solver]``).
         seed: the seed of the local search's shuffled orders and of the solver.
+        tries: the local search's budget of repair placements after its passes (0 to
+            :data:`MAX_TRIES`).
         time_limit: the solver's time limit in seconds (``cp-sat`` only).
         now: the moment of planning, as for ``plan``.
         progress: called with (done, total) as the first pass places each patient.
@@ -178,14 +210,15 @@ def plan_many(
         MissingExtraError: ``backend="cp-sat"`` without the extra ``ketaplan[solver]``.
     """
     setup = prepare(requests, clinic, bookings, now)
-    _check_options(objective=objective, backend=backend, seed=seed, time_limit=time_limit)
+    _check_options(objective=objective, backend=backend, seed=seed, tries=tries,
+                   time_limit=time_limit)  # fmt: skip
     order = list(range(len(setup.requests)))
     if backend == "cp-sat" and objective == "most-served":
         outcome, _ = solved(setup, seed=seed, time_limit=time_limit)
     else:
         outcome = _one_by_one(setup, order, progress=progress)
         if objective == "most-served":
-            outcome = _improved(setup, outcome, seed=seed)
+            outcome = _improved(setup, outcome, seed=seed, tries=tries)
     return _placements(setup, outcome)
 
 
@@ -224,13 +257,17 @@ def _alike(requests: Sequence[PlacementRequest], base: Sequence[Booking]) -> tup
     return tuple(keys)
 
 
-def _check_options(*, objective: object, backend: object, seed: object, time_limit: object) -> None:
+def _check_options(
+    *, objective: object, backend: object, seed: object, tries: object, time_limit: object
+) -> None:
     if objective not in {"most-served", "in-order"}:
         raise InputError("objective", "'most-served' or 'in-order'", objective)
     if backend not in {"local", "cp-sat"}:
         raise InputError("backend", "'local' or 'cp-sat'", backend)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
         raise InputError("seed", "a whole number from 0 to 2**31 - 1", seed)
+    if not isinstance(tries, int) or isinstance(tries, bool) or not 0 <= tries <= MAX_TRIES:
+        raise InputError("tries", f"a whole number from 0 to {MAX_TRIES}", tries)
     if (
         not isinstance(time_limit, int | float)
         or isinstance(time_limit, bool)
@@ -357,8 +394,8 @@ def _balanced(
 # -- the local search ---------------------------------------------------------------------------
 
 
-def _improved(setup: _Setup, first: _Outcome, *, seed: int) -> _Outcome:
-    """``first`` improved by balanced passes in other orders, while anyone is left waiting."""
+def _improved(setup: _Setup, first: _Outcome, *, seed: int, tries: int) -> _Outcome:
+    """``first`` improved while anyone is left waiting: passes, then repair placements."""
     best = first
     for order in _orders(setup, seed):
         if not best.reasons:
@@ -366,7 +403,7 @@ def _improved(setup: _Setup, first: _Outcome, *, seed: int) -> _Outcome:
         other = _one_by_one(setup, order, balanced=True)
         if other.score(setup) > best.score(setup):
             best = other
-    return best
+    return _repaired(setup, best, tries=tries)
 
 
 def _orders(setup: _Setup, seed: int) -> list[list[int]]:
@@ -385,22 +422,86 @@ def _orders(setup: _Setup, seed: int) -> list[list[int]]:
     return [given, *(order for order in (constrained, shuffled) if order != given)]
 
 
-def solved(setup: _Setup, *, seed: int, time_limit: float) -> tuple[_Outcome, SolverAnswer]:
+def _repaired(setup: _Setup, outcome: _Outcome, *, tries: int) -> _Outcome:
+    """Each patient not served let in by re-placing others, while ``tries`` last.
+
+    A few served patients whose plans lie nearest the waiting one's start window are taken
+    out (one, then two, then four); the waiting patient is placed (balanced, as in
+    :func:`_one_by_one`), then they are placed again, in order. Kept when all fit: one more
+    patient served.
+    """
+    left = tries
+    for waiting in sorted(outcome.reasons):
+        nearest = _blockers(setup, outcome, waiting)
+        for size in _GROUPS:
+            group = nearest[:size]
+            if left < len(group) + 1 or not group:
+                return outcome
+            left -= len(group) + 1
+            ledger = Ledger(setup.clinic, outcome.bookings(setup, leaving=group))
+            load = outcome.load(leaving=group)
+            placed: dict[int, tuple[Plan, tuple[Booking, ...]]] = {}
+            failed: _Failed = {}
+            for index in (waiting, *group):
+                found = _placed(setup, index, ledger, load, failed)
+                if found is None:
+                    break
+                placed[index] = found
+            else:
+                outcome.plans.update(placed)
+                del outcome.reasons[waiting]
+                break
+    return outcome
+
+
+def _placed(
+    setup: _Setup, index: int, ledger: Ledger, load: Counter[dt.date], failed: _Failed
+) -> tuple[Plan, tuple[Booking, ...]] | None:
+    """Request ``index`` placed balanced and booked in ``ledger`` (and ``load``), if it fits."""
+    found = place_one(setup, index, ledger, failed)
+    if not isinstance(found, Plan):
+        return None
+    found = _balanced(setup, index, found, ledger, load)
+    load.update(a.local_date for a in found.appointments)
+    return found, tuple(ledger.add(b) for b in found.bookings())
+
+
+def _blockers(setup: _Setup, outcome: _Outcome, waiting: int) -> list[int]:
+    """The served patients whose sessions lie nearest the waiting one's start window."""
+    request = setup.requests[waiting]
+    first, last = request.start, request.last_start or request.start
+
+    def distance(index: int) -> int:
+        day = outcome.plans[index][0].appointments[0].local_date
+        return 0 if first <= day <= last else min(abs((day - first).days), abs((day - last).days))
+
+    return sorted(outcome.plans, key=lambda index: (distance(index), index))[: max(_GROUPS)]
+
+
+def solved(
+    setup: _Setup, *, seed: int, time_limit: float, warm: bool = True
+) -> tuple[_Outcome, SolverAnswer]:
     """The CP-SAT back-end: the solver's answer, made into plans by the planner.
 
-    The solver starts from the local search's placement (a hint), so it begins with at least
-    as many patients served. Each patient it serves, in the order of its first session, is
-    planned with the solver's days and times as hints into a ledger of everyone planned
-    before; one whose hinted plan does not fit is placed at its first feasible start instead,
-    and so is each patient the solver left out, in the order given. So every plan is the
-    planner's own; and when that serves fewer than the local search, the local search's
-    placement is returned.
+    ``warm`` (the back-end's way): the solver starts from the local search's placement (a
+    hint), so it begins with at least as many patients served. Each patient it serves, in
+    the order of its first session, is planned with the solver's days and times as hints into
+    a ledger of everyone planned before; one whose hinted plan does not fit is placed at its
+    first feasible start instead, and so is each patient the solver left out, in the order
+    given. So every plan is the planner's own; and when that serves fewer than the local
+    search, the local search's placement is returned. Not ``warm`` (to measure the local
+    search against the solver): the solver starts from nothing, and its answer is returned
+    as the planner makes it.
     """
     from ketaplan._cpsat import solve  # noqa: PLC0415 - the optional extra, loaded on use
 
-    local = _improved(setup, _one_by_one(setup, range(len(setup.requests))), seed=seed)
-    start_from = {index: {a.id: a.start for a in made.appointments}
-                  for index, (made, _) in local.plans.items()}  # fmt: skip
+    local = _Outcome()
+    start_from: dict[int, dict[str, dt.datetime]] = {}
+    if warm:
+        first = _one_by_one(setup, range(len(setup.requests)))
+        local = _improved(setup, first, seed=seed, tries=DEFAULT_TRIES)
+        start_from = {index: {a.id: a.start for a in made.appointments}
+                      for index, (made, _) in local.plans.items()}  # fmt: skip
     answer = solve(setup.requests, setup.clinic, setup.base, now=setup.now, seed=seed,
                    time_limit=time_limit, start_from=start_from)  # fmt: skip
     ledger = Ledger(setup.clinic, setup.base)

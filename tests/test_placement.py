@@ -97,7 +97,7 @@ def test_the_default_serves_more_than_one_by_one_on_the_issues_clinic() -> None:
 def test_the_default_never_serves_fewer_than_one_by_one(count: int, seed: int, window: int) -> None:
     requests = _requests(count, seed=seed, spread=7, window=window)
     one_by_one = plan_many(requests, CLINIC, objective="in-order", now=NOW)
-    default = plan_many(requests, CLINIC, now=NOW)
+    default = plan_many(requests, CLINIC, now=NOW, tries=8)
     assert sum(p.plan is not None for p in default) >= sum(p.plan is not None for p in one_by_one)
 
 
@@ -152,6 +152,8 @@ def test_bad_input_gets_ketaplans_errors() -> None:
         plan_many(requests, CLINIC, backend="gurobi", now=NOW)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="seed: must be a whole number from 0"):
         plan_many(requests, CLINIC, seed=-1, now=NOW)
+    with pytest.raises(InputError, match="tries: must be a whole number from 0"):
+        plan_many(requests, CLINIC, tries=-1, now=NOW)
     with pytest.raises(InputError, match="objective: must be 'most-served' or 'in-order'"):
         plan_many(requests, CLINIC, objective="fair", now=NOW)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="time_limit: must be seconds"):
