@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from ketaplan import Patient, PlacementRequest, load_clinic, load_protocol, plan_many
 from ketaplan.clinic import Clinic
@@ -72,7 +73,7 @@ def _timed(run: Callable[[], list[Placement]]) -> tuple[list[Placement], float]:
 
 
 def placement(scale: Scale) -> list[Row]:
-    """Each instance placed one by one, by the default, and by CP-SAT when installed."""
+    """Each instance placed one by one, by the default, and by CP-SAT (warm, cold) if installed."""
     clinic = load_clinic(DATA / "small-iv-clinic.toml")
     rows: list[Row] = []
     for label, count, seed, weekly in INSTANCES[scale]:
@@ -82,21 +83,33 @@ def placement(scale: Scale) -> list[Row]:
             lambda w=wanted: plan_many(w, clinic, objective="in-order", now=NOW)
         )
         default, t_default = _timed(lambda w=wanted: plan_many(w, clinic, now=NOW))
-        solver = _solver(wanted, clinic, scale)
-        rows += _rows(name, count, (in_order, t_order), (default, t_default), solver)
+        runs = [_solver(wanted, clinic, scale, warm=warm) for warm in (True, False)]
+        rows += _rows(name, count, (in_order, t_order), (default, t_default), runs)
     return rows
 
 
+class SolverRun(NamedTuple):
+    """One CP-SAT run: started from the default's placement (warm) or from nothing (cold)."""
+
+    warm: bool
+    served: int
+    bound: int
+    optimal: bool
+    seconds: float
+    planned: int
+    """Patients served once the planner made the solver's answer into plans."""
+
+
 def _solver(
-    wanted: list[PlacementRequest], clinic: Clinic, scale: Scale
-) -> tuple[int, int, bool, float, int] | None:
-    """CP-SAT's count, bound, optimality, time, and patients served after the planner."""
+    wanted: list[PlacementRequest], clinic: Clinic, scale: Scale, *, warm: bool
+) -> SolverRun | None:
     made = prepare(wanted, clinic, (), NOW)
     try:
-        outcome, answer = solved(made, seed=0, time_limit=TIME_LIMIT[scale])
+        outcome, answer = solved(made, seed=0, time_limit=TIME_LIMIT[scale], warm=warm)
     except MissingExtraError:  # pragma: no cover - without ketaplan[solver]
         return None
-    return answer.served, answer.bound, answer.optimal, answer.seconds, len(outcome.plans)
+    return SolverRun(warm, answer.served, answer.bound, answer.optimal, answer.seconds,
+                     len(outcome.plans))  # fmt: skip
 
 
 def _rows(
@@ -104,7 +117,7 @@ def _rows(
     count: int,
     in_order: tuple[list[Placement], float],
     default: tuple[list[Placement], float],
-    solver: tuple[int, int, bool, float, int] | None,
+    runs: list[SolverRun | None],
 ) -> list[Row]:
     one, t_one = _served(in_order[0]), in_order[1]
     ours, t_ours = _served(default[0]), default[1]
@@ -120,17 +133,26 @@ def _rows(
             note=f"{t_ours:.2f} s",
         ),
     ]
-    if solver is None:
+    done = [run for run in runs if run is not None]
+    if not done:
         rows.append(Row("placement", f"{name}: CP-SAT", 0, "", note="ortools not installed"))
         return rows
-    served, bound, optimal, seconds, planned = solver
-    proof = "optimal" if optimal else f"bound {bound}"
-    rows.append(Row("placement", f"{name}: served by CP-SAT", served, "", note=(
-        f"{proof}; {seconds:.1f} s; {planned} after the planner")))  # fmt: skip
-    share = 100 * ours / served if served else 100.0
+    for run in done:
+        proof = "optimal" if run.optimal else f"bound {run.bound}"
+        if not run.optimal and run.served == run.bound:
+            proof = f"the count proved best (bound {run.bound})"
+        start = "from the default's placement" if run.warm else "from nothing"
+        note = f"{proof}; {run.seconds:.1f} s; {run.planned} after the planner"
+        rows.append(Row("placement", f"{name}: served by CP-SAT {start}", run.served, "",
+                        note=note))  # fmt: skip
+    best = max(run.served for run in done)
+    bound = min(run.bound for run in done)
+    proved = best == bound
+    share = 100 * ours / best if best else 100.0
     goal, met = "", None
     if count == 60:  # the issue's goal is for 60 patients
         goal, met = "≥ 95 % of CP-SAT in < 1 s", share >= 95 and t_ours < 1
+    what = "the optimum" if proved else f"CP-SAT's best, not proved (bound {bound})"
     rows.append(Row("placement", f"{name}: the default's share of CP-SAT", share, "%",
-                    note=f"default {t_ours:.2f} s", goal=goal, met=met))  # fmt: skip
+                    note=f"of {what}; default {t_ours:.2f} s", goal=goal, met=met))  # fmt: skip
     return rows

@@ -547,6 +547,13 @@ def _placement(scale: Scale) -> list[Row]:
     return placement(scale)
 
 
+def _placement_clinic(scale: Scale) -> list[Row]:
+    """The benchmark clinic placed across patients (benchmarks/placement_clinic.py)."""
+    from .placement_clinic import placement_clinic  # noqa: PLC0415 - it imports this module
+
+    return placement_clinic(scale)
+
+
 BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "plan_one": plan_one,
     "hostile": hostile_input,
@@ -559,6 +566,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "throughput": throughput,
     "pictures": pictures,
     "placement": _placement,
+    "placement_clinic": _placement_clinic,
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).

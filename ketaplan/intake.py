@@ -130,31 +130,65 @@ def first_available(
     moment = aware("now", now) if now is not None else current_time()
     where = clinic or default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
     ledger = bookings_argument("bookings", bookings, where)
+    return earliest_starts(protocol, start=start, latest=latest, clinic=where, patient=patient,
+                           ledger=ledger, now=moment, options=options,
+                           preferred_time=preferred_time, tiers=tiers)  # fmt: skip
+
+
+def earliest_starts(
+    protocol: Protocol,
+    /,
+    *,
+    start: dt.date,
+    latest: dt.date | None,
+    clinic: Clinic,
+    patient: Patient | None,
+    ledger: Ledger,
+    now: dt.datetime,
+    options: int = 1,
+    preferred_time: dt.time | None = None,
+    tiers: dict[str, str] | None = None,
+    failed: dict[dt.date, tuple[str, ...]] | None = None,
+) -> list[Plan]:
+    """:func:`first_available`'s search, its inputs checked (for placement across patients).
+
+    ``failed``: first days already found not to fit, each with what blocked it, kept by a
+    caller whose ledger only gains bookings between calls (a day on which the series did not
+    fit does not fit with more booked) for requests alike (protocol, patient but for the id,
+    preferred time, tiers); each day found not to fit is added. Such a day is counted as
+    tried, with its reasons, and not planned again.
+    """
     whole = protocol.model_copy(update={"start": "whole-series"})
-    today = moment.astimezone(zone(where.time_zone)).date()
-    last = today + dt.timedelta(days=where.booking_horizon_days)
+    today = now.astimezone(zone(clinic.time_zone)).date()
+    last = today + dt.timedelta(days=clinic.booking_horizon_days)
     limit = "the booking horizon"
     if latest is not None and latest < last:
         last, limit = latest, "the last day of the start window"
+    known = failed if failed is not None else {}
     found: list[Plan] = []
     reasons: Counter[str] = Counter()
     day, tried = max(start, today), 0
     while day <= last and len(found) < options:
         tried += 1
+        if day in known:
+            reasons.update(known[day])
+            day += dt.timedelta(days=1)
+            continue
         try:
-            made = plan(whole, start=day, clinic=where, patient=patient, bookings=ledger,
-                        preferred_time=preferred_time, tiers=tiers, now=moment,
+            made = plan(whole, start=day, clinic=clinic, patient=patient, bookings=ledger,
+                        preferred_time=preferred_time, tiers=tiers, now=now,
                         start_window_days=0)  # fmt: skip
         except UnsatisfiableError as err:
-            reasons.update(_general(reason) for _, reason in err.blocked)
+            known[day] = tuple(_general(reason) for _, reason in err.blocked)
+            reasons.update(known[day])
         else:
             if not _complete(made, whole):  # later first days would run further past it
-                reasons[_PAST_HORIZON.format(days=where.booking_horizon_days)] += 1
+                reasons[_PAST_HORIZON.format(days=clinic.booking_horizon_days)] += 1
                 break
             found.append(made)
         day += dt.timedelta(days=1)
     if not tried:
-        reasons[f"the start lies beyond the {where.booking_horizon_days}-day booking horizon"] += 1
+        reasons[f"the start lies beyond the {clinic.booking_horizon_days}-day booking horizon"] += 1
     if not found:
         raise NoStartError(start, last, reasons, tried, limit=limit)
     return found

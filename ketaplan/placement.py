@@ -17,16 +17,19 @@ The objective (``objective=``):
 
 The back-ends (``backend=``):
 
-- ``"local"`` (the default, pure Python): one-by-one placement in the order given; then
-  passes in which each later session aims for the least busy open day its window allows (a
-  hint to the planner, which keeps every rule), in the order given, the most constrained first
-  (the earliest end of the start window) and a shuffled order (``seed``), keeping the best;
-  then a repair that lets each patient not served in by taking out one, two, then four served
-  patients whose plans lie nearest its window, placing it, and placing them again, kept when
-  all fit. It never serves fewer patients than one-by-one placement on the same input. Its
-  work is bounded: three passes of one placement per patient, then ``tries`` repair
-  placements; each placement is a :func:`~ketaplan.intake.first_available` search, itself
-  bounded.
+- ``"local"`` (the default, pure Python): one-by-one placement in the order given; then, while
+  anyone is left waiting, passes in which each later session aims for the least busy open day
+  its window allows (a hint to the planner, which keeps every rule), in the order given, the
+  most constrained first (the earliest end of the start window) and a shuffled order
+  (``seed``), keeping the best; then a repair that lets each patient not served in by taking
+  out one, two, then four served patients whose plans lie nearest its window, placing it, and
+  placing them again, kept when all fit. It never serves fewer patients than one-by-one
+  placement on the same input. Its work is bounded: at most three passes of one placement
+  per patient, then ``tries`` repair placements; each placement is a
+  :func:`~ketaplan.intake.earliest_starts` search (itself bounded) and at most one plan aimed
+  at the least busy days. Within a pass, and within a repair attempt, the ledger only gains
+  bookings, so a first day on which a series did not fit is not planned again for a request
+  alike.
 - ``"cp-sat"``: an exact model solved by OR-Tools CP-SAT (the optional extra
   ``ketaplan[solver]``), for the protocols it supports, started from the local search's
   placement and bounded by ``time_limit``; see :mod:`ketaplan._cpsat` and :func:`solved`.
@@ -47,7 +50,7 @@ from ketaplan._model import Model, aware, expect
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
-from ketaplan.intake import NoStartError, first_available
+from ketaplan.intake import NoStartError, earliest_starts
 from ketaplan.ledger import Ledger, bookings_argument
 from ketaplan.openings import ClinicCalendar
 from ketaplan.patient import Patient
@@ -55,6 +58,7 @@ from ketaplan.planner import plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 from ketaplan.rules.windows import MAX_START_WINDOW_DAYS
+from ketaplan.timing import current_time
 
 if TYPE_CHECKING:
     from ketaplan._cpsat import SolverAnswer
@@ -77,7 +81,7 @@ Objective = Literal["most-served", "in-order"]
 
 #: At most this many requests at once.
 MAX_REQUESTS = 10_000
-#: The local search's default budget of repair placements (after its one-by-one passes).
+#: The local search's default budget of repair placements (after its passes).
 DEFAULT_TRIES = 60
 #: The largest budget ``tries`` may give.
 MAX_TRIES = 100_000
@@ -131,7 +135,10 @@ class _Setup:
     requests: tuple[PlacementRequest, ...]
     clinic: Clinic
     base: tuple[Booking, ...]
-    now: dt.datetime | None
+    now: dt.datetime
+    alike: tuple[str, ...]
+    """By request: what makes requests alike for :func:`place_one`'s memo (the protocol, the
+    patient but for the id unless the bookings given hold the patient's, the preferred time)."""
 
 
 @dataclasses.dataclass
@@ -191,7 +198,7 @@ def plan_many(
         objective: ``"most-served"`` (default) or ``"in-order"``; see the module.
         backend: ``"local"`` (default) or ``"cp-sat"`` (needs ``ketaplan[solver]``).
         seed: the seed of the local search's shuffled orders and of the solver.
-        tries: the local search's budget of placements after the first pass (0 to
+        tries: the local search's budget of repair placements after its passes (0 to
             :data:`MAX_TRIES`).
         time_limit: the solver's time limit in seconds (``cp-sat`` only).
         now: the moment of planning, as for ``plan``.
@@ -233,7 +240,21 @@ def prepare(
                              request.patient.id)  # fmt: skip
         seen.add(request.patient.id)
     base = tuple(bookings_argument("bookings", bookings, clinic).all_bookings())
-    return _Setup(chosen, clinic, base, aware("now", now) if now is not None else None)
+    moment = aware("now", now) if now is not None else current_time()
+    return _Setup(chosen, clinic, base, moment, _alike(chosen, base))
+
+
+def _alike(requests: Sequence[PlacementRequest], base: Sequence[Booking]) -> tuple[str, ...]:
+    """A key per request, equal for requests whose first days fit alike."""
+    protocols: dict[int, str] = {}
+    booked = {b.patient for b in base}
+    keys = []
+    for request in requests:
+        protocol = protocols.setdefault(id(request.protocol), request.protocol.model_dump_json())
+        exclude = None if request.patient.id in booked else {"id"}
+        patient = request.patient.model_dump_json(exclude=exclude)
+        keys.append(f"{protocol}|{patient}|{request.time}")
+    return tuple(keys)
 
 
 def _check_options(
@@ -258,19 +279,32 @@ def _check_options(
 # -- placing one patient ------------------------------------------------------------------------
 
 
-def place_one(setup: _Setup, index: int, ledger: Ledger) -> Plan | Refusal:
-    """Request ``index`` at its first feasible start in its window, or why there is none."""
+#: First days found not to fit in one pass, by the requests' likeness (see :func:`place_one`).
+_Failed = dict[str, dict[dt.date, tuple[str, ...]]]
+
+
+def place_one(
+    setup: _Setup, index: int, ledger: Ledger, failed: _Failed | None = None
+) -> Plan | Refusal:
+    """Request ``index`` at its first feasible start in its window, or why there is none.
+
+    ``failed``: the first days found not to fit so far in a pass whose ledger only gains
+    bookings, by :attr:`_Setup.alike`: a later request alike does not plan them again
+    (:func:`~ketaplan.intake.earliest_starts`).
+    """
     request = setup.requests[index]
+    known = None if failed is None else failed.setdefault(setup.alike[index], {})
     try:
-        (made,) = first_available(
+        (made,) = earliest_starts(
             request.protocol,
             start=request.start,
             latest=request.last_start,
             clinic=setup.clinic,
             patient=request.patient,
-            bookings=ledger,
+            ledger=ledger,
             preferred_time=request.time,
             now=setup.now,
+            failed=known,
         )
     except UnsatisfiableError as err:
         blocked = err.reasons if isinstance(err, NoStartError) else {}
@@ -293,8 +327,9 @@ def _one_by_one(
     ledger = Ledger(setup.clinic, setup.base)
     outcome = _Outcome()
     load: Counter[dt.date] = Counter()
+    failed: _Failed = {}
     for done, index in enumerate(order, start=1):
-        found = place_one(setup, index, ledger)
+        found = place_one(setup, index, ledger, failed)
         if balanced and isinstance(found, Plan):
             found = _balanced(setup, index, found, ledger, load)
         if isinstance(found, Plan):
@@ -337,6 +372,8 @@ def _balanced(
         previous = day
         local = appointment.local_start
         hints[appointment.id] = local + dt.timedelta(days=(day - local.date()).days)
+    if all(hints[a.id] == a.local_start for a in made.appointments if a.id in hints):
+        return made  # each session is on the day it would aim for: nothing to plan again
     request = setup.requests[index]
     try:
         return plan(
@@ -358,7 +395,7 @@ def _balanced(
 
 
 def _improved(setup: _Setup, first: _Outcome, *, seed: int, tries: int) -> _Outcome:
-    """``first`` improved: balanced passes in other orders, then ``tries`` repair placements."""
+    """``first`` improved while anyone is left waiting: passes, then repair placements."""
     best = first
     for order in _orders(setup, seed):
         if not best.reasons:
@@ -404,8 +441,9 @@ def _repaired(setup: _Setup, outcome: _Outcome, *, tries: int) -> _Outcome:
             ledger = Ledger(setup.clinic, outcome.bookings(setup, leaving=group))
             load = outcome.load(leaving=group)
             placed: dict[int, tuple[Plan, tuple[Booking, ...]]] = {}
+            failed: _Failed = {}
             for index in (waiting, *group):
-                found = _placed(setup, index, ledger, load)
+                found = _placed(setup, index, ledger, load, failed)
                 if found is None:
                     break
                 placed[index] = found
@@ -417,10 +455,10 @@ def _repaired(setup: _Setup, outcome: _Outcome, *, tries: int) -> _Outcome:
 
 
 def _placed(
-    setup: _Setup, index: int, ledger: Ledger, load: Counter[dt.date]
+    setup: _Setup, index: int, ledger: Ledger, load: Counter[dt.date], failed: _Failed
 ) -> tuple[Plan, tuple[Booking, ...]] | None:
     """Request ``index`` placed balanced and booked in ``ledger`` (and ``load``), if it fits."""
-    found = place_one(setup, index, ledger)
+    found = place_one(setup, index, ledger, failed)
     if not isinstance(found, Plan):
         return None
     found = _balanced(setup, index, found, ledger, load)
@@ -440,23 +478,30 @@ def _blockers(setup: _Setup, outcome: _Outcome, waiting: int) -> list[int]:
     return sorted(outcome.plans, key=lambda index: (distance(index), index))[: max(_GROUPS)]
 
 
-def solved(setup: _Setup, *, seed: int, time_limit: float) -> tuple[_Outcome, SolverAnswer]:
+def solved(
+    setup: _Setup, *, seed: int, time_limit: float, warm: bool = True
+) -> tuple[_Outcome, SolverAnswer]:
     """The CP-SAT back-end: the solver's answer, made into plans by the planner.
 
-    The solver starts from the local search's placement (a hint), so it begins with at least
-    as many patients served. Each patient it serves, in the order of its first session, is
-    planned with the solver's days and times as hints into a ledger of everyone planned
-    before; one whose hinted plan does not fit is placed at its first feasible start instead,
-    and so is each patient the solver left out, in the order given. So every plan is the
-    planner's own; and when that serves fewer than the local search, the local search's
-    placement is returned.
+    ``warm`` (the back-end's way): the solver starts from the local search's placement (a
+    hint), so it begins with at least as many patients served. Each patient it serves, in
+    the order of its first session, is planned with the solver's days and times as hints into
+    a ledger of everyone planned before; one whose hinted plan does not fit is placed at its
+    first feasible start instead, and so is each patient the solver left out, in the order
+    given. So every plan is the planner's own; and when that serves fewer than the local
+    search, the local search's placement is returned. Not ``warm`` (to measure the local
+    search against the solver): the solver starts from nothing, and its answer is returned
+    as the planner makes it.
     """
     from ketaplan._cpsat import solve  # noqa: PLC0415 - the optional extra, loaded on use
 
-    local = _improved(setup, _one_by_one(setup, range(len(setup.requests))), seed=seed,
-                      tries=DEFAULT_TRIES)  # fmt: skip
-    start_from = {index: {a.id: a.start for a in made.appointments}
-                  for index, (made, _) in local.plans.items()}  # fmt: skip
+    local = _Outcome()
+    start_from: dict[int, dict[str, dt.datetime]] = {}
+    if warm:
+        first = _one_by_one(setup, range(len(setup.requests)))
+        local = _improved(setup, first, seed=seed, tries=DEFAULT_TRIES)
+        start_from = {index: {a.id: a.start for a in made.appointments}
+                      for index, (made, _) in local.plans.items()}  # fmt: skip
     answer = solve(setup.requests, setup.clinic, setup.base, now=setup.now, seed=seed,
                    time_limit=time_limit, start_from=start_from)  # fmt: skip
     ledger = Ledger(setup.clinic, setup.base)

@@ -16,16 +16,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketaplan import (
+    Booking,
     Patient,
     PlacementRequest,
     check,
+    first_available,
     load_clinic,
     load_protocol,
     plan,
     plan_many,
 )
 from ketaplan.errors import InputError, MissingExtraError
+from ketaplan.intake import NoStartError
 from ketaplan.placement import Placement
+from ketaplan.plans import Plan
 
 from .test_cli import run
 
@@ -97,6 +101,32 @@ def test_the_default_never_serves_fewer_than_one_by_one(count: int, seed: int, w
     assert sum(p.plan is not None for p in default) >= sum(p.plan is not None for p in one_by_one)
 
 
+def test_in_order_is_first_available_for_each_patient_in_turn() -> None:
+    """Issue 16: one-by-one placement remembers the first days that did not fit in a pass (the
+    ledger only gains bookings) and plans no such day again for a patient alike; it gives the
+    plans and reasons of first_available called for each patient in turn, which plans every
+    day, around everyone placed before."""
+    requests = _requests(40, seed=2)
+    placed = plan_many(requests, CLINIC, objective="in-order", now=NOW)
+    booked: list[Booking] = []
+
+    def first(request: PlacementRequest) -> list[Plan]:
+        return first_available(
+            SERIES, start=request.start, latest=request.last_start, clinic=CLINIC,
+            patient=request.patient, bookings=booked, now=NOW,
+        )  # fmt: skip
+
+    for request, placement in zip(requests, placed, strict=True):
+        if placement.plan is None:
+            with pytest.raises(NoStartError) as err:
+                first(request)
+            assert (placement.reason, placement.blocked) == (str(err.value), err.value.reasons)
+            continue
+        assert [placement.plan] == first(request)
+        booked.extend(placement.plan.bookings())
+    assert sum(p.plan is None for p in placed) > 10  # the memo was used: many did not fit
+
+
 def test_given_bookings_are_never_moved_and_always_kept_clear() -> None:
     first = plan_many(_requests(6, seed=3), CLINIC, now=NOW)
     booked = [b for p in first if p.plan is not None for b in p.plan.bookings()]
@@ -120,6 +150,8 @@ def test_bad_input_gets_ketaplans_errors() -> None:
         plan_many(["p-1"], CLINIC, now=NOW)  # type: ignore[list-item]
     with pytest.raises(InputError, match="backend: must be 'local' or 'cp-sat'"):
         plan_many(requests, CLINIC, backend="gurobi", now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="seed: must be a whole number from 0"):
+        plan_many(requests, CLINIC, seed=-1, now=NOW)
     with pytest.raises(InputError, match="tries: must be a whole number from 0"):
         plan_many(requests, CLINIC, tries=-1, now=NOW)
     with pytest.raises(InputError, match="objective: must be 'most-served' or 'in-order'"):
