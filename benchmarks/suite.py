@@ -554,6 +554,13 @@ def _placement_clinic(scale: Scale) -> list[Row]:
     return placement_clinic(scale)
 
 
+def _whatif(scale: Scale) -> list[Row]:
+    """What-if runs of the example roster (benchmarks/whatif_runs.py)."""
+    from .whatif_runs import whatif_runs  # noqa: PLC0415 - it imports this module's Row
+
+    return whatif_runs(scale)
+
+
 BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "plan_one": plan_one,
     "hostile": hostile_input,
@@ -567,6 +574,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "pictures": pictures,
     "placement": _placement,
     "placement_clinic": _placement_clinic,
+    "whatif": _whatif,
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).
