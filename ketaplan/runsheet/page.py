@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ketaplan._text import fmt_day
-from ketaplan.pictures.document import capital, footer, html_page
-from ketaplan.pictures.document import text as _e
+from ketaplan.pictures.document import capital, footer, html_page, text
 from ketaplan.runsheet.model import (
     Lane,
     RunSession,
@@ -155,8 +154,8 @@ def _header(sheet: RunSheet | RunWeek) -> str:
     count = len(sheet.sessions)
     patients = {session.patient for session in sheet.sessions}
     meta = [
-        f"{_e(first.clinic_name)} ({_e(first.clinic)})",
-        f"times in {_e(first.time_zone)}",
+        f"{text(first.clinic_name)} ({text(first.clinic)})",
+        f"times in {text(first.time_zone)}",
         f"{count} session{'s' * (count != 1)}, {len(patients)} patient(s)",
     ]
     if first.monitoring_staff is None:
@@ -170,20 +169,20 @@ def _header(sheet: RunSheet | RunWeek) -> str:
     if len(days) > 1:
         heading += f" to {fmt_day(days[-1].day)}"
     parts = [
-        f"<header><h1>Run sheet: {_e(heading)}</h1>",
+        f"<header><h1>Run sheet: {text(heading)}</h1>",
         f'<p class="meta">{" &middot; ".join(meta)}</p></header>',
     ]
     changes = [day for day in days if day.offset_changes]
     if changes:
         when = "today" if len(days) == 1 else "on " + ", ".join(fmt_day(d.day) for d in changes)
         parts.append(
-            f'<p class="note">The clocks change {_e(when)}: times show their zone\'s '
+            f'<p class="note">The clocks change {text(when)}: times show their zone\'s '
             "abbreviation.</p>"
         )
     over = [(day, stretch) for day in days for stretch in day.over_ratio]
     if over:
         spans = ", ".join(
-            f"{_e(_span(day, s.start, s.end, dated=len(days) > 1))} ({s.patients} patients)"
+            f"{text(_span(day, s.start, s.end, dated=len(days) > 1))} ({s.patients} patients)"
             for day, s in over
         )
         parts.append(
@@ -214,7 +213,7 @@ def _timeline(sheet: RunSheet, axis: _Axis) -> str:
         stacked = _stacked(lane)
         blocks = "".join(_block(sheet, axis, session, row) for session, row in stacked)
         rows.append(
-            f'<div class="name">{_e(capital(lane.label))}</div><div class="track" style="--rows:'
+            f'<div class="name">{text(capital(lane.label))}</div><div class="track" style="--rows:'
             f'{1 + max(row for _, row in stacked)}">{blocks}</div>'
         )
     stretches = "".join(_stretch(sheet, axis, stretch) for stretch in sheet.load)
@@ -268,8 +267,8 @@ def _block(sheet: RunSheet, axis: _Axis, session: RunSession, row: int) -> str:
     return (
         f'<div class="block" style="left:{left:.3f}%;width:{right - left:.3f}%;'
         f'top:calc(2.7em * {row} + 3px)" '
-        f'title="{_e(title)}"><div class="who">{_e(session.patient)} &middot; '
-        f'{_e(session.appointment)}</div><div class="bar">{segments}{marks}</div></div>'
+        f'title="{text(title)}"><div class="who">{text(session.patient)} &middot; '
+        f'{text(session.appointment)}</div><div class="bar">{segments}{marks}</div></div>'
     )
 
 
@@ -281,7 +280,7 @@ def _stretch(sheet: RunSheet, axis: _Axis, stretch: StaffLoad) -> str:
         title += f", at most {stretch.capacity}"
     return (
         f'<div class="stretch{" over" * stretch.over}" style="left:{left:.3f}%;'
-        f'width:{right - left:.3f}%" title="{_e(title)}">{_e(shown or stretch.patients)}</div>'
+        f'width:{right - left:.3f}%" title="{text(title)}">{text(shown or stretch.patients)}</div>'
     )
 
 
@@ -299,13 +298,13 @@ def _lane_list(sheet: RunSheet, lane: Lane) -> str:
     rows = []
     for session in lane.sessions:
         rows.append(
-            f'<tr class="head"><td class="time">{_e(_span(sheet, session.start, session.end))}'
-            f'</td><td class="who-cell">{_e(session.patient)}</td><td class="kind">'
-            f"{_e(session.appointment)}</td><td>{_e(_what(session))}</td></tr>"
+            f'<tr class="head"><td class="time">{text(_span(sheet, session.start, session.end))}'
+            f'</td><td class="who-cell">{text(session.patient)}</td><td class="kind">'
+            f"{text(session.appointment)}</td><td>{text(_what(session))}</td></tr>"
         )
         rows += [_step_row(sheet, step) for step in session.steps]
     return (
-        f'<section class="lane"><h2>{_e(capital(lane.label))}</h2><table><thead><tr><th>Time</th>'
+        f'<section class="lane"><h2>{text(capital(lane.label))}</h2><table><thead><tr><th>Time</th>'
         "<th>Patient</th><th>Step</th><th></th></tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table></section>"
@@ -322,15 +321,15 @@ def _step_row(sheet: RunSheet, step: RunStep) -> str:
     when = sheet.clock(step.at) if step.until is None else _span(sheet, step.at, step.until)
     check = step.kind == "checkpoint"
     return (
-        f'<tr><td class="time">{_e(when)}</td><td></td><td class="kind{" check" * check}">'
-        f"{'check' * check}</td><td>{_e(step.label)}</td></tr>"
+        f'<tr><td class="time">{text(when)}</td><td></td><td class="kind{" check" * check}">'
+        f"{'check' * check}</td><td>{text(step.label)}</td></tr>"
     )
 
 
 def _history_list(sheet: RunSheet) -> str:
     rows = [
-        f'<tr><td class="time">{_e(sheet.clock(event.start))}</td><td>{_e(event.patient)}</td>'
-        f"<td>{_e(event.appointment)}</td><td>{_e(event.what)}</td></tr>"
+        f'<tr><td class="time">{text(sheet.clock(event.start))}</td><td>{text(event.patient)}</td>'
+        f"<td>{text(event.appointment)}</td><td>{text(event.what)}</td></tr>"
         for event in sheet.history
     ]
     return (
@@ -347,9 +346,9 @@ def _load_list(sheet: RunSheet) -> str:
         per = f"{stretch.per_staff:.1f}" if stretch.per_staff is not None else "-"
         flag = f"over: at most {stretch.capacity}" if stretch.over else ""
         rows.append(
-            f'<tr><td class="time">{_e(_span(sheet, stretch.start, stretch.end))}</td>'
+            f'<tr><td class="time">{text(_span(sheet, stretch.start, stretch.end))}</td>'
             f'<td class="count">{stretch.patients}</td><td class="count">{per}</td>'
-            f'<td class="{"over" if stretch.over else ""}">{_e(flag)}</td></tr>'
+            f'<td class="{"over" if stretch.over else ""}">{text(flag)}</td></tr>'
         )
     if not rows:
         rows.append('<tr><td colspan="4">Nobody under monitoring.</td></tr>')
@@ -373,7 +372,7 @@ def _week_page(week: RunWeek) -> str:
     if axes:
         body.append(_legend())
     for sheet in week.days:
-        body.append(f'<section class="day"><h2>{_e(fmt_day(sheet.day))}</h2>')
+        body.append(f'<section class="day"><h2>{text(fmt_day(sheet.day))}</h2>')
         axis = axes.get(sheet.day)
         if axis is None:
             body.append("<p>No sessions at the clinic.</p>")
@@ -393,10 +392,10 @@ def _session_list(sheet: RunSheet) -> str:
         key=lambda item: in_order(item[0]),
     )
     rows = [
-        f'<tr><td class="time">{_e(_span(sheet, session.start, session.end))}</td>'
-        f'<td class="who-cell">{_e(capital(lane.label))}</td><td class="who-cell">'
-        f'{_e(session.patient)}</td><td class="kind">{_e(session.appointment)}</td>'
-        f"<td>{_e(_what(session))}</td></tr>"
+        f'<tr><td class="time">{text(_span(sheet, session.start, session.end))}</td>'
+        f'<td class="who-cell">{text(capital(lane.label))}</td><td class="who-cell">'
+        f'{text(session.patient)}</td><td class="kind">{text(session.appointment)}</td>'
+        f"<td>{text(_what(session))}</td></tr>"
         for session, lane in placed
     ]
     return (
