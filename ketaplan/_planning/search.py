@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ketaplan._planning.continuity import Continuity
+from ketaplan._planning.dead_ends import DeadEnds
 from ketaplan._planning.placing import Dates, Placer, anchored_reason
 from ketaplan._planning.resumption import Resumption
 from ketaplan._text import fmt_day
@@ -166,6 +167,8 @@ class Search:
         self.earliest_start = setting.start
         self.resume_after: dt.datetime | None = None
         self._bounds: tuple[tuple[object, ...], Bounds] | None = None
+        self.dead_ends = DeadEnds(course)
+        """States the attempt found hopeless: a frame in one is rejected without its days."""
 
     # -- the plan's limits -----------------------------------------------------------------
 
@@ -288,6 +291,7 @@ class Search:
         self.shift_budget = budget
         if resume is None:
             self.evaluations, self.deepest, self.first, self.first_dose = 0, None, None, None
+        self.dead_ends.clear()
         try:
             self._search(resume)
         except _Paused as paused:
@@ -337,15 +341,41 @@ class Search:
                 if not stack:
                     raise self._unsatisfiable()
                 parent = stack[-1]
-                parent.rejected[parent.candidates[parent.position]] = _blocked_follower(frame)
+                why = _blocked_follower(frame)
+                parent.rejected[parent.candidates[parent.position]] = why
+                if not frame.pinned:
+                    self.dead_ends.add(self._state(frame.step), why)
                 continue
             following = self.next_step()
             if following is None:
                 return
+            lead = following.kind.is_dosing and self._lead_in_only(stack)
+            if not lead and self._dead_end(frame, following):
+                continue  # back to the frame's next day
             frame = _Frame(following, self.candidates(following))
-            if following.kind.is_dosing and self._lead_in_only(stack):
+            if lead:
                 frame.pinned, self.first_dose = stack[0].pinned, frame
             stack.append(frame)
+
+    def _dead_end(self, frame: _Frame, following: Step) -> bool:
+        """Whether the rest failed from this very state before (the frame's day is rejected).
+
+        The day is rejected for the reason the rest failed with the first time.
+        """
+        why = self.dead_ends.reason(self._state(following)) if self.dead_ends else None
+        if why is None:
+            return False
+        frame.rejected[frame.candidates[frame.position]] = why
+        return True
+
+    def _state(self, step: Step) -> object:
+        """The search's state before placing ``step`` (:meth:`DeadEnds.state`)."""
+        shifted = None
+        if self.on_conflict == "shift":
+            shifted = sum(1 for a in self.chain.sessions if a.latest and a.local_date > a.latest)
+        return self.dead_ends.state(
+            step, self.chain, self.extras, on_conflict=self.on_conflict, shifted=shifted
+        )
 
     def _lead_in_only(self, stack: list[_Frame]) -> bool:
         """Whether a new plan's sessions so far are all a lead-in (an intake) to its first dose."""

@@ -36,8 +36,10 @@ __all__ = [
     "earliest_start",
     "interval_finding",
     "kept_short_weeks",
+    "limits_hold",
     "min_spacing",
     "series_severity",
+    "week_counts",
 ]
 
 Mode = Literal["plan", "check"]
@@ -122,11 +124,15 @@ def day_context(
         judged_from = None if held_until is None else held_until - dt.timedelta(days=6)
         if since is not None:
             judged_from = max(judged_from or dt.date.min, since.date())
-        weeks = _week_counts(chain, phase, cadence, judged_from)
+        weeks = week_counts(chain, phase, cadence, judged_from)
     lookahead = None
     within, count = phase.within_days, phase.count
-    strict = on_conflict == "raise" and not step.series_relaxed
-    if mode == "plan" and within is not None and count is not None and strict:
+    if (
+        mode == "plan"
+        and within is not None
+        and count is not None
+        and limits_hold(step, mode=mode, on_conflict=on_conflict)
+    ):
         lookahead = Lookahead(
             in_phase[0].local_date if in_phase else None,
             within,
@@ -159,9 +165,7 @@ def day_findings(
     ``check`` reports them all.
     """
     found: list[Finding] = []
-    # Planning a relaxed series, the deadline and weekly minimum do not rule a day out;
-    # judging the day (``check``, or recording what the session relaxed) they still apply.
-    strict = on_conflict == "raise" and (mode == "check" or not step.series_relaxed)
+    strict = limits_hold(step, mode=mode, on_conflict=on_conflict)
     if step.hard_latest is not None and day > step.hard_latest and strict:
         found.append(_deadline(step, context))
     if mode == "plan" and context.held_until is not None and day <= context.held_until:
@@ -194,6 +198,15 @@ def day_findings(
                 )
             )
     return found
+
+
+def limits_hold(step: Step, *, mode: Mode, on_conflict: OnConflict) -> bool:
+    """Whether a phase's deadline and a week's minimum rule a day out for ``step``.
+
+    Shifting, they never do; planning a relaxed series (:attr:`Step.series_relaxed`) they do
+    not either; judging a day (``check``, or recording what a session relaxed) they do.
+    """
+    return on_conflict == "raise" and (mode == "check" or not step.series_relaxed)
 
 
 def series_severity(context: DayContext) -> Severity | None:
@@ -284,9 +297,10 @@ def _week_end(cadence: PerWeek, first: dt.date, week: int) -> dt.date:
     return monday + dt.timedelta(days=7 * week + 6)
 
 
-def _week_counts(
+def week_counts(
     chain: Chain, phase: Phase, cadence: PerWeek, judged_from: dt.date | None
 ) -> WeekCounts:
+    """A per-week phase's sessions in ``chain``, counted by week (from its first session)."""
     every = chain.in_phase(phase.id)
     first = every[0].local_date
     week_of = _week_function(cadence, first)
@@ -355,7 +369,7 @@ def kept_short_weeks(chain: Chain, held_until: dt.date) -> list[str]:
         every = chain.in_phase(phase.id)
         if not isinstance(cadence, PerWeek) or not every:
             continue
-        weeks = _week_counts(chain, phase, cadence, None)
+        weeks = week_counts(chain, phase, cadence, None)
         last = weeks.week_of(max(a.local_date for a in every))
         for begins, booked in _short_weeks(weeks, before=last):
             if begins <= held_until:
