@@ -540,6 +540,13 @@ def hostile_input(scale: Scale) -> list[Row]:
     return hostile(scale)
 
 
+def _shrinking(scale: Scale) -> list[Row]:
+    """How long a failing property takes to shrink (benchmarks/shrinking.py)."""
+    from .shrinking import shrinking  # noqa: PLC0415 - it imports this module's Row
+
+    return shrinking(scale)
+
+
 def _placement(scale: Scale) -> list[Row]:
     """Placement across patients against CP-SAT (benchmarks/placement.py)."""
     from .placement import placement  # noqa: PLC0415 - it imports this module's Row
@@ -571,6 +578,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "busy_hostile": busy_hostile,
     "fhir": fhir,
     "throughput": throughput,
+    "shrinking": _shrinking,
     "pictures": pictures,
     "placement": _placement,
     "placement_clinic": _placement_clinic,
