@@ -475,11 +475,13 @@ class Relocation:
     def _outside(self, moved: dict[str, Appointment]) -> frozenset[str]:
         """The sessions ``check`` now finds outside a window (an error or a warning).
 
-        Moved or not: a session that stays may lose its week's count when others move.
+        Moved or not: a session that stays may lose its week's count when others move. A
+        finding names the session it is about last, after the sessions it involves (the
+        previous one, whose gap it measures): only that one is outside its window.
         """
         self.budget.used += 1
         new = self._new(moved)
-        return frozenset(i for code, ids, _ in new if code in WINDOW_CODES for i in ids)
+        return frozenset(ids[-1] for code, ids, _ in new if code in WINDOW_CODES and ids)
 
 
 def _units(appointment: Appointment) -> dict[ResourceKind, int | None]:

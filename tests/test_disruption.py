@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ketaplan import load_protocol
@@ -268,6 +268,10 @@ def test_never_moves_more_sessions_than_needed(
 
 
 @settings(max_examples=12)
+# Found by a random run: a knock-on move's gap finding also names the session before it (a
+# missed one, in the past), which the report listed as a session that "stays" outside its
+# window; only the session a finding is about is outside.
+@example(offset=5, kind="closed", days_done=5, missed=True)
 @given(
     offset=st.integers(0, 24),
     kind=st.sampled_from(["closed", "chairs", "staff"]),
