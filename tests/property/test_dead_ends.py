@@ -76,10 +76,12 @@ def _compare(inputs: dict[str, Any]) -> tuple[_Counted, _Counted]:
         expected = _outcome(**inputs)
     with _searching(remember=True, budget=_BUDGET) as remembering:
         got = _outcome(**inputs)
-    assert remembering.days <= plain.days
-    if not plain.ran_out:  # the plain search finished: the memory changes nothing
+    if not plain.ran_out:  # the plain search finished: the memory changes nothing but the work
         assert got == expected
         assert not remembering.ran_out
+        assert remembering.days <= plain.days
+    # Else an attempt that ran out may end otherwise (pause, then resume from a later first
+    # day), and the attempts after it need not be the same ones: no comparison holds.
     return plain, remembering
 
 
@@ -142,9 +144,9 @@ def test_re_plans_are_those_of_the_search_without_memory(data: st.DataObject) ->
         expected = again()
     with _searching(remember=True, budget=_BUDGET) as remembering:
         got = again()
-    assert remembering.days <= plain.days
     if not plain.ran_out:
         assert got == expected
+        assert remembering.days <= plain.days
 
 
 @pytest.mark.parametrize("protocol", ["esketamine-trd", "iv-ketamine-standard", "iv-ketamine-pain"])
