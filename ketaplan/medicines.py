@@ -5,8 +5,13 @@ rules name ingredients and classes. :func:`plain_name` drops what does not chang
 (strengths, release forms, dosage forms, salts); :func:`ingredients` maps a brand or synonym
 to its ingredients with the dictionary of the ``drug-named-entity-recognition`` package (MeSH,
 DrugBank, NHS and Wikipedia names, brand names included, kept by Fast Data Science), which
-ketaplan could not match with a table of its own. The dictionary takes a second or two to load,
-so it is read only for a name ketaplan's own tables do not know, and each answer is cached.
+ketaplan could not match with a table of its own. The dictionary takes seconds to load (two to
+five, once per process: every ``ketaplan`` command with a patient who takes "Ativan" paid it), so
+its answers for every name it gives the built-in classes' ingredients (brands, synonyms; about
+1,400) are kept in ``library/medications/names.json``, made by the dictionary itself
+(``python -m ketaplan.medicines`` writes it again, and a test holds it equal to the dictionary's
+answers). The dictionary is read only for other names, and then each answer is cached; the file
+is used only with the dictionary version it was made with.
 
 >>> plain_name("Clonazepam 0.5 mg tablet")
 'clonazepam'
@@ -23,12 +28,24 @@ so it is read only for a name ketaplan's own tables do not know, and each answer
 from __future__ import annotations
 
 import difflib
+import json
 import re
+import sys
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from importlib import metadata, resources
+from typing import Any, NamedTuple
 
-__all__ = ["ingredients", "plain_name", "suggestions", "synonyms"]
+__all__ = [
+    "NamesAhead",
+    "dictionary_version",
+    "ingredients",
+    "names_ahead",
+    "plain_name",
+    "stored_names",
+    "suggestions",
+    "synonyms",
+]
 
 #: Words that say how much or in what form, not which medicine.
 # fmt: off
@@ -70,10 +87,18 @@ def _ingredient(match: dict[str, Any]) -> str:
 @cache
 def ingredients(name: str) -> tuple[str, ...]:
     """The ingredients (lower case) the dictionary gives for ``name``, or ``()`` if none."""
-    tokens = plain_name(name).split()
-    if not tokens:
+    key = plain_name(name)
+    if not key:
         return ()
-    found = _finder()(tokens, is_ignore_case=True)
+    ahead = _ahead()
+    if ahead is not None and key in ahead.ingredients:
+        return ahead.ingredients[key]
+    return _looked_up(key)
+
+
+def _looked_up(key: str) -> tuple[str, ...]:
+    """The dictionary's own answer for a plain name."""
+    found = _finder()(key.split(), is_ignore_case=True)
     names = (_ingredient(match) for match, _, _ in found)
     return tuple(dict.fromkeys(n for n in names if n))
 
@@ -81,6 +106,13 @@ def ingredients(name: str) -> tuple[str, ...]:
 @cache
 def synonyms(ingredient: str) -> tuple[str, ...]:
     """Every name the dictionary knows for ``ingredient`` (brands included), lower case."""
+    ahead = _ahead()
+    if ahead is not None and ingredient in ahead.synonyms:
+        return ahead.synonyms[ingredient]
+    return _synonyms_looked_up(ingredient)
+
+
+def _synonyms_looked_up(ingredient: str) -> tuple[str, ...]:
     found = _finder()([ingredient], is_ignore_case=True)
     names: list[str] = []
     for match, _, _ in found:
@@ -89,6 +121,73 @@ def synonyms(ingredient: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if "," not in n))
 
 
+class NamesAhead(NamedTuple):
+    """The dictionary's answers worked out ahead (``library/medications/names.json``)."""
+
+    dictionary: str
+    """The version of ``drug-named-entity-recognition`` that gave them."""
+    ingredients: dict[str, tuple[str, ...]]
+    """:func:`ingredients` by plain name."""
+    synonyms: dict[str, tuple[str, ...]]
+    """:func:`synonyms` by ingredient."""
+
+
+_NAMES_FILE = ("library", "medications", "names.json")
+
+
+def dictionary_version() -> str:
+    """The installed version of the name dictionary."""
+    return metadata.version("drug-named-entity-recognition")
+
+
+@cache
+def _ahead() -> NamesAhead | None:
+    """The answers worked out ahead, when they were made with the installed dictionary."""
+    stored = stored_names()
+    return stored if stored.dictionary == dictionary_version() else None
+
+
+def stored_names() -> NamesAhead:
+    """``library/medications/names.json`` as it is."""
+    path = resources.files("ketaplan").joinpath(*_NAMES_FILE)
+    data = json.loads(path.read_text("utf-8"))
+    return NamesAhead(
+        data["dictionary"],
+        {key: tuple(value) for key, value in data["ingredients"].items()},
+        {key: tuple(value) for key, value in data["synonyms"].items()},
+    )
+
+
+def names_ahead(ingredients_known: Iterable[str]) -> NamesAhead:
+    """The dictionary's answers for ``ingredients_known`` and every name it gives them."""
+    synonyms_of = {name: _synonyms_looked_up(name) for name in sorted(ingredients_known)}
+    answers: dict[str, tuple[str, ...]] = {}
+    for every in synonyms_of.values():
+        for synonym in every:
+            key = plain_name(synonym)
+            if key and key not in answers:
+                answers[key] = _looked_up(key)
+    return NamesAhead(dictionary_version(), answers, synonyms_of)
+
+
 def suggestions(name: str, known: Iterable[str], *, limit: int = 3) -> list[str]:
     """The known names closest to ``name`` (a misspelling), best first."""
     return difflib.get_close_matches(plain_name(name), list(known), n=limit, cutoff=0.75)
+
+
+def _write_names_ahead() -> None:  # pragma: no cover - by hand, when the dictionary changes
+    """Write ``library/medications/names.json`` from the installed dictionary."""
+    from ketaplan._presets import builtin_classes  # noqa: PLC0415 - only for this
+
+    made = names_ahead(builtin_classes()[0])
+    data = {"dictionary": made.dictionary, "ingredients": made.ingredients,
+            "synonyms": made.synonyms}  # fmt: skip
+    path = resources.files("ketaplan").joinpath(*_NAMES_FILE)
+    text = json.dumps(data, indent=0, sort_keys=True, ensure_ascii=False) + "\n"
+    with resources.as_file(path) as written:
+        written.write_text(text, encoding="utf-8")
+    print(f"{len(made.ingredients)} names, dictionary {made.dictionary}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _write_names_ahead()

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
+import sys
 import zoneinfo
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ketaplan import load_protocol
+from ketaplan import load_protocol, medicines
+from ketaplan._presets import builtin_classes
 from ketaplan.checking import check
 from ketaplan.cli import main
 from ketaplan.medications import medication_rules, medicine_names
-from ketaplan.medicines import ingredients, plain_name
+from ketaplan.medicines import (
+    dictionary_version,
+    ingredients,
+    names_ahead,
+    plain_name,
+    stored_names,
+)
 from ketaplan.patient import Medication, Patient
 from ketaplan.plans import Plan
 
@@ -240,6 +249,33 @@ def test_plain_names_and_ingredients() -> None:
     assert ingredients("Seroquel XR") == ("quetiapine",)
     assert ingredients("Zyvox") == ("linezolid",)
     assert ingredients("qwertyuiop") == ()
+
+
+def test_the_names_worked_out_ahead_are_the_dictionary_s_own() -> None:
+    # Issue 18 (speed where users feel it): the dictionary took 2 to 5 s to load in every
+    # process that read a brand name; its answers for the built-in ingredients' names are kept
+    # in library/medications/names.json, used only with the dictionary version that made them.
+    stored = stored_names()
+    if stored.dictionary == dictionary_version():
+        assert names_ahead(builtin_classes()[0]) == stored  # python -m ketaplan.medicines
+        assert len(stored.ingredients) > 1000
+        assert stored.ingredients["ativan"] == ("lorazepam",)
+    else:  # another dictionary: its own answers, never the file's
+        assert medicines._ahead() is None
+
+
+def test_a_brand_of_a_known_ingredient_is_read_without_loading_the_dictionary() -> None:
+    code = (
+        "import sys\n"
+        "from ketaplan.medications import medicine_names\n"
+        "rules = medicine_names()\n"
+        "assert 'lorazepam' in rules.classes_of('Ativan 1 mg')\n"
+        "assert 'amphetamine' in rules.classes_of('Adderall XR')\n"
+        "print('drug_named_entity_recognition' in sys.modules)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = ran.stdout.strip() == "True"
+    assert loaded is (medicines._ahead() is None)
 
 
 @pytest.mark.parametrize(
