@@ -328,7 +328,7 @@ class Relocation:
 
     def _release(self) -> None:
         for _ in range(self._held):
-            self.ledger.remove_last()
+            self.ledger.drop_last()
         self._held = 0
 
     def _place(
@@ -354,7 +354,7 @@ class Relocation:
                 added = self._book(moved)
                 found = self._place(moving, depth + 1, placed, within=within)
                 for _ in range(added):
-                    self.ledger.remove_last()
+                    self.ledger.drop_last()
                 if found is not None:
                     return found
             del placed[session.id]

@@ -430,16 +430,20 @@ class Ledger:
             changed[day] = change
 
     def remove_last(self) -> Booking:
-        """Undo the most recent :meth:`add` of this ledger (not of its base)."""
+        """Undo the most recent :meth:`add` of this ledger (not of its base); the booking."""
+        booking = self._rows.booking(len(self._rows) - 1)
+        self.drop_last()
+        return booking
+
+    def drop_last(self) -> None:
+        """:meth:`remove_last`, without making the booking again (a search backing up)."""
         rows = self._rows
         row = len(rows) - 1
-        booking = rows.booking(row)
         interval = (rows.start[row], rows.end[row])
         for index, key in self._filed(row):
             index.remove(key, row, *interval)
         rows.pop()
         self._restore(interval, self._before.pop(row, None))
-        return booking
 
 
 def bookings_argument(name: str, value: object, clinic: Clinic) -> Ledger:

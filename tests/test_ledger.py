@@ -152,6 +152,15 @@ def test_a_ledger_gives_back_the_bookings_it_was_given() -> None:
     assert ledger.bookings[-1] == given[-1]
     assert ledger.remove_last() == given[-1]
     assert len(ledger.bookings) == 3
+    # The search backs up with drop_last: the same undo, without making the booking again.
+    other = Ledger(clinic(), given)
+    other.drop_last()
+    assert other.all_bookings() == ledger.all_bookings()
+    for booking in given:
+        for kind in ("chair", "room"):
+            assert other.load(kind, booking.start, booking.end) == ledger.load(
+                kind, booking.start, booking.end
+            )
 
 
 def test_a_ledger_reads_a_stream() -> None:

@@ -13,9 +13,10 @@ A state holds everything the rest of the chain can depend on:
 
 - the step: its phase, index, dose number, window, target, aim, deadline and previous session;
 - every session and anchored session from ``lookback`` days before the step's first day on,
-  with its times, status and resources: a day's bookings (the patient's own, the chairs)
-  are that day's, and doses counted in a rolling 7 days look back 7 days; the other dose
-  rules (one a day, consecutive days, the minimum interval, a lapse) look at the last dose;
+  with its times, status and units (its spans follow from its start and kind): a day's
+  bookings (the patient's own, the chairs) are that day's, and doses counted in a rolling 7
+  days look back 7 days; the other dose rules (one a day, consecutive days, the minimum
+  interval, a lapse) look at the last dose;
 - the last dose, the sessions missed, each phase's count of sessions, each anchored rule's
   count of sessions, and the anchored sessions waiting on the previous session;
 - while a phase that enters in a treatment week is still to come after the step's, the first
@@ -36,6 +37,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ketaplan._types import OnConflict
 from ketaplan.plans import Appointment
@@ -45,7 +48,7 @@ from ketaplan.rules.course import Course
 from ketaplan.rules.days import limits_hold, week_counts
 from ketaplan.rules.windows import Step
 
-__all__ = ["DeadEnds"]
+__all__ = ["DeadEnds", "Where"]
 
 #: The look-back of doses counted in a rolling 7 days.
 _WEEK_DAYS = 7
@@ -70,33 +73,38 @@ class DeadEnds:
         ]
         """By phase index: whether a later phase enters in a treatment week (the step's own
         window is in the state)."""
-        self._reasons: dict[Hashable, str] = {}
+        self._known: dict[Hashable, _Known] = {}
+        """By step (its window and previous session: cheap to key), the states found hopeless."""
 
     def __bool__(self) -> bool:
-        return bool(self._reasons)
+        return bool(self._known)
 
     def clear(self) -> None:
         """Forget every state (a new attempt, with other settings)."""
-        self._reasons.clear()
+        self._known.clear()
 
-    def add(self, state: Hashable, reason: str) -> None:
-        """Remember that ``state`` has no placement, and why."""
-        self._reasons[state] = reason
+    def add(self, where: Where, reason: str) -> None:
+        """Remember that the search had no placement from ``where``, and why."""
+        kept = where._replace(extras=tuple(where.extras))  # the search's list changes
+        self._known.setdefault(_step(where.step), _Known()).pending.append((kept, reason))
 
-    def reason(self, state: Hashable) -> str | None:
-        """Why ``state`` has no placement, when a frame found so before."""
-        return self._reasons.get(state)
+    def reason(self, where: Where) -> str | None:
+        """Why the search had no placement from ``where`` before, if it had none.
 
-    def state(
-        self,
-        step: Step,
-        chain: Chain,
-        extras: Sequence[Appointment],
-        *,
-        on_conflict: OnConflict,
-        shifted: int | None,
-    ) -> Hashable:
-        """The state of the search about to place ``step`` (see the module's docstring)."""
+        The rest of a state is worked out only for a step met before: most searches that back
+        up never meet one, and pay for the step's key alone.
+        """
+        known = self._known.get(_step(where.step))
+        if known is None:
+            return None
+        for before, why in known.pending:
+            known.reasons.setdefault(self._rest(before), why)
+        known.pending.clear()
+        return known.reasons.get(self._rest(where))
+
+    def _rest(self, where: Where) -> Hashable:
+        """The state but for the step (see the module's docstring)."""
+        step, chain, extras = where.step, where.chain, where.extras
         horizon = step.earliest - self.lookback
         recent: list[Hashable] = []
         for appointment in reversed(chain.sessions):  # in time order: stop at the horizon
@@ -114,19 +122,39 @@ class DeadEnds:
         cadence = self._weekly[phase.id]
         in_phase = chain.in_phase(phase.id) if phase.within_days or cadence else []
         phases = chain.course.protocol.phases
+        on_conflict = where.on_conflict
         return (
-            _step(step),
             tuple(recent),
             waiting,
             _session(doses[-1]) if doses else None,
             chain.first_dose_date() if self._weeks_ahead[step.phase_index] else None,
             tuple(_session(a) for a in chain.sessions if a.status == "missed"),
-            tuple((p.id, len(chain.in_phase(p.id)), chain.counted(p)) for p in phases),
+            tuple((p.id, chain.counted(p)) for p in phases),
+            tuple(len(chain.in_phase(p.id)) for p in phases),
             frozenset(Counter(a.anchored for a in extras).items()),
             _session(in_phase[0]) if in_phase else None,
             _weeks(chain, step, cadence, on_conflict=on_conflict) if cadence and in_phase else None,
-            shifted,
+            where.shifted,
         )
+
+
+@dataclass
+class _Known:
+    """The states found hopeless for one step: worked out, and as they were met."""
+
+    reasons: dict[Hashable, str] = field(default_factory=dict)
+    pending: list[tuple[Where, str]] = field(default_factory=list)
+
+
+class Where(NamedTuple):
+    """Where a search stands before placing ``step``: what its state is made of."""
+
+    step: Step
+    chain: Chain
+    extras: Sequence[Appointment]
+    on_conflict: OnConflict
+    shifted: int | None
+    """When shifting, how many sessions are past their windows (else ``None``)."""
 
 
 def _per_week(course: Course, phase: Phase) -> PerWeek | None:
@@ -178,5 +206,5 @@ def _session(appointment: Appointment) -> Hashable:
         appointment.status,
         appointment.anchored,
         appointment.anchor,
-        appointment.resources,
+        tuple((span.resource, span.unit) for span in appointment.resources),
     )

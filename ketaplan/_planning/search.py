@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ketaplan._planning.continuity import Continuity
-from ketaplan._planning.dead_ends import DeadEnds
+from ketaplan._planning.dead_ends import DeadEnds, Where
 from ketaplan._planning.placing import Dates, Placer, anchored_reason
 from ketaplan._planning.resumption import Resumption
 from ketaplan._text import fmt_day
@@ -312,7 +312,7 @@ class Search:
         """Undo everything placed since ``mark``."""
         booked, chain, extras = mark
         while len(self.ledger.bookings) > booked:
-            self.ledger.remove_last()
+            self.ledger.drop_last()
         self.chain, self.extras = chain, list(extras)
 
     def _search(self, resume: _Frame | None = None) -> None:
@@ -344,7 +344,7 @@ class Search:
                 why = _blocked_follower(frame)
                 parent.rejected[parent.candidates[parent.position]] = why
                 if not frame.pinned:
-                    self.dead_ends.add(self._state(frame.step), why)
+                    self.dead_ends.add(self._where(frame.step), why)
                 continue
             following = self.next_step()
             if following is None:
@@ -362,20 +362,16 @@ class Search:
 
         The day is rejected for the reason the rest failed with the first time.
         """
-        why = self.dead_ends.reason(self._state(following)) if self.dead_ends else None
+        why = self.dead_ends.reason(self._where(following)) if self.dead_ends else None
         if why is None:
             return False
         frame.rejected[frame.candidates[frame.position]] = why
         return True
 
-    def _state(self, step: Step) -> object:
-        """The search's state before placing ``step`` (:meth:`DeadEnds.state`)."""
-        shifted = None
-        if self.on_conflict == "shift":
-            shifted = sum(1 for a in self.chain.sessions if a.latest and a.local_date > a.latest)
-        return self.dead_ends.state(
-            step, self.chain, self.extras, on_conflict=self.on_conflict, shifted=shifted
-        )
+    def _where(self, step: Step) -> Where:
+        """Where the search stands before placing ``step`` (its state: :class:`DeadEnds`)."""
+        shifted = _shifted(self.chain) if self.on_conflict == "shift" else None
+        return Where(step, self.chain, self.extras, self.on_conflict, shifted)
 
     def _lead_in_only(self, stack: list[_Frame]) -> bool:
         """Whether a new plan's sessions so far are all a lead-in (an intake) to its first dose."""
@@ -458,7 +454,7 @@ class Search:
 
     def _undo(self, frame: _Frame, mark: int) -> None:
         while len(self.ledger.bookings) > mark:
-            self.ledger.remove_last()
+            self.ledger.drop_last()
         added = frame.added
         last = self.chain.sessions[-1] if self.chain.sessions else None
         if added and frame.before is not None and last is added[0]:
@@ -710,9 +706,12 @@ def _blocked_follower(frame: _Frame) -> str:
 
 def _shift_spent(chain: Chain, budget: int | None) -> bool:
     """Whether ``chain`` has as many sessions past their windows as a search allows."""
-    if budget is None:
-        return False
-    return sum(1 for a in chain.sessions if a.latest and a.local_date > a.latest) >= budget
+    return budget is not None and _shifted(chain) >= budget
+
+
+def _shifted(chain: Chain) -> int:
+    """How many of ``chain``'s sessions lie past their windows."""
+    return sum(1 for a in chain.sessions if a.latest and a.local_date > a.latest)
 
 
 def _hint(step: Step) -> str:
