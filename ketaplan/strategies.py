@@ -534,23 +534,29 @@ def _patients(
     min_days: int = 1,
 ) -> SearchStrategy[Patient]:
     """:func:`patients`; available on ``min_days`` or more of ``days_from`` when restricted."""
+    # The strategies are made once, not at every draw (Hypothesis validates each new one).
+    least = min(min_days, len(days_from))
+    weekdays = st.lists(st.sampled_from(list(days_from)), min_size=least, max_size=7, unique=True)
+    windows = st.sampled_from(["07:00-20:00", "08:00-13:00", "12:00-19:00"])
+    blackout_starts, blackout_days = start_dates(), st.integers(0, 14)
+    medication_lists = st.lists(medications(), max_size=max_medications)
+    history_dates = start_dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2026, 6, 1))
+    products = st.sampled_from(["ketamine", "esketamine"])
 
     @st.composite
     def draw_patient(draw: st.DrawFn) -> Patient:
         data: dict[str, Any] = {"id": "generated-patient", "enrollments": ["spravato-rems"]}
         restricted = availability if availability is not None else draw(st.booleans())
         if restricted:
-            choice = st.sampled_from(list(days_from))
-            least = min(min_days, len(days_from))
-            days = draw(st.lists(choice, min_size=least, max_size=7, unique=True))
-            window = draw(st.sampled_from(["07:00-20:00", "08:00-13:00", "12:00-19:00"]))
+            days = draw(weekdays)
+            window = draw(windows)
             data["availability"] = {day: [window] for day in days}
         if draw(st.booleans()):
-            start = draw(start_dates())
+            start = draw(blackout_starts)
             data["blackouts"] = [
-                {"start": start, "end": start + dt.timedelta(days=draw(st.integers(0, 14)))}
+                {"start": start, "end": start + dt.timedelta(days=draw(blackout_days))}
             ]
-        taken = draw(st.lists(medications(), max_size=max_medications))
+        taken = draw(medication_lists)
         if anchors is not None and protocols_ is not None:
             boundary = _Boundary(
                 draw(anchors), draw(protocols_), None if clinics_ is None else draw(clinics_)
@@ -561,14 +567,7 @@ def _patients(
             return Patient.model_validate(data)
         data["medications"] = [m.model_dump() for m in taken]
         if history and draw(st.booleans()):
-            data["history"] = [
-                {
-                    "date": draw(
-                        start_dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2026, 6, 1))
-                    ),
-                    "product": draw(st.sampled_from(["ketamine", "esketamine"])),
-                }
-            ]
+            data["history"] = [{"date": draw(history_dates), "product": draw(products)}]
         return Patient.model_validate(data)
 
     return draw_patient()
