@@ -475,9 +475,9 @@ class Relocation:
     def _outside(self, moved: dict[str, Appointment]) -> frozenset[str]:
         """The sessions ``check`` now finds outside a window (an error or a warning).
 
-        Moved or not: a session that stays may lose its week's count when others move. A
-        finding names the session it is about last, after the sessions it involves (the
-        previous one, whose gap it measures): only that one is outside its window.
+        Moved or not: a session that stays may lose its week's count when others move. Only
+        the session a finding judged (named last, :attr:`Violation.appointments`) is outside
+        its window, not the sessions it was judged against.
         """
         self.budget.used += 1
         new = self._new(moved)

@@ -34,6 +34,7 @@ import sys
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata, resources
+from importlib.resources.abc import Traversable
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -132,7 +133,8 @@ class NamesAhead(NamedTuple):
     """:func:`synonyms` by ingredient."""
 
 
-_NAMES_FILE = ("library", "medications", "names.json")
+def _names_file() -> Traversable:
+    return resources.files("ketaplan").joinpath("library", "medications", "names.json")
 
 
 def dictionary_version() -> str:
@@ -149,8 +151,7 @@ def _ahead() -> NamesAhead | None:
 
 def stored_names() -> NamesAhead:
     """``library/medications/names.json`` as it is."""
-    path = resources.files("ketaplan").joinpath(*_NAMES_FILE)
-    data = json.loads(path.read_text("utf-8"))
+    data = json.loads(_names_file().read_text("utf-8"))
     return NamesAhead(
         data["dictionary"],
         {key: tuple(value) for key, value in data["ingredients"].items()},
@@ -182,9 +183,8 @@ def _write_names_ahead() -> None:  # pragma: no cover - by hand, when the dictio
     made = names_ahead(builtin_classes()[0])
     data = {"dictionary": made.dictionary, "ingredients": made.ingredients,
             "synonyms": made.synonyms}  # fmt: skip
-    path = resources.files("ketaplan").joinpath(*_NAMES_FILE)
     text = json.dumps(data, indent=0, sort_keys=True, ensure_ascii=False) + "\n"
-    with resources.as_file(path) as written:
+    with resources.as_file(_names_file()) as written:
         written.write_text(text, encoding="utf-8")
     print(f"{len(made.ingredients)} names, dictionary {made.dictionary}", file=sys.stderr)
 

@@ -131,7 +131,8 @@ class Violation(Model):
     """Stable identifier, e.g. ``"gap-above-maximum"`` (see ``CODES``)."""
     severity: Severity
     appointments: tuple[str, ...] = ()
-    """The appointments involved, by id."""
+    """The appointments involved, by id. When the rule judged one appointment, it comes last,
+    after those it was judged against (the session before it, whose gap it measures)."""
     rule: str
     """The rule broken, e.g. ``"rules.min_interval (48 h)"``."""
     message: str

@@ -82,6 +82,8 @@ class Context:
         # Two comparisons, not ``in``: mypy narrows the code to a violation code this way.
         if code == "held" or code == "deadline-lookahead":  # noqa: PLR1714  # pragma: no cover
             raise AssertionError(f"{code} is the planner's code, not a violation")
+        # The appointment judged comes last (Violation.appointments says so; a disruption's
+        # relocation reads it there).
         ids = [*finding.involves, appointment] if appointment else list(finding.involves)
         return self.violation(
             code,
