@@ -25,6 +25,7 @@ from ketaplan.rules import anchors
 from ketaplan.rules.chain import Chain, course_prefix
 from ketaplan.rules.course import Course
 from ketaplan.rules.tasks import (
+    checkpoint_minutes,
     checkpoint_times,
     decision_task_id,
     form_task_id,
@@ -301,9 +302,10 @@ def _checkpoint_tasks(protocol: Protocol, appointments: Sequence[Appointment]) -
     tasks = []
     kinds = {kind.id: kind for kind in protocol.session_kinds}
     titles: dict[tuple[str, str], str] = {}  # each checkpoint's title, written once
+    offsets = {kind.id: checkpoint_minutes(kind) for kind in protocol.session_kinds}
     for appointment in appointments:
         kind = kinds[appointment.session]
-        for found in checkpoint_times(kind, appointment):
+        for found in checkpoint_times(kind, appointment, minutes=offsets[kind.id]):
             checkpoint = found.checkpoint
             title = titles.get((kind.id, checkpoint.id))
             if title is None:

@@ -17,6 +17,7 @@ from ketaplan.timing import shift, shifts, zone
 
 __all__ = [
     "CheckpointTime",
+    "checkpoint_minutes",
     "checkpoint_task_id",
     "checkpoint_times",
     "decision_task_id",
@@ -54,11 +55,24 @@ def due_checkpoints(kind: SessionKind, appointment: Appointment) -> tuple[Checkp
     return kind.checkpoints
 
 
-def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[CheckpointTime]:
+def checkpoint_minutes(kind: SessionKind) -> tuple[int, ...]:
+    """Each checkpoint's start and end, in minutes from the start of dosing, one after another.
+
+    The same for every session of ``kind``: a caller with many gives it to
+    :func:`checkpoint_times` (worked out per call, not kept on the model, like
+    :meth:`Timeline.span <ketaplan.protocol.Timeline.span>`).
+    """
+    return tuple(minutes for c in kind.checkpoints for minutes in c.minutes(kind.timeline))
+
+
+def checkpoint_times(
+    kind: SessionKind, appointment: Appointment, *, minutes: tuple[int, ...] | None = None
+) -> list[CheckpointTime]:
     """Each checkpoint of a planned dosing session, at its time in the session's own zone.
 
     Times count in real elapsed minutes (across a DST change too) from the start of dosing,
     which is the appointment's ``dosing_start`` or, without one, its start plus check-in.
+    ``minutes``: :func:`checkpoint_minutes` of ``kind``, when the caller has it.
     """
     due = due_checkpoints(kind, appointment)
     if not due:
@@ -68,8 +82,7 @@ def checkpoint_times(kind: SessionKind, appointment: Appointment) -> list[Checkp
     )
     # Read in the session's own zone (a dosing start may have been given in another).
     dosing = dosing.astimezone(zone(appointment.time_zone))
-    spans = [checkpoint.minutes(kind.timeline) for checkpoint in due]
-    moments = shifts(dosing, [minutes for span in spans for minutes in span])
+    moments = shifts(dosing, checkpoint_minutes(kind) if minutes is None else minutes)
     return [
         CheckpointTime(
             task_id=checkpoint_task_id(checkpoint.id, appointment.id),
