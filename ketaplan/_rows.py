@@ -67,19 +67,42 @@ class Rows:
 
     def append(self, booking: Booking) -> int:
         """Add ``booking`` as the last row; its number."""
+        return self.append_values(
+            booking.start,
+            booking.end,
+            booking.resource,
+            booking.unit,
+            patient=booking.patient,
+            label=booking.label,
+            plan=booking.plan,
+            appointment=booking.appointment,
+        )
+
+    def append_values(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        resource: ResourceKind | None,
+        unit: int | None,
+        *,
+        patient: str | None,
+        label: str | None = None,
+        plan: str | None = None,
+        appointment: str | None,
+    ) -> int:
+        """Add the booking these fields make as the last row (a valid one); its number."""
         row = len(self.start)
-        start, end = booking.start, booking.end
         first, last = start.timestamp(), end.timestamp()
         self.start.append(int(first))
         self.end.append(int(last))
-        self.resource.append(_CODES[booking.resource])
-        self.unit.append(booking.unit or 0)
+        self.resource.append(_CODES[resource])
+        self.unit.append(unit or 0)
         self.start_zone.append(self._zone(start.tzinfo))
         self.end_zone.append(self._zone(end.tzinfo))
-        self.patient.append(booking.patient)
-        self.label.append(booking.label)
-        self.plan.append(booking.plan)
-        self.appointment.append(booking.appointment)
+        self.patient.append(patient)
+        self.label.append(label)
+        self.plan.append(plan)
+        self.appointment.append(appointment)
         if start.microsecond or end.microsecond or first != int(first) or last != int(last):
             # a fraction of a second: kept exactly (the columns hold whole seconds)
             self._exact[row] = (_micros(start), _micros(end))

@@ -9,7 +9,8 @@ the clinic's hours, not a booking).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
@@ -19,7 +20,7 @@ from ketaplan._types import ResourceKind
 if TYPE_CHECKING:
     from ketaplan.plans import Appointment
 
-__all__ = ["Booking", "bookings_of", "parse_bookings"]
+__all__ = ["Booking", "Occupied", "bookings_of", "occupied", "parse_bookings"]
 
 
 class Booking(Model):
@@ -83,13 +84,38 @@ def bookings_of(
     if plan is not None:
         common["plan"] = plan
     build = _validated if made == "validated" else Booking.trusted
-    start, end = appointment.start, appointment.end
-    out = [build(start=start, end=end, patient=patient, **common)]
-    for span in appointment.resources:
-        if span.resource != "prescriber":
-            fields = {"start": span.start, "end": span.end, "resource": span.resource}
-            out.append(build(**fields, unit=span.unit, **common))
+    out = []
+    for start, end, resource, unit in occupied(appointment):
+        if resource is None:
+            out.append(build(start=start, end=end, patient=patient, **common))
+        else:
+            out.append(build(start=start, end=end, resource=resource, unit=unit, **common))
     return out
+
+
+class Occupied(NamedTuple):
+    """One thing an appointment occupies: the patient's time (no resource), or a resource's."""
+
+    start: dt.datetime
+    end: dt.datetime
+    resource: ResourceKind | None
+    unit: int | None
+
+
+def occupied(appointment: Appointment, /) -> list[Occupied]:
+    """What ``appointment`` occupies, as :func:`bookings_of` books it, without the models.
+
+    The patient's time for the whole block first, then each resource span but the
+    prescriber's; the planner books these into its ledger directly.
+    """
+    return [
+        Occupied(appointment.start, appointment.end, None, None),
+        *(
+            Occupied(span.start, span.end, span.resource, span.unit)
+            for span in appointment.resources
+            if span.resource != "prescriber"
+        ),
+    ]
 
 
 def _validated(**fields: Any) -> Booking:

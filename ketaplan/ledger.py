@@ -21,7 +21,7 @@ from typing import Literal, overload
 
 from ketaplan._rows import RESOURCES, Rows, seconds
 from ketaplan._types import ResourceKind
-from ketaplan.bookings import Booking
+from ketaplan.bookings import Booking, Occupied
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError
 from ketaplan.rules.capacity import Limits, limits, peak
@@ -377,6 +377,27 @@ class Ledger:
     def add(self, booking: Booking) -> Booking:
         """Record a booking; a chair or room without a unit gets the lowest free one."""
         return self._add(booking, undone="restore")
+
+    def add_occupied(self, at: Sequence[Occupied], /, *, patient: str, appointment: str) -> None:
+        """Record what an appointment occupies (``at``: :func:`~ketaplan.bookings.occupied`).
+
+        The same rows as adding its :func:`~ketaplan.bookings.bookings_of` bookings with
+        :meth:`add`, without making them (the planner books each placement this way).
+        """
+        rows = self._rows
+        for start, end, resource, given in at:
+            if resource is None:
+                row = rows.append_values(
+                    start, end, None, None, patient=patient, appointment=appointment
+                )
+            else:
+                unit = given
+                if unit is None and self._assign and resource in self.units:
+                    unit = self.free_unit(resource, start, end)
+                row = rows.append_values(
+                    start, end, resource, unit, patient=None, appointment=appointment
+                )
+            self._index(row, undone="restore")
 
     def extend(self, bookings: Iterable[Booking], /) -> None:
         """Record many bookings (a clinic's bookings read in), each as :meth:`add` would.

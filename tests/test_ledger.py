@@ -202,3 +202,39 @@ def test_without_plan_copies_the_other_rows() -> None:
     ledger.add(Booking(start=AT, end=AT + HOUR, resource="chair", plan="b"))
     others = ledger.without_plan("a")
     assert [(b.plan, b.unit) for b in others.all_bookings()] == [("b", 2)]
+
+
+def test_the_planner_books_what_bookings_of_books() -> None:
+    """``add_occupied`` (the planner's way) and ``add`` of ``bookings_of`` keep the same rows.
+
+    Every built-in's appointments, one of them with its chair's unit left to the ledger: the
+    bookings read back, the free units and the staff load agree.
+    """
+    from ketaplan import builtin_protocols, plan  # noqa: PLC0415 - only this test plans
+    from ketaplan.bookings import bookings_of, occupied  # noqa: PLC0415
+
+    now = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
+    for protocol in builtin_protocols():
+        made = plan(protocol, start=dt.date(2027, 3, 1), clinic=clinic(), now=now)
+        direct, through = Ledger(clinic()), Ledger(clinic())
+        for n, appointment in enumerate(made.appointments):
+            at = occupied(appointment)
+            chosen = n == 1  # a chair whose unit the ledger chooses, both ways
+            if chosen:
+                at = [o._replace(unit=None) if o.resource == "chair" else o for o in at]
+            direct.add_occupied(at, patient="p-1", appointment=appointment.id)
+            for booking in bookings_of(appointment, patient="p-1"):
+                unchosen = booking.model_copy(update={"unit": None})
+                through.add(unchosen if chosen and booking.resource == "chair" else booking)
+        assert list(direct.bookings) == list(through.bookings), protocol.id
+        for appointment in made.appointments:
+            start, end = appointment.start, appointment.end
+            for resource in ("chair", "room"):
+                assert direct.free_unit(resource, start, end) == through.free_unit(
+                    resource, start, end
+                )
+            assert direct.load("monitoring-staff", start, end) == through.load(
+                "monitoring-staff", start, end
+            )
+            assert direct.patient_busy("p-1", start, end)
+            assert through.patient_busy("p-1", start, end)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ketaplan._text import fmt_day
-from ketaplan.bookings import bookings_of
+from ketaplan.bookings import bookings_of, occupied
 from ketaplan.instructions import Visits, instructions_for
 from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules
@@ -215,8 +215,9 @@ class Placer:
 
     def book(self, appointment: Appointment) -> None:
         """Record what ``appointment``, which this placer made, occupies."""
-        for booking in bookings_of(appointment, patient=self.patient_key, made="trusted"):
-            self.ledger.add(booking)
+        self.ledger.add_occupied(
+            occupied(appointment), patient=self.patient_key, appointment=appointment.id
+        )
 
     def book_kept(self, appointment: Appointment) -> None:
         """Record what ``appointment``, kept from the plan being re-planned, occupies.
