@@ -771,13 +771,12 @@ def moved_times(
     }
 
 
-def _superseded(appointment: Appointment, as_of: dt.datetime, applied: Applied) -> bool:
-    """A future session an earlier re-plan cancelled as no longer needed (not history)."""
-    return (
-        appointment.no_longer_needed
-        and appointment.start >= as_of
-        and appointment.id not in applied.touched
-    )
+def _superseded(appointment: Appointment, applied: Applied) -> bool:
+    """A session an earlier re-plan cancelled as no longer needed, unless an event names it.
+
+    It is not history even once its day has passed: it never was to take place.
+    """
+    return appointment.no_longer_needed and appointment.id not in applied.touched
 
 
 def _frozen(
@@ -797,7 +796,7 @@ def _frozen(
     session moved past later ones does not keep them where they were; they follow it.
     """
     items = sorted(
-        (a for a in applied.appointments.values() if not _superseded(a, as_of, applied)),
+        (a for a in applied.appointments.values() if not _superseded(a, applied)),
         key=lambda a: (a.start, a.id),
     )
     chain = sorted(

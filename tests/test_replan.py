@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import zoneinfo
+from typing import Any
 
 import pytest
 
@@ -457,3 +458,47 @@ def test_a_course_a_re_induction_replaced_owes_no_end_of_induction_evaluation() 
     assert "evaluation-induction-2" not in evaluations
     found = check(after, clinic=where, patient=mondays)
     assert "milestone-missing" not in {v.code for v in found}
+
+
+def test_a_session_cancelled_as_no_longer_needed_stays_out_of_the_series_once_its_day_passed() -> (
+    None
+):
+    """A declined phase's sessions, cancelled by a re-plan, are not history even when past.
+
+    Found by a random run of ``tests/property/test_agreement.py`` (this is its shrunk case):
+    maintenance was declined (``start-maintenance`` = stop) while escalation still had a missed
+    dose to make up. Once the cancelled maintenance-1 lay before the next re-plan, that re-plan
+    read it as the series having moved on to maintenance, cancelled escalation-3 and -4 without
+    a word, and left the response review after the last escalation dose unplanned (``check``:
+    milestone-missing).
+    """
+    protocol = load_protocol("sc-ketamine-anxiety")
+    resources = {"chairs": 1, "rooms": 1, "monitoring_staff": 1, "patients_per_staff": 1,
+                 "prescriber_on_site": True}  # fmt: skip
+    weekdays = clinic(resources=resources, holidays={"country": "US"}, switch_gap_days=14)
+    free = {"start": "07:00", "end": "20:00"}
+    who = patient(availability={"mon": [free], "wed": [free]})
+    options: dict[str, Any] = {"protocol": protocol, "clinic": weekdays, "patient": who}
+    start = dt.date(2026, 1, 1)
+    made = plan(protocol, start=start, clinic=weekdays, patient=who, preferred_time=dt.time(9),
+                until=start + dt.timedelta(days=150))  # fmt: skip
+    first = replan(
+        made,
+        as_of=dt.datetime(2026, 1, 26, 12, 20, tzinfo=NY),
+        events=[
+            Missed(appointment="escalation-1"),
+            Decided(proposal="start-maintenance", decision="stop"),
+        ],
+        **options,
+    )
+    by_id = {a.id: a for a in first.appointments}
+    assert all(a.no_longer_needed for a in first.appointments if a.phase == "maintenance")
+    as_of = dt.datetime(2026, 2, 23, 12, 20, tzinfo=NY)
+    # The case: a cancelled maintenance session lies before the next re-plan.
+    assert by_id["maintenance-1"].start < by_id["escalation-2"].start < as_of
+    second = replan(first, as_of=as_of, events=[Attended(appointment="escalation-2")], **options)
+    status = {a.id: a.status for a in second.appointments}
+    assert status["escalation-3"] == status["escalation-4"] == "planned"
+    assert status["response-review-escalation-4"] == "planned"
+    assert status["maintenance-1"] == "cancelled"  # still in the plan, as it was
+    assert check(second, **options) == []
