@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
@@ -37,6 +38,7 @@ from ketaplan.ics import EventCache, to_ics
 from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
+from ketaplan.patient import Busy, Patient
 
 from .hostile import HOSTILE, SPAN, calendar, event, many_events, many_rdates
 
@@ -208,7 +210,44 @@ def plan_one(scale: Scale) -> list[Row]:
                 note=f"{100 * alone / ours:.0f} % of the plan's time; no search, no rules",
             )
         )
-    return rows
+    return [*rows, _busy_patient(clinic, repeat=repeat)]
+
+
+#: A patient's commitments in the busy-patient row: a synced calendar of two years.
+BUSY_COMMITMENTS = 10_000
+
+
+def _busy_patient(clinic: Clinic, *, repeat: int) -> Row:
+    """esketamine-trd's year for a patient with many commitments, against one with none.
+
+    The commitments fall early in the morning, before the clinic opens, every day for two
+    years: each day's search reads only those near it, so the plan should cost about the same.
+    """
+    zone = ZoneInfo(clinic.time_zone)
+    busy = []
+    for n in range(BUSY_COMMITMENTS):
+        day = START + dt.timedelta(days=(n * 730) // BUSY_COMMITMENTS)
+        begins = dt.datetime.combine(day, dt.time(6 + n % 2), tzinfo=zone)
+        busy.append(Busy(start=begins, end=begins + dt.timedelta(minutes=30), label="busy"))
+    protocol = load_protocol("esketamine-trd")
+    options = {"start": START, "clinic": clinic, "until": START + YEAR, "now": STAMP}
+    crowded = Patient(id="busy", appointments=tuple(busy))
+    free = Patient(id="free")
+    ours, base = side_by_side(
+        functools.partial(plan, protocol, patient=crowded, **options),
+        functools.partial(plan, protocol, patient=free, **options),
+        repeat=max(3, repeat // 3),
+        batch=1,
+    )
+    return Row(
+        "plan one patient, one year",
+        f"esketamine-trd, a patient with {BUSY_COMMITMENTS:,} commitments",
+        ours * 1000,
+        "ms",
+        "the same, a patient with none",
+        base * 1000,
+        note="each day reads only the commitments near it",
+    )
 
 
 def objects_of(made: Model) -> tuple[Callable[[], object], int]:

@@ -274,7 +274,8 @@ class DayScreen:
             margin = max(finder.ledger.buffer.values(), default=0)
             stamp = finder.ledger.changes(self.first - margin, self.last + margin)
         self.thresholds = _thresholds(finder, not_before, earliest)
-        self.own = [(b.start.timestamp(), b.end.timestamp(), b.label) for b in finder.rules.busy]
+        near = finder.rules.busy.near(self.first, self.last)
+        self.own = [(b.start.timestamp(), b.end.timestamp(), b.label) for b in near]
         self.checks: list[Check] = []
         # Nothing ever booked near the day (every change number 0): a resource the clinic has
         # at least one of rejects no start, so only the others and the prescriber's presence (a

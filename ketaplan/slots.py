@@ -182,7 +182,7 @@ class SlotFinder:
         return Slot(start, end, tuple(spans)), None
 
     def _patient_problem(self, start: dt.datetime, end: dt.datetime) -> str | None:
-        for busy in self.rules.busy:
+        for busy in self.rules.busy.near(start.timestamp(), end.timestamp()):
             if busy.start < end and start < busy.end:
                 return Reasons.patient_busy(busy.label)
         if self.patient_key and self.ledger.patient_busy(self.patient_key, start, end):

@@ -13,6 +13,7 @@ finder's paths (one start at a time, and the day screen).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -92,6 +93,41 @@ class Busy(NamedTuple):
     label: str
 
 
+#: A commitment up to this long (seconds) is found by its start; longer ones are few.
+_SHORT = 2 * 86_400
+
+
+class BusyTimes:
+    """The patient's commitments, found by time: those near a span, in the order given.
+
+    A plan asks for each candidate day; a patient may bring thousands of commitments (a synced
+    calendar), so each day reads only those near it instead of all of them.
+    """
+
+    def __init__(self, busy: list[Busy]) -> None:
+        self.all = busy
+        entries = [(b.start.timestamp(), b.end.timestamp(), n) for n, b in enumerate(busy)]
+        short = sorted(e for e in entries if e[1] - e[0] <= _SHORT)
+        self._starts = [start for start, _, _ in short]
+        self._short = short
+        self._long = [e for e in entries if e[1] - e[0] > _SHORT]
+
+    def near(self, first: float, last: float) -> list[Busy]:
+        """Every commitment that may meet the span ``first``-``last`` (epoch seconds).
+
+        A superset of those that overlap it (a second either side), in the order given, so
+        that the first that overlaps is the one a scan of them all would meet first.
+        """
+        if not self.all:
+            return []
+        low, high = first - 1, last + 1
+        begin = bisect_left(self._starts, low - _SHORT)
+        end = bisect_right(self._starts, high)
+        found = [n for start, stop, n in self._short[begin:end] if stop >= low and start <= high]
+        found += [n for start, stop, n in self._long if stop >= low and start <= high]
+        return [self.all[n] for n in sorted(found)]
+
+
 def _intersect(a: tuple[TimeRange, ...], b: tuple[TimeRange, ...]) -> Ranges:
     out = []
     for x in a:
@@ -125,10 +161,13 @@ class DayRules:
         self.zone = zone(clinic.time_zone)
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
         self.notice = shift(now, hours=clinic.minimum_notice_hours) if now is not None else None
-        self.busy = [
-            Busy(b.start, b.end, b.label or "another appointment")
-            for b in (patient.appointments if patient else ())
-        ]
+        self.busy = BusyTimes(
+            [
+                Busy(b.start, b.end, b.label or "another appointment")
+                for b in (patient.appointments if patient else ())
+            ]
+        )
+        """The patient's commitments; :meth:`BusyTimes.near` gives those near a span."""
         self.availability_elsewhere = (
             patient is not None
             and patient.availability is not None
@@ -137,6 +176,7 @@ class DayRules:
         """Whether the patient's availability is in another zone than the clinic's."""
         self._today = now.astimezone(self.zone).date() if now is not None else None
         self._excluded = frozenset(t.casefold() for t in clinic.same_day_exclusions)
+        self._treatments: dict[dt.date, str] | None = None
 
     def zone_for(self, kind: SessionKind) -> ZoneInfo:
         """The zone a session's local times are in (the patient's, for home sessions)."""
@@ -152,12 +192,13 @@ class DayRules:
 
     def excluded_treatment(self, day: dt.date) -> str | None:
         """Another treatment on ``day`` after which the clinic gives no dose that day."""
-        excluded = self._excluded
-        for busy in self.patient.appointments if self.patient else ():
-            same_day = busy.start.astimezone(self.zone).date() == day
-            if busy.treatment and busy.treatment.casefold() in excluded and same_day:
-                return busy.treatment
-        return None
+        if self._treatments is None:  # the first of them on each local day, worked out once
+            self._treatments = {}
+            for busy in self.patient.appointments if self.patient else ():
+                if busy.treatment and busy.treatment.casefold() in self._excluded:
+                    local = busy.start.astimezone(self.zone).date()
+                    self._treatments.setdefault(local, busy.treatment)
+        return self._treatments.get(day)
 
     def horizon(self, day: dt.date, *, at: dt.datetime | None = None) -> str | None:
         """Why ``day`` cannot be booked now, or ``at`` (in the past, beyond the horizon)."""

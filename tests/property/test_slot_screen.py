@@ -8,6 +8,7 @@ at a time. Both must find the same slot and, on a day without one, give the same
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from ketaplan.clinic import Clinic
 from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.protocol import SessionKind
+from ketaplan.rules.calendar import Busy, BusyTimes
 from ketaplan.slots import SlotFinder, Threshold
 from ketaplan.strategies import clinics, patients
 from ketaplan.timing import steady_midnight
@@ -214,3 +216,49 @@ def test_a_day_whose_offset_changes_has_no_steady_midnight() -> None:
     assert steady_midnight(dt.date(2026, 3, 8).toordinal(), ny) is None
     midnight = steady_midnight(dt.date(2026, 3, 9).toordinal(), ny)
     assert midnight == dt.datetime(2026, 3, 9, tzinfo=ny).timestamp()
+
+
+_ZONES = [ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe"), ZoneInfo("UTC")]
+
+
+@st.composite
+def _commitments(draw: st.DrawFn) -> list[Busy]:
+    """Commitments over a fortnight across a DST change: short, long, touching, in any order."""
+    first = dt.datetime(2026, 10, 28, tzinfo=dt.UTC)
+    found = []
+    for n in range(draw(st.integers(0, 40))):
+        start = first + dt.timedelta(minutes=draw(st.integers(0, 14 * 24 * 60)))
+        length = draw(st.sampled_from([1, 15, 60, 24 * 60, 2 * 24 * 60, 2 * 24 * 60 + 1, 9000]))
+        zone = draw(st.sampled_from(_ZONES))
+        found.append(
+            Busy(
+                start.astimezone(zone),
+                (start + dt.timedelta(minutes=length)).astimezone(zone),
+                f"b{n}",
+            )
+        )
+    return found
+
+
+@given(
+    busy=_commitments(),
+    offset=st.integers(-2 * 24 * 60, 16 * 24 * 60),
+    minutes=st.integers(0, 3 * 24 * 60),
+)
+def test_busy_times_near_a_span_are_those_a_scan_meets_in_the_same_order(
+    busy: list[Busy], offset: int, minutes: int
+) -> None:
+    """``BusyTimes.near`` never leaves out a commitment that meets the span, and keeps order.
+
+    The slot finder and the day screen read only these (a patient may bring thousands); the
+    first commitment that overlaps a start must be the one a scan of them all meets first.
+    """
+    first = dt.datetime(2026, 10, 28, tzinfo=dt.UTC) + dt.timedelta(minutes=offset)
+    last = first + dt.timedelta(minutes=minutes)
+
+    def meets(b: Busy) -> bool:
+        return b.start <= last and first <= b.end
+
+    near = BusyTimes(busy).near(first.timestamp(), last.timestamp())
+    assert [b for b in near if meets(b)] == [b for b in busy if meets(b)]
+    assert all(busy.index(b) < busy.index(c) for b, c in itertools.pairwise(near))
