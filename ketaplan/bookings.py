@@ -10,7 +10,7 @@ the clinic's hours, not a booking).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
@@ -67,15 +67,14 @@ def bookings_of(
     patient: str | None,
     label: str | None = None,
     plan: str | None = None,
-    made: Literal["validated", "trusted"] = "validated",
 ) -> list[Booking]:
     """What ``appointment`` occupies: the patient's time, then each resource's span.
 
-    Used by the planner as it books a session and by :meth:`Plan.bookings
-    <ketaplan.plans.Plan.bookings>` for planning other patients around a plan, so both book the
-    same things. The prescriber is left out: presence is checked against the clinic's hours.
-    ``made="trusted"``: the planner's own appointment, just placed, whose bookings need no
-    validating (a plan read from a file is validated).
+    The bookings of :func:`occupied`, which the planner books directly as it places a
+    session; used by :meth:`Plan.bookings <ketaplan.plans.Plan.bookings>` for planning other
+    patients around a plan and by re-planning for the sessions kept, so all book the same
+    things. The prescriber is left out: presence is checked against the clinic's hours. The
+    bookings are validated (the appointment may come from a file).
     """
     # Only the fields given: validating an explicit None costs as much as a value.
     common: dict[str, object] = {"appointment": appointment.id}
@@ -83,13 +82,12 @@ def bookings_of(
         common["label"] = label
     if plan is not None:
         common["plan"] = plan
-    build = _validated if made == "validated" else Booking.trusted
     out = []
     for start, end, resource, unit in occupied(appointment):
         if resource is None:
-            out.append(build(start=start, end=end, patient=patient, **common))
+            out.append(_validated(start=start, end=end, patient=patient, **common))
         else:
-            out.append(build(start=start, end=end, resource=resource, unit=unit, **common))
+            out.append(_validated(start=start, end=end, resource=resource, unit=unit, **common))
     return out
 
 

@@ -391,9 +391,8 @@ class Ledger:
                     start, end, None, None, patient=patient, appointment=appointment
                 )
             else:
-                unit = given
-                if unit is None and self._assign and resource in self.units:
-                    unit = self.free_unit(resource, start, end)
+                chosen = given is None and self._chooses_unit(resource)
+                unit = self.free_unit(resource, start, end) if chosen else given
                 row = rows.append_values(
                     start, end, resource, unit, patient=None, appointment=appointment
                 )
@@ -415,12 +414,18 @@ class Ledger:
         ``undone``: restore them, or give new ones (for the bookings a ledger is made with,
         rarely removed: a record of each would cost memory).
         """
-        resource = booking.resource
-        if self._assign and resource in self.units and booking.unit is None:
-            unit = self.free_unit(resource, booking.start, booking.end)
+        if booking.unit is None and self._chooses_unit(booking.resource):
+            unit = self.free_unit(booking.resource, booking.start, booking.end)  # type: ignore[arg-type]
             booking = booking.model_copy(update={"unit": unit})
         self._index(self._rows.append(booking), undone=undone)
         return booking
+
+    def _chooses_unit(self, resource: ResourceKind | None) -> bool:
+        """Whether a booking of ``resource`` without a unit gets the lowest free one here.
+
+        Chairs and rooms do, unless the ledger keeps units as given.
+        """
+        return self._assign and resource in self.units
 
     def _filed(self, row: int) -> Iterator[tuple[_Index, object]]:
         """The indexes row ``row`` is filed in, with its key in each."""

@@ -182,8 +182,11 @@ class SlotFinder:
         return Slot(start, end, tuple(spans)), None
 
     def _patient_problem(self, start: dt.datetime, end: dt.datetime) -> str | None:
-        for busy in self.rules.busy.near(start.timestamp(), end.timestamp()):
-            if busy.start < end and start < busy.end:
+        first, last = start.timestamp(), end.timestamp()
+        for busy in self.rules.busy.near(first, last):
+            # In real time, as the day screen compares (two times of one zone compare by the
+            # wall clock in Python, which the hour repeated in autumn makes ambiguous).
+            if busy.start.timestamp() < last and first < busy.end.timestamp():
                 return Reasons.patient_busy(busy.label)
         if self.patient_key and self.ledger.patient_busy(self.patient_key, start, end):
             return Reasons.PATIENT_BOOKED

@@ -223,11 +223,15 @@ _ZONES = [ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe"), ZoneInf
 
 @st.composite
 def _commitments(draw: st.DrawFn) -> list[Busy]:
-    """Commitments over a fortnight across a DST change: short, long, touching, in any order."""
+    """Commitments over a fortnight across DST changes: short, long, touching, in any order,
+    some a fraction of a second off the minute."""
     first = dt.datetime(2026, 10, 28, tzinfo=dt.UTC)
     found = []
     for n in range(draw(st.integers(0, 40))):
-        start = first + dt.timedelta(minutes=draw(st.integers(0, 14 * 24 * 60)))
+        start = first + dt.timedelta(
+            minutes=draw(st.integers(0, 14 * 24 * 60)),
+            microseconds=draw(st.sampled_from([0, 1, 500_000, 999_999])),
+        )
         length = draw(st.sampled_from([1, 15, 60, 24 * 60, 2 * 24 * 60, 2 * 24 * 60 + 1, 9000]))
         zone = draw(st.sampled_from(_ZONES))
         found.append(
@@ -253,7 +257,7 @@ def test_busy_times_near_a_span_are_those_a_scan_meets_in_the_same_order(
     The slot finder and the day screen read only these (a patient may bring thousands); the
     first commitment that overlaps a start must be the one a scan of them all meets first.
     """
-    first = dt.datetime(2026, 10, 28, tzinfo=dt.UTC) + dt.timedelta(minutes=offset)
+    first = dt.datetime(2026, 10, 28, tzinfo=dt.UTC) + dt.timedelta(minutes=offset, microseconds=1)
     last = first + dt.timedelta(minutes=minutes)
 
     def meets(b: Busy) -> bool:
