@@ -460,17 +460,12 @@ def test_a_course_a_re_induction_replaced_owes_no_end_of_induction_evaluation() 
     assert "milestone-missing" not in {v.code for v in found}
 
 
-def test_a_session_cancelled_as_no_longer_needed_stays_out_of_the_series_once_its_day_passed() -> (
-    None
-):
-    """A declined phase's sessions, cancelled by a re-plan, are not history even when past.
+def _declined_maintenance() -> tuple[Plan, dict[str, Any]]:
+    """sc-ketamine-anxiety re-planned after escalation-1 was missed and maintenance declined.
 
-    Found by a random run of ``tests/property/test_agreement.py`` (this is its shrunk case):
-    maintenance was declined (``start-maintenance`` = stop) while escalation still had a missed
-    dose to make up. Once the cancelled maintenance-1 lay before the next re-plan, that re-plan
-    read it as the series having moved on to maintenance, cancelled escalation-3 and -4 without
-    a word, and left the response review after the last escalation dose unplanned (``check``:
-    milestone-missing).
+    The shrunk case of a random run of ``tests/property/test_agreement.py``: the make-up moves
+    escalation on, so the re-plan cancels as no longer needed the maintenance sessions and
+    the response review after escalation-3 (escalation-4 is the last now).
     """
     protocol = load_protocol("sc-ketamine-anxiety")
     resources = {"chairs": 1, "rooms": 1, "monitoring_staff": 1, "patients_per_staff": 1,
@@ -491,8 +486,23 @@ def test_a_session_cancelled_as_no_longer_needed_stays_out_of_the_series_once_it
         ],
         **options,
     )
+    gone = {a.id for a in first.appointments if a.no_longer_needed}
+    assert {"maintenance-1", "response-review-escalation-3"} <= gone
+    return first, options
+
+
+def test_a_session_cancelled_as_no_longer_needed_stays_out_of_the_series_once_its_day_passed() -> (
+    None
+):
+    """A declined phase's sessions, cancelled by a re-plan, are not history even when past.
+
+    Once the cancelled maintenance-1 lay before the next re-plan, that re-plan read it as the
+    series having moved on to maintenance, cancelled escalation-3 and -4 without a word, and
+    left the response review after the last escalation dose unplanned (``check``:
+    milestone-missing).
+    """
+    first, options = _declined_maintenance()
     by_id = {a.id: a for a in first.appointments}
-    assert all(a.no_longer_needed for a in first.appointments if a.phase == "maintenance")
     as_of = dt.datetime(2026, 2, 23, 12, 20, tzinfo=NY)
     # The case: a cancelled maintenance session lies before the next re-plan.
     assert by_id["maintenance-1"].start < by_id["escalation-2"].start < as_of
@@ -501,4 +511,33 @@ def test_a_session_cancelled_as_no_longer_needed_stays_out_of_the_series_once_it
     assert status["escalation-3"] == status["escalation-4"] == "planned"
     assert status["response-review-escalation-4"] == "planned"
     assert status["maintenance-1"] == "cancelled"  # still in the plan, as it was
+    assert check(second, **options) == []
+
+
+def test_a_review_cancelled_as_no_longer_needed_is_placed_when_its_dose_is_the_last_again() -> None:
+    """The response review after escalation-3, cancelled as no longer needed once a make-up
+    added escalation-4, is needed again when a clinician cancels escalation-4.
+
+    Its old record (a re-plan's, not a person's) used to stand for it: the review stayed
+    unplanned with the note that it "was cancelled and is not placed again" (``check``:
+    milestone-missing). It is placed again, under its id, with a higher revision.
+    """
+    first, options = _declined_maintenance()
+    old = next(a for a in first.appointments if a.id == "response-review-escalation-3")
+    second = replan(
+        first,
+        as_of=dt.datetime(2026, 3, 2, 12, 20, tzinfo=NY),
+        events=[
+            Attended(appointment="escalation-2"),
+            Attended(appointment="escalation-3"),
+            Cancelled(appointment="escalation-4"),
+        ],
+        **options,
+    )
+    review = next(a for a in second.appointments if a.id == "response-review-escalation-3")
+    dose = next(a for a in second.appointments if a.id == "escalation-3")
+    assert review.status == "planned"
+    assert 1 <= (review.local_date - dose.local_date).days <= 3
+    assert review.revision > old.revision
+    assert not any("not placed again" in note for note in second.notes)
     assert check(second, **options) == []
