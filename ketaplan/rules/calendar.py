@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan._text import WEEKDAY_PLURAL, fmt_day
 from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
-from ketaplan.hours import TimeRange
+from ketaplan.hours import DateRange, TimeRange
 from ketaplan.openings import ClinicCalendar
 from ketaplan.patient import Patient
 from ketaplan.protocol import CalendarPolicy, SessionKind
@@ -128,6 +129,30 @@ class BusyTimes:
         return [self.all[n] for n in sorted(found)]
 
 
+class Blackouts:
+    """The patient's blackouts, found by day: the first given that covers a day.
+
+    Sorted once by their first day; a day reads only those that begin within the longest
+    blackout before it (a blackout is at most about three years), not all of them.
+    """
+
+    def __init__(self, ranges: Sequence[DateRange]) -> None:
+        self.ranges = ranges
+        self._order = sorted(range(len(ranges)), key=lambda n: ranges[n].start)
+        self._starts = [ranges[n].start.toordinal() for n in self._order]
+        self._longest = max(((r.last - r.start).days for r in ranges), default=0)
+
+    def covering(self, day: dt.date) -> DateRange | None:
+        """The first blackout (in the order given) that covers ``day``, if any."""
+        if not self.ranges:
+            return None
+        ordinal = day.toordinal()
+        begin = bisect_left(self._starts, ordinal - self._longest)
+        end = bisect_right(self._starts, ordinal)
+        found = [n for n in self._order[begin:end] if day <= self.ranges[n].last]
+        return self.ranges[min(found)] if found else None
+
+
 def _intersect(a: tuple[TimeRange, ...], b: tuple[TimeRange, ...]) -> Ranges:
     out = []
     for x in a:
@@ -168,6 +193,7 @@ class DayRules:
             ]
         )
         """The patient's commitments; :meth:`BusyTimes.near` gives those near a span."""
+        self.blackouts = Blackouts(patient.blackouts if patient else ())
         self.availability_elsewhere = (
             patient is not None
             and patient.availability is not None
@@ -184,11 +210,11 @@ class DayRules:
 
     def blackout(self, day: dt.date) -> str | None:
         """The patient's blackout covering ``day``, in words."""
-        for blackout in self.patient.blackouts if self.patient else ():
-            if day in blackout:
-                why = f" ({blackout.reason})" if blackout.reason else ""
-                return f"patient unavailable{why}"
-        return None
+        blackout = self.blackouts.covering(day)
+        if blackout is None:
+            return None
+        why = f" ({blackout.reason})" if blackout.reason else ""
+        return f"patient unavailable{why}"
 
     def excluded_treatment(self, day: dt.date) -> str | None:
         """Another treatment on ``day`` after which the clinic gives no dose that day."""

@@ -23,10 +23,11 @@ from ketaplan._types import WEEKDAYS as WEEK
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
+from ketaplan.hours import DateRange
 from ketaplan.ledger import Ledger
 from ketaplan.patient import Patient
 from ketaplan.protocol import SessionKind
-from ketaplan.rules.calendar import Busy, BusyTimes
+from ketaplan.rules.calendar import Blackouts, Busy, BusyTimes
 from ketaplan.slots import SlotFinder, Threshold
 from ketaplan.strategies import clinics, patients
 from ketaplan.timing import steady_midnight
@@ -266,3 +267,26 @@ def test_busy_times_near_a_span_are_those_a_scan_meets_in_the_same_order(
     near = BusyTimes(busy).near(first.timestamp(), last.timestamp())
     assert [b for b in near if meets(b)] == [b for b in busy if meets(b)]
     assert all(busy.index(b) < busy.index(c) for b, c in itertools.pairwise(near))
+
+
+@st.composite
+def _blackouts(draw: st.DrawFn) -> list[DateRange]:
+    """Blackouts near one another: single days, weeks, years, overlapping, in any order."""
+    first = dt.date(2027, 1, 1)
+    found = []
+    for n in range(draw(st.integers(0, 30))):
+        start = first + dt.timedelta(days=draw(st.integers(0, 400)))
+        length = draw(st.sampled_from([0, 1, 6, 30, 365, 3 * 366]))
+        found.append(DateRange(start=start, end=start + dt.timedelta(days=length), reason=f"r{n}"))
+    return found
+
+
+@given(ranges=_blackouts(), offset=st.integers(-10, 1600))
+def test_the_blackout_covering_a_day_is_the_first_given_that_covers_it(
+    ranges: list[DateRange], offset: int
+) -> None:
+    """``Blackouts.covering`` finds what a scan of them all finds first (the reason given)."""
+    day = dt.date(2027, 1, 1) + dt.timedelta(days=offset)
+    expected = next((r for r in ranges if day in r), None)
+    found = Blackouts(ranges).covering(day)
+    assert found is expected
