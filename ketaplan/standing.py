@@ -324,13 +324,13 @@ def _findings(reading: _Reading) -> dict[str, list[Finding]]:
     phases = {p.id for p in protocol.phases}
     evaluated = anchors.evaluated_boosters(plan.appointments)
     found: dict[str, list[Finding]] = {}
-    for chain in Chain.courses(reading.course, plan.appointments):
+    for chain in Chain.courses(reading.course, reading.live):
         for judged in judge(chain, bounds, phases=phases, evaluated=evaluated):
             found.setdefault(judged.appointment.id, []).extend(judged.findings)
     rule = protocol.rules.lapse
     if rule is not None:
         active = [a for a in plan.appointments if a.is_active]
-        doses = Chain.of(reading.course, plan.appointments).doses()
+        doses = Chain.of(reading.course, reading.live).doses()
         for lapse in lapses(rule, doses, before=None, reviews=active):
             if not lapse.reviewed:
                 found.setdefault(lapse.dose.id, []).append(lapse_finding(rule, lapse))

@@ -43,8 +43,11 @@ class Context:
         plan = self.plan
         course = Course(self.protocol, plan.tiers, plan.tier_changes)
         object.__setattr__(self, "rules", medication_rules(self.protocol, self.clinic))
-        object.__setattr__(self, "chain", Chain.of(course, plan.appointments))
-        object.__setattr__(self, "courses", Chain.courses(course, plan.appointments))
+        # A session a re-plan cancelled as no longer needed never was to take place: it is not
+        # one of the series' sessions (as the re-planner keeps no such session as history).
+        series = [a for a in plan.appointments if not a.no_longer_needed]
+        object.__setattr__(self, "chain", Chain.of(course, series))
+        object.__setattr__(self, "courses", Chain.courses(course, series))
         object.__setattr__(self, "active", [a for a in plan.appointments if a.is_active])
 
     @property
