@@ -414,13 +414,14 @@ class Ledger:
         ``undone``: restore them, or give new ones (for the bookings a ledger is made with,
         rarely removed: a record of each would cost memory).
         """
-        if booking.unit is None and self._chooses_unit(booking.resource):
-            unit = self.free_unit(booking.resource, booking.start, booking.end)  # type: ignore[arg-type]
+        resource = booking.resource
+        if booking.unit is None and resource is not None and self._chooses_unit(resource):
+            unit = self.free_unit(resource, booking.start, booking.end)
             booking = booking.model_copy(update={"unit": unit})
         self._index(self._rows.append(booking), undone=undone)
         return booking
 
-    def _chooses_unit(self, resource: ResourceKind | None) -> bool:
+    def _chooses_unit(self, resource: ResourceKind) -> bool:
         """Whether a booking of ``resource`` without a unit gets the lowest free one here.
 
         Chairs and rooms do, unless the ledger keeps units as given.

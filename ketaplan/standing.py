@@ -56,7 +56,7 @@ from ketaplan.errors import InputError
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
 from ketaplan.rules import anchors
-from ketaplan.rules.chain import Chain
+from ketaplan.rules.chain import Chain, live
 from ketaplan.rules.course import (
     Course,
     lapse_at,
@@ -306,12 +306,10 @@ class _Reading(NamedTuple):
     def of(
         cls, plan: Plan, protocol: Protocol, clinic: Clinic | None, as_of: dt.datetime
     ) -> _Reading:
-        live = sorted(
-            (a for a in plan.appointments if not a.no_longer_needed), key=lambda a: (a.start, a.id)
-        )
+        kept = sorted(live(plan.appointments), key=lambda a: (a.start, a.id))
         today = as_of.astimezone(zone(plan.time_zone)).date()
         course = Course(protocol, plan.tiers, plan.tier_changes)
-        return cls(plan, protocol, clinic, as_of, today, course, live)
+        return cls(plan, protocol, clinic, as_of, today, course, kept)
 
     def local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(zone(self.plan.time_zone))

@@ -12,7 +12,7 @@ from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
-from ketaplan.rules.chain import Chain
+from ketaplan.rules.chain import Chain, live
 from ketaplan.rules.course import Course
 from ketaplan.rules.finding import Finding
 from ketaplan.violation import CODES, Severity, Violation, ViolationCode
@@ -43,9 +43,7 @@ class Context:
         plan = self.plan
         course = Course(self.protocol, plan.tiers, plan.tier_changes)
         object.__setattr__(self, "rules", medication_rules(self.protocol, self.clinic))
-        # A session a re-plan cancelled as no longer needed never was to take place: it is not
-        # one of the series' sessions (as the re-planner keeps no such session as history).
-        series = [a for a in plan.appointments if not a.no_longer_needed]
+        series = live(plan.appointments)
         object.__setattr__(self, "chain", Chain.of(course, series))
         object.__setattr__(self, "courses", Chain.courses(course, series))
         object.__setattr__(self, "active", [a for a in plan.appointments if a.is_active])

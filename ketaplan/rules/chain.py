@@ -16,7 +16,7 @@ from ketaplan.plans import Appointment
 from ketaplan.protocol import Phase
 from ketaplan.rules.course import Course
 
-__all__ = ["Chain", "Position", "counted", "course_number", "course_prefix"]
+__all__ = ["Chain", "Position", "counted", "course_number", "course_prefix", "live"]
 
 
 def counted(phase: Phase, sessions: Iterable[Appointment]) -> int:
@@ -237,6 +237,16 @@ class Chain:
             if appointment.anchored is None:
                 chains.setdefault(course_prefix(appointment.id), []).append(appointment)
         return [Chain(course, tuple(sessions), prefix) for prefix, sessions in chains.items()]
+
+
+def live(appointments: Iterable[Appointment]) -> list[Appointment]:
+    """The appointments but those a re-plan cancelled as no longer needed, in the same order.
+
+    Such a session never was to take place (a missed or cancelled one did, or was to): it is
+    no part of the series that ``check`` and ``status`` read, as the re-planner keeps none
+    of them as history.
+    """
+    return [a for a in appointments if not a.no_longer_needed]
 
 
 def course_number(prefix: str) -> int:
