@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Literal
 
 from icalendar import Alarm, Calendar, Component, Event, vCalAddress, vDuration, vText
@@ -328,7 +329,7 @@ def to_ics(
         attendee=attendee,
     )
     stamp = (now or current_time()).astimezone(dt.UTC).replace(microsecond=0)
-    pairs = _selected(chosen, appointments=appointments, resource=resource, method=method)
+    chosen_events = _selected(chosen, appointments=appointments, resource=resource, method=method)
     writer = _Writer(
         audience=audience,
         detail=detail,
@@ -336,15 +337,17 @@ def to_ics(
         organizer=organizer,
         attendee=attendee,
         alarms=alarms and method != "CANCEL",
-        uids={(plan.id, a.id): uid_for(plan, a) for plan, a in pairs},
         checks=_checks_by_appointment(chosen) if audience == "clinic" and detail == "full" else {},
     )
-    pairs.sort(key=lambda pair: (pair[1].start, writer.uids[pair[0].id, pair[1].id]))
     head = serialize(_calendar(chosen, audience, method, calendar_name))
-    events = [writer.event(plan, appointment, stamp, cache) for plan, appointment in pairs]
+    events = [writer.event(*each, stamp, cache) for each in chosen_events]
     end = b"END:VCALENDAR\r\n"
     # The time zones come after the calendar's properties, as icalendar writes subcomponents.
-    return head[: -len(end)] + _timezones(pairs) + b"".join(events) + end
+    return head[: -len(end)] + _timezones(chosen_events) + b"".join(events) + end
+
+
+#: One event of an export: its plan, its appointment and its UID.
+_Chosen = tuple[Plan, Appointment, str]
 
 
 def _selected(
@@ -353,38 +356,49 @@ def _selected(
     appointments: Iterable[str] | None,
     resource: str | None,
     method: Method | None,
-) -> list[tuple[Plan, Appointment]]:
-    """The plans' appointments the export writes, or :class:`InputError` for a bare CANCEL."""
+) -> list[_Chosen]:
+    """The events the export writes, in the order it writes them: by start, then UID.
+
+    Each is the plan, the appointment and its UID, worked out once. Two events with one UID
+    are refused: a calendar server would keep only one of them. A bare CANCEL (nothing
+    cancelled or missed) is refused too.
+    """
     wanted = set(appointments) if appointments is not None else None
-    pairs = [
-        (plan, appointment)
-        for plan in plans
-        for appointment in plan.appointments
-        if (wanted is None or appointment.id in wanted)
-        and _uses(appointment, resource)
-        and (method != "CANCEL" or not_taking_place(appointment))
-    ]
-    if method == "CANCEL" and not pairs:
+    chosen: list[_Chosen] = []
+    seen: dict[str, Appointment] = {}
+    for plan in plans:
+        for appointment in plan.appointments:
+            if (
+                (wanted is None or appointment.id in wanted)
+                and _uses(appointment, resource)
+                and (method != "CANCEL" or not_taking_place(appointment))
+            ):
+                uid = uid_for(plan, appointment)
+                if seen.setdefault(uid, appointment) is not appointment:
+                    _two_with_one_uid(chosen, uid, plan, appointment)
+                chosen.append((plan, appointment, uid))
+    if method == "CANCEL" and not chosen:
         raise InputError(
             "method", "'CANCEL' only for plans with cancelled or missed appointments", method
         )
-    _one_uid_each(pairs)
-    return pairs
+    # Two stable sorts give the order by (start, UID) without a key tuple per event, which a
+    # large export would otherwise hold (and the cycle collector walk) for the whole sort.
+    chosen.sort(key=itemgetter(2))
+    chosen.sort(key=lambda each: each[1].start)
+    return chosen
 
 
-def _one_uid_each(pairs: list[tuple[Plan, Appointment]]) -> None:
-    """Refuse two events with one UID: a calendar server would keep only one of them."""
-    seen: dict[str, tuple[Plan, Appointment]] = {}
-    for plan, appointment in pairs:
-        uid = uid_for(plan, appointment)
-        first = seen.setdefault(uid, (plan, appointment))
-        if first[1] is not appointment:
-            raise InputError(
-                "plans",
-                "plans whose appointments have distinct calendar identities (one plan each, "
-                "or plans made with different patients or plan_id)",
-                f"{appointment.id} of plan {plan.id} and {first[1].id} of plan {first[0].id}",
-            )
+def _two_with_one_uid(
+    chosen: list[_Chosen], uid: str, plan: Plan, appointment: Appointment
+) -> None:
+    """Raise :class:`InputError` naming ``appointment`` and the event already given ``uid``."""
+    first = next(each for each in chosen if each[2] == uid)
+    raise InputError(
+        "plans",
+        "plans whose appointments have distinct calendar identities (one plan each, "
+        "or plans made with different patients or plan_id)",
+        f"{appointment.id} of plan {plan.id} and {first[1].id} of plan {first[0].id}",
+    )
 
 
 def _calendar(
@@ -415,29 +429,32 @@ class _Writer:
     organizer: str | None
     attendee: str | None
     alarms: bool
-    uids: dict[tuple[str, str], str]
     checks: dict[tuple[str, str], tuple[Task, ...]]
     """Each appointment's checkpoint tasks, for a clinic calendar at full detail."""
 
     def event(
-        self, plan: Plan, appointment: Appointment, stamp: dt.datetime, cache: EventCache | None
+        self,
+        plan: Plan,
+        appointment: Appointment,
+        uid: str,
+        stamp: dt.datetime,
+        cache: EventCache | None,
     ) -> bytes:
         """The event's bytes; a cached event gets this export's DTSTAMP."""
         if cache is None:
-            return self.write(plan, appointment, stamp)
+            return self.write(plan, appointment, uid, stamp)
         options = (self.audience, self.detail, self.method, self.organizer, self.attendee)
         context = tuple(getattr(plan, name) for name in _EVENT_PLAN_FIELDS)
         checks = self.checks.get((plan.id, appointment.id), ())
         key = (appointment, context, (*options, self.alarms), checks)
         found = cache._get(key)
         if found is None:
-            found = self.write(plan, appointment, _PLACEHOLDER_STAMP)
+            found = self.write(plan, appointment, uid, _PLACEHOLDER_STAMP)
             cache._put(key, found)
         return found.replace(_PLACEHOLDER_LINE, f"\r\n{_stamp(stamp)}\r\n".encode(), 1)
 
-    def write(self, plan: Plan, appointment: Appointment, stamp: dt.datetime) -> bytes:
+    def write(self, plan: Plan, appointment: Appointment, uid: str, stamp: dt.datetime) -> bytes:
         """The event's bytes, as icalendar writes them."""
-        uid = self.uids[plan.id, appointment.id]
         checks = self.checks.get((plan.id, appointment.id), ())
         if self.method is None:  # files and feeds: the fast writer, which gives icalendar's bytes
             return write_event(
@@ -509,10 +526,10 @@ def _calendar_title(plans: list[Plan], audience: str) -> str:
     return f"{plans[0].clinic_name}{DASH}schedule"
 
 
-def _timezones(pairs: list[tuple[Plan, Appointment]]) -> bytes:
+def _timezones(chosen: list[_Chosen]) -> bytes:
     """The VTIMEZONE of each zone the events are in, covering their years, as written."""
     years: dict[str, list[int]] = {}
-    for _, appointment in pairs:
+    for _, appointment, _ in chosen:
         local = appointment.start.astimezone(zone(appointment.time_zone))
         years.setdefault(appointment.time_zone, []).append(local.year)
     return b"".join(
@@ -664,7 +681,7 @@ def write_event(
     # Only text values can make a line long enough to fold: the others are short ASCII.
     lines = [
         "BEGIN:VEVENT",
-        _text_line("SUMMARY", _summary(plan, appointment, audience=audience, full=full)),
+        _text("SUMMARY", _summary(plan, appointment, audience=audience, full=full)),
         _date_time("DTSTART", appointment.start, appointment.time_zone),
         _date_time("DTEND", appointment.end, appointment.time_zone),
         _stamp(stamp),
@@ -704,8 +721,7 @@ def write_event(
     return "\r\n".join(line for line in lines if line).encode("utf-8")
 
 
-@lru_cache(maxsize=65536)  # titles, names and ids recur from event to event
-def _text_line(name: str, value: str) -> str:
+def _text(name: str, value: str) -> str:
     """``NAME:value`` for a one-line text: cleaned, escaped and folded; "" for none.
 
     SUMMARY is written even when empty (as icalendar writes it); other names are left out.
@@ -714,6 +730,11 @@ def _text_line(name: str, value: str) -> str:
     if not text and name != "SUMMARY":
         return ""
     return _folded(f"{name}:{_escape(text)}")
+
+
+#: :func:`_text` for the values that recur from event to event (kinds, places, session ids,
+#: patients); a SUMMARY names the patient and the session, so it seldom recurs.
+_text_line = lru_cache(maxsize=65536)(_text)
 
 
 @lru_cache(maxsize=1024)
