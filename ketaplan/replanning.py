@@ -60,6 +60,7 @@ from ketaplan.plans import (
 )
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.rules.capacity import spans
+from ketaplan.rules.chain import live
 from ketaplan.rules.course import Course
 from ketaplan.rules.decisions import (
     gate_proposals,
@@ -771,14 +772,6 @@ def moved_times(
     }
 
 
-def _superseded(appointment: Appointment, applied: Applied) -> bool:
-    """A session an earlier re-plan cancelled as no longer needed, unless an event names it.
-
-    It is not history even once its day has passed: it never was to take place.
-    """
-    return appointment.no_longer_needed and appointment.id not in applied.touched
-
-
 def _frozen(
     applied: Applied, as_of: dt.datetime, *, order: dict[str, tuple[dt.datetime, str]]
 ) -> list[Appointment]:
@@ -796,8 +789,7 @@ def _frozen(
     session moved past later ones does not keep them where they were; they follow it.
     """
     items = sorted(
-        (a for a in applied.appointments.values() if not _superseded(a, applied)),
-        key=lambda a: (a.start, a.id),
+        live(applied.appointments.values(), named=applied.touched), key=lambda a: (a.start, a.id)
     )
     chain = sorted(
         (a for a in items if a.anchored is None), key=lambda a: order.get(a.id, (a.start, a.id))

@@ -8,7 +8,7 @@ prefix; both ask it the same questions, answered here once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -239,14 +239,15 @@ class Chain:
         return [Chain(course, tuple(sessions), prefix) for prefix, sessions in chains.items()]
 
 
-def live(appointments: Iterable[Appointment]) -> list[Appointment]:
+def live(appointments: Iterable[Appointment], *, named: Collection[str] = ()) -> list[Appointment]:
     """The appointments but those a re-plan cancelled as no longer needed, in the same order.
 
     Such a session never was to take place (a missed or cancelled one did, or was to): it is
-    no part of the series that ``check`` and ``status`` read, as the re-planner keeps none
-    of them as history.
+    no part of the series that ``check``, ``status`` and the re-planner read, past or future.
+    ``named``: the ids an event of the re-plan under way names (a stop, a report); those are
+    kept as the event left them.
     """
-    return [a for a in appointments if not a.no_longer_needed]
+    return [a for a in appointments if not a.no_longer_needed or a.id in named]
 
 
 def course_number(prefix: str) -> int:
