@@ -169,6 +169,43 @@ def test_an_export_refuses_two_appointments_with_one_uid() -> None:
         plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="a b")
 
 
+_RESOURCE_EXPECTED = (
+    "resource: must be 'chair', 'room', 'monitoring-staff', 'prescriber' or a unit ('chair:2')"
+)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"appointments": ["induction-99"]},
+         "appointments: must be ids of appointments of plan p-1; got ['induction-99']"),
+        ({"appointments": ["intake-1", "induction-1", "nope"]},
+         "appointments: must be ids of appointments of plan p-1; got ['nope']"),
+        ({"appointments": "induction-1"},  # a bare string: read as its letters before
+         "appointments: must be a list of appointment ids; got 'induction-1'"),
+        ({"appointments": [1]}, "appointments: must be a list of appointment ids; got [1]"),
+        ({"resource": "chiar"}, f"{_RESOURCE_EXPECTED}; got 'chiar'"),
+        ({"resource": "chair:0"}, f"{_RESOURCE_EXPECTED}; got 'chair:0'"),
+    ],
+)  # fmt: skip
+def test_an_export_refuses_a_filter_that_names_nothing(
+    options: dict[str, object], message: str
+) -> None:
+    """Before, each wrote an empty (or shorter) calendar without a word."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1")
+    with pytest.raises(InputError) as raised:
+        to_ics(made, **options)  # type: ignore[arg-type]
+    assert str(raised.value) == message
+    twin = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-2")
+    both = to_ics([made, twin], audience="clinic", appointments=iter(["induction-1"]))
+    assert both.count(b"BEGIN:VEVENT") == 2  # any iterable of ids; an id of either plan
+    assert to_ics(made, resource="chair:1").count(b"BEGIN:VEVENT") == sum(
+        1
+        for a in made.appointments
+        if any((s.resource, s.unit) == ("chair", 1) for s in a.resources)
+    )
+
+
 # -- the Python API: every wrong call is ketaplan's own error ------------------------------------
 
 _MWF = load_protocol("iv-ketamine-mwf")

@@ -327,6 +327,7 @@ def to_ics(
         now=now,
         organizer=organizer,
         attendee=attendee,
+        resource=resource,
     )
     stamp = (now or current_time()).astimezone(dt.UTC).replace(microsecond=0)
     chosen_events = _selected(chosen, appointments=appointments, resource=resource, method=method)
@@ -363,7 +364,7 @@ def _selected(
     are refused: a calendar server would keep only one of them. A bare CANCEL (nothing
     cancelled or missed) is refused too.
     """
-    wanted = set(appointments) if appointments is not None else None
+    wanted = _wanted(plans, appointments)
     chosen: list[_Chosen] = []
     seen: dict[str, Appointment] = {}
     for plan in plans:
@@ -485,6 +486,7 @@ def _check(
     now: object,
     organizer: str | None,
     attendee: str | None,
+    resource: object,
 ) -> None:
     if not plans or not all(isinstance(plan, Plan) for plan in plans):
         raise InputError("plans", "a Plan or a list of Plans", plans)
@@ -496,6 +498,9 @@ def _check(
         raise InputError("method", "None, 'PUBLISH', 'REQUEST' or 'CANCEL'", method)
     if now is not None:
         aware("now", now)
+    if resource is not None and not (isinstance(resource, str) and _RESOURCE.fullmatch(resource)):
+        expected = "'chair', 'room', 'monitoring-staff', 'prescriber' or a unit ('chair:2')"
+        raise InputError("resource", expected, resource)
     for name, value in (("organizer", organizer), ("attendee", attendee)):
         if value is not None and not (isinstance(value, str) and _EMAIL.fullmatch(value)):
             raise InputError(name, "an e-mail address", value)
@@ -503,6 +508,31 @@ def _check(
         raise InputError("organizer", f"the clinic's e-mail address for METHOD:{method}", None)
     if method in {"REQUEST", "CANCEL"} and attendee is None:
         raise InputError("attendee", f"the patient's e-mail address for METHOD:{method}", None)
+
+
+def _wanted(plans: list[Plan], appointments: Iterable[str] | None) -> set[str] | None:
+    """The appointment ids asked for (None: all); each must name an appointment of the plans.
+
+    An id that names none would leave its event out without a word (an iMIP message never
+    sent), and a bare string would be read as its letters.
+    """
+    if appointments is None:
+        return None
+    if isinstance(appointments, str | bytes) or not isinstance(appointments, Iterable):
+        raise InputError("appointments", "a list of appointment ids", appointments)
+    wanted = list(appointments)
+    if not all(isinstance(one, str) for one in wanted):
+        raise InputError("appointments", "a list of appointment ids", wanted)
+    known = {a.id for plan in plans for a in plan.appointments}
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        whose = f"plan {plans[0].id}" if len(plans) == 1 else "the plans given"
+        raise InputError("appointments", f"ids of appointments of {whose}", unknown)
+    return set(wanted)
+
+
+#: What ``resource=`` may name: a kind, or a chair or room with its number (``"chair:2"``).
+_RESOURCE = re.compile(r"(chair|room)(:[1-9][0-9]{0,5})?|monitoring-staff|prescriber")
 
 
 def _uses(appointment: Appointment, resource: str | None) -> bool:
