@@ -275,7 +275,11 @@ def _add_runsheet(commands: Any) -> None:
 
 
 def _add_calendar_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--audience", choices=("patient", "clinic"), default="patient")
+    parser.add_argument(
+        "--audience",
+        choices=("patient", "clinic"),
+        help="with --format ics or fhir (default: patient)",
+    )
     parser.add_argument("--detail", choices=("minimal", "full"), help="default: by audience")
     parser.add_argument("--method", choices=("PUBLISH", "REQUEST", "CANCEL"))
     parser.add_argument("--organizer", metavar="EMAIL", help="the clinic's e-mail (iTIP)")
@@ -845,6 +849,7 @@ def _tiers(pairs: list[str]) -> dict[str, str]:
 
 
 def _plan(args: argparse.Namespace, out: TextIO) -> int:
+    _only_with_their_formats(args)
     protocol = load_protocol(args.protocol)
     if args.tz is not None:
         valid_time_zone("--tz", args.tz)
@@ -1011,19 +1016,25 @@ def _other_bookings(paths: list[str], clinic: str) -> list[Booking]:
 
 def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
     stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
-    return to_ics(
-        result,
-        audience=args.audience,
-        detail=args.detail,
-        method=args.method,
-        now=stamp,
-        organizer=args.organizer,
-        attendee=args.attendee,
-        appointments=args.appointment,
-    )
+    try:
+        return to_ics(
+            result,
+            audience=args.audience or "patient",
+            detail=args.detail,
+            method=args.method,
+            now=stamp,
+            organizer=args.organizer,
+            attendee=args.attendee,
+            appointments=args.appointment,
+        )
+    except InputError as err:  # name the option the user typed
+        if err.field != "appointments":
+            raise
+        raise InputError("--appointment", err.expectation, err.value) from None
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
+    _only_with_their_formats(args, {"stamp": ("--now", ("ics", "fhir"))})
     if args.format in _PICTURES:
         return _emit(_picture(load_plan(args.plan_file), args), args.output, out)
     if args.format == "fhir":
@@ -1035,6 +1046,30 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 
 #: The formats that draw a plan's timeline (``plan`` and ``export``).
 _PICTURES = ("html", "svg")
+
+#: The options that shape one output only, by their ``dest``: the flag, and the formats it
+#: shapes. Given with another format it would change nothing, so the command refuses it.
+_FORMAT_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "today": ("--today", _PICTURES),
+    "audience": ("--audience", ("ics", "fhir")),
+    "detail": ("--detail", ("ics", "fhir")),
+    "method": ("--method", ("ics",)),
+    "organizer": ("--organizer", ("ics",)),
+    "attendee": ("--attendee", ("ics",)),
+    "appointment": ("--appointment", ("ics",)),
+    "bundle": ("--bundle", ("fhir",)),
+    "fhir_patient": ("--fhir-patient", ("fhir",)),
+}
+
+
+def _only_with_their_formats(
+    args: argparse.Namespace, more: dict[str, tuple[str, tuple[str, ...]]] | None = None
+) -> None:
+    """Refuse an option given with a ``--format`` it does not shape (it would be ignored)."""
+    for dest, (flag, formats) in {**_FORMAT_OPTIONS, **(more or {})}.items():
+        if getattr(args, dest, None) not in (None, []) and args.format not in formats:
+            expected = " or ".join(formats) + f" with {flag}"
+            raise InputError("--format", expected, args.format)
 
 
 def _add_picture_options(parser: argparse.ArgumentParser) -> None:
@@ -1060,7 +1095,6 @@ def _add_fhir_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bundle",
         choices=("collection", "transaction"),
-        default="collection",
         help="with --format fhir: a collection, or a transaction of conditional PUTs that "
         "updates what a FHIR server holds (default: collection)",
     )
@@ -1098,8 +1132,8 @@ def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
     try:
         return to_fhir(
             result,
-            bundle=args.bundle,
-            audience=args.audience,
+            bundle=args.bundle or "collection",
+            audience=args.audience or "patient",
             detail=args.detail,
             patient=args.fhir_patient,
             now=stamp,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from ketaplan.ics.lint import lint_ics
 
@@ -93,3 +94,63 @@ def test_export_bad_method_arguments_exit_2(tmp_path: Path) -> None:
     result = ketaplan("export", str(plan_file), "--method", "REQUEST")
     assert result.returncode == 2
     assert "organizer: must be the clinic's e-mail address for METHOD:REQUEST" in result.stderr
+
+
+# An option that shapes one output only, given with another format, would change nothing: the
+# command refuses it rather than ignore what the user asked for (exit 2, no traceback).
+_WRONG_FORMAT = [
+    (("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--today", "2026-12-08"),
+     "--format: must be html or svg with --today; got 'table'"),
+    (("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--format", "json",
+      "--audience", "clinic"), "--format: must be ics or fhir with --audience; got 'json'"),
+    (("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--format", "fhir",
+      "--method", "PUBLISH"), "--format: must be ics with --method; got 'fhir'"),
+    (("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--format", "ics",
+      "--bundle", "transaction"), "--format: must be fhir with --bundle; got 'ics'"),
+    (("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--format", "svg",
+      "--fhir-patient", "Patient/1"), "--format: must be fhir with --fhir-patient; got 'svg'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), _WRONG_FORMAT)
+def test_an_option_of_another_format_is_refused(args: tuple[str, ...], message: str) -> None:
+    code, text = run(*args)
+    assert (code, text) == (2, "")
+    result = ketaplan(*args)
+    assert result.returncode == 2
+    assert result.stderr == f"ketaplan: error: {message}\n"
+
+
+def test_export_refuses_what_its_format_ignores(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    run("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--format", "json",
+        "-o", str(plan_file))  # fmt: skip
+    for args, message in (
+        (
+            ("--format", "fhir", "--appointment", "induction-1"),
+            "ics with --appointment; got 'fhir'",
+        ),
+        (("--format", "svg", "--now", "2026-12-01T09:00"), "ics or fhir with --now; got 'svg'"),
+        (("--format", "html", "--detail", "full"), "ics or fhir with --detail; got 'html'"),
+    ):
+        result = ketaplan("export", str(plan_file), *args)
+        assert result.returncode == 2, args
+        assert result.stderr == f"ketaplan: error: --format: must be {message}\n"
+    # With their own formats they are taken.
+    assert run("export", str(plan_file), "--format", "svg", "--today", "2026-12-08")[0] == 0
+    assert run("export", str(plan_file), "--format", "fhir", "--bundle", "transaction")[0] == 0
+
+
+def test_export_names_an_appointment_the_plan_does_not_have(tmp_path: Path) -> None:
+    """Before, `--appointment induction-9` wrote an empty calendar and exit 0: the iMIP message
+    for a mistyped id was never sent, without a word."""
+    plan_file = tmp_path / "plan.json"
+    run("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--format", "json",
+        "--plan-id", "p-7", "-o", str(plan_file))  # fmt: skip
+    result = ketaplan("export", str(plan_file), "--appointment", "induction-1",
+                      "--appointment", "induction-99")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "ketaplan: error: --appointment: must be ids of appointments of plan p-7; "
+        "got ['induction-99']\n"
+    )
