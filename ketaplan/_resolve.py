@@ -1,7 +1,8 @@
-"""The arguments ``check`` and ``replan`` share: a plan and what it was made for.
+"""The arguments verbs share: a plan and what it was made for; where a new plan is made.
 
-Both take a plan with, optionally, its protocol, clinic and patient, and both insist that these
-are the plan's own; the messages are written here once.
+``check`` and ``replan`` take a plan with, optionally, its protocol, clinic and patient, and
+both insist that these are the plan's own; ``plan`` and ``first_available`` take a clinic or
+a time zone for the default clinic. The messages are written here once.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from ketaplan.loading import load_protocol
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
+from ketaplan.protocol.policy import valid_time_zone
 
-__all__ = ["Need", "plan_clinic", "plan_protocol"]
+__all__ = ["Need", "new_plan_clinic", "plan_clinic", "plan_protocol"]
 
 Need = Literal["required", "optional"]
 """Whether a verb needs the plan's clinic (or patient) to be given, when the plan names one."""
@@ -50,4 +52,20 @@ def plan_clinic(plan: Plan, clinic: Clinic | None, *, clinic_is: Need) -> Clinic
         return None
     if clinic.id != plan.clinic:
         raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", clinic.id)
+    return clinic
+
+
+def new_plan_clinic(protocol: Protocol, clinic: Clinic | None, time_zone: str | None) -> Clinic:
+    """Where a new plan is made: ``clinic``, or the default clinic in ``time_zone``.
+
+    Without a zone, the default clinic is in the protocol's zone, or UTC. A zone given with a
+    clinic must be the clinic's own: any other would be left unused without a word.
+    """
+    if time_zone is not None:
+        valid_time_zone("time_zone", time_zone)
+    if clinic is None:
+        return default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
+    if time_zone is not None and time_zone != clinic.time_zone:
+        expected = f"left out with a clinic, or the clinic's own zone {clinic.time_zone!r}"
+        raise InputError("time_zone", expected, time_zone)
     return clinic

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from ketaplan._resolve import new_plan_clinic
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
@@ -55,7 +56,6 @@ from ketaplan.placement import Placement, plan_many
 from ketaplan.planner import DEFAULT_HORIZON_DAYS, plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
-from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.replanning import (
     Assessed,
     Attended,
@@ -230,8 +230,8 @@ def _add_busy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--busy-as",
         choices=("chair", "room", "monitoring-staff", "patient"),
-        default="chair",
-        help="what each busy time occupies: a clinic resource, or the patient (default: chair)",
+        help="with --busy: what each busy time occupies, a clinic resource or the patient "
+        "(default: chair)",
     )
 
 
@@ -851,11 +851,14 @@ def _tiers(pairs: list[str]) -> dict[str, str]:
 def _plan(args: argparse.Namespace, out: TextIO) -> int:
     _only_with_their_formats(args)
     protocol = load_protocol(args.protocol)
-    if args.tz is not None:
-        valid_time_zone("--tz", args.tz)
     clinic = _load_clinic(args.clinic)
     patient = _load_patient(args.patient)
-    zone_name = clinic.time_zone if clinic else args.tz or protocol.calendar.time_zone or "UTC"
+    try:
+        zone_name = new_plan_clinic(protocol, clinic, args.tz).time_zone
+    except InputError as err:  # name the option the user typed
+        if err.field != "time_zone":
+            raise
+        raise InputError("--tz", err.expectation, err.value) from None
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
     bookings += _other_bookings(args.bookings, clinic.id if clinic else default_clinic().id)
@@ -980,6 +983,8 @@ def _busy(
     patient: Patient | None,
 ) -> list[Booking]:
     found: list[Booking] = []
+    if args.busy_as is not None and not args.busy:
+        raise InputError("--busy-as", "used with --busy", args.busy_as)
     as_patient = args.busy_as == "patient"
     if as_patient and args.busy and patient is None:
         raise InputError("--busy-as", "used with --patient when it is 'patient'", "patient")
@@ -988,7 +993,7 @@ def _busy(
             path,
             start=start,
             end=end,
-            resource=None if as_patient else args.busy_as,
+            resource=None if as_patient else args.busy_as or "chair",
             patient=patient.id if as_patient and patient else None,
             time_zone=time_zone,
         )

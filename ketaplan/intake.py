@@ -20,10 +20,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ketaplan._model import aware, expect, in_range
+from ketaplan._resolve import new_plan_clinic
 from ketaplan._text import fmt_day
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError, UnsatisfiableError
 from ketaplan.ledger import Ledger, bookings_argument
 from ketaplan.patient import Patient
@@ -128,7 +128,7 @@ def first_available(
     if latest is not None and latest < start:
         raise InputError("latest", f"on or after start ({start})", latest)
     moment = aware("now", now) if now is not None else current_time()
-    where = clinic or default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
+    where = new_plan_clinic(protocol, clinic, time_zone)
     ledger = bookings_argument("bookings", bookings, where)
     return earliest_starts(protocol, start=start, latest=latest, clinic=where, patient=patient,
                            ledger=ledger, now=moment, options=options,

@@ -30,17 +30,16 @@ from collections.abc import Iterable, Mapping
 from ketaplan._model import aware, expect, in_range
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
+from ketaplan._resolve import new_plan_clinic
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError, LimitError
 from ketaplan.instructions import tasks_for
 from ketaplan.ledger import Ledger, bookings_argument
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
-from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.rules.course import Course
 from ketaplan.rules.decisions import gate_proposals, mark_provisional
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS, MAX_START_WINDOW_DAYS
@@ -98,7 +97,8 @@ def plan(
             the current time or ``KETAPLAN_NOW``). Nothing is booked before it, inside the
             clinic's minimum notice after it, or beyond its booking horizon; ``start`` may not
             be a day before it. Give it to plan as of another moment.
-        time_zone: the zone of the default clinic when ``clinic`` is omitted.
+        time_zone: the zone of the default clinic when ``clinic`` is omitted; with a clinic,
+            only its own zone (another is an :class:`InputError`).
         start_window_days: how far after ``start`` the first session may go.
         plan_id: the plan's identity (letters, digits, ``.``, ``_``, ``-``), from which every
             calendar UID derives. By default it derives from the protocol, clinic, patient and
@@ -136,10 +136,7 @@ def plan(
         start_window_days=start_window_days,
         plan_id=plan_id,
     )
-    if time_zone is not None:
-        valid_time_zone("time_zone", time_zone)
-    if clinic is None:
-        clinic = default_clinic(time_zone or protocol.calendar.time_zone or "UTC")
+    clinic = new_plan_clinic(protocol, clinic, time_zone)
     now = _planning_moment(now, start, clinic)
     horizon = until if until is not None else start + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
     chosen = _choose_tiers(protocol, tiers)

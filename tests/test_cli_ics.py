@@ -154,3 +154,24 @@ def test_export_names_an_appointment_the_plan_does_not_have(tmp_path: Path) -> N
         "ketaplan: error: --appointment: must be ids of appointments of plan p-7; "
         "got ['induction-99']\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--clinic", "demo", "--tz", "Europe/Berlin"),
+         ("--tz: must be left out with a clinic, or the clinic's own zone 'America/New_York'; "
+          "got 'Europe/Berlin'")),
+        (("--busy-as", "room"), "--busy-as: must be used with --busy; got 'room'"),
+    ],
+)  # fmt: skip
+def test_plan_refuses_an_option_the_others_leave_unused(
+    args: tuple[str, ...], message: str
+) -> None:
+    """Before, the plan was made in the clinic's zone, and with no busy times, without a word."""
+    result = ketaplan("plan", "iv-ketamine-mwf", "--start", "2026-12-07", *args)
+    assert result.returncode == 2
+    assert result.stderr == f"ketaplan: error: {message}\n"
+    # The clinic's own zone is not a contradiction.
+    assert run("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--clinic", "demo",
+               "--tz", "America/New_York")[0] == 0  # fmt: skip

@@ -19,10 +19,20 @@ import pytest
 from pydantic import ValidationError
 
 import ketaplan
-from ketaplan import Booking, InputError, Plan, Protocol, check, load_protocol, plan
+from ketaplan import (
+    Booking,
+    InputError,
+    Plan,
+    Protocol,
+    check,
+    first_available,
+    load_protocol,
+    plan,
+)
 from ketaplan._model import Model
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
+from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, KetaplanError, PatientError
 from ketaplan.ics import to_ics
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
@@ -204,6 +214,20 @@ def test_an_export_refuses_a_filter_that_names_nothing(
         for a in made.appointments
         if any((s.resource, s.unit) == ("chair", 1) for s in a.resources)
     )
+
+
+@pytest.mark.parametrize("make", [plan, first_available])
+def test_a_time_zone_other_than_the_clinic_s_is_refused(make: Callable[..., object]) -> None:
+    """``time_zone`` is the default clinic's zone: with a clinic, another was left unused."""
+    with pytest.raises(InputError) as raised:
+        make(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7), clinic=demo_clinic(),
+             time_zone="Europe/Berlin", now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))  # fmt: skip
+    assert str(raised.value) == (
+        "time_zone: must be left out with a clinic, or the clinic's own zone "
+        "'America/New_York'; got 'Europe/Berlin'"
+    )
+    with pytest.raises(InputError, match=r"^time_zone: must be an IANA time zone"):
+        make(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7), time_zone="Mars/Base")
 
 
 # -- the Python API: every wrong call is ketaplan's own error ------------------------------------
