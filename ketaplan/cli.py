@@ -1033,9 +1033,19 @@ def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
             appointments=args.appointment,
         )
     except InputError as err:  # name the option the user typed
-        if err.field != "appointments":
+        flag = _CALENDAR_FLAGS.get(err.field)
+        if flag is None:
             raise
-        raise InputError("--appointment", err.expectation, err.value) from None
+        raise InputError(flag, err.expectation, err.value) from None
+
+
+#: ``to_ics``'s arguments that the command line gives from an option of another name.
+_CALENDAR_FLAGS = {
+    "appointments": "--appointment",
+    "organizer": "--organizer",
+    "attendee": "--attendee",
+    "method": "--method",
+}
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:

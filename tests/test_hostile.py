@@ -439,3 +439,34 @@ def test_a_flood_of_problems_lists_the_first_hundred_and_counts_the_rest() -> No
     assert caught.value.omitted == total - 100
     assert str(caught.value).startswith(f"invalid protocol: {total} problems")
     assert str(caught.value).endswith(f"... and {total - 100} more, not listed")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"organizer": "clinic@example.org"},
+         ("organizer: must be given only with a method (an iTIP message): a file or feed has "
+         "none; got 'clinic@example.org'")),
+        ({"attendee": "patient@example.net"},
+         ("attendee: must be given only with a method (an iTIP message): a file or feed has "
+         "none; got 'patient@example.net'")),
+        ({"method": "PUBLISH", "organizer": "clinic@example.org",
+          "attendee": "patient@example.net"},
+         ("attendee: must be left out of a PUBLISH, which has no attendees; "
+         "got 'patient@example.net'")),
+    ],
+)  # fmt: skip
+def test_an_export_refuses_people_it_would_leave_out(
+    options: dict[str, object], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, each address was dropped without a word: a feed has no ORGANIZER, a PUBLISH
+    no ATTENDEE (RFC 5546, 3.2.1)."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1")
+    with pytest.raises(InputError) as raised:
+        to_ics(made, **options)  # type: ignore[arg-type]
+    assert str(raised.value) == message
+    path = tmp_path / "plan.json"
+    path.write_text(made.model_dump_json())
+    capsys.readouterr()
+    assert main(["export", str(path), "--organizer", "clinic@example.org"]) == 2
+    assert capsys.readouterr().err.startswith("ketaplan: error: --organizer: must be given only")

@@ -504,10 +504,27 @@ def _check(
     for name, value in (("organizer", organizer), ("attendee", attendee)):
         if value is not None and not (isinstance(value, str) and _EMAIL.fullmatch(value)):
             raise InputError(name, "an e-mail address", value)
+    _people_with_their_method(method, organizer=organizer, attendee=attendee)
     if method is not None and organizer is None:
         raise InputError("organizer", f"the clinic's e-mail address for METHOD:{method}", None)
     if method in {"REQUEST", "CANCEL"} and attendee is None:
         raise InputError("attendee", f"the patient's e-mail address for METHOD:{method}", None)
+
+
+def _people_with_their_method(
+    method: object, *, organizer: str | None, attendee: str | None
+) -> None:
+    """Refuse an organizer or attendee the export would leave out (RFC 5546 sections 3.2.1-3).
+
+    A file or feed (no method) names neither; a PUBLISH names its organizer only.
+    """
+    if method is None:
+        for name, value in (("organizer", organizer), ("attendee", attendee)):
+            if value is not None:
+                expected = "given only with a method (an iTIP message): a file or feed has none"
+                raise InputError(name, expected, value)
+    elif method == "PUBLISH" and attendee is not None:
+        raise InputError("attendee", "left out of a PUBLISH, which has no attendees", attendee)
 
 
 def _wanted(plans: list[Plan], appointments: Iterable[str] | None) -> set[str] | None:
