@@ -72,9 +72,13 @@ def checkpoints(plans: list[Plan]) -> dict[tuple[str, str], list[Task]]:
     return found
 
 
-def in_order(plans: list[Plan]) -> list[tuple[dt.datetime, str, Plan, Appointment]]:
-    """Each appointment's start, UID, plan and itself, in the order ``to_ics`` writes them."""
-    found = [(a.start, uid_for(made, a), made, a) for made in plans for a in made.appointments]
+def in_order(plans: list[Plan]) -> list[tuple[float, str, Plan, Appointment]]:
+    """Each appointment's start (as an instant), UID, plan and itself, in ``to_ics``'s order."""
+    found = [
+        (a.start.timestamp(), uid_for(made, a), made, a)
+        for made in plans
+        for a in made.appointments
+    ]
     found.sort(key=itemgetter(0, 1))
     return found
 

@@ -366,7 +366,7 @@ def _selected(
     """
     wanted = _wanted(plans, appointments)
     chosen: list[_Chosen] = []
-    seen: dict[str, Appointment] = {}
+    seen: set[str] = set()
     for plan in plans:
         for appointment in plan.appointments:
             if (
@@ -375,17 +375,20 @@ def _selected(
                 and (method != "CANCEL" or not_taking_place(appointment))
             ):
                 uid = uid_for(plan, appointment)
-                if seen.setdefault(uid, appointment) is not appointment:
+                if uid in seen:
                     _two_with_one_uid(chosen, uid, plan, appointment)
+                seen.add(uid)
                 chosen.append((plan, appointment, uid))
     if method == "CANCEL" and not chosen:
         raise InputError(
             "method", "'CANCEL' only for plans with cancelled or missed appointments", method
         )
     # Two stable sorts give the order by (start, UID) without a key tuple per event, which a
-    # large export would otherwise hold (and the cycle collector walk) for the whole sort.
+    # large export would otherwise hold (and the cycle collector walk) for the whole sort. The
+    # start is its instant: two aware times in a repeated hour (a fall-back change) need not
+    # compare as the instants they are.
     chosen.sort(key=itemgetter(2))
-    chosen.sort(key=lambda each: each[1].start)
+    chosen.sort(key=lambda each: each[1].start.timestamp())
     return chosen
 
 

@@ -410,3 +410,48 @@ def test_a_reminder_days_ahead_fires_at_its_instant_across_dst() -> None:
     assert (hold.at - dt.timedelta(hours=1)).strftime("%a %H:%M %Z") == "Sat 07:15 EST"
     escort = next(a for a in event.walk("VALARM") if "transportation" in str(a["DESCRIPTION"]))
     assert escort.to_ical().decode().count("TRIGGER:-P1D") == 1  # the day before, on purpose
+
+
+def _one_session(plan_id: str, start: dt.datetime) -> Plan:
+    """A plan of one session at ``start`` (an aware time in any zone)."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id=plan_id)
+    first = made.appointments[0].model_copy(
+        update={"start": start, "end": start + dt.timedelta(hours=1), "dosing_start": None,
+                "resources": ()}
+    )  # fmt: skip
+    return made.model_copy(update={"appointments": (first,), "tasks": ()})
+
+
+@pytest.mark.parametrize("given", ["as uids sort", "the other way"])
+def test_events_at_one_instant_are_ordered_by_uid_even_in_a_repeated_hour(given: str) -> None:
+    """01:30 on the fall-back day in New York (its first pass, 05:30 UTC) and 05:30 UTC are one
+    instant, yet Python compares them as neither equal nor ordered; before, the order of the
+    plans given decided. The events are ordered by instant, then UID."""
+    local = dt.datetime(2026, 11, 1, 1, 30, tzinfo=NY)
+    first, second = _one_session("p-a", local), _one_session("p-b", local.astimezone(dt.UTC))
+    plans = [first, second] if given == "as uids sort" else [second, first]
+    events = icalendar.Calendar.from_ical(to_ics(plans, audience="clinic")).walk("VEVENT")
+    uids = [str(event["UID"]) for event in events]
+    assert uids == sorted(uid_for(p, p.appointments[0]) for p in plans)
+
+
+def test_the_same_plan_twice_is_refused() -> None:
+    """docs/calendars.md: an export holding two events with one UID is refused; the same plan
+    given twice wrote every event twice."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1")
+    with pytest.raises(InputError, match=r"^plans: must be plans whose appointments have"):
+        to_ics([made, made])
+
+
+@pytest.mark.parametrize("ids", [("p-a", "p-b"), ("p-b", "p-a")])
+def test_the_two_passes_of_a_repeated_hour_are_in_the_order_they_happen(
+    ids: tuple[str, str],
+) -> None:
+    """01:30 on the fall-back day in New York, first (05:30 UTC) and second pass (06:30 UTC):
+    in one zone Python compares them as equal, so the UID alone ordered them."""
+    local = dt.datetime(2026, 11, 1, 1, 30, tzinfo=NY)
+    early, late = _one_session(ids[0], local), _one_session(ids[1], local.replace(fold=1))
+    events = icalendar.Calendar.from_ical(to_ics([late, early], audience="clinic")).walk("VEVENT")
+    assert [str(event["UID"]) for event in events] == [
+        uid_for(p, p.appointments[0]) for p in (early, late)
+    ]
