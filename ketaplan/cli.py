@@ -90,8 +90,35 @@ SAFETY = (
 )
 
 
+class _Once(argparse._StoreAction):
+    """An option that takes one value: given twice, it is an error, not the last one winning.
+
+    The options given are kept in the namespace's ``given_options`` (for defaults that depend
+    on whether an option was given, such as the format an output file's name implies).
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given: set[str] = namespace.__dict__.setdefault("given_options", set())
+        if option_string is not None and self.dest in given:
+            before = getattr(namespace, self.dest)
+            parser.error(f"{option_string}: given twice ({before}, then {values}); give it once")
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors exit 2 with one clear line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -191,10 +218,7 @@ def _add_plan(commands: Any) -> None:
         help="use another tier for a phase, e.g. maintenance=weekly (repeatable)",
     )
     planning.add_argument("--on-conflict", choices=("raise", "shift"), default="raise")
-    planning.add_argument(
-        "--format", choices=("table", "json", "ics", "fhir", "html", "svg"), default="table"
-    )
-    planning.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    _add_output(planning, ("table", "json", "ics", "fhir", "html", "svg"))
     _add_picture_options(planning)
     _add_busy(planning)
     _add_bookings(planning)
@@ -269,8 +293,7 @@ def _add_runsheet(commands: Any) -> None:
         metavar="FILE",
         help="a protocol the plans use that is not built in (repeatable)",
     )
-    sheet.add_argument("--format", choices=("table", "html", "json"), default="table")
-    sheet.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    _add_output(sheet, ("table", "html", "json"))
     sheet.set_defaults(run=_runsheet)
 
 
@@ -304,8 +327,7 @@ def _add_export(commands: Any) -> None:
         "export", help="write a plan as an iCalendar file, a FHIR Bundle or a timeline picture"
     )
     exporting.add_argument("plan_file", metavar="PLAN.json")
-    exporting.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
-    exporting.add_argument("--format", choices=("ics", "fhir", "html", "svg"), default="ics")
+    _add_output(exporting, ("ics", "fhir", "html", "svg"))
     _add_picture_options(exporting)
     _add_calendar_options(exporting)
     _add_fhir_options(exporting)
@@ -344,8 +366,7 @@ def _add_replan(commands: Any) -> None:
         help="record moves that break a rule (without it, such a re-plan is refused, exit 1)",
     )
     _add_bookings(again)
-    again.add_argument("--format", choices=("table", "json"), default="table")
-    again.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    _add_output(again, ("table", "json"))
     again.set_defaults(run=_replan)
 
 
@@ -535,8 +556,7 @@ def _add_capacity(verbs: Any) -> None:
                          help="run on this Dask scheduler (needs ketaplan[cluster])")  # fmt: skip
     for parser, run in ((report, _capacity), (whatif_, _whatif)):
         parser.add_argument("--now", help="the moment of planning (default: the current time)")
-        parser.add_argument("--format", choices=("table", "json"), default="table")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+        _add_output(parser, ("table", "json"))
         parser.set_defaults(run=run)
 
 
@@ -745,6 +765,55 @@ def _clock(text: str) -> dt.time:
     return value
 
 
+#: The formats an output file's name implies, by its suffix: a ``.json`` file is read back as a
+#: plan (or a FHIR Bundle), so a table must not take its place.
+_SUFFIX_FORMATS = {
+    ".json": ("json", "fhir"),
+    ".ics": ("ics",),
+    ".html": ("html",),
+    ".htm": ("html",),
+    ".svg": ("svg",),
+}
+
+
+def _add_output(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """``--format`` (the first of ``formats`` by default) and ``-o``, which can imply it."""
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default=formats[0],
+        help=f"default: {formats[0]}, or what the -o file's name implies (e.g. plan.json)",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    parser.set_defaults(formats=formats)
+
+
+def _output_format(args: argparse.Namespace) -> None:
+    """Take the format an ``-o`` file's suffix implies when ``--format`` is not given.
+
+    A ``--format`` that contradicts the suffix is refused: ``-o plan.json`` with the table would
+    overwrite a plan with text that nothing reads back.
+    """
+    formats: tuple[str, ...] | None = getattr(args, "formats", None)
+    if formats is None or args.output is None:
+        return
+    implied = _SUFFIX_FORMATS.get(Path(args.output).suffix.lower())
+    if implied is None:
+        return
+    if "format" not in getattr(args, "given_options", ()):
+        chosen = next((name for name in formats if name in implied), None)
+        if chosen is not None:
+            args.format = chosen
+            return
+    fitting = [name for name in formats if name in implied]
+    if not fitting:
+        suffix = Path(args.output).suffix
+        expected = f"a name not ending in {suffix} (this command writes {' or '.join(formats)})"
+        raise InputError("--output", expected, args.output)
+    if args.format not in implied:
+        raise InputError("--format", f"{' or '.join(fitting)} to write {args.output}", args.format)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run the command line and return its exit code."""
     stdout = out or sys.stdout
@@ -755,6 +824,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return int(exit_.code or 0)
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     try:
+        _output_format(args)
         return run(args, stdout)
     except KetaplanError as err:
         print(for_terminal(f"ketaplan: error: {err}"), file=sys.stderr)
@@ -844,6 +914,8 @@ def _tiers(pairs: list[str]) -> dict[str, str]:
         phase, sep, tier = pair.partition("=")
         if not sep or not phase or not tier:
             raise InputError("--tier", "PHASE=TIER, e.g. maintenance=weekly", pair)
+        if phase in tiers:
+            raise InputError("--tier", f"one tier for {phase} (it was {tiers[phase]})", pair)
         tiers[phase] = tier
     return tiers
 
@@ -1129,8 +1201,7 @@ def _add_export_protocol(commands: Any) -> None:
     exporting.add_argument(
         "protocol", metavar="ID|FILE", help="a built-in id or a .toml/.json file"
     )
-    exporting.add_argument("--format", choices=("fhir",), default="fhir")
-    exporting.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    _add_output(exporting, ("fhir",))
     exporting.set_defaults(run=_export_protocol)
 
 
