@@ -1012,6 +1012,17 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
         raise InputError("--options", "used with --first-available", args.options)
     if args.options != 1 and args.format not in ("table", "json"):
         raise InputError("--format", "table or json with --options above 1", args.format)
+    if args.format == "fhir":
+        raise InputError("--format", "table, json, ics, html or svg with --first-available", "fhir")
+    given: set[str] = getattr(args, "given_options", set())
+    for dest, flag in (
+        ("until", "--until"),
+        ("plan_id", "--plan-id"),
+        ("on_conflict", "--on-conflict"),
+    ):
+        if dest in given:
+            expected = "left out with --first-available, which does not take it"
+            raise InputError(flag, expected, getattr(args, dest))
     offered = first_available(
         protocol,
         start=args.start,
@@ -1545,33 +1556,46 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
             )
         except ValueError:
             raise InputError(field, "assessed:SCALE=SCORE[@YYYY-MM-DD]", text) from None
-    target, _, when = rest.partition("@")
-    appointment, _, flag = target.partition(":")
-    if not appointment:
-        raise InputError(field, "TYPE:APPOINTMENT, e.g. missed:induction-3", text)
+    target, at_sign, when = rest.partition("@")
+    appointment, colon, flag = target.partition(":")
+    form = _EVENT_FORMS.get(kind)
+    if form is None:
+        raise InputError(
+            field,
+            "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME], "
+            "moved:ID@TIME, assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION or "
+            "requested:booster",
+            text,
+        )
+    # Every part typed is read: a part this kind has no place for is an error, not dropped.
+    wrong_flag = colon and (kind != "missed" or flag != "worsening")
+    wrong_time = at_sign and (not when or kind == "missed")
+    dose = appointment.partition("=")[2] if kind == "attended" else ""
+    if not appointment or wrong_flag or wrong_time or (kind == "moved" and not when):
+        raise InputError(field, form, text)
     if kind == "attended":
-        at = _moment(field, when, local) if when else None
-        appointment, _, dose = appointment.partition("=")
         try:
-            return Attended(appointment=appointment, at=at, dose=float(dose) if dose else None)
+            amount = float(dose) if dose else None
         except ValueError:
-            raise InputError(
-                field, "attended:ID[=DOSE][@TIME], e.g. attended:induction-2=84", text
-            ) from None
-    if kind == "missed" and flag in {"", "worsening"}:
-        return Missed(appointment=appointment, worsening=flag == "worsening")
-    if kind == "cancelled":  # cancelled:ID[@TIME], TIME when the cancellation was made
+            raise InputError(field, form, text) from None
+        at = _moment(field, when, local) if when else None
+        return Attended(appointment=appointment.partition("=")[0], at=at, dose=amount)
+    if kind == "missed":
+        return Missed(appointment=appointment, worsening=bool(flag))
+    if kind == "cancelled":  # TIME: when the cancellation was made
         return Cancelled(
             appointment=appointment, made_at=_moment(field, when, local) if when else None
         )
-    if kind == "moved" and when:
-        return Moved(appointment=appointment, to=_moment(field, when, local))
-    raise InputError(
-        field,
-        "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME], moved:ID@TIME, "
-        "assessed:SCALE=SCORE[@DATE], decided:PROPOSAL=DECISION or requested:booster",
-        text,
-    )
+    return Moved(appointment=appointment, to=_moment(field, when, local))
+
+
+#: What each event about one appointment is made of, for ``--event``.
+_EVENT_FORMS = {
+    "attended": "attended:ID[=DOSE][@TIME], e.g. attended:induction-2=84",
+    "missed": "missed:ID[:worsening], e.g. missed:induction-3",
+    "cancelled": "cancelled:ID[@TIME the cancellation was made]",
+    "moved": "moved:ID@TIME, e.g. moved:induction-3@2026-12-09T10:00",
+}
 
 
 def _emit(text: str, output: str | None, out: TextIO) -> int:

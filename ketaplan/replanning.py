@@ -524,6 +524,7 @@ def _apply(
             )
         applied.touched.add(current.id)
         kind = protocol.session_kind(current.session)
+        _taken_place_by(event, current, as_of, field=f"events[{number}]")
         if isinstance(event, Attended):
             update: dict[str, object] = {"status": "attended"}
             if event.dose is not None:
@@ -551,6 +552,29 @@ def _apply(
             if isinstance(event, Missed) and event.worsening:
                 _worsening(plan, protocol, record, current, as_of)
     return applied
+
+
+def _taken_place_by(
+    event: Event, appointment: Appointment, as_of: dt.datetime, *, field: str
+) -> None:
+    """Refuse an attendance or a no-show recorded before the session could have begun.
+
+    Attended (at its start, or at ``at``) and missed are what happened: as of ``as_of`` a later
+    session has not happened yet, and a mistyped id would record a dose never given. Moves
+    and cancellations are about what is to come.
+    """
+    if not isinstance(event, Attended | Missed):
+        return
+    began = event.at if isinstance(event, Attended) and event.at is not None else None
+    moment = began or appointment.start
+    if moment > as_of:
+        when = "at" if began else f"{appointment.id}, which begins"
+        raise InputError(
+            field,
+            f"a session begun by as_of ({as_of.isoformat()}); a later one can be moved or "
+            f"cancelled",
+            f"{event.type} {when} {moment.isoformat()}",
+        )
 
 
 def _cancel_anchored(appointments: dict[str, Appointment], anchor: Appointment) -> None:

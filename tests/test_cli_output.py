@@ -87,3 +87,45 @@ def test_one_tier_per_phase() -> None:
         "ketaplan: error: --tier: must be one tier for maintenance (it was weekly); "
         "got 'maintenance=every-2-weeks'\n"
     )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        "attended:intake-1:84",  # ":" for "=": the dose was dropped
+        "missed:intake-1@2026-12-08T08:00",  # a no-show has no time of its own
+        "cancelled:intake-1:worsening",  # only a no-show can say worsening
+        "moved:intake-1:x@2026-12-09T10:00",
+        "moved:intake-1",
+        "attended:intake-1@",
+    ],
+)
+def test_every_part_of_an_event_is_read_or_refused(event: str, tmp_path: Path) -> None:
+    """Hostile review: parts an event's kind has no place for were dropped without a word."""
+    path = tmp_path / "p.json"
+    run(*_PLAN, "-o", str(path))
+    result = ketaplan("replan", str(path), "--as-of", "2026-12-08T10:00", "--event", event)
+    assert result.returncode == 2
+    kind = event.partition(":")[0]
+    assert result.stderr.startswith(f"ketaplan: error: --event[0]: must be {kind}:ID")
+    assert result.stderr.endswith(f"; got '{event}'\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--plan-id", "MYID"), ("--plan-id: must be left out with --first-available, which does "
+         "not take it; got 'MYID'")),
+        (("--until", "2027-02-01"), ("--until: must be left out with --first-available, which "
+         "does not take it; got datetime.date(2027, 2, 1)")),
+        (("--on-conflict", "shift"), ("--on-conflict: must be left out with --first-available, "
+         "which does not take it; got 'shift'")),
+        (("--format", "fhir"), ("--format: must be table, json, ics, html or svg with "
+         "--first-available; got 'fhir'")),
+    ],
+)  # fmt: skip
+def test_first_available_refuses_what_it_would_drop(args: tuple[str, ...], message: str) -> None:
+    """Hostile review: each was dropped (the plan had another id, ran a year, printed a table)."""
+    result = ketaplan("plan", "esketamine-trd", "--start", "2026-12-07", "--first-available", *args)
+    assert result.returncode == 2
+    assert result.stderr == f"ketaplan: error: {message}\n"

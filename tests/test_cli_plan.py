@@ -107,7 +107,7 @@ def test_replan_round_trip(tmp_path: Path) -> None:
     assert code == 0
     events = tmp_path / "events.json"
     events.write_text(json.dumps([{"type": "attended", "appointment": "induction-2"}]))
-    code, text = run("replan", str(plan_file), "--as-of", "2026-12-09T18:00",
+    code, text = run("replan", str(plan_file), "--as-of", "2026-12-15T18:00",  # induction-3 began
                      "--event", "attended:induction-1", "--event", "missed:induction-3",
                      "--events", str(events), "--format", "json")  # fmt: skip
     assert code == 0, text

@@ -183,7 +183,8 @@ def test_missed_without_worsening_keeps_the_tier() -> None:
 def test_missed_infusion_is_made_up_keeping_the_series_at_six() -> None:
     protocol = load_protocol("iv-ketamine-standard")
     base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
-    after = replan(base, as_of=at(2026, 3, 9, 18), clinic=CLINIC,
+    assert base.appointment("induction-3").local_date == D(2026, 3, 16)
+    after = replan(base, as_of=at(2026, 3, 16, 18), clinic=CLINIC,
                    events=[Missed(appointment="induction-3")])  # fmt: skip
     induction = [a for a in after.appointments if a.phase == "induction" and a.anchored is None]
     assert [a.status for a in induction].count("missed") == 1
@@ -253,7 +254,8 @@ def test_a_session_moved_onto_an_anchored_one_does_not_double_book_the_patient()
     review = next(a for a in base.appointments if a.anchored == "response-review")
     events: list[Event] = [Attended(appointment=f"induction-{n}") for n in (1, 2, 3)]
     events.append(Moved(appointment="induction-4", to=review.start))
-    after = replan(base, as_of=at(2026, 3, 9, 18), clinic=CLINIC, events=events)
+    as_of = base.appointment("induction-3").end + dt.timedelta(hours=1)  # the three given
+    after = replan(base, as_of=as_of, clinic=CLINIC, events=events)
     assert_no_overlap(after.appointments)
     placed = after.appointment(review.id)
     assert placed.status == "planned"
@@ -314,7 +316,8 @@ def test_a_plan_is_replanned_inside_the_clinic_ledger_that_holds_it() -> None:
                 bookings=ledger, patient=patient(), preferred_time=dt.time(9))  # fmt: skip
     for booking in base.bookings():
         ledger.add(booking)
-    after = replan(base, as_of=at(2026, 3, 3, 18), clinic=one_chair, bookings=ledger,
+    as_of = base.appointment("induction-1").end + dt.timedelta(hours=1)
+    after = replan(base, as_of=as_of, clinic=one_chair, bookings=ledger,
                    patient=patient(), events=[Attended(appointment="induction-1")])  # fmt: skip
     assert [a.local_start for a in after.doses] == [a.local_start for a in base.doses]
     assert after.revision == 1  # the attendance, and nothing moved
@@ -338,8 +341,9 @@ def test_the_past_never_changes() -> None:
     base = plan(protocol, start=D(2026, 3, 2), clinic=CLINIC, preferred_time=dt.time(9))
     for day in range(1, 60, 7):
         as_of = at(2026, 3, 2) + dt.timedelta(days=day)
-        after = replan(base, as_of=as_of, clinic=CLINIC, on_conflict="shift",
-                       events=[Missed(appointment="induction-5")])  # fmt: skip
+        begun = [a for a in base.doses if a.start <= as_of]  # the last one begun is missed
+        events: list[Event] = [Missed(appointment=begun[-1].id)] if begun else []
+        after = replan(base, as_of=as_of, clinic=CLINIC, on_conflict="shift", events=events)
         before = {a.id: a for a in base.appointments if a.start < as_of}
         for appointment_id, appointment in before.items():
             kept = after.appointment(appointment_id)
@@ -541,3 +545,31 @@ def test_a_review_cancelled_as_no_longer_needed_is_placed_when_its_dose_is_the_l
     assert review.revision > old.revision
     assert not any("not placed again" in note for note in second.notes)
     assert check(second, **options) == []
+
+
+@pytest.mark.parametrize("event", [Attended(appointment="induction-8", dose=84),
+                                   Missed(appointment="induction-8")])  # fmt: skip
+def test_a_session_that_has_not_begun_cannot_be_attended_or_missed(event: Event) -> None:
+    """Hostile review: `attended:induction-8=84` three weeks ahead of as_of was stored as a
+    dose given (a mistyped id made a false dosing record), and `check` found nothing."""
+    base = plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=CLINIC)
+    later = base.appointment("induction-8")
+    as_of = at(2026, 3, 13, 9)
+    assert later.start > as_of
+    with pytest.raises(InputError) as raised:
+        replan(base, as_of=as_of, clinic=CLINIC, events=[event])
+    assert str(raised.value) == (
+        f"events[0]: must be a session begun by as_of ({as_of.isoformat()}); a later one can "
+        f"be moved or cancelled; got '{event.type} induction-8, which begins "
+        f"{later.start.isoformat()}'"
+    )
+    # Attended at another time, already past: taken as it is.
+    moved = Attended(appointment="induction-8", at=as_of - dt.timedelta(hours=3))
+    assert (
+        replan(base, as_of=as_of, clinic=CLINIC, events=[moved]).appointment("induction-8").status
+        == "attended"
+    )
+    # Attended at a time still to come: refused.
+    with pytest.raises(InputError, match=r"got 'attended at 2026-03-13T10:00:00"):
+        replan(base, as_of=as_of, clinic=CLINIC,
+               events=[Attended(appointment="induction-8", at=at(2026, 3, 13, 10))])  # fmt: skip
