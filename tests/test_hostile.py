@@ -37,7 +37,7 @@ from ketaplan.errors import DefinitionError, KetaplanError, PatientError
 from ketaplan.ics import to_ics
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
-from ketaplan.replanning import Assessed, replan
+from ketaplan.replanning import Assessed, Cancelled, replan
 
 from .helpers import clinic, patient_file
 
@@ -470,3 +470,42 @@ def test_an_export_refuses_people_it_would_leave_out(
     capsys.readouterr()
     assert main(["export", str(path), "--organizer", "clinic@example.org"]) == 2
     assert capsys.readouterr().err.startswith("ketaplan: error: --organizer: must be given only")
+
+
+def test_an_export_refuses_a_named_appointment_it_would_leave_out() -> None:
+    """Hostile review: an id named with ``resource=`` or a CANCEL that leaves it out was
+    dropped, so the message for it was never sent."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1")
+    assert made.appointments[0].id == "intake-1"  # in a room, not a chair
+    with pytest.raises(InputError) as raised:
+        to_ics(made, audience="clinic", resource="chair", appointments=["intake-1"])
+    assert str(raised.value) == "appointments: must be appointments that use chair; got 'intake-1'"
+    after = replan(made, as_of=dt.datetime(2026, 12, 1, 20, tzinfo=dt.UTC),
+                   events=[Cancelled(appointment="induction-1")])  # fmt: skip
+    cancel = {"method": "CANCEL", "organizer": "c@example.org", "attendee": "p@example.net"}
+    with pytest.raises(InputError) as raised:
+        to_ics(after, appointments=["induction-1", "induction-2"], **cancel)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "appointments: must be cancelled or missed appointments, with method 'CANCEL'; "
+        "got 'induction-2'"
+    )
+    sent = to_ics(after, appointments=["induction-1"], **cancel)  # type: ignore[arg-type]
+    assert sent.count(b"BEGIN:VEVENT") == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"alarms": "no"}, "alarms: must be True or False; got 'no'"),
+        ({"calendar_name": "   "}, ("calendar_name: must be None or a name with a visible "
+         "character; got '   '")),
+        ({"cache": {}}, "cache: must be None or an EventCache; got 'dict'"),
+    ],
+)  # fmt: skip
+def test_an_export_checks_its_other_options(options: dict[str, object], message: str) -> None:
+    """Hostile review: alarms="no" wrote every alarm; a blank name dropped the calendar's name;
+    a dict for a cache raised AttributeError."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1")
+    with pytest.raises(InputError) as raised:
+        to_ics(made, **options)  # type: ignore[arg-type]
+    assert str(raised.value) == message

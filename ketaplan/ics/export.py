@@ -329,6 +329,7 @@ def to_ics(
         attendee=attendee,
         resource=resource,
     )
+    _check_options(alarms=alarms, calendar_name=calendar_name, cache=cache)
     stamp = (now or current_time()).astimezone(dt.UTC).replace(microsecond=0)
     chosen_events = _selected(chosen, appointments=appointments, resource=resource, method=method)
     writer = _Writer(
@@ -362,18 +363,20 @@ def _selected(
 
     Each is the plan, the appointment and its UID, worked out once. Two events with one UID
     are refused: a calendar server would keep only one of them. A bare CANCEL (nothing
-    cancelled or missed) is refused too.
+    cancelled or missed) is refused too, and so is an appointment named in ``appointments``
+    that ``resource`` or a CANCEL would leave out.
     """
     wanted = _wanted(plans, appointments)
     chosen: list[_Chosen] = []
     seen: set[str] = set()
     for plan in plans:
         for appointment in plan.appointments:
-            if (
-                (wanted is None or appointment.id in wanted)
-                and _uses(appointment, resource)
-                and (method != "CANCEL" or not_taking_place(appointment))
-            ):
+            if wanted is not None and appointment.id not in wanted:
+                continue
+            why_not = _left_out(appointment, resource, method)
+            if why_not is not None and wanted is not None:
+                raise InputError("appointments", why_not, appointment.id)
+            if why_not is None:
                 uid = uid_for(plan, appointment)
                 if uid in seen:
                     _two_with_one_uid(chosen, uid, plan, appointment)
@@ -390,6 +393,15 @@ def _selected(
     chosen.sort(key=itemgetter(2))
     chosen.sort(key=lambda each: each[1].start.timestamp())
     return chosen
+
+
+def _left_out(appointment: Appointment, resource: str | None, method: Method | None) -> str | None:
+    """What ``appointment`` would have to be for the export to write it, or None if it is."""
+    if not _uses(appointment, resource):
+        return f"appointments that use {resource}"
+    if method == "CANCEL" and not not_taking_place(appointment):
+        return "cancelled or missed appointments, with method 'CANCEL'"
+    return None
 
 
 def _two_with_one_uid(
@@ -512,6 +524,18 @@ def _check(
         raise InputError("organizer", f"the clinic's e-mail address for METHOD:{method}", None)
     if method in {"REQUEST", "CANCEL"} and attendee is None:
         raise InputError("attendee", f"the patient's e-mail address for METHOD:{method}", None)
+
+
+def _check_options(*, alarms: object, calendar_name: object, cache: object) -> None:
+    """The export's other options: each of its type, and a name that shows."""
+    if not isinstance(alarms, bool):
+        raise InputError("alarms", "True or False", alarms)
+    if calendar_name is not None and not (
+        isinstance(calendar_name, str) and clean_line(calendar_name)
+    ):
+        raise InputError("calendar_name", "None or a name with a visible character", calendar_name)
+    if cache is not None and not isinstance(cache, EventCache):
+        raise InputError("cache", "None or an EventCache", type(cache).__name__)
 
 
 def _people_with_their_method(
