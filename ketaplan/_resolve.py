@@ -7,7 +7,8 @@ a time zone for the default clinic. The messages are written here once.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Literal, TypeVar
 
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
@@ -18,7 +19,7 @@ from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 from ketaplan.protocol.policy import valid_time_zone
 
-__all__ = ["Need", "new_plan_clinic", "plan_clinic", "plan_protocol"]
+__all__ = ["Need", "by_id", "new_plan_clinic", "plan_clinic", "plan_protocol"]
 
 Need = Literal["required", "optional"]
 """Whether a verb needs the plan's clinic (or patient) to be given, when the plan names one."""
@@ -69,3 +70,23 @@ def new_plan_clinic(protocol: Protocol, clinic: Clinic | None, time_zone: str | 
         expected = f"left out with a clinic, or the clinic's own zone {clinic.time_zone!r}"
         raise InputError("time_zone", expected, time_zone)
     return clinic
+
+
+_Item = TypeVar("_Item")
+
+
+def by_id(
+    field: str, items: Iterable[_Item], key: Callable[[_Item], str], *, each: str
+) -> dict[str, _Item]:
+    """``items`` (protocols, patients, plans) by their ids: two with one id are refused.
+
+    With both, which one a plan is read with would depend on their order, without a word.
+    """
+    found: dict[str, _Item] = {}
+    for index, item in enumerate(items):
+        ident = key(item)
+        if ident in found:
+            expected = f"unique among the {field} (each {each} once)"
+            raise InputError(f"{field}[{index}].id", expected, ident)
+        found[ident] = item
+    return found

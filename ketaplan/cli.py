@@ -16,7 +16,7 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 from ketaplan._resolve import new_plan_clinic
 from ketaplan._version import __version__
@@ -492,6 +492,8 @@ def _add_placement_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _placement_options(args: argparse.Namespace) -> dict[str, Any]:
+    if "time_limit" in getattr(args, "given_options", ()) and args.backend != "cp-sat":
+        raise InputError("--time-limit", "used with --backend cp-sat", args.time_limit)
     return {"objective": args.objective, "backend": args.backend, "seed": args.seed,
             "time_limit": args.time_limit}  # fmt: skip
 
@@ -676,8 +678,12 @@ def _disrupt(args: argparse.Namespace, out: TextIO) -> int:
         clinic=clinic,
         change=change,
         now=now,
-        protocols=[load_protocol(name) for name in args.protocol],
-        patients=[p for p in (_load_patient(name) for name in args.patient) if p is not None],
+        protocols=_protocols_of(plans, args.protocol),
+        patients=_used_by(
+            "--patient",
+            [p for p in (_load_patient(name) for name in args.patient) if p is not None],
+            {p.patient for p in plans if p.patient},
+        ),
         bookings=_other_bookings(args.bookings, clinic.id),
     )
     target = Path(args.output)
@@ -1368,7 +1374,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
 def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
     plans = [load_plan(path) for path in args.plan_files]
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(plans[0])
-    protocols = [load_protocol(name) for name in args.protocol]
+    protocols = _protocols_of(plans, args.protocol)
     days = args.days if args.days is not None else 7 if args.week else 1
     try:
         sheet: RunSheet | RunWeek = (
@@ -1413,7 +1419,7 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
     found = clinic_status(
         plans,
         as_of=as_of,
-        protocols=[load_protocol(name) for name in args.protocol],
+        protocols=_protocols_of(plans, args.protocol),
         clinic=clinic,
     )
     if args.format == "json":
@@ -1596,6 +1602,24 @@ _EVENT_FORMS = {
     "cancelled": "cancelled:ID[@TIME the cancellation was made]",
     "moved": "moved:ID@TIME, e.g. moved:induction-3@2026-12-09T10:00",
 }
+
+
+def _protocols_of(plans: list[Plan], names: list[str]) -> list[Protocol]:
+    """The ``--protocol`` files given for the plans: each one a plan uses."""
+    loaded = [load_protocol(name) for name in names]
+    return _used_by("--protocol", loaded, {plan.protocol for plan in plans})
+
+
+_Named = TypeVar("_Named", Protocol, Patient)
+
+
+def _used_by(flag: str, given: list[_Named], used: set[str]) -> list[_Named]:
+    """``given`` (protocols, patients), each the one of a plan: another would change nothing."""
+    for item in given:
+        if item.id not in used:
+            expected = f"the id of one the plans use ({', '.join(sorted(used)) or 'none'})"
+            raise InputError(flag, expected, item.id)
+    return given
 
 
 def _emit(text: str, output: str | None, out: TextIO) -> int:

@@ -44,7 +44,7 @@ from ketaplan._relocation import (
     Subject,
     violation_keys,
 )
-from ketaplan._resolve import plan_clinic, plan_protocol
+from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
@@ -209,14 +209,15 @@ class _Board:
         bookings: Iterable[Booking],
     ) -> None:
         self.before, self.clinic, self.change, self.now = clinic, changed, change, now
-        self.plans = {p.id: p for p in plans}
-        by_id = {p.id: p for p in protocols}
-        people = {p.id: p for p in patients}
+        self.plans = by_id("plans", plans, lambda p: p.id, each="plan")
+        protocols_by_id = by_id("protocols", protocols, lambda p: p.id, each="protocol")
+        people = by_id("patients", patients, lambda p: p.id, each="patient")
         self.context: dict[str, tuple[Protocol, Patient | None]] = {}
         for item in plans:
             plan_clinic(item, clinic, clinic_is="required")
             who = people.get(item.patient) if item.patient else None
-            _, protocol = plan_protocol(item, by_id.get(item.protocol), who, patient_is="required")
+            found = protocols_by_id.get(item.protocol)
+            _, protocol = plan_protocol(item, found, who, patient_is="required")
             self.context[item.id] = (protocol, who)
         self.affected = [p.id for p in plans if self._on_changed_days(p)]
         ids = set(self.plans)

@@ -47,7 +47,7 @@ from typing import Annotated, Literal, NamedTuple
 from pydantic import AwareDatetime, Field
 
 from ketaplan._model import Model, aware, expect
-from ketaplan._resolve import plan_clinic, plan_protocol
+from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan._types import CancellationNotice
 from ketaplan.clinic import Clinic
@@ -277,14 +277,18 @@ def clinic_status(
     """
     if isinstance(plans, Plan) or not isinstance(plans, Iterable):
         raise InputError("plans", "a list of Plan", plans)
-    known = {}
-    for index, protocol in enumerate(protocols):
+    given = list(protocols)
+    for index, protocol in enumerate(given):
         expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
-        known[protocol.id] = protocol
-    found = []
-    for index, plan in enumerate(plans):
+    known = by_id("protocols", given, lambda protocol: protocol.id, each="protocol")
+    items = list(plans)
+    for index, plan in enumerate(items):
         expect(f"plans[{index}]", plan, Plan, "a Plan")
-        found.append(status(plan, as_of=as_of, protocol=known.get(plan.protocol), clinic=clinic))
+    by_id("plans", items, lambda plan: plan.id, each="plan")  # one plan twice: counted twice
+    found = [
+        status(plan, as_of=as_of, protocol=known.get(plan.protocol), clinic=clinic)
+        for plan in items
+    ]
     return sorted(found, key=lambda s: s.urgency)
 
 

@@ -18,7 +18,7 @@ from ketaplan.errors import DefinitionError, InputError
 from ketaplan.loading import load_plan
 from ketaplan.roster import Roster, load_roster, place, roster_clinic
 
-from .test_cli import run
+from .test_cli import ketaplan, run
 
 CLINIC = """id = "two-chairs"
 name = "Two Chairs"
@@ -119,3 +119,14 @@ def test_the_command_line_writes_each_plan_and_the_clinic_calendar(
     (offer,) = json.loads(text)
     assert offer["patient"] == "w-00"
     assert offer["plan"]["appointments"]
+
+
+def test_a_time_limit_is_the_cp_sat_back_end_s(tmp_path: Path) -> None:
+    """Hostile review: --time-limit with the default (local) back-end changed nothing."""
+    roster = _roster(tmp_path, 2)
+    result = ketaplan("clinic", "plan", str(roster), "-o", str(tmp_path / "out"),
+                      "--now", "2026-11-20T09:00", "--time-limit", "0.01")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "ketaplan: error: --time-limit: must be used with --backend cp-sat; got 0.01\n"
+    )

@@ -292,6 +292,9 @@ def test_a_clinic_list_is_sorted_by_urgency(trd: Plan, two_doses: Plan, worse: P
     later = plan(
         load_protocol("esketamine-trd"), start=dt.date(2027, 5, 3), clinic=CLINIC, plan_id="later"
     )
+    # worse and two_doses are re-plans of trd: here they stand for three patients' plans.
+    worse = worse.model_copy(update={"id": "worse"})
+    two_doses = two_doses.model_copy(update={"id": "two-doses"})
     found = clinic_status([later, done, worse, two_doses, trd], as_of=now)
     assert [s.status for s in found] == [
         "lapsed",
@@ -436,3 +439,27 @@ def test_a_past_review_not_recorded_does_not_count_for_the_planner_either(trd: P
     ]
     assert reviews  # a new review before the next dose, not the unrecorded one  # fmt: skip
     assert status(again, as_of=later).status != "lapsed"
+
+
+def test_each_plan_and_protocol_is_given_once(tmp_path: Path) -> None:
+    """Hostile review: `status p.json p.json` counted one plan twice, and a --protocol no plan
+    uses (or two protocols with one id: the last won) changed nothing without a word."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2027, 3, 1), plan_id="p-1")
+    as_of = dt.datetime(2027, 3, 3, 9, tzinfo=dt.UTC)
+    with pytest.raises(InputError) as raised:
+        clinic_status([made, made], as_of=as_of)
+    assert str(raised.value) == (
+        "plans[1].id: must be unique among the plans (each plan once); got 'p-1'"
+    )
+    mwf = load_protocol("iv-ketamine-mwf")
+    with pytest.raises(InputError, match=r"^protocols\[1\]\.id: must be unique"):
+        clinic_status([made], as_of=as_of, protocols=[mwf, mwf])
+    path = tmp_path / "p.json"
+    path.write_text(made.model_dump_json())
+    result = ketaplan("status", str(path), "--as-of", "2027-03-03T09:00",
+                      "--protocol", "iv-ketamine-standard")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "ketaplan: error: --protocol: must be the id of one the plans use (iv-ketamine-mwf); "
+        "got 'iv-ketamine-standard'\n"
+    )

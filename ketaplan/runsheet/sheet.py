@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from ketaplan._model import expect, in_range
-from ketaplan._resolve import plan_clinic, plan_protocol
+from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnknownProtocolError
@@ -164,14 +164,9 @@ def _plan_list(plans: object) -> list[Plan]:
     items = list(plans)
     if not items:
         raise InputError("plans", "at least one Plan", items)
-    seen: set[str] = set()
     for index, item in enumerate(items):
         expect(f"plans[{index}]", item, Plan, "a Plan")
-        if item.id in seen:
-            raise InputError(
-                f"plans[{index}].id", "unique among the plans (each plan once)", item.id
-            )
-        seen.add(item.id)
+    by_id("plans", items, lambda item: item.id, each="plan")
     return items
 
 
@@ -182,11 +177,10 @@ def _protocol_map(protocols: object) -> dict[str, Protocol]:
         protocols = [protocols]
     if isinstance(protocols, str | bytes) or not isinstance(protocols, Iterable):
         raise InputError("protocols", "a Protocol, a list of Protocols or None", protocols)
-    found: dict[str, Protocol] = {}
-    for index, protocol in enumerate(protocols):
+    given = list(protocols)
+    for index, protocol in enumerate(given):
         expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
-        found[protocol.id] = protocol
-    return found
+    return by_id("protocols", given, lambda protocol: protocol.id, each="protocol")
 
 
 def _protocol_of(index: int, plan: Plan, known: Mapping[str, Protocol]) -> Protocol:
