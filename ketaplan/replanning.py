@@ -511,6 +511,7 @@ def _apply(
             continue
         if isinstance(event, Assessed):
             record.assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
+            notes.extend(_unread_scale(protocol, event))
             continue
         if isinstance(event, Requested):
             _requested(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
@@ -552,6 +553,22 @@ def _apply(
             if isinstance(event, Missed) and event.worsening:
                 _worsening(plan, protocol, record, current, as_of)
     return applied
+
+
+def _unread_scale(protocol: Protocol, event: Assessed) -> list[str]:
+    """A note when no rule of the protocol reads the score's scale (a typo: MDRS for MADRS).
+
+    The score is kept in the record either way: a clinic may track other scales.
+    """
+    read = protocol.scales
+    if event.scale.casefold() in {scale.casefold() for scale in read}:
+        return []
+    which = f"it reads {', '.join(read)}" if read else "it reads none"
+    note = (
+        f"{event.scale} {event.score:g} on {event.on} is recorded, but no rule of "
+        f"{protocol.id} reads {event.scale} ({which})"
+    )
+    return [note]
 
 
 def _taken_place_by(

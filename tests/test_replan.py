@@ -573,3 +573,21 @@ def test_a_session_that_has_not_begun_cannot_be_attended_or_missed(event: Event)
     with pytest.raises(InputError, match=r"got 'attended at 2026-03-13T10:00:00"):
         replan(base, as_of=as_of, clinic=CLINIC,
                events=[Attended(appointment="induction-8", at=at(2026, 3, 13, 10))])  # fmt: skip
+
+
+def test_a_score_on_a_scale_no_rule_reads_is_kept_and_noted() -> None:
+    """Hostile review: `assessed:MDRS=30` (for MADRS) was stored and never read, so no
+    step-back was proposed, without a word. It is kept (a clinic may track other scales) and
+    the re-plan says that no rule reads it."""
+    base = plan(load_protocol("esketamine-trd"), start=D(2026, 3, 2), clinic=CLINIC)
+    as_of = at(2026, 3, 20, 9)
+    typo = replan(base, as_of=as_of, clinic=CLINIC,
+                  events=[Assessed(on=D(2026, 3, 20), scale="MDRS", score=30)])  # fmt: skip
+    assert [a.scale for a in typo.assessments] == ["MDRS"]
+    assert (
+        "MDRS 30 on 2026-03-20 is recorded, but no rule of esketamine-trd reads MDRS "
+        "(it reads MADRS)"
+    ) in typo.notes
+    read = replan(base, as_of=as_of, clinic=CLINIC,
+                  events=[Assessed(on=D(2026, 3, 20), scale="madrs", score=30)])  # fmt: skip
+    assert not any("no rule of" in note for note in read.notes)

@@ -133,6 +133,13 @@ class Protocol(Model):
         return min((s.evidence for s in self.sources), key=EVIDENCE_RANK.__getitem__)
 
     @property
+    def scales(self) -> tuple[str, ...]:
+        """The rating scales its rules read (responders, response-guided tapers), in order."""
+        named = [p.responder.scale for p in self.phases if p.responder is not None]
+        named += [rule.scale for rule in self.response]
+        return tuple(dict.fromkeys(named))
+
+    @property
     def finite_sessions(self) -> int:
         """How many sessions the phases with a count add up to."""
         return sum(phase.count or 0 for phase in self.phases)
