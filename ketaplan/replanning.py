@@ -510,8 +510,7 @@ def _apply(
         if isinstance(event, Decided):
             continue
         if isinstance(event, Assessed):
-            record.assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
-            notes.extend(_unread_scale(protocol, event))
+            _assessed(protocol, record, event)
             continue
         if isinstance(event, Requested):
             _requested(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
@@ -555,20 +554,20 @@ def _apply(
     return applied
 
 
-def _unread_scale(protocol: Protocol, event: Assessed) -> list[str]:
-    """A note when no rule of the protocol reads the score's scale (a typo: MDRS for MADRS).
+def _assessed(protocol: Protocol, record: Record, event: Assessed) -> None:
+    """Record a score; note it when no rule of the protocol reads its scale (MDRS for MADRS).
 
-    The score is kept in the record either way: a clinic may track other scales.
+    The score is kept either way: a clinic may track other scales.
     """
+    record.assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
     read = protocol.scales
     if event.scale.casefold() in {scale.casefold() for scale in read}:
-        return []
+        return
     which = f"it reads {', '.join(read)}" if read else "it reads none"
-    note = (
+    record.notes.append(
         f"{event.scale} {event.score:g} on {event.on} is recorded, but no rule of "
         f"{protocol.id} reads {event.scale} ({which})"
     )
-    return [note]
 
 
 def _taken_place_by(
