@@ -76,16 +76,23 @@ _Item = TypeVar("_Item")
 
 
 def by_id(
-    field: str, items: Iterable[_Item], key: Callable[[_Item], str], *, each: str
+    field: str,
+    items: Iterable[_Item],
+    key: Callable[[_Item], str],
+    *,
+    each: str,
+    copies: bool = False,
 ) -> dict[str, _Item]:
     """``items`` (protocols, patients, plans) by their ids: two with one id are refused.
 
     With both, which one a plan is read with would depend on their order, without a word.
+    ``copies``: an equal copy is no second item (a protocol loaded once for each plan); plans
+    are never given twice, since each would count.
     """
     found: dict[str, _Item] = {}
     for index, item in enumerate(items):
         ident = key(item)
-        if ident in found:
+        if ident in found and not (copies and found[ident] == item):
             expected = f"unique among the {field} (each {each} once)"
             raise InputError(f"{field}[{index}].id", expected, ident)
         found[ident] = item

@@ -810,6 +810,7 @@ def _output_format(args: argparse.Namespace) -> None:
         chosen = next((name for name in formats if name in implied), None)
         if chosen is not None:
             args.format = chosen
+            args.format_flag = f"-o {args.output}"  # errors about the format name what was typed
             return
     fitting = [name for name in formats if name in implied]
     if not fitting:
@@ -1017,9 +1018,11 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
     if not args.first_available:
         raise InputError("--options", "used with --first-available", args.options)
     if args.options != 1 and args.format not in ("table", "json"):
-        raise InputError("--format", "table or json with --options above 1", args.format)
+        expected = "table or json with --options above 1"
+        raise InputError(_format_flag(args), expected, args.format)
     if args.format == "fhir":
-        raise InputError("--format", "table, json, ics, html or svg with --first-available", "fhir")
+        expected = "table, json, ics, html or svg with --first-available"
+        raise InputError(_format_flag(args), expected, "fhir")
     given: set[str] = getattr(args, "given_options", set())
     for dest, flag in (
         ("until", "--until"),
@@ -1166,6 +1169,12 @@ _FORMAT_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def _format_flag(args: argparse.Namespace) -> str:
+    """How the format was asked for: ``--format``, or the ``-o`` file whose name implied it."""
+    flag: str = getattr(args, "format_flag", "--format")
+    return flag
+
+
 def _only_with_their_formats(
     args: argparse.Namespace, more: dict[str, tuple[str, tuple[str, ...]]] | None = None
 ) -> None:
@@ -1173,7 +1182,7 @@ def _only_with_their_formats(
     for dest, (flag, formats) in {**_FORMAT_OPTIONS, **(more or {})}.items():
         if getattr(args, dest, None) not in (None, []) and args.format not in formats:
             expected = " or ".join(formats) + f" with {flag}"
-            raise InputError("--format", expected, args.format)
+            raise InputError(_format_flag(args), expected, args.format)
 
 
 def _add_picture_options(parser: argparse.ArgumentParser) -> None:
@@ -1576,8 +1585,11 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
     # Every part typed is read: a part this kind has no place for is an error, not dropped.
     wrong_flag = colon and (kind != "missed" or flag != "worsening")
     wrong_time = at_sign and (not when or kind == "missed")
-    dose = appointment.partition("=")[2] if kind == "attended" else ""
-    if not appointment or wrong_flag or wrong_time or (kind == "moved" and not when):
+    named, equals, dose = (
+        appointment.partition("=") if kind == "attended" else (appointment, "", "")
+    )
+    no_dose = equals and not dose  # "attended:ID=": a dose begun and not typed
+    if not named or wrong_flag or wrong_time or no_dose or (kind == "moved" and not when):
         raise InputError(field, form, text)
     if kind == "attended":
         try:
@@ -1585,7 +1597,7 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
         except ValueError:
             raise InputError(field, form, text) from None
         at = _moment(field, when, local) if when else None
-        return Attended(appointment=appointment.partition("=")[0], at=at, dose=amount)
+        return Attended(appointment=named, at=at, dose=amount)
     if kind == "missed":
         return Missed(appointment=appointment, worsening=bool(flag))
     if kind == "cancelled":  # TIME: when the cancellation was made
@@ -1617,7 +1629,7 @@ def _used_by(flag: str, given: list[_Named], used: set[str]) -> list[_Named]:
     """``given`` (protocols, patients), each the one of a plan: another would change nothing."""
     for item in given:
         if item.id not in used:
-            expected = f"the id of one the plans use ({', '.join(sorted(used)) or 'none'})"
+            expected = f"one that a plan uses ({', '.join(sorted(used)) or 'none'})"
             raise InputError(flag, expected, item.id)
     return given
 

@@ -210,8 +210,10 @@ class _Board:
     ) -> None:
         self.before, self.clinic, self.change, self.now = clinic, changed, change, now
         self.plans = by_id("plans", plans, lambda p: p.id, each="plan")
-        protocols_by_id = by_id("protocols", protocols, lambda p: p.id, each="protocol")
-        people = by_id("patients", patients, lambda p: p.id, each="patient")
+        protocols_by_id = by_id(
+            "protocols", protocols, lambda p: p.id, each="protocol", copies=True
+        )
+        people = by_id("patients", patients, lambda p: p.id, each="patient", copies=True)
         self.context: dict[str, tuple[Protocol, Patient | None]] = {}
         for item in plans:
             plan_clinic(item, clinic, clinic_is="required")

@@ -561,12 +561,11 @@ def _assessed(protocol: Protocol, record: Record, event: Assessed) -> None:
     """
     record.assessments.append(Assessment(on=event.on, scale=event.scale, score=event.score))
     read = protocol.scales
-    if event.scale.casefold() in {scale.casefold() for scale in read}:
-        return
-    which = f"it reads {', '.join(read)}" if read else "it reads none"
+    if not read or event.scale.casefold() in {scale.casefold() for scale in read}:
+        return  # a protocol whose rules read no scale: every score is for the record
     record.notes.append(
         f"{event.scale} {event.score:g} on {event.on} is recorded, but no rule of "
-        f"{protocol.id} reads {event.scale} ({which})"
+        f"{protocol.id} reads {event.scale} (it reads {', '.join(read)})"
     )
 
 

@@ -280,7 +280,7 @@ def clinic_status(
     given = list(protocols)
     for index, protocol in enumerate(given):
         expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
-    known = by_id("protocols", given, lambda protocol: protocol.id, each="protocol")
+    known = by_id("protocols", given, lambda protocol: protocol.id, each="protocol", copies=True)
     items = list(plans)
     for index, plan in enumerate(items):
         expect(f"plans[{index}]", plan, Plan, "a Plan")

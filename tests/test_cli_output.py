@@ -98,6 +98,7 @@ def test_one_tier_per_phase() -> None:
         "moved:intake-1:x@2026-12-09T10:00",
         "moved:intake-1",
         "attended:intake-1@",
+        "attended:intake-1=",  # a dose begun and not typed
     ],
 )
 def test_every_part_of_an_event_is_read_or_refused(event: str, tmp_path: Path) -> None:
@@ -129,3 +130,12 @@ def test_first_available_refuses_what_it_would_drop(args: tuple[str, ...], messa
     result = ketaplan("plan", "esketamine-trd", "--start", "2026-12-07", "--first-available", *args)
     assert result.returncode == 2
     assert result.stderr == f"ketaplan: error: {message}\n"
+
+
+def test_a_format_implied_by_the_file_s_name_is_named_as_typed(tmp_path: Path) -> None:
+    """Review: the error said --format, which the user never typed."""
+    result = ketaplan(*_PLAN, "-o", str(tmp_path / "t.svg"), "--appointment", "intake-1")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ketaplan: error: -o {tmp_path / 't.svg'}: must be ics with --appointment; got 'svg'\n"
+    )

@@ -509,3 +509,17 @@ def test_an_export_checks_its_other_options(options: dict[str, object], message:
     with pytest.raises(InputError) as raised:
         to_ics(made, **options)  # type: ignore[arg-type]
     assert str(raised.value) == message
+
+
+def test_an_id_named_for_several_plans_is_written_where_it_passes_the_filter() -> None:
+    """Review: ids repeat across plans; induction-1 on chair 1 in one plan and chair 2 in the
+    other is written once, not refused."""
+    first = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-1",
+                 clinic=demo_clinic())  # fmt: skip
+    second = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 1), plan_id="p-2",
+                  clinic=demo_clinic(), bookings=first.bookings())  # fmt: skip
+    units = {p.id: p.appointment("induction-1").resources[0].unit for p in (first, second)}
+    assert units == {"p-1": 1, "p-2": 2}
+    data = to_ics([first, second], audience="clinic", resource="chair:1",
+                  appointments=["induction-1"])  # fmt: skip
+    assert data.count(b"BEGIN:VEVENT") == 1

@@ -591,3 +591,10 @@ def test_a_score_on_a_scale_no_rule_reads_is_kept_and_noted() -> None:
     read = replan(base, as_of=as_of, clinic=CLINIC,
                   events=[Assessed(on=D(2026, 3, 20), scale="madrs", score=30)])  # fmt: skip
     assert not any("no rule of" in note for note in read.notes)
+    # A protocol whose rules read no scale: every score is for the record (its tasks ask for
+    # a baseline PHQ-9), so no note.
+    standard = plan(load_protocol("iv-ketamine-standard"), start=D(2026, 3, 2), clinic=CLINIC)
+    assert load_protocol("iv-ketamine-standard").scales == ()
+    tracked = replan(standard, as_of=as_of, clinic=CLINIC,
+                     events=[Assessed(on=D(2026, 3, 20), scale="PHQ-9", score=18)])  # fmt: skip
+    assert not any("no rule of" in note for note in tracked.notes)

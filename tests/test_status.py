@@ -451,15 +451,26 @@ def test_each_plan_and_protocol_is_given_once(tmp_path: Path) -> None:
     assert str(raised.value) == (
         "plans[1].id: must be unique among the plans (each plan once); got 'p-1'"
     )
-    mwf = load_protocol("iv-ketamine-mwf")
-    with pytest.raises(InputError, match=r"^protocols\[1\]\.id: must be unique"):
-        clinic_status([made], as_of=as_of, protocols=[mwf, mwf])
     path = tmp_path / "p.json"
     path.write_text(made.model_dump_json())
     result = ketaplan("status", str(path), "--as-of", "2027-03-03T09:00",
                       "--protocol", "iv-ketamine-standard")  # fmt: skip
     assert result.returncode == 2
     assert result.stderr == (
-        "ketaplan: error: --protocol: must be the id of one the plans use (iv-ketamine-mwf); "
+        "ketaplan: error: --protocol: must be one that a plan uses (iv-ketamine-mwf); "
         "got 'iv-ketamine-standard'\n"
     )
+
+
+def test_an_equal_copy_of_a_protocol_is_no_second_protocol() -> None:
+    """Review: loading the protocol once for each plan is natural; equal copies are not two
+    protocols with one id (plans still are never given twice)."""
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2027, 3, 1), plan_id="p-1")
+    other = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2027, 3, 1), plan_id="p-2")
+    as_of = dt.datetime(2027, 3, 3, 9, tzinfo=dt.UTC)
+    found = clinic_status([made, other], as_of=as_of,
+                          protocols=[load_protocol(p.protocol) for p in (made, other)])  # fmt: skip
+    assert len(found) == 2
+    changed = load_protocol("iv-ketamine-mwf").model_copy(update={"name": "Another"})
+    with pytest.raises(InputError, match=r"^protocols\[1\]\.id: must be unique"):
+        clinic_status([made], as_of=as_of, protocols=[load_protocol("iv-ketamine-mwf"), changed])

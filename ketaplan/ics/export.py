@@ -369,19 +369,25 @@ def _selected(
     wanted = _wanted(plans, appointments)
     chosen: list[_Chosen] = []
     seen: set[str] = set()
+    refused: dict[str, str] = {}  # named ids left out, and why; ids repeat across plans
     for plan in plans:
         for appointment in plan.appointments:
             if wanted is not None and appointment.id not in wanted:
                 continue
             why_not = _left_out(appointment, resource, method)
-            if why_not is not None and wanted is not None:
-                raise InputError("appointments", why_not, appointment.id)
-            if why_not is None:
-                uid = uid_for(plan, appointment)
-                if uid in seen:
-                    _two_with_one_uid(chosen, uid, plan, appointment)
-                seen.add(uid)
-                chosen.append((plan, appointment, uid))
+            if why_not is not None:
+                refused.setdefault(appointment.id, why_not)
+                continue
+            uid = uid_for(plan, appointment)
+            if uid in seen:
+                _two_with_one_uid(chosen, uid, plan, appointment)
+            seen.add(uid)
+            chosen.append((plan, appointment, uid))
+    if wanted is not None:
+        written = {each[1].id for each in chosen}
+        missing = sorted(set(refused) - written)
+        if missing:  # named, and no plan's appointment of that id is written
+            raise InputError("appointments", refused[missing[0]], missing[0])
     if method == "CANCEL" and not chosen:
         raise InputError(
             "method", "'CANCEL' only for plans with cancelled or missed appointments", method

@@ -180,7 +180,7 @@ def _protocol_map(protocols: object) -> dict[str, Protocol]:
     given = list(protocols)
     for index, protocol in enumerate(given):
         expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
-    return by_id("protocols", given, lambda protocol: protocol.id, each="protocol")
+    return by_id("protocols", given, lambda protocol: protocol.id, each="protocol", copies=True)
 
 
 def _protocol_of(index: int, plan: Plan, known: Mapping[str, Protocol]) -> Protocol:
