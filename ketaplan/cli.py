@@ -461,13 +461,14 @@ def _roster(args: argparse.Namespace, out: TextIO) -> int:
     roster, folder = load_roster(args.roster)
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
+    options = _placement_options(args)  # checked before the folder is made
     target = Path(args.output)
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InputError("--output", "a folder that can be written", f"{target} ({err})") from err
     placed = plan_many(requests(roster.ordered(), folder=folder), clinic, now=now,
-                       progress=_progress(), **_placement_options(args))  # fmt: skip
+                       progress=_progress(), **options)  # fmt: skip
     plans = [p.plan for p in placed if p.plan is not None]
     for made in plans:
         (target / f"{made.patient}.json").write_text(made.model_dump_json(indent=2) + "\n")
@@ -1425,12 +1426,11 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
     clinic = _load_clinic(args.clinic)
     local = clinic.zone if clinic is not None else zone(plans[0].time_zone)
     as_of = _moment("--as-of", args.as_of, local)
-    found = clinic_status(
-        plans,
-        as_of=as_of,
-        protocols=_protocols_of(plans, args.protocol),
-        clinic=clinic,
-    )
+    protocols = _protocols_of(plans, args.protocol)
+    try:
+        found = clinic_status(plans, as_of=as_of, protocols=protocols, clinic=clinic)
+    except InputError as err:  # name the file, not the position in a list
+        raise _in_file(err, args.plan_files) from None
     if args.format == "json":
         text = json.dumps([s.model_dump(mode="json") for s in found], indent=2)
     else:

@@ -130,3 +130,4 @@ def test_a_time_limit_is_the_cp_sat_back_end_s(tmp_path: Path) -> None:
     assert result.stderr == (
         "ketaplan: error: --time-limit: must be used with --backend cp-sat; got 0.01\n"
     )
+    assert not (tmp_path / "out").exists()  # refused before the folder is made

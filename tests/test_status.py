@@ -453,6 +453,11 @@ def test_each_plan_and_protocol_is_given_once(tmp_path: Path) -> None:
     )
     path = tmp_path / "p.json"
     path.write_text(made.model_dump_json())
+    twice = ketaplan("status", str(path), str(path), "--as-of", "2027-03-03T09:00")
+    assert twice.returncode == 2
+    assert twice.stderr == (  # the file is named, not its place in a list
+        f"ketaplan: error: {path}: id: must be unique among the plans (each plan once); got 'p-1'\n"
+    )
     result = ketaplan("status", str(path), "--as-of", "2027-03-03T09:00",
                       "--protocol", "iv-ketamine-standard")  # fmt: skip
     assert result.returncode == 2
