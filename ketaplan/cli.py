@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar
 
@@ -807,13 +807,11 @@ def _output_format(args: argparse.Namespace) -> None:
     implied = _SUFFIX_FORMATS.get(Path(args.output).suffix.lower())
     if implied is None:
         return
-    if "format" not in getattr(args, "given_options", ()):
-        chosen = next((name for name in formats if name in implied), None)
-        if chosen is not None:
-            args.format = chosen
-            args.format_flag = f"-o {args.output}"  # errors about the format name what was typed
-            return
     fitting = [name for name in formats if name in implied]
+    if fitting and "format" not in getattr(args, "given_options", ()):
+        args.format = fitting[0]
+        args.format_flag = f"-o {args.output}"  # errors about the format name what was typed
+        return
     if not fitting:
         suffix = Path(args.output).suffix
         expected = f"a name not ending in {suffix} (this command writes {' or '.join(formats)})"
@@ -933,12 +931,8 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     protocol = load_protocol(args.protocol)
     clinic = _load_clinic(args.clinic)
     patient = _load_patient(args.patient)
-    try:
+    with _as_options({"time_zone": "--tz"}):
         zone_name = new_plan_clinic(protocol, clinic, args.tz).time_zone
-    except InputError as err:  # name the option the user typed
-        if err.field != "time_zone":
-            raise
-        raise InputError("--tz", err.expectation, err.value) from None
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
     bookings += _other_bookings(args.bookings, clinic.id if clinic else default_clinic().id)
@@ -1114,7 +1108,7 @@ def _other_bookings(paths: list[str], clinic: str) -> list[Booking]:
 
 def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
     stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
-    try:
+    with _as_options(_CALENDAR_FLAGS):
         return to_ics(
             result,
             audience=args.audience or "patient",
@@ -1125,11 +1119,6 @@ def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
             attendee=args.attendee,
             appointments=args.appointment,
         )
-    except InputError as err:  # name the option the user typed
-        flag = _CALENDAR_FLAGS.get(err.field)
-        if flag is None:
-            raise
-        raise InputError(flag, err.expectation, err.value) from None
 
 
 #: ``to_ics``'s arguments that the command line gives from an option of another name.
@@ -1139,6 +1128,18 @@ _CALENDAR_FLAGS = {
     "attendee": "--attendee",
     "method": "--method",
 }
+
+
+@contextlib.contextmanager
+def _as_options(flags: Mapping[str, str]) -> Iterator[None]:
+    """Raise an :class:`InputError` about one of ``flags``' arguments naming the option typed."""
+    try:
+        yield
+    except InputError as err:
+        flag = flags.get(err.field)
+        if flag is None:
+            raise
+        raise InputError(flag, err.expectation, err.value) from None
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
@@ -1242,7 +1243,7 @@ def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
     from ketaplan.fhir import to_fhir  # noqa: PLC0415 - an optional extra
 
     stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
-    try:
+    with _as_options({"patient": "--fhir-patient"}):
         return to_fhir(
             result,
             bundle=args.bundle or "collection",
@@ -1251,10 +1252,6 @@ def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
             patient=args.fhir_patient,
             now=stamp,
         )
-    except InputError as err:  # name the option the user typed
-        if err.field != "patient":
-            raise
-        raise InputError("--fhir-patient", err.expectation, err.value) from None
 
 
 def _busy_reader(path: str) -> Callable[..., list[Booking]]:
