@@ -14,15 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 
-from ketaplan._types import ResourceKind
+from ketaplan._types import RESOURCE_KINDS, ResourceKind
 from ketaplan.bookings import Booking
 
 __all__ = ["RESOURCES", "Rows", "seconds"]
 
 #: The resource of each code (0: none, a patient's own commitment).
-RESOURCES: tuple[ResourceKind | None, ...] = (
-    None, "chair", "room", "monitoring-staff", "prescriber"
-)  # fmt: skip
+RESOURCES: tuple[ResourceKind | None, ...] = (None, *RESOURCE_KINDS)
 _CODES: dict[ResourceKind | None, int] = {kind: code for code, kind in enumerate(RESOURCES)}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)

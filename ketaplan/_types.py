@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "EVIDENCE_RANK",
+    "NUMBERED_KINDS",
+    "RESOURCE_KINDS",
     "WEEKDAYS",
     "CancellationNotice",
     "DoseUnit",
@@ -63,6 +65,13 @@ room; home sessions depend only on the patient's own calendar."""
 ResourceKind = Literal["chair", "room", "monitoring-staff", "prescriber"]
 """What a clinic session occupies: a treatment chair, a room, a share of a monitoring staff
 member's attention, or the presence of a prescriber on site."""
+
+RESOURCE_KINDS: tuple[ResourceKind, ...] = get_args(ResourceKind)
+"""Every resource kind, in the order reports list them."""
+
+NUMBERED_KINDS: tuple[ResourceKind, ...] = ("chair", "room")
+"""The kinds a clinic has numbered units of (a session keeps its chair or room); monitoring
+staff are counted by ratio and the prescriber is present or not."""
 
 Step = Literal["check-in", "dosing", "monitoring", "session"]
 """A step of a session's timeline."""

@@ -43,7 +43,7 @@ from typing import Protocol as Callback
 
 from ketaplan._model import Model, expect, expect_each
 from ketaplan._text import fmt_day
-from ketaplan._types import ResourceKind
+from ketaplan._types import RESOURCE_KINDS, ResourceKind
 from ketaplan.clinic import Clinic, Resources
 from ketaplan.errors import DefinitionError, InputError, LimitError
 from ketaplan.ledger import Ledger, seconds
@@ -72,7 +72,7 @@ __all__ = [
 ]
 
 #: The resources a report covers, in the order it lists them.
-RESOURCES: tuple[ResourceKind, ...] = ("chair", "room", "monitoring-staff", "prescriber")
+RESOURCES: tuple[ResourceKind, ...] = RESOURCE_KINDS
 _LABELS: dict[ResourceKind, str] = {
     "chair": "chairs",
     "room": "rooms",

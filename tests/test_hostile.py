@@ -30,11 +30,13 @@ from ketaplan import (
     plan,
 )
 from ketaplan._model import Model
+from ketaplan._types import NUMBERED_KINDS, RESOURCE_KINDS, ResourceKind
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, KetaplanError, PatientError
 from ketaplan.ics import to_ics
+from ketaplan.ics.export import resource_name
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
 from ketaplan.replanning import Assessed, Cancelled, replan
@@ -196,6 +198,9 @@ _RESOURCE_EXPECTED = (
         ({"appointments": [1]}, "appointments: must be a list of appointment ids; got [1]"),
         ({"resource": "chiar"}, f"{_RESOURCE_EXPECTED}; got 'chiar'"),
         ({"resource": "chair:0"}, f"{_RESOURCE_EXPECTED}; got 'chair:0'"),
+        # staff are counted by ratio and the prescriber is present or not: no numbers
+        ({"resource": "monitoring-staff:1"}, f"{_RESOURCE_EXPECTED}; got 'monitoring-staff:1'"),
+        ({"resource": "prescriber:1"}, f"{_RESOURCE_EXPECTED}; got 'prescriber:1'"),
     ],
 )  # fmt: skip
 def test_an_export_refuses_a_filter_that_names_nothing(
@@ -214,6 +219,21 @@ def test_an_export_refuses_a_filter_that_names_nothing(
         for a in made.appointments
         if any((s.resource, s.unit) == ("chair", 1) for s in a.resources)
     )
+
+
+@pytest.mark.parametrize("kind", RESOURCE_KINDS)
+def test_every_resource_kind_filters_an_export_and_has_a_name(kind: ResourceKind) -> None:
+    """The kinds are listed once (``_types``); the export's filter and names follow them."""
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 1), plan_id="p-1",
+                clinic=demo_clinic(), now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))  # fmt: skip
+    using = [a for a in made.appointments if any(s.resource == kind for s in a.resources)]
+    assert using, f"esketamine-trd at the demo clinic uses no {kind}"
+    data = to_ics(made, audience="clinic", detail="full", resource=kind)
+    assert data.count(b"BEGIN:VEVENT") == len(using)
+    events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert all(resource_name(kind, None) in str(e["RESOURCES"]) for e in events)
+    if kind in NUMBERED_KINDS:
+        assert to_ics(made, audience="clinic", resource=f"{kind}:1").count(b"BEGIN:VEVENT") > 0
 
 
 @pytest.mark.parametrize("make", [plan, first_available])

@@ -34,6 +34,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from ketaplan._model import aware
+from ketaplan._types import NUMBERED_KINDS
 from ketaplan.errors import InputError, LimitError
 from ketaplan.fhir.mapping import (
     APPOINTMENT_SYSTEM,
@@ -377,7 +378,7 @@ class _Writer:
         for span in appointment.resources:
             name = resource_name(span.resource, span.unit)
             local = span.resource + (f"-{span.unit}" if span.unit is not None else "")
-            if span.resource in {"chair", "room"}:
+            if span.resource in NUMBERED_KINDS:
                 kind = "Location"
                 contained.setdefault(local, Location(id=local, name=name, mode="instance"))
             else:

@@ -40,6 +40,7 @@ from icalendar.timezone.tzid import tzid_from_tzinfo
 
 from ketaplan._model import aware
 from ketaplan._text import fmt_clock
+from ketaplan._types import NUMBERED_KINDS, RESOURCE_KINDS, ResourceKind
 from ketaplan._version import __version__
 from ketaplan.errors import InputError
 from ketaplan.holds import resumes_after
@@ -520,8 +521,7 @@ def _check(
     if now is not None:
         aware("now", now)
     if resource is not None and not (isinstance(resource, str) and _RESOURCE.fullmatch(resource)):
-        expected = "'chair', 'room', 'monitoring-staff', 'prescriber' or a unit ('chair:2')"
-        raise InputError("resource", expected, resource)
+        raise InputError("resource", _RESOURCE_EXPECTED, resource)
     for name, value in (("organizer", organizer), ("attendee", attendee)):
         if value is not None and not (isinstance(value, str) and _EMAIL.fullmatch(value)):
             raise InputError(name, "an e-mail address", value)
@@ -582,7 +582,15 @@ def _wanted(plans: list[Plan], appointments: Iterable[str] | None) -> set[str] |
 
 
 #: What ``resource=`` may name: a kind, or a chair or room with its number (``"chair:2"``).
-_RESOURCE = re.compile(r"(chair|room)(:[1-9][0-9]{0,5})?|monitoring-staff|prescriber")
+_RESOURCE = re.compile(
+    "|".join(
+        re.escape(kind) + (r"(:[1-9][0-9]{0,5})?" if kind in NUMBERED_KINDS else "")
+        for kind in RESOURCE_KINDS
+    )
+)
+_RESOURCE_EXPECTED = (
+    ", ".join(repr(kind) for kind in RESOURCE_KINDS) + f" or a unit ('{NUMBERED_KINDS[0]}:2')"
+)
 
 
 def _uses(appointment: Appointment, resource: str | None) -> bool:
@@ -818,7 +826,7 @@ _text_line = lru_cache(maxsize=65536)(_text)
 
 
 @lru_cache(maxsize=1024)
-def _resources_line(units: tuple[tuple[str, int | None], ...]) -> str:
+def _resources_line(units: tuple[tuple[ResourceKind, int | None], ...]) -> str:
     names = ", ".join(clean_line(resource_name(resource, unit)) for resource, unit in units)
     return _folded("RESOURCES:" + _escape(names))
 
@@ -909,7 +917,7 @@ def _patient_ref(plan: Plan) -> str:
     return clean_line(plan.patient or "") or plan.id
 
 
-_RESOURCE_NAMES = {
+_RESOURCE_NAMES: dict[ResourceKind, str] = {
     "chair": "Chair",
     "room": "Room",
     "monitoring-staff": "Monitoring staff",
@@ -917,7 +925,7 @@ _RESOURCE_NAMES = {
 }
 
 
-def resource_name(resource: str, unit: int | None) -> str:
+def resource_name(resource: ResourceKind, unit: int | None) -> str:
     """A resource as staff name it: ``"Chair 2"``, ``"Monitoring staff"``."""
     name = _RESOURCE_NAMES[resource]
     return f"{name} {unit}" if unit is not None else name

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from ketaplan._model import expect, in_range
 from ketaplan._resolve import by_id, plan_clinic, plan_protocol
-from ketaplan._types import ResourceKind
+from ketaplan._types import NUMBERED_KINDS, ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnknownProtocolError
 from ketaplan.plans import Appointment, Plan, ResourceSpan, Task
@@ -40,7 +40,7 @@ from ketaplan.timing import shift, zone
 __all__ = ["MAX_DAYS", "MONITORING", "SEATS", "run_sheet", "run_week"]
 
 #: The numbered resources a session is seated in, in the order the sheet lists their lanes.
-SEATS: tuple[ResourceKind, ...] = ("chair", "room")
+SEATS: tuple[ResourceKind, ...] = NUMBERED_KINDS
 
 #: The resource whose uses are the patients under monitoring.
 MONITORING: ResourceKind = "monitoring-staff"
