@@ -14,7 +14,16 @@ from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from ketaplan._problems import UNION_TAGS, Findings, Loc, format_loc, problems_from
+from ketaplan._problems import (
+    UNION_TAGS,
+    Findings,
+    Loc,
+    field_names,
+    format_loc,
+    problems_from,
+    problems_in,
+    union_tags,
+)
 from ketaplan.errors import MISSING, DefinitionError, InputError, LimitError
 
 __all__ = [
@@ -215,18 +224,21 @@ __all__ += [
 T = TypeVar("T")
 
 
-def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str) -> T:
+def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str, item: object) -> T:
     """``data`` validated by ``adapter``, or :class:`InputError` at its first problem.
 
-    The error names the path below ``field`` (``bookings[2].end``), what was expected and what
-    was given.
+    The error names the path below ``field`` (``bookings[2].end``) and says what was expected
+    and what was given, in the words models use (:mod:`ketaplan._problems`). ``item``: the type
+    the adapter's items are (``Booking``; a tagged union of events), whose fields a misspelt
+    name is matched against and whose tags are left out of the path.
     """
     try:
         return adapter.validate_python(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-        raise InputError(where, str(first["msg"]).lower(), first.get("input")) from err
+        problems, _ = problems_in(err, field_names(item), origin="", tags=union_tags(item))
+        first = problems[0]
+        where = field + (f".{first.path}" if first.path[:1].isalpha() else first.path)
+        raise InputError.saying(where, first.message, first.value) from None
 
 
 #: The dates ketaplan plans in: far enough either way for any clinic, and far from the ends of

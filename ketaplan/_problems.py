@@ -11,13 +11,22 @@ import difflib
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from ketaplan.errors import MISSING, Problem
 
-__all__ = ["MAX_LISTED", "UNION_TAGS", "Findings", "format_loc", "problems_from"]
+__all__ = [
+    "MAX_LISTED",
+    "UNION_TAGS",
+    "Findings",
+    "field_names",
+    "format_loc",
+    "problems_from",
+    "problems_in",
+    "union_tags",
+]
 
 Loc = tuple[str | int, ...]
 
@@ -48,13 +57,17 @@ _BRANCH_PARTS = frozenset({"int", "str", "float", "bool", "none"})
 UNION_TAGS: set[str] = set()
 
 
-def format_loc(loc: Iterable[str | int]) -> str:
-    """Render a pydantic location as ``phases[1].cadence.steps[0]``."""
+def format_loc(loc: Iterable[str | int], tags: frozenset[str] = frozenset()) -> str:
+    """Render a pydantic location as ``phases[1].cadence.steps[0]``.
+
+    ``tags``: the tags of tagged unions besides the protocol language's, which pydantic puts in
+    the location and which mean nothing to a user (``events[0].missed.appointment``).
+    """
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in UNION_TAGS or part in _BRANCH_PARTS or not _IDENT.match(part):
+        elif part in UNION_TAGS or part in tags or part in _BRANCH_PARTS or not _IDENT.match(part):
             continue
         else:
             out += f".{part}" if out else part
@@ -73,9 +86,38 @@ def problems_from(
     Only the first :data:`MAX_LISTED` are described (a file of 80,000 unknown fields is one
     mistake repeated): the cost of an error stays linear and small.
     """
+    return problems_in(err, _field_names(model), origin=origin)
+
+
+def field_names(annotation: object) -> frozenset[str]:
+    """Every field name of the models in ``annotation`` (``list[Booking]``, a union of events)."""
+    return frozenset().union(*(_field_names(model) for model in _models_in(annotation)))
+
+
+def union_tags(annotation: object) -> frozenset[str]:
+    """The ``type`` tags of the models in ``annotation`` (a tagged union of events)."""
+    tags: set[str] = set()
+    for model in _models_in(annotation):
+        field = model.model_fields.get("type")
+        if field is not None:
+            tags.update(tag for tag in get_args(field.annotation) if isinstance(tag, str))
+    return frozenset(tags)
+
+
+def problems_in(
+    err: ValidationError,
+    names: frozenset[str],
+    /,
+    *,
+    origin: str,
+    tags: frozenset[str] = frozenset(),
+) -> tuple[list[Problem], int]:
+    """:func:`problems_from` for any validated type.
+
+    ``names``: its fields, for "did you mean"; ``tags``: its unions' tags (:func:`format_loc`).
+    """
     problems: list[Problem] = []
     omitted = 0
-    names = _field_names(model)
     details = err.errors(include_url=False)
     failed_items = {tuple(d["loc"][:i]) for d in details for i in range(len(d["loc"]))}
     for detail in details:
@@ -90,10 +132,12 @@ def problems_from(
             omitted += len(found) if found is not None else 1
         elif found is not None:
             for sub_loc, message, value in found:
-                problems.append(Problem(format_loc(loc + sub_loc), message, value, origin=origin))
+                problems.append(
+                    Problem(format_loc(loc + sub_loc, tags), message, value, origin=origin)
+                )
         else:
             message, value = _describe(detail, names)
-            problems.append(Problem(format_loc(loc), message, value, origin=origin))
+            problems.append(Problem(format_loc(loc, tags), message, value, origin=origin))
     return problems, omitted
 
 

@@ -57,7 +57,7 @@ def parse_bookings(data: object, /) -> list[Booking]:
     ...                  "resource": "chair"}])[0].resource
     'chair'
     """
-    return validate_as(_BOOKINGS, data, field="bookings")
+    return validate_as(_BOOKINGS, data, field="bookings", item=Booking)
 
 
 def bookings_of(

@@ -1139,7 +1139,7 @@ def _as_options(flags: Mapping[str, str]) -> Iterator[None]:
         flag = flags.get(err.field)
         if flag is None:
             raise
-        raise InputError(flag, err.expectation, err.value) from None
+        raise err.at(flag) from None
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
@@ -1285,21 +1285,28 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
     local = zone(current.time_zone)
     as_of = _moment("--as-of", args.as_of, local)
     events = [_event(f"--event[{n}]", text, local, as_of) for n, text in enumerate(args.event)]
+    typed = len(events)
     if args.events:
-        events += parse_events(read_json_list(args.events))
-    clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
-    patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
-    result = replan(
-        current,
-        as_of=as_of,
-        events=events,
-        protocol=load_protocol(args.protocol) if args.protocol else None,
-        clinic=clinic,
-        patient=patient,
-        until=args.until,
-        on_conflict=args.on_conflict,
-        bookings=_other_bookings(args.bookings, current.clinic),
-    )
+        try:
+            events += parse_events(read_json_list(args.events))
+        except InputError as err:
+            raise _event_named(err, 0, args.events) from None
+    try:
+        clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
+        patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
+        result = replan(
+            current,
+            as_of=as_of,
+            events=events,
+            protocol=load_protocol(args.protocol) if args.protocol else None,
+            clinic=clinic,
+            patient=patient,
+            until=args.until,
+            on_conflict=args.on_conflict,
+            bookings=_other_bookings(args.bookings, current.clinic),
+        )
+    except InputError as err:  # name the event as given, not its place in one list of all
+        raise _event_named(err, typed, args.events) from None
     broken = _broken_by_moves(
         result, events, clinic=clinic, patient=patient, protocol=args.protocol
     )
@@ -1393,7 +1400,7 @@ def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
         )
     except InputError as err:  # name the file (or the option), not the position in a list
         if err.field == "days":
-            raise InputError("--days", err.expectation, err.value) from None
+            raise err.at("--days") from None
         raise _in_file(err, args.plan_files) from None
     if args.format == "html":
         text = runsheet_html(sheet)
@@ -1408,13 +1415,26 @@ def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PROBLEMS if sheet.over_ratio else EXIT_OK
 
 
+def _event_named(err: InputError, typed: int, path: str | None) -> InputError:
+    """``err`` with ``events[3]`` named as given: ``--event[3]``, or ``FILE[1]`` in the file.
+
+    ``typed``: how many ``--event`` s come before the file's events in the list replan reads.
+    """
+    index, _, rest = err.field.removeprefix("events[").partition("]")
+    if not (err.field.startswith("events[") and index.isdigit()):
+        return err
+    number = int(index)
+    where = f"--event[{number}]" if number < typed or path is None else f"{path}[{number - typed}]"
+    return err.at(where + rest)
+
+
 def _in_file(err: InputError, paths: list[str]) -> InputError:
     """``err`` with ``plans[1].clinic`` named as the file it came from: ``b.json: clinic``."""
     index, _, rest = err.field.removeprefix("plans[").partition("]")
     if not (err.field.startswith("plans[") and index.isdigit() and int(index) < len(paths)):
         return err
     where = paths[int(index)] + (f": {rest.removeprefix('.')}" if rest else "")
-    return InputError(where, err.expectation, err.value)
+    return err.at(where)
 
 
 def _status(args: argparse.Namespace, out: TextIO) -> int:
@@ -1459,7 +1479,7 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
         )
     except InputError as err:  # name the option the user typed
         option = "--" + err.field.replace("_", "-").replace("first-start", "from")
-        raise InputError(option, err.expectation, err.value) from None
+        raise err.at(option) from None
     found = result.counterexample
     if args.format == "json":
         report = {

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Self
 
 from ketaplan._text import fmt_day
 
@@ -183,7 +184,30 @@ class InputError(KetaplanError, ValueError):
         self.field = field
         self.expectation = expectation
         self.value = value
-        super().__init__(f"{field}: must be {expectation}; got {show_value(value)}")
+        self._predicate = f"must be {expectation}"
+        super().__init__(self._text())
+
+    @classmethod
+    def saying(cls, field: str, predicate: str, value: object = MISSING) -> Self:
+        """The error in a predicate's own words: ``saying("end", "is required")``.
+
+        ``predicate`` is what a :class:`Problem` says (``"must not be empty"``, ``"is not a
+        known field"``); ``value`` may be ``MISSING`` when nothing was given.
+        """
+        made = cls.__new__(cls)
+        made.field, made.value = field, value
+        made.expectation = predicate.removeprefix("must be ")
+        made._predicate = predicate
+        Exception.__init__(made, made._text())
+        return made
+
+    def at(self, field: str) -> Self:
+        """The same error about ``field``: a caller names the argument as its user gave it."""
+        return type(self).saying(field, self._predicate, self.value)
+
+    def _text(self) -> str:
+        got = "" if self.value is MISSING else f"; got {show_value(self.value)}"
+        return f"{self.field}: {self._predicate}{got}"
 
 
 class LimitError(InputError):

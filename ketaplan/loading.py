@@ -350,7 +350,7 @@ def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Bookin
     try:
         return parse_bookings(read_json_list(origin))
     except InputError as err:
-        raise InputError(f"{origin}: {err.field}", err.expectation, err.value) from None
+        raise err.at(f"{origin}: {err.field}") from None
 
 
 #: How much of a file :func:`load_plan_or_bookings` reads to tell a list from a plan.

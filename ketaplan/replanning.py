@@ -187,7 +187,7 @@ def parse_events(data: object, /) -> list[Event]:
     >>> parse_events([{"type": "missed", "appointment": "induction-3", "worsening": True}])
     [Missed(type='missed', appointment='induction-3', worsening=True)]
     """
-    return validate_as(_EVENTS, data, field="events")
+    return validate_as(_EVENTS, data, field="events", item=Event)
 
 
 def replan(

@@ -85,6 +85,30 @@ def test_plan_input_errors_exit_2_without_traceback(args: list[str], expected: s
     assert "Traceback" not in result.stderr
 
 
+def test_replan_names_an_event_of_the_file_by_its_place_in_the_file(tmp_path: Path) -> None:
+    """Before, the file's first event was ``events[1]`` after one --event, and read by pydantic:
+    ``must be field required``, ``must be input tag 'missd' found using 'type'``."""
+    plan_file = tmp_path / "plan.json"
+    run("plan", "sc-ketamine-anxiety", "--start", "2026-12-01", "--format", "json",
+        "-o", str(plan_file))  # fmt: skip
+    events = tmp_path / "events.json"
+    cases = [
+        ([{"type": "missed", "appointment": "nope"}],
+         f"{events}[0].appointment: must be an appointment of plan"),
+        ([{"type": "missed"}], f"{events}[0].appointment: is required\n"),
+        ([{"type": "missd", "appointment": "induction-1"}],
+         f"{events}[0]: type: must be one of 'attended', 'missed',"),
+        ([{"type": "attended", "appointment": "induction-1", "dose_mg": 5}],
+         f"{events}[0].dose_mg: is not a known field (did you mean 'dose'?); got 5"),
+    ]  # fmt: skip
+    for given, expected in cases:
+        events.write_text(json.dumps(given))
+        result = ketaplan("replan", str(plan_file), "--as-of", "2026-12-09T18:00+00:00",
+                          "--event", "assessed:GAD-7=12", "--events", str(events))  # fmt: skip
+        assert result.returncode == 2
+        assert expected in result.stderr
+
+
 def test_unsatisfiable_plan_is_explained(tmp_path: Path) -> None:
     clinic = tmp_path / "clinic.toml"
     clinic.write_text(
@@ -124,18 +148,18 @@ def test_replan_round_trip(tmp_path: Path) -> None:
     ("event", "expected"),
     [
         ("teleported:induction-1", "--event[0]: must be attended:ID[=DOSE][@TIME]"),
-        ("missed:nope", "events[0].appointment: must be an appointment of plan"),
+        ("missed:nope", "--event[0].appointment: must be an appointment of plan"),
         ("moved:induction-2@tomorrow", "--event[0]: must be a date and time"),
         # a date alone used to put the session at midnight (issue 14)
         ("moved:escalation-2@2026-12-09", "(a date alone is not a time); got '2026-12-09'"),
         ("assessed:PHQ-9=lots", "--event[0]: must be assessed:SCALE=SCORE"),
         ("decided:start-maintenance=sideways", "--event[0]: must be decided:PROPOSAL=DECISION"),
-        ("decided:nothing=stop", "events[0].proposal: must be a proposal of plan"),
-        ("decided:start-maintenance=resume", "events[0].decision: must be one of"),
-        ("attended:escalation-1=9", "events[0].dose: must be one of 0.25 mg/kg"),
+        ("decided:nothing=stop", "--event[0].proposal: must be a proposal of plan"),
+        ("decided:start-maintenance=resume", "--event[0].decision: must be one of"),
+        ("attended:escalation-1=9", "--event[0].dose: must be one of 0.25 mg/kg"),
         ("attended:escalation-1=lots", "--event[0]: must be attended:ID[=DOSE][@TIME]"),
         ("requested:hugs", "--event[0]: must be requested:booster"),
-        ("requested:booster", "events[0]: must be a protocol that allows boosters on request"),
+        ("requested:booster", "--event[0]: must be a protocol that allows boosters on request"),
     ],
 )
 def test_replan_bad_events(tmp_path: Path, event: str, expected: str) -> None:

@@ -31,6 +31,7 @@ from ketaplan import (
 )
 from ketaplan._model import Model
 from ketaplan._types import NUMBERED_KINDS, RESOURCE_KINDS, ResourceKind
+from ketaplan.bookings import parse_bookings
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
@@ -39,7 +40,7 @@ from ketaplan.ics import to_ics
 from ketaplan.ics.export import resource_name
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
-from ketaplan.replanning import Assessed, Cancelled, replan
+from ketaplan.replanning import Assessed, Cancelled, parse_events, replan
 
 from .helpers import clinic, patient_file
 
@@ -543,3 +544,37 @@ def test_an_id_named_for_several_plans_is_written_where_it_passes_the_filter() -
     data = to_ics([first, second], audience="clinic", resource="chair:1",
                   appointments=["induction-1"])  # fmt: skip
     assert data.count(b"BEGIN:VEVENT") == 1
+
+
+@pytest.mark.parametrize(
+    ("read", "data", "message"),
+    [
+        (parse_events, [{"type": "missed"}], "events[0].appointment: is required"),
+        (parse_events, [{"type": "missed", "appointment": 3}],
+         "events[0].appointment: must be text; got 3"),
+        (parse_events, [{"type": "attended", "appointment": "a", "dose_mg": "x"}],
+         "events[0].dose_mg: is not a known field (did you mean 'dose'?); got 'x'"),
+        (parse_events, [{"type": "missed", "appointment": "a", "worsening": "maybe"}],
+         "events[0].worsening: must be true or false; got 'maybe'"),
+        (parse_events, [5], "events[0]: must be a table (an object) of fields; got 5"),
+        (parse_bookings, [{"start": "2026-12-07T09:00:00", "end": "2026-12-07T10:00:00-05:00"}],
+         ("bookings[0].start: must have a UTC offset, e.g. 2026-12-07T09:00:00-05:00; "
+         "got '2026-12-07T09:00:00'")),
+        (parse_bookings, [{"start": "2026-12-07T09:00:00-05:00",
+                           "end": "2026-12-07T10:00:00-05:00", "resource": "chiar"}],
+         ("bookings[0].resource: must be one of 'chair', 'room', 'monitoring-staff' or "
+         "'prescriber'; got 'chiar'")),
+        (parse_bookings, {}, "bookings: must be a list; got {}"),
+    ],
+)  # fmt: skip
+def test_lists_read_from_data_say_what_is_wrong_as_models_do(
+    read: Callable[[object], object], data: object, message: str
+) -> None:
+    """Before, pydantic's words came through: ``must be field required``, ``must be input
+    should be a valid string``, ``must be extra inputs are not permitted``."""
+    with pytest.raises(InputError) as raised:
+        read(data)
+    assert str(raised.value) == message
+    moved = raised.value.at("--events")
+    assert str(moved) == "--events" + message[message.index(":") :]
+    assert (moved.field, moved.value) == ("--events", raised.value.value)
