@@ -16,10 +16,13 @@ import pytest
 
 from ketaplan import (
     Cancelled,
+    CapacityChange,
+    Clinic,
     InputError,
     Ledger,
     Plan,
     RunSheet,
+    check,
     load_protocol,
     replan,
     run_sheet,
@@ -169,6 +172,31 @@ def test_more_patients_under_monitoring_than_the_ratio_are_flagged(
     page = runsheet_html(found)
     assert ('class="stretch over"' in page) is over
     assert ("Over the monitoring ratio" in page) is over
+
+
+def test_a_staff_member_absent_that_day_counts_as_check_counts_it() -> None:
+    """The sheet used the clinic's usual staff: the day one of two was off, two patients
+    monitored at once (one each) read as within the ratio while ``check`` found them over it."""
+    usual = demo_clinic()
+    alone = clinic_day(("p-0", "iv-ketamine-mwf"), ("p-1", "iv-ketamine-mwf"), shared=False)
+    absent = usual.model_copy(
+        update={
+            "resources": usual.resources.model_copy(update={"patients_per_staff": 1}),
+            "capacity_changes": (
+                CapacityChange(start=DAY, monitoring_staff=1, reason="staff member off sick"),
+            ),
+        }
+    )
+    absent = Clinic.model_validate(absent.model_dump())
+    found = run_sheet(alone, day=DAY, clinic=absent)
+    (stretch,) = found.load
+    assert (stretch.patients, stretch.staff, stretch.capacity, stretch.over) == (2, 1, 1, True)
+    assert found.monitoring_staff == 1
+    said = check(alone[0], clinic=absent, bookings=alone[1].bookings())
+    assert any(v.code == "over-capacity" and "monitoring-staff" in v.message for v in said)
+    # the day before, both staff are on duty and the same two patients are within the ratio
+    before = run_sheet(alone, day=DAY - dt.timedelta(days=1), clinic=absent)
+    assert before.monitoring_staff == 2
 
 
 def test_stretches_of_equal_load_merge_and_back_to_back_patients_are_not_together() -> None:

@@ -24,7 +24,18 @@ from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import SessionKind
 from ketaplan.timing import shifts
 
-__all__ = ["Limits", "Reduction", "Use", "at_once", "limits", "peak", "spans", "uses"]
+__all__ = [
+    "Limits",
+    "OnDuty",
+    "Reduction",
+    "Use",
+    "at_once",
+    "limits",
+    "monitoring_on_duty",
+    "peak",
+    "spans",
+    "uses",
+]
 
 T = TypeVar("T", int, dt.datetime)
 K = TypeVar("K", bound=Hashable)
@@ -150,6 +161,26 @@ def limits(clinic: Clinic) -> Limits:
         buffer_minutes={"chair": resources.chair_buffer_minutes, "room": 0},
         reductions=_reductions(clinic),
     )
+
+
+class OnDuty(NamedTuple):
+    """The monitoring staff on duty over a stretch, and how many patients they may watch."""
+
+    staff: int
+    capacity: int
+
+
+def monitoring_on_duty(clinic: Clinic, start: dt.datetime, end: dt.datetime) -> OnDuty:
+    """The monitoring staff at the worst moment of ``start``-``end``, a dated absence counted.
+
+    The capacity is the one the planner and ``check`` hold sessions to
+    (:meth:`Limits.capacity_during`); the staff are the clinic's less those absent then.
+    """
+    found = limits(clinic)
+    first, last = int(start.timestamp()), int(end.timestamp())
+    capacity = found.capacity_during("monitoring-staff", first, last) or 0
+    absent = found.fewer("monitoring-staff", first, last) // clinic.resources.patients_per_staff
+    return OnDuty(max(0, clinic.resources.monitoring_staff - absent), capacity)
 
 
 def _reductions(clinic: Clinic) -> tuple[Reduction, ...]:

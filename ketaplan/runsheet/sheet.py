@@ -23,7 +23,7 @@ from ketaplan.errors import InputError, UnknownProtocolError
 from ketaplan.plans import Appointment, Plan, ResourceSpan, Task
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.protocol.session import STEP_ORDER
-from ketaplan.rules.capacity import limits, spans
+from ketaplan.rules.capacity import OnDuty, monitoring_on_duty, spans
 from ketaplan.runsheet.model import (
     DayEvent,
     Lane,
@@ -107,7 +107,7 @@ def run_sheet(
         time_zone=time_zone,
         clinic=clinic.id if clinic else items[0].clinic,
         clinic_name=clinic.name if clinic else items[0].clinic_name,
-        monitoring_staff=clinic.resources.monitoring_staff if clinic else None,
+        monitoring_staff=_on_duty(clinic, day).staff if clinic else None,
         patients_per_staff=clinic.resources.patients_per_staff if clinic else None,
         lanes=_lanes(placed),
         load=_load(placed, clinic, time_zone),
@@ -365,8 +365,6 @@ def _load(placed: list[_Placed], clinic: Clinic | None, time_zone: str) -> tuple
     back-to-back patients are not counted together (as ``check`` counts them).
     """
     local = zone(time_zone)
-    capacity = limits(clinic).capacity(MONITORING) if clinic else None
-    staff = clinic.resources.monitoring_staff if clinic else None
     events = sorted(
         [(instant(span.start), 1) for item in placed for span in item.monitored]
         + [(instant(span.end), -1) for item in placed for span in item.monitored]
@@ -377,8 +375,15 @@ def _load(placed: list[_Placed], clinic: Clinic | None, time_zone: str) -> tuple
         patients += step
         if not patients or following <= moment:
             continue
+        # the staff on duty then, a dated absence counted, as the planner and check count it
+        duty = monitoring_on_duty(clinic, moment, following) if clinic else None
+        staff, capacity = (duty.staff, duty.capacity) if duty else (None, None)
         last = stretches[-1] if stretches else None
-        if last is not None and last.patients == patients and last.end == moment:
+        if last is not None and (last.patients, last.capacity, last.end) == (
+            patients,
+            capacity,
+            moment,
+        ):
             stretches[-1] = last.model_copy(update={"end": following.astimezone(local)})
             continue
         stretches.append(
@@ -391,3 +396,9 @@ def _load(placed: list[_Placed], clinic: Clinic | None, time_zone: str) -> tuple
             )
         )
     return tuple(stretches)
+
+
+def _on_duty(clinic: Clinic, day: dt.date) -> OnDuty:
+    """The monitoring staff on duty through the clinic's local ``day``."""
+    begins = dt.datetime.combine(day, dt.time(), tzinfo=clinic.zone)
+    return monitoring_on_duty(clinic, begins, begins + dt.timedelta(days=1))
