@@ -49,7 +49,7 @@ from ketaplan.bookings import Booking
 from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.errors import DefinitionError, InputError, LimitError
-from ketaplan.instructions import tasks_for
+from ketaplan.instructions import Visits, current_instructions, tasks_for
 from ketaplan.ledger import Ledger
 from ketaplan.medications import medication_rules
 from ketaplan.patient import Patient
@@ -376,9 +376,16 @@ def _recorded(plan: Plan, outcome: _Outcome, moves: list[Move], *, now: dt.datet
     what = subject.change.describe()
     stamp = f"{now:%Y-%m-%d %H:%M %Z}"
     placed = outcome.found.moved if outcome.found is not None else {}
+    after = [placed.get(a.id, a) for a in plan.appointments]
+    visits = Visits(after)  # the ride home waits for the visit as it now is
     appointments = tuple(
-        with_revision(a, placed[a.id]) if a.id in placed else a for a in plan.appointments
-    )
+        with_revision(
+            before,
+            current_instructions(later, subject.protocol, patient=subject.patient,
+                                 medications=subject.medications, visit=visits, since=now),
+        )
+        for before, later in zip(plan.appointments, after, strict=True)
+    )  # fmt: skip
     appointments = tuple(sorted(appointments, key=lambda a: (a.start, a.id)))
     history, notes = [], []
     for move in moves:

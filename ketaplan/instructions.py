@@ -36,7 +36,16 @@ from ketaplan.rules.tasks import (
 )
 from ketaplan.timing import shift, zone
 
-__all__ = ["VISIT_GAP", "Visits", "instructions_for", "tasks_for", "visit_end"]
+__all__ = [
+    "MEDICATION_KINDS",
+    "VISIT_GAP",
+    "Visits",
+    "current_instructions",
+    "instructions_for",
+    "session_instructions",
+    "tasks_for",
+    "visit_end",
+]
 
 
 def instructions_for(
@@ -56,18 +65,7 @@ def instructions_for(
     appointments, so that the ride home is arranged for the end of the whole visit
     (:func:`visit_end`: a review right after the dose, say).
     """
-    local = zone(appointment.time_zone)
-    rules = kind.instructions
-    times = _Times(
-        start=appointment.start.astimezone(local),
-        dosing=(appointment.dosing_start or appointment.start).astimezone(local),
-        end=appointment.end.astimezone(local),
-        home=visit_end(appointment, visit).astimezone(local),
-        source=rules.source,
-        fasting_source=rules.fasting_source or rules.source,
-        driving_source=rules.driving_source or rules.source,
-    )
-    out = [made for build in _BUILDERS if (made := build(rules, times)) is not None]
+    out = list(session_instructions(appointment, kind, visit=visit))
     dosing = dosing_span(appointment, kind)
     if dosing is not None and patient is not None:
         chosen = medications or medication_rules(protocol)
@@ -79,6 +77,58 @@ def instructions_for(
                 if held is not None:
                     out.append(held)
     return tuple(out)
+
+
+#: What :func:`hold_instruction` writes: the medication rule's words, not the session's.
+MEDICATION_KINDS = frozenset({"medication-hold", "medication-resume"})
+
+
+def session_instructions(
+    appointment: Appointment, kind: SessionKind, *, visit: Sequence[Appointment] | Visits = ()
+) -> tuple[Instruction, ...]:
+    """The session's own instructions (fasting, nasal spray, ride home, driving), no medicines.
+
+    They follow from its times and its visit alone: ``check`` compares a plan's with these.
+    """
+    local = zone(appointment.time_zone)
+    rules = kind.instructions
+    times = _Times(
+        start=appointment.start.astimezone(local),
+        dosing=(appointment.dosing_start or appointment.start).astimezone(local),
+        end=appointment.end.astimezone(local),
+        home=visit_end(appointment, visit).astimezone(local),
+        source=rules.source,
+        fasting_source=rules.fasting_source or rules.source,
+        driving_source=rules.driving_source or rules.source,
+    )
+    return tuple(made for build in _BUILDERS if (made := build(rules, times)) is not None)
+
+
+def current_instructions(
+    appointment: Appointment,
+    protocol: Protocol,
+    *,
+    patient: Patient | None,
+    medications: MedicationRules | None,
+    visit: Sequence[Appointment] | Visits,
+    since: dt.datetime,
+) -> Appointment:
+    """``appointment`` with the instructions it calls for now, if it is planned from ``since``.
+
+    A session kept through a re-plan keeps its words only while they still hold: the ride home
+    is arranged for the end of its visit as it now is. What took place, or was to take place
+    before ``since``, is the record and is returned as it is; so is an appointment whose words
+    are already right (the same object: nothing to revise).
+    """
+    if appointment.status != "planned" or appointment.start < since:
+        return appointment
+    kind = protocol.session_kind(appointment.session)
+    instructions = instructions_for(
+        appointment, kind, protocol, patient=patient, medications=medications, visit=visit
+    )
+    if instructions == appointment.instructions:
+        return appointment
+    return appointment.model_copy(update={"instructions": instructions})
 
 
 #: Appointments of one patient this close (start after the previous end) make one visit: the

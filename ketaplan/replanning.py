@@ -44,9 +44,8 @@ from ketaplan.decisions import (
     stopped_on,
 )
 from ketaplan.errors import InputError, LimitError
-from ketaplan.instructions import instructions_for, tasks_for
+from ketaplan.instructions import tasks_for
 from ketaplan.ledger import Ledger
-from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
 from ketaplan.plans import (
@@ -232,8 +231,6 @@ def replan(
         record=record,
         as_of=as_of,
         clinic=clinic,
-        patient=patient,
-        medications=medication_rules(protocol, clinic),
     )
     _respond(plan, protocol, record, as_of)
     for number, event in enumerate(events):
@@ -499,8 +496,6 @@ def _apply(
     record: Record,
     as_of: dt.datetime,
     clinic: Clinic,
-    patient: Patient | None,
-    medications: MedicationRules,
 ) -> Applied:
     """Apply what happened to the plan's appointments, in order (decisions come after)."""
     applied = Applied({a.id: a for a in plan.appointments}, set(), set())
@@ -534,12 +529,10 @@ def _apply(
                 applied.moved.add(current.id)
             appointments[current.id] = current.model_copy(update=update)
         elif isinstance(event, Moved):
+            _still_planned(current, field=f"events[{number}]")
             moved = {**moved_times(current, event.to, kind), "booked_at": as_of}
-            moved_to = current.model_copy(update={"status": "planned", **moved})
-            instructions = instructions_for(
-                moved_to, kind, protocol, patient=patient, medications=medications
-            )
-            appointments[current.id] = moved_to.model_copy(update={"instructions": instructions})
+            # its words are written with the plan's visits once the re-plan is placed
+            appointments[current.id] = current.model_copy(update={"status": "planned", **moved})
             applied.moved.add(current.id)
             notes.append(f"{current.id} moved to {event.to.isoformat()} by request")
         else:  # Missed or Cancelled
@@ -589,6 +582,21 @@ def _taken_place_by(
             f"a session begun by as_of ({as_of.isoformat()}); a later one can be moved or "
             f"cancelled",
             f"{event.type} {when} {moment.isoformat()}",
+        )
+
+
+def _still_planned(appointment: Appointment, *, field: str) -> None:
+    """Refuse to move a session that is no longer to come: it is the record.
+
+    Moving one that took place, was missed or was cancelled made it planned again, and the
+    miss or the cancellation (and its notice) was lost.
+    """
+    if appointment.status != "planned":
+        raise InputError(
+            field,
+            "a planned session: one that took place, was missed or was cancelled stays on "
+            "record (a missed one is made up or booked again by the re-plan)",
+            f"moved {appointment.id}, which was {appointment.status}",
         )
 
 
@@ -903,6 +911,7 @@ _SIGNIFICANT = (
     "decided_dose",
     "location",
     "kind",
+    "instructions",
 )
 
 

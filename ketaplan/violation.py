@@ -44,6 +44,7 @@ ViolationCode = Literal[
     "milestone-after-few-sessions",
     "requirement-unmet",
     "checkpoint-task-missing",
+    "instructions-out-of-date",
     "medication-hold",
     "medication-hold-not-applicable",
     "hold-unconfirmed",
@@ -102,6 +103,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "checkpoint-task-missing": (
         "warning",
         "a planned dose's checkpoint (e.g. blood pressure at 40 min) has no staff task",
+    ),
+    "instructions-out-of-date": (
+        "error",
+        "a planned session tells the patient times (fasting, ride home) its times no longer give",
     ),
     # medications
     "medication-hold": ("error", "a scheduled medication dose inside a hold, with no instruction"),

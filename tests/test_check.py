@@ -12,6 +12,7 @@ import pytest
 from ketaplan import Booking, InputError, Plan, Protocol, load_protocol
 from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
+from ketaplan.instructions import MEDICATION_KINDS, Visits, session_instructions
 from ketaplan.protocol import MaxPerWeek
 from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.violation import CODES, Violation
@@ -31,17 +32,37 @@ def make(protocol_id: str, where: Clinic = EVERY_DAY, **options: Any) -> Plan:
     return plan(load_protocol(protocol_id), clinic=where, **options)
 
 
-def moved(result: Plan, appointment_id: str, **delta: float) -> Plan:
+def moved(result: Plan, appointment_id: str, *, words: bool = True, **delta: float) -> Plan:
     """The plan with one appointment moved, as clinic software would (start and end; the
-    moment of the move is not known, so ``booked_at`` is cleared, as docs/checking.md asks)."""
+    moment of the move is not known, so ``booked_at`` is cleared, as docs/checking.md asks),
+    and the patient's words written again for the plan as it now is (``words=False``: not)."""
     shift = dt.timedelta(**delta)
-    return edited(
-        result,
-        appointment_id,
-        start=result.appointment(appointment_id).start + shift,
-        end=result.appointment(appointment_id).end + shift,
-        booked_at=None,
+    before = result.appointment(appointment_id)
+    after = edited(
+        result, appointment_id, start=before.start + shift, end=before.end + shift, booked_at=None
     )
+    if not words:
+        return after
+    dosing = before.dosing_start and before.dosing_start + shift  # what check derives
+    return with_words(edited(after, appointment_id, dosing_start=dosing))
+
+
+def with_words(result: Plan) -> Plan:
+    """Each session's words as the instruction builder writes them for the plan as it is."""
+    protocol = load_protocol(result.protocol)
+    visits = Visits(result.appointments)
+    items = tuple(
+        a.model_copy(
+            update={
+                "instructions": (
+                    *session_instructions(a, protocol.session_kind(a.session), visit=visits),
+                    *(i for i in a.instructions if i.kind in MEDICATION_KINDS),
+                )
+            }
+        )
+        for a in result.appointments
+    )
+    return result.model_copy(update={"appointments": items})
 
 
 def edited(result: Plan, appointment_id: str, **changes: Any) -> Plan:
@@ -696,6 +717,46 @@ def test_only_infusions_that_take_place_count() -> None:
 
 
 # -- the command and the API ------------------------------------------------------------------
+
+
+# -- the patient's words ------------------------------------------------------------------------
+
+
+def test_a_start_moved_without_its_words_is_out_of_date() -> None:
+    """Found by a review: a dose moved from 09:00 to 12:00 by its start and end kept "No food
+    after 07:15" and the ride home at 11:30, in the calendar and its reminders, and check said
+    nothing. The words are the instruction builder's, from the plan as it now is."""
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 4, 1))
+    assert check(result, clinic=WEEKDAYS) == []
+    found = check(moved(result, "induction-2", hours=3, words=False), clinic=WEEKDAYS)
+    assert codes(found) == {"instructions-out-of-date"}
+    violation = one(found, "instructions-out-of-date")
+    assert violation.severity == "error"
+    assert violation.appointments == ("induction-2",)
+    assert violation.message == (
+        "induction-2 tells the patient 'No food after 07:15 on Thu 12 Mar 2026 (2 h before "
+        "dosing).' (and 3 more) where its times call for 'No food after 10:15 on Thu 12 Mar "
+        "2026 (2 h before dosing).'"
+    )
+    assert check(moved(result, "induction-2", hours=3), clinic=WEEKDAYS) == []
+    # the record is left as it was: a session before now is not judged
+    later = dt.datetime(2026, 3, 13, tzinfo=dt.UTC)
+    stale = moved(result, "induction-2", hours=3, words=False)
+    assert "instructions-out-of-date" not in codes(check(stale, clinic=WEEKDAYS, now=later))
+
+
+def test_a_review_moved_away_leaves_the_ride_home_out_of_date() -> None:
+    """The ride home waits for the evaluation right after a dose; moved to another day, the
+    dose's words said the patient leaves at the evaluation's end."""
+    result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 5, 1))
+    review = result.appointment("evaluation-induction-8")  # after the last induction dose
+    dose = result.appointment(review.anchor or "")
+    assert review.start == dose.end  # one visit: the ride home at the review's end
+    away = moved(result, review.id, days=1, words=False)
+    found = [v for v in check(away, clinic=WEEKDAYS) if v.code == "instructions-out-of-date"]
+    assert [v.appointments for v in found] == [(dose.id,)]
+    leaves = dose.end.astimezone(WEEKDAYS.zone)
+    assert f"transportation home for about {leaves:%H:%M}" in found[0].message
 
 
 def test_every_code_is_documented_and_tested() -> None:

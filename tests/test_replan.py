@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ketaplan import (
+    Appointment,
     InputError,
     Ledger,
     Plan,
@@ -282,7 +283,9 @@ def test_cancelling_an_anchored_session_is_recorded(protocol_id: str, anchored: 
     cancelled = after.appointment(anchored)
     assert cancelled.status == "cancelled"
     assert cancelled.revision == 1
-    assert f"{anchored} was cancelled and is not placed again" in " ".join(after.notes)
+    assert f"{anchored} was cancelled and is not placed again (a person cancelled it)" in " ".join(
+        after.notes
+    )
     assert [a.id for a in after.appointments if a.id == anchored] == [anchored]
 
 
@@ -598,3 +601,122 @@ def test_a_score_on_a_scale_no_rule_reads_is_kept_and_noted() -> None:
     tracked = replan(standard, as_of=as_of, clinic=CLINIC,
                      events=[Assessed(on=D(2026, 3, 20), scale="PHQ-9", score=18)])  # fmt: skip
     assert not any("no rule of" in note for note in tracked.notes)
+
+
+# -- the patient's words after a move (found by a review of the ride home) ----------------------
+
+
+def _ride_home(appointment: Appointment) -> str:
+    (said,) = [i.text for i in appointment.instructions if i.kind == "escort"]
+    return said
+
+
+@pytest.mark.parametrize(
+    ("moved", "hours", "days", "home"),
+    [
+        # an hour earlier: its review stays at 11:30, within an hour of its end (one visit)
+        ("induction-8", -1, 0, "12:00"),
+        ("evaluation-induction-8", 0, 4, "11:30"),  # the review away: the dose is the visit
+    ],
+)
+def test_a_move_writes_the_ride_home_for_the_visit_as_it_now_is(
+    moved: str, hours: int, days: int, home: str
+) -> None:
+    """Before, a dose moved an hour earlier was told "about 10:30", its review still until
+    12:00 (its words were written without its visit), and a dose whose review moved to another
+    day kept "about 12:00" (kept sessions kept their words); besides, the dose re-placed its
+    review right after it, a second session with the id of the moved one. Every planned
+    session's words are written from the plan as it now is, and a change of words is a new
+    revision for the calendar."""
+    made = esketamine(now=at(2024, 12, 1))
+    dose, review = made.appointment("induction-8"), made.appointment("evaluation-induction-8")
+    assert review.start == dose.end
+    assert _ride_home(dose).endswith("about 12:00 on Thu 30 Jan 2025.")
+    as_of = at(2025, 1, 20)
+    done = [Attended(appointment=a.id) for a in made.appointments if a.start < as_of]
+    target = made.appointment(moved)
+    to = target.start + dt.timedelta(hours=hours, days=days)
+    after = replan(made, as_of=as_of, clinic=CLINIC, patient=MON_THU,
+                   events=[*done, Moved(appointment=moved, to=to)])  # fmt: skip
+    assert [a.id for a in after.appointments].count("evaluation-induction-8") == 1
+    dose_after = after.appointment("induction-8")
+    assert f"about {home} on" in _ride_home(dose_after)
+    assert dose_after.revision == dose.revision + 1
+    found = check(after, clinic=CLINIC, patient=MON_THU, now=as_of)
+    assert "instructions-out-of-date" not in {v.code for v in found}
+
+
+# -- a required milestone that did not take place ----------------------------------------------
+
+
+def _mwf_after_review(event: Event) -> tuple[Plan, Plan, dt.datetime]:
+    made = plan(load_protocol("iv-ketamine-mwf"), start=D(2026, 11, 30), clinic=CLINIC,
+                preferred_time=dt.time(9), now=at(2026, 11, 20), until=D(2027, 3, 1))  # fmt: skip
+    review = made.appointment("response-review-induction-6")
+    as_of = review.end + dt.timedelta(hours=1)
+    done = [Attended(appointment=a.id) for a in made.appointments
+            if a.start < as_of and a.id != review.id]  # fmt: skip
+    return made, replan(made, as_of=as_of, clinic=CLINIC, events=[*done, event]), as_of
+
+
+def test_a_required_review_missed_is_booked_again() -> None:
+    """Found by a review: a missed response review was "not placed again; a clinician who wants
+    it adds a session", while check called the plan broken (milestone-missing) at every later
+    re-plan and no verb could add it. It is booked again, as a missed dose is made up; the miss
+    stays on record."""
+    _, after, as_of = _mwf_after_review(Missed(appointment="response-review-induction-6"))
+    reviews = [a for a in after.appointments if a.anchored == "response-review"]
+    assert [(a.id, a.status) for a in reviews] == [
+        ("response-review-induction-6", "missed"),
+        ("response-review-induction-6-2", "planned"),
+    ]
+    again = after.appointment("response-review-induction-6-2")
+    assert again.start >= as_of
+    assert again.anchor == "induction-6"
+    assert again.start < after.appointment("maintenance-1").start
+    assert "booked again as response-review-induction-6-2" in " ".join(after.notes)
+    assert check(after, clinic=CLINIC) == []
+    # a later re-plan keeps it (same id); when it is missed too, a third is booked
+    later = replan(after, as_of=as_of + dt.timedelta(minutes=5), clinic=CLINIC)
+    assert later.appointment("response-review-induction-6-2").start == again.start
+    missed_again = replan(after, as_of=again.end + dt.timedelta(hours=1), clinic=CLINIC,
+                          events=[Missed(appointment=again.id)])  # fmt: skip
+    assert missed_again.appointment("response-review-induction-6-3").status == "planned"
+    assert check(missed_again, clinic=CLINIC) == []
+
+
+def test_a_required_review_a_person_cancelled_stays_cancelled_and_check_warns() -> None:
+    """A cancellation is a person's decision (issue 14): not booked again. ``check`` said it was
+    an error at every re-plan, with nothing a re-plan would do about it; it warns, naming it."""
+    _, after, _ = _mwf_after_review(Cancelled(appointment="response-review-induction-6"))
+    reviews = [a for a in after.appointments if a.anchored == "response-review"]
+    assert [(a.id, a.status) for a in reviews] == [("response-review-induction-6", "cancelled")]
+    assert "is not placed again (a person cancelled it)" in " ".join(after.notes)
+    (found,) = check(after, clinic=CLINIC)
+    assert (found.code, found.severity) == ("milestone-missing", "warning")
+    assert found.message.endswith(
+        "after induction-6: response-review-induction-6 was cancelled, and is not booked again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "status"),
+    [
+        (Missed(appointment="response-review-induction-6"), "missed"),
+        (Cancelled(appointment="response-review-induction-6"), "cancelled"),
+        (Attended(appointment="response-review-induction-6"), "attended"),
+    ],
+)
+def test_a_session_on_record_is_not_moved(first: Event, status: str) -> None:
+    """Found by a review: moving a missed review made it "planned" again, and the miss (or a
+    cancellation and its notice) was gone from the plan."""
+    _, after, as_of = _mwf_after_review(first)
+    later = dt.datetime.combine(as_of.date() + dt.timedelta(days=2), dt.time(9), tzinfo=NY)
+    with pytest.raises(InputError) as raised:
+        replan(after, as_of=as_of + dt.timedelta(hours=1), clinic=CLINIC,
+               events=[Moved(appointment="response-review-induction-6", to=later)])  # fmt: skip
+    assert str(raised.value) == (
+        "events[0]: must be a planned session: one that took place, was missed or was "
+        "cancelled stays on record (a missed one is made up or booked again by the re-plan); "
+        f"got 'moved response-review-induction-6, which was {status}'"
+    )

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ketaplan._text import fmt_day
 from ketaplan.bookings import bookings_of, occupied
-from ketaplan.instructions import Visits, instructions_for
+from ketaplan.instructions import Visits, current_instructions, instructions_for
 from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules
 from ketaplan.patient import Patient
@@ -129,17 +129,28 @@ class Placer:
         ``visit``: the plan's other appointments (the ride home waits for a review right after).
         """
         made = self._bare.get(id(appointment))
-        if made is None or made[0] is not appointment:
+        if made is not None and made[0] is appointment:
+            instructions = instructions_for(
+                appointment,
+                made[1],
+                self.protocol,
+                patient=self.patient,
+                medications=self.medications,
+                visit=visit,
+            )
+            return appointment.model_copy(update={"instructions": instructions})
+        if self.booked_at is None:
             return appointment
-        instructions = instructions_for(
+        # Kept or moved by request: what it says may have changed with its visit (a review
+        # after it moved), the patient's medicines or the protocol; the past stays as it was.
+        return current_instructions(
             appointment,
-            made[1],
             self.protocol,
             patient=self.patient,
             medications=self.medications,
             visit=visit,
+            since=self.booked_at,
         )
-        return appointment.model_copy(update={"instructions": instructions})
 
     def for_step(
         self,
@@ -180,10 +191,14 @@ class Placer:
         occurrence: int,
         reason: str,
         passed: OffsetWindow | None = None,
+        id: str | None = None,
+        again: Appointment | None = None,
     ) -> Appointment:
         """The session ``rule`` anchors to ``anchor``, in ``slot``.
 
         ``passed``: the rule's own window, when it had passed and the session goes late.
+        ``id``: its id (default: named after its anchor); ``again``: the session that did not
+        take place and that it books again.
         """
         moved_out = None
         if passed is not None:
@@ -194,8 +209,13 @@ class Placer:
                 days_outside=(day - passed.latest).days,
                 text=(
                     f"its window ({fmt_day(passed.earliest)} to {fmt_day(passed.latest)}) had "
-                    f"passed when re-planning: {anchor.id} stands in for a session that did "
-                    "not take place; placed as soon as possible"
+                    "passed when re-planning: "
+                    + (
+                        f"{again.id} was {again.status}"
+                        if again is not None
+                        else f"{anchor.id} stands in for a session that did not take place"
+                    )
+                    + "; placed as soon as possible"
                 ),
             )
         return self.appointment(
@@ -203,7 +223,7 @@ class Placer:
             slot,
             dates,
             # Named after its anchor, so a re-plan gives the same session the same id.
-            id=f"{rule.id}-{anchor.id}",
+            id=id or f"{rule.id}-{anchor.id}",
             phase=anchor.phase,
             index=occurrence,
             anchored=rule.id,

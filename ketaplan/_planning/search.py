@@ -149,8 +149,8 @@ class Search:
         self.chain = _renumbered(Chain(course, ongoing, self.id_prefix))
         chained = {a.id for a in ongoing}
         self.extras: list[Appointment] = [a for a in fixed if a.id not in chained]
-        self.withdrawn = {a.id for a in self.extras if a.anchored and not a.is_active}
-        """Anchored sessions kept as cancelled or missed: never placed again."""
+        # As a person recorded them (cancelled, missed, moved): never placed with their anchor.
+        self.recorded = {a.id for a in self.extras if a.anchored}
         self.notes: list[str] = []
         self.proposals: list[Proposal] = []  # the decisions it asks for (after a lapse)
         self.evaluations = 0
@@ -442,8 +442,8 @@ class Search:
         frame.before, self.chain = self.chain, self.chain.plus(appointment)
         frame.added = [appointment]
         for rule in anchors.due_after(self.protocol.anchored, appointment, self.chain):
-            if f"{rule.id}-{appointment.id}" in self.withdrawn:
-                continue  # a person cancelled it (or it was missed): it stays so
+            if f"{rule.id}-{appointment.id}" in self.recorded:
+                continue  # a person moved or cancelled it (or it was missed): it stays so
             placed = place_anchored(self, rule, appointment)
             if isinstance(placed, str):
                 self._undo(frame, mark)
@@ -483,9 +483,18 @@ class Search:
 
 
 def place_anchored(
-    search: Search, rule: AnchoredSession, anchor: Appointment, *, late: bool = False
+    search: Search,
+    rule: AnchoredSession,
+    anchor: Appointment,
+    *,
+    late: bool = False,
+    again: Appointment | None = None,
+    number: int = 1,
 ) -> Appointment | str:
-    """Place ``rule``'s session after ``anchor``, or why not (``late``: after a miss)."""
+    """Place ``rule``'s session after ``anchor``, or why not (``late``: after a miss).
+
+    ``again``: the session it books again (missed), as the ``number``-th for this anchor.
+    """
     kind = search.protocol.session_kind(rule.session)
     occurrence = 1 + sum(
         1 for a in search.extras if a.anchored == rule.id and a.anchor != anchor.id
@@ -499,7 +508,8 @@ def place_anchored(
         passed, window = window, anchors.late_window(start, within_days=within)
     days = nearest_first(window.earliest, window.target, window.latest)
     rejected: dict[dt.date, str] = {}
-    preferred = search.continuity.times.get(f"{rule.id}-{anchor.id}")
+    ident = f"{rule.id}-{anchor.id}" + (f"-{number}" if number > 1 else "")
+    preferred = search.continuity.times.get(ident)
     for day in days:
         search.evaluations += 1
         not_before = anchor.end if day == anchor.local_date else None
@@ -512,8 +522,9 @@ def place_anchored(
         reason = anchored_reason(rule, anchor, day, window.target, rejected)
         dates = Dates(window.earliest, window.target, window.latest)
         placed = search.placer.anchored(
-            rule, anchor, slot, dates, occurrence=occurrence, reason=reason, passed=passed
-        )
+            rule, anchor, slot, dates, occurrence=occurrence, reason=reason, passed=passed,
+            id=ident, again=again,
+        )  # fmt: skip
         search.placer.book(placed)
         search.extras.append(placed)
         return placed
@@ -561,29 +572,48 @@ def _place_missing_anchored(search: Search) -> None:
             if few is not None and few.message not in search.notes:
                 search.notes.append(few.message)
             # One that exists stays as it is: planned, attended, or missed or cancelled as a
-            # person reported it (placing it again would overwrite what they recorded).
+            # person reported it (placing it again would overwrite what they recorded). A
+            # required one that did not take place is booked again beside it, as a missed dose
+            # is made up: the protocol asks for it, and the record of the miss stays.
             existing = [a for a in search.extras if a.anchored == rule.id and a.anchor == anchor.id]
+            again = _to_book_again(rule, existing)
             if (
-                existing
+                (existing and again is None)
                 or not anchors.due_before(rule, anchor, search.continuity.stopped_on)
                 or anchors.superseded(rule.after, anchor, chain, chains)
             ):
-                search.notes += [_not_again(a) for a in existing if not a.is_active]
+                search.notes += [_not_again(a) for a in existing if a.cancellation is not None]
                 continue
-            late = anchors.stands_in(rule.after, anchor, chain)
-            placed = place_anchored(search, rule, anchor, late=late)
+            late = again is not None or anchors.stands_in(rule.after, anchor, chain)
+            placed = place_anchored(
+                search, rule, anchor, late=late, again=again, number=len(existing) + 1
+            )
             if isinstance(placed, str):
                 search.notes.append(f"{rule.id} after {anchor.id}: {placed}")
+            elif again is not None:
+                search.notes.append(
+                    f"{again.id} was {again.status}: booked again as {placed.id} (the protocol "
+                    "requires it)"
+                )
             elif (late_for := anchors.before_next_finding(rule, placed, chain)) is not None:
                 # The next session stays where it is (moved by request, say): say so.
                 search.notes.append(late_for.message)
 
 
+def _to_book_again(rule: AnchoredSession, existing: list[Appointment]) -> Appointment | None:
+    """The last of a required milestone's sessions, when it was missed and none is to come.
+
+    A no-show decides nothing: the milestone is booked again. One a person cancelled stays
+    cancelled (their decision; ``check`` warns), and so does one cancelled with its anchor.
+    """
+    if not rule.required or not existing or any(a.is_active for a in existing):
+        return None
+    last = max(existing, key=lambda a: (a.start, a.id))
+    return last if last.status == "missed" else None
+
+
 def _not_again(appointment: Appointment) -> str:
-    return (
-        f"{appointment.id} was {appointment.status} and is not placed again; a clinician who "
-        "wants it adds a session"
-    )
+    return f"{appointment.id} was cancelled and is not placed again (a person cancelled it)"
 
 
 def _prepare(search: Search, frame: _Frame) -> DayContext:

@@ -51,6 +51,7 @@ FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
     medications.medications,
     sessions.requirements,
     sessions.checkpoints,
+    sessions.instructions,
 )
 
 
@@ -93,6 +94,7 @@ def check(
     interval-too-short error derived
     outside-window error trial
     consecutive-days warning trial
+    instructions-out-of-date error clinic
     """
     expect("protocol", protocol, (Protocol, type(None)), "a Protocol or None")
     expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
+from ketaplan.instructions import MEDICATION_KINDS, Visits, session_instructions
+from ketaplan.plans import Appointment, Instruction
+from ketaplan.protocol import AnchoredSession, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.calendar import DayRules
 from ketaplan.rules.tasks import (
@@ -16,7 +19,14 @@ from ketaplan.rules.tasks import (
 from ketaplan.timing import elapsed_hours
 from ketaplan.violation import Violation
 
-__all__ = ["anchored", "blocks", "calendar", "checkpoints", "requirements"]
+__all__ = [
+    "anchored",
+    "blocks",
+    "calendar",
+    "checkpoints",
+    "instructions",
+    "requirements",
+]
 
 
 def blocks(ctx: Context) -> list[Violation]:
@@ -69,15 +79,7 @@ def anchored(ctx: Context) -> list[Violation]:
                 and anchors.due_before(rule, anchor, stopped)
                 and not anchors.superseded(rule.after, anchor, chain, ctx.courses)
             ):
-                found.append(
-                    ctx.violation(
-                        "milestone-missing",
-                        [anchor.id],
-                        f"anchored[{rule.id}]",
-                        f"no {rule.session} {rule.offset.describe()} after {anchor.id}",
-                        source=rule.source,
-                    )
-                )
+                found.append(_milestone_missing(ctx, rule, anchor))
             stand_in = anchors.stands_in(rule.after, anchor, chain)
             for item in placed:
                 outside = anchors.anchored_finding(rule, anchor, item, stand_in=stand_in)
@@ -98,6 +100,26 @@ def anchored(ctx: Context) -> list[Violation]:
             if item.anchored == rule.id and item.anchor not in active_ids
         )
     return found
+
+
+def _milestone_missing(ctx: Context, rule: AnchoredSession, anchor: Appointment) -> Violation:
+    """A required milestone missing; a warning when a person cancelled it (their decision)."""
+    missing = f"no {rule.session} {rule.offset.describe()} after {anchor.id}"
+    cancelled = [
+        a
+        for a in ctx.plan.appointments
+        if a.anchored == rule.id and a.anchor == anchor.id and a.cancellation is not None
+    ]
+    if cancelled:
+        missing += f": {cancelled[-1].id} was cancelled, and is not booked again"
+    return ctx.violation(
+        "milestone-missing",
+        [anchor.id],
+        f"anchored[{rule.id}]",
+        missing,
+        source=rule.source,
+        severity="warning" if cancelled else None,
+    )
 
 
 def calendar(ctx: Context) -> list[Violation]:
@@ -169,3 +191,55 @@ def checkpoints(ctx: Context) -> list[Violation]:
                 )
             )
     return found
+
+
+def instructions(ctx: Context) -> list[Violation]:
+    """Planned sessions whose words no longer fit their times or their visit.
+
+    Fasting, the nasal spray, the ride home and driving follow from the session's start (an
+    edited start moves them) and from the visit it is part of (a review moved away leaves the
+    ride home earlier): the plan's words are compared with what the instruction builder says
+    now. Medication holds are the medication rules' (``medication-hold``). Sessions before
+    ``now`` are the record and are left as they were.
+    """
+    visits = Visits(ctx.plan.appointments)
+    found = []
+    for appointment in ctx.plan.appointments:
+        if appointment.status != "planned" or (ctx.now is not None and appointment.start < ctx.now):
+            continue
+        kind = ctx.protocol.session_kind(appointment.session)
+        due = session_instructions(appointment, kind, visit=visits)
+        said = tuple(i for i in appointment.instructions if i.kind not in MEDICATION_KINDS)
+        if said == due:
+            continue
+        found.append(_out_of_date(ctx, appointment.id, kind, said=said, due=due))
+    return found
+
+
+def _out_of_date(
+    ctx: Context,
+    appointment: str,
+    kind: SessionKind,
+    *,
+    said: tuple[Instruction, ...],
+    due: tuple[Instruction, ...],
+) -> Violation:
+    """The violation for instructions ``said`` where ``due``, naming the first difference."""
+    stale = [i.text for i in said if i.text not in {j.text for j in due}]
+    fresh = [i.text for i in due if i.text not in {j.text for j in said}]
+    more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+    if stale and fresh:
+        message = f"tells the patient {stale[0]!r}{more} where its times call for {fresh[0]!r}"
+    elif stale:
+        message = f"tells the patient {stale[0]!r}{more}, which its times no longer call for"
+    elif fresh:
+        message = f"does not tell the patient {fresh[0]!r}, which its times call for"
+    else:
+        message = "has its instructions' reminders at other times than its times call for"
+    return ctx.violation(
+        "instructions-out-of-date",
+        [appointment],
+        f"session {kind.id}: instructions",
+        f"{appointment} {message}",
+        source=kind.instructions.source,
+    )
