@@ -35,7 +35,8 @@ def make(protocol_id: str, where: Clinic = EVERY_DAY, **options: Any) -> Plan:
 def moved(result: Plan, appointment_id: str, *, words: bool = True, **delta: float) -> Plan:
     """The plan with one appointment moved, as clinic software would (start and end; the
     moment of the move is not known, so ``booked_at`` is cleared, as docs/checking.md asks),
-    and the patient's words written again for the plan as it now is (``words=False``: not)."""
+    the patient's words written again for the plan as it now is and its checkpoint tasks moved
+    along (``words=False``: start and end only)."""
     shift = dt.timedelta(**delta)
     before = result.appointment(appointment_id)
     after = edited(
@@ -44,7 +45,15 @@ def moved(result: Plan, appointment_id: str, *, words: bool = True, **delta: flo
     if not words:
         return after
     dosing = before.dosing_start and before.dosing_start + shift  # what check derives
-    return with_words(edited(after, appointment_id, dosing_start=dosing))
+    after = with_words(edited(after, appointment_id, dosing_start=dosing))
+    # its staff's checks move with it
+    tasks = tuple(
+        t.model_copy(update={"at": t.at + shift, "until": t.until and t.until + shift})
+        if t.kind == "checkpoint" and t.appointment == appointment_id and t.at is not None
+        else t
+        for t in after.tasks
+    )
+    return after.model_copy(update={"tasks": tasks})
 
 
 def with_words(result: Plan) -> Plan:
@@ -729,7 +738,13 @@ def test_a_start_moved_without_its_words_is_out_of_date() -> None:
     result = make("esketamine-trd", WEEKDAYS, start=D(2026, 3, 2), until=D(2026, 4, 1))
     assert check(result, clinic=WEEKDAYS) == []
     found = check(moved(result, "induction-2", hours=3, words=False), clinic=WEEKDAYS)
-    assert codes(found) == {"instructions-out-of-date"}
+    assert codes(found) == {"instructions-out-of-date", "checkpoint-task-missing"}
+    staff = [v.message for v in found if v.code == "checkpoint-task-missing"]
+    assert len(staff) == 4  # the blood pressure checks stayed at the old times
+    assert staff[0] == (
+        "induction-2 has its staff task for the checkpoint blood pressure (before dosing, 12:15 "
+        "on Thu 12 Mar 2026) at 09:15 on Thu 12 Mar 2026"
+    )
     violation = one(found, "instructions-out-of-date")
     assert violation.severity == "error"
     assert violation.appointments == ("induction-2",)

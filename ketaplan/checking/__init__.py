@@ -93,6 +93,10 @@ def check(
     ...     print(v.code, v.severity, v.evidence)
     interval-too-short error derived
     outside-window error trial
+    checkpoint-task-missing warning clinic
+    checkpoint-task-missing warning trial
+    checkpoint-task-missing warning trial
+    checkpoint-task-missing warning clinic
     consecutive-days warning trial
     instructions-out-of-date error clinic
     """

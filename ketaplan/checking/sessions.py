@@ -10,9 +10,8 @@ from ketaplan.protocol import AnchoredSession, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.calendar import DayRules
 from ketaplan.rules.tasks import (
-    checkpoint_task_id,
+    checkpoint_minutes,
     checkpoint_times,
-    due_checkpoints,
     requirement_task_id,
     unmet_requirements,
 )
@@ -168,25 +167,34 @@ def requirements(ctx: Context) -> list[Violation]:
 
 
 def checkpoints(ctx: Context) -> list[Violation]:
-    """Planned doses with a checkpoint that has no staff task in the plan."""
-    task_ids = {task.id for task in ctx.plan.tasks}
+    """Planned doses with a checkpoint that has no staff task in the plan, or one at another time.
+
+    A task's time is compared with the checkpoint's, worked out from the session's start: an
+    edited start left the blood pressure checks at the old times.
+    """
+    tasks = {task.id: task for task in ctx.plan.tasks}
+    minutes = {kind.id: checkpoint_minutes(kind) for kind in ctx.protocol.session_kinds}
     found = []
     for appointment in ctx.plan.appointments:
         kind = ctx.protocol.session_kind(appointment.session)
-        due = due_checkpoints(kind, appointment)
-        if all(checkpoint_task_id(c.id, appointment.id) in task_ids for c in due):
-            continue  # the usual case: no times to work out
-        for due_at in checkpoint_times(kind, appointment):
-            if due_at.task_id in task_ids:
+        for due_at in checkpoint_times(kind, appointment, minutes=minutes[kind.id]):
+            task = tasks.get(due_at.task_id)
+            if task is not None and (task.at, task.until) == (due_at.at, due_at.until):
                 continue
             checkpoint = due_at.checkpoint
+            what = f"{checkpoint.name} ({checkpoint.describe()}, {fmt_time(due_at.at)})"
+            said = (
+                f"has no staff task for its checkpoint {what}"
+                if task is None
+                else f"has its staff task for the checkpoint {what} at "
+                f"{fmt_time(task.at) if task.at else 'no time'}"
+            )
             found.append(
                 ctx.violation(
                     "checkpoint-task-missing",
                     [appointment.id],
                     f"session_kinds[{kind.id}].checkpoints[{checkpoint.id}]",
-                    f"{appointment.id} has no staff task for its checkpoint {checkpoint.name} "
-                    f"({checkpoint.describe()}, {fmt_time(due_at.at)})",
+                    f"{appointment.id} {said}",
                     source=checkpoint.source,
                 )
             )
