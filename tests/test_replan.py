@@ -19,6 +19,7 @@ from ketaplan import (
     load_protocol,
 )
 from ketaplan.checking import check
+from ketaplan.defaults import demo_clinic
 from ketaplan.replanning import (
     Assessed,
     Attended,
@@ -720,3 +721,17 @@ def test_a_session_on_record_is_not_moved(first: Event, status: str) -> None:
         "cancelled stays on record (a missed one is made up or booked again by the re-plan); "
         f"got 'moved response-review-induction-6, which was {status}'"
     )
+
+
+def test_a_form_after_the_last_induction_dose_follows_the_last_given_after_a_stop() -> None:
+    """After a stop at the fourth dose, the end-of-induction MADRS follows induction-4, the
+    last dose given, as the end-of-induction evaluation does; the sessions cancelled as no
+    longer needed ask for nothing."""
+    where = demo_clinic()
+    made = plan(load_protocol("esketamine-trd"), start=D(2026, 12, 7), clinic=where,
+                preferred_time=dt.time(9), now=at(2026, 12, 1), until=D(2027, 6, 1))  # fmt: skip
+    as_of = made.doses[3].end + dt.timedelta(hours=1)
+    done = [Attended(appointment=a.id) for a in made.appointments if a.start < as_of]
+    after = replan(made, as_of=as_of, clinic=where, events=[*done, Decided(decision="stop")])
+    forms = [t.id for t in after.tasks if t.id.startswith("madrs-end-of-induction")]
+    assert forms == ["madrs-end-of-induction-induction-4"]
