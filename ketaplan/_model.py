@@ -12,7 +12,17 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from ketaplan._problems import (
     UNION_TAGS,
@@ -214,6 +224,8 @@ __all__ += [
     "LAST_DATE",
     "MISSING",
     "UNION_TAGS",
+    "Day",
+    "Moment",
     "aware",
     "expect",
     "format_loc",
@@ -245,6 +257,24 @@ def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str, item: o
 #: Python's calendar (year 1 and 9999), where date arithmetic overflows.
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2200, 12, 31)
+
+
+def _on_the_calendar(value: D) -> D:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise PydanticCustomError(
+            "date_out_of_range", f"must be a date from {FIRST_DATE} to {LAST_DATE}"
+        )
+    return value
+
+
+D = TypeVar("D", dt.date, dt.datetime)
+
+#: A moment in a model (with its UTC offset) on the days ketaplan plans in: a file edited to
+#: year 1 or 9999 is refused when read, not left to overflow in date arithmetic later.
+Moment = Annotated[AwareDatetime, AfterValidator(_on_the_calendar)]
+#: A day in a model, from :data:`FIRST_DATE` to :data:`LAST_DATE`.
+Day = Annotated[dt.date, AfterValidator(_on_the_calendar)]
 
 
 def expect(name: str, value: object, kind: type | tuple[type, ...], expectation: str) -> None:

@@ -34,6 +34,7 @@ def plan_protocol(
     protocol = protocol or load_protocol(plan.protocol)
     if protocol.id != plan.protocol:
         raise InputError("protocol", f"the plan's protocol {plan.protocol!r}", protocol.id)
+    _fits(plan, protocol)
     if plan.patient is not None:
         wrong = patient is not None and patient.id != plan.patient
         if wrong or (patient_is == "required" and patient is None):
@@ -41,6 +42,33 @@ def plan_protocol(
                 "patient", f"the plan's patient {plan.patient!r}", patient.id if patient else None
             )
     return plan, protocol
+
+
+def _fits(plan: Plan, protocol: Protocol) -> None:
+    """Refuse a plan whose sessions or tiers are not its protocol's.
+
+    A plan file edited to name others is refused here, by every verb that reads a plan with its
+    protocol, rather than met later as a KeyError.
+    """
+    kinds = {kind.id for kind in protocol.session_kinds}
+    for number, appointment in enumerate(plan.appointments):
+        if appointment.session not in kinds:
+            expected = f"a session kind of protocol {protocol.id} ({', '.join(sorted(kinds))})"
+            raise InputError(f"plan.appointments[{number}].session", expected, appointment.session)
+    tiers = [tier.id for tier in protocol.tiers]
+    tiered = {phase.id for phase in protocol.phases if phase.tier is not None}
+    named = [(f"plan.tiers[{phase!r}]", phase, tier) for phase, tier in plan.tiers.items()]
+    named += [
+        (f"plan.tier_changes[{number}].{which}", change.phase, tier)
+        for number, change in enumerate(plan.tier_changes)
+        for which, tier in (("before", change.before), ("after", change.after))
+    ]
+    for field, phase, tier in named:
+        if phase not in tiered:
+            expected = f"a tiered phase of protocol {protocol.id} ({', '.join(sorted(tiered))})"
+            raise InputError(field, expected, phase)
+        if tier not in tiers:
+            raise InputError(field, f"one of the protocol's tiers ({', '.join(tiers)})", tier)
 
 
 def plan_clinic(plan: Plan, clinic: Clinic | None, *, clinic_is: Need) -> Clinic | None:

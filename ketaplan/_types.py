@@ -6,6 +6,7 @@ from typing import Literal, get_args
 
 __all__ = [
     "EVIDENCE_RANK",
+    "MAX_UNITS",
     "NUMBERED_KINDS",
     "RESOURCE_KINDS",
     "WEEKDAYS",
@@ -68,6 +69,10 @@ member's attention, or the presence of a prescriber on site."""
 
 RESOURCE_KINDS: tuple[ResourceKind, ...] = get_args(ResourceKind)
 """Every resource kind, in the order reports list them."""
+
+#: The most of one resource (chairs, rooms, monitoring staff) a clinic may have; a chair or
+#: room number is at most this.
+MAX_UNITS = 500
 
 NUMBERED_KINDS: tuple[ResourceKind, ...] = ("chair", "room")
 """The kinds a clinic has numbered units of (a session keeps its chair or room); monitoring

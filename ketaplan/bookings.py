@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
-from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 
-from ketaplan._model import Model, elapsed_order, validate_as
-from ketaplan._types import ResourceKind
+from ketaplan._model import Model, Moment, elapsed_order, validate_as
+from ketaplan._types import MAX_UNITS, ResourceKind
 
 if TYPE_CHECKING:
     from ketaplan.plans import Appointment
@@ -26,11 +26,11 @@ __all__ = ["Booking", "Occupied", "bookings_of", "occupied", "parse_bookings"]
 class Booking(Model):
     """Time taken on a clinic resource, or in a patient's calendar, or both."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
     resource: ResourceKind | None = None
     """The resource it occupies; ``None`` for a patient's own commitment."""
-    unit: Annotated[int, Field(ge=1)] | None = None
+    unit: Annotated[int, Field(ge=1, le=MAX_UNITS)] | None = None
     """Which chair or room (1-based), if known."""
     patient: str | None = None
     """The patient it belongs to, if any (an opaque id)."""

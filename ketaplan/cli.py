@@ -1257,6 +1257,8 @@ def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
 def _busy_reader(path: str) -> Callable[..., list[Booking]]:
     """The reader for a busy file: FHIR when it holds a JSON object, else iCalendar."""
     try:
+        if not Path(path).is_file():  # a FIFO would block here: load_busy refuses it
+            return load_busy
         with Path(path).open("rb") as file:
             head = file.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError:

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
 from ketaplan._presets import preset_ids, preset_source_ids
-from ketaplan._types import CancellationNotice
+from ketaplan._types import MAX_UNITS, CancellationNotice
 from ketaplan.errors import ClinicError, DefinitionError
 from ketaplan.hours import DEFAULT_QUIET_HOURS, DateRange, QuietSetting, Ranges, WeeklyHours
 from ketaplan.protocol.policy import HoldRule, valid_zone
@@ -68,11 +68,11 @@ class Holidays(Model):
 class Resources(Model):
     """What sessions occupy, and how much of it the clinic has."""
 
-    chairs: Annotated[int, Field(ge=0, le=500)] = 0
+    chairs: Annotated[int, Field(ge=0, le=MAX_UNITS)] = 0
     """Treatment chairs (or dosing rooms) usable at the same time."""
-    rooms: Annotated[int, Field(ge=0, le=500)] = 0
+    rooms: Annotated[int, Field(ge=0, le=MAX_UNITS)] = 0
     """Consultation or therapy rooms usable at the same time."""
-    monitoring_staff: Annotated[int, Field(ge=0, le=500)] = 0
+    monitoring_staff: Annotated[int, Field(ge=0, le=MAX_UNITS)] = 0
     """Staff who monitor patients after dosing."""
     patients_per_staff: Annotated[int, Field(ge=1, le=50)] = 1
     """How many patients one monitoring staff member may watch at once."""
@@ -102,11 +102,11 @@ class CapacityChange(DateRange):
 
     closed: bool = False
     """The clinic is closed on these days."""
-    chairs: Annotated[int, Field(ge=0, le=500)] = 0
+    chairs: Annotated[int, Field(ge=0, le=MAX_UNITS)] = 0
     """Chairs out of service."""
-    rooms: Annotated[int, Field(ge=0, le=500)] = 0
+    rooms: Annotated[int, Field(ge=0, le=MAX_UNITS)] = 0
     """Rooms out of service."""
-    monitoring_staff: Annotated[int, Field(ge=0, le=500)] = 0
+    monitoring_staff: Annotated[int, Field(ge=0, le=MAX_UNITS)] = 0
     """Monitoring staff absent."""
     prescriber_absent: bool = False
     """No prescriber on site on these days."""

@@ -14,9 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import AwareDatetime
-
-from ketaplan._model import Model
+from ketaplan._model import Day, Model, Moment
 from ketaplan.timing import zone
 
 __all__ = [
@@ -57,7 +55,7 @@ class Decision(Model):
     """A clinician's recorded decision."""
 
     decision: DecisionKind
-    at: AwareDatetime
+    at: Moment
     """When it was decided (or recorded)."""
     proposal: str | None = None
     """The proposal it answers; ``None`` for a decision nobody proposed (stopping)."""
@@ -78,8 +76,8 @@ class Proposal(Model):
     """What the source suggests."""
     planned: DecisionKind
     """What the plan follows until a decision is recorded."""
-    raised: AwareDatetime
-    due: dt.date
+    raised: Moment
+    due: Day
     """Decide by this day (the next session it affects)."""
     phase: str | None = None
     """The phase it concerns, when it concerns one."""

@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from ketaplan._files import FileRefused, read_capped
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
@@ -78,12 +79,9 @@ def read_definition(
     if suffix not in _SUFFIXES:
         raise error([Problem("", "must be a .toml or .json file", origin, origin=origin)])
     try:
-        size = Path(origin).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise error(
-                [Problem("", f"must be at most {MAX_FILE_BYTES} bytes", size, origin=origin)]
-            )
-        text = Path(origin).read_text(encoding="utf-8")
+        text = read_capped(origin, MAX_FILE_BYTES).decode("utf-8")
+    except FileRefused as err:
+        raise error([Problem("", f"must be {err.expectation}", err.value, origin=origin)]) from None
     except OSError as err:
         raise error(
             [Problem("", f"cannot be read ({err.strerror or err})", origin=origin)]
@@ -300,10 +298,9 @@ def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
     """A JSON file whose top level is a list (an events file), or :class:`InputError`."""
     origin = _path("path", path)
     try:
-        size = Path(origin).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(origin, f"at most {MAX_FILE_BYTES} bytes", size)
-        data = json.loads(Path(origin).read_text(encoding="utf-8"))
+        data = json.loads(read_capped(origin, MAX_FILE_BYTES).decode("utf-8"))
+    except FileRefused as err:
+        raise InputError(origin, err.expectation, err.value) from None
     except OSError as err:
         raise InputError(origin, "a readable JSON file", err.strerror) from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -341,10 +338,12 @@ def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Bookin
     """
     origin = _path("path", path)
     try:
-        with Path(origin).open("rb") as file:
-            opening = file.read(_PEEK_BYTES).lstrip()
+        opening = b""  # load_plan says why it cannot be read (not a regular file, say)
+        if Path(origin).is_file():
+            with Path(origin).open("rb") as file:
+                opening = file.read(_PEEK_BYTES).lstrip()
     except OSError:
-        opening = b""  # load_plan says why it cannot be read
+        pass
     if not opening.startswith(b"["):
         return load_plan(origin)
     try:

@@ -11,10 +11,27 @@ import datetime as dt
 import hashlib
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from ketaplan._model import FiniteFloat, Loc, Model, check_unique, elapsed_order, fail
-from ketaplan._types import CancellationNotice, DoseUnit, Location, ResourceKind, SessionCategory
+from ketaplan._model import (
+    Day,
+    FiniteFloat,
+    Loc,
+    Model,
+    Moment,
+    NonEmptyText,
+    check_unique,
+    elapsed_order,
+    fail,
+)
+from ketaplan._types import (
+    MAX_UNITS,
+    CancellationNotice,
+    DoseUnit,
+    Location,
+    ResourceKind,
+    SessionCategory,
+)
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.decisions import Decision, Proposal, stopped_on
 from ketaplan.errors import DefinitionError, PlanError
@@ -22,6 +39,7 @@ from ketaplan.hours import DEFAULT_QUIET_HOURS, QuietSetting
 from ketaplan.timing import zone
 
 __all__ = [
+    "MAX_NUMBER",
     "MOVED",
     "MOVED_BY_REQUEST",
     "NO_LONGER_NEEDED",
@@ -32,11 +50,18 @@ __all__ = [
     "InstructionKind",
     "Plan",
     "ResourceSpan",
+    "ScaleName",
+    "Score",
     "Shift",
     "Task",
     "TierChange",
     "opaque_key",
 ]
+
+#: The largest number a plan counts with (a session's place in its phase, a dose's number, a
+#: revision, days outside a window): far above any plan (five years of daily sessions are
+#: under 2,000), and far below where date arithmetic and C integers overflow.
+MAX_NUMBER = 100_000
 
 AppointmentStatus = Literal["planned", "attended", "missed", "cancelled"]
 
@@ -65,10 +90,10 @@ class ResourceSpan(Model):
     """A resource an appointment occupies, and when."""
 
     resource: ResourceKind
-    unit: int | None = None
+    unit: Annotated[int, Field(ge=1, le=MAX_UNITS)] | None = None
     """Which chair or room (1-based); ``None`` for counted resources and presence."""
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
 
 
 class Instruction(Model):
@@ -77,9 +102,9 @@ class Instruction(Model):
     kind: InstructionKind
     text: str
     """A sentence for the patient, with local times, e.g. "No food after 07:15 on Mon 7 Dec"."""
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     """When it starts to apply."""
-    until: AwareDatetime | None = None
+    until: Moment | None = None
     """When it stops applying, if it is a period."""
     source: str | None = None
 
@@ -97,9 +122,9 @@ class DecidedDose(Model):
 class Shift(Model):
     """Recorded when ``on_conflict="shift"`` placed an appointment outside its window."""
 
-    earliest: dt.date
-    latest: dt.date
-    days_outside: int
+    earliest: Day
+    latest: Day
+    days_outside: Annotated[int, Field(ge=-MAX_NUMBER, le=MAX_NUMBER)]
     text: str
 
 
@@ -115,17 +140,17 @@ class Appointment(Model):
     name: str
     phase: str
     """The phase it belongs to (for an anchored session, its anchor's phase)."""
-    index: Annotated[int, Field(ge=1)]
+    index: Annotated[int, Field(ge=1, le=MAX_NUMBER)]
     """1-based position within its phase (or among its anchored rule's sessions)."""
-    dose_number: Annotated[int, Field(ge=1)] | None = None
+    dose_number: Annotated[int, Field(ge=1, le=MAX_NUMBER)] | None = None
     """1-based dose count over the plan, for dosing sessions."""
     anchored: str | None = None
     """The anchored-session rule that placed it, if any."""
     anchor: str | None = None
     """The appointment it is anchored to, if any."""
-    start: AwareDatetime
-    end: AwareDatetime
-    dosing_start: AwareDatetime | None = None
+    start: Moment
+    end: Moment
+    dosing_start: Moment | None = None
     """When dosing begins (after check-in), for dosing sessions."""
     time_zone: str
     location: Location
@@ -134,10 +159,10 @@ class Appointment(Model):
     """The protocol's dose menu at this place in the series, e.g. "56 mg or 84 mg"."""
     decided_dose: DecidedDose | None = None
     """The dose the clinician decided and recorded, e.g. 84 mg (one of the menu's)."""
-    target: dt.date | None = None
+    target: Day | None = None
     """The date the rule aimed for."""
-    earliest: dt.date | None = None
-    latest: dt.date | None = None
+    earliest: Day | None = None
+    latest: Day | None = None
     rule: str
     """The rule that set the date, e.g. "7 days after infusion 6 (window 7-10)"."""
     reason: str
@@ -148,15 +173,15 @@ class Appointment(Model):
     """For a cancelled session, how much notice the cancellation gave (``in-time`` or
     ``late``, by the clinic's ``cancellation_window_hours``); ``None`` when no one cancelled it
     (a re-plan no longer needs it, its anchor did not take place) or in an older plan file."""
-    cancelled_at: AwareDatetime | None = None
+    cancelled_at: Moment | None = None
     """When the cancellation was made (``Cancelled.made_at``)."""
     on_request: bool = False
     """A booster the patient asked for: brought forward from its gap, after an evaluation."""
     provisional: bool = False
     """Planned only if a decision still to be taken goes one way (maintenance for responders)."""
-    revision: Annotated[int, Field(ge=0)] = 0
+    revision: Annotated[int, Field(ge=0, le=MAX_NUMBER)] = 0
     """Raised whenever the appointment changes, so calendars update it."""
-    booked_at: AwareDatetime | None = None
+    booked_at: Moment | None = None
     """The moment it was booked at this time (the plan's or re-plan's ``now``): the clinic's
     minimum notice and booking horizon are judged from it."""
     instructions: tuple[Instruction, ...] = ()
@@ -208,8 +233,8 @@ class Task(Model):
     """
 
     id: str
-    title: str
-    due: dt.date
+    title: NonEmptyText
+    due: Day
     kind: Literal[
         "form",
         "requirement",
@@ -223,9 +248,9 @@ class Task(Model):
     ]
     appointment: str | None = None
     source: str | None = None
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     """When it happens, for a task at a moment (in the zone of its appointment)."""
-    until: AwareDatetime | None = None
+    until: Moment | None = None
     """When it ends, for a task that runs through a period."""
 
     @model_validator(mode="after")
@@ -235,12 +260,18 @@ class Task(Model):
         return self
 
 
+#: A rating scale's name, as the protocol's rules name it (``MADRS``, ``PHQ-9``).
+ScaleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+#: A score on a rating scale: finite, and within what any scale in use gives (MADRS: 0-60).
+Score = Annotated[FiniteFloat, Field(ge=-1000, le=1000)]
+
+
 class Assessment(Model):
     """A recorded rating-scale score."""
 
-    on: dt.date
-    scale: str
-    score: FiniteFloat
+    on: Day
+    scale: ScaleName
+    score: Score
 
 
 class TierChange(Model):
@@ -252,7 +283,7 @@ class TierChange(Model):
     phase: str
     before: str
     after: str
-    since: AwareDatetime
+    since: Moment
     """The moment of the re-plan that made the change."""
     reason: str
     """Why, in words (a score, a missed session with worsening)."""
@@ -279,9 +310,9 @@ class Plan(Model):
     reminder_lead_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
     """How long before a deadline the patient's reminder of it fires (the clinic's setting)."""
     time_zone: str
-    start: dt.date
-    until: dt.date
-    revision: Annotated[int, Field(ge=0)] = 0
+    start: Day
+    until: Day
+    revision: Annotated[int, Field(ge=0, le=MAX_NUMBER)] = 0
     tiers: dict[str, str] = Field(default_factory=dict)
     """The tier each tiered phase uses now (the clinician's choice, or a re-planning step)."""
     tier_changes: tuple[TierChange, ...] = ()

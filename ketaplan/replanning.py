@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from ketaplan._model import FiniteFloat, Model, aware, expect, in_range, validate_as
+from ketaplan._model import Day, Model, Moment, aware, expect, in_range, validate_as
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
@@ -55,6 +55,8 @@ from ketaplan.plans import (
     Assessment,
     DecidedDose,
     Plan,
+    ScaleName,
+    Score,
     TierChange,
 )
 from ketaplan.protocol import Protocol, SessionKind
@@ -99,7 +101,7 @@ class Attended(Model):
 
     type: Literal["attended"] = "attended"
     appointment: str
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     dose: Annotated[float, Field(gt=0, le=1000)] | None = None
 
 
@@ -116,7 +118,7 @@ class Moved(Model):
 
     type: Literal["moved"] = "moved"
     appointment: str
-    to: AwareDatetime
+    to: Moment
 
 
 class Cancelled(Model):
@@ -130,16 +132,16 @@ class Cancelled(Model):
 
     type: Literal["cancelled"] = "cancelled"
     appointment: str
-    made_at: AwareDatetime | None = None
+    made_at: Moment | None = None
 
 
 class Assessed(Model):
     """A rating-scale score was recorded, e.g. PHQ-9 = 7."""
 
     type: Literal["assessed"] = "assessed"
-    on: dt.date
-    scale: str
-    score: FiniteFloat
+    on: Day
+    scale: ScaleName
+    score: Score
 
 
 class Decided(Model):
@@ -152,7 +154,7 @@ class Decided(Model):
     decision: DecisionKind
     proposal: str | None = None
     """The id of the proposal it answers (``Plan.proposals``)."""
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     """When it was decided (default: the re-plan's ``as_of``)."""
     note: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -166,7 +168,7 @@ class Requested(Model):
     """
 
     type: Literal["requested"] = "requested"
-    on: dt.date | None = None
+    on: Day | None = None
     """When the patient asked (default: the re-plan's day)."""
     note: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -505,6 +507,9 @@ def _apply(
         if isinstance(event, Decided):
             continue
         if isinstance(event, Assessed):
+            if event.on > as_of.astimezone(clinic.zone).date():  # a score is what was measured
+                expected = f"a day on or before as_of ({as_of.date().isoformat()})"
+                raise InputError(f"events[{number}].on", expected, event.on.isoformat())
             _assessed(protocol, record, event)
             continue
         if isinstance(event, Requested):
@@ -529,7 +534,7 @@ def _apply(
                 applied.moved.add(current.id)
             appointments[current.id] = current.model_copy(update=update)
         elif isinstance(event, Moved):
-            _still_planned(current, field=f"events[{number}]")
+            _movable(current, event, as_of, field=f"events[{number}]")
             moved = {**moved_times(current, event.to, kind), "booked_at": as_of}
             # its words are written with the plan's visits once the re-plan is placed
             appointments[current.id] = current.model_copy(update={"status": "planned", **moved})
@@ -585,11 +590,12 @@ def _taken_place_by(
         )
 
 
-def _still_planned(appointment: Appointment, *, field: str) -> None:
-    """Refuse to move a session that is no longer to come: it is the record.
+def _movable(appointment: Appointment, event: Moved, as_of: dt.datetime, *, field: str) -> None:
+    """Refuse a move of a session no longer to come, or to before ``as_of``.
 
     Moving one that took place, was missed or was cancelled made it planned again, and the
-    miss or the cancellation (and its notice) was lost.
+    miss or the cancellation (and its notice) was lost. Nothing is placed before ``as_of``:
+    a session that took place at another time is attended at that time.
     """
     if appointment.status != "planned":
         raise InputError(
@@ -598,6 +604,12 @@ def _still_planned(appointment: Appointment, *, field: str) -> None:
             "record (a missed one is made up or booked again by the re-plan)",
             f"moved {appointment.id}, which was {appointment.status}",
         )
+    if event.to < as_of:
+        expected = (
+            f"a moment at or after as_of ({as_of.isoformat()}); one that took place is "
+            "Attended with its time"
+        )
+        raise InputError(f"{field}.to", expected, event.to.isoformat())
 
 
 def _cancel_anchored(appointments: dict[str, Appointment], anchor: Appointment) -> None:

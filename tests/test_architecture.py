@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "ketaplan._text": 0,
     "ketaplan._model": 0,
     "ketaplan._problems": 0,
+    "ketaplan._files": 0,
     "ketaplan.timing": 0,
     # 1 models: the data a user writes or reads (protocols, clinics, patients, bookings, plans).
     "ketaplan.protocol": 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,7 @@ from ketaplan.patient import Patient
 from ketaplan.replanning import Assessed, Cancelled, parse_events, replan
 
 from .helpers import clinic, patient_file
+from .test_cli import ketaplan as ketaplan_process
 
 #: Names that are not a place's zone, with the place usually meant (None: no suggestion).
 NOT_PLACES = [("EST", "America/New_York"), ("CET", "Europe/Berlin"), ("MST", "America/Phoenix"),
@@ -106,9 +108,12 @@ def test_the_command_refuses_a_non_finite_score(text: str, tmp_path: Path) -> No
 
 def test_every_replanned_plan_reads_back() -> None:
     made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 1))
-    event = Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1e308)
+    event = Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1000)  # the largest allowed
     after = replan(made, as_of=dt.datetime(2026, 12, 9, 18, tzinfo=dt.UTC), events=[event])
     assert Plan.model_validate_json(after.model_dump_json()) == after
+    # a score no scale gives (it was once written as 1e308 and read back as infinity) is refused
+    with pytest.raises(DefinitionError, match=r"score: must be at most 1000.0; got 1e\+308"):
+        Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1e308)
 
 
 # -- plan files are validated like any other input ----------------------------------------------
@@ -134,6 +139,20 @@ def _broken(change: str) -> dict[str, object]:
         data["assessments"] = [{"on": "2026-12-09", "scale": "MADRS", "score": "NaN"}]
     elif change == "repeated task":
         data["tasks"] = [{"id": "t", "title": "x", "due": "2026-12-09", "kind": "form"}] * 2
+    elif change == "year 1":
+        appointments[0]["booked_at"] = "0001-01-01T00:00:00+00:00"
+    elif change == "year 9999":
+        appointments[0]["end"] = "9999-12-31T23:59:59+00:00"
+    elif change == "huge unit":
+        appointments[1]["resources"][0]["unit"] = 10**20
+    elif change == "huge index":
+        appointments[1]["index"] = 10**20
+    elif change == "empty title":
+        data["tasks"] = [{"id": "t", "title": "", "due": "2026-12-09", "kind": "form"}]
+    elif change == "unknown session":
+        appointments[1]["session"] = "x"
+    elif change == "unknown tier":
+        data["tiers"] = {"maintenance": "daily"}
     return data
 
 
@@ -143,7 +162,17 @@ def _broken(change: str) -> dict[str, object]:
      ("end before start", "appointments[2].end: must be after start"),
      ("unknown zone", "time_zone: must be an IANA time zone"),
      ("non-finite score", "assessments[0].score"),
-     ("repeated task", "tasks[1].id: must be unique within tasks")],
+     ("repeated task", "tasks[1].id: must be unique within tasks"),
+     # a hostile tester's edits: each loaded, then crashed check, status, export or replan
+     # with an OverflowError, a KeyError or pydantic's own error
+     ("year 1", "appointments[0].booked_at: must be a date from 1900-01-01 to 2200-12-31"),
+     ("year 9999", "appointments[0].end: must be a date from 1900-01-01 to 2200-12-31"),
+     ("huge unit", "appointments[1].resources[0].unit: must be at most 500"),
+     ("huge index", "appointments[1].index: must be at most 100000"),
+     ("empty title", "tasks[0].title: must not be empty"),
+     ("unknown session", ("plan.appointments[1].session: must be a session kind of protocol "
+                         "iv-ketamine-mwf (infusion, intake, review); got 'x'")),
+     ("unknown tier", "plan.tiers['maintenance']: must be a tiered phase of protocol")],
 )  # fmt: skip
 def test_a_plan_file_that_does_not_hold_together_is_refused(
     change: str, message: str, tmp_path: Path
@@ -151,10 +180,14 @@ def test_a_plan_file_that_does_not_hold_together_is_refused(
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(_broken(change)))
     with pytest.raises(KetaplanError) as caught:
-        load_plan(path)
+        check(load_plan(path))  # read, then read with its protocol
     assert message in str(caught.value)
-    out = io.StringIO()
-    assert main(["check", str(path)], out=out) == 2
+    commands = [["check", str(path)], ["status", str(path), "--as-of", "2026-12-20T09:00"]]
+    if not message.startswith("plan."):  # export reads the file alone, not with its protocol
+        commands.append(["export", str(path), "--format", "ics"])
+    for command in commands:
+        out = io.StringIO()
+        assert main(command, out=out) == 2, command
 
 
 # -- identities: two patients, two identities ----------------------------------------------------
@@ -578,3 +611,45 @@ def test_lists_read_from_data_say_what_is_wrong_as_models_do(
     moved = raised.value.at("--events")
     assert str(moved) == "--events" + message[message.index(":") :]
     assert (moved.field, moved.value) == ("--events", raised.value.value)
+
+
+# -- files that are not files ------------------------------------------------------------------
+
+
+def _special(tmp_path: Path, kind: str, name: str) -> Path:
+    path = tmp_path / name
+    if kind == "zero":  # reports 0 bytes and never ends
+        path.symlink_to("/dev/zero")
+    else:  # a FIFO with no writer: opening it waits for one
+        os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["zero", "fifo"])
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (["validate", "{}"], "p.toml"),
+        (["show", "{}"], "p.toml"),
+        (["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--busy", "{}"], "busy.ics"),
+        (["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--patient", "{}"], "who.toml"),
+        (["check", "{}"], "plan.json"),
+        (["status", "{}", "--as-of", "2026-12-20T09:00"], "plan.json"),
+        (["replan", "PLAN", "--as-of", "2026-12-20T09:00", "--events", "{}"], "events.json"),
+        (["check", "PLAN", "--bookings", "{}"], "bookings.json"),
+    ],
+)  # fmt: skip
+def test_a_device_or_fifo_is_refused_unread(
+    tmp_path: Path, kind: str, command: list[str], name: str
+) -> None:
+    """A hostile tester's find: a size from ``stat`` is 0 for /dev/zero, so the limits let it
+    through and the whole stream was read (8.9 GB in 8 s); a FIFO made the command wait for
+    ever. Neither is opened now."""
+    special = _special(tmp_path, kind, name)
+    made = tmp_path / "real.json"
+    made.write_text(plan(_MWF, start=_START, now=_NOW - dt.timedelta(days=2)).model_dump_json())
+    args = [str(special) if a == "{}" else str(made) if a == "PLAN" else a for a in command]
+    result = ketaplan_process(*args)
+    assert result.returncode == 2, result.stderr
+    assert "must be a regular file (not a device, pipe or FIFO)" in result.stderr
+    assert "Traceback" not in result.stderr

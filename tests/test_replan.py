@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import zoneinfo
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from ketaplan import (
     Appointment,
     InputError,
+    KetaplanError,
     Ledger,
     Plan,
     Protocol,
@@ -735,3 +737,41 @@ def test_a_form_after_the_last_induction_dose_follows_the_last_given_after_a_sto
     after = replan(made, as_of=as_of, clinic=where, events=[*done, Decided(decision="stop")])
     forms = [t.id for t in after.tasks if t.id.startswith("madrs-end-of-induction")]
     assert forms == ["madrs-end-of-induction-induction-4"]
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (Moved(appointment="induction-4", to=at(1950, 1, 1)),
+         ("events[0].to: must be a moment at or after as_of (2025-01-20T12:00:00-05:00); one that "
+         "took place is Attended with its time; got '1950-01-01T12:00:00-05:00'")),
+        (Assessed(on=D(2025, 3, 1), scale="MADRS", score=10),
+         "events[0].on: must be a day on or before as_of (2025-01-20); got '2025-03-01'"),
+    ],
+)  # fmt: skip
+def test_an_event_out_of_its_time_is_refused(event: Event, message: str) -> None:
+    """A hostile tester's find: a move to 1950, before as_of, was recorded (nothing may be
+    placed before as_of), and so was a score measured next March."""
+    with pytest.raises(InputError) as raised:
+        replan(esketamine(now=at(2024, 12, 1)), as_of=at(2025, 1, 20), clinic=CLINIC,
+               patient=MON_THU, events=[event])  # fmt: skip
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Moved(appointment="x", to=dt.datetime(9999, 12, 31, tzinfo=dt.UTC)),
+         "to: must be a date from 1900-01-01 to 2200-12-31"),
+        (lambda: Attended(appointment="x", at=dt.datetime(1, 1, 1, tzinfo=dt.UTC)),
+         "at: must be a date from 1900-01-01 to 2200-12-31"),
+        (lambda: Assessed(on=D(2026, 12, 1), scale=" ", score=3), "scale: must not be empty"),
+        (lambda: Assessed(on=D(2026, 12, 1), scale="MADRS", score=-1e300),
+         "score: must be at least -1000.0"),
+    ],
+)  # fmt: skip
+def test_an_event_is_refused_when_made_with_what_no_plan_can_hold(make: Any, message: str) -> None:
+    """Before, a move to 9999 or an attendance in year 1 overflowed inside replan (a traceback
+    at the command line), and an empty scale name was recorded ("reads  (it reads MADRS)")."""
+    with pytest.raises(KetaplanError, match=re.escape(message)):
+        make()

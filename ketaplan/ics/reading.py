@@ -41,6 +41,7 @@ from typing import Any
 from icalendar import Calendar, vPeriod
 from icalendar.timezone import tzp
 
+from ketaplan._files import FileRefused, read_capped
 from ketaplan._model import in_range
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking, parse_bookings
@@ -102,10 +103,13 @@ def read_busy_file(origin: str, /, *, limit: int = MAX_ICS_BYTES) -> bytes:
     :class:`CalendarFileError` when it cannot be read; shared by the ``.ics`` and FHIR readers.
     """
     try:
-        size = Path(origin).stat().st_size
-        if size > limit:
-            raise LimitError(origin, f"at most {limit} bytes", size)
-        return Path(origin).read_bytes()
+        return read_capped(origin, limit)
+    except FileRefused as err:
+        if err.too_large:
+            raise LimitError(origin, err.expectation, err.value) from None
+        raise CalendarFileError(
+            [Problem("", f"must be {err.expectation}", err.value, origin=origin)]
+        ) from None
     except OSError as err:
         raise CalendarFileError(
             [Problem("", f"cannot be read ({err.strerror or err})", origin=origin)]

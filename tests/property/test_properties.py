@@ -101,8 +101,10 @@ def test_replan_keeps_the_past_ids_and_revisions(
             # The missed session changes status, and what was to follow it cancels with it.
             if missed.id not in (appointment_id, before.anchor):
                 assert now.status == before.status
-        changed = (now.start, now.end, now.status, now.resources, now.dose) != (
+        # what a calendar shows: the times, the status, the chair, the dose, the patient's words
+        changed = (now.start, now.end, now.status, now.resources, now.dose, now.instructions) != (
             before.start, before.end, before.status, before.resources, before.dose,
+            before.instructions,
         )  # fmt: skip
         assert now.revision == before.revision + (1 if changed else 0)
     for appointment_id in set(new) - set(old):
