@@ -12,11 +12,12 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar, cast
 
 from ketaplan._resolve import new_plan_clinic
 from ketaplan._version import __version__
@@ -822,7 +823,7 @@ def _output_format(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run the command line and return its exit code."""
-    stdout = out or sys.stdout
+    stdout = _Output(out or sys.stdout)
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
@@ -831,12 +832,53 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     try:
         _output_format(args)
-        return run(args, stdout)
+        code = run(args, cast("TextIO", stdout))
+        stdout.flush()  # a full disk says so here, not in a traceback at exit
     except KetaplanError as err:
         print(for_terminal(f"ketaplan: error: {err}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. `ketaplan show x | head`
         return EXIT_OK
+    except _Unwritable as err:  # standard output cannot be written (a full disk: > /dev/full)
+        print(f"ketaplan: error: cannot write the output ({err.reason})", file=sys.stderr)
+        if stdout.stream is sys.stdout:  # what is left in its buffer would fail again at exit
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115, PTH123
+        return EXIT_USAGE
+    return code
+
+
+class _Unwritable(Exception):  # noqa: N818 - a condition of the output, reported as such
+    """Standard output refused what was written (not a pipe closed early: that ends quietly)."""
+
+    def __init__(self, err: OSError) -> None:
+        self.reason = err.strerror or str(err)
+        super().__init__(self.reason)
+
+
+class _Output:
+    """Standard output, whose failures are told apart from any other ``OSError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise _Unwritable(err) from err
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise _Unwritable(err) from err
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def _protocols(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,6 +12,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -653,3 +655,18 @@ def test_a_device_or_fifo_is_refused_unread(
     assert result.returncode == 2, result.stderr
     assert "must be a regular file (not a device, pipe or FIFO)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [["plan", "iv-ketamine-mwf", "--start", "2026-12-07",
+                                      "--format", "json"], ["protocols"]])  # fmt: skip
+def test_an_output_that_cannot_be_written_is_said_in_one_line(command: list[str]) -> None:
+    """``> /dev/full`` printed an OSError traceback; it is one line and exit 2."""
+    exe = Path(sys.executable).parent / "ketaplan"
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [str(exe), *command], stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+            env={**os.environ, "KETAPLAN_NOW": "2026-12-01T09:00:00+00:00"}, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == "ketaplan: error: cannot write the output (No space left on device)\n"

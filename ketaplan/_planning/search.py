@@ -691,9 +691,11 @@ def _start_notes(leads: tuple[_Frame | None, ...], relaxed: Chain | None) -> lis
         if day > target:
             causes = [f"{fmt_day(d)}: {why}" for d, why in sorted(lead.rejected.items())]
             shown = "; ".join(causes[:_CAUSES]) + ("; ..." if len(causes) > _CAUSES else "")
+            # no day of its own refused it: the series did not fit from an earlier first day
+            why = f" ({shown or 'the series does not fit from an earlier first day'})"
             notes.append(
                 f"{placed.id} starts on {fmt_day(day)}, {(day - target).days} day(s) after "
-                f"{fmt_day(target)}, the first day the plan allows ({shown})"
+                f"{fmt_day(target)}, the first day the plan allows{why}"
             )
     shifted = [a for a in relaxed.sessions if a.shift and a.is_active] if relaxed else []
     if shifted:
