@@ -86,7 +86,7 @@ def problems_from(
     Only the first :data:`MAX_LISTED` are described (a file of 80,000 unknown fields is one
     mistake repeated): the cost of an error stays linear and small.
     """
-    return problems_in(err, _field_names(model), origin=origin)
+    return problems_in(err, _field_names(model), origin=origin, root=model)
 
 
 def field_names(annotation: object) -> frozenset[str]:
@@ -111,10 +111,13 @@ def problems_in(
     *,
     origin: str,
     tags: frozenset[str] = frozenset(),
+    root: object = None,
 ) -> tuple[list[Problem], int]:
     """:func:`problems_from` for any validated type.
 
-    ``names``: its fields, for "did you mean"; ``tags``: its unions' tags (:func:`format_loc`).
+    ``names``: its fields, for "did you mean"; ``tags``: its unions' tags (:func:`format_loc`);
+    ``root``: the type validated, so that a misspelt field is matched against the fields of
+    the model it is in (``tasks[0].name`` is not "did you mean 'name'?").
     """
     problems: list[Problem] = []
     omitted = 0
@@ -136,9 +139,34 @@ def problems_in(
                     Problem(format_loc(loc + sub_loc, tags), message, value, origin=origin)
                 )
         else:
-            message, value = _describe(detail, names)
+            here = _names_at(root, loc[:-1]) if detail["type"] == "extra_forbidden" else None
+            message, value = _describe(detail, names if here is None else here)
             problems.append(Problem(format_loc(loc, tags), message, value, origin=origin))
     return problems, omitted
+
+
+def _names_at(root: object, loc: Loc) -> frozenset[str] | None:
+    """The field names of the model(s) at ``loc`` below ``root``, or None when unknown."""
+    models = _models_in(root)
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list or tuple: the same models
+        holding = [model for model in models if part in model.model_fields]
+        if holding:
+            models = [m for h in holding for m in _models_in(h.model_fields[part].annotation)]
+            continue
+        tagged = [model for model in models if part in _tags(model)]
+        if tagged:  # pydantic names the branch of a tagged union it tried
+            models = tagged
+        elif part not in _BRANCH_PARTS:
+            return None
+    names = {name for model in models for name in model.model_fields}
+    return frozenset(names) or None
+
+
+def _tags(model: type[BaseModel]) -> tuple[object, ...]:
+    field = model.model_fields.get("type")
+    return get_args(field.annotation) if field is not None else ()
 
 
 #: Error types whose message needs nothing but the type.

@@ -670,3 +670,18 @@ def test_an_output_that_cannot_be_written_is_said_in_one_line(command: list[str]
         )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr == "ketaplan: error: cannot write the output (No space left on device)\n"
+
+
+def test_did_you_mean_names_a_field_of_the_model_the_typo_is_in() -> None:
+    """A task has no ``name``, but a session kind does: "did you mean 'name'?" sent the author
+    in a circle. The suggestion comes from the fields of the model at that place."""
+    data = load_protocol("esketamine-trd").model_dump(mode="json", exclude_none=True)
+    data["tasks"][0]["name"] = "form"
+    data["session_kinds"][0]["timeline"]["check_in_minuts"] = 5
+    with pytest.raises(DefinitionError) as raised:
+        loads_protocol(json.dumps(data), format="json")
+    said = {problem.path: problem.message for problem in raised.value.problems}
+    assert said["tasks[0].name"] == "is not a known field"
+    assert said["session_kinds[0].timeline.check_in_minuts"] == (
+        "is not a known field (did you mean 'check_in_minutes'?)"
+    )
