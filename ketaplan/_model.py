@@ -18,9 +18,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WrapSerializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -270,9 +272,26 @@ def _on_the_calendar(value: D) -> D:
 
 D = TypeVar("D", dt.date, dt.datetime)
 
+def _in_whole_minutes(value: dt.datetime, handler: SerializerFunctionWrapHandler) -> Any:
+    """A moment as JSON can hold it: with an offset of whole minutes.
+
+    pydantic writes UTC offsets in whole minutes: an offset with seconds (local mean time,
+    before a zone's standard time: Monrovia until 1972 was -00:44:30) is written in UTC, the
+    same instant, rather than cut to -00:44 and read back 30 seconds off.
+    """
+    offset = value.utcoffset()
+    if offset is not None and offset % dt.timedelta(minutes=1):
+        value = value.astimezone(dt.UTC)
+    return handler(value)
+
+
 #: A moment in a model (with its UTC offset) on the days ketaplan plans in: a file edited to
 #: year 1 or 9999 is refused when read, not left to overflow in date arithmetic later.
-Moment = Annotated[AwareDatetime, AfterValidator(_on_the_calendar)]
+Moment = Annotated[
+    AwareDatetime,
+    AfterValidator(_on_the_calendar),
+    WrapSerializer(_in_whole_minutes, when_used="json"),
+]
 #: A day in a model, from :data:`FIRST_DATE` to :data:`LAST_DATE`.
 Day = Annotated[dt.date, AfterValidator(_on_the_calendar)]
 

@@ -685,3 +685,22 @@ def test_did_you_mean_names_a_field_of_the_model_the_typo_is_in() -> None:
     assert said["session_kinds[0].timeline.check_in_minuts"] == (
         "is not a known field (did you mean 'check_in_minutes'?)"
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [("Africa/Monrovia", dt.date(1970, 1, 5)), ("Asia/Kolkata", dt.date(1900, 1, 8))],
+)
+def test_a_plan_in_local_mean_time_reads_back_to_the_second(zone: str, day: dt.date) -> None:
+    """pydantic writes offsets in whole minutes: Monrovia's -00:44:30 (until 1972) was written
+    as -00:44, and the plan read back 30 seconds off (check then found its words out of date).
+    Such a moment is written in UTC: the same instant."""
+    week_before = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=7)
+    made = plan(_MWF, start=day, time_zone=zone, now=week_before)
+    assert made.appointments[0].start.utcoffset() % dt.timedelta(minutes=1)  # seconds in it
+    again = Plan.model_validate_json(made.model_dump_json())
+    assert again == made
+    assert [a.start.timestamp() for a in again.appointments] == [
+        a.start.timestamp() for a in made.appointments
+    ]
+    assert check(again) == check(made) == []
