@@ -227,7 +227,7 @@ def trd_stepped_down() -> Plan:
         trd_weekly_maintenance(),
         protocol=automatic_trd(),
         as_of=as_of,
-        events=[*events, *low_scores(D(2027, 2, 26))],
+        events=[*events, *low_scores(as_of.date())],  # scored by the last session attended
         clinic=demo_clinic(),
     )
 
@@ -308,7 +308,7 @@ def trd_stepped_down_early() -> Plan:
         trd_weekly_maintenance(),
         protocol=automatic_trd(),
         as_of=as_of,
-        events=[*events, *low_scores(D(2027, 1, 29))],
+        events=[*events, *low_scores(as_of.date())],  # scored by the last session attended
         clinic=demo_clinic(),
     )
 
@@ -345,7 +345,7 @@ def test_issue11_4_stepping_back_up_replans_weekly_sessions() -> None:
         stepped,
         protocol=automatic_trd(),
         as_of=as_of,
-        events=[*events, Assessed(on=D(2027, 2, 26), scale="MADRS", score=22)],
+        events=[*events, Assessed(on=as_of.date(), scale="MADRS", score=22)],
         clinic=demo_clinic(),
     )
     assert again.tiers["maintenance"] == "weekly"
