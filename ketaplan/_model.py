@@ -229,9 +229,11 @@ __all__ += [
     "Day",
     "Moment",
     "aware",
+    "choice",
     "expect",
     "format_loc",
     "in_range",
+    "local_time",
 ]
 
 
@@ -272,6 +274,7 @@ def _on_the_calendar(value: D) -> D:
 
 D = TypeVar("D", dt.date, dt.datetime)
 
+
 def _in_whole_minutes(value: dt.datetime, handler: SerializerFunctionWrapHandler) -> Any:
     """A moment as JSON can hold it: with an offset of whole minutes.
 
@@ -302,6 +305,19 @@ def expect(name: str, value: object, kind: type | tuple[type, ...], expectation:
         raise InputError(name, expectation, value)
 
 
+def choice(name: str, value: object, choices: tuple[str | None, ...], expectation: str) -> None:
+    """:class:`InputError` naming ``name`` unless ``value`` is one of ``choices``.
+
+    Only text (or ``None``, when it is a choice) is compared: a list or dict given by mistake
+    is refused like any other wrong value, never hashed or compared by its own rules.
+    """
+    if value is None:
+        if None not in choices:
+            raise InputError(name, expectation, value)
+    elif not isinstance(value, str) or value not in choices:
+        raise InputError(name, expectation, value)
+
+
 def expect_each(name: str, value: object, kind: type[T], expectation: str) -> list[T]:
     """``value``'s items as a list, each an instance of ``kind``, else :class:`InputError`.
 
@@ -321,6 +337,13 @@ def in_range(name: str, value: dt.date) -> dt.date:
     day = value.date() if isinstance(value, dt.datetime) else value
     if not FIRST_DATE <= day <= LAST_DATE:
         raise LimitError(name, f"a date from {FIRST_DATE} to {LAST_DATE}", value)
+    return value
+
+
+def local_time(name: str, value: object) -> dt.time | None:
+    """``value`` if it is None or a time of day without a zone, else :class:`InputError`."""
+    if value is not None and (not isinstance(value, dt.time) or value.tzinfo is not None):
+        raise InputError(name, "a local time of day without a zone", value)
     return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Literal, TypeVar
 
+from ketaplan._model import expect
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
@@ -31,6 +32,8 @@ def plan_protocol(
     """The plan and its protocol (the built-in it names, by default), checked to match."""
     if not isinstance(plan, Plan):
         raise InputError("plan", "a Plan", type(plan).__name__)
+    expect("protocol", protocol, (Protocol, type(None)), "a Protocol or None")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
     protocol = protocol or load_protocol(plan.protocol)
     if protocol.id != plan.protocol:
         raise InputError("protocol", f"the plan's protocol {plan.protocol!r}", protocol.id)
@@ -73,6 +76,7 @@ def _fits(plan: Plan, protocol: Protocol) -> None:
 
 def plan_clinic(plan: Plan, clinic: Clinic | None, *, clinic_is: Need) -> Clinic | None:
     """The plan's clinic: the one given (checked to match), or the default clinic it used."""
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None (demo_clinic() gives one)")
     if clinic is None:
         if plan.clinic == "default-clinic":
             return default_clinic(plan.time_zone)

@@ -21,7 +21,7 @@ from ketaplan.bookings import Booking, bookings_of
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import Ledger, booking_list
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol
@@ -106,8 +106,9 @@ def alternatives(
     plan, protocol = plan_protocol(plan, protocol, patient, patient_is="required")
     where = plan_clinic(plan, clinic, clinic_is="required")
     assert where is not None  # noqa: S101 - required above
+    given = booking_list("bookings", bookings, ledger=False)
     session = _session(plan, appointment_id, moment)
-    others = [b for b in bookings if b.plan != plan.id]
+    others = [b for b in given if b.plan != plan.id]
     context = _Context(plan, protocol, where, patient, others, moment)
     finder = _finder(context, session)
     kind = protocol.session_kind(session.session)
@@ -125,7 +126,7 @@ def alternatives(
 
 def _session(plan: Plan, appointment_id: str, moment: dt.datetime) -> Appointment:
     ids = [a.id for a in plan.appointments]
-    if appointment_id not in ids:
+    if not isinstance(appointment_id, str) or appointment_id not in ids:
         raise InputError("appointment_id", f"an appointment of plan {plan.id}", appointment_id)
     session = plan.appointment(appointment_id)
     if session.status != "planned" or session.start <= moment:

@@ -37,6 +37,7 @@ import datetime as dt
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from os import PathLike
 from pathlib import Path
 from typing import NamedTuple
 from typing import Protocol as Callback
@@ -309,7 +310,7 @@ def capacity_report(
     *,
     unserved: Iterable[Placement] = (),
     requests: Iterable[RosterEntry] = (),
-    folder: str | Path = ".",
+    folder: str | Path | None = None,
     now: dt.datetime | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     later_days: int = 182,
@@ -325,7 +326,8 @@ def capacity_report(
             :func:`~ketaplan.roster.place`), with the reasons their placement found.
         requests: the roster's entries, every patient's (served or not): needed for the
             unserved patients' earliest starts and to measure what one more would serve.
-        folder: where the entries' relative file names start.
+        folder: where the entries' relative file names start (default: the current folder);
+            only with ``requests``, whose files it finds.
         now: the moment of planning, as the placement had it.
         period: the first and last local day to count (default: the plans' span).
         later_days: how far past the booking horizon to look for an unserved patient's
@@ -337,12 +339,15 @@ def capacity_report(
     """
     items, missing = _plans(plans), _unserved(unserved)
     entries = _entries(requests)
+    where = _folder(folder, entries)
+    expect("measure", measure, bool, "True or False")
+    if not callable(placer):
+        raise InputError("placer", "a placement function, such as place_all", placer)
     if isinstance(later_days, bool) or not isinstance(later_days, int):
         raise InputError("later_days", f"a whole number from 1 to {MAX_LATER_DAYS}", later_days)
     if not 1 <= later_days <= MAX_LATER_DAYS:
         raise LimitError("later_days", f"from 1 to {MAX_LATER_DAYS}", later_days)
     days, use = resource_use(items, clinic, period=period)
-    where = Path(folder)
     blame = [_turned_away_by(placement) for placement in missing]
     waiting = _earliest(
         missing, blame, entries, items, _Where(clinic, where, now), later_days=later_days
@@ -370,6 +375,17 @@ def _unserved(unserved: object) -> list[Placement]:
         if item.plan is not None:
             raise InputError(f"unserved[{index}].plan", "None (a patient not served)", item.plan.id)
     return items
+
+
+def _folder(folder: object, entries: dict[str, RosterEntry]) -> Path:
+    """Where the entries' files are: refused without entries, whose files alone it finds."""
+    if folder is None:
+        return Path()
+    if not isinstance(folder, str | PathLike):
+        raise InputError("folder", "a folder (a str or Path)", folder)
+    if not entries:
+        raise InputError("folder", "given only with requests (it finds their files)", folder)
+    return Path(folder)
 
 
 def _entries(requests: object) -> dict[str, RosterEntry]:

@@ -494,10 +494,16 @@ def _add_placement_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _placement_options(args: argparse.Namespace) -> dict[str, Any]:
-    if "time_limit" in getattr(args, "given_options", ()) and args.backend != "cp-sat":
+    """The options given, for :func:`~ketaplan.placement.plan_many`: none it would not use."""
+    given: set[str] = getattr(args, "given_options", set())
+    if "time_limit" in given and args.backend != "cp-sat":
         raise InputError("--time-limit", "used with --backend cp-sat", args.time_limit)
-    return {"objective": args.objective, "backend": args.backend, "seed": args.seed,
-            "time_limit": args.time_limit}  # fmt: skip
+    if args.objective == "in-order" and args.backend != "local":
+        raise InputError("--backend", "local with --objective in-order (one by one)", args.backend)
+    if args.objective == "in-order" and "seed" in given:
+        raise InputError("--seed", "used with --objective most-served (a search)", args.seed)
+    options = {"objective": args.objective, "backend": args.backend}
+    return options | {name: getattr(args, name) for name in ("seed", "time_limit") if name in given}
 
 
 def _waitlist(args: argparse.Namespace, out: TextIO) -> int:
@@ -571,8 +577,9 @@ def _capacity(args: argparse.Namespace, out: TextIO) -> int:
     placed = place_all(roster.patients, clinic=clinic, folder=folder, now=now)
     report = capacity_report(
         [p.plan for p in placed if p.plan is not None], clinic,
-        unserved=[p for p in placed if p.plan is None], requests=roster.patients, folder=folder,
-        now=now, later_days=args.later_days, measure=not args.no_measure,
+        unserved=[p for p in placed if p.plan is None], requests=roster.patients,
+        folder=folder if roster.patients else None, now=now, later_days=args.later_days,
+        measure=not args.no_measure,
     )  # fmt: skip
     if args.format == "json":
         return _emit(report.model_dump_json(indent=2), args.output, out)

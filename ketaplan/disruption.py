@@ -34,7 +34,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field
 
-from ketaplan._model import Model, aware, expect
+from ketaplan._model import Model, aware, expect, expect_each
 from ketaplan._relocation import (
     DEFAULT_BUDGET,
     Arrangement,
@@ -50,7 +50,7 @@ from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.errors import DefinitionError, InputError, LimitError
 from ketaplan.instructions import Visits, current_instructions, tasks_for
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import Ledger, booking_list
 from ketaplan.medications import medication_rules
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
@@ -159,7 +159,9 @@ def replan_disruption(
     if not isinstance(budget, int) or isinstance(budget, bool) or not 1 <= budget <= MAX_BUDGET:
         raise InputError("budget", f"a whole number from 1 to {MAX_BUDGET}", budget)
     board = _Board(items, clinic=clinic, changed=changed, change=change, now=now,
-                   protocols=protocols, patients=patients, bookings=bookings)  # fmt: skip
+                   protocols=expect_each("protocols", protocols, Protocol, "a Protocol"),
+                   patients=expect_each("patients", patients, Patient, "a Patient"),
+                   bookings=booking_list("bookings", bookings, ledger=False))  # fmt: skip
     report = board.run(budget)
     return Disrupted(tuple(board.plans[p.id] for p in items), report)
 

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from ketaplan._model import aware, expect, in_range
+from ketaplan._model import aware, expect, in_range, local_time
 from ketaplan._resolve import new_plan_clinic
 from ketaplan._text import fmt_day
 from ketaplan.bookings import Booking
@@ -119,12 +119,17 @@ def first_available(
     ['Mon 07 Dec', 'Tue 08 Dec']
     """
     expect("protocol", protocol, Protocol, "a Protocol (load_protocol(ID) gives one)")
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None (demo_clinic() gives one)")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
     if not isinstance(options, int) or isinstance(options, bool) or not 1 <= options <= MAX_OPTIONS:
         raise InputError("options", f"a whole number from 1 to {MAX_OPTIONS}", options)
     for name, day in (("start", start), ("latest", latest)):
-        if day is not None and (not isinstance(day, dt.date) or isinstance(day, dt.datetime)):
+        if (day is not None or name == "start") and (
+            not isinstance(day, dt.date) or isinstance(day, dt.datetime)
+        ):
             raise InputError(name, "a date (datetime.date, not datetime)", day)
     in_range("start", start)
+    local_time("preferred_time", preferred_time)
     if latest is not None and latest < start:
         raise InputError("latest", f"on or after start ({start})", latest)
     moment = aware("now", now) if now is not None else current_time()

@@ -132,6 +132,14 @@ class Ledger:
         base: Ledger | None = None,
         units: Units = "assign",
     ) -> None:
+        if not isinstance(clinic, Clinic | None):
+            raise InputError("clinic", "a Clinic or None (demo_clinic() gives one)", clinic)
+        if not isinstance(base, Ledger | None):
+            raise InputError("base", "a Ledger or None", base)
+        if not isinstance(units, str) or units not in ("assign", "as-given"):
+            raise InputError("units", "'assign' or 'as-given'", units)
+        if isinstance(bookings, str | bytes) or not isinstance(bookings, Iterable):
+            raise InputError("bookings", "a list of Booking", bookings)
         self.clinic = clinic
         self.limits = limits(clinic) if clinic is not None else _NO_LIMITS
         self.units: dict[str, int] = {str(r): n for r, n in self.limits.units.items()}
@@ -376,6 +384,9 @@ class Ledger:
 
     def add(self, booking: Booking) -> Booking:
         """Record a booking; a chair or room without a unit gets the lowest free one."""
+        if not isinstance(booking, Booking):
+            expected = "a Booking (Plan.bookings() gives a plan's)"
+            raise InputError("booking", expected, type(booking).__name__)
         return self._add(booking, undone="restore")
 
     def add_occupied(self, at: Sequence[Occupied], /, *, patient: str, appointment: str) -> None:
@@ -405,7 +416,11 @@ class Ledger:
         removed again (:meth:`remove_last`), its days get new change numbers: no record of
         the numbers before it is kept, which for many bookings would cost memory.
         """
-        for booking in bookings:
+        if isinstance(bookings, str | bytes) or not isinstance(bookings, Iterable):
+            raise InputError("bookings", "a list of Booking", bookings)
+        for index, booking in enumerate(bookings):
+            if not isinstance(booking, Booking):
+                raise InputError(f"bookings[{index}]", "a Booking", booking)
             self._add(booking, undone="renumber")
 
     def _add(self, booking: Booking, *, undone: Literal["restore", "renumber"]) -> Booking:
@@ -480,10 +495,19 @@ def bookings_argument(name: str, value: object, clinic: Clinic) -> Ledger:
     """
     if isinstance(value, Ledger):
         return value.fork()
+    return Ledger(clinic, booking_list(name, value))
+
+
+def booking_list(name: str, value: object, *, ledger: bool = True) -> list[Booking]:
+    """``value``'s bookings as a list; :class:`InputError` names ``name`` or the first wrong item.
+
+    ``ledger``: whether the argument may be a :class:`Ledger` instead (the message says so).
+    """
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InputError(name, "a Ledger or a list of Booking", value)
+        raise InputError(name, "a Ledger or a list of Booking" if ledger else "a list of Booking",
+                         value)  # fmt: skip
     items = list(value)
     for index, item in enumerate(items):
         if not isinstance(item, Booking):
             raise InputError(f"{name}[{index}]", "a Booking", item)
-    return Ledger(clinic, items)
+    return items

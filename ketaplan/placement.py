@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
-from ketaplan._model import Model, aware, expect
+from ketaplan._model import Model, aware, choice, expect
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
@@ -85,6 +85,8 @@ MAX_REQUESTS = 10_000
 DEFAULT_TRIES = 60
 #: The largest budget ``tries`` may give.
 MAX_TRIES = 100_000
+#: The solver's time limit in seconds unless ``time_limit`` gives one.
+_DEFAULT_TIME_LIMIT = 10.0
 #: How many other patients the repair takes out at once to let a patient in, in turn.
 _GROUPS = (1, 2, 4)
 
@@ -182,9 +184,9 @@ def plan_many(
     bookings: Iterable[Booking] | Ledger = (),
     objective: Objective = "most-served",
     backend: Backend = "local",
-    seed: int = 0,
-    tries: int = DEFAULT_TRIES,
-    time_limit: float = 10.0,
+    seed: int | None = None,
+    tries: int | None = None,
+    time_limit: float | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Placement]:
@@ -196,25 +198,33 @@ def plan_many(
         clinic: the clinic they are placed into.
         bookings: the clinic's other bookings (plans already made): never moved.
         objective: ``"most-served"`` (default) or ``"in-order"``; see the module.
-        backend: ``"local"`` (default) or ``"cp-sat"`` (needs ``ketaplan[solver]``).
-        seed: the seed of the local search's shuffled orders and of the solver.
+        backend: ``"local"`` (default) or ``"cp-sat"`` (needs ``ketaplan[solver]``), for
+            ``"most-served"``: ``"in-order"`` places one by one, with no search.
+        seed: the seed of the local search's shuffled orders and of the solver (default 0);
+            not for ``"in-order"``.
         tries: the local search's budget of repair placements after its passes (0 to
-            :data:`MAX_TRIES`).
-        time_limit: the solver's time limit in seconds (``cp-sat`` only).
+            :data:`MAX_TRIES`, default :data:`DEFAULT_TRIES`; with ``cp-sat``, of the local
+            search it starts from); not for ``"in-order"``.
+        time_limit: the solver's time limit in seconds (default 10; ``cp-sat`` only).
         now: the moment of planning, as for ``plan``.
         progress: called with (done, total) as the first pass places each patient.
 
     Raises:
         InputError: a request that is not a :class:`PlacementRequest`, two requests for one patient,
-            or an option out of range.
+            an option out of range, or an option the objective or back-end does not use
+            (``time_limit`` without ``cp-sat``; ``seed``, ``tries`` or ``cp-sat`` with
+            ``"in-order"``): it would change nothing.
         MissingExtraError: ``backend="cp-sat"`` without the extra ``ketaplan[solver]``.
     """
     setup = prepare(requests, clinic, bookings, now)
     _check_options(objective=objective, backend=backend, seed=seed, tries=tries,
-                   time_limit=time_limit)  # fmt: skip
+                   time_limit=time_limit, progress=progress)  # fmt: skip
+    seed = seed if seed is not None else 0
+    tries = tries if tries is not None else DEFAULT_TRIES
     order = list(range(len(setup.requests)))
-    if backend == "cp-sat" and objective == "most-served":
-        outcome, _ = solved(setup, seed=seed, time_limit=time_limit)
+    if backend == "cp-sat":
+        limit = time_limit if time_limit is not None else _DEFAULT_TIME_LIMIT
+        outcome, _ = solved(setup, seed=seed, time_limit=limit, tries=tries, progress=progress)
     else:
         outcome = _one_by_one(setup, order, progress=progress)
         if objective == "most-served":
@@ -258,22 +268,41 @@ def _alike(requests: Sequence[PlacementRequest], base: Sequence[Booking]) -> tup
 
 
 def _check_options(
-    *, objective: object, backend: object, seed: object, tries: object, time_limit: object
+    *,
+    objective: object,
+    backend: object,
+    seed: object,
+    tries: object,
+    time_limit: object,
+    progress: object,
 ) -> None:
-    if objective not in {"most-served", "in-order"}:
-        raise InputError("objective", "'most-served' or 'in-order'", objective)
-    if backend not in {"local", "cp-sat"}:
-        raise InputError("backend", "'local' or 'cp-sat'", backend)
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
+    """Each option of its type and range, and only with the objective and back-end using it."""
+    choice("objective", objective, ("most-served", "in-order"), "'most-served' or 'in-order'")
+    choice("backend", backend, ("local", "cp-sat"), "'local' or 'cp-sat'")
+    if seed is not None and (
+        not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31
+    ):
         raise InputError("seed", "a whole number from 0 to 2**31 - 1", seed)
-    if not isinstance(tries, int) or isinstance(tries, bool) or not 0 <= tries <= MAX_TRIES:
+    if tries is not None and (
+        not isinstance(tries, int) or isinstance(tries, bool) or not 0 <= tries <= MAX_TRIES
+    ):
         raise InputError("tries", f"a whole number from 0 to {MAX_TRIES}", tries)
-    if (
+    if time_limit is not None and (
         not isinstance(time_limit, int | float)
         or isinstance(time_limit, bool)
         or not 0 < time_limit <= 3600  # noqa: PLR2004 - an hour: the documented limit
     ):
         raise InputError("time_limit", "seconds, more than 0 and at most 3600", time_limit)
+    if progress is not None and not callable(progress):
+        raise InputError("progress", "None or a function of (done, total)", progress)
+    if time_limit is not None and backend != "cp-sat":
+        raise InputError("time_limit", "used with backend='cp-sat'", time_limit)
+    if objective == "in-order":
+        if backend != "local":
+            raise InputError("backend", "'local' with objective='in-order' (one by one)", backend)
+        for name, value in (("seed", seed), ("tries", tries)):
+            if value is not None:
+                raise InputError(name, "used with objective='most-served' (a search)", value)
 
 
 # -- placing one patient ------------------------------------------------------------------------
@@ -479,7 +508,13 @@ def _blockers(setup: _Setup, outcome: _Outcome, waiting: int) -> list[int]:
 
 
 def solved(
-    setup: _Setup, *, seed: int, time_limit: float, warm: bool = True
+    setup: _Setup,
+    *,
+    seed: int,
+    time_limit: float,
+    warm: bool = True,
+    tries: int = DEFAULT_TRIES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[_Outcome, SolverAnswer]:
     """The CP-SAT back-end: the solver's answer, made into plans by the planner.
 
@@ -491,15 +526,16 @@ def solved(
     given. So every plan is the planner's own; and when that serves fewer than the local
     search, the local search's placement is returned. Not ``warm`` (to measure the local
     search against the solver): the solver starts from nothing, and its answer is returned
-    as the planner makes it.
+    as the planner makes it. ``tries`` and ``progress``: the local search's, as for
+    :func:`plan_many`.
     """
     from ketaplan._cpsat import solve  # noqa: PLC0415 - the optional extra, loaded on use
 
     local = _Outcome()
     start_from: dict[int, dict[str, dt.datetime]] = {}
     if warm:
-        first = _one_by_one(setup, range(len(setup.requests)))
-        local = _improved(setup, first, seed=seed, tries=DEFAULT_TRIES)
+        first = _one_by_one(setup, range(len(setup.requests)), progress=progress)
+        local = _improved(setup, first, seed=seed, tries=tries)
         start_from = {index: {a.id: a.start for a in made.appointments}
                       for index, (made, _) in local.plans.items()}  # fmt: skip
     answer = solve(setup.requests, setup.clinic, setup.base, now=setup.now, seed=seed,

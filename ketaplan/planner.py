@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 
-from ketaplan._model import aware, expect, in_range
+from ketaplan._model import aware, choice, expect, in_range, local_time
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
 from ketaplan._resolve import new_plan_clinic
@@ -152,7 +152,7 @@ def plan(
         now=now,
         patient_key=patient.id if patient else f"plan:{plan_id}",
     )
-    continuity = _hinted(hints, clinic)
+    continuity = _hinted(hints, clinic, protocol)
     search = Search(Course(protocol, chosen), setting, ledger=ledger, continuity=continuity)
     appointments = search.solve(on_conflict=on_conflict)
     return _result(protocol, search, appointments, plan_id=plan_id, tiers=chosen)
@@ -228,12 +228,8 @@ def _check_arguments(
             raise InputError("until", f"on or after start ({start})", until)
         if (until - start).days > MAX_HORIZON_DAYS:
             raise LimitError("until", f"at most {MAX_HORIZON_DAYS} days after start", until)
-    if preferred_time is not None and (
-        not isinstance(preferred_time, dt.time) or preferred_time.tzinfo is not None
-    ):
-        raise InputError("preferred_time", "a local time of day without a zone", preferred_time)
-    if on_conflict not in {"raise", "shift"}:
-        raise InputError("on_conflict", "'raise' or 'shift'", on_conflict)
+    local_time("preferred_time", preferred_time)
+    choice("on_conflict", on_conflict, ("raise", "shift"), "'raise' or 'shift'")
     if plan_id is not None and (not isinstance(plan_id, str) or not _PLAN_ID.fullmatch(plan_id)):
         raise InputError("plan_id", "1-64 letters, digits, '.', '_' or '-'", plan_id)
     if now is not None:
@@ -250,8 +246,14 @@ def _check_arguments(
         )
 
 
-def _hinted(hints: Mapping[str, dt.datetime] | None, clinic: Clinic) -> Continuity:
-    """The search's targets from ``hints``: each appointment's local day and time."""
+def _hinted(
+    hints: Mapping[str, dt.datetime] | None, clinic: Clinic, protocol: Protocol
+) -> Continuity:
+    """The search's targets from ``hints``: each appointment's local day and time.
+
+    A key that no appointment of ``protocol`` can have (a typo, a session past a phase's
+    count) would be left unused without a word: it is refused.
+    """
     if hints is None:
         return Continuity()
     if not isinstance(hints, Mapping):
@@ -261,9 +263,37 @@ def _hinted(hints: Mapping[str, dt.datetime] | None, clinic: Clinic) -> Continui
     for key, moment in hints.items():
         if not isinstance(key, str):
             raise InputError("hints", "appointment ids (strings) as keys", key)
+        if not _can_have(protocol, key):
+            example = f"{protocol.phases[0].id}-1"
+            expected = f"keyed by ids of appointments of {protocol.id}, such as {example!r}"
+            raise InputError("hints", expected, key)
         local = aware(f"hints[{key!r}]", moment).astimezone(clinic.zone)
         days[key], times[key] = local.date(), local.time().replace(tzinfo=None)
     return Continuity(aims=days, times=times)
+
+
+#: The longest session number an appointment id may carry (a phase's count is at most 500).
+_NUMBER_DIGITS = 6
+
+
+def _can_have(protocol: Protocol, key: str) -> bool:
+    """Whether an appointment of a new plan of ``protocol`` may have the id ``key``.
+
+    A phase's sessions are ``PHASE-N`` (N from 1 to its count, if it has one); an anchored
+    session's id starts with its rule's id (``integration-dosing-1``).
+    """
+    for phase in protocol.phases:
+        number = key.removeprefix(f"{phase.id}-")
+        if (
+            number != key
+            and 0 < len(number) <= _NUMBER_DIGITS
+            and number.isascii()
+            and number.isdigit()
+            and not number.startswith("0")
+            and (phase.count is None or int(number) <= phase.count)
+        ):
+            return True
+    return any(key.startswith(f"{rule.id}-") for rule in protocol.anchored)
 
 
 def made_before(start: dt.date, clinic: Clinic | None = None) -> dt.datetime:
@@ -278,7 +308,9 @@ def made_before(start: dt.date, clinic: Clinic | None = None) -> dt.datetime:
     >>> made_before(dt.date(2026, 12, 1)).isoformat()
     '2026-11-30T10:00:00+00:00'
     """
-    expect("start", start, dt.date, "a date")
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise InputError("start", "a date (datetime.date, not datetime)", start)
+    in_range("start", start)
     expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
     if clinic is None:
         return dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=14)

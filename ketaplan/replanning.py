@@ -26,7 +26,17 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field, TypeAdapter
 
-from ketaplan._model import Day, Model, Moment, aware, expect, in_range, validate_as
+from ketaplan._model import (
+    Day,
+    Model,
+    Moment,
+    aware,
+    choice,
+    expect,
+    in_range,
+    local_time,
+    validate_as,
+)
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
@@ -45,7 +55,7 @@ from ketaplan.decisions import (
 )
 from ketaplan.errors import InputError, LimitError
 from ketaplan.instructions import tasks_for
-from ketaplan.ledger import Ledger
+from ketaplan.ledger import Ledger, booking_list
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
 from ketaplan.plans import (
@@ -221,7 +231,9 @@ def replan(
         on_conflict: as for ``plan``.
     """
     as_of = aware("as_of", as_of)
-    _check_arguments(as_of, events, until=until, clinic=clinic, patient=patient)
+    _check_arguments(as_of, events, until=until, preferred_time=preferred_time,
+                     on_conflict=on_conflict)  # fmt: skip
+    others = bookings if isinstance(bookings, Ledger) else booking_list("bookings", bookings)
     plan, protocol = plan_protocol(plan, protocol, patient, patient_is="required")
     clinic = plan_clinic(plan, clinic, clinic_is="required")
     assert clinic is not None  # noqa: S101 - required above
@@ -255,7 +267,7 @@ def replan(
         patient_key=patient.id if patient else f"plan:{plan.id}",
     )
     course = Course(protocol, record.tiers, changes)
-    search = Search(course, setting, ledger=_others(plan, clinic, bookings), continuity=continuity)
+    search = Search(course, setting, ledger=_others(plan, clinic, others), continuity=continuity)
     fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)
     for proposal in search.proposals:
         record.proposals.setdefault(proposal.id, proposal)
@@ -333,18 +345,26 @@ class Record:
 
 
 def _check_arguments(
-    as_of: dt.datetime, events: object, *, until: object, clinic: object, patient: object
+    as_of: dt.datetime,
+    events: object,
+    *,
+    until: object,
+    preferred_time: object,
+    on_conflict: object,
 ) -> None:
-    """Raise :class:`InputError` for the first argument of ``replan`` that is not right."""
+    """Raise :class:`InputError` for the first argument of ``replan`` that is not right.
+
+    The plan, protocol, clinic and patient are checked with the plan they go with.
+    """
     for number, event in enumerate(events if isinstance(events, Sequence) else [events]):
         expect(f"events[{number}]", event, _EVENT_TYPES, "an event (Attended, Missed, ...)")
     if until is not None:
-        expect("until", until, dt.date, "a date")
-        assert isinstance(until, dt.date)  # noqa: S101 - checked above
+        if not isinstance(until, dt.date) or isinstance(until, dt.datetime):
+            raise InputError("until", "a date (datetime.date, not datetime)", until)
         if (in_range("until", until) - as_of.date()).days > MAX_HORIZON_DAYS:
             raise LimitError("until", f"at most {MAX_HORIZON_DAYS} days after as_of", until)
-    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
-    expect("patient", patient, (Patient, type(None)), "a Patient or None")
+    local_time("preferred_time", preferred_time)
+    choice("on_conflict", on_conflict, ("raise", "shift"), "'raise' or 'shift'")
 
 
 def _others(plan: Plan, clinic: Clinic, bookings: Iterable[Booking] | Ledger) -> Ledger:

@@ -46,7 +46,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field
 
-from ketaplan._model import Model, aware, expect
+from ketaplan._model import Model, aware, expect, expect_each
 from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan._types import CancellationNotice
@@ -277,9 +277,9 @@ def clinic_status(
     """
     if isinstance(plans, Plan) or not isinstance(plans, Iterable):
         raise InputError("plans", "a list of Plan", plans)
-    given = list(protocols)
-    for index, protocol in enumerate(given):
-        expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
+    aware("as_of", as_of)
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    given = expect_each("protocols", protocols, Protocol, "a Protocol")
     known = by_id("protocols", given, lambda protocol: protocol.id, each="protocol", copies=True)
     items = list(plans)
     for index, plan in enumerate(items):

@@ -42,6 +42,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "ketaplan.strategies needs Hypothesis: pip install 'ketaplan[hypothesis]'"
     ) from err
 
+from ketaplan._model import FIRST_DATE, LAST_DATE
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import UnsatisfiableError
@@ -123,6 +124,36 @@ def _check(condition: object, argument: str, value: object, expectation: str) ->
         raise InvalidArgument(f"{argument}={value!r}: must be {expectation}")
 
 
+#: What a date option must be: far from the ends of Python's calendar, where a day or two
+#: either way overflows.
+_DAY_EXPECTED = f"a date (not a datetime) from {FIRST_DATE} to {LAST_DATE}"
+
+
+def _day(value: object, argument: str) -> None:
+    """:class:`InvalidArgument` unless ``value`` is a date ketaplan plans in (not a datetime)."""
+    _check(
+        isinstance(value, dt.date)
+        and not isinstance(value, dt.datetime)
+        and FIRST_DATE <= value <= LAST_DATE,
+        argument,
+        value,
+        _DAY_EXPECTED,
+    )
+
+
+def _day_or_strategy(value: object, argument: str) -> None:
+    """A date option: a date (checked now) or a strategy (its dates checked as drawn)."""
+    if not isinstance(value, SearchStrategy):
+        _check(isinstance(value, dt.date), argument, value, "a date or a strategy of dates")
+        _day(value, argument)
+
+
+def _given(value: object, argument: str, kind: type | tuple[type, ...], expectation: str) -> None:
+    """:class:`InvalidArgument` unless ``value`` is a ``kind`` or a strategy (of them)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    _check(isinstance(value, (*kinds, SearchStrategy)), argument, value, expectation)
+
+
 # -- dates -------------------------------------------------------------------------------------
 
 
@@ -144,8 +175,8 @@ def start_dates(
 
     Shrinks toward ``min_value``.
     """
-    _check(isinstance(min_value, dt.date), "min_value", min_value, "a date")
-    _check(isinstance(max_value, dt.date), "max_value", max_value, "a date")
+    _day(min_value, "min_value")
+    _day(max_value, "max_value")
     _check(min_value <= max_value, "max_value", max_value, f"on or after min_value={min_value}")
     # min_value leads the edge cases too, so both branches shrink to it
     edges = [min_value, *(d for d in _edge_dates(min_value, max_value) if d != min_value)]
@@ -510,7 +541,14 @@ def patients(
     Each boundary shrinks toward the threshold itself: for a lapse, exactly ``after_days``
     days, so no review is due on ``relative_to`` and one is due the day after.
     """
-    _check_patient_options(availability, max_medications, history, relative_to, protocol)
+    _check_patient_options(
+        availability,
+        max_medications,
+        history,
+        relative_to=relative_to,
+        protocol=protocol,
+        clinic=clinic,
+    )
     if isinstance(protocol, str):
         _check(protocol in builtin_protocol_ids(), "protocol", protocol, "a built-in id")
         protocol = load_protocol(protocol)
@@ -558,9 +596,12 @@ def _patients(
             ]
         taken = draw(medication_lists)
         if anchors is not None and protocols_ is not None:
-            boundary = _Boundary(
-                draw(anchors), draw(protocols_), None if clinics_ is None else draw(clinics_)
-            )
+            anchor, what = draw(anchors), draw(protocols_)
+            where = None if clinics_ is None else draw(clinics_)
+            _day(anchor, "relative_to")
+            _check(isinstance(what, Protocol), "protocol", what, "a strategy of protocols")
+            _check(where is None or isinstance(where, Clinic), "clinic", where, "a Clinic")
+            boundary = _Boundary(anchor, what, where)
             data["medications"] = boundary.medications(draw, taken, max_medications)
             if history:
                 data["history"] = boundary.history(draw)
@@ -577,8 +618,10 @@ def _check_patient_options(
     availability: object,
     max_medications: object,
     history: object,
+    *,
     relative_to: object,
     protocol: object,
+    clinic: object,
 ) -> None:
     _check(availability in {None, True, False}, "availability", availability, "None or a bool")
     _check(
@@ -588,12 +631,14 @@ def _check_patient_options(
         "an int from 0 to 10",
     )
     _check(isinstance(history, bool), "history", history, "True or False")
-    _check(
-        relative_to is None or isinstance(relative_to, (dt.date, SearchStrategy)),
-        "relative_to",
-        relative_to,
-        "a date or a strategy of dates",
-    )
+    if relative_to is not None:
+        _day_or_strategy(relative_to, "relative_to")
+    for argument, value, kind, expectation in (
+        ("protocol", protocol, (str, Protocol), "a built-in id, a Protocol or a strategy"),
+        ("clinic", clinic, Clinic, "a Clinic or a strategy of clinics"),
+    ):
+        if value is not None:
+            _given(value, argument, kind, expectation)
     _check(
         relative_to is None or protocol is not None,
         "protocol",
@@ -678,6 +723,8 @@ def bookings(
         max_size,
         f"0 to {_MAX_BOOKINGS}",
     )
+    _given(clinic, "clinic", Clinic, "a Clinic or a strategy of clinics")
+    _day_or_strategy(start, "start")
     clinics_ = _strategy(clinic)
     starts = _strategy(start)
 
@@ -685,6 +732,8 @@ def bookings(
     def draw_bookings(draw: st.DrawFn) -> list[Booking]:
         where = draw(clinics_)
         first = draw(starts)
+        _check(isinstance(where, Clinic), "clinic", where, "a strategy of clinics")
+        _day(first, "start")
         made = []
         for _ in range(draw(st.integers(0, max_size))):
             day = first + dt.timedelta(days=draw(st.integers(0, days - 1)))
@@ -733,6 +782,7 @@ def plans(
         until_days,
         f"1 to {MAX_HORIZON_DAYS}",
     )
+    _check_plan_options(protocol, clinic, patient, start)
     if isinstance(protocol, str):
         _check(protocol in builtin_protocol_ids(), "protocol", protocol, "a built-in id")
         protocol = load_protocol(protocol)
@@ -744,6 +794,7 @@ def plans(
     @st.composite
     def draw_plan(draw: st.DrawFn) -> Plan:
         first = draw(starts)
+        _day(first, "start")
         try:
             what = draw(protocols_)
             chosen = draw(clinics_)
@@ -762,6 +813,20 @@ def plans(
             raise  # pragma: no cover - assume(False) never returns
 
     return draw_plan()
+
+
+def _check_plan_options(protocol: object, clinic: object, patient: object, start: object) -> None:
+    """The options of :func:`plans` of their types (each may be None: not given)."""
+    kinds: tuple[tuple[str, object, type | tuple[type, ...], str], ...] = (
+        ("protocol", protocol, (str, Protocol), "a built-in id, a Protocol or a strategy"),
+        ("clinic", clinic, Clinic, "a Clinic or a strategy of clinics"),
+        ("patient", patient, Patient, "a Patient or a strategy of patients"),
+    )
+    for argument, value, kind, expectation in kinds:
+        if value is not None:
+            _given(value, argument, kind, expectation)
+    if start is not None:
+        _day_or_strategy(start, "start")
 
 
 def _plannable_patients(clinic: Clinic) -> SearchStrategy[Patient | None]:

@@ -39,10 +39,12 @@ from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, KetaplanError, PatientError
+from ketaplan.fhir import to_fhir
 from ketaplan.ics import to_ics
 from ketaplan.ics.export import resource_name
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
+from ketaplan.planner import made_before
 from ketaplan.replanning import Assessed, Cancelled, parse_events, replan
 
 from .helpers import clinic, patient_file
@@ -361,6 +363,145 @@ def test_a_wrong_call_raises_ketaplans_own_error_naming_the_argument(call: str) 
     with pytest.raises(KetaplanError) as caught:
         _call(function, wrong)
     assert message in str(caught.value)
+
+
+_MADE_AT = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+_CLOSED = ketaplan.CapacityChange(start=dt.date(2026, 12, 11), closed=True)
+
+
+def _at_demo() -> Plan:
+    return plan(_MWF, start=_START, clinic=demo_clinic(), plan_id="demo", now=_MADE_AT)
+
+
+def _request() -> list[ketaplan.PlacementRequest]:
+    who = Patient(id="a-1")
+    return [ketaplan.PlacementRequest(patient=who, protocol=_MWF, start=dt.date(2026, 12, 7))]
+
+
+#: A wrong call each, as (the whole message, the call). Hostile review: each of these raised a
+#: raw TypeError or AttributeError, or did nothing with an option it was given.
+EXACT_WRONG_CALLS: dict[str, tuple[str, Callable[[], object]]] = {
+    "replan(protocol='x')": ("protocol: must be a Protocol or None; got 'x'",
+        lambda: replan(_made(), as_of=_NOW, protocol="x")),  # type: ignore[arg-type]
+    "replan(preferred_time='09:00')": (
+        "preferred_time: must be a local time of day without a zone; got '09:00'",
+        lambda: replan(_made(), as_of=_NOW, preferred_time="09:00")),  # type: ignore[arg-type]
+    "replan(until=datetime)": (
+        ("until: must be a date (datetime.date, not datetime); "
+         "got datetime.datetime(2027, 6, 1, 0, 0)"),
+        lambda: replan(_made(), as_of=_NOW, until=dt.datetime(2027, 6, 1))),
+    "replan(bookings=None)": ("bookings: must be a Ledger or a list of Booking; got None",
+        lambda: replan(_made(), as_of=_NOW, bookings=None)),  # type: ignore[arg-type]
+    "replan(on_conflict=[])": ("on_conflict: must be 'raise' or 'shift'; got []",
+        lambda: replan(_made(), as_of=_NOW, on_conflict=[])),  # type: ignore[arg-type]
+    "alternatives(clinic='demo')": (
+        "clinic: must be a Clinic or None (demo_clinic() gives one); got 'demo'",
+        lambda: ketaplan.alternatives(_made(), "induction-3", as_of=_NOW, clinic="demo")),  # type: ignore[arg-type]
+    "alternatives(bookings=None)": ("bookings: must be a list of Booking; got None",
+        lambda: ketaplan.alternatives(_made(), "induction-3", as_of=_NOW, bookings=None)),  # type: ignore[arg-type]
+    "first_available(clinic='demo')": (
+        "clinic: must be a Clinic or None (demo_clinic() gives one); got 'demo'",
+        lambda: first_available(_MWF, start=_START, clinic="demo", now=_MADE_AT)),  # type: ignore[arg-type]
+    "first_available(start=None)": (
+        "start: must be a date (datetime.date, not datetime); got None",
+        lambda: first_available(_MWF, start=None, now=_MADE_AT)),  # type: ignore[arg-type]
+    "plan(time_zone=0)": (
+        ("time_zone: must be an IANA time zone of a place, such as 'America/New_York', or "
+         "'UTC'; got 0"), lambda: plan(_MWF, start=_START, time_zone=0)),  # type: ignore[arg-type]
+    "plan(on_conflict=[])": ("on_conflict: must be 'raise' or 'shift'; got []",
+        lambda: plan(_MWF, start=_START, on_conflict=[])),  # type: ignore[arg-type]
+    "plan(hints past the count)": (
+        ("hints: must be keyed by ids of appointments of iv-ketamine-mwf, such as 'intake-1'; "
+         "got 'induction-99'"), lambda: plan(_MWF, start=_START, hints={"induction-99": _NOW})),
+    "plan(hints misspelt)": (
+        ("hints: must be keyed by ids of appointments of iv-ketamine-mwf, such as 'intake-1'; "
+         "got 'inducton-2'"), lambda: plan(_MWF, start=_START, hints={"inducton-2": _NOW})),
+    "made_before(year 1)": (("start: must be a date from 1900-01-01 to 2200-12-31; "
+        "got datetime.date(1, 1, 1)"), lambda: made_before(dt.date(1, 1, 1))),
+    "clinic_status(protocols=None)": (
+        "protocols: must be a list of which each is a Protocol; got None",
+        lambda: ketaplan.clinic_status([_made()], as_of=_NOW, protocols=None)),  # type: ignore[arg-type]
+    "clinic_status([], as_of='now')": ("as_of: must be an aware datetime (with a zone); got 'now'",
+        lambda: ketaplan.clinic_status([], as_of="now")),  # type: ignore[arg-type]
+    "replan_disruption(protocols=None)": (
+        "protocols: must be a list of which each is a Protocol; got None",
+        lambda: ketaplan.replan_disruption([_at_demo()], clinic=demo_clinic(), change=_CLOSED,
+                                           now=_NOW, protocols=None)),  # type: ignore[arg-type]
+    "replan_disruption(patients=['x'])": ("patients[0]: must be a Patient; got 'x'",
+        lambda: ketaplan.replan_disruption([_at_demo()], clinic=demo_clinic(), change=_CLOSED,
+                                           now=_NOW, patients=["x"])),  # type: ignore[list-item]
+    "replan_disruption(bookings=None)": ("bookings: must be a list of Booking; got None",
+        lambda: ketaplan.replan_disruption([_at_demo()], clinic=demo_clinic(), change=_CLOSED,
+                                           now=_NOW, bookings=None)),  # type: ignore[arg-type]
+    "to_ics(audience=[])": ("audience: must be 'patient' or 'clinic'; got []",
+        lambda: to_ics(_made(), audience=[])),  # type: ignore[arg-type]
+    "to_ics(detail='')": ("detail: must be 'minimal' or 'full'; got ''",
+        lambda: to_ics(_made(), detail="")),  # type: ignore[arg-type]
+    "to_ics(method={})": ("method: must be None, 'PUBLISH', 'REQUEST' or 'CANCEL'; got {}",
+        lambda: to_ics(_made(), method={})),  # type: ignore[arg-type]
+    "to_ics(calendar_name too long)": ("calendar_name: must be at most 4000 characters; got 4001",
+        lambda: to_ics(_made(), calendar_name="x" * 4001)),
+    "to_fhir(bundle={})": ("bundle: must be 'collection' or 'transaction'; got {}",
+        lambda: to_fhir(_made(), bundle={})),  # type: ignore[arg-type]
+    "to_fhir(detail=[])": ("detail: must be 'minimal' or 'full'; got []",
+        lambda: to_fhir(_made(), detail=[])),  # type: ignore[arg-type]
+    "plan_many(backend=[])": ("backend: must be 'local' or 'cp-sat'; got []",
+        lambda: ketaplan.plan_many([], demo_clinic(), backend=[])),  # type: ignore[arg-type]
+    "plan_many(progress='x')": ("progress: must be None or a function of (done, total); got 'x'",
+        lambda: ketaplan.plan_many(_request(), demo_clinic(), progress="x", now=_MADE_AT)),  # type: ignore[arg-type]
+    "plan_many(in-order, cp-sat)": (
+        "backend: must be 'local' with objective='in-order' (one by one); got 'cp-sat'",
+        lambda: ketaplan.plan_many(_request(), demo_clinic(), objective="in-order",
+                                   backend="cp-sat")),
+    "plan_many(in-order, seed)": (
+        "seed: must be used with objective='most-served' (a search); got 1",
+        lambda: ketaplan.plan_many(_request(), demo_clinic(), objective="in-order", seed=1)),
+    "plan_many(in-order, tries)": (
+        "tries: must be used with objective='most-served' (a search); got 3",
+        lambda: ketaplan.plan_many(_request(), demo_clinic(), objective="in-order", tries=3)),
+    "plan_many(local, time_limit)": ("time_limit: must be used with backend='cp-sat'; got 5",
+        lambda: ketaplan.plan_many(_request(), demo_clinic(), time_limit=5)),
+    "capacity_report(folder=5)": ("folder: must be a folder (a str or Path); got 5",
+        lambda: ketaplan.capacity_report([_at_demo()], demo_clinic(), folder=5)),  # type: ignore[arg-type]
+    "capacity_report(folder without requests)": (
+        "folder: must be given only with requests (it finds their files); got '.'",
+        lambda: ketaplan.capacity_report([_at_demo()], demo_clinic(), folder=".")),
+    "capacity_report(placer=None)": (
+        "placer: must be a placement function, such as place_all; got None",
+        lambda: ketaplan.capacity_report([_at_demo()], demo_clinic(), placer=None)),  # type: ignore[arg-type]
+    "Ledger('demo')": ("clinic: must be a Clinic or None (demo_clinic() gives one); got 'demo'",
+        lambda: ketaplan.Ledger("demo")),  # type: ignore[arg-type]
+    "Ledger(bookings=None)": ("bookings: must be a list of Booking; got None",
+        lambda: ketaplan.Ledger(demo_clinic(), None)),  # type: ignore[arg-type]
+    "Ledger(units=[])": ("units: must be 'assign' or 'as-given'; got []",
+        lambda: ketaplan.Ledger(demo_clinic(), units=[])),  # type: ignore[arg-type]
+    "Ledger.add(plan)": ("booking: must be a Booking (Plan.bookings() gives a plan's); got 'Plan'",
+        lambda: ketaplan.Ledger(demo_clinic()).add(_made())),  # type: ignore[arg-type]
+    "Ledger.extend([None])": ("bookings[0]: must be a Booking; got None",
+        lambda: ketaplan.Ledger(demo_clinic()).extend([None])),  # type: ignore[list-item]
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("call", sorted(EXACT_WRONG_CALLS))
+def test_a_wrong_argument_or_an_unused_option_is_refused_in_full_words(call: str) -> None:
+    message, function = EXACT_WRONG_CALLS[call]
+    with pytest.raises(InputError) as caught:
+        function()
+    assert str(caught.value) == message
+
+
+def test_hints_are_refused_only_for_ids_no_appointment_can_have() -> None:
+    """A hint for a session past the phase's count was left unused without a word; hints for
+    every appointment a plan has (a phase's sessions, the anchored ones) are still taken."""
+    kap = load_protocol("iv-ketamine-kap")
+    made = plan(kap, start=_START, clinic=demo_clinic(), now=_MADE_AT, plan_id="k")
+    hints = {a.id: a.start for a in made.appointments}
+    assert any(a.anchored for a in made.appointments)
+    with pytest.raises(InputError, match=r"^hints: must be keyed by ids .*; got 'dosing-7'$"):
+        plan(kap, start=_START, clinic=demo_clinic(), now=_MADE_AT, plan_id="k",
+             hints={**hints, "dosing-7": made.appointments[-1].start})  # fmt: skip
+    again = plan(kap, start=_START, clinic=demo_clinic(), now=_MADE_AT, plan_id="k", hints=hints)
+    assert [a.start for a in again.appointments] == [a.start for a in made.appointments]
 
 
 @pytest.mark.parametrize(
@@ -697,10 +838,31 @@ def test_a_plan_in_local_mean_time_reads_back_to_the_second(zone: str, day: dt.d
     Such a moment is written in UTC: the same instant."""
     week_before = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=7)
     made = plan(_MWF, start=day, time_zone=zone, now=week_before)
-    assert made.appointments[0].start.utcoffset() % dt.timedelta(minutes=1)  # seconds in it
+    offset = made.appointments[0].start.utcoffset()
+    assert offset is not None
+    assert offset % dt.timedelta(minutes=1)  # seconds in it
     again = Plan.model_validate_json(made.model_dump_json())
     assert again == made
     assert [a.start.timestamp() for a in again.appointments] == [
         a.start.timestamp() for a in made.appointments
     ]
     assert check(again) == check(made) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["--objective", "in-order", "--seed", "3"],
+      "--seed: must be used with --objective most-served (a search); got 3"),
+     (["--objective", "in-order", "--backend", "cp-sat"],
+      "--backend: must be local with --objective in-order (one by one); got 'cp-sat'")],
+)  # fmt: skip
+def test_clinic_plan_refuses_an_option_its_objective_does_not_use(
+    options: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hostile review: --seed with --objective in-order changed nothing, without a word."""
+    roster = Path(__file__).parents[1] / "docs/examples/capacity/roster.toml"
+    out = tmp_path / "out"
+    args = ["clinic", "plan", str(roster), "-o", str(out), "--now", "2026-11-20T09:00", *options]
+    assert main(args, out=io.StringIO()) == 2
+    assert capsys.readouterr().err == f"ketaplan: error: {message}\n"
+    assert not out.exists()

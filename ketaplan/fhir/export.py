@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from ketaplan._model import aware
+from ketaplan._model import aware, choice
 from ketaplan._types import NUMBERED_KINDS
 from ketaplan.errors import InputError, LimitError
 from ketaplan.fhir.mapping import (
@@ -153,7 +153,7 @@ def to_fhir(
     ('booked', '2026-12-14T08:00:00-05:00', 315, 'Appointment \u2013 Demo Clinic')
     """
     chosen = _plans(plans)
-    detail = detail or ("minimal" if audience == "patient" else "full")
+    detail = detail if detail is not None else ("minimal" if audience == "patient" else "full")
     _check(bundle=bundle, audience=audience, detail=detail, now=now)
     size = sum(
         1 + len(made.appointments) + (len(made.tasks) if audience == "clinic" else 0)
@@ -193,12 +193,9 @@ def _plans(plans: object) -> list[Plan]:
 
 
 def _check(*, bundle: object, audience: object, detail: object, now: object) -> None:
-    if bundle not in {"collection", "transaction"}:
-        raise InputError("bundle", "'collection' or 'transaction'", bundle)
-    if audience not in {"patient", "clinic"}:
-        raise InputError("audience", "'patient' or 'clinic'", audience)
-    if detail not in {"minimal", "full"}:
-        raise InputError("detail", "'minimal' or 'full'", detail)
+    choice("bundle", bundle, ("collection", "transaction"), "'collection' or 'transaction'")
+    choice("audience", audience, ("patient", "clinic"), "'patient' or 'clinic'")
+    choice("detail", detail, ("minimal", "full"), "'minimal' or 'full'")
     if now is not None:
         aware("now", now)
 

@@ -38,14 +38,14 @@ from icalendar.enums import STATUS, TRANSP
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from ketaplan._model import aware
+from ketaplan._model import aware, choice
 from ketaplan._text import fmt_clock
 from ketaplan._types import NUMBERED_KINDS, RESOURCE_KINDS, ResourceKind
 from ketaplan._version import __version__
-from ketaplan.errors import InputError
+from ketaplan.errors import InputError, LimitError
 from ketaplan.holds import resumes_after
 from ketaplan.ics.reminders import DayBefore, reminder_for
-from ketaplan.ics.text import clean_line, clean_text
+from ketaplan.ics.text import MAX_TEXT, clean_line, clean_text
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plans import Appointment, Instruction, Plan, Task, opaque_key
 from ketaplan.timing import current_time, steady_midnight, zone
@@ -319,7 +319,7 @@ def to_ics(
     if not isinstance(plans, Plan | Sequence) or isinstance(plans, str | bytes):
         raise InputError("plans", "a Plan or a list of Plans", plans)
     chosen = [plans] if isinstance(plans, Plan) else list(plans)
-    detail = detail or ("minimal" if audience == "patient" else "full")
+    detail = detail if detail is not None else ("minimal" if audience == "patient" else "full")
     _check(
         chosen,
         audience=audience,
@@ -512,12 +512,14 @@ def _check(
 ) -> None:
     if not plans or not all(isinstance(plan, Plan) for plan in plans):
         raise InputError("plans", "a Plan or a list of Plans", plans)
-    if audience not in {"patient", "clinic"}:
-        raise InputError("audience", "'patient' or 'clinic'", audience)
-    if detail not in {"minimal", "full"}:
-        raise InputError("detail", "'minimal' or 'full'", detail)
-    if method not in {None, "PUBLISH", "REQUEST", "CANCEL"}:
-        raise InputError("method", "None, 'PUBLISH', 'REQUEST' or 'CANCEL'", method)
+    choice("audience", audience, ("patient", "clinic"), "'patient' or 'clinic'")
+    choice("detail", detail, ("minimal", "full"), "'minimal' or 'full'")
+    choice(
+        "method",
+        method,
+        (None, "PUBLISH", "REQUEST", "CANCEL"),
+        "None, 'PUBLISH', 'REQUEST' or 'CANCEL'",
+    )
     if now is not None:
         aware("now", now)
     if resource is not None and not (isinstance(resource, str) and _RESOURCE.fullmatch(resource)):
@@ -536,6 +538,8 @@ def _check_options(*, alarms: object, calendar_name: object, cache: object) -> N
     """The export's other options: each of its type, and a name that shows."""
     if not isinstance(alarms, bool):
         raise InputError("alarms", "True or False", alarms)
+    if isinstance(calendar_name, str) and len(calendar_name) > MAX_TEXT:  # it would be cut short
+        raise LimitError("calendar_name", f"at most {MAX_TEXT} characters", len(calendar_name))
     if calendar_name is not None and not (
         isinstance(calendar_name, str) and clean_line(calendar_name)
     ):

@@ -85,7 +85,9 @@ def valid_zone(value: str) -> str:
     Fixed offsets and legacy names (``EST``, ``CET``, ``MST``, ``Etc/GMT+5``, ``US/Eastern``)
     are refused: a clinic's sessions follow its place's summer time, which they do not.
     """
-    area = value.split("/", 1)[0] if isinstance(value, str) else ""
+    if not isinstance(value, str):  # not a name at all (time_zone=0)
+        raise ValueError(f"must be {_EXPECTED}; got {value!r}")  # noqa: TRY004 - as any wrong name
+    area = value.split("/", 1)[0]
     known = value == "UTC" or ("/" in value and area in _REGIONS)
     if known:
         try:

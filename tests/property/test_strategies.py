@@ -14,6 +14,8 @@ from hypothesis.errors import InvalidArgument
 
 from ketaplan import Clinic, Patient, Plan, Protocol
 from ketaplan._types import Weekday
+from ketaplan.defaults import demo_clinic
+from ketaplan.errors import LimitError
 from ketaplan.patient import Medication
 from ketaplan.protocol import GapWindow, Phase
 from ketaplan.strategies import (
@@ -21,6 +23,7 @@ from ketaplan.strategies import (
     bookings,
     clinics,
     gaps,
+    made_before,
     medications,
     patients,
     phases,
@@ -144,6 +147,62 @@ def test_shrink_targets() -> None:
 def test_bad_arguments_name_argument_and_value(build: object, message: str) -> None:
     with pytest.raises(InvalidArgument, match=re.escape(message)):
         build()  # type: ignore[operator]
+
+
+_DAYS_EXPECTED = "must be a date (not a datetime) from 1900-01-01 to 2200-12-31"
+_ONCE = settings(max_examples=1, database=None)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: bookings(clinic=None),  # type: ignore[arg-type]
+         "clinic=None: must be a Clinic or a strategy of clinics"),
+        (lambda: bookings(clinic=demo_clinic(), start=dt.date(9999, 12, 1)),
+         f"start=datetime.date(9999, 12, 1): {_DAYS_EXPECTED}"),
+        (lambda: find(bookings(clinic=demo_clinic(), start=st.just(dt.date(9999, 12, 1))),
+                      lambda found: True, settings=_ONCE),
+         f"start=datetime.date(9999, 12, 1): {_DAYS_EXPECTED}"),
+        (lambda: find(bookings(clinic=st.just("demo")), lambda found: True,  # type: ignore[arg-type]
+                      settings=_ONCE),
+         "clinic='demo': must be a strategy of clinics"),
+        (lambda: plans(start=dt.date(9999, 12, 1)),
+         f"start=datetime.date(9999, 12, 1): {_DAYS_EXPECTED}"),
+        (lambda: find(plans(protocol="iv-ketamine-mwf", start=st.just(dt.date(1, 1, 1))),
+                      lambda found: True, settings=_ONCE),
+         f"start=datetime.date(1, 1, 1): {_DAYS_EXPECTED}"),
+        (lambda: plans(clinic="demo"),  # type: ignore[arg-type]
+         "clinic='demo': must be a Clinic or a strategy of clinics"),
+        (lambda: plans(patient=5),  # type: ignore[arg-type]
+         "patient=5: must be a Patient or a strategy of patients"),
+        (lambda: patients(relative_to=dt.date(1, 1, 1), protocol="iv-ketamine-mwf"),
+         f"relative_to=datetime.date(1, 1, 1): {_DAYS_EXPECTED}"),
+        (lambda: find(patients(relative_to=st.just(dt.date(1, 1, 1)), protocol="iv-ketamine-mwf"),
+                      lambda found: True, settings=_ONCE),
+         f"relative_to=datetime.date(1, 1, 1): {_DAYS_EXPECTED}"),
+        (lambda: patients(clinic="demo"),  # type: ignore[arg-type]
+         "clinic='demo': must be a Clinic or a strategy of clinics"),
+        (lambda: start_dates(min_value=dt.date(1, 1, 1)),
+         f"min_value=datetime.date(1, 1, 1): {_DAYS_EXPECTED}"),
+    ],
+)  # fmt: skip
+def test_an_option_of_a_wrong_kind_or_a_date_too_far_is_an_invalid_argument(
+    build: object, message: str
+) -> None:
+    """Hostile review: these raised AttributeError (a clinic of None) or OverflowError (a date
+    near the end of Python's calendar), given or drawn; made_before too."""
+    with pytest.raises(InvalidArgument) as caught:
+        build()  # type: ignore[operator]
+    assert str(caught.value) == message
+
+
+def test_made_before_refuses_a_date_ketaplan_does_not_plan_in() -> None:
+    expected = "start: must be a date from 1900-01-01 to 2200-12-31; got datetime.date(1, 1, 1)"
+    with pytest.raises(LimitError) as caught:
+        made_before(dt.date(1, 1, 1))
+    assert str(caught.value) == expected
+    with pytest.raises(LimitError):
+        made_before(dt.date(9999, 12, 31), demo_clinic())
 
 
 def test_install_hint_without_hypothesis() -> None:
