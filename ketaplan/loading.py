@@ -128,7 +128,16 @@ def validate(
     origin: str,
     error: type[DefinitionError],
 ) -> ModelT:
-    """Build ``model`` from ``data``, translating every validation error into a problem."""
+    """Build ``model`` from ``data``, translating every validation error into a problem.
+
+    A file of another kind (a plan given where a protocol is read) is one problem saying so,
+    not hundreds about the fields it lacks.
+    """
+    other = _other_kind(model, data)
+    if other is not None:
+        kind, key = other
+        expected = f"must be a {_KIND_OF[model]} file; this is a {kind} file (it has {key!r})"
+        raise error([Problem("", expected, origin=origin)])
     try:
         return model.model_validate(data)
     except DefinitionError as err:  # the model's own, from pydantic's (ketaplan._problems)
@@ -136,6 +145,32 @@ def validate(
         raise error(found, omitted=err.omitted) from None
     except RecursionError as err:
         raise error([Problem("", "is nested too deeply", origin=origin)]) from err
+
+
+#: A key only one kind of file has, by kind (a patient has none of its own).
+_MARKS: dict[str, tuple[str, ...]] = {
+    "plan": ("protocol_version",),
+    "protocol": ("phases", "session_kinds"),
+    "clinic": ("opening_hours",),
+}
+_KIND_OF: dict[type, str] = {
+    Protocol: "protocol",
+    Clinic: "clinic",
+    Patient: "patient",
+    Plan: "plan",
+}
+
+
+def _other_kind(model: type, data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The kind ``data`` is and a key that shows it, when it is not ``model``'s kind."""
+    own = _KIND_OF.get(model)
+    if own is None or any(key in data for key in _MARKS.get(own, ())):
+        return None
+    for kind, keys in _MARKS.items():
+        found = next((key for key in keys if key in data), None)
+        if kind != own and found is not None:
+            return kind, found
+    return None
 
 
 # -- protocols ---------------------------------------------------------------------------------

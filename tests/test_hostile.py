@@ -866,3 +866,32 @@ def test_clinic_plan_refuses_an_option_its_objective_does_not_use(
     assert main(args, out=io.StringIO()) == 2
     assert capsys.readouterr().err == f"ketaplan: error: {message}\n"
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["show", "{plan}"],
+         ("invalid protocol: 1 problem\n  {plan}: must be a protocol file; this is a plan file "
+         "(it has 'protocol_version')")),
+        (["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--patient", "{plan}"],
+         ("invalid patient: 1 problem\n  {plan}: must be a patient file; this is a plan file "
+         "(it has 'protocol_version')")),
+        (["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--clinic", "{protocol}"],
+         ("invalid clinic: 1 problem\n  {protocol}: must be a clinic file; this is a protocol "
+         "file (it has 'phases')")),
+    ],
+)  # fmt: skip
+def test_a_file_of_another_kind_is_named_as_such(
+    command: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ketaplan show plan.json`` listed 809 problems (every field a protocol has and a plan
+    has not): one line says what the file is."""
+    made = tmp_path / "plan.json"
+    made.write_text(plan(_MWF, start=_START, now=_NOW - dt.timedelta(days=2)).model_dump_json())
+    protocol = tmp_path / "protocol.json"
+    protocol.write_text(_MWF.model_dump_json())
+    names = {"plan": str(made), "protocol": str(protocol)}
+    args = [part.format(**names) for part in command]
+    assert main(args, out=io.StringIO()) == 2
+    assert capsys.readouterr().err == f"ketaplan: error: {message.format(**names)}\n"
