@@ -33,7 +33,7 @@ from typing import Literal
 
 from ketaplan._types import OnConflict, ResourceKind
 from ketaplan.bookings import Booking, bookings_of
-from ketaplan.checking import check
+from ketaplan.checking import check_trial
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.instructions import instructions_for
@@ -435,7 +435,7 @@ class Relocation:
         items = sorted((placed.get(a.id, a) for a in subject.plan.appointments),
                        key=lambda a: (a.start, a.id))  # fmt: skip
         trial = subject.plan.model_copy(update={"appointments": tuple(items)})
-        found = check(
+        found = check_trial(  # a trial's words are written once the moves are chosen
             trial,
             protocol=subject.protocol,
             clinic=subject.clinic,
@@ -443,10 +443,7 @@ class Relocation:
             bookings=subject.others,
             now=subject.now,
         )
-        # The words of a trial's sessions are written once the moves are chosen (the ride home
-        # waits for the visit as it ends up): they are not what a move is judged by.
-        said = violation_keys(found) - subject.baseline
-        return frozenset(key for key in said if key[0] != "instructions-out-of-date")
+        return violation_keys(found) - subject.baseline
 
     def _book(self, appointment: Appointment) -> int:
         """Add what ``appointment`` occupies to the search's ledger; how many bookings."""

@@ -46,7 +46,7 @@ from ketaplan._relocation import (
 )
 from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan.bookings import Booking
-from ketaplan.checking import check
+from ketaplan.checking import check_trial
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.errors import DefinitionError, InputError, LimitError
 from ketaplan.instructions import Visits, current_instructions, tasks_for
@@ -246,10 +246,19 @@ class _Board:
         return [b for b in self.fixed if b.plan != plan_id] + moving
 
     def _said(self, plan_id: str, clinic: Clinic) -> frozenset[Key]:
-        """What ``check`` says of the plan as it stands, against ``clinic``."""
+        """What ``check`` says of the plan as it stands, against ``clinic``.
+
+        The patient's words are left out: those of moved sessions are written at the end.
+        """
         protocol, patient = self.context[plan_id]
-        found = check(self.plans[plan_id], protocol=protocol, clinic=clinic, patient=patient,
-                      bookings=self.others(plan_id), now=self.now)  # fmt: skip
+        found = check_trial(
+            self.plans[plan_id],
+            protocol=protocol,
+            clinic=clinic,
+            patient=patient,
+            bookings=self.others(plan_id),
+            now=self.now,
+        )
         return violation_keys(found)
 
     def displaced(self, plan_id: str) -> tuple[list[Appointment], bool]:

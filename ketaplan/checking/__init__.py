@@ -33,7 +33,7 @@ from ketaplan.rules.capacity import limits, spans
 from ketaplan.timing import shift
 from ketaplan.violation import Violation
 
-__all__ = ["FAMILIES", "check"]
+__all__ = ["FAMILIES", "TRIAL_FAMILIES", "check", "check_trial"]
 
 _DAY = 86_400
 
@@ -107,9 +107,43 @@ def check(
     clinic = plan_clinic(plan, clinic, clinic_is="optional")
     if now is not None:
         now = aware("now", now)
+    return _run(plan, protocol, clinic, patient, bookings=bookings, now=now, families=FAMILIES)
+
+
+#: The rules a trial placement is judged by: all but the patient's words, which a search that
+#: moves sessions writes once it has chosen (the ride home waits for the visit as it ends up).
+TRIAL_FAMILIES = tuple(family for family in FAMILIES if family is not sessions.instructions)
+
+
+def check_trial(
+    plan: Plan,
+    /,
+    *,
+    protocol: Protocol,
+    clinic: Clinic | None,
+    patient: Patient | None,
+    bookings: Iterable[Booking] | Ledger | None,
+    now: dt.datetime | None,
+) -> list[Violation]:
+    """:func:`check` of a plan a search is trying, its inputs its own and checked already."""
+    return _run(
+        plan, protocol, clinic, patient, bookings=bookings, now=now, families=TRIAL_FAMILIES
+    )
+
+
+def _run(
+    plan: Plan,
+    protocol: Protocol,
+    clinic: Clinic | None,
+    patient: Patient | None,
+    *,
+    bookings: Iterable[Booking] | Ledger | None,
+    now: dt.datetime | None,
+    families: tuple[Callable[[Context], list[Violation]], ...],
+) -> list[Violation]:
     plan = _derived_times(plan, protocol)
     context = Context(plan, protocol, clinic, patient, _ledger(bookings, plan, clinic), now)
-    found = [violation for family in FAMILIES for violation in family(context)]
+    found = [violation for family in families for violation in family(context)]
     return _sorted_unique(plan, found)
 
 
