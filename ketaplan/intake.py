@@ -95,7 +95,8 @@ def first_available(
 
     Args:
         protocol: what to plan.
-        start: the first day the series may start.
+        start: the first day the series may start (a day already past: from today, as a
+            waiting list asks "as soon as possible from then"; ``plan`` refuses a past start).
         clinic: where, as for :func:`~ketaplan.planner.plan`.
         patient: who, as for ``plan``.
         bookings: the clinic's other bookings (a :class:`~ketaplan.ledger.Ledger` is shared
