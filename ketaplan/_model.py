@@ -234,6 +234,7 @@ __all__ += [
     "format_loc",
     "in_range",
     "local_time",
+    "on_the_calendar",
 ]
 
 
@@ -263,9 +264,14 @@ FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2200, 12, 31)
 
 
-def _on_the_calendar(value: D) -> D:
+def on_the_calendar(value: dt.date) -> bool:
+    """Whether ``value`` (a date, or a moment's own date) lies from FIRST_DATE to LAST_DATE."""
     day = value.date() if isinstance(value, dt.datetime) else value
-    if not FIRST_DATE <= day <= LAST_DATE:
+    return FIRST_DATE <= day <= LAST_DATE
+
+
+def _on_the_calendar(value: D) -> D:
+    if not on_the_calendar(value):
         raise PydanticCustomError(
             "date_out_of_range", f"must be a date from {FIRST_DATE} to {LAST_DATE}"
         )
@@ -334,8 +340,7 @@ def expect_each(name: str, value: object, kind: type[T], expectation: str) -> li
 
 def in_range(name: str, value: dt.date) -> dt.date:
     """``value`` if it lies from :data:`FIRST_DATE` to :data:`LAST_DATE`, else a LimitError."""
-    day = value.date() if isinstance(value, dt.datetime) else value
-    if not FIRST_DATE <= day <= LAST_DATE:
+    if not on_the_calendar(value):
         raise LimitError(name, f"a date from {FIRST_DATE} to {LAST_DATE}", value)
     return value
 

@@ -42,7 +42,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "ketaplan.strategies needs Hypothesis: pip install 'ketaplan[hypothesis]'"
     ) from err
 
-from ketaplan._model import FIRST_DATE, LAST_DATE
+from ketaplan._model import FIRST_DATE, LAST_DATE, on_the_calendar
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import UnsatisfiableError
@@ -134,7 +134,7 @@ def _day(value: object, argument: str) -> None:
     _check(
         isinstance(value, dt.date)
         and not isinstance(value, dt.datetime)
-        and FIRST_DATE <= value <= LAST_DATE,
+        and on_the_calendar(value),
         argument,
         value,
         _DAY_EXPECTED,

@@ -15,7 +15,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from ketaplan._model import FIRST_DATE, LAST_DATE
+from ketaplan._model import FIRST_DATE, LAST_DATE, on_the_calendar
 from ketaplan._types import GapUnit, MonthEnd, RepeatedTime, SkippedTime
 from ketaplan.errors import InputError, LocalTimeError
 
@@ -58,7 +58,7 @@ def current_time() -> dt.datetime:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None or not FIRST_DATE <= moment.date() <= LAST_DATE:
+    if moment is None or moment.tzinfo is None or not on_the_calendar(moment):
         raise InputError(
             CLOCK_VARIABLE,
             f"a moment with its UTC offset, from {FIRST_DATE} to {LAST_DATE}, "
