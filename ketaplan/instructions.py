@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from ketaplan._text import fmt_day, fmt_time
@@ -42,6 +42,7 @@ __all__ = [
     "Visits",
     "current_instructions",
     "instructions_for",
+    "said",
     "session_instructions",
     "tasks_for",
     "visit_end",
@@ -104,6 +105,22 @@ def session_instructions(
     return tuple(made for build in _BUILDERS if (made := build(rules, times)) is not None)
 
 
+def said(instructions: Iterable[Instruction]) -> tuple[tuple[object, ...], ...]:
+    """What ``instructions`` tell the patient, each moment as an instant.
+
+    Python never holds a moment of a repeated hour (the second 01:15 of a fall-back night) in
+    one zone equal to the same moment with a fixed offset, as a plan file gives it back: two
+    writings of the same words and moments compare equal here.
+    """
+    return tuple(
+        (i.kind, i.text, _instant(i.at), _instant(i.until), i.source) for i in instructions
+    )
+
+
+def _instant(moment: dt.datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
 def current_instructions(
     appointment: Appointment,
     protocol: Protocol,
@@ -126,7 +143,7 @@ def current_instructions(
     instructions = instructions_for(
         appointment, kind, protocol, patient=patient, medications=medications, visit=visit
     )
-    if instructions == appointment.instructions:
+    if said(instructions) == said(appointment.instructions):
         return appointment
     return appointment.model_copy(update={"instructions": instructions})
 

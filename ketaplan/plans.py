@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from ketaplan._model import (
     Day,
@@ -260,10 +260,12 @@ class Task(Model):
         return self
 
 
-#: A rating scale's name, as the protocol's rules name it (``MADRS``, ``PHQ-9``).
-ScaleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-#: A score on a rating scale: finite, and within what any scale in use gives (MADRS: 0-60).
-Score = Annotated[FiniteFloat, Field(ge=-1000, le=1000)]
+#: A rating scale's name, as the protocol's rules name it (``MADRS``, ``PHQ-9``): text, as any
+#: other a person writes (a clinic may track "Columbia Suicide Severity Rating Scale ...").
+ScaleName = NonEmptyText
+#: A score on a rating scale: finite, and far within what float arithmetic holds (a score of
+#: 1e308 was once written and read back as infinity); every scale in use is far inside it.
+Score = Annotated[FiniteFloat, Field(ge=-1_000_000, le=1_000_000)]
 
 
 class Assessment(Model):

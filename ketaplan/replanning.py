@@ -54,7 +54,7 @@ from ketaplan.decisions import (
     stopped_on,
 )
 from ketaplan.errors import InputError, LimitError
-from ketaplan.instructions import tasks_for
+from ketaplan.instructions import said, tasks_for
 from ketaplan.ledger import Ledger, booking_list
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
@@ -934,22 +934,36 @@ def _unique(notes: Iterable[str]) -> tuple[str, ...]:
 
 
 _SIGNIFICANT = (
-    "start",
-    "end",
     "status",
     "provisional",
-    "resources",
     "dose",
     "decided_dose",
     "location",
     "kind",
-    "instructions",
 )
+
+
+def _shown(appointment: Appointment) -> tuple[object, ...]:
+    """What a calendar shows of ``appointment``, to compare two versions of it.
+
+    Its times as instants (a repeated hour read back from a file is the same moment), its
+    fields, and the words it tells the patient.
+    """
+    return (
+        appointment.start.timestamp(),
+        appointment.end.timestamp(),
+        tuple(
+            (r.resource, r.unit, r.start.timestamp(), r.end.timestamp())
+            for r in appointment.resources
+        ),
+        *(getattr(appointment, name) for name in _SIGNIFICANT),
+        said(appointment.instructions),
+    )
 
 
 def with_revision(before: Appointment, after: Appointment) -> Appointment:
     """``after`` with a higher revision than ``before`` when a calendar would show a change."""
-    changed = any(getattr(before, name) != getattr(after, name) for name in _SIGNIFICANT)
+    changed = _shown(before) != _shown(after)
     revision = before.revision + 1 if changed else before.revision
     if not changed:
         # Keep the earlier text too: only what a calendar shows decides a revision. What the

@@ -112,11 +112,11 @@ def test_the_command_refuses_a_non_finite_score(text: str, tmp_path: Path) -> No
 
 def test_every_replanned_plan_reads_back() -> None:
     made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 1))
-    event = Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1000)  # the largest allowed
+    event = Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1_000_000)  # the largest allowed
     after = replan(made, as_of=dt.datetime(2026, 12, 9, 18, tzinfo=dt.UTC), events=[event])
     assert Plan.model_validate_json(after.model_dump_json()) == after
     # a score no scale gives (it was once written as 1e308 and read back as infinity) is refused
-    with pytest.raises(DefinitionError, match=r"score: must be at most 1000.0; got 1e\+308"):
+    with pytest.raises(DefinitionError, match=r"score: must be at most 1000000.0; got 1e\+308"):
         Assessed(on=dt.date(2026, 12, 9), scale="MADRS", score=1e308)
 
 

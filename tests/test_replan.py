@@ -21,7 +21,7 @@ from ketaplan import (
     load_protocol,
 )
 from ketaplan.checking import check
-from ketaplan.defaults import demo_clinic
+from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.replanning import (
     Assessed,
     Attended,
@@ -767,7 +767,7 @@ def test_an_event_out_of_its_time_is_refused(event: Event, message: str) -> None
          "at: must be a date from 1900-01-01 to 2200-12-31"),
         (lambda: Assessed(on=D(2026, 12, 1), scale=" ", score=3), "scale: must not be empty"),
         (lambda: Assessed(on=D(2026, 12, 1), scale="MADRS", score=-1e300),
-         "score: must be at least -1000.0"),
+         "score: must be at least -1000000.0"),
     ],
 )  # fmt: skip
 def test_an_event_is_refused_when_made_with_what_no_plan_can_hold(make: Any, message: str) -> None:
@@ -775,3 +775,76 @@ def test_an_event_is_refused_when_made_with_what_no_plan_can_hold(make: Any, mes
     at the command line), and an empty scale name was recorded ("reads  (it reads MADRS)")."""
     with pytest.raises(KetaplanError, match=re.escape(message)):
         make()
+
+
+def test_a_plan_read_back_across_a_repeated_hour_keeps_its_words_and_revisions() -> None:
+    """Found by a review: a fasting time in the repeated hour of a fall-back night (01:15 EST,
+    Sun 7 Nov 2027) read back from a file has a fixed offset, and Python holds an ambiguous
+    moment in a zone unequal to it in any other (PEP 495). check then called the words out of
+    date, and every re-plan from the file raised the session's revision (a calendar update
+    each time) for the same words. Words and times are compared as instants."""
+    every_day = clinic(days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"), hours="07:00-21:00")
+    made = plan(load_protocol("iv-ketamine-standard"), start=D(2027, 10, 31), clinic=every_day,
+                now=at(2027, 10, 1), preferred_time=dt.time(7), until=D(2027, 12, 31))  # fmt: skip
+    dose = made.appointment("induction-1")  # a week after the intake
+    assert dose.local_start == dt.datetime(2027, 11, 7, 7, tzinfo=NY)
+    folded = [i for i in dose.instructions if i.at is not None and i.at.fold]
+    assert folded, "an instruction in the repeated hour"
+    current = Plan.model_validate_json(made.model_dump_json())
+    assert check(current, clinic=every_day, now=at(2027, 10, 1)) == []
+    for _ in range(3):
+        again = replan(current, as_of=at(2027, 10, 1), clinic=every_day)
+        assert [a.revision for a in again.appointments] == [a.revision for a in made.appointments]
+        current = Plan.model_validate_json(again.model_dump_json())
+
+
+def test_a_review_booked_again_after_later_doses_is_late_for_a_reason_check_knows() -> None:
+    """Found by a review: a response review missed and reported with the doses after it was
+    booked again (after infusion 6), and check rated its lateness two errors, where a late
+    stand-in milestone is a warning. Booked again after a miss, it is late for a reason the
+    plan records (its ``shift`` and a note): warnings."""
+    where, who = demo_clinic(), demo_patient()
+    made = plan(load_protocol("iv-ketamine-standard"), start=D(2026, 11, 24), clinic=where,
+                patient=who, now=at(2026, 11, 20), preferred_time=dt.time(9),
+                until=D(2027, 6, 1))  # fmt: skip
+    as_of = made.appointment("induction-6").end + dt.timedelta(hours=1)
+    missed = "response-review-induction-3"
+    events: list[Event] = [
+        Missed(appointment=a.id) if a.id == missed else Attended(appointment=a.id)
+        for a in made.appointments
+        if a.start < as_of
+    ]
+    after = replan(made, as_of=as_of, clinic=where, patient=who, events=events)
+    again = after.appointment(f"{missed}-2")
+    assert again.start >= as_of
+    assert again.shift is not None
+    found = check(after, clinic=where, patient=who, now=as_of)
+    assert [(v.code, v.severity) for v in found] == [("anchored-outside-window", "warning")] * 2
+
+
+def test_re_induce_applies_when_an_evaluation_booked_again_comes_before_the_lapse_review() -> None:
+    """Found by a review: the evaluation after induction-8, missed, was booked again at 08:30,
+    before the lapse review at 09:00; both are evaluations, and the first one after the last
+    dose was read as the lapse review. It has no proposal, so "re-induce" planned no second
+    course. The decision is the lapse review's, wherever it falls among its kind."""
+    where = demo_clinic()
+    made = plan(load_protocol("esketamine-trd"), start=D(2027, 3, 1), clinic=where,
+                preferred_time=dt.time(9), until=D(2027, 12, 1), now=at(2027, 2, 20))  # fmt: skip
+    last, evaluation = made.appointment("induction-8"), made.appointment("evaluation-induction-8")
+    as_of = last.end + dt.timedelta(days=45)
+    events: list[Event] = [
+        Attended(appointment=a.id)
+        for a in made.appointments
+        if a.start <= last.start and a.anchored is None
+    ]
+    events.append(Missed(appointment=evaluation.id))
+    events += [Missed(appointment=a.id) for a in made.appointments
+               if evaluation.end <= a.start < as_of]  # fmt: skip
+    after = replan(made, as_of=as_of, clinic=where, events=events)
+    again = after.appointment("evaluation-induction-8-2")
+    review = after.appointment("lapse-review-1")
+    assert again.start < review.start  # the trap: the first evaluation after the last dose
+    decided = replan(after, as_of=as_of, clinic=where,
+                     events=[Decided(proposal="lapse-review-1", decision="re-induce")])  # fmt: skip
+    second = [a for a in decided.appointments if a.id.startswith("course-2-") and a.is_active]
+    assert len([a for a in second if a.phase == "induction" and a.is_dose]) == 8

@@ -27,6 +27,7 @@ from ketaplan.rules.course import (
     other_product,
     previous_from_history,
     review_after,
+    reviews_after,
     switch_clear_day,
     taken,
     washouts,
@@ -123,22 +124,19 @@ class Resumption:
         days = lapse_at(rule, previous, search.setting.start)
         if days is None:
             return
-        review = self._already_reviewed(rule, previous)
-        if review is None:
+        held = taken(search.extras, now=search.setting.now)  # the rule status reads too
+        if review_after(rule, previous, held) is None:
             self._review(rule, days, previous)
             return
-        # A review already held or planned: its decision (re-induce, say) still applies.
-        proposal = search.continuity.proposals.get(review.id)
-        if proposal is not None and proposal.outcome == "re-induce":
-            self._new_course(review)
-
-    def _already_reviewed(self, rule: Lapse, previous: Previous) -> Appointment | None:
-        """A review held (recorded attended) or still to come after ``previous``.
-
-        The rule ``status`` reads too (:func:`~ketaplan.rules.course.taken`).
-        """
-        held = taken(self.search.extras, now=self.search.setting.now)
-        return review_after(rule, previous, held)
+        # A review already held or planned: its decision (re-induce, say) still applies. Any
+        # session of the review's kind is a review; the decision is the lapse review's (an
+        # evaluation booked again may come first, of the same kind).
+        for review in reviews_after(rule, previous, held):
+            proposal = search.continuity.proposals.get(review.id)
+            if proposal is not None:
+                if proposal.outcome == "re-induce":
+                    self._new_course(review)
+                return
 
     def _new_course(self, review: Appointment) -> None:
         """Re-induce after ``review``: a new course from the induction, unless one began."""

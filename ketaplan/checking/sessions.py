@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
-from ketaplan.instructions import MEDICATION_KINDS, Visits, session_instructions
+from ketaplan.instructions import MEDICATION_KINDS, Visits, said, session_instructions
 from ketaplan.plans import Appointment, Instruction
 from ketaplan.protocol import AnchoredSession, SessionKind
 from ketaplan.rules import anchors
@@ -81,10 +83,12 @@ def anchored(ctx: Context) -> list[Violation]:
                 found.append(_milestone_missing(ctx, rule, anchor))
             stand_in = anchors.stands_in(rule.after, anchor, chain)
             for item in placed:
-                outside = anchors.anchored_finding(rule, anchor, item, stand_in=stand_in)
+                # late for a reason the plan records: a stand-in, or a miss booked again
+                excused = stand_in or anchors.booked_again(item, ctx.plan.appointments)
+                outside = anchors.anchored_finding(rule, anchor, item, stand_in=excused)
                 if outside is not None:
                     found.append(ctx.reported(outside, item.id))
-                late = anchors.before_next_finding(rule, item, chain, stand_in=stand_in)
+                late = anchors.before_next_finding(rule, item, chain, stand_in=excused)
                 if late is not None:
                     found.append(ctx.reported(late, item.id))
         found.extend(
@@ -179,7 +183,9 @@ def checkpoints(ctx: Context) -> list[Violation]:
         kind = ctx.protocol.session_kind(appointment.session)
         for due_at in checkpoint_times(kind, appointment, minutes=minutes[kind.id]):
             task = tasks.get(due_at.task_id)
-            if task is not None and (task.at, task.until) == (due_at.at, due_at.until):
+            if task is not None and _instants(task.at, task.until) == _instants(
+                due_at.at, due_at.until
+            ):
                 continue
             checkpoint = due_at.checkpoint
             what = f"{checkpoint.name} ({checkpoint.describe()}, {fmt_time(due_at.at)})"
@@ -217,10 +223,10 @@ def instructions(ctx: Context) -> list[Violation]:
             continue
         kind = ctx.protocol.session_kind(appointment.session)
         due = session_instructions(appointment, kind, visit=visits)
-        said = tuple(i for i in appointment.instructions if i.kind not in MEDICATION_KINDS)
-        if said == due:
+        told = tuple(i for i in appointment.instructions if i.kind not in MEDICATION_KINDS)
+        if said(told) == said(due):  # by instant: a repeated hour read back from a file
             continue
-        found.append(_out_of_date(ctx, appointment.id, kind, said=said, due=due))
+        found.append(_out_of_date(ctx, appointment.id, kind, said=told, due=due))
     return found
 
 
@@ -251,3 +257,8 @@ def _out_of_date(
         f"{appointment} {message}",
         source=kind.instructions.source,
     )
+
+
+def _instants(*moments: dt.datetime | None) -> tuple[float | None, ...]:
+    """Moments as instants: a repeated hour read back from a file compares equal."""
+    return tuple(None if m is None else m.timestamp() for m in moments)

@@ -34,6 +34,7 @@ __all__ = [
     "anchored_finding",
     "attended_finding",
     "before_next_finding",
+    "booked_again",
     "counts",
     "due_after",
     "due_before",
@@ -143,6 +144,21 @@ def offset_window(rule: AnchoredSession, anchor: Appointment) -> OffsetWindow:
         base + dt.timedelta(days=offset.minimum),
         base + dt.timedelta(days=offset.target),
         base + dt.timedelta(days=offset.maximum),
+    )
+
+
+def booked_again(item: Appointment, sessions: Iterable[Appointment]) -> bool:
+    """Whether ``item`` books again a milestone the patient missed.
+
+    One of the same rule and anchor was missed before it: it comes late for that reason, as a
+    stand-in's milestone does (``check`` rates the lateness a warning).
+    """
+    return any(
+        a.anchored == item.anchored
+        and a.anchor == item.anchor
+        and a.status == "missed"
+        and a.start < item.start
+        for a in sessions
     )
 
 

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -45,6 +45,7 @@ __all__ = [
     "previous_from_history",
     "review_after",
     "reviewed_after",
+    "reviews_after",
     "switch_clear_day",
     "switch_findings",
     "taken",
@@ -151,17 +152,28 @@ def review_after(
     ``before``: and starts before this moment (the dose the review must precede). Give the
     reviews through :func:`taken` to count a past one only once it is recorded attended.
     """
+    return next(reviews_after(rule, previous, reviews, before=before), None)
+
+
+def reviews_after(
+    rule: Lapse,
+    previous: Previous,
+    reviews: Iterable[Appointment],
+    *,
+    before: dt.datetime | None = None,
+) -> Iterator[Appointment]:
+    """Every session of the rule's review kind that takes place after ``previous``.
+
+    In the order given; :func:`review_after` is the first (any of them is a review).
+    """
     end = previous.end
-    return next(
-        (
-            r
-            for r in reviews
-            if r.session == rule.session
-            and r.is_active
-            and (before is None or r.start < before)
-            and (end is None or r.start >= end)
-        ),
-        None,
+    return (
+        r
+        for r in reviews
+        if r.session == rule.session
+        and r.is_active
+        and (before is None or r.start < before)
+        and (end is None or r.start >= end)
     )
 
 
