@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar
 import holidays
 from pydantic import Field, field_validator, model_validator
 
-from ketaplan._model import Loc, Model, NonEmptyText, Slug, fail
+from ketaplan._model import Day, Loc, Model, NonEmptyText, Slug, fail
 from ketaplan._presets import preset_ids, preset_source_ids
 from ketaplan._types import MAX_UNITS, CancellationNotice
 from ketaplan.errors import ClinicError, DefinitionError
@@ -27,7 +27,7 @@ MAX_CAPACITY_CHANGES = 1000
 class ExtraOpening(Model):
     """A date on which the clinic opens with other hours than usual (a Saturday clinic)."""
 
-    date: dt.date
+    date: Day
     hours: Ranges
     reason: str | None = None
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_serializer, model_validator
 
-from ketaplan._model import Loc, Model, fail
+from ketaplan._model import Day, Loc, Model, fail
 from ketaplan._types import WEEKDAYS, Weekday
 
 __all__ = [
@@ -118,8 +118,8 @@ class DateRange(Model):
     ``end`` may be omitted for a single day.
     """
 
-    start: dt.date
-    end: dt.date | None = None
+    start: Day
+    end: Day | None = None
     reason: str | None = None
 
     @property

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ketaplan._model import Model, NonEmptyText, elapsed_order
+from ketaplan._model import Day, Model, Moment, NonEmptyText, elapsed_order
 from ketaplan._types import Drug
 from ketaplan.errors import DefinitionError, PatientError
 from ketaplan.hours import DateRange, WeeklyHours
@@ -22,8 +22,8 @@ PatientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 class Busy(Model):
     """A time someone is not available: an existing appointment or another commitment."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
     label: str | None = None
     treatment: str | None = None
     """Another treatment it is, e.g. ``"ECT"`` or ``"TMS"``, for same-day exclusions."""
@@ -44,8 +44,8 @@ class Medication(Model):
     """Local times of day the patient takes it, if scheduled."""
     as_needed: bool = False
     """Taken as needed rather than at fixed times."""
-    start: dt.date | None = None
-    stop: dt.date | None = None
+    start: Day | None = None
+    stop: Day | None = None
     indication: NonEmptyText | None = None
     """What it is taken for, in the prescriber's words (``"epilepsy"``): a medicine taken for
     seizures is never held by default, only noted for the clinician."""
@@ -63,7 +63,7 @@ class Medication(Model):
 class PastSession(Model):
     """A ketamine or esketamine session the patient already had (here or elsewhere)."""
 
-    date: dt.date
+    date: Day
     product: Drug
     route: str | None = None
 

@@ -895,3 +895,16 @@ def test_a_file_of_another_kind_is_named_as_such(
     args = [part.format(**names) for part in command]
     assert main(args, out=io.StringIO()) == 2
     assert capsys.readouterr().err == f"ketaplan: error: {message.format(**names)}\n"
+
+
+def test_a_patient_or_clinic_date_off_ketaplan_s_calendar_is_refused_when_read() -> None:
+    """Found by a review: a patient's own appointment on 31 December 9999 loaded, then
+    overflowed inside the planner (a traceback at the command line). Patient and clinic dates
+    are on ketaplan's calendar as plans' are."""
+    own = {"start": "9999-12-31T22:00:00+00:00", "end": "9999-12-31T23:30:00+00:00"}
+    with pytest.raises(PatientError, match=r"appointments\[0\]\.start: must be a date from 1900"):
+        Patient.model_validate({"id": "p-1", "appointments": [own]})
+    data = demo_clinic().model_dump(mode="json")
+    data["closures"] = [{"start": "0001-01-01"}]
+    with pytest.raises(DefinitionError, match=r"closures\[0\]\.start: must be a date from 1900"):
+        Clinic.model_validate(data)
