@@ -25,11 +25,10 @@ class FileRefused(ValueError):  # noqa: N818 - an outcome each reader words as i
         super().__init__(f"must be {expectation}; got {value!r}")
 
 
-def read_capped(path: str, limit: int, *, unit: str = "bytes") -> bytes:
+def read_capped(path: str, limit: int) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` of them, or FileRefused.
 
-    ``OSError`` (no such file, no permission) is the caller's to word. ``unit``: how the limit
-    is named in the refusal.
+    ``OSError`` (no such file, no permission) is the caller's to word.
     """
     found = Path(path).stat()
     if not stat.S_ISREG(found.st_mode):
@@ -42,9 +41,9 @@ def read_capped(path: str, limit: int, *, unit: str = "bytes") -> bytes:
         )
         raise FileRefused("a regular file (not a device, pipe or FIFO)", kind, too_large=False)
     if found.st_size > limit:
-        raise FileRefused(f"at most {limit} {unit}", found.st_size, too_large=True)
+        raise FileRefused(f"at most {limit} bytes", found.st_size, too_large=True)
     with Path(path).open("rb") as file:
         data = file.read(limit + 1)  # it may have grown since
     if len(data) > limit:
-        raise FileRefused(f"at most {limit} {unit}", f"more than {limit}", too_large=True)
+        raise FileRefused(f"at most {limit} bytes", f"more than {limit}", too_large=True)
     return data

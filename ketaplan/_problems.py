@@ -96,12 +96,9 @@ def field_names(annotation: object) -> frozenset[str]:
 
 def union_tags(annotation: object) -> frozenset[str]:
     """The ``type`` tags of the models in ``annotation`` (a tagged union of events)."""
-    tags: set[str] = set()
-    for model in _models_in(annotation):
-        field = model.model_fields.get("type")
-        if field is not None:
-            tags.update(tag for tag in get_args(field.annotation) if isinstance(tag, str))
-    return frozenset(tags)
+    return frozenset(
+        tag for model in _models_in(annotation) for tag in _tags(model) if isinstance(tag, str)
+    )
 
 
 def problems_in(

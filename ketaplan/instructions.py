@@ -34,7 +34,7 @@ from ketaplan.rules.tasks import (
     requirement_task_id,
     unmet_requirements,
 )
-from ketaplan.timing import shift, zone
+from ketaplan.timing import instant, shift, zone
 
 __all__ = [
     "MEDICATION_KINDS",
@@ -106,19 +106,8 @@ def session_instructions(
 
 
 def said(instructions: Iterable[Instruction]) -> tuple[tuple[object, ...], ...]:
-    """What ``instructions`` tell the patient, each moment as an instant.
-
-    Python never holds a moment of a repeated hour (the second 01:15 of a fall-back night) in
-    one zone equal to the same moment with a fixed offset, as a plan file gives it back: two
-    writings of the same words and moments compare equal here.
-    """
-    return tuple(
-        (i.kind, i.text, _instant(i.at), _instant(i.until), i.source) for i in instructions
-    )
-
-
-def _instant(moment: dt.datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
+    """What ``instructions`` tell the patient, each moment as an instant (:func:`instant`)."""
+    return tuple((i.kind, i.text, instant(i.at), instant(i.until), i.source) for i in instructions)
 
 
 def current_instructions(

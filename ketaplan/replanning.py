@@ -84,7 +84,7 @@ from ketaplan.rules.decisions import (
     worsening_proposal,
 )
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS
-from ketaplan.timing import elapsed_hours, shift, zone
+from ketaplan.timing import elapsed_hours, instant, shift, zone
 
 __all__ = [
     "Assessed",
@@ -950,11 +950,10 @@ def _shown(appointment: Appointment) -> tuple[object, ...]:
     fields, and the words it tells the patient.
     """
     return (
-        appointment.start.timestamp(),
-        appointment.end.timestamp(),
+        instant(appointment.start),
+        instant(appointment.end),
         tuple(
-            (r.resource, r.unit, r.start.timestamp(), r.end.timestamp())
-            for r in appointment.resources
+            (r.resource, r.unit, instant(r.start), instant(r.end)) for r in appointment.resources
         ),
         *(getattr(appointment, name) for name in _SIGNIFICANT),
         said(appointment.instructions),

@@ -26,6 +26,7 @@ __all__ = [
     "current_time",
     "elapsed_hours",
     "gap_days",
+    "instant",
     "resolve",
     "shift",
     "shifts",
@@ -145,6 +146,16 @@ def gap_days(amount: int, unit: GapUnit, *, bound: Literal["shortest", "longest"
     """
     shortest, longest = UNIT_DAYS[unit]
     return amount * (shortest if bound == "shortest" else longest)
+
+
+def instant(moment: dt.datetime | None) -> float | None:
+    """``moment`` as seconds since the epoch (``None`` stays ``None``), to compare moments.
+
+    Python never holds a moment of a repeated hour (the second 01:15 of a fall-back night) in
+    one zone equal to the same moment with a fixed offset, as a file gives it back; as
+    instants they are equal.
+    """
+    return None if moment is None else moment.timestamp()
 
 
 def elapsed_hours(earlier: dt.datetime, later: dt.datetime) -> float:

@@ -107,7 +107,15 @@ def check(
     clinic = plan_clinic(plan, clinic, clinic_is="optional")
     if now is not None:
         now = aware("now", now)
-    return _run(plan, protocol, clinic, patient, bookings=bookings, now=now, families=FAMILIES)
+    return check_trial(
+        plan,
+        protocol=protocol,
+        clinic=clinic,
+        patient=patient,
+        bookings=bookings,
+        now=now,
+        families=FAMILIES,
+    )
 
 
 #: The rules a trial placement is judged by: all but the patient's words, which a search that
@@ -124,23 +132,12 @@ def check_trial(
     patient: Patient | None,
     bookings: Iterable[Booking] | Ledger | None,
     now: dt.datetime | None,
+    families: tuple[Callable[[Context], list[Violation]], ...] = TRIAL_FAMILIES,
 ) -> list[Violation]:
-    """:func:`check` of a plan a search is trying, its inputs its own and checked already."""
-    return _run(
-        plan, protocol, clinic, patient, bookings=bookings, now=now, families=TRIAL_FAMILIES
-    )
+    """:func:`check`'s ``families`` of rules (default: a trial's), its inputs checked already.
 
-
-def _run(
-    plan: Plan,
-    protocol: Protocol,
-    clinic: Clinic | None,
-    patient: Patient | None,
-    *,
-    bookings: Iterable[Booking] | Ledger | None,
-    now: dt.datetime | None,
-    families: tuple[Callable[[Context], list[Violation]], ...],
-) -> list[Violation]:
+    :func:`check` itself runs here with every family, after checking its arguments.
+    """
     plan = _derived_times(plan, protocol)
     context = Context(plan, protocol, clinic, patient, _ledger(bookings, plan, clinic), now)
     found = [violation for family in families for violation in family(context)]

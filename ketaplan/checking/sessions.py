@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
 from ketaplan.instructions import MEDICATION_KINDS, Visits, said, session_instructions
@@ -17,7 +15,7 @@ from ketaplan.rules.tasks import (
     requirement_task_id,
     unmet_requirements,
 )
-from ketaplan.timing import elapsed_hours
+from ketaplan.timing import elapsed_hours, instant
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -183,13 +181,14 @@ def checkpoints(ctx: Context) -> list[Violation]:
         kind = ctx.protocol.session_kind(appointment.session)
         for due_at in checkpoint_times(kind, appointment, minutes=minutes[kind.id]):
             task = tasks.get(due_at.task_id)
-            if task is not None and _instants(task.at, task.until) == _instants(
-                due_at.at, due_at.until
+            if task is not None and (instant(task.at), instant(task.until)) == (
+                instant(due_at.at),
+                instant(due_at.until),
             ):
                 continue
             checkpoint = due_at.checkpoint
             what = f"{checkpoint.name} ({checkpoint.describe()}, {fmt_time(due_at.at)})"
-            said = (
+            message = (
                 f"has no staff task for its checkpoint {what}"
                 if task is None
                 else f"has its staff task for the checkpoint {what} at "
@@ -200,7 +199,7 @@ def checkpoints(ctx: Context) -> list[Violation]:
                     "checkpoint-task-missing",
                     [appointment.id],
                     f"session_kinds[{kind.id}].checkpoints[{checkpoint.id}]",
-                    f"{appointment.id} {said}",
+                    f"{appointment.id} {message}",
                     source=checkpoint.source,
                 )
             )
@@ -226,7 +225,7 @@ def instructions(ctx: Context) -> list[Violation]:
         told = tuple(i for i in appointment.instructions if i.kind not in MEDICATION_KINDS)
         if said(told) == said(due):  # by instant: a repeated hour read back from a file
             continue
-        found.append(_out_of_date(ctx, appointment.id, kind, said=told, due=due))
+        found.append(_out_of_date(ctx, appointment.id, kind, told=told, due=due))
     return found
 
 
@@ -235,12 +234,13 @@ def _out_of_date(
     appointment: str,
     kind: SessionKind,
     *,
-    said: tuple[Instruction, ...],
+    told: tuple[Instruction, ...],
     due: tuple[Instruction, ...],
 ) -> Violation:
-    """The violation for instructions ``said`` where ``due``, naming the first difference."""
-    stale = [i.text for i in said if i.text not in {j.text for j in due}]
-    fresh = [i.text for i in due if i.text not in {j.text for j in said}]
+    """The violation for instructions ``told`` where ``due``, naming the first difference."""
+    told_texts, due_texts = {i.text for i in told}, {i.text for i in due}
+    stale = [i.text for i in told if i.text not in due_texts]
+    fresh = [i.text for i in due if i.text not in told_texts]
     more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
     if stale and fresh:
         message = f"tells the patient {stale[0]!r}{more} where its times call for {fresh[0]!r}"
@@ -257,8 +257,3 @@ def _out_of_date(
         f"{appointment} {message}",
         source=kind.instructions.source,
     )
-
-
-def _instants(*moments: dt.datetime | None) -> tuple[float | None, ...]:
-    """Moments as instants: a repeated hour read back from a file compares equal."""
-    return tuple(None if m is None else m.timestamp() for m in moments)
