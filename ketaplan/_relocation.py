@@ -18,9 +18,11 @@ everything else of the plan and of the clinic where it is. It tries, in order:
 before the change (in step 1, nor a warning that a session left its window: a week short, a
 phase past its deadline, which a protocol starting "earliest" only
 warns of), and a partial one is abandoned as soon as an error among its settled
-sessions appears. Every ``check`` (and every re-plan) counts against a budget
+sessions appears. Every arrangement judged (and every re-plan) counts against a budget
 (:data:`DEFAULT_BUDGET` per plan), so the work is bounded whatever the plans; with it, step 1
-finds the fewest moves among the arrangements it tries.
+finds the fewest moves among the arrangements it tries. The searches meet the same arrangements
+again (step 1 within the windows, then allowing warnings): ``check`` runs once for each, and
+the other bookings are indexed once for every run.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ __all__ = [
     "violation_keys",
 ]
 
-#: ``check`` runs one plan's search may use, by default.
+#: Arrangements one plan's search may judge (runs of ``check``), by default.
 DEFAULT_BUDGET = 400
 #: At most this many later sessions move with the displaced ones.
 MAX_EXTRA = 3
@@ -104,7 +106,7 @@ def _errors(keys: frozenset[Key], *, allowing: frozenset[str] = frozenset()) -> 
 
 @dataclass
 class Budget:
-    """How many ``check`` runs a search may still make."""
+    """How many arrangements a search may still judge (each at most one run of ``check``)."""
 
     left: int
     used: int = 0
@@ -170,6 +172,11 @@ class Relocation:
     def __post_init__(self) -> None:
         subject = self.subject
         self._displaced_ids = frozenset(a.id for a in self.displaced)
+        # Everyone else's bookings, indexed once for every trial's check (which only reads
+        # them, by day): with the units as given, as check reads a list of bookings.
+        self._others = Ledger(subject.clinic, subject.others, units="as-given")
+        self._said: dict[tuple[_Trial, ...], frozenset[Key]] = {}
+        """What check said of each arrangement judged (the searches meet the same ones)."""
         self.ledger = subject.ledger.fork()
         self.finder = SlotFinder(
             subject.clinic,
@@ -430,7 +437,15 @@ class Relocation:
         return "bad" if settled else "good"
 
     def _new(self, placed: dict[str, Appointment]) -> frozenset[Key]:
-        """What ``check`` says of the plan with ``placed`` that it did not say before."""
+        """What ``check`` says of the plan with ``placed`` that it did not say before.
+
+        An arrangement judged before is answered from :attr:`_said`: ``check`` says the same of
+        the same plan (the budget still counts it, so the searches go as far as before).
+        """
+        key = tuple(sorted(_trial(a) for a in placed.values()))
+        said = self._said.get(key)
+        if said is not None:
+            return said
         subject = self.subject
         items = sorted((placed.get(a.id, a) for a in subject.plan.appointments),
                        key=lambda a: (a.start, a.id))  # fmt: skip
@@ -440,10 +455,11 @@ class Relocation:
             protocol=subject.protocol,
             clinic=subject.clinic,
             patient=subject.patient,
-            bookings=subject.others,
+            bookings=self._others,
             now=subject.now,
         )
-        return violation_keys(found) - subject.baseline
+        said = self._said[key] = violation_keys(found) - subject.baseline
+        return said
 
     def _book(self, appointment: Appointment) -> int:
         """Add what ``appointment`` occupies to the search's ledger; how many bookings."""
@@ -482,6 +498,17 @@ class Relocation:
         self.budget.used += 1
         new = self._new(moved)
         return frozenset(ids[-1] for code, ids, _ in new if code in WINDOW_CODES and ids)
+
+
+_Trial = tuple[str, float, float, Appointment]
+
+
+def _trial(appointment: Appointment) -> _Trial:
+    """What identifies a moved session in a trial: its id, its instants, all it holds.
+
+    The instants too: two starts in the hour repeated in autumn compare equal as datetimes.
+    """
+    return appointment.id, appointment.start.timestamp(), appointment.end.timestamp(), appointment
 
 
 def _units(appointment: Appointment) -> dict[ResourceKind, int | None]:

@@ -109,7 +109,8 @@ class DisruptionReport(Model):
     plans_affected: Annotated[int, Field(ge=0)] = 0
     """Plans with a session still to come on the changed days."""
     evaluations: Annotated[int, Field(ge=0)] = 0
-    """Runs of ``check`` the search made (the measure of its work)."""
+    """Arrangements the search judged (the measure of its work): each by one run of ``check``,
+    or from memory when it was judged before."""
     budget_exhausted: tuple[str, ...] = ()
     """Plans whose search ran out of budget: their answer may move more than needed."""
 
@@ -149,7 +150,8 @@ def replan_disruption(
         protocols: the plans' protocols, when not built in.
         patients: the plans' patients (required for plans that name one).
         bookings: the clinic's other bookings (not of these plans).
-        budget: ``check`` runs per plan's search (1 to 100,000).
+        budget: arrangements each plan's search may judge (1 to 100,000), each by one run of
+            ``check`` (one judged before is answered from memory).
 
     See the module's docstring for how sessions are chosen and what is reported.
     """

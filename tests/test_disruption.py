@@ -18,7 +18,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ketaplan import load_protocol
+from ketaplan import _relocation as relocation
+from ketaplan import checking, load_protocol
 from ketaplan.checking import check
 from ketaplan.cli import main
 from ketaplan.clinic import CapacityChange, Clinic
@@ -198,6 +199,35 @@ def test_the_report_names_who_could_not_be_kept_in_their_window() -> None:
         assert any(move.appointment in note and "could not be kept" in note
                    for note in after.notes)  # fmt: skip
     assert errors_against_each_other(result, changed(where, change), protocol) == []
+
+
+def test_an_arrangement_judged_before_is_not_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The searches for fewest moves (in windows, then with warnings) meet the same
+    arrangements: ``check`` runs once for each, and the answer is the one that running it every
+    time gives, with the same count of arrangements judged."""
+    where = clinic()  # Mon-Fri
+    protocol = load_protocol("iv-ketamine-mwf")
+    plans = planned(protocol, where, 1, start=D(2027, 2, 22))
+    change = CapacityChange(start=plans[0].appointment("induction-2").local_date, closed=True,
+                            reason="snow")  # fmt: skip
+    runs = 0
+    real = checking.check_trial
+
+    def counted(*args: Any, **options: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        return real(*args, **options)
+
+    monkeypatch.setattr(relocation, "check_trial", counted)
+    remembered = replan_disruption(plans, clinic=where, change=change, now=NOW)
+    with_memory = runs
+    fresh = itertools.count()  # every arrangement new: check runs for each one judged
+    monkeypatch.setattr(relocation, "_trial", lambda a: (a.id, next(fresh)))
+    runs = 0
+    every_time = replan_disruption(plans, clinic=where, change=change, now=NOW)
+    assert remembered == every_time
+    assert remembered.report.evaluations == every_time.report.evaluations
+    assert with_memory < runs, (with_memory, runs)
 
 
 # -- the minimum, where it is known ------------------------------------------------------------
