@@ -725,6 +725,13 @@ def _whatif(scale: Scale) -> list[Row]:
     return whatif_runs(scale)
 
 
+def _disruption(scale: Scale) -> list[Row]:
+    """A closed day re-planned around (benchmarks/disruption.py)."""
+    from .disruption import disruption  # noqa: PLC0415 - it imports this module's Row
+
+    return disruption(scale)
+
+
 BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "plan_one": plan_one,
     "hostile": hostile_input,
@@ -740,6 +747,7 @@ BENCHMARKS: dict[str, Callable[[Scale], list[Row]]] = {
     "placement": _placement,
     "placement_clinic": _placement_clinic,
     "whatif": _whatif,
+    "disruption": _disruption,
 }
 
 #: Benchmarks whose peak memory the table reports (each runs in its own process).
