@@ -9,6 +9,8 @@ their findings together by raising :class:`Findings`, which the loaders unpack i
 from __future__ import annotations
 
 import datetime as dt
+import numbers
+import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
@@ -16,6 +18,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
@@ -222,18 +225,27 @@ def check_unique(
 
 
 __all__ += [
+    "AS_DATE",
+    "AS_MOMENT",
+    "AS_TIME",
+    "A_MOMENT",
     "FIRST_DATE",
     "LAST_DATE",
     "MISSING",
     "UNION_TAGS",
+    "AnyDateTime",
+    "AnyDay",
+    "AnyMoment",
     "Day",
     "Moment",
+    "TimeOfDay",
     "aware",
     "choice",
     "expect",
     "format_loc",
     "in_range",
     "local_time",
+    "number_refused",
     "on_the_calendar",
 ]
 
@@ -294,15 +306,80 @@ def _in_whole_minutes(value: dt.datetime, handler: SerializerFunctionWrapHandler
     return handler(value)
 
 
+#: Text that pydantic would read as a number: ``"5"``, ``"-5"``, ``"1.5"``, ``".5"``.
+_NUMBER_AS_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
+def _reads_as_number(value: object) -> bool:
+    """Whether pydantic would read ``value`` as a number (of seconds) where a time is due.
+
+    A number (and a bool, which Python counts as one), and text or bytes of digits only: no
+    date, date-time or time of day is written so.
+    """
+    if isinstance(value, numbers.Number):
+        return True
+    if isinstance(value, bytes | bytearray):
+        value = value.decode("latin-1")
+    return isinstance(value, str) and _NUMBER_AS_TEXT.fullmatch(value) is not None
+
+
+#: What a date-time is, and one written as it must be.
+A_MOMENT = ("a date-time", "2026-12-01T09:00:00+01:00")
+
+
+def number_refused(value: object, kind: tuple[str, str] = A_MOMENT) -> str | None:
+    """What to say when ``value`` is a number where a ``kind`` is due, else None.
+
+    pydantic's lax mode reads a number as seconds: ``"made_at": 5`` would be 1970-01-01T00:00:05Z,
+    a date of ``0`` 1970-01-01 and a time of ``3600`` 01:00 UTC: a mistake, silently data.
+    ``kind``: what is due and an example (:data:`A_MOMENT`).
+    """
+    if not _reads_as_number(value):
+        return None
+    what, example = kind
+    said = f"must be {what} written as text, like {example}"
+    return said if isinstance(value, bool) else f"{said}, not a number"
+
+
+def _not_a_number(what: str, example: str) -> BeforeValidator:
+    """A validator that refuses a number where ``what`` is due, before pydantic reads it."""
+
+    def refuse_numbers(value: object) -> object:
+        said = number_refused(value, (what, example))
+        if said is not None:
+            raise PydanticCustomError("temporal_from_number", said)
+        return value
+
+    return BeforeValidator(refuse_numbers)
+
+
+#: The guard of every date-time field of a model: no number is read as a time (Unix seconds).
+AS_MOMENT = _not_a_number(*A_MOMENT)
+#: The guard of every date field of a model: no number is read as a day.
+AS_DATE = _not_a_number("a date", "2026-12-01")
+#: The guard of every time-of-day field of a model: no number is read as seconds after midnight.
+AS_TIME = _not_a_number("a time of day", "09:00")
+
 #: A moment in a model (with its UTC offset) on the days ketaplan plans in: a file edited to
 #: year 1 or 9999 is refused when read, not left to overflow in date arithmetic later.
 Moment = Annotated[
     AwareDatetime,
+    AS_MOMENT,
     AfterValidator(_on_the_calendar),
     WrapSerializer(_in_whole_minutes, when_used="json"),
 ]
 #: A day in a model, from :data:`FIRST_DATE` to :data:`LAST_DATE`.
-Day = Annotated[dt.date, AfterValidator(_on_the_calendar)]
+Day = Annotated[dt.date, AS_DATE, AfterValidator(_on_the_calendar)]
+#: A time of day in a model (``09:00``), never a number of seconds.
+TimeOfDay = Annotated[dt.time, AS_TIME]
+
+#: The same guards where the calendar's bounds are checked elsewhere (the dates of a roster,
+#: checked when planned) or by what made them (a run sheet, a status, a report).
+AnyMoment = Annotated[AwareDatetime, AS_MOMENT]
+#: A day, never a number (see :data:`AnyMoment`).
+AnyDay = Annotated[dt.date, AS_DATE]
+#: A date-time, never a number (see :data:`AnyMoment`); the field's own checks say if naive.
+AnyDateTime = Annotated[dt.datetime, AS_MOMENT]
 
 
 def expect(name: str, value: object, kind: type | tuple[type, ...], expectation: str) -> None:

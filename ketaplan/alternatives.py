@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ketaplan._model import Model, aware
+from ketaplan._model import AnyDateTime, Model, aware
 from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.checking import check
@@ -41,8 +41,8 @@ class Change(Model):
     """A later session the move would take along."""
 
     appointment: str
-    before: dt.datetime
-    after: dt.datetime
+    before: AnyDateTime
+    after: AnyDateTime
     outside_window: bool
     """Whether it would then lie outside the window its rule gives."""
 
@@ -50,8 +50,8 @@ class Change(Model):
 class Alternative(Model):
     """One place the session could go instead."""
 
-    start: dt.datetime
-    end: dt.datetime
+    start: AnyDateTime
+    end: AnyDateTime
     changes: tuple[Change, ...] = ()
     """The later sessions that would move with it, in order."""
 

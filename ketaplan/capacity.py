@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import NamedTuple
 from typing import Protocol as Callback
 
-from ketaplan._model import Model, expect, expect_each
+from ketaplan._model import AnyDay, Model, expect, expect_each
 from ketaplan._text import fmt_day
 from ketaplan._types import RESOURCE_KINDS, ResourceKind
 from ketaplan.clinic import Clinic, Resources
@@ -169,13 +169,13 @@ class Unserved(Model):
     """A patient the placement did not serve, and the earliest start that would fit."""
 
     patient: str
-    requested: dt.date | None
+    requested: AnyDay | None
     """The requested start, when the patient's roster entry was given."""
     reason: str | None
     """Why the placement found no start, in its words."""
     turned_away_by: str
     """The resource (or other reason) this patient counts against."""
-    earliest: dt.date | None = None
+    earliest: AnyDay | None = None
     """The first day a whole series fits around everyone served, the horizon extended;
     ``None`` when none does (or the entry was not given)."""
     wait_days: int | None = None
@@ -200,9 +200,9 @@ class CapacityReport(Model):
     clinic: str
     clinic_name: str
     time_zone: str
-    first: dt.date | None
+    first: AnyDay | None
     """The report's first day (the clinic's local day); ``None`` without plans or period."""
-    last: dt.date | None
+    last: AnyDay | None
     resources: tuple[ResourceUse, ...]
     patients: int
     """Patients served and unserved."""

@@ -32,9 +32,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from ketaplan._model import Model, aware, expect, expect_each
+from ketaplan._model import AnyMoment, Model, aware, expect, expect_each
 from ketaplan._relocation import (
     DEFAULT_BUDGET,
     Arrangement,
@@ -90,8 +90,8 @@ class Move(Model):
     plan: str
     patient: str | None
     appointment: str
-    before: AwareDatetime
-    after: AwareDatetime | None
+    before: AnyMoment
+    after: AnyMoment | None
     """Its new start; ``None`` when no place was found (it stays, and ``check`` says why)."""
     before_unit: int | None = None
     """Its chair or room before, if it had one."""

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_serializer, model_validator
 
-from ketaplan._model import Day, Loc, Model, fail
+from ketaplan._model import Day, Loc, Model, TimeOfDay, fail
 from ketaplan._types import WEEKDAYS, Weekday
 
 __all__ = [
@@ -42,8 +42,8 @@ def _parse_range(value: Any) -> Any:
 class TimeRange(Model):
     """A range of local wall-clock time within one day, e.g. ``"08:00-12:30"``."""
 
-    start: dt.time
-    end: dt.time
+    start: TimeOfDay
+    end: TimeOfDay
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeRange:
@@ -154,8 +154,8 @@ class QuietHours(Model):
     datetime.date(2026, 12, 1)
     """
 
-    start: dt.time
-    end: dt.time
+    start: TimeOfDay
+    end: TimeOfDay
 
     @model_validator(mode="before")
     @classmethod

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ketaplan._model import Day, Model, Moment, NonEmptyText, elapsed_order
+from ketaplan._model import Day, Model, Moment, NonEmptyText, TimeOfDay, elapsed_order
 from ketaplan._types import Drug
 from ketaplan.errors import DefinitionError, PatientError
 from ketaplan.hours import DateRange, WeeklyHours
@@ -40,7 +39,7 @@ class Medication(Model):
 
     name: NonEmptyText
     """A drug name (``"lorazepam"``) or a class (``"benzodiazepine"``)."""
-    times: tuple[dt.time, ...] = ()
+    times: tuple[TimeOfDay, ...] = ()
     """Local times of day the patient takes it, if scheduled."""
     as_needed: bool = False
     """Taken as needed rather than at fixed times."""

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
-from ketaplan._model import Model, aware, choice, expect
+from ketaplan._model import AnyDay, Model, TimeOfDay, aware, choice, expect
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
@@ -96,12 +96,12 @@ class PlacementRequest(Model):
 
     patient: Patient
     protocol: Protocol
-    start: dt.date
+    start: AnyDay
     """The first day the series may start."""
     start_window_days: Annotated[int, Field(ge=0, le=MAX_START_WINDOW_DAYS)] | None = None
     """The first session falls at most this many days after ``start``; omitted, any day up
     to the clinic's booking horizon."""
-    time: dt.time | None = None
+    time: TimeOfDay | None = None
     """The preferred local time of day."""
 
     @property

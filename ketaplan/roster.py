@@ -31,7 +31,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from ketaplan._model import Model, check_unique, fail
+from ketaplan._model import AnyDay, Model, TimeOfDay, check_unique, fail
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, InputError
@@ -63,11 +63,11 @@ class RosterEntry(Model):
     id: PatientId
     protocol: Annotated[str, Field(min_length=1, max_length=500)]
     """A built-in id or a protocol file (relative to the roster file)."""
-    start: dt.date
+    start: AnyDay
     """The first day the patient can start."""
     file: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     """The patient's file (availability, medications...), relative to the roster file."""
-    time: dt.time | None = None
+    time: TimeOfDay | None = None
     """The preferred local time of day."""
     window_days: Annotated[int, Field(ge=0, le=MAX_START_WINDOW_DAYS)] | None = None
     """The first session at most this many days after ``start``; omitted, any day up to the

@@ -44,9 +44,9 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from ketaplan._model import Model, aware, expect, expect_each
+from ketaplan._model import AnyDay, AnyMoment, Model, aware, expect, expect_each
 from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan._types import CancellationNotice
@@ -110,7 +110,7 @@ class SessionStanding(Model):
     session: str
     """The protocol's session kind."""
     phase: str
-    start: AwareDatetime
+    start: AnyMoment
     outcome: Outcome
     cancellation: CancellationNotice | None = None
     """For a cancelled session, whether the cancellation came in time or late."""
@@ -129,11 +129,11 @@ class NextSession(Model):
     """Its id; ``None`` when the series goes on but no session is booked (re-plan to book it)."""
     session: str
     phase: str
-    start: AwareDatetime | None
+    start: AnyMoment | None
     """When it is booked (``None`` when it is not)."""
-    earliest: dt.date
-    target: dt.date
-    latest: dt.date
+    earliest: AnyDay
+    target: AnyDay
+    latest: AnyDay
     rule: str
     """The rule that set the window, in words."""
     inside: bool | None
@@ -147,7 +147,7 @@ class LapseStanding(Model):
 
     last_dose: str
     """The last dose recorded attended."""
-    on: dt.date
+    on: AnyDay
     days: Annotated[int, Field(ge=0)]
     """Days from it to today (local dates)."""
     after_days: int
@@ -168,7 +168,7 @@ class PatientStatus(Model):
     plan: str
     patient: str | None
     protocol: str
-    as_of: AwareDatetime
+    as_of: AnyMoment
     status: StatusCode
     why: str
     """The status in a sentence, with the dates behind it."""

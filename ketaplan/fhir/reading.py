@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ketaplan._model import number_refused
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.errors import CalendarFileError, LimitError, Problem
@@ -166,6 +167,10 @@ def _read(document: dict[str, Any], origin: str) -> list[Read]:
             if not isinstance(kind, str):
                 problems.append(Problem(f"entry[{index}]", "must hold a resource", origin=origin))
             continue
+        numbers = _times_as_numbers(resource, f"entry[{index}].resource", origin)
+        if numbers:
+            problems += numbers
+            continue
         try:
             parsed = _MODELS[kind].model_validate(resource)
         except ValidationError as err:
@@ -177,6 +182,24 @@ def _read(document: dict[str, Any], origin: str) -> list[Read]:
         omitted = max(0, len(problems) - _MAX_REPORTED)
         raise CalendarFileError(problems[:_MAX_REPORTED], omitted=omitted)
     return found
+
+
+def _times_as_numbers(resource: Any, where: str, origin: str) -> list[Problem]:
+    """A problem for each time read from ``resource`` that is a number.
+
+    The FHIR models read a number as Unix seconds (``"start": 5`` is 1970-01-01T00:00:05Z), so
+    a mistake would be a busy time; ketaplan's own models refuse it (:func:`number_refused`).
+    """
+    found: list[Problem] = []
+    for name in _TIMES:
+        said = number_refused(resource.get(name))
+        if said is not None:
+            found.append(Problem(f"{where}.{name}", said, resource[name], origin))
+    return found
+
+
+#: The fields read as times from an Appointment or a Slot (a Schedule's are not read).
+_TIMES = ("start", "end")
 
 
 def _problems(err: ValidationError, where: str, origin: str) -> list[Problem]:

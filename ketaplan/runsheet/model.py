@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime
-
-from ketaplan._model import Model
+from ketaplan._model import AnyDateTime, AnyDay, AnyMoment, Model
 from ketaplan._text import fmt_clock
 from ketaplan._types import ResourceKind, SessionCategory
 from ketaplan.plans import AppointmentStatus
@@ -39,8 +37,8 @@ class RunStep(Model):
     kind: StepKind
     label: str
     """What happens, e.g. "dosing (0.5 mg/kg over 40 min)" or a checkpoint task's title."""
-    at: AwareDatetime
-    until: AwareDatetime | None = None
+    at: AnyMoment
+    until: AnyMoment | None = None
     task: str | None = None
     """The staff task the step comes from (a checkpoint's), if any."""
 
@@ -57,8 +55,8 @@ class RunSession(Model):
     category: SessionCategory
     dose_number: int | None = None
     status: AppointmentStatus
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AnyMoment
+    end: AnyMoment
     steps: tuple[RunStep, ...]
 
 
@@ -84,8 +82,8 @@ class Lane(Model):
 class StaffLoad(Model):
     """A stretch of the day with the same number of patients under monitoring."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AnyMoment
+    end: AnyMoment
     patients: int
     """Patients under monitoring (dosing and the monitoring after it) in this stretch."""
     staff: int | None
@@ -110,17 +108,17 @@ class DayEvent(Model):
 
     patient: str
     appointment: str
-    start: dt.datetime
+    start: AnyDateTime
     what: str
     """``"cancelled"``, ``"late cancellation"`` (inside the clinic's cancellation window) or
     ``"no-show"`` (missed without a cancellation)."""
-    cancelled_at: dt.datetime | None = None
+    cancelled_at: AnyDateTime | None = None
 
 
 class RunSheet(Model):
     """One clinic day: each chair's and room's sessions, and the monitoring staff's load."""
 
-    day: dt.date
+    day: AnyDay
     time_zone: str
     """The clinic's zone: every time of the sheet is local to it."""
     clinic: str
@@ -171,7 +169,7 @@ class RunSheet(Model):
 class RunWeek(Model):
     """Clinic days in a row (a week, or a few days): the run sheet of each, in order."""
 
-    start: dt.date
+    start: AnyDay
     """The first day."""
     days: tuple[RunSheet, ...]
     """One sheet per day, from ``start`` on, including days without sessions."""
