@@ -214,7 +214,11 @@ class LimitError(InputError):
     """A request would exceed one of ketaplan's documented bounds.
 
     ketaplan bounds its work so that no input can make it hang or exhaust memory; the bounds
-    are listed in ``docs/errors.md``.
+    are listed in ``docs/errors.md``. A file refused for its size (or its count of entries) is
+    one whatever its format (an events or bookings list in JSON, an ``.ics`` file, a FHIR
+    Bundle), its ``field`` the file: ``events.json: must be at most 1048576 bytes; got
+    1860000``. A definition or plan file is the exception: its size is one of its problems,
+    in its own :class:`DefinitionError`.
     """
 
 

@@ -26,6 +26,7 @@ from ketaplan.errors import (
     ClinicError,
     DefinitionError,
     InputError,
+    LimitError,
     PatientError,
     PlanError,
     Problem,
@@ -330,12 +331,17 @@ def _first_clause(err: Exception) -> str:
 
 
 def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
-    """A JSON file whose top level is a list (an events file), or :class:`InputError`."""
+    """A JSON file whose top level is a list (an events file), or :class:`InputError`.
+
+    A file over :data:`MAX_FILE_BYTES` is a :class:`LimitError` (a kind of InputError) naming
+    it, as a busy calendar over its bound is, whatever its format.
+    """
     origin = _path("path", path)
     try:
         data = json.loads(read_capped(origin, MAX_FILE_BYTES).decode("utf-8"))
     except FileRefused as err:
-        raise InputError(origin, err.expectation, err.value) from None
+        refused = LimitError if err.too_large else InputError
+        raise refused(origin, err.expectation, err.value) from None
     except OSError as err:
         raise InputError(origin, "a readable JSON file", err.strerror) from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -370,6 +376,7 @@ def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Bookin
     Raises:
         PlanError: a plan file is unreadable or not a valid plan.
         InputError: a list of bookings is not valid; the field names the file and the item.
+        LimitError: a list of bookings over :data:`MAX_FILE_BYTES` (a kind of InputError).
     """
     origin = _path("path", path)
     try:
@@ -381,8 +388,9 @@ def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Bookin
         pass
     if not opening.startswith(b"["):
         return load_plan(origin)
+    listed = read_json_list(origin)  # its errors name the file already
     try:
-        return parse_bookings(read_json_list(origin))
+        return parse_bookings(listed)
     except InputError as err:
         raise err.at(f"{origin}: {err.field}") from None
 
