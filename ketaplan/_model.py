@@ -264,7 +264,9 @@ def validate_as(adapter: TypeAdapter[T], data: object, /, *, field: str, item: o
     try:
         return adapter.validate_python(data)
     except ValidationError as err:
-        problems, _ = problems_in(err, field_names(item), origin="", tags=union_tags(item))
+        problems, _ = problems_in(
+            err, field_names(item), origin="", tags=union_tags(item), root=item
+        )
         first = problems[0]
         where = field + (f".{first.path}" if first.path[:1].isalpha() else first.path)
         raise InputError.saying(where, first.message, first.value) from None

@@ -231,7 +231,8 @@ def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
         pattern = str(ctx.get("pattern", ""))
         return _PATTERNS.get(pattern, f"must match the pattern {pattern}"), value
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(detail["loc"][-1]), names, n=1)
+        name = str(detail["loc"][-1])  # a field unknown here is never its own suggestion
+        close = difflib.get_close_matches(name, names - {name}, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"is not a known field{hint}", value
     if kind == "too_long":

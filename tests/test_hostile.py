@@ -813,6 +813,22 @@ def test_an_output_that_cannot_be_written_is_said_in_one_line(command: list[str]
     assert result.stderr == "ketaplan: error: cannot write the output (No space left on device)\n"
 
 
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        # Cancelled has made_at, Missed has not: "did you mean 'made_at'?" named the field itself
+        ({"type": "missed", "appointment": "a", "made_at": "2026-12-01T10:00:00Z"},
+         "events[0].made_at: is not a known field; got '2026-12-01T10:00:00Z'"),
+        ({"type": "attended", "appointment": "a", "att": "2026-12-01T10:00:00Z"},
+         "events[0].att: is not a known field (did you mean 'at'?); got '2026-12-01T10:00:00Z'"),
+    ],
+)  # fmt: skip
+def test_an_events_typo_is_matched_against_its_own_event(event: object, message: str) -> None:
+    with pytest.raises(InputError) as raised:
+        parse_events([event])
+    assert str(raised.value) == message
+
+
 def test_did_you_mean_names_a_field_of_the_model_the_typo_is_in() -> None:
     """A task has no ``name``, but a session kind does: "did you mean 'name'?" sent the author
     in a circle. The suggestion comes from the fields of the model at that place."""
