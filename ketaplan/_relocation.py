@@ -22,7 +22,7 @@ sessions appears. Every arrangement judged (and every re-plan) counts against a 
 (:data:`DEFAULT_BUDGET` per plan), so the work is bounded whatever the plans; with it, step 1
 finds the fewest moves among the arrangements it tries. The searches meet the same arrangements
 again (step 1 within the windows, then allowing warnings): ``check`` runs once for each, and
-the other bookings are indexed once for every run.
+everyone's bookings are indexed once for all the runs until a plan is settled.
 """
 
 from __future__ import annotations
@@ -135,7 +135,10 @@ class Subject:
     change: CapacityChange
     now: dt.datetime
     others: list[Booking]
-    """Everyone else's bookings near the plan, for ``check``."""
+    """Everyone else's bookings, for a re-plan of the rest of a series."""
+    checked: Ledger
+    """Everyone's bookings (this plan's as it was too, which ``check`` leaves out), for
+    ``check``."""
     ledger: Ledger
     """Everyone else's bookings, for the slot finder (this plan's own are added here)."""
     baseline: frozenset[Key]
@@ -172,9 +175,6 @@ class Relocation:
     def __post_init__(self) -> None:
         subject = self.subject
         self._displaced_ids = frozenset(a.id for a in self.displaced)
-        # Everyone else's bookings, indexed once for every trial's check (which only reads
-        # them, by day): with the units as given, as check reads a list of bookings.
-        self._others = Ledger(subject.clinic, subject.others, units="as-given")
         self._said: dict[tuple[_Trial, ...], frozenset[Key]] = {}
         """What check said of each arrangement judged (the searches meet the same ones)."""
         self.ledger = subject.ledger.fork()
@@ -455,7 +455,7 @@ class Relocation:
             protocol=subject.protocol,
             clinic=subject.clinic,
             patient=subject.patient,
-            bookings=self._others,
+            bookings=subject.checked,
             now=subject.now,
         )
         said = self._said[key] = violation_keys(found) - subject.baseline

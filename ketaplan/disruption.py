@@ -231,6 +231,8 @@ class _Board:
         fixed = external + [b for p in plans if p.id not in self.affected for b in p.bookings()]
         self.fixed = fixed
         self.ledger = Ledger(changed, fixed)
+        self._booked: dict[str, tuple[Plan, tuple[Booking, ...]]] = {}
+        self._everyone: dict[bool, Ledger] = {}
         self.baseline = {i: self._said(i, self.before) for i in self.affected}
         self.moves: list[Move] = []
         self.evaluations = 0
@@ -244,8 +246,30 @@ class _Board:
 
     def others(self, plan_id: str) -> list[Booking]:
         """Everyone's bookings but ``plan_id``'s, as they stand."""
-        moving = [b for i in self.affected if i != plan_id for b in self.plans[i].bookings()]
+        moving = [b for i in self.affected if i != plan_id for b in self.bookings(i)]
         return [b for b in self.fixed if b.plan != plan_id] + moving
+
+    def bookings(self, plan_id: str) -> tuple[Booking, ...]:
+        """The bookings of ``plan_id`` as it stands (made once for each version of the plan)."""
+        plan = self.plans[plan_id]
+        kept = self._booked.get(plan_id)
+        if kept is None or kept[0] is not plan:
+            kept = self._booked[plan_id] = (plan, plan.bookings())
+        return kept[1]
+
+    def everyone(self, clinic: Clinic) -> Ledger:
+        """Everyone's bookings as they stand, indexed for ``check`` against ``clinic``.
+
+        ``check`` leaves out the bookings of the plan it checks (by plan id), so one ledger
+        serves every plan's check until a plan is settled (:meth:`_settle`).
+        """
+        before = clinic is self.before
+        found = self._everyone.get(before)
+        if found is None:
+            moving = [b for i in self.affected for b in self.bookings(i)]
+            found = Ledger(clinic, [*self.fixed, *moving], units="as-given")
+            self._everyone[before] = found
+        return found
 
     def _said(self, plan_id: str, clinic: Clinic) -> frozenset[Key]:
         """What ``check`` says of the plan as it stands, against ``clinic``.
@@ -258,7 +282,7 @@ class _Board:
             protocol=protocol,
             clinic=clinic,
             patient=patient,
-            bookings=self.others(plan_id),
+            bookings=self.everyone(clinic),
             now=self.now,
         )
         return violation_keys(found)
@@ -307,6 +331,7 @@ class _Board:
             change=self.change,
             now=self.now,
             others=self.others(plan_id),
+            checked=self.everyone(self.clinic),
             ledger=self._ledger(plan_id),
             baseline=self.baseline[plan_id],
         )
@@ -319,13 +344,14 @@ class _Board:
         ledger = self.ledger.fork()
         for other in self.affected:
             if other != plan_id:
-                for booking in self.plans[other].bookings():
+                for booking in self.bookings(other):
                     ledger.add(booking)
         return ledger
 
     def _settle(self, plan_id: str, outcome: _Outcome) -> None:
         """Record ``outcome`` in the plan and the report."""
         self.done.add(plan_id)
+        self._everyone.clear()  # the plan's bookings change
         if outcome.exhausted:
             self.exhausted.append(plan_id)
         plan = self.plans[plan_id]
