@@ -82,6 +82,9 @@ class Model(BaseModel):
         extra="forbid",
         validate_default=False,
         use_attribute_docstrings=True,
+        # A model's validator and serializer are built when it is first used, not on import:
+        # a command that reads a plan does not pay for the models of FHIR or run sheets.
+        defer_build=True,
     )
 
     #: The error a wrong value raises (a :class:`DefinitionError` subclass).
