@@ -174,9 +174,13 @@ def shift(moment: dt.datetime, *, hours: float = 0, minutes: float = 0) -> dt.da
     >>> shift(dose, hours=-12).isoformat()
     '2026-03-07T20:00:00-05:00'
     """
+    step = _step(hours, minutes)
     tz = moment.tzinfo
-    moved = moment.astimezone(UTC) + dt.timedelta(hours=hours, minutes=minutes)
-    return moved.astimezone(tz)
+    if _on_the_calendar(moment):
+        moved = moment + step
+        if _steady(tz, moment.toordinal(), moved.toordinal()):
+            return moved
+    return (moment.astimezone(UTC) + step).astimezone(tz)
 
 
 def shifts(moment: dt.datetime, minutes: Iterable[int]) -> list[dt.datetime]:
@@ -189,12 +193,59 @@ def shifts(moment: dt.datetime, minutes: Iterable[int]) -> list[dt.datetime]:
     >>> [t.isoformat() for t in shifts(dt.datetime(2026, 3, 8, 1, 30, tzinfo=ny), [0, 60])]
     ['2026-03-08T01:30:00-05:00', '2026-03-08T03:30:00-04:00']
     """
+    steps, earliest, latest = _steps(tuple(minutes))
     tz = moment.tzinfo
+    if _on_the_calendar(moment) and _steady(
+        tz, (moment + earliest).toordinal(), (moment + latest).toordinal()
+    ):
+        return [moment + step for step in steps]
     utc = moment.astimezone(UTC)
-    return [(utc + dt.timedelta(minutes=offset)).astimezone(tz) for offset in minutes]
+    return [(utc + step).astimezone(tz) for step in steps]
+
+
+# Real time is wall time while the UTC offset stays the same: :func:`shift` and :func:`shifts`
+# move the wall clock where every day from the moment to its moves has one offset (see
+# :func:`steady_midnight`), which gives the same wall time, zone and ``fold`` (0) as moving
+# the UTC instant and reading it back in the zone.
+
+
+def _on_the_calendar(moment: dt.datetime) -> bool:
+    """Whether ``moment`` is an aware moment on ketaplan's calendar (a day it may move by)."""
+    return moment.tzinfo is not None and _FIRST_ORDINAL <= moment.toordinal() <= _LAST_ORDINAL
+
+
+def _steady(tz: dt.tzinfo | None, first: int, last: int) -> bool:
+    """Whether the days ``first`` to ``last`` (ordinals, either way round) have one UTC offset.
+
+    Only for days at most :data:`_STEADY_SPAN` apart: a longer move is made on the instant.
+    """
+    if first > last:
+        first, last = last, first
+    if tz is None or last - first > _STEADY_SPAN:
+        return False
+    return all(steady_midnight(day, tz) is not None for day in range(first, last + 1))
+
+
+@lru_cache(maxsize=1024)
+def _step(hours: float, minutes: float) -> dt.timedelta:
+    """``hours`` and ``minutes`` as one ``timedelta`` (made once: a protocol has few)."""
+    return dt.timedelta(hours=hours, minutes=minutes)
+
+
+@lru_cache(maxsize=1024)
+def _steps(minutes: tuple[int, ...]) -> tuple[tuple[dt.timedelta, ...], dt.timedelta, dt.timedelta]:
+    """Each of ``minutes`` as a ``timedelta``; the earliest and latest of them and of none."""
+    steps = tuple(dt.timedelta(minutes=offset) for offset in minutes)
+    return steps, min((*steps, _NO_TIME)), max((*steps, _NO_TIME))
+
+
+_NO_TIME = dt.timedelta(0)
+#: The most days apart a move on the wall clock may reach (see :func:`_steady`).
+_STEADY_SPAN = 2
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_FIRST_ORDINAL, _LAST_ORDINAL = FIRST_DATE.toordinal(), LAST_DATE.toordinal()
 
 
 @lru_cache(maxsize=8192)

@@ -1,0 +1,118 @@
+"""``shift`` and ``shifts`` give what moving the UTC instant and reading it back gives.
+
+On a run of days with one UTC offset they move the wall clock instead (see
+``ketaplan.timing._steady``): the same wall time, the same ``tzinfo`` object and ``fold`` 0,
+on days whose offset changes, around them and on steady days alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ketaplan.timing import shift, shifts, steady_midnight, zone
+
+UTC = dt.UTC
+
+#: Zones with changes of an hour, of half an hour (Lord Howe), at midnight (Havana, Santiago),
+#: several a year (Casablanca), and none; Apia skipped a whole day (30 December 2011).
+ZONES = [
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Lord_Howe",
+    "America/Havana",
+    "America/Santiago",
+    "Africa/Casablanca",
+    "Asia/Kolkata",
+    "UTC",
+]
+#: Moves of a session's checkpoints, of fasting before it, and across a day or two.
+MINUTES = [0, 1, 40, 90, 150, -45, -360, -720, 1440, -1440, 2880, 3000, -3000]
+
+
+def on_the_instant(moment: dt.datetime, minutes: float) -> dt.datetime:
+    """The reference: ``moment`` moved on its UTC instant, read back in its zone."""
+    return (moment.astimezone(UTC) + dt.timedelta(minutes=minutes)).astimezone(moment.tzinfo)
+
+
+def assert_same(found: Sequence[dt.datetime], expected: Sequence[dt.datetime]) -> None:
+    assert len(found) == len(expected)
+    for got, want in zip(found, expected, strict=True):
+        assert got.replace(tzinfo=None) == want.replace(tzinfo=None), (got, want)
+        assert got.tzinfo is want.tzinfo
+        assert got.fold == want.fold
+        assert got == want
+
+
+def assert_moves_agree(moment: dt.datetime, minutes: Sequence[int]) -> None:
+    assert_same(shifts(moment, minutes), [on_the_instant(moment, m) for m in minutes])
+    for m in minutes:
+        assert_same([shift(moment, minutes=m)], [on_the_instant(moment, m)])
+        assert_same([shift(moment, hours=m / 60)], [on_the_instant(moment, m)])
+
+
+def changes(tz: zoneinfo.ZoneInfo, year: int) -> list[dt.date]:
+    """The days of ``year`` whose UTC offset changes in ``tz``."""
+    first = dt.date(year, 1, 1).toordinal()
+    return [
+        dt.date.fromordinal(day)
+        for day in range(first, dt.date(year + 1, 1, 1).toordinal())
+        if steady_midnight(day, tz) is None
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "year"), [(name, 2026) for name in ZONES] + [("Pacific/Apia", 2011)]
+)
+def test_moves_agree_every_quarter_hour_around_each_change(name: str, year: int) -> None:
+    tz = zone(name)
+    days = changes(tz, year)
+    assert days or name in {"Asia/Kolkata", "UTC"}
+    for day in days or [dt.date(year, 6, 1)]:
+        begin = dt.datetime.combine(day - dt.timedelta(days=2), dt.time(), tzinfo=tz)
+        for quarter in range(5 * 24 * 4):
+            moment = begin + dt.timedelta(minutes=15 * quarter)
+            for fold in (0, 1):
+                assert_moves_agree(moment.replace(fold=fold), MINUTES)
+
+
+def test_a_move_across_a_change_is_made_on_the_instant() -> None:
+    ny = zone("America/New_York")
+    evening = dt.datetime(2026, 3, 7, 20, tzinfo=ny)
+    assert shift(evening, hours=12).isoformat() == "2026-03-08T09:00:00-04:00"
+    assert [t.isoformat() for t in shifts(evening, [0, 12 * 60])] == [
+        "2026-03-07T20:00:00-05:00",
+        "2026-03-08T09:00:00-04:00",
+    ]
+
+
+@given(
+    name=st.sampled_from(sorted(zoneinfo.available_timezones() - {"localtime"})),
+    when=st.datetimes(dt.datetime(1900, 1, 2), dt.datetime(2200, 12, 30)),
+    fold=st.integers(0, 1),
+    minutes=st.lists(st.integers(-4 * 1440, 4 * 1440), max_size=8),
+)
+def test_moves_agree_in_any_zone(
+    name: str, when: dt.datetime, fold: int, minutes: list[int]
+) -> None:
+    assert_moves_agree(when.replace(tzinfo=zone(name), fold=fold), minutes)
+
+
+@given(
+    when=st.datetimes(dt.datetime(2026, 3, 1), dt.datetime(2026, 11, 30)),
+    hours=st.floats(-48, 48, allow_nan=False).map(lambda h: round(h, 2)),
+    minutes=st.sampled_from([0, 7.5, -30, 45]),
+)
+def test_a_move_by_hours_and_minutes_agrees(
+    when: dt.datetime, hours: float, minutes: float
+) -> None:
+    moment = when.replace(tzinfo=zone("Europe/Berlin"))
+    reference = (moment.astimezone(UTC) + dt.timedelta(hours=hours, minutes=minutes)).astimezone(
+        moment.tzinfo
+    )
+    assert_same([shift(moment, hours=hours, minutes=minutes)], [reference])
