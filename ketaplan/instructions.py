@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan.clinic import Clinic
@@ -34,16 +35,19 @@ from ketaplan.rules.tasks import (
     requirement_task_id,
     unmet_requirements,
 )
-from ketaplan.timing import instant, shift, zone
+from ketaplan.timing import instant, same_instant, shift, zone
 
 __all__ = [
     "MEDICATION_KINDS",
     "VISIT_GAP",
     "Visits",
+    "Words",
     "current_instructions",
     "instructions_for",
     "said",
+    "says",
     "session_instructions",
+    "session_words",
     "tasks_for",
     "visit_end",
 ]
@@ -91,6 +95,51 @@ def session_instructions(
 
     They follow from its times and its visit alone: ``check`` compares a plan's with these.
     """
+    return _session(appointment, kind, visit, _instruction)
+
+
+class Words(NamedTuple):
+    """What one instruction says: the fields of an :class:`~ketaplan.plans.Instruction`."""
+
+    kind: InstructionKind
+    text: str
+    at: dt.datetime
+    until: dt.datetime | None
+    source: str | None
+
+
+def session_words(
+    appointment: Appointment, kind: SessionKind, *, visit: Sequence[Appointment] | Visits = ()
+) -> tuple[Words, ...]:
+    """What :func:`session_instructions` says, as :class:`Words` (to compare, not to keep)."""
+    return _session(appointment, kind, visit, Words)
+
+
+def _instruction(
+    kind: InstructionKind,
+    text: str,
+    at: dt.datetime,
+    until: dt.datetime | None,
+    source: str | None,
+) -> Instruction:
+    # Written from a validated protocol and appointment: not validated again.
+    if until is None:
+        return Instruction.trusted(kind=kind, at=at, text=text, source=source)
+    return Instruction.trusted(kind=kind, at=at, until=until, text=text, source=source)
+
+
+_Said = TypeVar("_Said", Instruction, Words)
+#: What a builder makes its instruction with: :func:`_instruction` or :class:`Words`.
+_Make = Callable[[InstructionKind, str, dt.datetime, dt.datetime | None, str | None], _Said]
+
+
+def _session(
+    appointment: Appointment,
+    kind: SessionKind,
+    visit: Sequence[Appointment] | Visits,
+    make: _Make[_Said],
+) -> tuple[_Said, ...]:
+    """What each builder says of the session, made with ``make``."""
     local = zone(appointment.time_zone)
     rules = kind.instructions
     times = _Times(
@@ -102,12 +151,28 @@ def session_instructions(
         fasting_source=rules.fasting_source or rules.source,
         driving_source=rules.driving_source or rules.source,
     )
-    return tuple(made for build in _BUILDERS if (made := build(rules, times)) is not None)
+    return tuple(made for build in _BUILDERS if (made := build(rules, times, make)) is not None)
 
 
 def said(instructions: Iterable[Instruction]) -> tuple[tuple[object, ...], ...]:
     """What ``instructions`` tell the patient, each moment as an instant (:func:`instant`)."""
     return tuple((i.kind, i.text, instant(i.at), instant(i.until), i.source) for i in instructions)
+
+
+def says(instructions: Sequence[Instruction], words: Sequence[Instruction | Words]) -> bool:
+    """Whether ``instructions`` tell the patient ``words``: their :func:`said` are equal.
+
+    Compared field by field, moments by :func:`~ketaplan.timing.same_instant`, without
+    converting the moments that are already alike.
+    """
+    return len(instructions) == len(words) and all(
+        told.kind == due.kind
+        and told.text == due.text
+        and told.source == due.source
+        and same_instant(told.at, due.at)
+        and same_instant(told.until, due.until)
+        for told, due in zip(instructions, words, strict=True)
+    )
 
 
 def current_instructions(
@@ -132,7 +197,7 @@ def current_instructions(
     instructions = instructions_for(
         appointment, kind, protocol, patient=patient, medications=medications, visit=visit
     )
-    if said(instructions) == said(appointment.instructions):
+    if says(appointment.instructions, instructions):
         return appointment
     return appointment.model_copy(update={"instructions": instructions})
 
@@ -172,6 +237,14 @@ class Visits:
         self.ends = [end for _, end in times]
 
 
+class _Builder(typing.Protocol):
+    """One instruction builder: what it says of a session if its rule applies, by ``make``."""
+
+    def __call__(
+        self, rules: Instructions, times: _Times, make: _Make[_Said], /
+    ) -> _Said | None: ...
+
+
 class _Times(NamedTuple):
     """A session's moments in its own zone, and the sources of its instructions."""
 
@@ -185,20 +258,7 @@ class _Times(NamedTuple):
     driving_source: str | None
 
 
-def _made(
-    kind: InstructionKind,
-    at: dt.datetime,
-    text: str,
-    source: str | None,
-    until: dt.datetime | None = None,
-) -> Instruction:
-    # Written from a validated protocol and appointment: not validated again.
-    if until is None:
-        return Instruction.trusted(kind=kind, at=at, text=text, source=source)
-    return Instruction.trusted(kind=kind, at=at, until=until, text=text, source=source)
-
-
-def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
+def _fasting_solids(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     """No food from ``fasting_solids_hours`` before dosing (the label's "before administration").
 
     Where only clear liquids are allowed after it, no milk either.
@@ -209,10 +269,10 @@ def _fasting_solids(rules: Instructions, times: _Times) -> Instruction | None:
     at = shift(times.dosing, hours=-hours)
     what = "food or milk" if rules.liquids_after_food_cutoff == "clear" else "food"
     text = f"No {what} after {fmt_time(at)} ({hours:g} h before dosing)."
-    return _made("fasting-solids", at, text, times.fasting_source)
+    return make("fasting-solids", text, at, None, times.fasting_source)
 
 
-def _fasting_liquids(rules: Instructions, times: _Times) -> Instruction | None:
+def _fasting_liquids(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     """Nothing to drink from ``fasting_liquids_hours`` before dosing.
 
     Before that, clear liquids only where the source says so.
@@ -228,10 +288,10 @@ def _fasting_liquids(rules: Instructions, times: _Times) -> Instruction | None:
         )
     else:
         text = f"No liquids after {fmt_time(at)} ({hours:g} h before dosing)."
-    return _made("fasting-liquids", at, text, times.fasting_source)
+    return make("fasting-liquids", text, at, None, times.fasting_source)
 
 
-def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:
+def _nasal_spray(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     minutes = rules.nasal_spray_minutes_before
     if minutes is None:
         return None
@@ -240,42 +300,42 @@ def _nasal_spray(rules: Instructions, times: _Times) -> Instruction | None:
         "If you use a nasal corticosteroid or decongestant that day, take it by "
         f"{fmt_time(at)} (at least {minutes} min before dosing)."
     )
-    return _made("nasal-spray", at, text, times.source)
+    return make("nasal-spray", text, at, None, times.source)
 
 
-def _escort(rules: Instructions, times: _Times) -> Instruction | None:
+def _escort(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     if not rules.escort_required:
         return None
     text = f"Arrange your transportation home for about {fmt_time(times.home)}."
-    return _made("escort", times.home, text, times.driving_source)
+    return make("escort", text, times.home, None, times.driving_source)
 
 
-def _no_driving_overnight(rules: Instructions, times: _Times) -> Instruction | None:
+def _no_driving_overnight(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     if not rules.no_driving_until_next_day:
         return None
     next_day = times.end.date() + dt.timedelta(days=1)
     text = f"Do not drive or operate machinery until {fmt_day(next_day)}, after a restful sleep."
-    return _made("no-driving", times.end, text, times.driving_source)
+    return make("no-driving", text, times.end, None, times.driving_source)
 
 
-def _no_driving_hours(rules: Instructions, times: _Times) -> Instruction | None:
+def _no_driving_hours(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     hours = rules.no_driving_hours
     if hours is None:
         return None
     until = shift(times.end, hours=hours)
     text = f"Do not drive until {fmt_time(until)} ({hours} h after)."
-    return _made("no-driving", times.end, text, times.driving_source, until)
+    return make("no-driving", text, times.end, until, times.driving_source)
 
 
-def _peer_monitor(rules: Instructions, times: _Times) -> Instruction | None:
+def _peer_monitor(rules: Instructions, times: _Times, make: _Make[_Said]) -> _Said | None:
     if not rules.peer_monitor_required:
         return None
     text = "Another adult must be with you for the whole session."
-    return _made("peer-monitor", times.start, text, times.source)
+    return make("peer-monitor", text, times.start, None, times.source)
 
 
 #: One builder per instruction field, in the order the patient reads them.
-_BUILDERS: tuple[Callable[[Instructions, _Times], Instruction | None], ...] = (
+_BUILDERS: tuple[_Builder, ...] = (
     _fasting_solids,
     _fasting_liquids,
     _nasal_spray,

@@ -28,6 +28,7 @@ __all__ = [
     "gap_days",
     "instant",
     "resolve",
+    "same_instant",
     "shift",
     "shifts",
     "steady_midnight",
@@ -156,6 +157,19 @@ def instant(moment: dt.datetime | None) -> float | None:
     instants they are equal.
     """
     return None if moment is None else moment.timestamp()
+
+
+def same_instant(first: dt.datetime | None, second: dt.datetime | None) -> bool:
+    """Whether two moments (or ``None``) are one instant: ``instant(first) == instant(second)``.
+
+    Two moments with the same wall time, fold and ``tzinfo`` object are, and need no
+    conversion (a plan's words and times, made again as they were made).
+    """
+    if first is None or second is None:
+        return first is second
+    if first.tzinfo is second.tzinfo and first.fold == second.fold and first == second:
+        return True
+    return first.timestamp() == second.timestamp()
 
 
 def elapsed_hours(earlier: dt.datetime, later: dt.datetime) -> float:

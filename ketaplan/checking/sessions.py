@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
-from ketaplan.instructions import MEDICATION_KINDS, Visits, said, session_instructions
+from ketaplan.instructions import MEDICATION_KINDS, Visits, Words, says, session_words
 from ketaplan.plans import Appointment, Instruction
 from ketaplan.protocol import AnchoredSession, SessionKind
 from ketaplan.rules import anchors
@@ -15,7 +15,7 @@ from ketaplan.rules.tasks import (
     requirement_task_id,
     unmet_requirements,
 )
-from ketaplan.timing import elapsed_hours, instant
+from ketaplan.timing import elapsed_hours, same_instant
 from ketaplan.violation import Violation
 
 __all__ = [
@@ -181,9 +181,10 @@ def checkpoints(ctx: Context) -> list[Violation]:
         kind = ctx.protocol.session_kind(appointment.session)
         for due_at in checkpoint_times(kind, appointment, minutes=minutes[kind.id]):
             task = tasks.get(due_at.task_id)
-            if task is not None and (instant(task.at), instant(task.until)) == (
-                instant(due_at.at),
-                instant(due_at.until),
+            if (
+                task is not None
+                and same_instant(task.at, due_at.at)
+                and same_instant(task.until, due_at.until)
             ):
                 continue
             checkpoint = due_at.checkpoint
@@ -221,9 +222,9 @@ def instructions(ctx: Context) -> list[Violation]:
         if appointment.status != "planned" or (ctx.now is not None and appointment.start < ctx.now):
             continue
         kind = ctx.protocol.session_kind(appointment.session)
-        due = session_instructions(appointment, kind, visit=visits)
+        due = session_words(appointment, kind, visit=visits)
         told = tuple(i for i in appointment.instructions if i.kind not in MEDICATION_KINDS)
-        if said(told) == said(due):  # by instant: a repeated hour read back from a file
+        if says(told, due):  # by instant: a repeated hour read back from a file
             continue
         found.append(_out_of_date(ctx, appointment.id, kind, told=told, due=due))
     return found
@@ -235,7 +236,7 @@ def _out_of_date(
     kind: SessionKind,
     *,
     told: tuple[Instruction, ...],
-    due: tuple[Instruction, ...],
+    due: tuple[Words, ...],
 ) -> Violation:
     """The violation for instructions ``told`` where ``due``, naming the first difference."""
     told_texts, due_texts = {i.text for i in told}, {i.text for i in due}

@@ -1,8 +1,9 @@
-"""``shift`` and ``shifts`` give what moving the UTC instant and reading it back gives.
+"""Moments moved and compared the fast way give what the slow way gives.
 
-On a run of days with one UTC offset they move the wall clock instead (see
-``ketaplan.timing._steady``): the same wall time, the same ``tzinfo`` object and ``fold`` 0,
-on days whose offset changes, around them and on steady days alike.
+``shift`` and ``shifts`` give what moving the UTC instant and reading it back gives: on a run
+of days with one UTC offset they move the wall clock instead (see ``ketaplan.timing._steady``),
+for the same wall time, the same ``tzinfo`` object and ``fold`` 0, on days whose offset
+changes, around them and on steady days alike. ``same_instant`` is ``instant`` equality.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaplan.timing import shift, shifts, steady_midnight, zone
+from ketaplan.timing import instant, same_instant, shift, shifts, steady_midnight, zone
 
 UTC = dt.UTC
 
@@ -116,3 +117,43 @@ def test_a_move_by_hours_and_minutes_agrees(
         moment.tzinfo
     )
     assert_same([shift(moment, hours=hours, minutes=minutes)], [reference])
+
+
+#: Moments around New York's fall-back night (01:00-02:00 happens twice) and its spring
+#: gap (02:00-03:00 is skipped), in the zone, at a fixed offset and in UTC.
+_NY = zone("America/New_York")
+_ZONES_OF_A_MOMENT = [
+    _NY,
+    dt.timezone(dt.timedelta(hours=-4)),
+    dt.timezone(dt.timedelta(hours=-5)),
+    UTC,
+]
+
+
+_MOMENTS = [
+    None,
+    *(
+        (dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=30 * n)).replace(
+            tzinfo=tz, fold=fold
+        )
+        for day in (dt.date(2026, 11, 1), dt.date(2026, 3, 8), dt.date(2026, 6, 1))
+        for n in range(9)
+        for tz in _ZONES_OF_A_MOMENT
+        for fold in (0, 1)
+    ),
+]
+
+
+def test_same_instant_is_equal_instants() -> None:
+    pairs = [(a, b) for a in _MOMENTS for b in _MOMENTS]
+    for first, second in pairs:
+        assert same_instant(first, second) == (instant(first) == instant(second)), (first, second)
+    assert any(same_instant(a, b) and a != b for a, b in pairs)  # Python: not equal
+
+
+def test_same_instant_on_a_repeated_and_a_skipped_hour() -> None:
+    once = dt.datetime(2026, 11, 1, 1, 30, tzinfo=_NY)
+    assert not same_instant(once, once.replace(fold=1))  # equal as Python compares them
+    assert same_instant(once.replace(fold=1), once.replace(fold=1).astimezone(UTC))
+    skipped = dt.datetime(2026, 3, 8, 2, 30, tzinfo=_NY)  # no such wall time: 03:30 EDT
+    assert same_instant(skipped, dt.datetime(2026, 3, 8, 3, 30, tzinfo=_NY))
