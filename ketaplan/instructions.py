@@ -70,17 +70,21 @@ def instructions_for(
     appointments, so that the ride home is arranged for the end of the whole visit
     (:func:`visit_end`: a review right after the dose, say).
     """
-    out = list(session_instructions(appointment, kind, visit=visit))
+    own = session_instructions(appointment, kind, visit=visit)
+    if patient is None or not patient.medications:
+        return own  # no medicine to hold
     dosing = dosing_span(appointment, kind)
-    if dosing is not None and patient is not None:
-        chosen = medications or medication_rules(protocol)
-        for medication in patient.medications:
-            for rule in chosen.matching(medication):
-                if rule.severity != "hold" or hold_state(medication, rule, chosen) != "hold":
-                    continue
-                held = hold_instruction(medication, rule, dosing)
-                if held is not None:
-                    out.append(held)
+    if dosing is None:
+        return own
+    out = list(own)
+    chosen = medications or medication_rules(protocol)
+    for medication in patient.medications:
+        for rule in chosen.matching(medication):
+            if rule.severity != "hold" or hold_state(medication, rule, chosen) != "hold":
+                continue
+            held = hold_instruction(medication, rule, dosing)
+            if held is not None:
+                out.append(held)
     return tuple(out)
 
 
