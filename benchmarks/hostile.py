@@ -1,6 +1,8 @@
 """Busy calendars that hung or ate memory before issue 14, and big ordinary ones, as bytes.
 
-Each is small (a few hundred bytes) unless it is a flood by design. The benchmark
+Also rules whose every step cost far more than one (dateutil tried each second of a day), which
+took 14 s to minutes while within the step cap. Each is small (a few hundred bytes) unless it is
+a flood by design. The benchmark
 ``busy_hostile`` times reading each; ``tests/test_hostile_busy.py`` checks what each gives.
 """
 
@@ -84,6 +86,19 @@ def _minutes() -> str:
     return ",".join(str(m) for m in range(60))
 
 
+def _from_1900(rule: str, *, uid: str = "1") -> str:
+    """An event of one second on 1 January 1900 repeating on ``rule``."""
+    return event(
+        f"RRULE:{rule}", uid=uid, start="DTSTART:19000101T000000Z", end="DTEND:19000101T000001Z"
+    )
+
+
+_AT_3_07_09 = "FREQ=SECONDLY;BYHOUR=3;BYMINUTE=7;BYSECOND=9"
+_HOURS = ",".join(str(h) for h in range(24))
+_EVERY_SECOND = f"BYMINUTE={_minutes()};BYSECOND={_minutes()}"
+_YEARLY_EVERY_SECOND = f"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;BYHOUR={_HOURS};{_EVERY_SECOND}"
+
+
 #: The hostile files, by name.
 HOSTILE: dict[str, bytes] = {
     "SECONDLY": calendar(event("RRULE:FREQ=SECONDLY")),
@@ -105,6 +120,27 @@ HOSTILE: dict[str, bytes] = {
     ),
     "never (30 February), 20 events": calendar(
         *(event("RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", uid=f"n{n}") for n in range(20))
+    ),
+    "SECONDLY at 03:07:09 on a Monday 29th, from 1900": calendar(
+        _from_1900(f"{_AT_3_07_09};BYMONTHDAY=29;BYDAY=MO")
+    ),
+    "SECONDLY at 03:07:09 on Monday 29 February, 3 events": calendar(
+        *(
+            _from_1900(f"{_AT_3_07_09};BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", uid=str(n))
+            for n in range(3)
+        )
+    ),
+    "SECONDLY every 7 s at 3 a.m. on Monday 29 February": calendar(
+        _from_1900("FREQ=SECONDLY;INTERVAL=7;BYHOUR=3;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO")
+    ),
+    "HOURLY at every second of 30 February": calendar(
+        _from_1900(f"FREQ=HOURLY;{_EVERY_SECOND};BYMONTH=2;BYMONTHDAY=30")
+    ),
+    "HOURLY, second of one time an hour (BYSETPOS=2)": calendar(
+        _from_1900("FREQ=HOURLY;BYSETPOS=2")
+    ),
+    "yearly at every second of 30 February, 40 events": calendar(
+        *(event(f"RRULE:{_YEARLY_EVERY_SECOND}", uid=f"y{n}") for n in range(40))
     ),
     "MINUTELY time zone": calendar(zone("FREQ=MINUTELY"), zoned_event()),
     "time zone of 1,000 RDATEs": calendar(

@@ -101,10 +101,11 @@ class BoundedSeries(Series):  # type: ignore[misc]
     def _walk(self, rule: rrule, first: dt.datetime, last: dt.datetime) -> Iterator[dt.datetime]:
         start = self.recurrence.start
         tz = start.tzinfo
-        recur = rules.Recur.parse(rule.string)  # type: ignore[attr-defined]  # set by the library
+        text = rule.string  # type: ignore[attr-defined]  # the RRULE as written, set by the library
         limit = rule.until  # type: ignore[attr-defined]  # UNTIL as written, set by the library
         until = None if limit is None else _wall(limit, tz)
         begin, first, last = _wall(start, tz), _wall(first, tz), _wall(last, tz)
+        recur = rules.by_day(rules.Recur.parse(text), begin)
         walk_from = rules.rebase(recur, begin, first)
         walk = rules.Walk(rule, recur, begin, walk_from, until, last)
         self._charge(recur, begin, walk_from, min(last, until or last))
@@ -122,11 +123,17 @@ class BoundedSeries(Series):  # type: ignore[misc]
         """Charge the periods the walk may take without a repetition, before taking them.
 
         ``start`` is the rule's DTSTART, ``walk_from`` where the walk begins, ``last`` where it
-        ends (the span's end, or UNTIL), all naive wall times.
+        ends (the span's end, or UNTIL), all naive wall times. A rule whose gaps are not known, or
+        whose every day costs more than a step (:func:`~ketaplan.ics.rules.ticks`), is charged
+        every period up to ``last`` and beyond it, at once; every rule, what making it costs
+        (:func:`~ketaplan.ics.rules.setup`).
         """
+        self.tally.step(self.where, rules.setup(recur))
         gap = rules.gap(recur, start)
-        if gap is None:
-            self.tally.step(self.where, rules.periods(recur, walk_from, last) + rules.tail(recur))
+        each_day = rules.ticks(recur)
+        if gap is None or each_day > 1:
+            after = rules.tail(recur) if gap is None else gap
+            self.tally.step(self.where, (rules.periods(recur, walk_from, last) + after) * each_day)
             return
         self.tally.step(self.where, gap)
         at_least = rules.least(recur, start, walk_from, last)
@@ -199,9 +206,21 @@ class _Selection(SelectComponents):  # type: ignore[misc]
             uid = f"VEVENT {str(main.get('UID', ''))[:60]!r}"
             where = f"line {part.line_of('RRULE')}: RRULE" if part else f"{uid}: RRULE"
             event = f"line {part.begin}: VEVENT" if part else uid
+            self._charge_rules(group, where)
             adapters = [BusyEvent(c) for c in group]
             series.append(BoundedSeries(adapters, tally=self.tally, where=where, event=event))
         return series
+
+    def _charge_rules(self, group: list[Any], where: str) -> None:
+        """Charge making the rules of ``group``, before the library reads each into dateutil."""
+        for component in group:
+            values = component.get("RRULE", [])
+            for value in values if isinstance(values, list) else [values]:
+                try:
+                    recur = rules.Recur.parse(value.to_ical().decode())
+                except (ValueError, AttributeError):
+                    continue  # the library says what is wrong with it
+                self.tally.step(where, rules.setup(recur))
 
 
 #: The type each time property of an event must have, in words.
@@ -241,6 +260,8 @@ def event_busy(
     selection = _Selection(parts, tally)
     try:
         query = recurring_ical_events.of(calendar, components=[selection])
+    except KetaplanError:
+        raise
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as err:
         raise CalendarFileError(
             [Problem("", f"events cannot be read: {err}", origin=origin)]

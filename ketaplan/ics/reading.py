@@ -18,9 +18,10 @@ file's size (``docs/performance.md`` gives the figures):
 - the span: every busy time is clipped to the days asked for (``start`` to ``end``, which must
   lie from 1900 to 2200), so an event or free/busy period from year 1 to 9999 costs no more
   than one within the span, and dates far outside it are never converted or added to;
-- recurrence: rules are walked only from just before the span, and every repetition, or period
-  a rule may walk without one, is counted against :data:`MAX_RULE_STEPS` for the file
-  (:mod:`ketaplan.ics.rules`); events that are cancelled or free are not expanded at all;
+- recurrence: rules are walked only from just before the span, a rule more frequent than daily
+  with filters a day at a time, and every repetition, or period a rule may walk without one, is
+  counted against :data:`MAX_RULE_STEPS` for the file (:mod:`ketaplan.ics.rules`); events that
+  are cancelled or free are not expanded at all;
 - busy times: at most :data:`MAX_OCCURRENCES` per file, counted in the span, touching at most
   :data:`MAX_BUSY_DAYS` days in all (a busy time of the whole span touches each of its days);
 - time zones: each ``VTIMEZONE`` observance must repeat yearly, and a zone may change its

@@ -24,6 +24,28 @@ is walked as follows, which bounds it by construction:
    repeats as often (no filters) is refused at once when the repetitions it must generate to
    reach the end of the span exceed the cap (:func:`least`).
 
+A step must cost about as much whatever the rule: a microsecond or two of dateutil's work. A rule
+more frequent than daily is counted in days (a day its filters exclude is crossed in a step or
+two) only while its every period gives repetitions. With day filters (BYDAY, BYMONTHDAY, ...),
+or parts that filter its periods (BYHOUR on a MINUTELY rule, BYSECOND on a SECONDLY one),
+dateutil tries one period after another, building the times of each, on a day excluded too:
+``FREQ=SECONDLY;BYHOUR=3;BYMINUTE=7;BYSECOND=9;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO`` tries 1,440
+minutes a day (14 s to the next Monday 29 February). Such a rule is
+
+4. **Walked by day** (:func:`by_day`): as a daily rule with the same day filters and its times
+   of day written out (that rule is ``FREQ=DAILY;BYHOUR=3;BYMINUTE=7;BYSECOND=9;...``), which
+   gives the same repetitions when its step divides a minute, an hour (in minutes) or a day (in
+   hours), so that every day has the same times, and it has no BYSETPOS. It is then charged as
+   a daily rule, a day a step.
+5. **Charged by the period** otherwise (:func:`ticks`): every day from where the walk starts to
+   the longest gap (or 400 years) after the span costs the periods of a day and their times
+   (12,343 for ``FREQ=SECONDLY;INTERVAL=7``), charged before the walk, so such a rule is
+   refused unless its walk is short.
+
+Making a rule costs too: a daily or less frequent rule builds the times of day of one period as
+it is made (86,400 with every hour, minute and second), charged (:func:`setup`) as the library
+reads the rule and each time it is walked.
+
 Each repetition generated then counts one step, so no rule, however written, walks further than
 the cap allows. Time-zone rules (``STANDARD``/``DAYLIGHT`` in a ``VTIMEZONE``), which icalendar
 hands to dateutil unbounded, must repeat yearly and are counted up to the span
@@ -54,13 +76,17 @@ __all__ = [
     "MAX_ZONE_ONSETS",
     "Recur",
     "Walk",
+    "by_day",
     "defaults",
     "gap",
     "least",
+    "period_times",
     "periods",
     "rebase",
+    "setup",
     "shift_years",
     "tail",
+    "ticks",
     "zone_onsets",
 ]
 
@@ -75,6 +101,11 @@ _WEEKDAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 _DAY_PARTS = frozenset({"BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYSETPOS",
                         "BYEASTER"})  # fmt: skip
 _IMPLYING = frozenset({"BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYEASTER"})
+_TIME_PARTS = (("BYHOUR", HOURLY), ("BYMINUTE", MINUTELY), ("BYSECOND", SECONDLY))
+#: The parts that filter the periods of a rule more frequent than daily (BYHOUR on a MINUTELY
+#: rule): dateutil tries one period after another until one passes, on every day.
+_SKIPPING = {HOURLY: frozenset({"BYHOUR"}), MINUTELY: frozenset({"BYHOUR", "BYMINUTE"}),
+             SECONDLY: frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})}  # fmt: skip
 _CYCLE_YEARS = 400
 _CYCLE_DAYS = 146_097  # days in 400 Gregorian years
 _EVERY_MONTH = 28  # the days every month has
@@ -93,10 +124,14 @@ class Recur:
     wkst: int
     """The first day of a week (0 Monday), for weekly rules."""
     parts: dict[str, list[str]]
+    by_day: bool = False
+    """A rule more frequent than daily, written as a daily rule with its times (:func:`by_day`)."""
 
     @classmethod
     def parse(cls, text: str) -> Recur:
         """The parts of ``text`` (``FREQ=WEEKLY;BYDAY=MO,TH``); ValueError if it has no FREQ.
+
+        An INTERVAL below 1 is a ValueError too: dateutil would repeat one period without end.
 
         >>> Recur.parse("FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU").parts
         {'BYDAY': ['2TU']}
@@ -106,20 +141,27 @@ class Recur:
         if freq is None:
             raise ValueError(f"no known FREQ in {text!r}")
         interval = int(fields.pop("INTERVAL", "1") or 1)
+        if interval < 1:
+            raise ValueError(f"INTERVAL must be a positive integer in {text!r}")
         count = fields.pop("COUNT", None)
         fields.pop("UNTIL", None)
         wkst = _WEEKDAYS.get(fields.pop("WKST", "MO"), 0)
         parts = {name: value.split(",") for name, value in fields.items() if name.startswith("BY")}
-        return cls(freq, max(interval, 1), None if count is None else int(count), wkst, parts)
+        return cls(freq, interval, None if count is None else int(count), wkst, parts)
 
     @property
     def filtered(self) -> bool:
         """Whether a period can pass without a repetition (a filter, not only expansions)."""
         if _DAY_PARTS & self.parts.keys():
             return True
-        coarse = {HOURLY: {"BYHOUR"}, MINUTELY: {"BYHOUR", "BYMINUTE"},
-                  SECONDLY: {"BYHOUR", "BYMINUTE", "BYSECOND"}}.get(self.freq, set())  # fmt: skip
-        return bool(coarse & self.parts.keys())
+        return bool(_SKIPPING.get(self.freq, frozenset()) & self.parts.keys())
+
+    def written(self) -> dict[str, Any]:
+        """What dateutil must be given beyond the rule as written: a rule walked by day's parts."""
+        if not self.by_day:
+            return {}
+        times = {name.lower(): [int(v) for v in self.parts[name]] for name, _ in _TIME_PARTS}
+        return {"freq": DAILY, "interval": 1} | times
 
 
 @dataclass(frozen=True)
@@ -141,7 +183,8 @@ class Walk:
         years = shift_years(self.last)
         until = None if self.until is None else _later(self.until, years)
         options: dict[str, Any] = {"dtstart": _later(self.walk_from, years), "until": until}
-        walked = self.rule.replace(**options | {"cache": False} | defaults(self.recur, self.start))
+        options |= {"cache": False} | defaults(self.recur, self.start) | self.recur.written()
+        walked = self.rule.replace(**options)
         for found in walked:
             moment = found.replace(year=found.year - years)
             if moment > self.last:
@@ -157,7 +200,8 @@ def periods(recur: Recur, first: dt.datetime, last: dt.datetime) -> int:
     """How many periods of ``recur`` a walk from ``first`` to ``last`` visits (at least one).
 
     For rules more frequent than daily this counts days: a day the filters exclude is crossed
-    in one step, and the periods of a day that is not excluded are repetitions, counted as such.
+    in one step, and the periods of a day that is not excluded are repetitions, counted as such
+    (unless a day costs more, see :func:`ticks`).
     """
     if last <= first:
         return 1
@@ -208,9 +252,7 @@ def _each_period(recur: Recur, start: dt.datetime) -> int:
     if recur.freq == YEARLY and (start.month, start.day) == _LEAP_DAY:
         return 0
     days = len(recur.parts["BYDAY"]) if day_parts else 1
-    finer = {HOURLY: ("BYMINUTE", "BYSECOND"), MINUTELY: ("BYSECOND",), SECONDLY: ()}
-    names = finer.get(recur.freq, ("BYHOUR", "BYMINUTE", "BYSECOND"))
-    return days * math.prod(len(set(recur.parts.get(p, [""]))) for p in names)
+    return days * period_times(recur)
 
 
 def tail(recur: Recur) -> int:
@@ -277,6 +319,107 @@ def defaults(recur: Recur, start: dt.datetime) -> dict[str, int]:
     return out
 
 
+def ticks(recur: Recur) -> int:
+    """The steps one day of a walk of ``recur`` is charged, in place of one: its periods' times.
+
+    For a rule more frequent than daily with day filters, or whose periods may give nothing on a
+    day the filters keep (BYHOUR on a MINUTELY rule, BYSECOND on a SECONDLY one, a BYSETPOS
+    beyond the times one period holds): dateutil may try each period of a day in turn,
+    building its times (:func:`period_times`), on a day the filters exclude too. 1 for any other
+    rule, whose every period gives repetitions, each counted.
+
+    >>> ticks(Recur.parse("FREQ=MINUTELY;INTERVAL=7;BYHOUR=9")), ticks(Recur.parse("FREQ=MINUTELY"))
+    (206, 1)
+    >>> ticks(Recur.parse("FREQ=HOURLY;INTERVAL=5;BYSECOND=0,30;BYDAY=MO"))
+    10
+    """
+    day_filters = (_DAY_PARTS - {"BYSETPOS"}) & recur.parts.keys()
+    if recur.freq not in _SECONDS or not (day_filters or _empty_periods(recur)):
+        return 1
+    return -(-_DAY // (recur.interval * _SECONDS[recur.freq])) * period_times(recur)
+
+
+def _empty_periods(recur: Recur) -> bool:
+    """Whether a period of ``recur`` (more frequent than daily) may give nothing on a day kept."""
+    if _SKIPPING.get(recur.freq, frozenset()) & recur.parts.keys():
+        return True
+    return any(abs(int(p)) > period_times(recur) for p in recur.parts.get("BYSETPOS", []))
+
+
+def by_day(recur: Recur, start: dt.datetime) -> Recur:
+    """``recur`` (from ``start``) as a daily rule with its times of day, when that is the same.
+
+    For a rule more frequent than daily whose days cost more than a step (:func:`ticks`):
+    dateutil walks the daily rule a day at a time. The same repetitions when every day has the
+    same times (the rule's step divides a minute, an hour or a day) and there is no BYSETPOS
+    (which picks within a period); ``recur`` itself otherwise.
+
+    >>> r = Recur.parse("FREQ=SECONDLY;BYHOUR=3;BYMINUTE=7;BYSECOND=9;BYMONTHDAY=29;BYDAY=MO")
+    >>> daily = by_day(r, dt.datetime(1900, 1, 1))
+    >>> daily.freq == DAILY, daily.written()
+    (True, {'freq': 3, 'interval': 1, 'byhour': [3], 'byminute': [7], 'bysecond': [9]})
+    """
+    if ticks(recur) == 1 or "BYSETPOS" in recur.parts:
+        return recur
+    times = _times_of_day(recur, start)
+    if times is None:
+        return recur
+    names = [name for name, _ in _TIME_PARTS]
+    parts = {name: values for name, values in recur.parts.items() if name not in names}
+    parts |= {
+        name: [str(v) for v in sorted(values)] for name, values in zip(names, times, strict=True)
+    }
+    return replace(recur, freq=DAILY, interval=1, parts=parts, by_day=True)
+
+
+def _times_of_day(recur: Recur, start: dt.datetime) -> list[set[int]] | None:
+    """The hours, minutes and seconds of every repetition of ``recur``, or None if days differ.
+
+    Each a set, all their combinations repetitions: the values a walk from ``start`` reaches,
+    kept by the parts that filter them (BYHOUR on a MINUTELY rule) or given by the parts that
+    expand each period (BYSECOND on a MINUTELY rule). None when a set is empty.
+    """
+    grid = _grid(recur.interval * _SECONDS[recur.freq], start)
+    if grid is None:
+        return None
+    times = []
+    for (name, freq), reached in zip(_TIME_PARTS, grid, strict=True):
+        given = recur.parts.get(name)
+        if given is None:
+            values = reached
+        elif freq > recur.freq:  # an expansion: each period has every value given
+            values = {int(v) for v in given}
+        else:
+            values = reached & {int(v) for v in given}
+        if not values:
+            return None
+        times.append(values)
+    return times
+
+
+def _grid(step: int, start: dt.datetime) -> tuple[set[int], set[int], set[int]] | None:
+    """The hours, minutes and seconds a walk from ``start`` by ``step`` seconds reaches.
+
+    Every combination of them, and the same every day, when ``step`` divides a minute, an hour
+    (being whole minutes) or a day (being whole hours); None otherwise.
+
+    >>> [sorted(values)[:4] for values in _grid(1200, dt.datetime(2027, 1, 1, 9, 5, 30))]
+    [[0, 1, 2, 3], [5, 25, 45], [30]]
+    """
+    hours, minutes = set(range(24)), set(range(60))
+    if 60 % step == 0:
+        return hours, minutes, set(range(start.second % step, 60, step))
+    if step % 60 == 0 and 3600 % step == 0:
+        return hours, set(range(start.minute % (step // 60), 60, step // 60)), {start.second}
+    if step % 3600 == 0 and _DAY % step == 0:
+        return (
+            set(range(start.hour % (step // 3600), 24, step // 3600)),
+            {start.minute},
+            {start.second},
+        )
+    return None
+
+
 def gap(recur: Recur, start: dt.datetime) -> int | None:
     """The most periods in a row ``recur`` (from ``start``) can pass without a repetition.
 
@@ -341,14 +484,28 @@ def _plain_weekdays(recur: Recur) -> set[int] | None:
     return {_WEEKDAYS[day] for day in days}
 
 
-def _times(recur: Recur) -> int:
-    return math.prod(len(recur.parts.get(p, [""])) for p in ("BYHOUR", "BYMINUTE", "BYSECOND"))
+def setup(recur: Recur) -> int:
+    """The steps dateutil takes to make a rule of ``recur``, each time it is made (at least 1).
+
+    A daily or less frequent rule builds the times of day of one period as it is made (86,400
+    for every second of a day); a more frequent one builds them for each period it walks.
+
+    >>> setup(Recur.parse("FREQ=WEEKLY;BYHOUR=9,17;BYMINUTE=0,15,30,45"))
+    8
+    """
+    return period_times(recur) if recur.freq <= DAILY else 1
+
+
+def period_times(recur: Recur) -> int:
+    """How many times of day one period of ``recur`` holds (one for a SECONDLY rule)."""
+    finer = [name for name, freq in _TIME_PARTS if freq > recur.freq]
+    return math.prod(len(set(recur.parts.get(p, [""]))) for p in finer)
 
 
 def _setpos_fits(recur: Recur, weekdays: set[int]) -> bool:
     """Whether every BYSETPOS picks from a set each period surely has (weekly or daily)."""
     days = len(weekdays) if recur.freq == WEEKLY and "BYDAY" in recur.parts else 1
-    size = days * _times(recur)
+    size = days * period_times(recur)
     return all(abs(int(p)) <= size for p in recur.parts.get("BYSETPOS", []))
 
 
@@ -367,7 +524,7 @@ def _monthly_every_cycle(recur: Recur, start: dt.datetime) -> bool:
     if not reached & wanted:
         return False
     size = _days_each_month(recur, start)
-    return size > 0 and all(abs(int(p)) <= size * _times(recur)
+    return size > 0 and all(abs(int(p)) <= size * period_times(recur)
                             for p in recur.parts.get("BYSETPOS", []))  # fmt: skip
 
 

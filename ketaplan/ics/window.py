@@ -31,7 +31,9 @@ MAX_OCCURRENCES = 200_000
 MAX_BUSY_DAYS = 2_000_000
 #: At most this many steps are taken by the recurrence rules of one file: each repetition a rule
 #: generates (in the span, or before it when the rule has a COUNT), and, for a rule that can go
-#: many periods without a repetition, those periods, charged before it is expanded.
+#: many periods without a repetition, those periods, charged before it is expanded (every period
+#: of a day for a rule more frequent than daily that is not walked by day), and the times of day
+#: dateutil builds as it makes each rule (see :mod:`ketaplan.ics.rules`).
 MAX_RULE_STEPS = 500_000
 
 _MARGIN = dt.timedelta(days=2)  # more than any UTC offset: dates beyond it are surely outside
