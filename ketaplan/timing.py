@@ -235,8 +235,8 @@ def _steady(tz: dt.tzinfo | None, first: int, last: int) -> bool:
     """
     if first > last:
         first, last = last, first
-    if tz is None or last - first > _STEADY_SPAN:
-        return False
+    if type(tz) not in _STEADY_ZONES or last - first > _STEADY_SPAN:
+        return False  # another kind of tzinfo (dateutil's) may not be hashable, nor a real zone
     return all(steady_midnight(day, tz) is not None for day in range(first, last + 1))
 
 
@@ -254,6 +254,9 @@ def _steps(minutes: tuple[int, ...]) -> tuple[tuple[dt.timedelta, ...], dt.timed
 
 
 _NO_TIME = dt.timedelta(0)
+#: The kinds of tzinfo whose days :func:`steady_midnight` judges: the tz database's zones (no
+#: two changes of offset within a day) and fixed offsets.
+_STEADY_ZONES = (zoneinfo.ZoneInfo, dt.timezone)
 #: The most days apart a move on the wall clock may reach (see :func:`_steady`).
 _STEADY_SPAN = 2
 

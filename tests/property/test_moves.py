@@ -13,9 +13,13 @@ import zoneinfo
 from collections.abc import Sequence
 
 import pytest
+from dateutil import tz as tzutil
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaplan import load_protocol, plan
+from ketaplan.checking import check
+from ketaplan.defaults import demo_clinic
 from ketaplan.timing import instant, same_instant, shift, shifts, steady_midnight, zone
 
 UTC = dt.UTC
@@ -90,6 +94,42 @@ def test_a_move_across_a_change_is_made_on_the_instant() -> None:
         "2026-03-07T20:00:00-05:00",
         "2026-03-08T09:00:00-04:00",
     ]
+
+
+class _NoonHour(dt.tzinfo):
+    """A made-up zone an hour ahead from 12:00 to 18:00 each day: two changes in one day."""
+
+    def utcoffset(self, moment: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(hours=1 if moment is not None and 12 <= moment.hour < 18 else 0)
+
+    def dst(self, moment: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+    def tzname(self, moment: dt.datetime | None) -> str:
+        return "NOON"
+
+
+@pytest.mark.parametrize(
+    "tz", [tzutil.tzutc(), tzutil.tzoffset("X", -18000), tzutil.gettz("Europe/Berlin"), _NoonHour()]
+)
+def test_another_kind_of_tzinfo_is_moved_on_the_instant(tz: dt.tzinfo) -> None:
+    """dateutil's zones (what arrow and some pandas give) are not hashable, and a tzinfo of
+    one's own may change offset twice a day: their moments are moved on the instant."""
+    moment = dt.datetime(2026, 7, 1, 10, tzinfo=tz)
+    assert_same([shift(moment, hours=3)], [on_the_instant(moment, 180)])
+    assert_same(shifts(moment, [0, 180]), [on_the_instant(moment, m) for m in (0, 180)])
+
+
+def test_a_plan_made_and_checked_with_a_dateutil_now() -> None:
+    """``now`` from dateutil (tzutc) is a moment like any other: no unhashable-type error."""
+    protocol = load_protocol("esketamine-trd")
+    now = dt.datetime(2026, 11, 21, 9, tzinfo=tzutil.tzutc())
+    start, until = dt.date(2026, 12, 1), dt.date(2027, 2, 1)
+    made = plan(protocol, start=start, clinic=demo_clinic(), now=now, until=until)
+    utc = now.replace(tzinfo=UTC)
+    same = plan(protocol, start=start, clinic=demo_clinic(), now=utc, until=until)
+    assert [a.start for a in made.appointments] == [a.start for a in same.appointments]
+    assert check(made, protocol=protocol, clinic=demo_clinic(), now=now) == []
 
 
 @given(
