@@ -311,8 +311,9 @@ def _in_whole_minutes(value: dt.datetime, handler: SerializerFunctionWrapHandler
     return handler(value)
 
 
-#: Text that pydantic would read as a number: ``"5"``, ``"-5"``, ``"1.5"``, ``".5"``.
-_NUMBER_AS_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+#: Text that pydantic would read as a number: ``"5"``, ``"-5"``, ``"1.5"``, ``".5"``,
+#: ``"1.5e9"``.
+_NUMBER_AS_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def _reads_as_number(value: object) -> bool:

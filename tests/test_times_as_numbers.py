@@ -105,7 +105,9 @@ def test_the_fields_are_found() -> None:
     assert {kind for _, _, kind, _ in FIELDS} == {"datetime", "date", "time"}
 
 
-@pytest.mark.parametrize("value", [0, 5, 1.5, 1796630400, True, "5", "-1.5", b"0"])
+@pytest.mark.parametrize(
+    "value", [0, 5, 1.5, 1796630400, True, "5", "-1.5", b"0", "1.5e9", "+1.7645472E+9"]
+)
 @pytest.mark.parametrize(
     ("model", "name", "kind", "many"),
     FIELDS,
