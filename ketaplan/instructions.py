@@ -158,9 +158,19 @@ def _session(
     return tuple(made for build in _BUILDERS if (made := build(rules, times, make)) is not None)
 
 
+#: What an instruction tells the patient: each field, and whether it is a moment (compared as
+#: an instant: the second 01:15 of a fall-back night read back from a file is the same moment).
+_TOLD: tuple[tuple[str, bool], ...] = (
+    ("kind", False), ("text", False), ("at", True), ("until", True), ("source", False),
+)  # fmt: skip
+
+
 def said(instructions: Iterable[Instruction]) -> tuple[tuple[object, ...], ...]:
     """What ``instructions`` tell the patient, each moment as an instant (:func:`instant`)."""
-    return tuple((i.kind, i.text, instant(i.at), instant(i.until), i.source) for i in instructions)
+    return tuple(
+        tuple(instant(getattr(i, name)) if moment else getattr(i, name) for name, moment in _TOLD)
+        for i in instructions
+    )
 
 
 def says(instructions: Sequence[Instruction], words: Sequence[Instruction | Words]) -> bool:
@@ -170,12 +180,11 @@ def says(instructions: Sequence[Instruction], words: Sequence[Instruction | Word
     converting the moments that are already alike.
     """
     return len(instructions) == len(words) and all(
-        told.kind == due.kind
-        and told.text == due.text
-        and told.source == due.source
-        and same_instant(told.at, due.at)
-        and same_instant(told.until, due.until)
+        same_instant(getattr(told, name), getattr(due, name))
+        if moment
+        else getattr(told, name) == getattr(due, name)
         for told, due in zip(instructions, words, strict=True)
+        for name, moment in _TOLD
     )
 
 
