@@ -6,7 +6,8 @@ after another into one ledger (``plan a clinic``'s way), then
 of the displaced doses sit at the shortest gap before the next one, so their series follow them
 and the search for the fewest moves fails before a re-plan of the rest settles each plan: the
 hard case. The baseline is the same search running ``check`` for every arrangement it judges,
-as it did before it remembered what ``check`` said of each (a test holds both answers equal).
+as it did before it remembered what ``check`` said of each (with the one index of everyone's
+bookings that both use; a test holds both answers equal).
 """
 
 from __future__ import annotations
