@@ -56,7 +56,9 @@ class Rows:
         self.plan: list[str | None] = []
         self.appointment: list[str | None] = []
         self._zones: list[dt.tzinfo] = []
-        self._zone_codes: dict[dt.tzinfo, int] = {}
+        self._zone_codes: dict[int, int] = {}
+        """Each zone's code by the zone's identity (a dateutil zone is not hashable); the zone
+        is kept in ``_zones``, so its identity is not given to another while the rows last."""
         self._exact: dict[int, tuple[int, int]] = {}
         """Rows whose times are not whole seconds: their microseconds since the epoch."""
 
@@ -134,9 +136,9 @@ class Rows:
 
     def _zone(self, zone: dt.tzinfo | None) -> int:
         assert zone is not None  # noqa: S101 - a Booking's times are aware
-        code = self._zone_codes.get(zone)
+        code = self._zone_codes.get(id(zone))
         if code is None:
-            code = self._zone_codes[zone] = len(self._zones)
+            code = self._zone_codes[id(zone)] = len(self._zones)
             self._zones.append(zone)
         return code
 

@@ -6,7 +6,12 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterator
 
+from dateutil import tz as tzutil
+
+from ketaplan import load_protocol, plan
 from ketaplan.bookings import Booking
+from ketaplan.checking import check
+from ketaplan.defaults import demo_clinic
 from ketaplan.ledger import _REMEMBERED, Ledger
 
 from .helpers import clinic
@@ -238,3 +243,23 @@ def test_the_planner_books_what_bookings_of_books() -> None:
             )
             assert direct.patient_busy("p-1", start, end)
             assert through.patient_busy("p-1", start, end)
+
+
+def test_a_booking_in_a_dateutil_zone_is_kept_and_read_back() -> None:
+    """dateutil's zones (what arrow and some pandas give) are not hashable: the ledger's table
+    of zones raised TypeError, and plan() and check() with such a booking with it (found by an
+    independent review). The booking is read back equal, in its own zone."""
+    eastern = tzutil.gettz("America/New_York")
+    busy = Booking(start=dt.datetime(2026, 12, 2, 9, tzinfo=eastern),
+                   end=dt.datetime(2026, 12, 2, 16, tzinfo=tzutil.tzutc()), resource="chair",
+                   unit=1)  # fmt: skip
+    ledger = Ledger(demo_clinic(), [busy])
+    (back,) = ledger.bookings
+    assert back == busy
+    assert back.start.tzinfo is eastern
+    assert back.end.tzinfo is busy.end.tzinfo
+    protocol = load_protocol("esketamine-trd")
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    made = plan(protocol, start=dt.date(2026, 12, 1), clinic=demo_clinic(), bookings=[busy],
+                now=now, until=dt.date(2027, 1, 1))  # fmt: skip
+    assert check(made, protocol=protocol, clinic=demo_clinic(), bookings=[busy]) == []
