@@ -319,8 +319,8 @@ _NUMBER_AS_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9
 def _reads_as_number(value: object) -> bool:
     """Whether pydantic would read ``value`` as a number (of seconds) where a time is due.
 
-    A number (and a bool, which Python counts as one), and text or bytes of digits only: no
-    date, date-time or time of day is written so.
+    A number (and a bool, which Python counts as one), and text or bytes written as a number
+    (``"5"``, ``"1.5e9"``): no date, date-time or time of day is written so.
     """
     if isinstance(value, numbers.Number):
         return True

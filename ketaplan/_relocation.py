@@ -60,7 +60,7 @@ __all__ = [
     "violation_keys",
 ]
 
-#: Arrangements one plan's search may judge (runs of ``check``), by default.
+#: Arrangements one plan's search may judge (each by at most one run of ``check``), by default.
 DEFAULT_BUDGET = 400
 #: At most this many later sessions move with the displaced ones.
 MAX_EXTRA = 3

@@ -190,7 +190,7 @@ def shift(moment: dt.datetime, *, hours: float = 0, minutes: float = 0) -> dt.da
     """
     step = _step(hours, minutes)
     tz = moment.tzinfo
-    if _on_the_calendar(moment):
+    if on_the_calendar(moment):  # a day whose neighbours' offsets can be looked up
         moved = moment + step
         if _steady(tz, moment.toordinal(), moved.toordinal()):
             return moved
@@ -209,7 +209,7 @@ def shifts(moment: dt.datetime, minutes: Iterable[int]) -> list[dt.datetime]:
     """
     steps, earliest, latest = _steps(tuple(minutes))
     tz = moment.tzinfo
-    if _on_the_calendar(moment) and _steady(
+    if on_the_calendar(moment) and _steady(
         tz, (moment + earliest).toordinal(), (moment + latest).toordinal()
     ):
         return [moment + step for step in steps]
@@ -221,11 +221,6 @@ def shifts(moment: dt.datetime, minutes: Iterable[int]) -> list[dt.datetime]:
 # move the wall clock where every day from the moment to its moves has one offset (see
 # :func:`steady_midnight`), which gives the same wall time, zone and ``fold`` (0) as moving
 # the UTC instant and reading it back in the zone.
-
-
-def _on_the_calendar(moment: dt.datetime) -> bool:
-    """Whether ``moment`` is an aware moment on ketaplan's calendar (a day it may move by)."""
-    return moment.tzinfo is not None and _FIRST_ORDINAL <= moment.toordinal() <= _LAST_ORDINAL
 
 
 def _steady(tz: dt.tzinfo | None, first: int, last: int) -> bool:
@@ -262,7 +257,6 @@ _STEADY_SPAN = 2
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_FIRST_ORDINAL, _LAST_ORDINAL = FIRST_DATE.toordinal(), LAST_DATE.toordinal()
 
 
 @lru_cache(maxsize=8192)
