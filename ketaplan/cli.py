@@ -730,7 +730,7 @@ def _disruption_table(report: DisruptionReport, local: dt.tzinfo) -> str:
         kept = "" if move.kept_in_window else " (not kept in its window: decide)"
         lines.append(f"{who} {move.appointment}: {where}{kept}")
     lines.append(f"{len(report.not_kept)} not kept in their windows; "
-                 f"{report.evaluations} checks")  # fmt: skip
+                 f"{report.evaluations} arrangements judged")  # fmt: skip
     return "\n".join(lines)
 
 
