@@ -89,7 +89,9 @@ class _Frame:
     pinned: bool = False
     """Under the start policy ``earliest``, the plan's first session, and its first dose when
     sessions that are not doses (an intake) come before it: each keeps its first feasible
-    day, and the search does not come back to try a later one."""
+    day or an earlier one, and the search does not come back to try a later one."""
+    pinned_day: dt.date | None = None
+    """The first day a pinned frame took: when it comes back, only earlier days are tried."""
 
 
 class _Paused(Exception):  # noqa: N818 - a signal inside the search, never raised out of it
@@ -242,9 +244,10 @@ class Search:
     def _search_with(self, on_conflict: OnConflict) -> None:
         """Search in the ways the start policy allows, each after the one before failed.
 
-        ``earliest``: the first session's first feasible day with every rule; that day with
-        deadlines and weekly minimums as targets; later first days (noted), resuming the first
-        search where it paused. ``whole-series``: later first days at once. Shifting is last.
+        ``earliest``: the first session's first feasible day (and the first dose's, after an
+        intake), or an earlier one, with every rule; those days with deadlines and weekly
+        minimums as targets; then later days (noted), resuming the first search where it
+        paused. ``whole-series``: later first days at once. Shifting is last.
         """
         mark = self.mark()
         failures: list[tuple[int, UnsatisfiableError]] = []
@@ -332,11 +335,14 @@ class Search:
             if frame.added:  # coming back: this day led nowhere, undo it and try the next
                 self._undo(frame, len(self.ledger.bookings) - frame.booked)
                 frame.position += 1
-                if frame.pinned:  # the first session (and first dose) keep their first day
+                if frame.pinned and not _earlier_left(frame):
+                    # The first session (and first dose) keep their first day or an earlier one.
                     raise _Paused(_paused_head(stack), self._unsatisfiable())
             if not self._advance(frame):
                 if self.deepest is None or len(stack) > self.deepest[0]:
                     self.deepest = (len(stack), frame)
+                if frame.pinned and frame.position < len(frame.candidates):
+                    raise _Paused(_paused_head(stack), self._unsatisfiable())  # later days left
                 stack.pop()
                 if not stack:
                     raise self._unsatisfiable()
@@ -382,8 +388,12 @@ class Search:
         """Try the frame's days from its position on; whether one took the session."""
         while frame.position < len(frame.candidates):
             day = frame.candidates[frame.position]
+            if frame.pinned_day is not None and day > frame.pinned_day:
+                return False  # a pinned session tries no day after its first
             problem = self.try_day(frame, day)
             if problem is None:
+                if frame.pinned and frame.pinned_day is None and not self.series_relaxed:
+                    _earlier_first(frame, day)  # with every rule, an earlier day may fit
                 return True
             frame.rejected[day] = problem
             frame.position += 1
@@ -663,18 +673,44 @@ def _newly_relaxed(chain: Chain, found: list[Finding]) -> list[Finding]:
 
 
 def _paused_head(stack: list[_Frame]) -> _Frame:
-    """The first frame, to resume from its next day once a pinned day had to move.
+    """The first frame, to resume from once a pinned day had to move, with nothing pinned.
 
-    The caller resets the ledger and the chain to before the search, so the first frame is
-    left as if its day had been undone.
+    When the first session itself had to move, it resumes from its next day. When the first
+    dose had to move (after an intake), the intake resumes from its own day: the dose may then
+    go later before the intake does, so the intake never comes later than the whole series
+    needs. The caller resets the ledger and the chain to before the search, so the first
+    frame is left as if its day had been undone.
     """
     head = stack[0]
     if head is not stack[-1]:
         head.added, head.booked = [], 0
-        head.position += 1
     for frame in stack:
-        frame.pinned = False
+        frame.pinned, frame.pinned_day = False, None
     return head
+
+
+def _earlier_first(frame: _Frame, day: dt.date) -> None:
+    """Pin ``frame`` to ``day``: its days still to try before ``day`` come first.
+
+    Nearest the target first, a pinned session's first feasible day need not be its earliest:
+    if what follows does not fit, an earlier day keeps the start policy (no later first day)
+    and may let the rest fit. The later days follow in their order, for a resumed search.
+    """
+    frame.pinned_day = day
+    rest = frame.candidates[frame.position + 1 :]
+    earlier = [d for d in rest if d < day]
+    frame.candidates[frame.position + 1 :] = earlier + [d for d in rest if d > day]
+
+
+def _earlier_left(frame: _Frame) -> bool:
+    """Whether a pinned frame has a day before its pinned day still to try."""
+    pinned = frame.pinned_day
+    position = frame.position
+    return (
+        pinned is not None
+        and position < len(frame.candidates)
+        and frame.candidates[position] < pinned
+    )
 
 
 def _start_notes(leads: tuple[_Frame | None, ...], relaxed: Chain | None) -> list[str]:
