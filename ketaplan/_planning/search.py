@@ -91,7 +91,8 @@ class _Frame:
     sessions that are not doses (an intake) come before it: each keeps its first feasible
     day or an earlier one, and the search does not come back to try a later one."""
     pinned_day: dt.date | None = None
-    """The first day a pinned frame took: when it comes back, only earlier days are tried."""
+    """The first day a pinned frame took: coming back, it tries only earlier days (with every
+    rule), then the search pauses."""
 
 
 class _Paused(Exception):  # noqa: N818 - a signal inside the search, never raised out of it
@@ -335,14 +336,11 @@ class Search:
             if frame.added:  # coming back: this day led nowhere, undo it and try the next
                 self._undo(frame, len(self.ledger.bookings) - frame.booked)
                 frame.position += 1
-                if frame.pinned and not _earlier_left(frame):
-                    # The first session (and first dose) keep their first day or an earlier one.
-                    raise _Paused(_paused_head(stack), self._unsatisfiable())
             if not self._advance(frame):
                 if self.deepest is None or len(stack) > self.deepest[0]:
                     self.deepest = (len(stack), frame)
-                if frame.pinned and frame.position < len(frame.candidates):
-                    raise _Paused(_paused_head(stack), self._unsatisfiable())  # later days left
+                if frame.pinned_day is not None:  # it keeps that day or an earlier one
+                    raise _Paused(_paused_head(stack), self._unsatisfiable())
                 stack.pop()
                 if not stack:
                     raise self._unsatisfiable()
@@ -392,8 +390,8 @@ class Search:
                 return False  # a pinned session tries no day after its first
             problem = self.try_day(frame, day)
             if problem is None:
-                if frame.pinned and frame.pinned_day is None and not self.series_relaxed:
-                    _earlier_first(frame, day)  # with every rule, an earlier day may fit
+                if frame.pinned and frame.pinned_day is None:
+                    _pin(frame, day, earlier=not self.series_relaxed)
                 return True
             frame.rejected[day] = problem
             frame.position += 1
@@ -689,28 +687,19 @@ def _paused_head(stack: list[_Frame]) -> _Frame:
     return head
 
 
-def _earlier_first(frame: _Frame, day: dt.date) -> None:
-    """Pin ``frame`` to ``day``: its days still to try before ``day`` come first.
+def _pin(frame: _Frame, day: dt.date, *, earlier: bool) -> None:
+    """Pin ``frame`` to ``day``; ``earlier``: its days still to try before ``day`` come first.
 
     Nearest the target first, a pinned session's first feasible day need not be its earliest:
     if what follows does not fit, an earlier day keeps the start policy (no later first day)
-    and may let the rest fit. The later days follow in their order, for a resumed search.
+    and may let the rest fit (tried with every rule; the relaxed search keeps its day). The
+    later days follow in their order, for a resumed search: :meth:`Search._advance` stops at
+    the first of them.
     """
     frame.pinned_day = day
     rest = frame.candidates[frame.position + 1 :]
-    earlier = [d for d in rest if d < day]
-    frame.candidates[frame.position + 1 :] = earlier + [d for d in rest if d > day]
-
-
-def _earlier_left(frame: _Frame) -> bool:
-    """Whether a pinned frame has a day before its pinned day still to try."""
-    pinned = frame.pinned_day
-    position = frame.position
-    return (
-        pinned is not None
-        and position < len(frame.candidates)
-        and frame.candidates[position] < pinned
-    )
+    before = [d for d in rest if d < day] if earlier else []
+    frame.candidates[frame.position + 1 :] = before + [d for d in rest if d > day]
 
 
 def _start_notes(leads: tuple[_Frame | None, ...], relaxed: Chain | None) -> list[str]:
