@@ -47,6 +47,20 @@ def test_a_five_day_series_starts_the_day_before_rather_than_moving_its_intake()
     assert check(made, clinic=demo_clinic()) == []
 
 
+def test_a_reason_names_the_session_that_had_no_day_not_every_step_to_it() -> None:
+    # The same plan: from its target, Tue 8 Dec, the first infusion is refused because the
+    # four consecutive infusions after it reach Sat 12 Dec. Each of series-2 to series-4 gives
+    # its day up for the same cause; the reason says the cause once (it used to nest one
+    # clause a session deep: "series-2 ... (Wed 9 Dec: series-3 ... (Thu 10 Dec: ...)))").
+    made = plan(load_protocol("iv-ketamine-pain"), start=D(2026, 12, 1), clinic=demo_clinic(),
+                now=MADE)  # fmt: skip
+    assert made.doses[0].reason == (
+        "target Tue 8 Dec 2026 (7 days after intake-1); series-2 would have no feasible day "
+        "after it (the sessions after it would reach series-5 on Sat 12 Dec 2026: clinic "
+        "closed on Saturdays); moved to Mon 7 Dec 2026, within the 1-14 day window"
+    )
+
+
 def test_an_induction_that_fits_from_an_earlier_first_dose_is_not_relaxed() -> None:
     # esketamine-trd (label: twice a week for weeks 1-4) for the demo patient from Mon 14 Dec
     # 2026. The first dose's target, Mon 21 Dec, leaves the induction short over the holidays,

@@ -751,14 +751,43 @@ def _renumbered(chain: Chain) -> Chain:
     return renumbered
 
 
+class _Blocked(str):
+    """Why a day was given up: the sessions after it had no feasible day.
+
+    The text names the next session and, when a later one was the cause (each session's day
+    given up because the one after it had none), that session, its day and why it could not
+    go there: the cause, not every step between.
+    """
+
+    __slots__ = ("cause",)
+    cause: tuple[str, dt.date, str]
+    """The session that had no day, the day it needed and why that day was refused."""
+
+    def __new__(cls, follower: str, cause: tuple[str, dt.date, str]) -> _Blocked:
+        session, day, why = cause
+        if session == follower:
+            text = f"{follower} would have no feasible day after it ({fmt_day(day)}: {why})"
+        else:
+            text = (
+                f"{follower} would have no feasible day after it (the sessions after it would "
+                f"reach {session} on {fmt_day(day)}: {why})"
+            )
+        made = super().__new__(cls, text)
+        made.cause = cause
+        return made
+
+
 def _blocked_follower(frame: _Frame) -> str:
     """Why a day was given up because the next session had nowhere to go after it."""
     step = frame.step
+    follower = f"{step.phase.id}-{step.index}"
     why = frame.rejected.get(step.target)
     if why is None and frame.rejected:
         why = max(frame.rejected.values(), key=list(frame.rejected.values()).count)
-    detail = f" ({fmt_day(step.target)}: {why})" if why else ""
-    return f"{step.phase.id}-{step.index} would have no feasible day after it{detail}"
+    if not why:
+        return f"{follower} would have no feasible day after it"
+    cause = why.cause if isinstance(why, _Blocked) else (follower, step.target, why)
+    return _Blocked(follower, cause)
 
 
 def _shift_spent(chain: Chain, budget: int | None) -> bool:
