@@ -42,6 +42,7 @@ from ketaplan.intake import first_available
 from ketaplan.loading import (
     DefinitionKind,
     builtin_protocols,
+    dump_plan,
     load_clinic,
     load_definition,
     load_patient,
@@ -471,8 +472,10 @@ def _roster(args: argparse.Namespace, out: TextIO) -> int:
     placed = plan_many(requests(roster.ordered(), folder=folder), clinic, now=now,
                        progress=_progress(), **options)  # fmt: skip
     plans = [p.plan for p in placed if p.plan is not None]
-    for made in plans:
-        (target / f"{made.patient}.json").write_text(made.model_dump_json(indent=2) + "\n")
+    files = {f"{made.patient}.json": dump_plan(made) for made in plans}  # each within bounds
+    _refuse_inputs(args, [target / name for name in [*files, "clinic.ics"]], own=[])
+    for name, text in files.items():
+        (target / name).write_text(text, encoding="utf-8")
     if plans:
         (target / "clinic.ics").write_bytes(to_ics(plans, audience="clinic", now=now))
     print(_placements(placed, clinic.zone), file=out)
@@ -696,10 +699,12 @@ def _disrupt(args: argparse.Namespace, out: TextIO) -> int:
         bookings=_other_bookings(args.bookings, clinic.id),
     )
     target = Path(args.output)
+    files = [dump_plan(made) for made in result.plans]  # each within bounds, before writing
+    _refuse_inputs(args, [target / name for name in names], own=paths)  # each its own plan
     try:
         target.mkdir(parents=True, exist_ok=True)
-        for name, made in zip(names, result.plans, strict=True):
-            (target / name).write_text(made.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        for name, text in zip(names, files, strict=True):
+            (target / name).write_text(text, encoding="utf-8")
     except OSError as err:
         raise InputError("--output", "a folder that can be written", f"{target} ({err})") from err
     report = result.report
@@ -839,6 +844,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     try:
         _output_format(args)
+        if getattr(args, "output", None) and not Path(args.output).is_dir():
+            _refuse_inputs(args, [Path(args.output)], own=_replanned_in_place(args))
         code = run(args, cast("TextIO", stdout))
         stdout.flush()  # a full disk says so here, not in a traceback at exit
     except KetaplanError as err:
@@ -852,6 +859,46 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115, PTH123
         return EXIT_USAGE
     return code
+
+
+def _refuse_inputs(args: argparse.Namespace, paths: Sequence[Path], *, own: Sequence[Path]) -> None:
+    """Refuse to write any of ``paths`` over a file the command reads.
+
+    ``-o plan.json`` on ``export plan.json`` would replace the plan with a FHIR Bundle, and the
+    plan would be lost. ``own``: the plans a command re-plans, which it may write back in place
+    (their new revision keeps everything the old one held).
+    """
+    kept = {os.path.realpath(path) for path in own}
+    read: dict[str, str] = {}
+    for name, value in vars(args).items():
+        if name == "output":
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str | os.PathLike) and item and _is_file(item):
+                read.setdefault(os.path.realpath(item), str(item))
+    for path in paths:
+        where = os.path.realpath(path)
+        if where in read and where not in kept:
+            raise InputError(
+                "--output",
+                f"a file the command does not read ({read[where]} would be overwritten and lost)",
+                str(path),
+            )
+
+
+def _is_file(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` is an existing file (a name too long, or with a NUL, is not)."""
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _replanned_in_place(args: argparse.Namespace) -> list[Path]:
+    """The plan ``replan`` may write back over: its own PLAN.json, as a plan (JSON)."""
+    if args.command == "replan" and args.format == "json":
+        return [Path(args.plan_file)]
+    return []
 
 
 class _Unwritable(Exception):  # noqa: N818 - a condition of the output, reported as such
@@ -1016,7 +1063,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     elif args.format == "fhir":
         code = _emit_bytes(_fhir_bundle(result, args), args.output, out)
     else:
-        text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
+        text = _plan_text(result) if args.format == "json" else plan_table(result)
         code = _emit(text, args.output, out)
     return code or shifted
 
@@ -1091,7 +1138,7 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
         return _emit(_picture(offered[0], args), args.output, out)
     if args.format == "json":
         if len(offered) == 1 and args.options == 1:
-            return _emit(offered[0].model_dump_json(indent=2), args.output, out)
+            return _emit(_plan_text(offered[0]), args.output, out)
         dumped = [json.loads(p.model_dump_json()) for p in offered]
         return _emit(json.dumps(dumped, indent=2), args.output, out)
     parts = []
@@ -1378,7 +1425,7 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
     shifted = _shifted_errors(
         args, result, protocol=protocol, clinic=clinic, patient=patient, bookings=[]
     )
-    text = result.model_dump_json(indent=2) if args.format == "json" else plan_table(result)
+    text = _plan_text(result) if args.format == "json" else plan_table(result)
     return _emit(text, args.output, out) or shifted
 
 
@@ -1700,6 +1747,11 @@ def _used_by(flag: str, given: list[_Named], used: set[str]) -> list[_Named]:
             expected = f"one that a plan uses ({', '.join(sorted(used)) or 'none'})"
             raise InputError(flag, expected, item.id)
     return given
+
+
+def _plan_text(made: Plan) -> str:
+    """A plan file's text (without the final newline :func:`_emit` adds)."""
+    return dump_plan(made).removesuffix("\n")
 
 
 def _emit(text: str, output: str | None, out: TextIO) -> int:

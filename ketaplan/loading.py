@@ -39,10 +39,12 @@ from ketaplan.protocol import Protocol
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_PLAN_FILE_BYTES",
     "DefinitionKind",
     "builtin_protocol_ids",
     "builtin_protocols",
     "detect_kind",
+    "dump_plan",
     "load_clinic",
     "load_definition",
     "load_patient",
@@ -64,6 +66,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 #: Definition files larger than this are refused unread (a definition is a few kilobytes).
 MAX_FILE_BYTES = 1024 * 1024
+#: Plan files larger than this are refused unread, and :func:`dump_plan` refuses to write a
+#: larger one. A plan holds about 2 to 11 KB a session with its instructions and tasks: five
+#: years of weekly esketamine maintenance is 1.6 MB. Reading one this size takes about 200 MB.
+MAX_PLAN_FILE_BYTES = 32 * 1024 * 1024
 
 _SUFFIXES: dict[str, Format] = {".toml": "toml", ".json": "json"}
 
@@ -72,15 +78,23 @@ _SUFFIXES: dict[str, Format] = {".toml": "toml", ".json": "json"}
 
 
 def read_definition(
-    path: str | os.PathLike[str], /, *, error: type[DefinitionError] = DefinitionError
+    path: str | os.PathLike[str],
+    /,
+    *,
+    error: type[DefinitionError] = DefinitionError,
+    limit: int = MAX_FILE_BYTES,
 ) -> dict[str, Any]:
-    """Read a TOML or JSON file into a dict, or raise ``error`` saying what is wrong."""
+    """Read a TOML or JSON file into a dict, or raise ``error`` saying what is wrong.
+
+    ``limit``: the most bytes the file may hold (:data:`MAX_FILE_BYTES`, or
+    :data:`MAX_PLAN_FILE_BYTES` for a plan).
+    """
     origin = _path("path", path)
     suffix = Path(origin).suffix.lower()
     if suffix not in _SUFFIXES:
         raise error([Problem("", "must be a .toml or .json file", origin, origin=origin)])
     try:
-        text = read_capped(origin, MAX_FILE_BYTES).decode("utf-8")
+        text = read_capped(origin, limit).decode("utf-8")
     except FileRefused as err:
         raise error([Problem("", f"must be {err.expectation}", err.value, origin=origin)]) from None
     except OSError as err:
@@ -91,7 +105,7 @@ def read_definition(
         raise error(
             [Problem("", f"must be UTF-8 text (byte {err.start} is not)", origin=origin)]
         ) from err
-    return parse_definition(text, format=_SUFFIXES[suffix], origin=origin, error=error)
+    return parse_definition(text, format=_SUFFIXES[suffix], origin=origin, error=error, limit=limit)
 
 
 def parse_definition(
@@ -101,12 +115,11 @@ def parse_definition(
     format: Format,
     origin: str = "<string>",
     error: type[DefinitionError] = DefinitionError,
+    limit: int = MAX_FILE_BYTES,
 ) -> dict[str, Any]:
     """Parse TOML or JSON text into a dict, or raise ``error`` with the line of the problem."""
-    if len(text) > MAX_FILE_BYTES:
-        raise error(
-            [Problem("", f"must be at most {MAX_FILE_BYTES} characters", len(text), origin=origin)]
-        )
+    if len(text) > limit:
+        raise error([Problem("", f"must be at most {limit} characters", len(text), origin=origin)])
     if format not in {"toml", "json"}:
         raise error([Problem("", "format must be 'toml' or 'json'", format, origin=origin)])
     data = _parsed(text, format=format, origin=origin, error=error)
@@ -364,8 +377,32 @@ def load_plan(path: str | os.PathLike[str], /) -> Plan:
     origin = _path("path", path)
     if Path(origin).suffix.lower() != ".json":
         raise PlanError([Problem("", "must be a .json plan file", origin, origin=origin)])
-    data = read_definition(origin, error=PlanError)
+    data = read_definition(origin, error=PlanError, limit=MAX_PLAN_FILE_BYTES)
     return validate(Plan, data, origin=origin, error=PlanError)
+
+
+def dump_plan(made: Plan, /) -> str:
+    """``made`` as the JSON of a plan file, which :func:`load_plan` reads back.
+
+    Every plan file ketaplan writes is made here, so none is larger than a plan file it reads.
+
+    Raises:
+        LimitError: the JSON would be over :data:`MAX_PLAN_FILE_BYTES` (plan a shorter
+            horizon, ``until``).
+    """
+    if not isinstance(made, Plan):
+        raise InputError("plan", "a Plan", made)
+    text = made.model_dump_json(indent=2) + "\n"
+    size = len(text.encode("utf-8"))
+    if size > MAX_PLAN_FILE_BYTES:
+        raise LimitError(
+            "plan",
+            f"at most {MAX_PLAN_FILE_BYTES} bytes as a plan file, the most ketaplan reads "
+            f"(plan {made.id} has {len(made.appointments)} appointments: plan a shorter "
+            "horizon, until)",
+            f"{size} bytes",
+        )
+    return text
 
 
 def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Booking]:

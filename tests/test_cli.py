@@ -13,6 +13,7 @@ import pytest
 
 from ketaplan import builtin_protocol_ids
 from ketaplan.cli import main
+from ketaplan.loading import load_plan
 
 BROKEN = {
     "wrong-type.toml": "phases[0].count: must be a whole number; got 'six'",
@@ -124,3 +125,54 @@ def test_version() -> None:
     result = ketaplan("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("ketaplan ")
+
+
+# -- an output never replaces an input -----------------------------------------------------------
+# `export plan.json -o plan.json` wrote a FHIR Bundle over the plan (the .json name implies FHIR)
+# and `runsheet plan.json -o plan.json` a run sheet: the plan was lost (found by a hostile test).
+
+
+def _plan_file(tmp_path: Path) -> Path:
+    path = tmp_path / "plan.json"
+    code, _ = run("plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--clinic", "demo",
+                  "--now", "2026-11-20T09:00", "-o", str(path))  # fmt: skip
+    assert code == 0
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "PLAN", "-o", "PLAN"],
+        ["export", "PLAN", "--format", "fhir", "-o", "PLAN"],
+        ["runsheet", "PLAN", "--date", "2026-12-09", "-o", "PLAN"],
+        ["replan", "PLAN", "--as-of", "2026-12-09T18:00", "--events", "EVENTS", "-o", "EVENTS"],
+        ["export", "LINK", "-o", "PLAN"],
+    ],
+    ids=["export", "fhir", "runsheet", "replan-over-its-events", "through-a-link"],
+)
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "link.json").symlink_to(_plan_file(tmp_path))
+    (tmp_path / "events.json").write_text('[{"type": "attended", "appointment": "intake-1"}]')
+    names = {name: str(tmp_path / f"{name.lower()}.json") for name in ("PLAN", "LINK", "EVENTS")}
+    path = Path(names[command[-1]])
+    before = path.read_bytes()
+    capsys.readouterr()
+    code, _ = run(*[names.get(a, a) for a in command])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ketaplan: error: --output: must be a file the command does not read")
+    assert "would be overwritten and lost" in err
+    assert path.read_bytes() == before
+
+
+def test_a_replan_may_write_its_new_revision_over_its_plan(tmp_path: Path) -> None:
+    path = _plan_file(tmp_path)
+    code, _ = run("replan", str(path), "--as-of", "2026-12-07T18:00",
+                  "--event", "attended:intake-1", "-o", str(path))  # fmt: skip
+    assert code == 0
+    again = load_plan(path)
+    assert again.revision == 1
+    assert again.appointments[0].status == "attended"

@@ -15,11 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from ketaplan import InputError, LimitError, load_protocol
+from ketaplan import InputError, LimitError, load_protocol, loading
 from ketaplan.cli import main
-from ketaplan.errors import ProtocolError
+from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.errors import PlanError, ProtocolError
 from ketaplan.ics.reading import MAX_ICS_BYTES, load_busy
-from ketaplan.loading import MAX_FILE_BYTES, load_plan_or_bookings, read_json_list
+from ketaplan.loading import (
+    MAX_FILE_BYTES,
+    MAX_PLAN_FILE_BYTES,
+    dump_plan,
+    load_plan,
+    load_plan_or_bookings,
+    read_json_list,
+)
 
 from .helpers import plan
 
@@ -108,3 +116,49 @@ def test_the_command_line_says_it_in_one_line(
     assert main(args, out=io.StringIO()) == 2
     said = f"ketaplan: error: {big}: must be at most {limit} bytes; got {limit + 1}\n"
     assert capsys.readouterr().err == said
+
+
+# -- plan files: what ketaplan writes, it reads back ---------------------------------------------
+# A plan file used to share the 1 MiB bound of a definition, which five years of weekly
+# esketamine maintenance for the demo patient passes (1.6 MB): `plan` wrote it and every other
+# command refused it, so the plan could not be used again (found by a hostile test).
+
+
+def test_a_five_year_weekly_maintenance_plan_is_written_and_read_back(tmp_path: Path) -> None:
+    clinic = demo_clinic().model_copy(update={"booking_horizon_days": 1830})
+    made = plan(load_protocol("esketamine-trd"), start=dt.date(2026, 12, 1), clinic=clinic,
+                patient=demo_patient(), until=dt.date(2031, 12, 5),
+                tiers={"maintenance": "weekly"})  # fmt: skip
+    text = dump_plan(made)
+    assert MAX_FILE_BYTES < len(text.encode()) <= MAX_PLAN_FILE_BYTES
+    path = tmp_path / "plan.json"
+    path.write_text(text, encoding="utf-8")
+    assert load_plan(path) == made
+
+
+def test_the_plan_file_bound_is_the_same_for_writing_and_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7))
+    size = len(loading.dump_plan(made).encode())
+    path = tmp_path / "plan.json"
+    path.write_text(loading.dump_plan(made), encoding="utf-8")
+    monkeypatch.setattr(loading, "MAX_PLAN_FILE_BYTES", size)
+    assert loading.load_plan(path) == made  # at the bound: written, and read
+    monkeypatch.setattr(loading, "MAX_PLAN_FILE_BYTES", size - 1)
+    with pytest.raises(LimitError, match=rf"plan: must be at most {size - 1} bytes .*; got "
+                       rf"'{size} bytes'"):  # fmt: skip
+        loading.dump_plan(made)
+    with pytest.raises(PlanError, match=rf"must be at most {size - 1} bytes; got {size}"):
+        loading.load_plan(path)
+
+
+def test_the_command_line_writes_no_plan_it_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(loading, "MAX_PLAN_FILE_BYTES", 10_000)
+    out = tmp_path / "plan.json"
+    args = ["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--clinic", "demo", "-o", str(out)]
+    assert main(args, out=io.StringIO()) == 2
+    assert not out.exists()
+    assert "plan: must be at most 10000 bytes as a plan file" in capsys.readouterr().err
