@@ -333,7 +333,7 @@ def _findings(reading: _Reading) -> dict[str, list[Finding]]:
     if rule is not None:
         active = [a for a in plan.appointments if a.is_active]
         doses = Chain.of(reading.course, reading.live).doses()
-        for lapse in lapses(rule, doses, before=None, reviews=active):
+        for lapse in lapses(rule, doses, before=None, reviews=active, now=reading.as_of):
             if not lapse.reviewed:
                 found.setdefault(lapse.dose.id, []).append(lapse_finding(rule, lapse))
     return found

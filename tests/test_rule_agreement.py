@@ -410,3 +410,32 @@ def test_a_score_already_acted_on_does_not_step_the_tier_again() -> None:
     back = replan(stepped, as_of=dose.end + HOUR, events=[worse], clinic=clinic, protocol=protocol)
     assert back.tiers["maintenance"] == "weekly"
     assert [c.after for c in back.tier_changes] == ["every-2-weeks", "weekly"]
+
+
+def test_a_lapse_is_measured_from_the_doses_recorded_by_replan_and_check_alike() -> None:
+    # esketamine-trd (rules.lapse: a review before a dose that comes after a lapse). Re-planned
+    # an hour after maintenance-2, every past session recorded except maintenance-weekly-3 (Mon
+    # 11 Jan 2027), with the weekly doses after it and maintenance-1 and -2 missed. The
+    # re-planner measures a lapse from the last dose recorded attended (induction-8, with its
+    # evaluation after it: reviewed, no review planned); check with the same `now` counted the
+    # unrecorded dose as given and reported a 50-day lapse with no review (found by a fuzzer
+    # comparing replan with check).
+    protocol, clinic = load_protocol("esketamine-trd"), demo_clinic()
+    made = plan(protocol, start=D(2026, 11, 20), clinic=clinic, until=D(2027, 9, 16),
+                now=dt.datetime(2026, 11, 20, tzinfo=NY))  # fmt: skip
+    as_of = made.appointment("maintenance-2").end + HOUR
+    missed = {"maintenance-weekly-1", "maintenance-weekly-2", "maintenance-weekly-4",
+              "maintenance-1", "maintenance-2"}  # fmt: skip
+    events: list[Event] = [
+        Missed(appointment=a.id) if a.id in missed else Attended(appointment=a.id)
+        for a in made.appointments
+        if a.start < as_of and a.id != "maintenance-weekly-3"
+    ]
+    again = replan(made, as_of=as_of, events=events, clinic=clinic)
+    assert not any(a.phase == "lapse" for a in again.appointments)
+    assert errors(check(again, clinic=clinic, now=as_of)) == []
+    # Recorded attended, the same dose is the last one given: then both ask for a review.
+    given = [*events, Attended(appointment="maintenance-weekly-3")]
+    reviewed = replan(made, as_of=as_of, events=given, clinic=clinic)
+    assert any(a.phase == "lapse" for a in reviewed.appointments)
+    assert errors(check(reviewed, clinic=clinic, now=as_of)) == []

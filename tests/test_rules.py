@@ -142,9 +142,9 @@ def test_a_review_between_the_sessions_answers_a_lapse() -> None:
     dose = session(1, MONDAY)
     review = session(1, MONDAY, phase="lapse", kind="review", session_kind="evaluation")
     review = review.model_copy(update={"start": dose.start - dt.timedelta(hours=3)})
-    (unreviewed,) = lapses(rule, [dose], before=before, reviews=[])
+    (unreviewed,) = lapses(rule, [dose], before=before, reviews=[], now=None)
     assert (unreviewed.days, unreviewed.reviewed) == (40, False)
-    (reviewed,) = lapses(rule, [dose], before=before, reviews=[review])
+    (reviewed,) = lapses(rule, [dose], before=before, reviews=[review], now=None)
     assert reviewed.reviewed
 
 

@@ -155,7 +155,8 @@ class Resumption:
         every = sorted(
             (a for a in taking_place if a.is_dose and a.anchored is None), key=lambda a: a.start
         )
-        return lapses(rule, self._taken(every), before=history, reviews=taking_place)
+        now = search.setting.now
+        return lapses(rule, every, before=history, reviews=taking_place, now=now)
 
     def review_after_search(self) -> bool:
         """After the search: whether the first new dose came after a lapse with no review.

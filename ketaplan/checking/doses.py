@@ -139,6 +139,6 @@ def lapse_rules(ctx: Context) -> list[Violation]:
     before = previous_from_history(ctx.patient, ctx.protocol)
     return [
         ctx.reported(lapse_finding(rule, found), found.dose.id)
-        for found in lapses(rule, ctx.doses, before=before, reviews=ctx.active)
+        for found in lapses(rule, ctx.doses, before=before, reviews=ctx.active, now=ctx.now)
         if not found.reviewed
     ]

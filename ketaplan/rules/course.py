@@ -200,16 +200,19 @@ def lapses(
     *,
     before: Previous | None,
     reviews: Iterable[Appointment],
+    now: dt.datetime | None,
 ) -> list[LapseFound]:
     """Every dose in ``doses`` (active, in order) that comes after a lapse.
 
     ``before`` is the session before the first dose (from the history); ``reviews`` the
-    sessions of the rule's review kind that take place.
+    sessions of the rule's review kind that take place. A lapse is measured from the doses
+    :func:`taken` as of ``now`` (a past dose counts once recorded attended), for the planner,
+    ``check`` and the status alike.
     """
     found = []
     kept = [r for r in reviews if r.session == rule.session]
     previous = before
-    for dose in doses:
+    for dose in taken(doses, now=now):
         if previous is not None:
             days = lapse_at(rule, previous, dose.local_date)
             if days is not None:
