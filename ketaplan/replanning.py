@@ -41,6 +41,7 @@ from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.resumption import BOOSTER, LAPSE
 from ketaplan._planning.search import Search, Setting
 from ketaplan._resolve import plan_clinic, plan_protocol
+from ketaplan._text import fmt_day
 from ketaplan._types import OnConflict, ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
@@ -69,7 +70,8 @@ from ketaplan.plans import (
     Score,
     TierChange,
 )
-from ketaplan.protocol import Protocol, SessionKind
+from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
+from ketaplan.rules import anchors
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.chain import live
 from ketaplan.rules.course import Course
@@ -473,7 +475,13 @@ def _continuity(
         for a in plan.appointments
         if a.status == "planned" and a.phase in continuing and a.anchored is None
     }
-    fixed = _frozen(applied, as_of, order={a.id: (a.start, a.id) for a in plan.appointments})
+    fixed = _frozen(
+        applied,
+        as_of,
+        order={a.id: (a.start, a.id) for a in plan.appointments},
+        rules={rule.id: rule for rule in protocol.anchored},
+        notes=record.notes,
+    )
     return Continuity(
         fixed=tuple(fixed),
         times=times,
@@ -852,7 +860,12 @@ def moved_times(
 
 
 def _frozen(
-    applied: Applied, as_of: dt.datetime, *, order: dict[str, tuple[dt.datetime, str]]
+    applied: Applied,
+    as_of: dt.datetime,
+    *,
+    order: dict[str, tuple[dt.datetime, str]],
+    rules: Mapping[str, AnchoredSession],
+    notes: list[str],
 ) -> list[Appointment]:
     """What the re-plan keeps as it is.
 
@@ -862,7 +875,11 @@ def _frozen(
     longer needed is not history and sets no such point. Anchored sessions are kept with their
     anchor, unless the anchor moved (they are placed again after it), and when they are in the
     past or were changed themselves. A planned anchored session that a session moved by
-    request now overlaps is placed again, around the move.
+    request now overlaps is placed again, around the move. So is one in the past, not
+    recorded, whose anchor took place at another time that leaves it overlapping a moved
+    session or outside its offset window (``rules.anchors.anchored_finding``): it cannot
+    have taken place as planned. When no day of its window is left, it is kept, with a note
+    asking for what happened (the re-plan does not say it was missed).
 
     The chain is read in the plan's ``order`` (its sessions' places before the events): a
     session moved past later ones does not keep them where they were; they follow it.
@@ -886,19 +903,58 @@ def _frozen(
     for appointment in items:
         if appointment.anchored is None:
             continue
-        if (
-            appointment.start < as_of
-            or appointment.status != "planned"
-            or appointment.id in applied.touched
-        ):
+        overlapped = any(m.start < appointment.end and appointment.start < m.end for m in moved)
+        if appointment.status != "planned" or appointment.id in applied.touched:
             kept.add(appointment.id)
-        elif any(m.start < appointment.end and appointment.start < m.end for m in moved):
+        elif appointment.start < as_of:
+            why = _displaced(appointment, applied, rules, overlapped=overlapped)
+            if why is None or why.latest < as_of.astimezone(zone(appointment.time_zone)).date():
+                kept.add(appointment.id)
+            if why is not None and appointment.id in kept:
+                notes.append(why.note)
+        elif overlapped:
             continue  # a session moved by request now overlaps it: placed again, around the move
         elif (
             appointment.anchor in kept and appointment.anchor not in applied.moved
         ) or appointment.anchored in (LAPSE, BOOSTER):  # a review before resuming stays
             kept.add(appointment.id)
     return [a for a in items if a.id in kept]
+
+
+class _Displaced(NamedTuple):
+    """A past anchored session its anchor's move displaced: the last day it may go, and why."""
+
+    latest: dt.date
+    note: str
+
+
+def _displaced(
+    appointment: Appointment,
+    applied: Applied,
+    rules: Mapping[str, AnchoredSession],
+    *,
+    overlapped: bool,
+) -> _Displaced | None:
+    """How a past, unrecorded anchored session was displaced by its anchor's move, if it was.
+
+    Its anchor was attended (or moved) at another time, and it now overlaps a moved session
+    or lies outside its offset window after the anchor: it cannot have taken place as planned.
+    """
+    anchor = applied.appointments.get(appointment.anchor or "")
+    rule = rules.get(appointment.anchored or "")
+    if anchor is None or rule is None or anchor.id not in applied.moved:
+        return None
+    if not overlapped and anchors.anchored_finding(rule, anchor, appointment) is None:
+        return None
+    local = zone(appointment.time_zone)
+    planned = f"{fmt_day(appointment.local_date)} {appointment.start.astimezone(local):%H:%M}"
+    took = f"{anchor.start.astimezone(local):%H:%M}-{anchor.end.astimezone(local):%H:%M}"
+    note = (
+        f"{appointment.id} was planned for {planned}, no longer {rule.offset.describe()} "
+        f"after {anchor.id} as it took place ({took}): record when it took place, or that it "
+        "did not"
+    )
+    return _Displaced(anchors.offset_window(rule, anchor).latest, note)
 
 
 def _merge(
