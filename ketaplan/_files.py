@@ -8,10 +8,11 @@ opens only regular files and never reads more than its limit and one byte.
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
-__all__ = ["FileRefused", "read_capped"]
+__all__ = ["FileRefused", "exists", "is_dir", "is_file", "read_capped"]
 
 
 class FileRefused(ValueError):  # noqa: N818 - an outcome each reader words as its own error
@@ -47,3 +48,31 @@ def read_capped(path: str, limit: int) -> bytes:
     if len(data) > limit:
         raise FileRefused(f"at most {limit} bytes", f"more than {limit}", too_large=True)
     return data
+
+
+def exists(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` names something on disk; a name too long or with a NUL does not.
+
+    ``Path.exists`` raises for those (``OSError: File name too long``), where a name typed by
+    a user is simply not a file.
+    """
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def is_file(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` is a regular file (as :func:`exists`, never raising for the name)."""
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` is a folder (as :func:`exists`, never raising for the name)."""
+    try:
+        return Path(name).is_dir()
+    except (OSError, ValueError):
+        return False

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar, cast
 
+from ketaplan._files import is_dir, is_file
 from ketaplan._resolve import new_plan_clinic
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
@@ -844,7 +845,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     try:
         _output_format(args)
-        if getattr(args, "output", None) and not Path(args.output).is_dir():
+        if getattr(args, "output", None) and not is_dir(args.output):
             _refuse_inputs(args, [Path(args.output)], own=_replanned_in_place(args))
         code = run(args, cast("TextIO", stdout))
         stdout.flush()  # a full disk says so here, not in a traceback at exit
@@ -874,7 +875,7 @@ def _refuse_inputs(args: argparse.Namespace, paths: Sequence[Path], *, own: Sequ
         if name == "output":
             continue
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str | os.PathLike) and item and _is_file(item):
+            if isinstance(item, str | os.PathLike) and item and is_file(item):
                 read.setdefault(os.path.realpath(item), str(item))
     for path in paths:
         where = os.path.realpath(path)
@@ -884,14 +885,6 @@ def _refuse_inputs(args: argparse.Namespace, paths: Sequence[Path], *, own: Sequ
                 f"a file the command does not read ({read[where]} would be overwritten and lost)",
                 str(path),
             )
-
-
-def _is_file(name: str | os.PathLike[str]) -> bool:
-    """Whether ``name`` is an existing file (a name too long, or with a NUL, is not)."""
-    try:
-        return Path(name).is_file()
-    except (OSError, ValueError):
-        return False
 
 
 def _replanned_in_place(args: argparse.Namespace) -> list[Path]:
@@ -1353,7 +1346,7 @@ def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
 def _busy_reader(path: str) -> Callable[..., list[Booking]]:
     """The reader for a busy file: FHIR when it holds a JSON object, else iCalendar."""
     try:
-        if not Path(path).is_file():  # a FIFO would block here: load_busy refuses it
+        if not is_file(path):  # a FIFO would block here: load_busy refuses it
             return load_busy
         with Path(path).open("rb") as file:
             head = file.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")

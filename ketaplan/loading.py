@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from ketaplan._files import FileRefused, read_capped
+from ketaplan._files import FileRefused, exists, is_file, read_capped
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
@@ -210,7 +210,7 @@ def load_protocol(name: str | os.PathLike[str], /) -> Protocol:
     text = _path("name", name)
     if text in builtin_protocol_ids():
         return _builtin(text)
-    if Path(text).suffix.lower() in _SUFFIXES or os.sep in text or Path(text).exists():
+    if Path(text).suffix.lower() in _SUFFIXES or os.sep in text or exists(text):
         data = read_definition(text, error=ProtocolError)
         return validate(Protocol, data, origin=text, error=ProtocolError)
     raise UnknownProtocolError(text, builtin_protocol_ids())
@@ -418,7 +418,7 @@ def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Bookin
     origin = _path("path", path)
     try:
         opening = b""  # load_plan says why it cannot be read (not a regular file, say)
-        if Path(origin).is_file():
+        if is_file(origin):
             with Path(origin).open("rb") as file:
                 opening = file.read(_PEEK_BYTES).lstrip()
     except OSError:

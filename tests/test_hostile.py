@@ -19,6 +19,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from icalendar.error import GloballyUniqueTZIDGuessed
 from pydantic import ValidationError
 
 import ketaplan
@@ -38,10 +39,11 @@ from ketaplan.bookings import parse_bookings
 from ketaplan.cli import main
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
-from ketaplan.errors import DefinitionError, KetaplanError, PatientError
+from ketaplan.errors import CalendarFileError, DefinitionError, KetaplanError, PatientError
 from ketaplan.fhir import to_fhir
 from ketaplan.ics import to_ics
 from ketaplan.ics.export import resource_name
+from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
 from ketaplan.planner import made_before
@@ -924,3 +926,57 @@ def test_a_patient_or_clinic_date_off_ketaplan_s_calendar_is_refused_when_read()
     data["closures"] = [{"start": "0001-01-01"}]
     with pytest.raises(DefinitionError, match=r"closures\[0\]\.start: must be a date from 1900"):
         Clinic.model_validate(data)
+
+
+# -- names the file system refuses -----------------------------------------------------------
+# A zone name in a busy calendar that is a folder of the zone database (`America`) or too long
+# for a file name, and a protocol name too long for one, raised a raw OSError (a traceback at
+# the command line) rather than ketaplan's error (found by a hostile test).
+
+LONG = "A" * 300
+
+
+def _calendar(head: str, start: str) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *head.split("|"),
+             "BEGIN:VEVENT", "UID:1", "DTSTAMP:20261201T000000Z", start,
+             "DTEND:20261207T100000Z", "END:VEVENT", "END:VCALENDAR"]  # fmt: skip
+    return ("\r\n".join(line for line in lines if line) + "\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("head", "start", "where"),
+    [
+        ("", "DTSTART;TZID=America:20261207T090000", "line 7: DTSTART;TZID"),
+        ("", f"DTSTART;TZID={LONG}:20261207T090000", "line 7: DTSTART;TZID"),
+        ("", 'DTSTART;TZID="America/":20261207T090000', "line 7: DTSTART;TZID"),
+        ("X-WR-TIMEZONE:America", "DTSTART:20261207T090000", "line 4: X-WR-TIMEZONE"),
+        (f"X-WR-TIMEZONE:{LONG}", "DTSTART:20261207T090000", "line 4: X-WR-TIMEZONE"),
+    ],
+    ids=["folder", "too-long", "folder-slash", "x-wr-folder", "x-wr-too-long"],
+)
+def test_a_zone_name_that_cannot_be_looked_up_is_a_calendar_file_error(
+    head: str, start: str, where: str
+) -> None:
+    with pytest.raises(CalendarFileError, match=re.escape(f"busy.ics: {where}: must name a")):
+        bookings_from_ics(_calendar(head, start), start=dt.date(2026, 12, 1),
+                          end=dt.date(2026, 12, 31), origin="busy.ics")  # fmt: skip
+
+
+def test_a_globally_unique_tzid_is_still_read() -> None:
+    # RFC 5545 3.2.19: a TZID may be a vendor's globally unique name; without a VTIMEZONE the
+    # readers take its IANA tail (old Thunderbird exports).
+    with pytest.warns(GloballyUniqueTZIDGuessed):  # icalendar says what it guessed
+        found = bookings_from_ics(
+            _calendar("", "DTSTART;TZID=/mozilla.org/20050126_1/America/New_York:20261207T040000"),
+            start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31), origin="busy.ics",
+        )  # fmt: skip
+    assert [b.start.astimezone(dt.UTC).hour for b in found] == [9]
+
+
+def test_a_protocol_name_too_long_for_a_file_is_an_unknown_protocol() -> None:
+    with pytest.raises(ketaplan.UnknownProtocolError):
+        load_protocol("a" * 300)
+    commands = [["show", "a" * 300], ["plan", "a" * 300, "--start", "2026-12-01"],
+                ["plan", "iv-ketamine-mwf", "--start", "2026-12-01", "-o", "a" * 300]]  # fmt: skip
+    for command in commands:
+        assert main(command, out=io.StringIO()) == 2

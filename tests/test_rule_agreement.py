@@ -471,8 +471,9 @@ def test_a_past_anchored_session_displaced_by_its_anchor_taking_place_later(
         assert errors(check(again, clinic=clinic, now=as_of)) == []
     else:
         assert (moved.start, moved.status) == (call.start, "planned")  # the past is not rewritten
-        assert noted == [
+        expected = (
             f"{call.id} was planned for Mon 1 Mar 2027 11:30, no longer 0-1 days after "
             f"{dose.id} as it took place (11:00-13:20): record when it took place, or that it "
             "did not"
-        ]
+        )
+        assert noted == [expected]

@@ -13,9 +13,11 @@ problems are listed; the rest are counted (``... and 99,950 more``).
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ketaplan.errors import CalendarFileError, Problem
@@ -35,6 +37,7 @@ __all__ = [
 MAX_REPORTED = 50
 
 _NAME = re.compile(r"^[A-Za-z0-9-]+(;|:)")
+_TZID = re.compile(r";TZID=(\"[^\"]*\"|[^;:]*)", re.IGNORECASE)
 
 
 class Line(NamedTuple):
@@ -105,6 +108,7 @@ def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outlin
     problems: list[Problem] = []
     outline = Outline()
     stack: list[Part] = []
+    zones = _Zones()
     for entry in lines:
         number, line = entry
         if not _NAME.match(line):
@@ -126,6 +130,8 @@ def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outlin
                 stack.pop()
         elif stack:
             stack[-1].properties[key].append(entry)  # the line itself: no copy of its value
+            zones.note(stack[-1].name, key, name, value, number)
+    problems += zones.problems(origin)
     problems += [
         Problem(f"line {part.begin}", f"{part.name} is never closed", origin=origin)
         for part in stack
@@ -133,6 +139,63 @@ def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outlin
     if lines and not lines[0].text.upper().startswith("BEGIN:VCALENDAR"):
         problems.insert(0, Problem("line 1", "must begin with BEGIN:VCALENDAR", origin=origin))
     return problems, outline
+
+
+class _Zones:
+    """The time zones a file names, to refuse one that cannot be looked up before icalendar does.
+
+    A TZID that no VTIMEZONE of the file defines, and Google's ``X-WR-TIMEZONE``, are looked up
+    in the IANA database by the libraries that read the file; a name that is a folder there
+    (``America``) or too long for a file name made them raise ``OSError`` rather than say the
+    zone is unknown (which they handle).
+    """
+
+    def __init__(self) -> None:
+        self.defined: set[str] = set()
+        self.named: list[tuple[int, str, str]] = []  # line, property, zone name
+
+    def note(self, part: str, key: str, name: str, value: str, number: int) -> None:
+        """Record what one property line defines or names."""
+        if part == "VTIMEZONE" and key == "TZID":
+            self.defined.add(value.strip())
+        elif key == "X-WR-TIMEZONE":
+            self.named.append((number, key, value.strip()))
+        elif ";" in name:
+            for match in _TZID.finditer(name):
+                self.named.append((number, f"{key};TZID", match.group(1).strip('"')))
+
+    def problems(self, origin: str) -> list[Problem]:
+        """A problem for each name that cannot be looked up (and that the file does not define)."""
+        return [
+            Problem(f"line {number}", f"{key}: must name a time zone that can be looked up "
+                    f"({_ZONE_NAMES[key == 'X-WR-TIMEZONE']})", tzid[:80], origin)
+            for number, key, tzid in self.named
+            if (key == "X-WR-TIMEZONE" or tzid not in self.defined) and _unreadable_zone(tzid)
+        ]  # fmt: skip
+
+
+#: What a zone name may be: in a TZID parameter, in X-WR-TIMEZONE.
+_ZONE_NAMES = {False: "an IANA name, or the TZID of a VTIMEZONE of the file", True: "an IANA name"}
+
+
+@lru_cache(maxsize=256)
+def _unreadable_zone(name: str) -> bool:
+    """Whether looking ``name`` up fails other than by not finding it (a folder, too long).
+
+    The readers look up the name, the name without slashes around it and each tail of a
+    globally unique TZID (``/mozilla.org/20050126_1/America/New_York``): each is tried. A name
+    not found, or not a relative path (``ValueError``), they handle: a Windows name, a custom
+    zone.
+    """
+    parts = name.strip("/").split("/")
+    for candidate in {name, *("/".join(parts[n:]) for n in range(len(parts)))}:
+        try:
+            zoneinfo.ZoneInfo(candidate)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+        except OSError:
+            return True
+    return False
 
 
 def property_problems(calendar: Any, outline: Outline, origin: str) -> tuple[list[Problem], int]:
