@@ -46,8 +46,11 @@ __all__ = [
     "FiniteFloat",
     "Loc",
     "Model",
+    "Name",
     "NonEmptyText",
+    "Ref",
     "Slug",
+    "Text",
     "check_unique",
     "fail",
 ]
@@ -63,6 +66,20 @@ Slug = Annotated[
 NonEmptyText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
 ]
+
+#: Every text a model holds is one of the bounded kinds below (or a ``Slug``, ``NonEmptyText``,
+#: a ``Literal``): a constrained string is read by pydantic's core as UTF-8 text, so a lone
+#: surrogate (a JSON file's ``"\udfff"``, which no file, calendar or FHIR Bundle can hold) is
+#: refused when read, naming the field, and no text is unbounded. ``tests/test_architecture.py``
+#: checks every model's fields.
+
+#: An id or a reference to one (an appointment, a phase, a rule, a zone, a file's source).
+Ref = Annotated[str, StringConstraints(max_length=1000)]
+#: A name people read on a calendar or a sheet (a clinic, its address, a session, a dose):
+#: as long as a clinic's own name may be, well within what a calendar text holds (4,000).
+Name = Annotated[str, StringConstraints(max_length=2000)]
+#: Free text ketaplan writes or a person adds (a reason, a note, a message, a label).
+Text = Annotated[str, StringConstraints(max_length=1_000_000)]
 
 #: A number that JSON can carry: no NaN or infinity (``1e999`` reads as infinity).
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]

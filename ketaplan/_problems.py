@@ -177,6 +177,9 @@ _PLAIN = {
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "string_type": "must be text",
+    # Every text field is a constrained string, which pydantic reads as UTF-8: a lone
+    # surrogate (JSON's "\udfff") cannot be, nor written to any file.
+    "string_unicode": "must be text that can be written (no lone surrogate, U+D800 to U+DFFF)",
     "string_too_short": "must not be empty",
     "tuple_type": "must be a list",
     "list_type": "must be a list",

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ketaplan._model import AnyDateTime, Model, aware
+from ketaplan._model import AnyDateTime, Model, Ref, aware
 from ketaplan._resolve import plan_clinic, plan_protocol
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.checking import check
@@ -40,7 +40,7 @@ _AROUND_DAYS = 7
 class Change(Model):
     """A later session the move would take along."""
 
-    appointment: str
+    appointment: Ref
     before: AnyDateTime
     after: AnyDateTime
     outside_window: bool

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from ketaplan._model import Model, Moment, elapsed_order, validate_as
+from ketaplan._model import Model, Moment, Ref, Text, elapsed_order, validate_as
 from ketaplan._types import MAX_UNITS, ResourceKind
 
 if TYPE_CHECKING:
@@ -32,12 +32,12 @@ class Booking(Model):
     """The resource it occupies; ``None`` for a patient's own commitment."""
     unit: Annotated[int, Field(ge=1, le=MAX_UNITS)] | None = None
     """Which chair or room (1-based), if known."""
-    patient: str | None = None
+    patient: Ref | None = None
     """The patient it belongs to, if any (an opaque id)."""
-    label: str | None = None
-    appointment: str | None = None
+    label: Text | None = None
+    appointment: Ref | None = None
     """The ketaplan appointment it comes from, if any."""
-    plan: str | None = None
+    plan: Ref | None = None
     """The ketaplan plan it comes from, if any (so ``check`` does not count it twice)."""
 
     @model_validator(mode="after")

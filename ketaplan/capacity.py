@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import NamedTuple
 from typing import Protocol as Callback
 
-from ketaplan._model import AnyDay, Model, expect, expect_each
+from ketaplan._model import AnyDay, Model, Name, Ref, Text, expect, expect_each
 from ketaplan._text import fmt_day
 from ketaplan._types import RESOURCE_KINDS, ResourceKind
 from ketaplan.clinic import Clinic, Resources
@@ -160,7 +160,7 @@ class TurnedAway(Model):
 
     resource: ResourceKind | None
     """The resource, or ``None`` for a reason that is not a resource."""
-    reason: str
+    reason: Text
     """The resource's label, or the reason in the placement's words."""
     patients: int
 
@@ -168,12 +168,12 @@ class TurnedAway(Model):
 class Unserved(Model):
     """A patient the placement did not serve, and the earliest start that would fit."""
 
-    patient: str
+    patient: Ref
     requested: AnyDay | None
     """The requested start, when the patient's roster entry was given."""
-    reason: str | None
+    reason: Text | None
     """Why the placement found no start, in its words."""
-    turned_away_by: str
+    turned_away_by: Ref
     """The resource (or other reason) this patient counts against."""
     earliest: AnyDay | None = None
     """The first day a whole series fits around everyone served, the horizon extended;
@@ -186,7 +186,7 @@ class Raise(Model):
     """One more of a resource, and how many more patients the placement then serves."""
 
     resource: ResourceKind
-    change: str
+    change: Text
     """What was added, e.g. "1 more chair"."""
     served: int
     """Patients served with it."""
@@ -197,9 +197,9 @@ class Raise(Model):
 class CapacityReport(Model):
     """The capacity report of one clinic's plans."""
 
-    clinic: str
-    clinic_name: str
-    time_zone: str
+    clinic: Ref
+    clinic_name: Name
+    time_zone: Ref
     first: AnyDay | None
     """The report's first day (the clinic's local day); ``None`` without plans or period."""
     last: AnyDay | None
@@ -214,7 +214,7 @@ class CapacityReport(Model):
     """What one more of each resource that turned a patient away, or was used to its limit,
     would serve."""
     later_days: int
-    summary: str
+    summary: Text
     """The report in a sentence, e.g. "chairs are the bottleneck: ..."."""
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar
 import holidays
 from pydantic import Field, field_validator, model_validator
 
-from ketaplan._model import Day, Loc, Model, NonEmptyText, Slug, fail
+from ketaplan._model import Day, Loc, Model, Name, NonEmptyText, Ref, Slug, Text, fail
 from ketaplan._presets import preset_ids, preset_source_ids
 from ketaplan._types import MAX_UNITS, CancellationNotice
 from ketaplan.errors import ClinicError, DefinitionError
@@ -29,15 +29,15 @@ class ExtraOpening(Model):
 
     date: Day
     hours: Ranges
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class Holidays(Model):
     """Public holidays, from the ``holidays`` library, plus explicit dates."""
 
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    country: Annotated[Ref, Field(pattern=r"^[A-Z]{2}$")] | None = None
     """ISO 3166-1 alpha-2 code, e.g. ``"US"``."""
-    subdivision: str | None = None
+    subdivision: Ref | None = None
     """A state or province code the library knows, e.g. ``"NY"``."""
     dates: tuple[DateRange, ...] = ()
     """Extra holiday dates, with their names as ``reason``."""
@@ -163,7 +163,7 @@ class Clinic(Model):
     patient_facing_name: NonEmptyText | None = None
     """The name patients see in calendar titles ("Appointment - <name>") and as the organizer
     of invitations, e.g. "Lakeside Clinic" for "Lakeside Ketamine Clinic"; default: ``name``."""
-    time_zone: str
+    time_zone: Ref
     opening_hours: WeeklyHours
     closures: tuple[DateRange, ...] = ()
     capacity_changes: Annotated[
@@ -187,7 +187,7 @@ class Clinic(Model):
     session in time."""
     certifications: tuple[Slug, ...] = ()
     """Certifications protocols may require, e.g. ``"spravato-rems"``."""
-    location: str | None = None
+    location: Name | None = None
     """The address shown in calendars."""
     quiet_hours: QuietSetting = DEFAULT_QUIET_HOURS
     """When no patient reminder fires (``"21:00-07:00"``, past midnight): one that would moves
@@ -201,7 +201,7 @@ class Clinic(Model):
     """The clinic's medication holds and washouts; one with a preset's id replaces it."""
     medication_presets_off: tuple[Slug, ...] = ()
     """Built-in presets the clinic does not use, by id."""
-    medication_classes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    medication_classes: dict[Ref, tuple[Ref, ...]] = Field(default_factory=dict)
     """More drug names and their classes, e.g. ``{"ativan": ["benzodiazepine"]}``."""
     switch_gap_days: Annotated[int, Field(ge=1, le=366)] | None = None
     """Days between the last session of one product (ketamine, esketamine) and the first of

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Literal
 
-from ketaplan._model import Day, Model, Moment
+from ketaplan._model import Day, Model, Moment, Ref, Text
 from ketaplan.timing import zone
 
 __all__ = [
@@ -57,9 +57,9 @@ class Decision(Model):
     decision: DecisionKind
     at: Moment
     """When it was decided (or recorded)."""
-    proposal: str | None = None
+    proposal: Ref | None = None
     """The proposal it answers; ``None`` for a decision nobody proposed (stopping)."""
-    note: str | None = None
+    note: Text | None = None
     by: Literal["clinician", "score"] = "clinician"
     """Who settled it: a clinician, or a qualifying score the protocol names."""
 
@@ -67,9 +67,9 @@ class Decision(Model):
 class Proposal(Model):
     """A decision ketaplan asks a clinician for, with what the source suggests."""
 
-    id: str
+    id: Ref
     """Stable across re-plans, e.g. ``lapse-review-1`` or ``step-back-maintenance-3``."""
-    question: str
+    question: Text
     """The decision to make, in words: ``"step maintenance back from weekly to twice weekly?"``."""
     options: tuple[DecisionKind, ...]
     suggested: DecisionKind
@@ -79,11 +79,11 @@ class Proposal(Model):
     raised: Moment
     due: Day
     """Decide by this day (the next session it affects)."""
-    phase: str | None = None
+    phase: Ref | None = None
     """The phase it concerns, when it concerns one."""
-    tier: str | None = None
+    tier: Ref | None = None
     """The tier a step back or down would move the phase to."""
-    source: str | None = None
+    source: Ref | None = None
     automatic: bool = False
     """The protocol makes this step automatic: planned as suggested, and no decision asked."""
     decision: Decision | None = None

@@ -34,7 +34,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
-from ketaplan._model import AnyMoment, Model, aware, expect, expect_each
+from ketaplan._model import AnyMoment, Model, Ref, Text, aware, expect, expect_each
 from ketaplan._relocation import (
     DEFAULT_BUDGET,
     Arrangement,
@@ -87,9 +87,9 @@ one session short)."""
 class Move(Model):
     """One session a disruption moved (or could not)."""
 
-    plan: str
-    patient: str | None
-    appointment: str
+    plan: Ref
+    patient: Ref | None
+    appointment: Ref
     before: AnyMoment
     after: AnyMoment | None
     """Its new start; ``None`` when no place was found (it stays, and ``check`` says why)."""
@@ -111,7 +111,7 @@ class DisruptionReport(Model):
     evaluations: Annotated[int, Field(ge=0)] = 0
     """Arrangements the search judged (the measure of its work): each by one run of ``check``,
     or from memory when it was judged before."""
-    budget_exhausted: tuple[str, ...] = ()
+    budget_exhausted: tuple[Text, ...] = ()
     """Plans whose search ran out of budget: their answer may move more than needed."""
 
     @property

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_serializer, model_validator
 
-from ketaplan._model import Day, Loc, Model, TimeOfDay, fail
+from ketaplan._model import Day, Loc, Model, Text, TimeOfDay, fail
 from ketaplan._types import WEEKDAYS, Weekday
 
 __all__ = [
@@ -120,7 +120,7 @@ class DateRange(Model):
 
     start: Day
     end: Day | None = None
-    reason: str | None = None
+    reason: Text | None = None
 
     @property
     def last(self) -> dt.date:

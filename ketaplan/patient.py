@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ketaplan._model import Day, Model, Moment, NonEmptyText, TimeOfDay, elapsed_order
+from ketaplan._model import Day, Model, Moment, NonEmptyText, Ref, Text, TimeOfDay, elapsed_order
 from ketaplan._types import Drug
 from ketaplan.errors import DefinitionError, PatientError
 from ketaplan.hours import DateRange, WeeklyHours
@@ -23,8 +23,8 @@ class Busy(Model):
 
     start: Moment
     end: Moment
-    label: str | None = None
-    treatment: str | None = None
+    label: Text | None = None
+    treatment: Text | None = None
     """Another treatment it is, e.g. ``"ECT"`` or ``"TMS"``, for same-day exclusions."""
 
     @model_validator(mode="after")
@@ -64,7 +64,7 @@ class PastSession(Model):
 
     date: Day
     product: Drug
-    route: str | None = None
+    route: Ref | None = None
 
 
 class Patient(Model):
@@ -82,7 +82,7 @@ class Patient(Model):
     error_class: ClassVar[type[DefinitionError]] = PatientError
 
     id: PatientId
-    time_zone: str | None = None
+    time_zone: Ref | None = None
     """The patient's zone, if different from the clinic's (used for remote sessions)."""
     availability: WeeklyHours | None = None
     """When the patient can come; omitted, whenever the clinic is open."""
@@ -92,7 +92,7 @@ class Patient(Model):
     """Existing commitments that sessions must not overlap."""
     medications: tuple[Medication, ...] = ()
     history: tuple[PastSession, ...] = ()
-    enrollments: tuple[str, ...] = ()
+    enrollments: tuple[Ref, ...] = ()
     """Programme enrolments protocols may require, e.g. ``"spravato-rems"``."""
 
     @field_validator("time_zone")

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
-from ketaplan._model import AnyDay, Model, TimeOfDay, aware, choice, expect
+from ketaplan._model import AnyDay, Model, Ref, Text, TimeOfDay, aware, choice, expect
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
@@ -115,10 +115,10 @@ class PlacementRequest(Model):
 class Placement(Model):
     """What became of one request: a plan, or why there is none."""
 
-    patient: str
+    patient: Ref
     plan: Plan | None = None
-    reason: str | None = None
-    blocked: dict[str, int] = Field(default_factory=dict)
+    reason: Text | None = None
+    blocked: dict[Ref, int] = Field(default_factory=dict)
     """Without a plan: each reason that blocked candidate first days, with how many
     (:attr:`NoStartError.reasons <ketaplan.intake.NoStartError.reasons>`)."""
 

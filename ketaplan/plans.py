@@ -19,7 +19,10 @@ from ketaplan._model import (
     Loc,
     Model,
     Moment,
+    Name,
     NonEmptyText,
+    Ref,
+    Text,
     check_unique,
     elapsed_order,
     fail,
@@ -100,13 +103,13 @@ class Instruction(Model):
     """Something the patient must do, at an exact local time when it has one."""
 
     kind: InstructionKind
-    text: str
+    text: Text
     """A sentence for the patient, with local times, e.g. "No food after 07:15 on Mon 7 Dec"."""
     at: Moment | None = None
     """When it starts to apply."""
     until: Moment | None = None
     """When it stops applying, if it is a period."""
-    source: str | None = None
+    source: Ref | None = None
 
 
 class DecidedDose(Model):
@@ -125,37 +128,37 @@ class Shift(Model):
     earliest: Day
     latest: Day
     days_outside: Annotated[int, Field(ge=-MAX_NUMBER, le=MAX_NUMBER)]
-    text: str
+    text: Text
 
 
 class Appointment(Model):
     """One planned session."""
 
-    id: str
+    id: Ref
     """Stable across re-planning: calendars update it instead of adding a duplicate."""
     kind: SessionCategory
     """What the session is for; ``"dosing"`` for doses."""
-    session: str
+    session: Ref
     """The protocol's session kind."""
-    name: str
-    phase: str
+    name: Name
+    phase: Ref
     """The phase it belongs to (for an anchored session, its anchor's phase)."""
     index: Annotated[int, Field(ge=1, le=MAX_NUMBER)]
     """1-based position within its phase (or among its anchored rule's sessions)."""
     dose_number: Annotated[int, Field(ge=1, le=MAX_NUMBER)] | None = None
     """1-based dose count over the plan, for dosing sessions."""
-    anchored: str | None = None
+    anchored: Ref | None = None
     """The anchored-session rule that placed it, if any."""
-    anchor: str | None = None
+    anchor: Ref | None = None
     """The appointment it is anchored to, if any."""
     start: Moment
     end: Moment
     dosing_start: Moment | None = None
     """When dosing begins (after check-in), for dosing sessions."""
-    time_zone: str
+    time_zone: Ref
     location: Location
     resources: tuple[ResourceSpan, ...] = ()
-    dose: str | None = None
+    dose: Name | None = None
     """The protocol's dose menu at this place in the series, e.g. "56 mg or 84 mg"."""
     decided_dose: DecidedDose | None = None
     """The dose the clinician decided and recorded, e.g. 84 mg (one of the menu's)."""
@@ -163,9 +166,9 @@ class Appointment(Model):
     """The date the rule aimed for."""
     earliest: Day | None = None
     latest: Day | None = None
-    rule: str
+    rule: Text
     """The rule that set the date, e.g. "7 days after infusion 6 (window 7-10)"."""
-    reason: str
+    reason: Text
     """Why it is where it is, in a sentence."""
     shift: Shift | None = None
     status: AppointmentStatus = "planned"
@@ -232,7 +235,7 @@ class Task(Model):
     ``until`` when it runs through a period.
     """
 
-    id: str
+    id: Ref
     title: NonEmptyText
     due: Day
     kind: Literal[
@@ -246,8 +249,8 @@ class Task(Model):
         "confirmation",
         "call",
     ]
-    appointment: str | None = None
-    source: str | None = None
+    appointment: Ref | None = None
+    source: Ref | None = None
     at: Moment | None = None
     """When it happens, for a task at a moment (in the zone of its appointment)."""
     until: Moment | None = None
@@ -282,12 +285,12 @@ class TierChange(Model):
     Sessions before ``since`` were planned, and are judged, under ``before``.
     """
 
-    phase: str
-    before: str
-    after: str
+    phase: Ref
+    before: Ref
+    after: Ref
     since: Moment
     """The moment of the re-plan that made the change."""
-    reason: str
+    reason: Text
     """Why, in words (a score, a missed session with worsening)."""
 
 
@@ -296,26 +299,26 @@ class Plan(Model):
 
     error_class: ClassVar[type[DefinitionError]] = PlanError
 
-    id: str
-    protocol: str
-    protocol_version: str
-    patient: str | None = None
-    clinic: str
-    clinic_name: str
-    clinic_location: str | None = None
+    id: Ref
+    protocol: Ref
+    protocol_version: Ref
+    patient: Ref | None = None
+    clinic: Ref
+    clinic_name: Name
+    clinic_location: Name | None = None
     """The clinic's address, for calendars."""
-    clinic_display_name: str | None = None
+    clinic_display_name: Name | None = None
     """The clinic's ``patient_facing_name``; ``None`` when it has none (patients see
     ``clinic_name``): see :attr:`display_name`."""
     quiet_hours: QuietSetting = DEFAULT_QUIET_HOURS
     """The clinic's quiet hours, in which no patient reminder fires (``None``: off)."""
     reminder_lead_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
     """How long before a deadline the patient's reminder of it fires (the clinic's setting)."""
-    time_zone: str
+    time_zone: Ref
     start: Day
     until: Day
     revision: Annotated[int, Field(ge=0, le=MAX_NUMBER)] = 0
-    tiers: dict[str, str] = Field(default_factory=dict)
+    tiers: dict[Ref, Ref] = Field(default_factory=dict)
     """The tier each tiered phase uses now (the clinician's choice, or a re-planning step)."""
     tier_changes: tuple[TierChange, ...] = ()
     """Each change of tier re-planning made, in order, so history is judged by its own tier."""
@@ -326,10 +329,10 @@ class Plan(Model):
     """Decisions re-planning asked a clinician for, each with its answer once recorded."""
     decisions: tuple[Decision, ...] = ()
     """Every decision recorded, in order (the history of what the clinician decided)."""
-    notes: tuple[str, ...] = ()
+    notes: tuple[Text, ...] = ()
     """Things a person should know about the plan as it stands (a requirement to confirm, a
     session that could not be placed): worked out afresh by each re-plan."""
-    history: tuple[str, ...] = ()
+    history: tuple[Text, ...] = ()
     """What happened and what was decided, one line per re-plan's record (a move by request,
     a decision, a proposal raised), each with the re-plan's moment; kept for good."""
 

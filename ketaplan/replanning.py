@@ -30,6 +30,8 @@ from ketaplan._model import (
     Day,
     Model,
     Moment,
+    Ref,
+    Text,
     aware,
     choice,
     expect,
@@ -112,7 +114,7 @@ class Attended(Model):
     """
 
     type: Literal["attended"] = "attended"
-    appointment: str
+    appointment: Ref
     at: Moment | None = None
     dose: Annotated[float, Field(gt=0, le=1000)] | None = None
 
@@ -121,7 +123,7 @@ class Missed(Model):
     """The patient did not come; ``worsening`` if symptoms got worse."""
 
     type: Literal["missed"] = "missed"
-    appointment: str
+    appointment: Ref
     worsening: bool = False
 
 
@@ -129,7 +131,7 @@ class Moved(Model):
     """The appointment was moved to start at ``to``."""
 
     type: Literal["moved"] = "moved"
-    appointment: str
+    appointment: Ref
     to: Moment
 
 
@@ -143,7 +145,7 @@ class Cancelled(Model):
     """
 
     type: Literal["cancelled"] = "cancelled"
-    appointment: str
+    appointment: Ref
     made_at: Moment | None = None
 
 
@@ -164,11 +166,11 @@ class Decided(Model):
 
     type: Literal["decided"] = "decided"
     decision: DecisionKind
-    proposal: str | None = None
+    proposal: Ref | None = None
     """The id of the proposal it answers (``Plan.proposals``)."""
     at: Moment | None = None
     """When it was decided (default: the re-plan's ``as_of``)."""
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[Text, Field(max_length=2000)] | None = None
 
 
 class Requested(Model):
@@ -182,7 +184,7 @@ class Requested(Model):
     type: Literal["requested"] = "requested"
     on: Day | None = None
     """When the patient asked (default: the re-plan's day)."""
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[Text, Field(max_length=2000)] | None = None
 
 
 Event = Annotated[

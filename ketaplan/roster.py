@@ -31,7 +31,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from ketaplan._model import AnyDay, Model, TimeOfDay, check_unique, fail
+from ketaplan._model import AnyDay, Model, Text, TimeOfDay, check_unique, fail
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, InputError
@@ -65,7 +65,7 @@ class RosterEntry(Model):
     """A built-in id or a protocol file (relative to the roster file)."""
     start: AnyDay
     """The first day the patient can start."""
-    file: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    file: Annotated[Text, Field(min_length=1, max_length=500)] | None = None
     """The patient's file (availability, medications...), relative to the roster file."""
     time: TimeOfDay | None = None
     """The preferred local time of day."""

@@ -46,7 +46,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
-from ketaplan._model import AnyDay, AnyMoment, Model, aware, expect, expect_each
+from ketaplan._model import AnyDay, AnyMoment, Model, Ref, Text, aware, expect, expect_each
 from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan._text import fmt_day, fmt_time
 from ketaplan._types import CancellationNotice
@@ -106,10 +106,10 @@ notice); ``unrecorded``, still ``planned`` after its start."""
 class SessionStanding(Model):
     """A session that began before the moment of the status (or was recorded), and its outcome."""
 
-    appointment: str
-    session: str
+    appointment: Ref
+    session: Ref
     """The protocol's session kind."""
-    phase: str
+    phase: Ref
     start: AnyMoment
     outcome: Outcome
     cancellation: CancellationNotice | None = None
@@ -118,23 +118,23 @@ class SessionStanding(Model):
     """For a dose: whether it counts toward the series (attended, and no rule broken: inside
     its window, after enough time, with its review after a lapse). ``None`` for a session that
     is not a dose."""
-    why: tuple[str, ...] = ()
+    why: tuple[Text, ...] = ()
     """For a dose: why it did not count, or what a rule warns of although it did."""
 
 
 class NextSession(Model):
     """The session that comes next, with its window."""
 
-    appointment: str | None
+    appointment: Ref | None
     """Its id; ``None`` when the series goes on but no session is booked (re-plan to book it)."""
-    session: str
-    phase: str
+    session: Ref
+    phase: Ref
     start: AnyMoment | None
     """When it is booked (``None`` when it is not)."""
     earliest: AnyDay
     target: AnyDay
     latest: AnyDay
-    rule: str
+    rule: Text
     """The rule that set the window, in words."""
     inside: bool | None
     """Whether it is booked inside its window (``None`` when not booked)."""
@@ -145,16 +145,16 @@ class NextSession(Model):
 class LapseStanding(Model):
     """The time since the last dose, against the protocol's lapse rule."""
 
-    last_dose: str
+    last_dose: Ref
     """The last dose recorded attended."""
     on: AnyDay
     days: Annotated[int, Field(ge=0)]
     """Days from it to today (local dates)."""
     after_days: int
     """The protocol's ``rules.lapse.after_days``."""
-    requires: str
+    requires: Text
     """What a lapse requires first: ``review`` or ``re-induction``."""
-    review: str
+    review: Ref
     """The session kind of the review."""
     lapsed: bool
     """Whether a dose today would come after a lapse."""
@@ -165,14 +165,14 @@ class LapseStanding(Model):
 class PatientStatus(Model):
     """Where one plan's patient stands as of a moment."""
 
-    plan: str
-    patient: str | None
-    protocol: str
+    plan: Ref
+    patient: Ref | None
+    protocol: Ref
     as_of: AnyMoment
     status: StatusCode
-    why: str
+    why: Text
     """The status in a sentence, with the dates behind it."""
-    phase: str | None
+    phase: Ref | None
     """The phase the series is in: the next session's (or, when complete, the last one's)."""
     next: NextSession | None
     days_late: Annotated[int, Field(ge=0)] = 0
@@ -184,7 +184,7 @@ class PatientStatus(Model):
     """Sessions cancelled (in time or late; not those a re-plan no longer needed)."""
     late_cancellations: int = 0
     """Of :attr:`cancelled`, those cancelled later than the clinic's cancellation window."""
-    unrecorded: tuple[str, ...] = ()
+    unrecorded: tuple[Ref, ...] = ()
     """Sessions still planned after their start: nobody recorded whether they took place."""
     lapse: LapseStanding | None = None
     """Days since the last dose against the lapse rule (protocols with one, once dosing began)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ketaplan._model import Model
+from ketaplan._model import Model, Ref, Text
 from ketaplan._types import EvidenceLevel
 
 __all__ = ["CODES", "Severity", "Violation", "ViolationCode"]
@@ -135,14 +135,14 @@ class Violation(Model):
     code: ViolationCode
     """Stable identifier, e.g. ``"gap-above-maximum"`` (see ``CODES``)."""
     severity: Severity
-    appointments: tuple[str, ...] = ()
+    appointments: tuple[Ref, ...] = ()
     """The appointments involved, by id. When the rule judged one appointment, it comes last,
     after those it was judged against (the session before it, whose gap it measures)."""
-    rule: str
+    rule: Text
     """The rule broken, e.g. ``"rules.min_interval (48 h)"``."""
-    message: str
+    message: Text
     """A sentence a person understands."""
-    source: str | None = None
+    source: Ref | None = None
     """The id of the rule's source, if it has one."""
     evidence: EvidenceLevel | None = None
     """The evidence level of that source."""

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from ketaplan._model import Model, aware, expect
+from ketaplan._model import Model, Name, Ref, aware, expect
 from ketaplan.capacity import RESOURCES, Placer, place_all, resource_use
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, LimitError, MissingExtraError
@@ -84,7 +84,7 @@ class Run(Model):
     """Median days from the requested start to the first session; ``None`` if none served."""
     wait_p90: float | None
     """90th percentile (nearest rank) of the same."""
-    utilisation: dict[str, float | None]
+    utilisation: dict[Ref, float | None]
     """Each resource's hours used over its hours open (:func:`~ketaplan.capacity.resource_use`)."""
 
 
@@ -108,14 +108,14 @@ class VariantResult(Model):
     wait_median: Spread | None
     """Over the seeds with a patient served."""
     wait_p90: Spread | None
-    utilisation: dict[str, Spread]
+    utilisation: dict[Ref, Spread]
 
 
 class WhatIf(Model):
     """Every variant's spread, and every run, sorted by variant and seed."""
 
-    clinic: str
-    clinic_name: str
+    clinic: Ref
+    clinic_name: Name
     patients: int
     seeds: int
     variants: tuple[VariantResult, ...]

@@ -8,11 +8,19 @@ relative imports resolved) and the edges are checked against :data:`LAYERS`.
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
+import types
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import annotated_types
+from pydantic import StringConstraints
+
 import ketaplan
+from ketaplan._model import Model, Ref
 
 #: The root package, and its facade module (``ketaplan/__init__.py``).
 ROOT = "ketaplan"
@@ -402,3 +410,63 @@ def test_the_size_check_can_fail() -> None:
     body = "".join(f"    x{n} = {n}\n" for n in range(61))
     assert list(oversized(Source("ketaplan.fake", f"def long() -> None:\n{body}")))
     assert not list(oversized(Source("ketaplan.fake", 'def fine() -> None:\n    """Doc."""\n')))
+
+
+# -- text in models ------------------------------------------------------------------------------
+# A plain ``str`` field keeps whatever Python string it is given, a lone surrogate included (a
+# JSON file's "\udfff"), which no file, calendar or FHIR Bundle can hold: a clinic's address with
+# one was accepted, and every plan made with it failed to be written. A constrained string is
+# read by pydantic's core as UTF-8 text, which refuses it, and bounds its length (a plan's
+# 900,000-character clinic name was accepted and cut to 4,000 in calendars). Found by a
+# hostile test.
+
+
+def _all_models() -> list[type]:
+    for module in pkgutil.walk_packages(ketaplan.__path__, "ketaplan."):
+        if not module.name.endswith("__main__"):
+            try:
+                importlib.import_module(module.name)
+            except ImportError:  # an optional extra that is not installed
+                continue
+    found, todo = [], [Model]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found
+
+
+def _unbounded(annotation: object, metadata: tuple[object, ...] = ()) -> Iterator[str]:
+    """Where ``annotation`` holds a ``str`` with no length bound or pattern."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation is str:
+        if not any(
+            isinstance(m, annotated_types.MaxLen)
+            or (isinstance(m, StringConstraints) and (m.max_length or m.pattern))
+            or getattr(m, "pattern", None)
+            for m in metadata
+        ):
+            yield "str"
+    elif origin is typing.Annotated:
+        yield from _unbounded(args[0], (*metadata, *args[1:]))
+    elif origin in (typing.Union, types.UnionType, tuple, list, set, frozenset, dict):
+        for arg in args:
+            yield from _unbounded(arg)
+
+
+def test_every_text_a_model_holds_is_bounded_text() -> None:
+    models = _all_models()
+    assert len(models) > 50  # the walk found them
+    loose = [
+        f"{model.__module__}.{model.__qualname__}.{name}"
+        for model in models
+        for name, info in model.model_fields.items()  # type: ignore[attr-defined]
+        if any(_unbounded(info.annotation, tuple(info.metadata)))
+    ]
+    assert loose == []
+
+
+def test_the_text_check_can_fail() -> None:
+    assert list(_unbounded(str | None)) == ["str"]
+    assert list(_unbounded(dict[str, tuple[str, ...]])) == ["str", "str"]
+    assert list(_unbounded(tuple[Ref, ...] | None)) == []

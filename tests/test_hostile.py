@@ -980,3 +980,56 @@ def test_a_protocol_name_too_long_for_a_file_is_an_unknown_protocol() -> None:
                 ["plan", "iv-ketamine-mwf", "--start", "2026-12-01", "-o", "a" * 300]]  # fmt: skip
     for command in commands:
         assert main(command, out=io.StringIO()) == 2
+
+
+# -- text no file can hold -----------------------------------------------------------------------
+# A lone surrogate read from JSON ("\udfff") in a clinic's address, a blackout's reason or a plan's
+# patient was accepted (`validate` said the file was fine), and then every plan, calendar and
+# FHIR Bundle made with it failed with a traceback when written (found by a hostile test).
+SURROGATE = "x \udfff"
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: Clinic.model_validate({**demo_clinic().model_dump(), "location": SURROGATE}),
+         "location"),
+        (lambda: ketaplan.Patient(id="p-1", blackouts=[{"start": "2026-12-01", "end": "2026-12-02",
+                                                         "reason": SURROGATE}]),
+         "blackouts[0].reason"),
+        (lambda: parse_bookings([{"start": "2026-12-08T09:00:00-05:00", "label": SURROGATE,
+                                  "end": "2026-12-08T10:00:00-05:00", "resource": "chair"}]),
+         "bookings[0].label"),
+    ],
+    ids=["clinic", "patient", "bookings"],
+)  # fmt: skip
+def test_a_lone_surrogate_is_refused_when_read(make: Callable[[], object], field: str) -> None:
+    with pytest.raises(ketaplan.KetaplanError) as raised:
+        make()
+    assert f"{field}: must be text that can be written (no lone surrogate" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("patient", SURROGATE, "must be text that can be written"),
+        ("clinic_name", "A" * 2001, "must be at most 2000 characters"),
+        ("notes", [SURROGATE], "must be text that can be written"),
+    ],
+    ids=["surrogate", "name-too-long-for-a-calendar", "surrogate-in-a-list"],
+)
+def test_a_plan_file_with_text_no_calendar_can_hold_is_refused(
+    field: str, value: object, message: str, tmp_path: Path
+) -> None:
+    # A 900,000-character clinic name was read, and cut to 4,000 characters in calendars.
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7),
+                now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))  # fmt: skip
+    data = {**json.loads(made.model_dump_json()), field: value}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")  # JSON escapes the surrogate: "\udfff"
+    assert main(["export", str(path), "-o", str(tmp_path / "out.ics")], out=io.StringIO()) == 2
+    with pytest.raises(ketaplan.PlanError) as raised:
+        ketaplan.loading.load_plan(path)
+    assert f"{field}" in str(raised.value)
+    assert message in str(raised.value)
+    assert not (tmp_path / "out.ics").exists()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from ketaplan._model import Loc, Model, Slug, fail
+from ketaplan._model import Loc, Model, Slug, Text, fail
 from ketaplan._types import DoseUnit
 
 __all__ = ["DoseStep", "Dosing"]
@@ -27,7 +27,7 @@ class DoseStep(Model):
     amounts: Annotated[tuple[Amount, ...], Field(min_length=1, max_length=10)]
     over_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     """How long the dose is given over (an infusion), if that matters."""
-    note: str | None = None
+    note: Text | None = None
 
 
 class Dosing(Model):

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, check_unique, fail
+from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, Text, check_unique, fail
 from ketaplan._types import EVIDENCE_RANK, Drug, EvidenceLevel, Route, Setting, StartPolicy
 from ketaplan.errors import DefinitionError, ProtocolError
 from ketaplan.protocol.dose import Dosing
@@ -57,7 +57,7 @@ class Protocol(Model):
     setting: Setting
     evidence: EvidenceLevel
     """The evidence level of the schedule as a whole; one of its sources must have it."""
-    summary: str | None = None
+    summary: Text | None = None
     summary_sources: tuple[Slug, ...] = ()
     """The sources the summary's statements rest on (a caution, a failed trial), which no
     field cites."""

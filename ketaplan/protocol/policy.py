@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ketaplan._model import Model, NonEmptyText, Slug
+from ketaplan._model import Model, NonEmptyText, Ref, Slug, Text
 from ketaplan._types import (
     Drug,
     HoldSeverity,
@@ -209,7 +209,7 @@ class HoldRule(Model):
     """A washout: stop the medication this many days before the first session."""
     hold_day_of: bool = False
     """Skip doses on the day of a session, before the session ("the morning of")."""
-    note: str | None = None
+    note: Text | None = None
     source: Slug
 
     @model_validator(mode="after")
@@ -300,7 +300,7 @@ class CalendarPolicy(Model):
     month_end: MonthEnd = "clamp"
     skipped_time: SkippedTime = "later"
     repeated_time: RepeatedTime = "earlier"
-    time_zone: str | None = None
+    time_zone: Ref | None = None
     """The zone to plan in when no clinic is given."""
 
     @field_validator("time_zone")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketaplan._model import Model, NonEmptyText, Slug
+from ketaplan._model import Model, NonEmptyText, Slug, Text
 from ketaplan._types import EvidenceLevel
 
 __all__ = ["Source"]
@@ -20,7 +20,7 @@ class Source(Model):
     """Who said it and where, in a form a reader can look up."""
     evidence: EvidenceLevel
     """How strong the source is."""
-    url: str | None = None
+    url: Text | None = None
     """Where to read it, if it is online."""
-    note: str | None = None
+    note: Text | None = None
     """What this source supports, or how sources disagree."""

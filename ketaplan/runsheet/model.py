@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from ketaplan._model import AnyDateTime, AnyDay, AnyMoment, Model
+from ketaplan._model import AnyDateTime, AnyDay, AnyMoment, Model, Name, Ref, Text
 from ketaplan._text import fmt_clock
 from ketaplan._types import ResourceKind, SessionCategory
 from ketaplan.plans import AppointmentStatus
@@ -35,22 +35,22 @@ class RunStep(Model):
     """One step of a session: a moment, or a period when it has ``until``."""
 
     kind: StepKind
-    label: str
+    label: Text
     """What happens, e.g. "dosing (0.5 mg/kg over 40 min)" or a checkpoint task's title."""
     at: AnyMoment
     until: AnyMoment | None = None
-    task: str | None = None
+    task: Name | None = None
     """The staff task the step comes from (a checkpoint's), if any."""
 
 
 class RunSession(Model):
     """One patient's session on the day, with its steps in time order."""
 
-    patient: str
+    patient: Ref
     """The patient's id (the plan's id when the plan names no patient); never a name."""
-    plan: str
-    appointment: str
-    name: str
+    plan: Ref
+    appointment: Ref
+    name: Name
     """The session kind's name, e.g. "IV ketamine infusion"."""
     category: SessionCategory
     dose_number: int | None = None
@@ -106,10 +106,10 @@ class StaffLoad(Model):
 class DayEvent(Model):
     """A session of the day that does not take place: cancelled (in time or late) or missed."""
 
-    patient: str
-    appointment: str
+    patient: Ref
+    appointment: Ref
     start: AnyDateTime
-    what: str
+    what: Text
     """``"cancelled"``, ``"late cancellation"`` (inside the clinic's cancellation window) or
     ``"no-show"`` (missed without a cancellation)."""
     cancelled_at: AnyDateTime | None = None
@@ -119,10 +119,10 @@ class RunSheet(Model):
     """One clinic day: each chair's and room's sessions, and the monitoring staff's load."""
 
     day: AnyDay
-    time_zone: str
+    time_zone: Ref
     """The clinic's zone: every time of the sheet is local to it."""
-    clinic: str
-    clinic_name: str
+    clinic: Ref
+    clinic_name: Name
     monitoring_staff: int | None
     """The clinic's monitoring staff; ``None`` when the clinic is not known."""
     patients_per_staff: int | None
