@@ -85,6 +85,9 @@ def plan_clinic(plan: Plan, clinic: Clinic | None, *, clinic_is: Need) -> Clinic
         return None
     if clinic.id != plan.clinic:
         raise InputError("clinic", f"the plan's clinic {plan.clinic!r}", clinic.id)
+    if clinic.time_zone != plan.time_zone:  # a plan is made in its clinic's zone
+        expected = f"the plan's clinic in the plan's zone {plan.time_zone!r}"
+        raise InputError("clinic", expected, f"{clinic.id} in {clinic.time_zone}")
     return clinic
 
 

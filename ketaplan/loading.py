@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from ketaplan._files import FileRefused, exists, is_file, read_capped
+from ketaplan._model import choice, expect
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.clinic import Clinic
 from ketaplan.errors import (
@@ -117,11 +118,15 @@ def parse_definition(
     error: type[DefinitionError] = DefinitionError,
     limit: int = MAX_FILE_BYTES,
 ) -> dict[str, Any]:
-    """Parse TOML or JSON text into a dict, or raise ``error`` with the line of the problem."""
+    """Parse TOML or JSON text into a dict, or raise ``error`` with the line of the problem.
+
+    A wrong argument (not text, a format that is not a word) is an :class:`InputError`.
+    """
+    expect("text", text, str, "TOML or JSON text")
+    choice("format", format, ("toml", "json"), "'toml' or 'json'")
+    expect("origin", origin, str, "text saying where the text came from (a file name)")
     if len(text) > limit:
         raise error([Problem("", f"must be at most {limit} characters", len(text), origin=origin)])
-    if format not in {"toml", "json"}:
-        raise error([Problem("", "format must be 'toml' or 'json'", format, origin=origin)])
     data = _parsed(text, format=format, origin=origin, error=error)
     if not isinstance(data, dict):
         raise error(

@@ -46,6 +46,7 @@ from ketaplan.ics.export import resource_name
 from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
+from ketaplan.placement import MAX_REQUESTS, PlacementRequest, plan_many
 from ketaplan.planner import made_before
 from ketaplan.replanning import Assessed, Cancelled, parse_events, replan
 
@@ -159,6 +160,14 @@ def _broken(change: str) -> dict[str, object]:
         appointments[1]["session"] = "x"
     elif change == "unknown tier":
         data["tiers"] = {"maintenance": "daily"}
+    elif change == "chair booked elsewhere":
+        appointments[1]["resources"][0].update(start="2030-01-01T00:00:00+00:00",
+                                               end="2030-01-01T01:00:00+00:00")  # fmt: skip
+    elif change == "unknown anchor":
+        appointments[1]["anchor"] = "nonexistent"
+    elif change == "task of no appointment":
+        data["tasks"] = [{"id": "t", "title": "x", "due": "2026-12-09", "kind": "form",
+                          "appointment": "nonexistent"}]  # fmt: skip
     return data
 
 
@@ -178,7 +187,11 @@ def _broken(change: str) -> dict[str, object]:
      ("empty title", "tasks[0].title: must not be empty"),
      ("unknown session", ("plan.appointments[1].session: must be a session kind of protocol "
                          "iv-ketamine-mwf (infusion, intake, review); got 'x'")),
-     ("unknown tier", "plan.tiers['maintenance']: must be a tiered phase of protocol")],
+     ("unknown tier", "plan.tiers['maintenance']: must be a tiered phase of protocol"),
+     # a hostile tester's edits that check accepted without a word (session 12)
+     ("chair booked elsewhere", "appointments[1].resources[0]: must lie within the appointment"),
+     ("unknown anchor", "appointments[1].anchor: must name an appointment of the plan"),
+     ("task of no appointment", "tasks[0].appointment: must name an appointment of the plan")],
 )  # fmt: skip
 def test_a_plan_file_that_does_not_hold_together_is_refused(
     change: str, message: str, tmp_path: Path
@@ -994,8 +1007,8 @@ SURROGATE = "x \udfff"
     [
         (lambda: Clinic.model_validate({**demo_clinic().model_dump(), "location": SURROGATE}),
          "location"),
-        (lambda: ketaplan.Patient(id="p-1", blackouts=[{"start": "2026-12-01", "end": "2026-12-02",
-                                                         "reason": SURROGATE}]),
+        (lambda: ketaplan.Patient.model_validate({"id": "p-1", "blackouts": [
+            {"start": "2026-12-01", "end": "2026-12-02", "reason": SURROGATE}]}),
          "blackouts[0].reason"),
         (lambda: parse_bookings([{"start": "2026-12-08T09:00:00-05:00", "label": SURROGATE,
                                   "end": "2026-12-08T10:00:00-05:00", "resource": "chair"}]),
@@ -1033,3 +1046,41 @@ def test_a_plan_file_with_text_no_calendar_can_hold_is_refused(
     assert f"{field}" in str(raised.value)
     assert message in str(raised.value)
     assert not (tmp_path / "out.ics").exists()
+
+
+def test_a_clinic_in_another_zone_than_its_plan_is_refused() -> None:
+    # A plan is made in its clinic's zone; a plan file edited to Europe/London, checked with its
+    # New York clinic, was checked against the clinic's hours read in London time, without a word.
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7), clinic=demo_clinic(),
+                now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))  # fmt: skip
+    london = made.model_copy(update={"time_zone": "Europe/London"})
+    with pytest.raises(InputError, match="clinic: must be the plan's clinic in the plan's zone"):
+        check(london, clinic=demo_clinic())
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: ketaplan.loads_clinic(None), "text"),  # type: ignore[arg-type]
+        (lambda: ketaplan.loads_protocol([]), "text"),  # type: ignore[arg-type]
+        (lambda: ketaplan.loads_patient('id = "p"', format=["toml"]), "format"),  # type: ignore[arg-type]
+        (lambda: ketaplan.loads_patient('id = "p"', format="yaml"), "format"),  # type: ignore[arg-type]
+        (lambda: ketaplan.loads_patient('id = "p"', origin=1), "origin"),  # type: ignore[arg-type]
+    ],
+    ids=["none", "list", "format-list", "format-yaml", "origin-number"],
+)
+def test_the_text_readers_check_their_arguments(call: Callable[[], object], field: str) -> None:
+    # They raised TypeError, AttributeError or "unhashable type" (found by a hostile test).
+    with pytest.raises(InputError) as raised:
+        call()
+    assert raised.value.field == field
+
+
+def test_a_roster_over_the_placement_bound_is_a_limit_error() -> None:
+    protocol, start = load_protocol("iv-ketamine-mwf"), dt.date(2026, 12, 1)
+    requests = [
+        PlacementRequest(patient=ketaplan.Patient(id=f"p-{n}"), protocol=protocol, start=start)
+        for n in range(MAX_REQUESTS + 1)
+    ]
+    with pytest.raises(ketaplan.LimitError, match=f"requests: must be at most {MAX_REQUESTS:,}"):
+        plan_many(requests, demo_clinic())
