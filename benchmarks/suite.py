@@ -35,6 +35,7 @@ from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import KetaplanError, UnsatisfiableError
 from ketaplan.ics import EventCache, to_ics
+from ketaplan.ics.lines import MAX_COMPONENTS
 from ketaplan.ics.reading import bookings_from_ics
 from ketaplan.ledger import Ledger
 from ketaplan.openings import ClinicCalendar
@@ -67,7 +68,7 @@ SIZES: dict[Scale, Sizes] = {
                    export=2_000, events=2_000, examples=20, busy=(1_000,)),
     "full": Sizes(repeat=15, patients=2000, check=(10_000, 100_000, 1_000_000),
                   list_limit=100_000, export=100_000, events=50_000, examples=300,
-                  busy=(10_000, 100_000)),
+                  busy=(10_000, MAX_COMPONENTS)),
 }  # fmt: skip
 
 #: The clinic benchmark's protocols, in turn: the in-clinic built-ins it was first measured

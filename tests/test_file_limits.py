@@ -19,7 +19,8 @@ from ketaplan import InputError, LimitError, load_protocol, loading
 from ketaplan.cli import main
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.errors import PlanError, ProtocolError
-from ketaplan.ics.reading import MAX_ICS_BYTES, load_busy
+from ketaplan.ics.lines import MAX_COMPONENTS, MAX_TIME_ZONES
+from ketaplan.ics.reading import MAX_ICS_BYTES, bookings_from_ics, load_busy
 from ketaplan.loading import (
     MAX_FILE_BYTES,
     MAX_PLAN_FILE_BYTES,
@@ -162,3 +163,55 @@ def test_the_command_line_writes_no_plan_it_would_refuse(
     assert main(args, out=io.StringIO()) == 2
     assert not out.exists()
     assert "plan: must be at most 10000 bytes as a plan file" in capsys.readouterr().err
+
+
+# -- busy files: many components, refused before they are parsed ----------------------------------
+# Files far below the byte bound ran for minutes and took gigabytes: 150,000 VTIMEZONEs (21 MB),
+# 300,000 events outside the span (34 MB), a FHIR Bundle of 150,000 entries (found by a hostile
+# test). Each count is taken from the text before anything is built, so the error comes at once.
+
+
+def _events(count: int, *, zones: int = 0) -> bytes:
+    zone = (
+        "BEGIN:VTIMEZONE\r\nTZID:Z{n}\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    event = ("BEGIN:VEVENT\r\nUID:{n}\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20351207T090000Z\r\n"
+             "DTEND:20351207T100000Z\r\nEND:VEVENT\r\n")  # fmt: skip
+    body = "".join(zone.format(n=n) for n in range(zones))
+    body += "".join(event.format(n=n) for n in range(count))
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{body}END:VCALENDAR\r\n".encode()
+
+
+def _busy(data: bytes) -> object:
+    return bookings_from_ics(data, start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31),
+                             origin="busy.ics")  # fmt: skip
+
+
+def test_an_ics_file_of_too_many_components_is_refused_before_it_is_parsed() -> None:
+    assert _busy(_events(MAX_COMPONENTS)) == []  # at the bound: read
+    with pytest.raises(LimitError) as raised:
+        _busy(_events(MAX_COMPONENTS + 1))
+    assert str(raised.value) == (
+        f"busy.ics: must be at most {MAX_COMPONENTS:,} components (events, alarms, time "
+        f"zones...) in one file; reading stopped at line {4 + 6 * MAX_COMPONENTS}, at the count "
+        f"given; got {MAX_COMPONENTS + 1}"
+    )
+
+
+def test_an_ics_file_of_too_many_time_zones_is_refused() -> None:
+    with pytest.raises(LimitError, match=rf"at most {MAX_TIME_ZONES:,} time zones \(VTIMEZONE\)"):
+        _busy(_events(1, zones=MAX_TIME_ZONES + 1))
+
+
+def test_a_fhir_bundle_of_too_many_entries_is_refused_before_it_is_parsed() -> None:
+    fhir = pytest.importorskip("ketaplan.fhir.reading")
+    entry = ('{"resource": {"resourceType": "Appointment", "status": "booked", '
+             '"start": "2035-12-07T09:00:00Z", "end": "2035-12-07T10:00:00Z", '
+             '"participant": [{"status": "accepted"}]}}')  # fmt: skip
+    count = fhir.MAX_ENTRIES + 1
+    text = '{"resourceType": "Bundle", "type": "collection", "entry": [' + ",".join(
+        [entry] * count) + "]}"  # fmt: skip
+    with pytest.raises(LimitError, match=rf"at most {fhir.MAX_ENTRIES:,} entries; reading stopped"):
+        fhir.bookings_from_fhir(text, start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31),
+                                origin="busy.json")  # fmt: skip

@@ -13,6 +13,8 @@ file's size (``docs/performance.md`` gives the figures):
 
 - the file: at most :data:`MAX_ICS_BYTES`; lines end only in CRLF or LF, so U+2028 and other
   Unicode line breaks inside a value are read as text;
+- components: at most :data:`~ketaplan.ics.lines.MAX_COMPONENTS`, of which at most
+  :data:`~ketaplan.ics.lines.MAX_TIME_ZONES` time zones, counted before any is parsed;
 - errors: each line is checked once, and at most 50 problems are listed with the count of the
   rest;
 - the span: every busy time is clipped to the days asked for (``start`` to ``end``, which must
@@ -48,7 +50,14 @@ from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking, parse_bookings
 from ketaplan.errors import CalendarFileError, LimitError, Problem
 from ketaplan.ics.expansion import Interval, event_busy, free_busy, time_problems
-from ketaplan.ics.lines import Outline, Part, logical_lines, property_problems, raise_problems
+from ketaplan.ics.lines import (
+    Outline,
+    Part,
+    count_components,
+    logical_lines,
+    property_problems,
+    raise_problems,
+)
 from ketaplan.ics.lines import structure as check_structure
 from ketaplan.ics.rules import MAX_ZONE_ONSETS, zone_onsets
 from ketaplan.ics.window import MAX_BUSY_DAYS, MAX_OCCURRENCES, MAX_RULE_STEPS, Tally, Window
@@ -67,8 +76,10 @@ __all__ = [
     "read_busy_file",
 ]
 
-#: Files larger than this are refused unread.
-MAX_ICS_BYTES = 200 * 1024 * 1024
+#: Files larger than this are refused unread: with at most
+#: :data:`~ketaplan.ics.lines.MAX_COMPONENTS` components, a real file is far smaller (20,000
+#: events are 2 to 20 MB), and reading a larger one would take gigabytes.
+MAX_ICS_BYTES = 50 * 1024 * 1024
 
 
 def load_busy(
@@ -171,6 +182,7 @@ def bookings_from_ics(
 def _parse(data: bytes | str, origin: str) -> tuple[Any, Outline]:
     """The calendar in ``data`` and its outline, or every problem of shape or value in it."""
     text = _decode(data, origin)
+    count_components(text, origin)
     lines = logical_lines(text)
     problems, outline = check_structure(lines, origin)
     raise_problems(problems)
