@@ -377,7 +377,9 @@ def _add_check(commands: Any) -> None:
     checking = commands.add_parser("check", help="list every rule a plan breaks")
     checking.add_argument("plan_file", metavar="PLAN.json")
     _add_plan_context(checking)
-    checking.add_argument("--now", help="now, for notice, horizon and requirements")
+    checking.add_argument(
+        "--now", help="now, for notice, horizon, requirements and what is recorded as happened"
+    )
     _add_busy(checking)
     checking.add_argument("--format", choices=("table", "json"), default="table")
     checking.set_defaults(run=_check)

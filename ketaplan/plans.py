@@ -354,7 +354,6 @@ class Plan(Model):
                 found.append(((*at, "end"), f"must be after start {a.start}", a.end))
             if a.anchor is not None and a.anchor not in ids:
                 found.append(((*at, "anchor"), "must name an appointment of the plan", a.anchor))
-            found += _spans_outside(a, at)
         for index, task in enumerate(self.tasks):
             if task.appointment is not None and task.appointment not in ids:
                 where: Loc = ("tasks", index, "appointment")
@@ -400,22 +399,6 @@ class Plan(Model):
                 plan=self.id,
             )
         )
-
-
-def _spans_outside(appointment: Appointment, at: Loc) -> list[tuple[Loc, str, object]]:
-    """Each resource span of ``appointment`` that does not lie within it (start to end).
-
-    Compared as instants: the two 01:15 of a fall-back night compare equal as wall clocks.
-    """
-    start, end = appointment.start, appointment.end
-    first, last = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-    return [
-        ((*at, "resources", index), f"must lie within the appointment ({start} to {end})",
-         f"{span.start} to {span.end}")
-        for index, span in enumerate(appointment.resources)
-        if span.start.astimezone(dt.UTC) < first or span.end.astimezone(dt.UTC) > last
-        or not elapsed_order(span.start, span.end)
-    ]  # fmt: skip
 
 
 def _known_zone(name: str) -> bool:

@@ -76,7 +76,7 @@ from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.chain import live
-from ketaplan.rules.course import Course
+from ketaplan.rules.course import Course, recorded_early
 from ketaplan.rules.decisions import (
     gate_proposals,
     mark_provisional,
@@ -609,8 +609,8 @@ def _taken_place_by(
     if not isinstance(event, Attended | Missed):
         return
     began = event.at if isinstance(event, Attended) and event.at is not None else None
-    moment = began or appointment.start
-    if moment > as_of:
+    moment = recorded_early(event.type, appointment.start, now=as_of, at=began)
+    if moment is not None:
         when = "at" if began else f"{appointment.id}, which begins"
         raise InputError(
             field,

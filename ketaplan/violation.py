@@ -32,6 +32,7 @@ ViolationCode = Literal[
     "patient-blackout",
     "before-minimum-notice",
     "booked-in-the-past",
+    "recorded-before-it-began",
     "beyond-booking-horizon",
     "patient-double-booked",
     "over-capacity",
@@ -84,6 +85,7 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "patient-blackout": ("error", "a session on a patient's blackout date"),
     "before-minimum-notice": ("warning", "a session sooner than the clinic's minimum notice"),
     "booked-in-the-past": ("error", "a session booked after the moment it was to begin"),
+    "recorded-before-it-began": ("error", "a session recorded attended or missed before it began"),
     "beyond-booking-horizon": ("warning", "a session beyond the clinic's booking horizon"),
     # people and resources
     "patient-double-booked": ("error", "two of the patient's appointments overlap"),

@@ -829,3 +829,19 @@ def test_a_session_cancelled_as_no_longer_needed_is_not_part_of_the_series(
     assert check(edited, protocol=protocol, clinic=clinic()) == check(
         made, protocol=protocol, clinic=clinic()
     )
+
+
+@pytest.mark.parametrize("status", ["attended", "missed"])
+def test_a_session_recorded_before_it_began_is_an_error_with_now(status: str) -> None:
+    # A plan file edited to mark next February's session attended checked clean (found by a
+    # hostile test); replan refuses the same record as an event, by the same rule.
+    result = make("sc-ketamine-anxiety", clinic())
+    last = result.appointments[-1]
+    recorded = edited(result, last.id, status=status)
+    now = last.start - dt.timedelta(days=1)
+    found = one(check(recorded, clinic=clinic(), now=now), "recorded-before-it-began")
+    assert (found.severity, found.appointments) == ("error", (last.id,))
+    assert found.message.startswith(f"{last.id} is recorded {status}, but begins ")
+    assert "recorded-before-it-began" not in codes(check(recorded, clinic=clinic(),
+                                                         now=last.start))  # fmt: skip
+    assert "recorded-before-it-began" not in codes(check(recorded, clinic=clinic()))  # no now

@@ -160,9 +160,6 @@ def _broken(change: str) -> dict[str, object]:
         appointments[1]["session"] = "x"
     elif change == "unknown tier":
         data["tiers"] = {"maintenance": "daily"}
-    elif change == "chair booked elsewhere":
-        appointments[1]["resources"][0].update(start="2030-01-01T00:00:00+00:00",
-                                               end="2030-01-01T01:00:00+00:00")  # fmt: skip
     elif change == "unknown anchor":
         appointments[1]["anchor"] = "nonexistent"
     elif change == "task of no appointment":
@@ -189,7 +186,6 @@ def _broken(change: str) -> dict[str, object]:
                          "iv-ketamine-mwf (infusion, intake, review); got 'x'")),
      ("unknown tier", "plan.tiers['maintenance']: must be a tiered phase of protocol"),
      # a hostile tester's edits that check accepted without a word (session 12)
-     ("chair booked elsewhere", "appointments[1].resources[0]: must lie within the appointment"),
      ("unknown anchor", "appointments[1].anchor: must name an appointment of the plan"),
      ("task of no appointment", "tasks[0].appointment: must name an appointment of the plan")],
 )  # fmt: skip

@@ -47,6 +47,7 @@ FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
     sessions.blocks,
     overlaps.double_booking,
     sessions.calendar,
+    sessions.records,
     overlaps.capacity,
     medications.medications,
     sessions.requirements,

@@ -9,6 +9,7 @@ from ketaplan.plans import Appointment, Instruction
 from ketaplan.protocol import AnchoredSession, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.calendar import DayRules
+from ketaplan.rules.course import recorded_early_finding
 from ketaplan.rules.tasks import (
     checkpoint_minutes,
     checkpoint_times,
@@ -205,6 +206,17 @@ def checkpoints(ctx: Context) -> list[Violation]:
                 )
             )
     return found
+
+
+def records(ctx: Context) -> list[Violation]:
+    """Sessions recorded as what happened (attended, missed) before they began (with ``now``)."""
+    if ctx.now is None:
+        return []
+    return [
+        ctx.reported(finding, appointment.id, prefix=f"{appointment.id} ")
+        for appointment in ctx.plan.appointments
+        if (finding := recorded_early_finding(appointment, now=ctx.now)) is not None
+    ]
 
 
 def instructions(ctx: Context) -> list[Violation]:

@@ -30,6 +30,7 @@ from ketaplan.plans import Appointment, TierChange
 from ketaplan.protocol import HoldRule, Lapse, Phase, Protocol
 from ketaplan.protocol.gap import Cadence
 from ketaplan.rules.finding import Finding
+from ketaplan.timing import zone
 
 __all__ = [
     "Course",
@@ -43,6 +44,8 @@ __all__ = [
     "other_product",
     "previous_dose",
     "previous_from_history",
+    "recorded_early",
+    "recorded_early_finding",
     "review_after",
     "reviewed_after",
     "reviews_after",
@@ -129,6 +132,41 @@ def taken(sessions: Iterable[Appointment], *, now: dt.datetime | None) -> list[A
     measured from the last dose someone recorded (without ``now``, every session counts).
     """
     return [s for s in sessions if now is None or s.status == "attended" or s.start >= now]
+
+
+#: What can only be recorded once a session has begun: what happened.
+RECORDED = frozenset({"attended", "missed"})
+
+
+def recorded_early(
+    status: str, start: dt.datetime, *, now: dt.datetime, at: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When a session recorded as ``status`` began, if that is after ``now``; else ``None``.
+
+    Attended (at ``start``, or at ``at``) and missed are what happened: as of ``now`` a later
+    session has not happened yet (a mistyped id would record a dose never given). Moves and
+    cancellations are about what is to come. ``replan`` refuses such an event; ``check`` with
+    ``now`` reports such a plan (:func:`recorded_early_finding`).
+    """
+    if status not in RECORDED:
+        return None
+    moment = at or start
+    return moment if moment.astimezone(dt.UTC) > now.astimezone(dt.UTC) else None
+
+
+def recorded_early_finding(appointment: Appointment, *, now: dt.datetime) -> Finding | None:
+    """``recorded-before-it-began`` for a session recorded as what happened before it began."""
+    began = recorded_early(appointment.status, appointment.start, now=now)
+    if began is None:
+        return None
+    local = zone(appointment.time_zone)
+    begins = f"{began.astimezone(local):%H:%M on %d %b %Y}"
+    return Finding(
+        "recorded-before-it-began",
+        f"is recorded {appointment.status}, but begins {begins}, after now "
+        f"({now.astimezone(local):%H:%M on %d %b %Y})",
+        "a session is recorded attended or missed once it has begun",
+    )
 
 
 def previous_dose(doses: Iterable[Appointment], *, now: dt.datetime) -> Previous | None:
