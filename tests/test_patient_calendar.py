@@ -19,6 +19,7 @@ import icalendar
 import pytest
 
 from ketaplan import ClinicError, Plan, load_protocol
+from ketaplan._text import fmt_clock, fmt_day
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.ics import clean_text, to_ics, uid_for
@@ -520,3 +521,31 @@ def test_a_plan_file_from_before_these_settings_reads_with_their_defaults(tmp_pa
     assert read == made
     off = made.model_copy(update={"quiet_hours": None})
     assert Plan.model_validate_json(off.model_dump_json()).quiet_hours is None
+
+
+@pytest.mark.parametrize(
+    ("protocol", "said"),
+    [
+        # Spravato label: no driving or machinery until the next day after a restful sleep.
+        ("esketamine-trd",
+         "Please do not drive or operate machinery until {next}, after a restful sleep."),
+        # iv-ketamine-standard: no driving for 24 h after the infusion (its discharge source).
+        ("iv-ketamine-standard", "Please do not drive until {until}."),
+    ],
+)  # fmt: skip
+def test_the_neutral_words_keep_how_long_not_to_drive(protocol: str, said: str) -> None:
+    # The default patient calendar said only "Please do not drive after your appointment (see
+    # your clinic's advice)": the length of the restriction was lost (found by a clinical review).
+    made = plan(load_protocol(protocol), start=dt.date(2026, 12, 7), clinic=demo_clinic())
+    dose = made.doses[0]
+    rule = next(i for i in dose.instructions if i.kind == "no-driving")
+    local = ZoneInfo(made.time_zone)
+    expected = said.format(
+        next=fmt_day(rule.at.astimezone(local).date() + dt.timedelta(days=1)) if rule.at else "",
+        until=fmt_clock(rule.until.astimezone(local), seen_on=dose.local_date)
+        if rule.until
+        else "",
+    )
+    events = icalendar.Calendar.from_ical(to_ics(made)).walk("VEVENT")
+    event = next(e for e in events if e.decoded("DTSTART") == dose.local_start)
+    assert expected in str(event["DESCRIPTION"])

@@ -39,7 +39,7 @@ from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
 from ketaplan._model import aware, choice
-from ketaplan._text import fmt_clock
+from ketaplan._text import fmt_clock, fmt_day
 from ketaplan._types import NUMBERED_KINDS, RESOURCE_KINDS, ResourceKind
 from ketaplan._version import __version__
 from ketaplan.errors import InputError, LimitError
@@ -89,9 +89,16 @@ _NEUTRAL: dict[str, str] = {
     "medication-hold": "Please pause the medicine your clinic told you about: do not take it "
     "from {at}; resume after {until}.",
     "escort": "Please arrange your transportation home for about {at}.",
-    "no-driving": "Please do not drive after your appointment (see your clinic's advice).",
+    "no-driving": "Please do not drive until {until}.",
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
 }
+
+#: The neutral words of the label's driving restriction, which has a day and no time. Neutral
+#: words keep what the patient must do and until when (a calendar that said only "after your
+#: appointment" dropped the length of the restriction; a clinical review found it).
+_NO_DRIVING_OVERNIGHT = (
+    "Please do not drive or operate machinery until {day}, after a restful sleep."
+)
 
 #: What a patient's event is, in neutral words, by the kind of session.
 _NEUTRAL_KIND: dict[str, str] = {
@@ -256,7 +263,7 @@ def event_text(
     >>> print(text)
     Session at Clinic, 08:00-13:15.
     Please arrange your transportation home for about 13:15.
-    Please do not drive after your appointment (see your clinic's advice).
+    Please do not drive until 13:15 on Tue 15 Dec 2026.
     """
     full = detail == "full"
     if checks is None or audience != "clinic" or not full:
@@ -1015,6 +1022,13 @@ def _neutral(
     By default, the appointment's day (the description); a reminder's, the day it fires.
     """
     until = "your appointment"
+    if instruction.kind == "no-driving" and instruction.until is None:
+        # The label's words: until the next day, after a restful sleep (no time to give).
+        ended = instruction.at or appointment.end
+        day = ended.astimezone(zone(appointment.time_zone)).date() + dt.timedelta(days=1)
+        return _NO_DRIVING_OVERNIGHT.format(day=fmt_day(day))
+    if instruction.kind == "no-driving" and instruction.until is not None:
+        until = _at(instruction.until, appointment, seen_on)
     if instruction.kind == "medication-hold" and instruction.until is not None:
         begins = appointment.dosing_start or appointment.start
         resume = resumes_after(instruction.until, begins)
