@@ -295,9 +295,12 @@ def hostile_plan() -> Plan:
     data["protocol"] = HOSTILE
     data["notes"] = [HOSTILE]
     first = data["appointments"][0]
+    renamed = first["id"]
     first.update(id=HOSTILE, phase=HOSTILE, name=HOSTILE, reason=HOSTILE, target="2026-12-02")
     for task in data["tasks"]:
         task["title"] = HOSTILE
+        if task.get("appointment") == renamed:  # a task names an appointment of the plan
+            task["appointment"] = HOSTILE
     for appointment in data["appointments"]:
         for instruction in appointment["instructions"]:
             instruction["text"] = HOSTILE
