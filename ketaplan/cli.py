@@ -879,6 +879,9 @@ def _refuse_inputs(args: argparse.Namespace, paths: Sequence[Path], *, own: Sequ
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str | os.PathLike) and item and is_file(item):
                 read.setdefault(os.path.realpath(item), str(item))
+                if name in {"roster", "waitlist"}:  # and the files the roster names
+                    for named in _roster_files(os.fspath(item)):
+                        read.setdefault(os.path.realpath(named), str(named))
     for path in paths:
         where = os.path.realpath(path)
         if where in read and where not in kept:
@@ -887,6 +890,18 @@ def _refuse_inputs(args: argparse.Namespace, paths: Sequence[Path], *, own: Sequ
                 f"a file the command does not read ({read[where]} would be overwritten and lost)",
                 str(path),
             )
+
+
+def _roster_files(path: str | Path) -> list[Path]:
+    """The clinic, protocol and patient files a roster names.
+
+    None if the roster cannot be read: the command itself says why.
+    """
+    try:
+        roster, folder = load_roster(path)
+    except KetaplanError:
+        return []
+    return [named for named in roster.files(folder) if is_file(named)]
 
 
 def _replanned_in_place(args: argparse.Namespace) -> list[Path]:

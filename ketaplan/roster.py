@@ -86,6 +86,14 @@ class Roster(Model):
         fail(check_unique(self.patients, "patients"))
         return self
 
+    def files(self, folder: Path) -> list[Path]:
+        """Every file the roster names (its clinic, protocols and patients), under ``folder``."""
+        names = [] if self.clinic == "demo" else [self.clinic]
+        for entry in self.patients:
+            names += [entry.file] if entry.file is not None else []
+            names += [entry.protocol] if isinstance(_relative(entry.protocol, folder), Path) else []
+        return [folder / name for name in names]
+
     def ordered(self) -> list[RosterEntry]:
         """The patients in planning order: requested start, then id."""
         return sorted(self.patients, key=lambda entry: (entry.start, entry.id))

@@ -176,3 +176,25 @@ def test_a_replan_may_write_its_new_revision_over_its_plan(tmp_path: Path) -> No
     again = load_plan(path)
     assert again.revision == 1
     assert again.appointments[0].status == "attended"
+
+
+def test_an_output_that_is_a_file_the_roster_names_is_refused(tmp_path: Path) -> None:
+    # `clinic report roster.toml -o clinic.toml` replaced the roster's clinic file with the
+    # report, and `clinic plan roster.toml -o out` a patient file the roster names in out/
+    # (found by a hostile test): the files a roster names are inputs too.
+    (tmp_path / "out").mkdir()
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text((Path(__file__).parents[1] / "ketaplan/examples/demo-clinic.toml")
+                      .read_text(encoding="utf-8"), encoding="utf-8")  # fmt: skip
+    patient = tmp_path / "out" / "p-1.json"
+    patient.write_text('{"id": "p-1"}', encoding="utf-8")
+    roster = tmp_path / "roster.toml"
+    roster.write_text('clinic = "clinic.toml"\n[[patients]]\nid = "p-1"\n'
+                      'protocol = "iv-ketamine-mwf"\nstart = 2026-12-07\nfile = "out/p-1.json"\n',
+                      encoding="utf-8")  # fmt: skip
+    before = {path: path.read_bytes() for path in (clinic, patient)}
+    for command in (["clinic", "report", str(roster), "-o", str(clinic)],
+                    ["clinic", "plan", str(roster), "-o", str(tmp_path / "out")]):  # fmt: skip
+        code, _ = run(*command, "--now", "2026-11-20T09:00")
+        assert code == 2, command
+    assert {path: path.read_bytes() for path in before} == before
