@@ -267,6 +267,7 @@ __all__ += [
     "local_time",
     "number_refused",
     "on_the_calendar",
+    "start_in_range",
 ]
 
 
@@ -442,6 +443,23 @@ def in_range(name: str, value: dt.date) -> dt.date:
     """``value`` if it lies from :data:`FIRST_DATE` to :data:`LAST_DATE`, else a LimitError."""
     if not on_the_calendar(value):
         raise LimitError(name, f"a date from {FIRST_DATE} to {LAST_DATE}", value)
+    return value
+
+
+#: The last day a plan may start from (``start``; ``as_of`` for a re-plan): six years before
+#: :data:`LAST_DATE`, room for a plan's horizon (at most five years) and the sessions a
+#: counted phase places past it, so that every date of the plan can be read back. A plan
+#: started on 1 December 2200 was written with dates in 2201, and no command could read it.
+LAST_START = LAST_DATE - dt.timedelta(days=6 * 366)
+
+
+def start_in_range(name: str, value: dt.date) -> dt.date:
+    """``value`` if it lies from :data:`FIRST_DATE` to :data:`LAST_START`, else a LimitError."""
+    if not FIRST_DATE <= value <= LAST_START:
+        expected = (
+            f"a date from {FIRST_DATE} to {LAST_START} (a plan's dates must end by {LAST_DATE})"
+        )
+        raise LimitError(name, expected, value)
     return value
 
 

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from ketaplan._model import aware, expect, in_range, local_time
+from ketaplan._model import aware, expect, local_time, start_in_range
 from ketaplan._resolve import new_plan_clinic
 from ketaplan._text import fmt_day
 from ketaplan.bookings import Booking
@@ -129,7 +129,7 @@ def first_available(
             not isinstance(day, dt.date) or isinstance(day, dt.datetime)
         ):
             raise InputError(name, "a date (datetime.date, not datetime)", day)
-    in_range("start", start)
+    start_in_range("start", start)
     local_time("preferred_time", preferred_time)
     if latest is not None and latest < start:
         raise InputError("latest", f"on or after start ({start})", latest)

@@ -389,11 +389,13 @@ def load_plan(path: str | os.PathLike[str], /) -> Plan:
 def dump_plan(made: Plan, /) -> str:
     """``made`` as the JSON of a plan file, which :func:`load_plan` reads back.
 
-    Every plan file ketaplan writes is made here, so none is larger than a plan file it reads.
+    Every plan file ketaplan writes is made here, and read back here before it is given: none
+    is larger than a plan file ketaplan reads, and none holds what :func:`load_plan` refuses.
 
     Raises:
         LimitError: the JSON would be over :data:`MAX_PLAN_FILE_BYTES` (plan a shorter
             horizon, ``until``).
+        InputError: the plan holds what a plan file may not (the first problem is named).
     """
     if not isinstance(made, Plan):
         raise InputError("plan", "a Plan", made)
@@ -407,6 +409,10 @@ def dump_plan(made: Plan, /) -> str:
             "horizon, until)",
             f"{size} bytes",
         )
+    try:
+        Plan.model_validate_json(text)
+    except DefinitionError as err:
+        raise InputError("plan", "a plan ketaplan can read back", str(err.problems[0])) from err
     return text
 
 

@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 
-from ketaplan._model import aware, choice, expect, in_range, local_time
+from ketaplan._model import aware, choice, expect, in_range, local_time, start_in_range
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
 from ketaplan._resolve import new_plan_clinic
@@ -220,7 +220,7 @@ def _check_arguments(
 ) -> None:
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         raise InputError("start", "a date (datetime.date, not datetime)", start)
-    in_range("start", start)
+    start_in_range("start", start)
     if until is not None:
         if not isinstance(until, dt.date) or isinstance(until, dt.datetime):
             raise InputError("until", "a date (datetime.date, not datetime)", until)

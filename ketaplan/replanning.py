@@ -37,6 +37,7 @@ from ketaplan._model import (
     expect,
     in_range,
     local_time,
+    start_in_range,
     validate_as,
 )
 from ketaplan._planning.continuity import Continuity
@@ -235,6 +236,7 @@ def replan(
         on_conflict: as for ``plan``.
     """
     as_of = aware("as_of", as_of)
+    start_in_range("as_of", as_of.date())
     _check_arguments(as_of, events, until=until, preferred_time=preferred_time,
                      on_conflict=on_conflict)  # fmt: skip
     others = bookings if isinstance(bookings, Ledger) else booking_list("bookings", bookings)

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from ketaplan._model import expect, start_in_range
 from ketaplan._text import fmt_day
 from ketaplan._types import WEEKDAYS
 from ketaplan.checking import check
@@ -100,6 +101,10 @@ class Verification:
         return self.counterexample is None
 
 
+#: Start dates are drawn from this many days after ``first_start`` (two years).
+START_SPAN_DAYS = 730
+
+
 def verify(
     protocol: Protocol,
     /,
@@ -130,6 +135,13 @@ def verify(
         raise InputError("max_closure_days", "whole days from 0 to 60", max_closure_days)
     if not isinstance(first_start, dt.date) or isinstance(first_start, dt.datetime):
         raise InputError("first_start", "a date", first_start)
+    # Starts are drawn from the two years after it: each must be a start a plan may have.
+    start_in_range("first_start", first_start)
+    start_in_range("first_start (plus the two years starts are drawn from)",
+                   first_start + dt.timedelta(days=START_SPAN_DAYS))  # fmt: skip
+    expect("protocol", protocol, Protocol, "a Protocol (load_protocol gives one)")
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
     where = clinic or demo_clinic()
     deadline = time.monotonic() + max_seconds
     failures: list[tuple[Scenario, str]] = []
@@ -179,7 +191,9 @@ def _scenarios(
 
     @st.composite
     def draw(draw_: st.DrawFn) -> Scenario:
-        start = draw_(start_dates(min_value=first, max_value=first + dt.timedelta(days=730)))
+        start = draw_(
+            start_dates(min_value=first, max_value=first + dt.timedelta(days=START_SPAN_DAYS))
+        )
         closure = None
         if longest and draw_(st.booleans()):
             offset = draw_(st.integers(0, 60))

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ketaplan import InputError, LimitError, load_protocol, loading
+from ketaplan import InputError, LimitError, load_protocol, loading, replan
+from ketaplan._model import LAST_DATE, LAST_START
 from ketaplan.cli import main
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.errors import PlanError, ProtocolError
@@ -215,3 +216,23 @@ def test_a_fhir_bundle_of_too_many_entries_is_refused_before_it_is_parsed() -> N
     with pytest.raises(LimitError, match=rf"at most {fhir.MAX_ENTRIES:,} entries; reading stopped"):
         fhir.bookings_from_fhir(text, start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31),
                                 origin="busy.json")  # fmt: skip
+
+
+def test_no_plan_is_written_with_dates_that_cannot_be_read_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A plan from 1 December 2200 was written with sessions in 2201, and every command refused
+    # it (found by a hostile test): a plan starts by LAST_START, six years before the last date.
+    out = tmp_path / "plan.json"
+    args = ["plan", "esketamine-trd", "--start", "2200-12-01", "--now", "2200-11-20T09:00",
+            "--clinic", "demo", "-o", str(out)]  # fmt: skip
+    assert main(args, out=io.StringIO()) == 2
+    assert f"start: must be a date from 1900-01-01 to {LAST_START}" in capsys.readouterr().err
+    assert not out.exists()
+    # The last start allowed: every date of its plan reads back.
+    args[3], args[5] = str(LAST_START), f"{LAST_START - dt.timedelta(days=10)}T09:00"
+    assert main(args, out=io.StringIO()) == 0
+    made = load_plan(out)
+    assert max(a.local_date for a in made.appointments) <= LAST_DATE
+    with pytest.raises(LimitError, match="as_of: must be a date from"):
+        replan(made, as_of=dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
