@@ -41,9 +41,10 @@ from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import CalendarFileError, DefinitionError, KetaplanError, PatientError
 from ketaplan.fhir import to_fhir
-from ketaplan.ics import to_ics
+from ketaplan.ics import to_ics, uid_for
 from ketaplan.ics.export import resource_name
 from ketaplan.ics.reading import bookings_from_ics
+from ketaplan.ics.text import CUT
 from ketaplan.loading import load_plan, loads_clinic, loads_protocol
 from ketaplan.patient import Patient
 from ketaplan.placement import MAX_REQUESTS, PlacementRequest, plan_many
@@ -1080,3 +1081,23 @@ def test_a_roster_over_the_placement_bound_is_a_limit_error() -> None:
     ]
     with pytest.raises(ketaplan.LimitError, match=f"requests: must be at most {MAX_REQUESTS:,}"):
         plan_many(requests, demo_clinic())
+
+
+def test_a_long_reason_is_cut_visibly_and_the_instructions_after_it_are_kept() -> None:
+    # A closure's 5,000-character reason, carried into a session's reason by a re-plan, filled
+    # the clinic calendar's 4,000-character description: the fasting, driving and checkpoint
+    # lines after it were cut away without a mark (found by a hostile test, round 2).
+    made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 12, 7), clinic=demo_clinic(),
+                now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))  # fmt: skip
+    dose = made.doses[0]
+    long = dose.model_copy(update={"reason": "R" * 5000})
+    edited = made.model_copy(update={"appointments": tuple(
+        long if a.id == dose.id else a for a in made.appointments)})  # fmt: skip
+    data = ketaplan.to_ics(edited, audience="clinic", detail="full",
+                           now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))  # fmt: skip
+    uid = uid_for(edited, long)
+    event = next(e for e in icalendar.Calendar.from_ical(data).walk("VEVENT") if e["UID"] == uid)
+    text = str(event["DESCRIPTION"])
+    assert CUT in text
+    assert all(i.text in text for i in dose.instructions)
+    assert len(text) < 4000

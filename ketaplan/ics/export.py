@@ -45,7 +45,7 @@ from ketaplan._version import __version__
 from ketaplan.errors import InputError, LimitError
 from ketaplan.holds import resumes_after
 from ketaplan.ics.reminders import DayBefore, reminder_for
-from ketaplan.ics.text import MAX_TEXT, clean_line, clean_text
+from ketaplan.ics.text import MAX_TEXT, clean_line, clean_text, shortened
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plans import Appointment, Instruction, Plan, Task, opaque_key
 from ketaplan.timing import current_time, steady_midnight, zone
@@ -99,6 +99,10 @@ _NEUTRAL: dict[str, str] = {
 _NO_DRIVING_OVERNIGHT = (
     "Please do not drive or operate machinery until {day}, after a restful sleep."
 )
+
+#: The most of a session's reason a calendar shows: the instructions and checkpoints after it
+#: fit within the text bound (a 5,000-character reason used to push them out of the event).
+MAX_REASON = 1000
 
 #: What a patient's event is, in neutral words, by the kind of session.
 _NEUTRAL_KIND: dict[str, str] = {
@@ -977,7 +981,8 @@ def _description(
         elif appointment.dose:
             lines.append(f"Dose: {appointment.dose}")
         lines.append(f"Status: {appointment.status}")
-        lines.append(f"Why this date: {appointment.reason}")
+        # A reason grows with each re-plan ("...; was: ..."): cut it, not what follows it.
+        lines.append(f"Why this date: {shortened(appointment.reason, MAX_REASON)}")
     elif full:
         lines.append(f"{appointment.name} ({plan.protocol})")
         if appointment.decided_dose is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["clean_line", "clean_text", "for_terminal"]
+__all__ = ["CUT", "MAX_TEXT", "clean_line", "clean_text", "for_terminal", "shortened"]
 
 _NEWLINES = re.compile(r"\r\n|\r|\u0085|\u2028|\u2029")
 # C0 controls but TAB and LF, DEL, C1 controls, and bidirectional formatting characters.
@@ -23,6 +23,8 @@ _LATIN1 = 0xFF
 
 #: Cleaned text is cut to this many characters, so one value cannot grow a file without bound.
 MAX_TEXT = 4000
+#: What ends a text that was cut, so that no reader takes it for the whole.
+CUT = " [cut: the plan holds the whole text]"
 
 
 def clean_text(value: str, /) -> str:
@@ -38,9 +40,22 @@ def clean_text(value: str, /) -> str:
     if "\\N" in value:  # icalendar reads a literal backslash-N as a line break: keep its look
         value = value.replace("\\N", "\u2216N")
     if value.isascii() and value.replace("\n", "").replace("\t", "").isprintable():
-        return value.strip()[:MAX_TEXT]  # nothing to replace: the common case, quickly
+        return shortened(value.strip(), MAX_TEXT)  # nothing to replace: the common case
     text = _UNSAFE.sub(" ", _NEWLINES.sub("\n", value))
-    return text.strip()[:MAX_TEXT]
+    return shortened(text.strip(), MAX_TEXT)
+
+
+def shortened(text: str, limit: int, /) -> str:
+    """``text`` if it has at most ``limit`` characters, else cut to them, ending in :data:`CUT`.
+
+    >>> shortened("a short reason", 100)
+    'a short reason'
+    >>> shortened("x" * 50, 45)
+    'xxxxxxxx [cut: the plan holds the whole text]'
+    """
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(CUT))] + CUT
 
 
 @lru_cache(maxsize=65536)  # titles, names and ids recur across events: clean each once
