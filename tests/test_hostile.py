@@ -1101,3 +1101,50 @@ def test_a_long_reason_is_cut_visibly_and_the_instructions_after_it_are_kept() -
     assert CUT in text
     assert all(i.text in text for i in dose.instructions)
     assert len(text) < 4000
+
+
+# -- busy files: nothing dropped without a word ----------------------------------------------
+# Each of these was skipped without a word, so the patient was booked into the busy time, or
+# failed with a Python error (found by a hostile test, round 2).
+
+
+def test_an_event_that_ends_before_it_starts_is_refused_on_its_line() -> None:
+    data = _calendar("", "DTSTART:20261207T140000Z").replace(
+        b"DTEND:20261207T100000Z", b"DTEND:20261207T130000Z"
+    )
+    with pytest.raises(CalendarFileError, match=r"busy\.ics: line 8: DTEND: must be after DTSTART"):
+        bookings_from_ics(data, start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31),
+                          origin="busy.ics")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("appointment", "message"),
+    [
+        ({"status": "boked"}, "entry[0].resource.status: must be one of arrived, booked"),
+        ({"end": None}, "entry[0].resource.end: must be given with start (or minutesDuration)"),
+        ({"end": "2026-12-07T13:00:00Z"}, "entry[0].resource.end: must not be before start"),
+        ({"start": "2016-12-31T23:59:60Z", "end": None},
+         "entry[0].resource.start: must be a date and time with a UTC offset"),
+    ],
+    ids=["status", "no-end", "backwards", "leap-second"],
+)  # fmt: skip
+def test_a_fhir_appointment_that_cannot_be_read_as_busy_time_is_refused(
+    appointment: dict[str, object], message: str
+) -> None:
+    fhir = pytest.importorskip("ketaplan.fhir.reading")
+    resource: dict[str, object] = {"resourceType": "Appointment", "status": "booked",
+                                   "start": "2026-12-07T14:00:00Z", "end": "2026-12-07T15:00:00Z",
+                                   "participant": [{"status": "accepted"}]}  # fmt: skip
+    resource.update(appointment)
+    given = {k: v for k, v in resource.items() if v is not None}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": given}]}
+    with pytest.raises(CalendarFileError, match=re.escape(message)):
+        fhir.bookings_from_fhir(json.dumps(bundle), start=dt.date(2026, 12, 1),
+                                end=dt.date(2026, 12, 31), origin="busy.json")  # fmt: skip
+
+
+def test_a_fhir_number_too_long_to_read_is_a_calendar_file_error() -> None:
+    fhir = pytest.importorskip("ketaplan.fhir.reading")
+    text = '{"resourceType": "Appointment", "minutesDuration": ' + "9" * 5000 + "}"
+    with pytest.raises(CalendarFileError, match="cannot be read: Exceeds the limit"):
+        fhir.bookings_from_fhir(text, start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 31))

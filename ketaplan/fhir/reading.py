@@ -147,6 +147,8 @@ def _document(data: bytes | str, origin: str) -> dict[str, Any]:
         raise CalendarFileError([Problem(where, f"is not JSON: {err.msg}", origin=origin)]) from err
     except RecursionError as err:
         raise CalendarFileError([Problem("", "is nested too deeply", origin=origin)]) from err
+    except ValueError as err:  # a number longer than Python reads (4,300 digits)
+        raise CalendarFileError([Problem("", f"cannot be read: {err}", origin=origin)]) from err
     if not isinstance(document, dict) or "resourceType" not in document:
         expected = "must be a FHIR resource (a JSON object with resourceType)"
         raise CalendarFileError([Problem("", expected, origin=origin)])
@@ -198,11 +200,59 @@ def _read(document: dict[str, Any], origin: str) -> list[Read]:
         except ValidationError as err:
             problems += _problems(err, f"entry[{index}].resource", origin)
             continue
+        wrong = _inconsistent(parsed, f"entry[{index}].resource", origin)
+        if wrong:
+            problems += wrong
+            continue
         full_url = entry.get("fullUrl")
         found.append((index, full_url if isinstance(full_url, str) else None, parsed))
     if problems:
         omitted = max(0, len(problems) - _MAX_REPORTED)
         raise CalendarFileError(problems[:_MAX_REPORTED], omitted=omitted)
+    return found
+
+
+#: The codes FHIR R4 allows for an Appointment's and a Slot's status (required value sets).
+_APPOINTMENT_STATUSES = frozenset({"proposed", "pending", "booked", "arrived", "fulfilled",
+                                   "cancelled", "noshow", "entered-in-error", "checked-in",
+                                   "waitlist"})  # fmt: skip
+_SLOT_STATUSES = frozenset({"busy", "free", "busy-unavailable", "busy-tentative",
+                            "entered-in-error"})  # fmt: skip
+
+
+def _inconsistent(resource: Any, where: str, origin: str) -> list[Problem]:
+    """What the models let through that would drop or misplace a busy time, said.
+
+    A status outside FHIR's value set, a time that is not a date and time (a leap second is
+    kept as text), an Appointment with a start and neither end nor duration (invariant
+    app-2), or an end before the start: each used to be skipped, silently, or to fail with a
+    Python error.
+    """
+    if isinstance(resource, Schedule):
+        return []
+    statuses = _APPOINTMENT_STATUSES if isinstance(resource, Appointment) else _SLOT_STATUSES
+    found = []
+    if resource.status not in statuses:
+        found.append(Problem(f"{where}.status", f"must be one of {', '.join(sorted(statuses))}",
+                             resource.status, origin))  # fmt: skip
+    start, end = resource.start, resource.end
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not (isinstance(value, dt.datetime) and value.tzinfo):
+            found.append(Problem(f"{where}.{name}", "must be a date and time with a UTC offset",
+                                 str(value), origin))  # fmt: skip
+    if found:
+        return found
+    if (
+        isinstance(resource, Appointment)
+        and start is not None
+        and end is None
+        and (not resource.minutesDuration)
+    ):
+        found.append(Problem(f"{where}.end", "must be given with start (or minutesDuration)",
+                             origin=origin))  # fmt: skip
+    if start is not None and end is not None and end < start:
+        found.append(Problem(f"{where}.end", f"must not be before start ({start})", str(end),
+                             origin))  # fmt: skip
     return found
 
 

@@ -12,6 +12,7 @@ problems are listed; the rest are counted (``... and 99,950 more``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zoneinfo
 from collections import defaultdict
@@ -31,6 +32,7 @@ __all__ = [
     "Part",
     "count_components",
     "logical_lines",
+    "order_problems",
     "property_problems",
     "raise_problems",
     "structure",
@@ -258,6 +260,55 @@ def property_problems(calendar: Any, outline: Outline, origin: str) -> tuple[lis
             where = f"line {number}" if number else str(component.name)
             problems.append(Problem(where, f"{name}: {message}", origin=origin))
     return problems, more
+
+
+def order_problems(calendar: Any, outline: Outline, origin: str) -> list[Problem]:
+    """An event that ends before it starts (RFC 5545: DTEND later than DTSTART), on its line.
+
+    Read as busy time, such an event was dropped or turned round without a word; it is a
+    mistake in the file, and saying so is the only safe reading.
+    """
+    components = calendar.walk()
+    parts = outline.of(components)
+    problems = []
+    for component in components:
+        if str(component.name).upper() != "VEVENT" or "DTSTART" not in component:
+            continue
+        start, end = component["DTSTART"].dt, _end_of(component)
+        if end is None or not _comparable(start, end) or not end < start:
+            continue
+        key = "DTEND" if "DTEND" in component else "DURATION"
+        part = parts.get(id(component))
+        where = f"line {part.line_of(key)}" if part else "VEVENT"
+        problems.append(Problem(where, f"{_ENDS[key]}; DTSTART is {start}", str(end), origin))
+        if len(problems) == MAX_REPORTED:
+            break
+    return problems
+
+
+#: What an event's end must be, by the property that gives it.
+_ENDS = {"DTEND": "DTEND: must be after DTSTART", "DURATION": "DURATION: must not be negative"}
+
+
+def _end_of(component: Any) -> Any:
+    if "DTEND" in component:
+        return component["DTEND"].dt
+    if "DURATION" in component:
+        length = component["DURATION"].dt
+        if isinstance(length, dt.timedelta) and length < dt.timedelta(0):
+            return component["DTSTART"].dt + length
+    return None
+
+
+def _comparable(first: Any, second: Any) -> bool:
+    """Whether two DTSTART/DTEND values compare: both dates, or datetimes both aware or naive."""
+    if isinstance(first, dt.datetime) and isinstance(second, dt.datetime):
+        return (first.tzinfo is None) == (second.tzinfo is None)
+    return (
+        not isinstance(first, dt.datetime)
+        and not isinstance(second, dt.datetime)
+        and (isinstance(first, dt.date) and isinstance(second, dt.date))
+    )
 
 
 def _error_line(part: Part | None, name: str, message: str, after: dict[str, int]) -> int | None:

@@ -55,6 +55,7 @@ from ketaplan.ics.lines import (
     Part,
     count_components,
     logical_lines,
+    order_problems,
     property_problems,
     raise_problems,
 )
@@ -204,6 +205,7 @@ def _parse(data: bytes | str, origin: str) -> tuple[Any, Outline]:
             [Problem("", f"names a time zone that cannot be looked up ({reason})", origin=origin)]
         ) from err
     raise_problems(*property_problems(calendar, outline, origin))
+    raise_problems(order_problems(calendar, outline, origin))
     return calendar, outline
 
 
