@@ -236,7 +236,6 @@ def replan(
         on_conflict: as for ``plan``.
     """
     as_of = aware("as_of", as_of)
-    start_in_range("as_of", as_of.date())
     _check_arguments(as_of, events, until=until, preferred_time=preferred_time,
                      on_conflict=on_conflict)  # fmt: skip
     others = bookings if isinstance(bookings, Ledger) else booking_list("bookings", bookings)
@@ -362,6 +361,7 @@ def _check_arguments(
 
     The plan, protocol, clinic and patient are checked with the plan they go with.
     """
+    start_in_range("as_of", as_of.date())
     for number, event in enumerate(events if isinstance(events, Sequence) else [events]):
         expect(f"events[{number}]", event, _EVENT_TYPES, "an event (Attended, Missed, ...)")
     if until is not None:

@@ -609,6 +609,9 @@ def status_table(statuses: Sequence[PatientStatus], /) -> str:
     One line per patient (status, patient, phase, next session, its window), then why, and
     what was recorded.
     """
+    statuses = expect_each(
+        "statuses", statuses, PatientStatus, "a PatientStatus (status gives one)"
+    )
     if not statuses:
         return "no plans"
     first = statuses[0]

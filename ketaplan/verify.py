@@ -105,6 +105,21 @@ class Verification:
 START_SPAN_DAYS = 730
 
 
+def _check_arguments(
+    protocol: object, clinic: object, patient: object, first_start: object
+) -> None:
+    """Raise :class:`InputError` for the first of ``verify``'s arguments that is not right."""
+    expect("protocol", protocol, Protocol, "a Protocol (load_protocol gives one)")
+    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
+    expect("patient", patient, (Patient, type(None)), "a Patient or None")
+    if not isinstance(first_start, dt.date) or isinstance(first_start, dt.datetime):
+        raise InputError("first_start", "a date", first_start)
+    # Starts are drawn from the two years after it: each must be a start a plan may have.
+    start_in_range("first_start", first_start)
+    start_in_range("first_start (plus the two years starts are drawn from)",
+                   first_start + dt.timedelta(days=START_SPAN_DAYS))  # fmt: skip
+
+
 def verify(
     protocol: Protocol,
     /,
@@ -125,6 +140,7 @@ def verify(
     weekdays (fewer when it opens on fewer). The same arguments always give the same result,
     unless ``max_seconds`` cuts the search short (then ``complete`` is ``False``).
     """
+    _check_arguments(protocol, clinic, patient, first_start)
     if not isinstance(max_examples, int) or not 1 <= max_examples <= 100_000:  # noqa: PLR2004
         raise InputError("max_examples", "a whole number from 1 to 100000", max_examples)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -133,15 +149,6 @@ def verify(
         raise InputError("max_seconds", "a number of seconds from 0 to 3600", max_seconds)
     if not isinstance(max_closure_days, int) or not 0 <= max_closure_days <= 60:  # noqa: PLR2004
         raise InputError("max_closure_days", "whole days from 0 to 60", max_closure_days)
-    if not isinstance(first_start, dt.date) or isinstance(first_start, dt.datetime):
-        raise InputError("first_start", "a date", first_start)
-    # Starts are drawn from the two years after it: each must be a start a plan may have.
-    start_in_range("first_start", first_start)
-    start_in_range("first_start (plus the two years starts are drawn from)",
-                   first_start + dt.timedelta(days=START_SPAN_DAYS))  # fmt: skip
-    expect("protocol", protocol, Protocol, "a Protocol (load_protocol gives one)")
-    expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
-    expect("patient", patient, (Patient, type(None)), "a Patient or None")
     where = clinic or demo_clinic()
     deadline = time.monotonic() + max_seconds
     failures: list[tuple[Scenario, str]] = []

@@ -170,6 +170,9 @@ def whatif(
         LimitError: more than :data:`MAX_RUNS` runs.
     """
     expect("roster", roster, Roster, "a Roster (load_roster(PATH) gives one)")
+    expect("folder", folder, (str, Path), "a folder (text or a path)")
+    if not callable(placer):
+        raise InputError("placer", "a placement function, such as place_all", placer)
     where = Path(folder)
     clinic = roster_clinic(roster, where) if clinic is None else clinic
     expect("clinic", clinic, Clinic, "a Clinic")

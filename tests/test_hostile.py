@@ -50,6 +50,8 @@ from ketaplan.patient import Patient
 from ketaplan.placement import MAX_REQUESTS, PlacementRequest, plan_many
 from ketaplan.planner import made_before
 from ketaplan.replanning import Assessed, Cancelled, parse_events, replan
+from ketaplan.standing import status_table
+from ketaplan.verify import verify
 
 from .helpers import clinic, patient_file
 from .test_cli import ketaplan as ketaplan_process
@@ -352,6 +354,19 @@ WRONG_CALLS: dict[str, tuple[str, Callable[..., object], dict[str, object]]] = {
     "check(clinic=5)": ("clinic: must be a Clinic or None", check, {"clinic": 5}),
     "check(bookings=[1])": ("bookings[0]: must be a Booking", check, {"bookings": [1]}),
     "load_protocol(None)": ("name: must be a file name", load_protocol, {"name": None}),
+    # Round 2 of a hostile test: each raised AttributeError or TypeError.
+    "runsheet_table(None)": ("sheet: must be a RunSheet", ketaplan.runsheet_table, {"s": None}),
+    "runsheet_html(None)": (
+        "sheet: must be a RunSheet or a RunWeek",
+        ketaplan.runsheet_html,
+        {"s": None},
+    ),
+    "status_table([None])": (
+        "statuses[0]: must be a PatientStatus",
+        status_table,
+        {"statuses": [None]},
+    ),
+    "verify(None)": ("protocol: must be a Protocol", verify, {"protocol": None}),
 }
 
 

@@ -37,6 +37,7 @@ from ketaplan.fhir.mapping import BUSY_APPOINTMENT_STATUSES, BUSY_SLOT_STATUSES
 from ketaplan.fhir.models import Appointment, Schedule, Slot
 from ketaplan.ics.lines import MAX_COMPONENTS
 from ketaplan.ics.reading import MAX_ICS_BYTES, read_busy_file
+from ketaplan.protocol.policy import valid_time_zone
 from ketaplan.timing import zone
 
 __all__ = ["MAX_ENTRIES", "MAX_FHIR_BYTES", "bookings_from_fhir", "load_busy"]
@@ -118,7 +119,7 @@ def bookings_from_fhir(
         raise LimitError("end", f"on or after start ({start})", end)
     document = _document(data, origin)
     read = _read(document, origin)
-    tz = zone(time_zone)
+    tz = zone(valid_time_zone("time_zone", time_zone))
     lowest = dt.datetime.combine(start, dt.time(0), tzinfo=tz)
     highest = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     label = f"busy ({Path(origin).name})"

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ketaplan._model import expect
 from ketaplan._text import fmt_day
 from ketaplan.pictures.document import capital, footer, html_page, text
 from ketaplan.runsheet.model import (
@@ -130,6 +131,7 @@ def runsheet_html(sheet: RunSheet | RunWeek, /) -> str:
     A week's page draws each day's chairs and rooms on the same hours of the clock, with the
     staff load under each day, and lists each day's sessions.
     """
+    expect("sheet", sheet, (RunSheet, RunWeek), "a RunSheet or a RunWeek (run_sheet, run_week)")
     if isinstance(sheet, RunWeek):
         return _week_page(sheet)
     title = f"Run sheet {fmt_day(sheet.day)}, {sheet.clinic_name}"

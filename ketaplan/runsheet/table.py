@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ketaplan._model import expect
 from ketaplan._text import fmt_day
 from ketaplan.runsheet.model import RunSession, RunSheet, RunStep, StaffLoad
 
@@ -16,6 +17,8 @@ def runsheet_table(sheet: RunSheet, /) -> str:
     A heading, each chair and room with its sessions' steps in time order, then the patients
     under monitoring against the staff ratio, the stretches over it marked ``OVER``.
     """
+    expect("sheet", sheet, RunSheet, "a RunSheet (run_sheet gives one; a RunWeek is drawn by "
+           "runsheet_html)")  # fmt: skip
     heading = (
         f"Run sheet for {fmt_day(sheet.day)} at {sheet.clinic_name} ({sheet.clinic}), "
         f"times in {sheet.time_zone}"
