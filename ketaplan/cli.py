@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from ketaplan._files import is_dir, is_file
 from ketaplan._resolve import new_plan_clinic
@@ -77,7 +78,7 @@ from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
 from ketaplan.standing import clinic_status, status_table
 from ketaplan.summary import describe_protocol, plan_table, violation_table
-from ketaplan.timing import zone
+from ketaplan.timing import resolve, zone
 from ketaplan.violation import Violation
 from ketaplan.whatif import dask_executor, whatif, whatif_table
 
@@ -1648,7 +1649,14 @@ def _moment(field: str, text: str, local: dt.tzinfo) -> dt.datetime:
         raise InputError(field, expected, text) from None
     if len(text.strip()) <= len("YYYY-MM-DD"):  # fromisoformat reads a bare date as midnight
         raise InputError(field, expected, text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=local)
+    if moment.tzinfo is not None:
+        return moment
+    if isinstance(local, ZoneInfo):
+        # A wall time the clocks skip or repeat is read as RFC 5545 reads it, as the planner and
+        # calendars do (02:30 on a spring-forward night is 03:30): a plain replace kept a time
+        # that does not exist ("02:30-05:00"), which the calendar then showed an hour off.
+        return resolve(moment.date(), moment.time(), local)
+    return moment.replace(tzinfo=local)
 
 
 def _decided(field: str, rest: str, local: dt.tzinfo) -> Decided:

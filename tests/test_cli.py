@@ -198,3 +198,21 @@ def test_an_output_that_is_a_file_the_roster_names_is_refused(tmp_path: Path) ->
         code, _ = run(*command, "--now", "2026-11-20T09:00")
         assert code == 2, command
     assert {path: path.read_bytes() for path in before} == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("2026-03-08T02:30", "2026-03-08T03:30-04:00"),  # skipped in New York: RFC 5545, later
+        ("2026-11-01T01:30", "2026-11-01T01:30-04:00"),  # repeated: the first, as RFC 5545
+        ("2026-12-08T09:00", "2026-12-08T09:00-05:00"),
+    ],
+)
+def test_a_typed_local_time_is_read_as_the_planner_reads_wall_times(
+    typed: str, read: str, tmp_path: Path
+) -> None:
+    # `--as-of 2026-03-08T02:30` was kept as 02:30-05:00, a time that does not exist in New York,
+    # and a move typed so was shown an hour off in calendars (found by a hostile test, round 2).
+    code, text = run("status", str(_plan_file(tmp_path)), "--as-of", typed)
+    assert code == 0
+    assert text.startswith(f"As of {read}:")
