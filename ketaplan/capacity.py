@@ -68,6 +68,7 @@ __all__ = [
     "Unserved",
     "capacity_report",
     "capacity_table",
+    "check_later_days",
     "place_all",
     "resource_use",
 ]
@@ -303,6 +304,17 @@ def _hours(spans: Iterable[tuple[int, int]], start: int, end: int) -> float:
 # -- the report --------------------------------------------------------------------------------
 
 
+def check_later_days(later_days: object, /, *, field: str = "later_days") -> None:
+    """Refuse a ``later_days`` that is not a whole number from 1 to :data:`MAX_LATER_DAYS`.
+
+    ``capacity_report`` checks it; the command line checks it before placing the roster.
+    """
+    if isinstance(later_days, bool) or not isinstance(later_days, int):
+        raise InputError(field, f"a whole number from 1 to {MAX_LATER_DAYS}", later_days)
+    if not 1 <= later_days <= MAX_LATER_DAYS:
+        raise LimitError(field, f"from 1 to {MAX_LATER_DAYS}", later_days)
+
+
 def capacity_report(
     plans: Iterable[Plan],
     clinic: Clinic,
@@ -343,10 +355,7 @@ def capacity_report(
     expect("measure", measure, bool, "True or False")
     if not callable(placer):
         raise InputError("placer", "a placement function, such as place_all", placer)
-    if isinstance(later_days, bool) or not isinstance(later_days, int):
-        raise InputError("later_days", f"a whole number from 1 to {MAX_LATER_DAYS}", later_days)
-    if not 1 <= later_days <= MAX_LATER_DAYS:
-        raise LimitError("later_days", f"from 1 to {MAX_LATER_DAYS}", later_days)
+    check_later_days(later_days)
     days, use = resource_use(items, clinic, period=period)
     blame = [_turned_away_by(placement) for placement in missing]
     waiting = _earliest(

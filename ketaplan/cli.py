@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,7 +26,7 @@ from ketaplan._resolve import new_plan_clinic
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
-from ketaplan.capacity import capacity_report, capacity_table, place_all
+from ketaplan.capacity import capacity_report, capacity_table, check_later_days, place_all
 from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.defaults import (
@@ -578,6 +579,7 @@ def _add_capacity(verbs: Any) -> None:
 
 
 def _capacity(args: argparse.Namespace, out: TextIO) -> int:
+    check_later_days(args.later_days, field="--later-days")  # before the roster is placed
     roster, folder = load_roster(args.roster)
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
@@ -596,10 +598,10 @@ def _capacity(args: argparse.Namespace, out: TextIO) -> int:
 def _numbers(option: str, text: str | None) -> list[int] | None:
     if text is None:
         return None
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise InputError(option, "whole numbers separated by commas, e.g. 3,4,5", text) from None
+    parts = text.split(",")
+    if not all(_DIGITS.fullmatch(part.strip()) for part in parts):
+        raise InputError(option, "whole numbers separated by commas, e.g. 3,4,5", text)
+    return [int(part) for part in parts]
 
 
 def _whatif(args: argparse.Namespace, out: TextIO) -> int:
@@ -772,11 +774,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD; got {text!r}") from None
 
 
+#: A whole number as people type it: ASCII digits only (Python's ``int`` also reads "1_0" as
+#: 10 and full-width digits, which a typo should not turn into a number).
+_DIGITS = re.compile(r"-?[0-9]+")
+
+
 def _count(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
+    if not _DIGITS.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}")
+    return int(text)
 
 
 def _clock(text: str) -> dt.time:

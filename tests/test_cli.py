@@ -216,3 +216,16 @@ def test_a_typed_local_time_is_read_as_the_planner_reads_wall_times(
     code, text = run("status", str(_plan_file(tmp_path)), "--as-of", typed)
     assert code == 0
     assert text.startswith(f"As of {read}:")
+
+
+@pytest.mark.parametrize("typed", ["1_0", "\uff13", "3,1_0", " "])
+def test_a_number_typed_with_python_only_spellings_is_refused(typed: str, tmp_path: Path) -> None:
+    # int() reads "1_0" as 10 and a full-width digit as 3: `--chairs 1_0` ran with ten chairs
+    # (found by a hostile test, round 2).
+    roster = tmp_path / "roster.toml"
+    roster.write_text('[[patients]]\nid = "p-1"\nprotocol = "iv-ketamine-mwf"\n'
+                      "start = 2026-12-07\n", encoding="utf-8")  # fmt: skip
+    code, _ = run("clinic", "whatif", str(roster), "--chairs", typed, "--seeds", "1")
+    assert code == 2
+    code, _ = run("clinic", "whatif", str(roster), "--seeds", typed)
+    assert code == 2

@@ -141,6 +141,8 @@ def _document(data: bytes | str, origin: str) -> dict[str, Any]:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         _count_resources(text, origin)
         document = json.loads(text)
+    except LimitError:  # a ValueError too: the count above, said as it is
+        raise
     except UnicodeDecodeError as err:
         raise CalendarFileError([Problem("", "must be UTF-8 text", origin=origin)]) from err
     except json.JSONDecodeError as err:
