@@ -52,6 +52,7 @@ from ketaplan.loading import (
     load_plan,
     load_plan_or_bookings,
     load_protocol,
+    read_definition,
     read_json_list,
 )
 from ketaplan.medications import MedicationRules, medication_rules, medicine_names
@@ -150,7 +151,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(run=_show)
 
-    check_files = commands.add_parser("validate", help="validate protocol, clinic or patient files")
+    check_files = commands.add_parser(
+        "validate", help="validate protocol, clinic, patient, plan or roster files"
+    )
     check_files.add_argument("files", nargs="+", metavar="FILE")
     check_files.add_argument(
         "--kind",
@@ -989,6 +992,10 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     status = EXIT_OK
     for path in args.files:
         try:
+            other = None if kind else _plan_or_roster(path)
+            if other is not None:  # a plan or a roster file: read as ketaplan reads it
+                print(f"{path}: ok ({other})", file=out)
+                continue
             definition = load_definition(path, kind=kind)
         except DefinitionError as err:
             status = EXIT_USAGE
@@ -999,6 +1006,25 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         if isinstance(definition, Patient):
             _warn_medicines(definition, medicine_names())
     return status
+
+
+def _plan_or_roster(path: str) -> str | None:
+    """What a plan or roster file is (``plan ID``, ``roster of N patients``); None otherwise.
+
+    Raises the file's own error when it is one and is wrong. A roster was read as a patient
+    ("did you mean 'appointments'?") and a plan refused as "must be a patient file".
+    """
+    try:
+        data = read_definition(path)
+    except DefinitionError:
+        return None  # load_definition says why
+    if "protocol_version" in data:
+        made = load_plan(path)
+        return f"plan {made.id}"
+    if "patients" in data:
+        roster, _ = load_roster(path)
+        return f"roster of {len(roster.patients)} patient(s)"
+    return None
 
 
 def _kind_of(definition: Protocol | Clinic | Patient) -> str:

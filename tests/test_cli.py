@@ -229,3 +229,19 @@ def test_a_number_typed_with_python_only_spellings_is_refused(typed: str, tmp_pa
     assert code == 2
     code, _ = run("clinic", "whatif", str(roster), "--seeds", typed)
     assert code == 2
+
+
+def test_validate_reads_a_plan_and_a_roster_as_what_they_are(tmp_path: Path) -> None:
+    # A roster was read as a patient ("patients: ... did you mean 'appointments'?") and a plan
+    # refused as "must be a patient file" (found by a hostile test, round 2).
+    made = _plan_file(tmp_path)
+    roster = tmp_path / "roster.toml"
+    roster.write_text('[[patients]]\nid = "p-1"\nprotocol = "iv-ketamine-mwf"\n'
+                      "start = 2026-12-07\n", encoding="utf-8")  # fmt: skip
+    code, text = run("validate", str(made), str(roster))
+    assert code == 0
+    assert f"{made}: ok (plan plan-" in text
+    assert f"{roster}: ok (roster of 1 patient(s))" in text
+    roster.write_text('[[patients]]\nid = "p-1"\n', encoding="utf-8")
+    code, _ = run("validate", str(roster))
+    assert code == 2
