@@ -549,3 +549,17 @@ def test_the_neutral_words_keep_how_long_not_to_drive(protocol: str, said: str) 
     events = icalendar.Calendar.from_ical(to_ics(made)).walk("VEVENT")
     event = next(e for e in events if e.decoded("DTSTART") == dose.local_start)
     assert expected in str(event["DESCRIPTION"])
+
+
+def test_two_medicines_held_for_one_session_are_told_apart_in_neutral_words() -> None:
+    # The neutral words name no medicine; with two held (lamotrigine and methylphenidate, each
+    # a clinic preset), "the medicine your clinic told you about" twice left the patient to
+    # guess which was which (found by a clinical review).
+    patient = Patient.model_validate({"id": "p-1", "medications": [
+        {"name": "lamotrigine", "times": ["07:00"]},
+        {"name": "methylphenidate", "times": ["08:00"]}]})  # fmt: skip
+    made = plan(load_protocol("iv-ketamine-standard"), start=dt.date(2026, 12, 7),
+                clinic=demo_clinic(), patient=patient)  # fmt: skip
+    text = clean_text(to_ics(made).decode().replace("\r\n ", "").replace("\\n", "\n"))
+    assert "told you about (1 of 2): do not take it from" in text
+    assert "told you about (2 of 2): do not take it from" in text

@@ -86,8 +86,8 @@ _NEUTRAL: dict[str, str] = {
     "appointment, from {at}.",
     "nasal-spray": "If you use a nasal spray or decongestant on the day of your appointment, "
     "use it by {at}.",
-    "medication-hold": "Please pause the medicine your clinic told you about: do not take it "
-    "from {at}; resume after {until}.",
+    "medication-hold": "Please pause the medicine your clinic told you about{which}: do not "
+    "take it from {at}; resume after {until}.",
     "escort": "Please arrange your transportation home for about {at}.",
     "no-driving": "Please do not drive until {until}.",
     "peer-monitor": "Please make sure another adult is with you for the whole appointment.",
@@ -1040,8 +1040,25 @@ def _neutral(
         if resume is not None:
             until = _at(resume, appointment, seen_on)
     return _NEUTRAL[instruction.kind].format(
-        at=_at(instruction.at, appointment, seen_on), until=until
-    )
+        at=_at(instruction.at, appointment, seen_on), until=until,
+        which=_which_hold(instruction, appointment),
+    )  # fmt: skip
+
+
+def _which_hold(instruction: Instruction, appointment: Appointment) -> str:
+    """`` (1 of 2)`` for one of several medicines held for one session, else nothing.
+
+    The neutral words name no medicine: with two, "the medicine your clinic told you about"
+    twice left the patient to guess which was which (a clinical review found it).
+    """
+    if instruction.kind != "medication-hold":
+        return ""
+    holds = [i for i in appointment.instructions if i.kind == "medication-hold"]
+    if len(holds) < 2:  # noqa: PLR2004 - one medicine needs no number
+        return ""
+    number = next((n for n, i in enumerate(holds, 1) if i is instruction), None)
+    number = number or next((n for n, i in enumerate(holds, 1) if i == instruction), 1)
+    return f" ({number} of {len(holds)})"
 
 
 def _alarms(
