@@ -11,6 +11,7 @@ rule's class (``library/medications/classes.toml``, extended by the clinic's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,6 +35,10 @@ NO_RULE = "no-rule"
 
 def _key(name: str) -> str:
     return " ".join(name.casefold().split())
+
+
+#: What joins the ingredients of a combination as people write it: "/", "+", ",", "and", "with".
+_COMBINATION = re.compile(r"\s*(?:/|\+|,|\band\b|\bwith\b)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,12 @@ class MedicationRules:
             return found
         parts = [self._known(ingredient) for ingredient in ingredients(name)]
         known = [part for part in parts if part is not None]
+        if not known:
+            # A combination written as its ingredients ("buprenorphine/naloxone"): each read
+            # as above, so an esketamine patient on it gets the sedation monitoring (label 7.1).
+            pieces = [piece for piece in _COMBINATION.split(name) if piece.strip()]
+            if len(pieces) > 1:
+                known = [f for f in (self.classes_of(piece) for piece in pieces) if f is not None]
         if not known:
             return None
         return frozenset({key}).union(*known)

@@ -328,3 +328,16 @@ def test_two_medicines_under_one_monitoring_rule_share_its_task() -> None:
     (task,) = [t for t in result.tasks if t.kind == "monitoring" and t.appointment == first]
     assert task.title.endswith("The patient takes lorazepam, Seroquel (cns-depressant).")
     assert len({t.id for t in result.tasks}) == len(result.tasks)
+
+
+@pytest.mark.parametrize("name", ["buprenorphine/naloxone", "Buprenorphine + Naloxone"])
+def test_a_combination_written_as_its_ingredients_is_read_by_each(name: str) -> None:
+    # Spravato label 7.1: CNS depressants (opioids among them), closely monitor for sedation.
+    # A combination written as "buprenorphine/naloxone" was an unknown medication, and the
+    # esketamine plan had no sedation-monitoring task (found by a clinical review).
+    result = made("esketamine-trd", {"name": name, "times": ["08:00"]})
+    assert tasks(result, "monitoring")
+    assert not any("unknown medication" in note for note in result.notes)
+    rules = medication_rules(load_protocol("esketamine-trd"))
+    assert {"opioid", "cns-depressant"} <= (rules.classes_of(name) or set())
+    assert rules.classes_of("chocolate/vanilla") is None
