@@ -43,6 +43,7 @@ from ketaplan.ics.reading import load_busy
 from ketaplan.ics.text import for_terminal
 from ketaplan.intake import first_available
 from ketaplan.loading import (
+    MAX_PLAN_FILE_BYTES,
     DefinitionKind,
     builtin_protocols,
     dump_plan,
@@ -602,9 +603,13 @@ def _numbers(option: str, text: str | None) -> list[int] | None:
     if text is None:
         return None
     parts = text.split(",")
+    expected = "whole numbers separated by commas, e.g. 3,4,5"
     if not all(_DIGITS.fullmatch(part.strip()) for part in parts):
-        raise InputError(option, "whole numbers separated by commas, e.g. 3,4,5", text)
-    return [int(part) for part in parts]
+        raise InputError(option, expected, text)
+    try:
+        return [int(part) for part in parts]
+    except ValueError:  # more digits than Python reads (4,300)
+        raise InputError(option, expected, text) from None
 
 
 def _whatif(args: argparse.Namespace, out: TextIO) -> int:
@@ -1015,7 +1020,7 @@ def _plan_or_roster(path: str) -> str | None:
     ("did you mean 'appointments'?") and a plan refused as "must be a patient file".
     """
     try:
-        data = read_definition(path)
+        data = read_definition(path, limit=MAX_PLAN_FILE_BYTES)  # a plan may be that large
     except DefinitionError:
         return None  # load_definition says why
     if "protocol_version" in data:

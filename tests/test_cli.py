@@ -218,7 +218,7 @@ def test_a_typed_local_time_is_read_as_the_planner_reads_wall_times(
     assert text.startswith(f"As of {read}:")
 
 
-@pytest.mark.parametrize("typed", ["1_0", "\uff13", "3,1_0", " "])
+@pytest.mark.parametrize("typed", ["1_0", "\uff13", "3,1_0", " ", "9" * 5000])
 def test_a_number_typed_with_python_only_spellings_is_refused(typed: str, tmp_path: Path) -> None:
     # int() reads "1_0" as 10 and a full-width digit as 3: `--chairs 1_0` ran with ten chairs
     # (found by a hostile test, round 2).

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_COMPONENTS",
     "MAX_REPORTED",
     "MAX_TIME_ZONES",
+    "MAX_ZONE_NAME",
     "Line",
     "Outline",
     "Part",
@@ -49,6 +50,7 @@ MAX_COMPONENTS = 50_000
 MAX_TIME_ZONES = 1_000
 
 _NAME = re.compile(r"^[A-Za-z0-9-]+(;|:)")
+_FOLD = re.compile(r"\r?\n[ \t]")
 _BEGIN = re.compile(r"^BEGIN:([A-Za-z0-9-]*)", re.MULTILINE | re.IGNORECASE)
 _TZID = re.compile(r";TZID=(\"[^\"]*\"|[^;:]*)", re.IGNORECASE)
 
@@ -157,17 +159,18 @@ def structure(lines: Sequence[Line], origin: str) -> tuple[list[Problem], Outlin
 def count_components(text: str, origin: str) -> None:
     """Refuse a file of too many components or time zones, before anything is built from it.
 
-    One scan of its ``BEGIN`` lines against :data:`MAX_COMPONENTS` and :data:`MAX_TIME_ZONES`.
+    One scan of its ``BEGIN`` lines against :data:`MAX_COMPONENTS` and :data:`MAX_TIME_ZONES`,
+    folds undone first (RFC 5545 may fold a line anywhere, ``BEGI`` CRLF space ``N:VEVENT``
+    included; a pattern on the folded text would miss it).
     """
     components = time_zones = 0
-    for match in _BEGIN.finditer(text):
+    for match in _BEGIN.finditer(_FOLD.sub("", text)):
         name = match.group(1).upper()
         if name == "VCALENDAR":
             continue
         components += 1
         time_zones += name == "VTIMEZONE"
         if components > MAX_COMPONENTS or time_zones > MAX_TIME_ZONES:
-            line = text.count("\n", 0, match.start()) + 1
             what, bound, count = (
                 ("components (events, alarms, time zones...)", MAX_COMPONENTS, components)
                 if components > MAX_COMPONENTS
@@ -175,8 +178,7 @@ def count_components(text: str, origin: str) -> None:
             )
             raise LimitError(
                 origin,
-                f"at most {bound:,} {what} in one file; reading stopped at line {line}, at the "
-                "count given",
+                f"at most {bound:,} {what} in one file; reading stopped at the count given",
                 count,
             )
 
@@ -227,15 +229,22 @@ def _unreadable_zone(name: str) -> bool:
     not found, or not a relative path (``ValueError``), they handle: a Windows name, a custom
     zone.
     """
+    if len(name) > MAX_ZONE_NAME:  # no file name is that long: every lookup would fail
+        return True
     parts = name.strip("/").split("/")
     for candidate in {name, *("/".join(parts[n:]) for n in range(len(parts)))}:
         try:
             zoneinfo.ZoneInfo(candidate)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             continue
-        except OSError:
+        except (OSError, RecursionError):  # tzdata imports a package per segment
             return True
     return False
+
+
+#: The longest zone name looked up: a file name's limit on common systems (IANA names are
+#: under 40 characters; a vendor's globally unique TZID under 100).
+MAX_ZONE_NAME = 255
 
 
 def property_problems(calendar: Any, outline: Outline, origin: str) -> tuple[list[Problem], int]:

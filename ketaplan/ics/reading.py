@@ -199,8 +199,8 @@ def _parse(data: bytes | str, origin: str) -> tuple[Any, Outline]:
         ) from err
     except (ValueError, IndexError, KeyError) as err:
         raise CalendarFileError([Problem("", f"is not iCalendar: {err}", origin=origin)]) from err
-    except OSError as err:  # a zone name the structure check did not foresee, looked up as a file
-        reason = err.strerror or str(err)
+    except (OSError, RecursionError) as err:  # a zone name the structure check did not foresee
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
         raise CalendarFileError(
             [Problem("", f"names a time zone that cannot be looked up ({reason})", origin=origin)]
         ) from err
