@@ -69,6 +69,7 @@ __all__ = [
     "capacity_report",
     "capacity_table",
     "check_later_days",
+    "check_placer",
     "place_all",
     "resource_use",
 ]
@@ -304,6 +305,12 @@ def _hours(spans: Iterable[tuple[int, int]], start: int, end: int) -> float:
 # -- the report --------------------------------------------------------------------------------
 
 
+def check_placer(placer: object, /) -> None:
+    """Refuse a ``placer`` that is not a placement function (``capacity_report``, ``whatif``)."""
+    if not callable(placer):
+        raise InputError("placer", "a placement function, such as place_all", placer)
+
+
 def check_later_days(later_days: object, /, *, field: str = "later_days") -> None:
     """Refuse a ``later_days`` that is not a whole number from 1 to :data:`MAX_LATER_DAYS`.
 
@@ -353,8 +360,7 @@ def capacity_report(
     entries = _entries(requests)
     where = _folder(folder, entries)
     expect("measure", measure, bool, "True or False")
-    if not callable(placer):
-        raise InputError("placer", "a placement function, such as place_all", placer)
+    check_placer(placer)
     check_later_days(later_days)
     days, use = resource_use(items, clinic, period=period)
     blame = [_turned_away_by(placement) for placement in missing]

@@ -55,6 +55,7 @@ from ketaplan.loading import (
     load_protocol,
     read_definition,
     read_json_list,
+    validate,
 )
 from ketaplan.medications import MedicationRules, medication_rules, medicine_names
 from ketaplan.patient import Patient
@@ -75,7 +76,7 @@ from ketaplan.replanning import (
     parse_events,
     replan,
 )
-from ketaplan.roster import load_roster, place, requests, roster_clinic
+from ketaplan.roster import Roster, load_roster, place, requests, roster_clinic
 from ketaplan.runsheet import RunSheet, RunWeek, run_sheet, run_week
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
@@ -1024,10 +1025,10 @@ def _plan_or_roster(path: str) -> str | None:
     except DefinitionError:
         return None  # load_definition says why
     if "protocol_version" in data:
-        made = load_plan(path)
+        made = load_plan(path)  # with its own rules (a .json file), as every command reads it
         return f"plan {made.id}"
     if "patients" in data:
-        roster, _ = load_roster(path)
+        roster = validate(Roster, data, origin=path, error=DefinitionError)
         return f"roster of {len(roster.patients)} patient(s)"
     return None
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ketaplan._model import Model, Name, Ref, aware, expect
-from ketaplan.capacity import RESOURCES, Placer, place_all, resource_use
+from ketaplan.capacity import RESOURCES, Placer, check_placer, place_all, resource_use
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, LimitError, MissingExtraError
 from ketaplan.roster import Roster, RosterEntry, roster_clinic
@@ -171,8 +171,7 @@ def whatif(
     """
     expect("roster", roster, Roster, "a Roster (load_roster(PATH) gives one)")
     expect("folder", folder, (str, Path), "a folder (text or a path)")
-    if not callable(placer):
-        raise InputError("placer", "a placement function, such as place_all", placer)
+    check_placer(placer)
     where = Path(folder)
     clinic = roster_clinic(roster, where) if clinic is None else clinic
     expect("clinic", clinic, Clinic, "a Clinic")

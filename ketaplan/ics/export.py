@@ -1056,8 +1056,7 @@ def _which_hold(instruction: Instruction, appointment: Appointment) -> str:
     holds = [i for i in appointment.instructions if i.kind == "medication-hold"]
     if len(holds) < 2:  # noqa: PLR2004 - one medicine needs no number
         return ""
-    number = next((n for n, i in enumerate(holds, 1) if i is instruction), None)
-    number = number or next((n for n, i in enumerate(holds, 1) if i == instruction), 1)
+    number = next((n for n, i in enumerate(holds, 1) if i == instruction), 1)
     return f" ({number} of {len(holds)})"
 
 

@@ -313,11 +313,7 @@ def _comparable(first: Any, second: Any) -> bool:
     """Whether two DTSTART/DTEND values compare: both dates, or datetimes both aware or naive."""
     if isinstance(first, dt.datetime) and isinstance(second, dt.datetime):
         return (first.tzinfo is None) == (second.tzinfo is None)
-    return (
-        not isinstance(first, dt.datetime)
-        and not isinstance(second, dt.datetime)
-        and (isinstance(first, dt.date) and isinstance(second, dt.date))
-    )
+    return all(isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in (first, second))
 
 
 def _error_line(part: Part | None, name: str, message: str, after: dict[str, int]) -> int | None:
