@@ -9,6 +9,7 @@ it ships is a configurable default with its source and evidence level.
 ('56 mg', '56 mg or 84 mg')
 """
 
+from ketaplan._resolve import plan_bookings
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
@@ -124,6 +125,7 @@ __all__ = [
     "loads_patient",
     "loads_protocol",
     "plan",
+    "plan_bookings",
     "plan_many",
     "replan",
     "replan_disruption",

@@ -7,6 +7,7 @@ and what was given; a cross-field validator reports several at once with :class:
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable
@@ -189,6 +190,9 @@ _PLAIN = {
     "date_type": "must be a date (YYYY-MM-DD)",
     "date_parsing": "must be a date (YYYY-MM-DD)",
     "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    # A date and time where a day is due (TOML's `start = 2026-12-01T09:00:00`, JSON's
+    # "2026-12-01T09:00:00"): pydantic's own words spoke of "exact dates" and "zero time".
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD), not a date and time",
     "time_type": "must be a time (HH:MM)",
     "time_parsing": "must be a time (HH:MM)",
     "datetime_type": "must be a date and time with a UTC offset (ISO 8601)",
@@ -220,10 +224,27 @@ _WITH_CONTEXT = {
 }
 
 
+#: A date alone where a moment is due (TOML's ``start = 2026-12-08``): pydantic reads it as a
+#: midnight without an offset, and "must have a UTC offset" left out that a time is due too.
+_DAY_FOR_MOMENT = (
+    "must be a date and time with a UTC offset, not a date alone, e.g. 2026-12-07T09:00:00-05:00"
+)
+_DAY_TEXT = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*")
+
+
+def _a_day(value: object) -> bool:
+    """Whether ``value`` is a date alone (a ``date``, or text such as ``"2026-12-08"``)."""
+    if isinstance(value, dt.date):
+        return not isinstance(value, dt.datetime)
+    return isinstance(value, str) and _DAY_TEXT.fullmatch(value) is not None
+
+
 def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
     kind: str = detail["type"]
     ctx: dict[str, Any] = detail.get("ctx") or {}
     value = detail.get("input", MISSING)
+    if kind == "timezone_aware" and _a_day(value):
+        return _DAY_FOR_MOMENT, value
     if kind in _PLAIN:
         return _PLAIN[kind], value
     if kind in _WITH_CONTEXT:

@@ -3,6 +3,11 @@
 ``check`` and ``replan`` take a plan with, optionally, its protocol, clinic and patient, and
 both insist that these are the plan's own; ``plan`` and ``first_available`` take a clinic or
 a time zone for the default clinic. The messages are written here once.
+
+A plan read with its protocol is read with its times derived from each appointment's start
+(:func:`timed`): clinic software may move an appointment's ``start`` and ``end`` only, so every
+verb that reads a plan with its protocol, and :func:`plan_bookings`, sees the dosing start and
+the resource spans the protocol's timeline gives, never the stored copies.
 """
 
 from __future__ import annotations
@@ -11,16 +16,27 @@ from collections.abc import Callable, Iterable
 from typing import Literal, TypeVar
 
 from ketaplan._model import expect
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
-from ketaplan.loading import load_protocol
+from ketaplan.loading import builtin_protocol_ids, load_protocol
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 from ketaplan.protocol.policy import valid_time_zone
+from ketaplan.rules.capacity import spans
+from ketaplan.timing import shift
 
-__all__ = ["Need", "by_id", "new_plan_clinic", "plan_clinic", "plan_protocol"]
+__all__ = [
+    "Need",
+    "by_id",
+    "new_plan_clinic",
+    "plan_bookings",
+    "plan_clinic",
+    "plan_protocol",
+    "timed",
+]
 
 Need = Literal["required", "optional"]
 """Whether a verb needs the plan's clinic (or patient) to be given, when the plan names one."""
@@ -29,7 +45,11 @@ Need = Literal["required", "optional"]
 def plan_protocol(
     plan: object, protocol: Protocol | None, patient: Patient | None, *, patient_is: Need
 ) -> tuple[Plan, Protocol]:
-    """The plan and its protocol (the built-in it names, by default), checked to match."""
+    """The plan and its protocol (the built-in it names, by default), checked to match.
+
+    The plan is returned :func:`timed`: with its dosing starts and resource spans derived from
+    its appointments' starts.
+    """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a Plan", type(plan).__name__)
     expect("protocol", protocol, (Protocol, type(None)), "a Protocol or None")
@@ -44,7 +64,72 @@ def plan_protocol(
             raise InputError(
                 "patient", f"the plan's patient {plan.patient!r}", patient.id if patient else None
             )
-    return plan, protocol
+    return timed(plan, protocol), protocol
+
+
+def timed(plan: Plan, protocol: Protocol) -> Plan:
+    """``plan`` with each appointment's dosing start and resource spans derived from its start.
+
+    The one rule for the times a plan's appointments hold besides their start and end. Clinic
+    software that moves an appointment may update ``start`` and ``end`` only; the protocol's
+    timeline, not the stored copies, says when dosing begins and when each resource is in use
+    (:func:`ketaplan.rules.capacity.spans`). The chair or room numbers the plan assigned are
+    kept. A plan whose stored times are the derived ones is returned as it is. ``protocol``
+    must be the plan's (:func:`plan_protocol` checks it).
+    """
+    updated = []
+    changed = False
+    for appointment in plan.appointments:
+        kind = protocol.session_kind(appointment.session)
+        update: dict[str, object] = {}
+        begins = shift(appointment.start, minutes=kind.timeline.check_in_minutes)
+        if kind.is_dosing and appointment.dosing_start != begins:
+            update["dosing_start"] = begins
+        units = {span.resource: span.unit for span in appointment.resources}
+        derived = spans(kind, appointment.start, units=units)
+        if derived != appointment.resources:
+            update["resources"] = derived
+        changed = changed or bool(update)
+        updated.append(appointment.model_copy(update=update) if update else appointment)
+    return plan.model_copy(update={"appointments": tuple(updated)}) if changed else plan
+
+
+def plan_bookings(plan: Plan, /, *, protocol: Protocol | None = None) -> tuple[Booking, ...]:
+    """What ``plan`` occupies, each resource for the time its protocol gives from the start.
+
+    The bookings to plan and check other patients around a plan that was read back (from a
+    file, or from clinic software, which may have moved an appointment's ``start`` and ``end``
+    only): :meth:`Plan.bookings <ketaplan.plans.Plan.bookings>` of the plan :func:`timed`, so
+    each chair, room and monitoring place is booked when ``check`` sees it used, not at the
+    time stored before a move.
+
+    Args:
+        plan: the plan.
+        protocol: its protocol (default: the built-in the plan names); required for a plan
+            whose protocol is not built in.
+
+    >>> import datetime as dt
+    >>> from ketaplan import load_protocol, plan
+    >>> from ketaplan.defaults import demo_clinic
+    >>> made = plan(load_protocol("iv-ketamine-mwf"), start=dt.date(2026, 11, 30),
+    ...             clinic=demo_clinic(), preferred_time=dt.time(9),
+    ...             now=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC))
+    >>> first = made.appointment("induction-1")  # clinic software moves it an hour later
+    >>> hour = dt.timedelta(hours=1)
+    >>> moved = first.model_copy(update={"start": first.start + hour, "end": first.end + hour})
+    >>> edited = made.model_copy(update={"appointments": tuple(
+    ...     moved if a.id == "induction-1" else a for a in made.appointments)})
+    >>> [f"{b.start.astimezone(demo_clinic().zone):%H:%M}" for b in plan_bookings(edited)
+    ...  if b.appointment == "induction-1" and b.resource == "chair"]
+    ['10:00']
+    """
+    if not isinstance(plan, Plan):
+        raise InputError("plan", "a Plan", type(plan).__name__)
+    if protocol is None and plan.protocol not in builtin_protocol_ids():
+        expected = f"the plan's protocol {plan.protocol!r} (it is not built in)"
+        raise InputError("protocol", expected, None)
+    plan, _ = plan_protocol(plan, protocol, None, patient_is="optional")
+    return plan.bookings()
 
 
 def _fits(plan: Plan, protocol: Protocol) -> None:

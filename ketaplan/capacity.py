@@ -51,7 +51,7 @@ from ketaplan.ledger import Ledger, seconds
 from ketaplan.openings import ClinicCalendar
 from ketaplan.placement import Placement, plan_many
 from ketaplan.plans import Plan
-from ketaplan.roster import MAX_ROSTER, RosterEntry, place, requests
+from ketaplan.roster import MAX_ROSTER, RosterEntry, place, protocols_of, requests
 from ketaplan.rules.calendar import Reasons
 from ketaplan.rules.capacity import limits
 from ketaplan.timing import resolve, zone
@@ -453,8 +453,10 @@ def _earliest(
     known = [entries[p.patient] for p in missing if p.patient in entries]
     horizon = min(clinic.booking_horizon_days + later_days, 5 * 366)
     later = clinic.model_copy(update={"booking_horizon_days": horizon})
+    # The served plans occupy what their protocols (the entries') give from each start.
+    protocols = protocols_of(entries.values(), folder=folder) if known else []
     again = {p.patient: p.plan for p in place(known, clinic=later, folder=folder, plans=plans,
-                                               now=now)}  # fmt: skip
+                                               protocols=protocols, now=now)}  # fmt: skip
     tz = zone(clinic.time_zone)
     found = []
     for placement, (_, text) in zip(missing, blame, strict=True):

@@ -22,7 +22,7 @@ from typing import Any, Literal, TextIO, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from ketaplan._files import is_dir, is_file
-from ketaplan._resolve import new_plan_clinic
+from ketaplan._resolve import new_plan_clinic, plan_bookings, plan_protocol
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
@@ -37,7 +37,7 @@ from ketaplan.defaults import (
     demo_patient,
 )
 from ketaplan.disruption import DisruptionReport, replan_disruption
-from ketaplan.errors import DefinitionError, InputError, KetaplanError
+from ketaplan.errors import DefinitionError, InputError, KetaplanError, LocalTimeError
 from ketaplan.ics import to_ics
 from ketaplan.ics.reading import load_busy
 from ketaplan.ics.text import for_terminal
@@ -45,6 +45,7 @@ from ketaplan.intake import first_available
 from ketaplan.loading import (
     MAX_PLAN_FILE_BYTES,
     DefinitionKind,
+    builtin_protocol_ids,
     builtin_protocols,
     dump_plan,
     load_clinic,
@@ -359,7 +360,8 @@ def _add_replan(commands: Any) -> None:
         metavar="EVENT",
         help=(
             "attended:ID[=DOSE][@TIME], missed:ID[:worsening], cancelled:ID[@TIME made], "
-            "moved:ID@TIME, assessed:SCALE=SCORE[@DATE], "
+            "moved:ID@TIME, assessed:SCALE=SCORE[@DATE], correct:EVENT (replaces a recorded "
+            "outcome), "
             "decided:PROPOSAL=DECISION[@TIME][#NOTE] or decided:stop[#NOTE], "
             "requested:booster[#NOTE] (repeatable)"
         ),
@@ -416,14 +418,15 @@ def _add_alternatives(commands: Any) -> None:
 def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
     current = load_plan(args.plan_file)
     local = zone(current.time_zone)
+    protocol = _plan_protocol(current, args.protocol)
     offers = alternatives(
         current,
         args.appointment,
-        as_of=_moment("--as-of", args.as_of, local) if args.as_of else None,
-        protocol=load_protocol(args.protocol) if args.protocol else None,
+        as_of=_moment("--as-of", args.as_of, local, protocol) if args.as_of else None,
+        protocol=protocol,
         clinic=_load_clinic(args.clinic) if args.clinic else _builtin_clinic(current),
         patient=_load_patient(args.patient) if args.patient else _builtin_patient(current),
-        bookings=_other_bookings(args.bookings, current.clinic),
+        bookings=_other_bookings(args.bookings, current.clinic, [protocol]),
         limit=args.limit,
     )
     if args.format == "json":
@@ -465,6 +468,9 @@ def _add_roster(commands: Any) -> None:
     waiting.add_argument("waitlist", metavar="WAITLIST.toml", help="a roster of waiting patients")
     waiting.add_argument("plans", metavar="PLAN.json", nargs="*", help="the plans already made")
     waiting.add_argument("--now", help="the moment of planning (default: the current time)")
+    waiting.add_argument("--protocol", action="append", default=[], metavar="FILE",
+                         help="a protocol the plans use that is neither built in nor the "
+                         "roster's (repeatable)")  # fmt: skip
     waiting.add_argument("--format", choices=("table", "json"), default="table")
     waiting.set_defaults(run=_waitlist)
 
@@ -524,7 +530,15 @@ def _waitlist(args: argparse.Namespace, out: TextIO) -> int:
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
     made = [load_plan(name) for name in args.plans]
-    placed = place(roster.ordered(), clinic=clinic, folder=folder, plans=made, now=now)
+    protocols = _protocols_of(made, args.protocol)
+    try:
+        placed = place(roster.ordered(), clinic=clinic, folder=folder, plans=made,
+                       protocols=protocols, now=now)  # fmt: skip
+    except InputError as err:  # name the plan's file, and the option that gives a protocol
+        if err.field.startswith("plans[") and err.field.endswith("].protocol"):
+            expected = "the id of a built-in protocol, of the waitlist's or of one given with "
+            err = InputError(err.field, expected + "--protocol FILE", err.value)
+        raise _in_file(err, args.plans) from None
     if args.format == "json":
         rows = [p.model_dump(mode="json") for p in placed]
         return _emit(json.dumps(rows, indent=2), None, out)
@@ -700,18 +714,19 @@ def _disrupt(args: argparse.Namespace, out: TextIO) -> int:
                          next(n for n in names if names.count(n) > 1))  # fmt: skip
     plans = [load_plan(path) for path in paths]
     now = _moment("--now", args.now, clinic.zone)
+    protocols = _protocols_of(plans, args.protocol)
     result = replan_disruption(
         plans,
         clinic=clinic,
         change=change,
         now=now,
-        protocols=_protocols_of(plans, args.protocol),
+        protocols=protocols,
         patients=_used_by(
             "--patient",
             [p for p in (_load_patient(name) for name in args.patient) if p is not None],
             {p.patient for p in plans if p.patient},
         ),
-        bookings=_other_bookings(args.bookings, clinic.id),
+        bookings=_other_bookings(args.bookings, clinic.id, protocols),
     )
     target = Path(args.output)
     files = [dump_plan(made) for made in result.plans]  # each within bounds, before writing
@@ -804,14 +819,19 @@ def _clock(text: str) -> dt.time:
     return value
 
 
-#: The formats an output file's name implies, by its suffix: a ``.json`` file is read back as a
-#: plan (or a FHIR Bundle), so a table must not take its place.
-_SUFFIX_FORMATS = {
-    ".json": ("json", "fhir"),
-    ".ics": ("ics",),
-    ".html": ("html",),
-    ".htm": ("html",),
-    ".svg": ("svg",),
+#: The names each output format is written under, by suffix: ketaplan reads a plan back from a
+#: ``.json`` file only (a FHIR Bundle is JSON too), a calendar program imports an ``.ics`` file
+#: and a browser shows an ``.html`` or ``.svg`` one by its name. The table is text for people:
+#: a ``.txt`` file, or a name without a suffix. A file is never written under another name:
+#: ``export-protocol -o x.xml`` wrote JSON, and ``plan -o plan.toml`` a table that ``validate``
+#: then read as TOML.
+_FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "table": (".txt", ""),
+    "json": (".json",),
+    "fhir": (".json",),
+    "ics": (".ics",),
+    "html": (".html", ".htm"),
+    "svg": (".svg",),
 }
 
 
@@ -823,33 +843,48 @@ def _add_output(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> No
         default=formats[0],
         help=f"default: {formats[0]}, or what the -o file's name implies (e.g. plan.json)",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    written = ", ".join(dict.fromkeys(s for f in formats for s in _FORMAT_SUFFIXES[f] if s))
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help=f"write to FILE instead of stdout ({written})"
+    )
     parser.set_defaults(formats=formats)
 
 
 def _output_format(args: argparse.Namespace) -> None:
     """Take the format an ``-o`` file's suffix implies when ``--format`` is not given.
 
-    A ``--format`` that contradicts the suffix is refused: ``-o plan.json`` with the table would
-    overwrite a plan with text that nothing reads back.
+    Every format is written under its own suffixes only (:data:`_FORMAT_SUFFIXES`): a name
+    that none of the command's formats is written under is refused, and so is a ``--format``
+    the name does not fit (``-o plan.json`` with the table would overwrite a plan with text
+    that nothing reads back; ``--format json -o plan`` would write a plan that ``load_plan``
+    does not read).
     """
     formats: tuple[str, ...] | None = getattr(args, "formats", None)
     if formats is None or args.output is None:
         return
-    implied = _SUFFIX_FORMATS.get(Path(args.output).suffix.lower())
-    if implied is None:
-        return
-    fitting = [name for name in formats if name in implied]
+    suffix = Path(args.output).suffix.lower()
+    fitting = [name for name in formats if suffix in _FORMAT_SUFFIXES[name]]
     if fitting and "format" not in getattr(args, "given_options", ()):
         args.format = fitting[0]
         args.format_flag = f"-o {args.output}"  # errors about the format name what was typed
         return
     if not fitting:
-        suffix = Path(args.output).suffix
-        expected = f"a name not ending in {suffix} (this command writes {' or '.join(formats)})"
+        expected = f"a name ending in {_suffixes(formats)} (this command writes "
+        raise InputError("--output", expected + f"{' or '.join(formats)})", args.output)
+    if args.format in fitting:
+        return
+    if fitting == ["table"]:  # a text file's name, and data asked for: the name is short of it
+        expected = f"a name ending in {_suffixes([args.format])} to write {args.format}"
         raise InputError("--output", expected, args.output)
-    if args.format not in implied:
-        raise InputError("--format", f"{' or '.join(fitting)} to write {args.output}", args.format)
+    raise InputError("--format", f"{' or '.join(fitting)} to write {args.output}", args.format)
+
+
+def _suffixes(formats: Sequence[str]) -> str:
+    """The suffixes ``formats`` are written under, in words: ``.txt or .json, or no suffix``."""
+    named = list(dict.fromkeys(s for f in formats for s in _FORMAT_SUFFIXES[f] if s))
+    words = ", ".join(named[:-1]) + (" or " if len(named) > 1 else "") + named[-1]
+    bare = any("" in _FORMAT_SUFFIXES[f] for f in formats)
+    return words + (", or no suffix" if bare else "")
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -1080,8 +1115,10 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
         zone_name = new_plan_clinic(protocol, clinic, args.tz).time_zone
     horizon = args.until or args.start + dt.timedelta(days=DEFAULT_HORIZON_DAYS + 366)
     bookings = _busy(args, start=args.start, end=horizon, time_zone=zone_name, patient=patient)
-    bookings += _other_bookings(args.bookings, clinic.id if clinic else default_clinic().id)
-    now = _moment("--now", args.stamp, zone(zone_name)) if args.stamp else None
+    bookings += _other_bookings(
+        args.bookings, clinic.id if clinic else default_clinic().id, [protocol]
+    )
+    now = _moment("--now", args.stamp, zone(zone_name), protocol) if args.stamp else None
     if args.first_available or args.options != 1:
         return _offer(
             args, out, protocol, clinic=clinic, patient=patient, bookings=bookings, now=now
@@ -1106,11 +1143,11 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
         args, result, protocol=protocol, clinic=clinic, patient=patient, bookings=bookings
     )
     if args.format == "ics":
-        code = _emit_bytes(_calendar(result, args), args.output, out)
+        code = _emit_bytes(_calendar(result, args, protocol), args.output, out)
     elif args.format in _PICTURES:
         code = _emit(_picture(result, args), args.output, out)
     elif args.format == "fhir":
-        code = _emit_bytes(_fhir_bundle(result, args), args.output, out)
+        code = _emit_bytes(_fhir_bundle(result, args, protocol), args.output, out)
     else:
         text = _plan_text(result) if args.format == "json" else plan_table(result)
         code = _emit(text, args.output, out)
@@ -1160,6 +1197,10 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
     if args.options != 1 and args.format not in ("table", "json"):
         expected = "table or json with --options above 1"
         raise InputError(_format_flag(args), expected, args.format)
+    if args.options != 1 and args.format == "json" and args.output is not None:
+        # A list of plans: no command reads it back (as --bookings it was misread as bookings).
+        expected = "left out with --options above 1 in JSON (print the list of plans instead)"
+        raise InputError("--output", expected, args.output)
     if args.format == "fhir":
         expected = "table, json, ics, html or svg with --first-available"
         raise InputError(_format_flag(args), expected, "fhir")
@@ -1182,7 +1223,7 @@ def _offer(args: argparse.Namespace, out: TextIO, protocol: Protocol, **where: A
         **where,
     )
     if args.format == "ics":
-        return _emit_bytes(_calendar(offered[0], args), args.output, out)
+        return _emit_bytes(_calendar(offered[0], args, protocol), args.output, out)
     if args.format in _PICTURES:
         return _emit(_picture(offered[0], args), args.output, out)
     if args.format == "json":
@@ -1232,27 +1273,37 @@ def _busy(
     return found
 
 
-def _other_bookings(paths: list[str], clinic: str) -> list[Booking]:
+def _other_bookings(paths: list[str], clinic: str, protocols: Sequence[Protocol]) -> list[Booking]:
     """What the other patients' plans (or lists of bookings) in ``paths`` occupy.
 
-    A plan must be of ``clinic``: another clinic's chairs are not this one's.
+    A plan must be of ``clinic``: another clinic's chairs are not this one's. Its resources
+    are booked for the times its protocol gives from each start (:func:`plan_bookings`, as
+    ``check`` reads them: clinic software may have moved a session's start and end only), so
+    its protocol must be built in or one of ``protocols``, those the command was given.
     """
+    known = {protocol.id: protocol for protocol in protocols}
     found: list[Booking] = []
     for path in paths:
         loaded = load_plan_or_bookings(path)
-        if isinstance(loaded, Plan):
-            if loaded.clinic != clinic:
-                raise InputError(
-                    f"--bookings {path}", f"a plan of clinic {clinic!r}", loaded.clinic
-                )
-            found += loaded.bookings()
-        else:
+        if not isinstance(loaded, Plan):
             found += loaded
+            continue
+        if loaded.clinic != clinic:
+            raise InputError(f"--bookings {path}", f"a plan of clinic {clinic!r}", loaded.clinic)
+        protocol = known.get(loaded.protocol)
+        if protocol is None and loaded.protocol not in builtin_protocol_ids():
+            given = f" ({', '.join(sorted(known))})" if known else " (none was)"
+            expected = f"a plan of a built-in protocol or of one the command was given{given}"
+            raise InputError(f"--bookings {path}", expected, loaded.protocol)
+        try:
+            found += plan_bookings(loaded, protocol=protocol)
+        except InputError as err:  # a session its protocol does not have: name the file
+            raise err.at(f"--bookings {path}: {err.field}") from None
     return found
 
 
-def _calendar(result: Plan, args: argparse.Namespace) -> bytes:
-    stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
+def _calendar(result: Plan, args: argparse.Namespace, protocol: Protocol | None = None) -> bytes:
+    stamp = _moment("--now", args.stamp, zone(result.time_zone), protocol) if args.stamp else None
     with _as_options(_CALENDAR_FLAGS):
         return to_ics(
             result,
@@ -1384,10 +1435,10 @@ def _export_protocol(args: argparse.Namespace, out: TextIO) -> int:
     return _emit_bytes(protocol_to_fhir(load_protocol(args.protocol)), args.output, out)
 
 
-def _fhir_bundle(result: Plan, args: argparse.Namespace) -> bytes:
+def _fhir_bundle(result: Plan, args: argparse.Namespace, protocol: Protocol | None = None) -> bytes:
     from ketaplan.fhir import to_fhir  # noqa: PLC0415 - an optional extra
 
-    stamp = _moment("--now", args.stamp, zone(result.time_zone)) if args.stamp else None
+    stamp = _moment("--now", args.stamp, zone(result.time_zone), protocol) if args.stamp else None
     with _as_options({"patient": "--fhir-patient"}):
         return to_fhir(
             result,
@@ -1430,8 +1481,10 @@ def _emit_bytes(data: bytes, output: str | None, out: TextIO) -> int:
 def _replan(args: argparse.Namespace, out: TextIO) -> int:
     current = load_plan(args.plan_file)
     local = zone(current.time_zone)
-    as_of = _moment("--as-of", args.as_of, local)
-    events = [_event(f"--event[{n}]", text, local, as_of) for n, text in enumerate(args.event)]
+    protocol = _plan_protocol(current, args.protocol)
+    as_of = _moment("--as-of", args.as_of, local, protocol)
+    events = [_event(f"--event[{n}]", text, local, as_of, protocol)
+              for n, text in enumerate(args.event)]  # fmt: skip
     typed = len(events)
     if args.events:
         try:
@@ -1445,18 +1498,16 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
             current,
             as_of=as_of,
             events=events,
-            protocol=load_protocol(args.protocol) if args.protocol else None,
+            protocol=protocol,
             clinic=clinic,
             patient=patient,
             until=args.until,
             on_conflict=args.on_conflict,
-            bookings=_other_bookings(args.bookings, current.clinic),
+            bookings=_other_bookings(args.bookings, current.clinic, [protocol]),
         )
     except InputError as err:  # name the event as given, not its place in one list of all
         raise _event_named(err, typed, args.events) from None
-    broken = _broken_by_moves(
-        result, events, clinic=clinic, patient=patient, protocol=args.protocol
-    )
+    broken = _broken_by_moves(result, events, clinic=clinic, patient=patient, protocol=protocol)
     for violation in broken:
         where = ", ".join(violation.appointments)
         print(
@@ -1470,7 +1521,6 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
-    protocol = load_protocol(args.protocol) if args.protocol else None
     shifted = _shifted_errors(
         args, result, protocol=protocol, clinic=clinic, patient=patient, bookings=[]
     )
@@ -1484,28 +1534,24 @@ def _broken_by_moves(
     *,
     clinic: Clinic | None,
     patient: Patient | None,
-    protocol: str | None,
+    protocol: Protocol,
 ) -> list[Violation]:
     """The errors ``check`` finds that involve an appointment a person moved."""
     moved = {e.appointment for e in events if isinstance(e, Moved)}
     moved |= {e.appointment for e in events if isinstance(e, Attended) and e.at is not None}
     if not moved:
         return []
-    found = check(
-        result,
-        protocol=load_protocol(protocol) if protocol else None,
-        clinic=clinic,
-        patient=patient,
-    )
+    found = check(result, protocol=protocol, clinic=clinic, patient=patient)
     return [v for v in found if v.severity == "error" and moved & set(v.appointments)]
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     current = load_plan(args.plan_file)
+    protocol = _plan_protocol(current, args.protocol)
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
     patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
-    bookings = _other_bookings(args.bookings, current.clinic)
-    now = _moment("--now", args.now, zone(current.time_zone)) if args.now else None
+    bookings = _other_bookings(args.bookings, current.clinic, [protocol])
+    now = _moment("--now", args.now, zone(current.time_zone), protocol) if args.now else None
     bookings += _busy(
         args,
         start=current.start,
@@ -1515,7 +1561,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     )
     violations = check(
         current,
-        protocol=load_protocol(args.protocol) if args.protocol else None,
+        protocol=protocol,
         clinic=clinic,
         patient=patient,
         bookings=bookings,
@@ -1679,7 +1725,23 @@ def _builtin_patient(current: Plan) -> Patient | None:
     return demo_patient() if current.patient == demo_patient().id else None
 
 
-def _moment(field: str, text: str, local: dt.tzinfo) -> dt.datetime:
+def _plan_protocol(current: Plan, name: str | None) -> Protocol:
+    """The plan's protocol: ``--protocol``, or the built-in the plan names; checked to fit."""
+    given = load_protocol(name) if name else None
+    return plan_protocol(current, given, None, patient_is="optional")[1]
+
+
+def _moment(
+    field: str, text: str, local: dt.tzinfo, protocol: Protocol | None = None
+) -> dt.datetime:
+    """A moment typed at the command line: with its UTC offset, or a wall time in ``local``.
+
+    A wall time the clocks skip or repeat is read by ``protocol``'s calendar policy (its
+    ``skipped_time`` and ``repeated_time``), as the planner reads the protocol's sessions; by
+    RFC 5545 (02:30 on a spring-forward night is 03:30, a repeated time its first occurrence)
+    when the command works with no one protocol. A plain ``replace`` kept a time that does not
+    exist ("02:30-05:00"), which the calendar then showed an hour off.
+    """
     expected = "a date and time YYYY-MM-DDTHH:MM (a date alone is not a time)"
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -1689,15 +1751,23 @@ def _moment(field: str, text: str, local: dt.tzinfo) -> dt.datetime:
         raise InputError(field, expected, text)
     if moment.tzinfo is not None:
         return moment
-    if isinstance(local, ZoneInfo):
-        # A wall time the clocks skip or repeat is read as RFC 5545 reads it, as the planner and
-        # calendars do (02:30 on a spring-forward night is 03:30): a plain replace kept a time
-        # that does not exist ("02:30-05:00"), which the calendar then showed an hour off.
+    if not isinstance(local, ZoneInfo):
+        return moment.replace(tzinfo=local)
+    if protocol is None:
         return resolve(moment.date(), moment.time(), local)
-    return moment.replace(tzinfo=local)
+    policy = protocol.calendar
+    try:
+        return resolve(moment.date(), moment.time(), local, skipped=policy.skipped_time,
+                       repeated=policy.repeated_time)  # fmt: skip
+    except LocalTimeError as err:
+        expected = (
+            f"a time with its UTC offset, or a local time that exists once in {err.zone}: "
+            f"{err.when} {err.problem} and protocol {protocol.id}'s {err.policy} is 'raise'"
+        )
+        raise InputError(field, expected, text) from err
 
 
-def _decided(field: str, rest: str, local: dt.tzinfo) -> Decided:
+def _decided(field: str, rest: str, local: dt.tzinfo, protocol: Protocol | None) -> Decided:
     """``PROPOSAL=DECISION[@TIME][#NOTE]``, or ``stop[#NOTE]``."""
     body, _, note = rest.partition("#")
     answer, _, when = body.partition("@")
@@ -1707,7 +1777,7 @@ def _decided(field: str, rest: str, local: dt.tzinfo) -> Decided:
     data = {
         "proposal": proposal or None,
         "decision": decision,
-        "at": _moment(field, when, local) if when else None,
+        "at": _moment(field, when, local, protocol) if when else None,
         "note": note or None,
     }
     try:
@@ -1717,20 +1787,17 @@ def _decided(field: str, rest: str, local: dt.tzinfo) -> Decided:
         raise InputError(field, expected, f"decided:{rest}") from None
 
 
-def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event:
+def _event(
+    field: str, text: str, local: dt.tzinfo, as_of: dt.datetime, protocol: Protocol | None = None
+) -> Event:
+    """One ``--event``; its times typed without an offset are read as :func:`_moment` reads."""
     kind, _, rest = text.partition(":")
+    if kind == "correct":  # correct:missed:ID, ...: replaces what was recorded, in history
+        return _correction(field, rest, local, as_of, protocol)
     if kind == "decided":
-        return _decided(field, rest, local)
-    if kind == "requested":  # requested:booster[#NOTE]
-        what, _, note = rest.partition("#")
-        if what != "booster":
-            raise InputError(field, "requested:booster[#NOTE]", text)
-        try:
-            return Requested(note=note or None)
-        except DefinitionError:
-            raise InputError(
-                field, "requested:booster[#NOTE] with a note of at most 2000 characters", text[:80]
-            ) from None
+        return _decided(field, rest, local, protocol)
+    if kind == "requested":
+        return _requested(field, rest, text)
     if kind == "assessed":
         scale, _, value = rest.partition("=")
         score, _, on = value.partition("@")
@@ -1762,20 +1829,43 @@ def _event(field: str, text: str, local: dt.tzinfo, as_of: dt.datetime) -> Event
     no_dose = equals and not dose  # "attended:ID=": a dose begun and not typed
     if not named or wrong_flag or wrong_time or no_dose or (kind == "moved" and not when):
         raise InputError(field, form, text)
+    at = _moment(field, when, local, protocol) if when else None
     if kind == "attended":
         try:
             amount = float(dose) if dose else None
         except ValueError:
             raise InputError(field, form, text) from None
-        at = _moment(field, when, local) if when else None
         return Attended(appointment=named, at=at, dose=amount)
     if kind == "missed":
         return Missed(appointment=appointment, worsening=bool(flag))
     if kind == "cancelled":  # TIME: when the cancellation was made
-        return Cancelled(
-            appointment=appointment, made_at=_moment(field, when, local) if when else None
-        )
-    return Moved(appointment=appointment, to=_moment(field, when, local))
+        return Cancelled(appointment=appointment, made_at=at)
+    assert at is not None  # noqa: S101 - a move has its time (checked above)
+    return Moved(appointment=appointment, to=at)
+
+
+def _requested(field: str, rest: str, text: str) -> Event:
+    """``requested:booster[#NOTE]``."""
+    what, _, note = rest.partition("#")
+    if what != "booster":
+        raise InputError(field, "requested:booster[#NOTE]", text)
+    try:
+        return Requested(note=note or None)
+    except DefinitionError:
+        raise InputError(
+            field, "requested:booster[#NOTE] with a note of at most 2000 characters", text[:80]
+        ) from None
+
+
+def _correction(
+    field: str, text: str, local: dt.tzinfo, as_of: dt.datetime, protocol: Protocol | None
+) -> Event:
+    """``correct:EVENT``: an attendance, no-show or cancellation that replaces the record."""
+    made = _event(field, text, local, as_of, protocol)
+    if not isinstance(made, Attended | Missed | Cancelled):
+        expected = "correct:attended:..., correct:missed:... or correct:cancelled:..."
+        raise InputError(field, expected, f"correct:{text}")
+    return made.model_copy(update={"correction": True})
 
 
 #: What each event about one appointment is made of, for ``--event``.

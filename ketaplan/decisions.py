@@ -19,6 +19,7 @@ from ketaplan.timing import zone
 
 __all__ = [
     "BOOSTER",
+    "LAPSE_REVIEW",
     "STOP",
     "Decision",
     "DecisionKind",
@@ -48,6 +49,8 @@ STOP = "stop"
 #: The decision that gives a booster the patient asked for; also the ``phase`` and ``anchored``
 #: of its evaluation, and the prefix of its proposal's id (``booster-1``).
 BOOSTER: Literal["booster"] = "booster"
+#: The prefix of a lapse review's id, and of its proposal's (``lapse-review-1``).
+LAPSE_REVIEW = "lapse-review"
 _START = "start-"
 
 
@@ -98,6 +101,11 @@ class Proposal(Model):
     def starts_phase(self) -> bool:
         """Whether it asks to start its phase (one for responders only)."""
         return self.phase is not None and self.id == start_id(self.phase)
+
+    @property
+    def reviews_lapse(self) -> bool:
+        """Whether it is the decision of a lapse review (resume, re-induce or stop)."""
+        return self.id.startswith(f"{LAPSE_REVIEW}-")
 
     @property
     def requests_booster(self) -> bool:

@@ -213,18 +213,23 @@ class _Board:
         bookings: Iterable[Booking],
     ) -> None:
         self.before, self.clinic, self.change, self.now = clinic, changed, change, now
-        self.plans = by_id("plans", plans, lambda p: p.id, each="plan")
+        by_id("plans", plans, lambda p: p.id, each="plan")
         protocols_by_id = by_id(
             "protocols", protocols, lambda p: p.id, each="protocol", copies=True
         )
         people = by_id("patients", patients, lambda p: p.id, each="patient", copies=True)
         self.context: dict[str, tuple[Protocol, Patient | None]] = {}
-        for item in plans:
-            plan_clinic(item, clinic, clinic_is="required")
-            who = people.get(item.patient) if item.patient else None
-            found = protocols_by_id.get(item.protocol)
-            _, protocol = plan_protocol(item, found, who, patient_is="required")
+        self.plans: dict[str, Plan] = {}
+        for given in plans:
+            plan_clinic(given, clinic, clinic_is="required")
+            who = people.get(given.patient) if given.patient else None
+            found = protocols_by_id.get(given.protocol)
+            # Its times as its protocol gives them from each start (clinic software may have
+            # moved a start and end only): what it books and what is judged.
+            item, protocol = plan_protocol(given, found, who, patient_is="required")
+            self.plans[item.id] = item
             self.context[item.id] = (protocol, who)
+        plans = list(self.plans.values())
         self.affected = [p.id for p in plans if self._on_changed_days(p)]
         ids = set(self.plans)
         external = [b for b in bookings if b.plan not in ids]

@@ -247,6 +247,8 @@ class LocalTimeError(KetaplanError, ValueError):
         self.when = when
         self.zone = zone
         self.problem = problem
+        self.policy = policy
+        """The policy that said ``"raise"``: ``skipped_time`` or ``repeated_time``."""
         super().__init__(
             f"{policy}: {when} in {zone} {problem}; choose another time or another policy "
             f"than 'raise'"

@@ -169,7 +169,11 @@ def _result(
     """The plan a search made, with its tasks and notes."""
     clinic, patient = search.setting.clinic, search.setting.patient
     start = dt.datetime.combine(search.setting.start, dt.time(), tzinfo=zone(clinic.time_zone))
-    proposals = gate_proposals(protocol, appointments, at=search.setting.now or start)
+    # What the search proposed (a review after a lapse before the plan), then the gates.
+    proposals = [
+        *search.proposals,
+        *gate_proposals(protocol, appointments, at=search.setting.now or start),
+    ]
     tasks, notes = tasks_for(
         protocol,
         appointments,

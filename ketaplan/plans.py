@@ -219,8 +219,17 @@ class Appointment(Model):
         return (
             self.shift is not None
             or (self.target is not None and self.local_date != self.target)
-            or self.reason.startswith(f"{MOVED} ")
+            or self.relocated
         )
+
+    @property
+    def relocated(self) -> bool:
+        """Whether a re-plan moved it where its rules would not put it.
+
+        By request, or around a disruption (a closure the clinic file may not hold): later
+        re-plans keep it there.
+        """
+        return self.reason.startswith(f"{MOVED} ")
 
     @property
     def no_longer_needed(self) -> bool:
@@ -387,7 +396,13 @@ class Plan(Model):
         return tuple(a for a in self.appointments if a.is_dose and a.is_active)
 
     def bookings(self) -> tuple[Booking, ...]:
-        """What this plan occupies, as bookings for planning other patients around it."""
+        """What this plan occupies as stored, as bookings for planning other patients around it.
+
+        Each resource is booked for the span the appointment stores: right for a plan as
+        ketaplan made or re-planned it. Clinic software may move an appointment's ``start``
+        and ``end`` only, which leaves the stored spans at the old time; for a plan read back,
+        :func:`ketaplan.plan_bookings` derives each span from the start, as ``check`` does.
+        """
         return tuple(
             booking
             for appointment in self.appointments

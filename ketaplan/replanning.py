@@ -76,11 +76,12 @@ from ketaplan.plans import (
 from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.capacity import spans
-from ketaplan.rules.chain import live
+from ketaplan.rules.chain import Chain, course_prefix, live
 from ketaplan.rules.course import Course, recorded_early
 from ketaplan.rules.decisions import (
     gate_proposals,
     mark_provisional,
+    proposed_note,
     qualifying_score,
     response,
     response_proposal,
@@ -118,6 +119,8 @@ class Attended(Model):
     appointment: Ref
     at: Moment | None = None
     dose: Annotated[float, Field(gt=0, le=1000)] | None = None
+    correction: bool = False
+    """It corrects what was recorded before (see :class:`Missed`)."""
 
 
 class Missed(Model):
@@ -126,6 +129,10 @@ class Missed(Model):
     type: Literal["missed"] = "missed"
     appointment: Ref
     worsening: bool = False
+    correction: bool = False
+    """It corrects what was recorded before: a session recorded attended, missed or cancelled
+    keeps that record unless the event says it is a correction, which history keeps with the
+    record it replaced. Recording the same outcome again changes nothing."""
 
 
 class Moved(Model):
@@ -148,6 +155,8 @@ class Cancelled(Model):
     type: Literal["cancelled"] = "cancelled"
     appointment: Ref
     made_at: Moment | None = None
+    correction: bool = False
+    """It corrects what was recorded before (see :class:`Missed`)."""
 
 
 class Assessed(Model):
@@ -274,8 +283,7 @@ def replan(
     course = Course(protocol, record.tiers, changes)
     search = Search(course, setting, ledger=_others(plan, clinic, others), continuity=continuity)
     fresh = search.solve(on_conflict=on_conflict, stopped=stop is not None)
-    for proposal in search.proposals:
-        record.proposals.setdefault(proposal.id, proposal)
+    record.raised(search.proposals)
     for proposal in gate_proposals(protocol, fresh, at=as_of):
         record.propose(proposal)
     fresh = list(mark_provisional(fresh, list(record.proposals.values())))
@@ -341,12 +349,15 @@ class Record:
                 number += 1
             proposal = proposal.model_copy(update={"id": f"{proposal.id}-{number}"})
         self.proposals[proposal.id] = proposal
-        if proposal.automatic:
-            follows = f"the protocol makes it automatic: {proposal.planned}"
-        else:
-            follows = f"the plan follows '{proposal.planned}' until a decision is recorded"
-        self.notes.append(f"proposed ({proposal.id}): {proposal.question} {follows}")
+        self.notes.append(proposed_note(proposal))
         return proposal
+
+    def raised(self, proposals: Iterable[Proposal]) -> None:
+        """Record what the search proposed (a lapse review's question), new ones in history."""
+        for proposal in proposals:
+            if proposal.id not in self.proposals:
+                self.proposals[proposal.id] = proposal
+                self.notes.append(proposed_note(proposal))
 
 
 def _check_arguments(
@@ -535,6 +546,7 @@ def _apply(
     applied = Applied({a.id: a for a in plan.appointments}, set(), set())
     appointments = applied.appointments
     notes = record.notes
+    doses: dict[str, tuple[float, int]] = {}
     for number, event in enumerate(events):
         if isinstance(event, Decided):
             continue
@@ -547,20 +559,18 @@ def _apply(
         if isinstance(event, Requested):
             _requested(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
             continue
-        current = appointments.get(event.appointment)
-        if current is None:
-            raise InputError(
-                f"events[{number}].appointment",
-                f"an appointment of plan {plan.id}",
-                event.appointment,
-            )
+        current = _named(plan, appointments, event.appointment, field=f"events[{number}]")
         applied.touched.add(current.id)
         kind = protocol.session_kind(current.session)
         _taken_place_by(event, current, as_of, field=f"events[{number}]")
+        if not isinstance(event, Moved) and current.status != "planned":
+            if _recorded_already(event, current, field=f"events[{number}]"):
+                continue
+            current = _corrected(current, event, record)
         if isinstance(event, Attended):
             update: dict[str, object] = {"status": "attended"}
             if event.dose is not None:
-                update["decided_dose"] = _decided_dose(protocol, current, event.dose, number)
+                doses[current.id] = (event.dose, number)  # judged once every event is applied
             if event.at is not None and event.at != current.start:
                 update.update(moved_times(current, event.at, kind))
                 applied.moved.add(current.id)
@@ -581,7 +591,64 @@ def _apply(
             _cancel_anchored(appointments, current)
             if isinstance(event, Missed) and event.worsening:
                 _worsening(plan, protocol, record, current, as_of)
+    _number_doses(protocol, applied, doses)
     return applied
+
+
+def _number_doses(
+    protocol: Protocol, applied: Applied, decided: Mapping[str, tuple[float, int]]
+) -> None:
+    """Number the doses that took place as the chain numbers them, then judge decided doses.
+
+    Once every event is applied, so that the order in which events are listed, or the re-plans
+    they are spread over, makes no difference: a dose attended after an earlier one that a
+    report now says was missed is the next dose of what took place (the label's first esketamine
+    dose is 56 mg; a second dose's 84 mg recorded with the first missed is refused). Only the
+    courses an event named are renumbered; a recorded dose keeps its amount, and ``check`` judges
+    it by its number.
+    """
+    appointments = applied.appointments
+    named = {course_prefix(i) for i in applied.touched}
+    for prefix in named:
+        chain = Chain(Course(protocol), id_prefix=prefix)
+        ordered = sorted(
+            (
+                a
+                for a in appointments.values()
+                if a.anchored is None and course_prefix(a.id) == prefix
+            ),
+            key=lambda a: (a.start, a.id),
+        )
+        for session in ordered:
+            kept = session
+            if session.is_dose and session.status == "attended":
+                kept = appointments[session.id] = _numbered(
+                    protocol, session, chain.next_dose_number()
+                )
+            chain = chain.plus(kept)
+    for appointment_id, (amount, number) in decided.items():
+        current = appointments[appointment_id]
+        dose = _decided_dose(protocol, current, amount, number)
+        appointments[appointment_id] = current.model_copy(update={"decided_dose": dose})
+
+
+def _numbered(protocol: Protocol, appointment: Appointment, number: int) -> Appointment:
+    """``appointment`` as dose ``number``, with the dose text the protocol gives that number."""
+    if appointment.dose_number == number:
+        return appointment
+    dosing = protocol.dosing
+    dose = dosing.describe(number) if dosing is not None else appointment.dose
+    return appointment.model_copy(update={"dose_number": number, "dose": dose})
+
+
+def _named(
+    plan: Plan, appointments: Mapping[str, Appointment], name: str, *, field: str
+) -> Appointment:
+    """The appointment an event names, or :class:`InputError` naming ``field``."""
+    found = appointments.get(name)
+    if found is None:
+        raise InputError(f"{field}.appointment", f"an appointment of plan {plan.id}", name)
+    return found
 
 
 def _assessed(protocol: Protocol, record: Record, event: Assessed) -> None:
@@ -620,6 +687,53 @@ def _taken_place_by(
             f"cancelled",
             f"{event.type} {when} {moment.isoformat()}",
         )
+
+
+_Outcome = Attended | Missed | Cancelled
+
+
+def _recorded_already(event: _Outcome, appointment: Appointment, *, field: str) -> bool:
+    """Whether ``event`` records what ``appointment`` (recorded before) already says.
+
+    Otherwise it must be a correction: :class:`InputError`, naming the record it would replace.
+    """
+    decided = appointment.decided_dose
+    same = event.type == appointment.status and (
+        not isinstance(event, Attended)
+        or (
+            (event.dose is None or (decided is not None and decided.amount == event.dose))
+            and (event.at is None or event.at == appointment.start)
+        )
+    )
+    if isinstance(event, Cancelled) and event.made_at is not None:
+        same = same and event.made_at == appointment.cancelled_at
+    if same or event.correction:
+        return same and not event.correction
+    raise InputError(
+        f"{field}.correction",
+        "true to replace what was recorded (a correction, kept in history; correct:EVENT at the "
+        "command line); a recorded outcome is never replaced silently",
+        f"{appointment.id} is recorded {_record_of(appointment)}; the event says {event.type}",
+    )
+
+
+def _record_of(appointment: Appointment) -> str:
+    """What was recorded of a session, in words: ``attended (84 mg)``, ``cancelled (late)``."""
+    detail = appointment.decided_dose or appointment.cancellation
+    return f"{appointment.status} ({detail})" if detail else appointment.status
+
+
+def _corrected(appointment: Appointment, event: _Outcome, record: Record) -> Appointment:
+    """``appointment`` before a correction is applied: what the old record alone held is gone.
+
+    History keeps the record it replaces.
+    """
+    record.notes.append(
+        f"{appointment.id} corrected: was recorded {_record_of(appointment)}, now {event.type}"
+    )
+    return appointment.model_copy(
+        update={"decided_dose": None, "cancellation": None, "cancelled_at": None}
+    )
 
 
 def _movable(appointment: Appointment, event: Moved, as_of: dt.datetime, *, field: str) -> None:
@@ -874,7 +988,9 @@ def _frozen(
     """What the re-plan keeps as it is.
 
     The chain of phase sessions is kept up to its last session that is in the past, was named
-    by an event, or did not take place as planned (attended, missed, cancelled by a person);
+    by an event, was moved by an earlier re-plan (by request, or around a disruption:
+    ``Appointment.relocated``), or did not take place as planned (attended, missed, cancelled
+    by a person);
     everything after that point is planned again. A session an earlier re-plan cancelled as no
     longer needed is not history and sets no such point. Anchored sessions are kept with their
     anchor, unless the anchor moved (they are placed again after it), and when they are in the
@@ -900,6 +1016,7 @@ def _frozen(
             appointment.start < as_of
             or appointment.id in applied.touched
             or appointment.status != "planned"
+            or appointment.relocated  # a person moved it (or a disruption did): it stays
         ):
             boundary = position
     kept = {a.id for a in chain[: boundary + 1]}
@@ -908,7 +1025,11 @@ def _frozen(
         if appointment.anchored is None:
             continue
         overlapped = any(m.start < appointment.end and appointment.start < m.end for m in moved)
-        if appointment.status != "planned" or appointment.id in applied.touched:
+        if (
+            appointment.status != "planned"
+            or appointment.id in applied.touched
+            or appointment.relocated
+        ):
             kept.add(appointment.id)
         elif appointment.start < as_of:
             why = _displaced(appointment, applied, rules, overlapped=overlapped)
@@ -1026,8 +1147,10 @@ def with_revision(before: Appointment, after: Appointment) -> Appointment:
     revision = before.revision + 1 if changed else before.revision
     if not changed:
         # Keep the earlier text too: only what a calendar shows decides a revision. What the
-        # rules say of the session now (a rule a shift relaxed) is kept up to date.
-        if before.shift != after.shift:
-            return before.model_copy(update={"shift": after.shift})
+        # rules say of the session now (a rule a shift relaxed, its dose's number when the
+        # text of the menu is the same) is kept up to date.
+        current = {"shift": after.shift, "dose_number": after.dose_number}
+        if any(getattr(before, name) != value for name, value in current.items()):
+            return before.model_copy(update=current)
         return before
     return after.model_copy(update={"revision": revision})

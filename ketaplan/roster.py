@@ -31,11 +31,20 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from ketaplan._model import AnyDay, Model, Text, TimeOfDay, check_unique, fail
+from ketaplan._model import AnyDay, Model, Text, TimeOfDay, check_unique, expect_each, fail
+from ketaplan._resolve import plan_bookings
+from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import demo_clinic
 from ketaplan.errors import DefinitionError, InputError
-from ketaplan.loading import load_clinic, load_patient, load_protocol, read_definition, validate
+from ketaplan.loading import (
+    builtin_protocol_ids,
+    load_clinic,
+    load_patient,
+    load_protocol,
+    read_definition,
+    validate,
+)
 from ketaplan.patient import Patient, PatientId
 from ketaplan.placement import Placement, PlacementRequest, plan_many
 from ketaplan.plans import Plan
@@ -49,6 +58,7 @@ __all__ = [
     "RosterEntry",
     "load_roster",
     "place",
+    "protocols_of",
     "requests",
     "roster_clinic",
 ]
@@ -111,16 +121,27 @@ def requests(entries: Iterable[RosterEntry], /, *, folder: Path) -> list[Placeme
 
     Each protocol and patient file is loaded once (relative to ``folder``).
     """
+    entries = list(entries)
+    protocols = _loaded(entries, folder)
+    return [
+        PlacementRequest(patient=_patient(entry, folder), protocol=protocols[entry.protocol],
+                         start=entry.start, start_window_days=entry.window_days, time=entry.time)
+        for entry in entries
+    ]  # fmt: skip
+
+
+def protocols_of(entries: Iterable[RosterEntry], /, *, folder: Path) -> list[Protocol]:
+    """The protocols the entries name, each once (files relative to ``folder``)."""
+    return list({p.id: p for p in _loaded(entries, folder).values()}.values())
+
+
+def _loaded(entries: Iterable[RosterEntry], folder: Path) -> dict[str, Protocol]:
+    """Each protocol the entries name, by the name they give it, loaded once."""
     protocols: dict[str, Protocol] = {}
-    found = []
     for entry in entries:
-        protocol = protocols.get(entry.protocol)
-        if protocol is None:
-            protocol = protocols[entry.protocol] = load_protocol(_relative(entry.protocol, folder))
-        found.append(PlacementRequest(patient=_patient(entry, folder), protocol=protocol,
-                             start=entry.start, start_window_days=entry.window_days,
-                             time=entry.time))  # fmt: skip
-    return found
+        if entry.protocol not in protocols:
+            protocols[entry.protocol] = load_protocol(_relative(entry.protocol, folder))
+    return protocols
 
 
 def place(
@@ -130,6 +151,7 @@ def place(
     clinic: Clinic,
     folder: Path,
     plans: Iterable[Plan] = (),
+    protocols: Iterable[Protocol] = (),
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Placement]:
@@ -141,13 +163,34 @@ def place(
         entries: the patients, in the order to plan them (:meth:`Roster.ordered`).
         clinic: the clinic they are planned into.
         folder: where the entries' relative file names start.
-        plans: plans already made (a waitlist is offered only what they leave free).
+        plans: plans already made (a waitlist is offered only what they leave free). Each
+            occupies what :func:`~ketaplan.plan_bookings` says: its resources at the times its
+            protocol gives from each start (a plan read back may have had a session moved).
+        protocols: the protocols of ``plans`` that are neither built in nor named by an entry.
         now: the moment of planning, as for ``plan``.
         progress: called with (done, total) after each patient.
     """
-    booked = [booking for made in plans for booking in made.bookings()]
-    return plan_many(requests(entries, folder=folder), clinic, bookings=booked,
-                     objective="in-order", now=now, progress=progress)  # fmt: skip
+    made = expect_each("plans", plans, Plan, "a Plan")
+    given = expect_each("protocols", protocols, Protocol, "a Protocol")
+    asked = requests(entries, folder=folder)
+    known = {request.protocol.id: request.protocol for request in asked}
+    for index, protocol in enumerate(given):
+        if known.setdefault(protocol.id, protocol) != protocol:
+            expected = "unique among the entries' protocols and those given (each one once)"
+            raise InputError(f"protocols[{index}].id", expected, protocol.id)
+    # With nobody to place, what the plans occupy does not matter (nor do their protocols).
+    booked = [b for index, item in enumerate(made) if asked for b in _bookings(index, item, known)]
+    return plan_many(asked, clinic, bookings=booked, objective="in-order", now=now,
+                     progress=progress)  # fmt: skip
+
+
+def _bookings(index: int, made: Plan, known: dict[str, Protocol]) -> tuple[Booking, ...]:
+    """What plan number ``index`` occupies, by its protocol (given, an entry's or built in)."""
+    protocol = known.get(made.protocol)
+    if protocol is None and made.protocol not in builtin_protocol_ids():
+        expected = "the id of a built-in protocol, of an entry's or of one given in protocols"
+        raise InputError(f"plans[{index}].protocol", expected, made.protocol)
+    return plan_bookings(made, protocol=protocol)
 
 
 def _patient(entry: RosterEntry, folder: Path) -> Patient:

@@ -244,12 +244,12 @@ def _decisions(protocol: Protocol) -> list[str]:
     lapse = rules.lapse
     if lapse is not None:
         if lapse.requires == "re-induction":
-            planned = f"planned as re-induce [{lapse.source}]"
+            planned = f"the protocol requires re-induction [{lapse.source}]"
         else:
             source = lapse.during_induction_source or lapse.source
             planned = (
-                f"planned as {lapse.during_induction} during induction [{source}], "
-                f"otherwise resume [{lapse.source}]"
+                f"suggested {lapse.during_induction} during induction [{source}], "
+                f"otherwise resume [{lapse.source}]; planned as resume, provisional, until decided"
             )
         out.append(f"after a lapse review: resume or re-induce; {planned}")
     out.extend(

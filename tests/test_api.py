@@ -66,6 +66,7 @@ def test_public_names_are_pinned() -> None:
         "loads_patient",
         "loads_protocol",
         "plan",
+        "plan_bookings",
         "plan_many",
         "replan",
         "replan_disruption",

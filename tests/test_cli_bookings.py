@@ -4,12 +4,13 @@ command line plans and checks around the clinic's other patients without a calen
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
-from ketaplan import Plan
+from ketaplan import Plan, load_protocol
 from ketaplan.loading import load_plan
 
 from .test_cli import ketaplan, run
@@ -199,3 +200,63 @@ def test_another_clinics_plan_is_refused(tmp_path: Path, one_chair: Path, comman
         f"--bookings {elsewhere}: must be a plan of clinic 'demo-clinic'; got 'one-chair'"
         in result.stderr
     )
+
+
+def moved_by_clinic_software(path: Path, appointment: str, hours: int) -> Path:
+    """A copy of the plan in ``path`` with ``appointment`` moved by ``hours``: start and end only,
+    as docs/checking.md allows clinic software to move it."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for item in data["appointments"]:
+        if item["id"] == appointment:
+            for name in ("start", "end"):
+                moment = dt.datetime.fromisoformat(item[name]) + dt.timedelta(hours=hours)
+                item[name] = moment.isoformat()
+    edited = path.with_name(f"{path.stem}-moved.json")
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    return edited
+
+
+def test_a_plan_whose_session_was_moved_books_it_at_its_new_time(
+    tmp_path: Path, one_chair: Path
+) -> None:
+    """Review: `--bookings` booked the stored resource spans, so the chair was free at the time
+    clinic software had moved induction-1 to (13:00), and a second patient was seated in it:
+    `check` then found the chair and the monitoring staff over capacity."""
+    first = moved_by_clinic_software(make(tmp_path, "first", one_chair), "induction-1", 4)
+    path = tmp_path / "second.json"
+    code, text = run("plan", "iv-ketamine-mwf", "--start", "2026-11-30", "--time", "13:00",
+                     "--clinic", str(one_chair), "--plan-id", "second", "--now",
+                     "2026-11-20T09:00", "--bookings", str(first), "-o", str(path))  # fmt: skip
+    assert code == 0, text
+    for checked, other in ((first, path), (path, first)):
+        code, text = run("check", str(checked), "--clinic", str(one_chair), "--bookings",
+                         str(other), "--format", "json")  # fmt: skip
+        found = {v["code"] for v in json.loads(text)}
+        assert not found & {"over-capacity", "chair-buffer"}, (checked.name, found)
+
+
+def test_a_plan_of_a_protocol_the_command_was_not_given_is_refused(tmp_path: Path) -> None:
+    """Its resources' times come from its protocol: one neither built in nor given is refused
+    (exit 2), not booked at the times it stores."""
+    protocol = tmp_path / "our-mwf.json"
+    own = load_protocol("iv-ketamine-mwf").model_copy(update={"id": "our-mwf"})
+    protocol.write_text(own.model_dump_json(), encoding="utf-8")
+    first = str(tmp_path / "first.json")
+    code, text = run("plan", str(protocol), "--start", "2026-11-30", "--time", "09:00",
+                     "--clinic", "demo", "--plan-id", "first", "-o", first)  # fmt: skip
+    assert code == 0, text
+    result = ketaplan("plan", "iv-ketamine-mwf", "--start", "2026-11-30", "--clinic", "demo",
+                      "--bookings", first)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ketaplan: error: --bookings {first}: must be a plan of a built-in protocol or of one "
+        "the command was given (iv-ketamine-mwf); got 'our-mwf'\n"
+    )
+    # Given the protocol (the one planned, or --protocol), the plan is read with it.
+    third = tmp_path / "third.json"
+    code, text = run("plan", str(protocol), "--start", "2026-11-30", "--time", "09:00",
+                     "--clinic", "demo", "--plan-id", "third", "--bookings", first,
+                     "-o", str(third))  # fmt: skip
+    assert code == 0, text
+    code, text = run("check", str(third), "--protocol", str(protocol), "--bookings", first)
+    assert (code, text.strip()) == (0, "no violations")

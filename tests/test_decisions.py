@@ -171,23 +171,32 @@ def _trd_lapse_during_induction() -> tuple[Plan, Plan, dt.datetime]:
     return base, replan(base, as_of=as_of, events=events, clinic=clinic), as_of
 
 
-def test_a_lapse_during_induction_proposes_re_induction_and_plans_it() -> None:
+def test_a_lapse_during_induction_suggests_re_induction_and_waits_for_the_decision() -> None:
     # Janssen medical information (spravato-missed-dose): patients who relapsed were
     # re-initiated with a second 4-week twice-weekly induction; the >28-day data (SUSTAIN-3)
-    # concern patients already in maintenance.
-    _, after, _ = _trd_lapse_during_induction()
+    # concern patients already in maintenance. Re-initiating is the clinician's judgement, so
+    # the plan resumes the course as it stands until the review's decision, every session
+    # after the review provisional (a replan audit found the second induction booked, and the
+    # old sessions cancelled, before anyone decided).
+    base, after, _ = _trd_lapse_during_induction()
     proposal = next(p for p in after.proposals if p.id == "lapse-review-1")
     assert proposal.options == ("resume", "re-induce", "stop")
-    assert (proposal.suggested, proposal.planned) == ("re-induce", "re-induce")
+    assert (proposal.suggested, proposal.planned) == ("re-induce", "resume")
     assert proposal.source == "spravato-missed-dose"
     assert "decide-lapse-review-1" in {t.id for t in after.tasks}
-    second = [a for a in after.appointments if a.id.startswith("course-2-induction-")]
-    assert len(second) == 8  # the whole induction again, not maintenance every 2 weeks
-    # The induction again, not the intake: the lapse review is the evaluation before it.
-    assert not any(a.id.startswith("course-2-intake") for a in after.appointments)
+    assert not any(a.id.startswith("course-2-") for a in after.appointments)
     review = after.appointment("lapse-review-1")
-    assert second[0].start >= review.end
-    assert after.appointment("evaluation-course-2-induction-8").status == "planned"
+    later = [a for a in after.appointments if a.start > review.start and a.status == "planned"]
+    assert later
+    assert all(a.provisional for a in later)
+    assert not review.provisional  # the review itself is to happen, whatever it decides
+    # Nothing the plan had is cancelled for a decision not taken.
+    kept = {a.id for a in base.appointments if a.start > review.start}
+    assert {a.id for a in later} >= kept - {
+        a.id for a in after.appointments if a.status != "planned"
+    }
+    assert not any(a.status == "cancelled" for a in after.appointments if a.id in kept)
+    assert any(line.endswith("(the source suggests 're-induce')") for line in after.history)
     found = check(after, clinic=demo_clinic())
     assert [v for v in found if v.severity == "error"] == []
 
@@ -207,7 +216,13 @@ def test_the_review_decision_chooses_resume_or_re_induction() -> None:
     again = replan(after, as_of=as_of, clinic=clinic,
                    events=[Decided(proposal="lapse-review-1", decision="re-induce",
                                    note="relapsed; second induction")])  # fmt: skip
-    assert sum(1 for a in again.appointments if a.id.startswith("course-2-induction-")) == 8
+    second = [a for a in again.appointments if a.id.startswith("course-2-induction-")]
+    assert len(second) == 8  # the whole induction again, not maintenance every 2 weeks
+    # The induction again, not the intake: the lapse review is the evaluation before it.
+    assert not any(a.id.startswith("course-2-intake") for a in again.appointments)
+    assert second[0].start >= again.appointment("lapse-review-1").end
+    assert again.appointment("evaluation-course-2-induction-8").status == "planned"
+    assert not any(a.provisional for a in again.appointments)  # decided: nothing waits
     assert [d.decision for d in again.decisions] == ["re-induce"]
     for made in (resumed, again):
         assert [v for v in check(made, clinic=clinic) if v.severity == "error"] == []

@@ -461,7 +461,11 @@ def test_a_course_a_re_induction_replaced_owes_no_end_of_induction_evaluation() 
     events: list[Event] = [Attended(appointment=f"{p}-{n}") for p, n in
                            (("intake", 1), ("induction", 1), ("induction", 2))]  # fmt: skip
     events += [Missed(appointment=f"induction-{n}") for n in (3, 4, 5)]
-    after = replan(base, as_of=at(2026, 2, 23, 19), events=events, clinic=where,
+    lapsed = replan(base, as_of=at(2026, 2, 23, 19), events=events, clinic=where,
+                    patient=mondays, on_conflict="shift")  # fmt: skip
+    # The re-induction is the clinician's decision at the lapse review (recorded, not assumed).
+    decided = [Decided(proposal="lapse-review-1", decision="re-induce")]
+    after = replan(lapsed, as_of=at(2026, 2, 23, 19), events=decided, clinic=where,
                    patient=mondays, on_conflict="shift")  # fmt: skip
     evaluations = {a.id: a.status for a in after.appointments if a.anchored == "evaluation"}
     assert evaluations["evaluation-course-2-induction-8"] == "planned"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ketaplan._text import fmt_day
-from ketaplan.decisions import BOOSTER
+from ketaplan.decisions import BOOSTER, LAPSE_REVIEW
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Lapse
@@ -32,7 +32,7 @@ from ketaplan.rules.course import (
     taken,
     washouts,
 )
-from ketaplan.rules.decisions import lapse_proposal
+from ketaplan.rules.decisions import lapse_proposal, proposed_note
 from ketaplan.rules.windows import Step
 
 if TYPE_CHECKING:
@@ -121,16 +121,16 @@ class Resumption:
         rule, previous = self._rule(), self._previous()
         if rule is None or previous is None:
             return
-        days = lapse_at(rule, previous, search.setting.start)
-        if days is None:
-            return
         held = taken(search.extras, now=search.setting.now)  # the rule status reads too
-        if review_after(rule, previous, held) is None:
+        days = lapse_at(rule, previous, search.setting.start)
+        if days is not None and review_after(rule, previous, held) is None:
             self._review(rule, days, previous)
             return
-        # A review already held or planned: its decision (re-induce, say) still applies. Any
-        # session of the review's kind is a review; the decision is the lapse review's (an
-        # evaluation booked again may come first, of the same kind).
+        # A review already held or planned: its decision (re-induce, say) still applies, also
+        # when the re-plan starts before the lapse it was placed for (the review is booked
+        # ahead of a dose that would come after one). Any session of the review's kind is a
+        # review; the decision is the lapse review's (an evaluation booked again may come
+        # first, of the same kind).
         for review in reviews_after(rule, previous, held):
             proposal = search.continuity.proposals.get(review.id)
             if proposal is not None:
@@ -204,7 +204,8 @@ class Resumption:
         """Place the protocol's review before the next dose, and propose what follows it.
 
         The review decides to resume or re-induce (a new course from the first phase); until
-        that decision is recorded the plan follows the protocol's suggestion.
+        that decision is recorded the plan resumes the course as it stands, provisionally
+        (:func:`~ketaplan.rules.decisions.lapse_proposal`).
         """
         search = self.search
         note = lapse_note(rule, days, previous, search.protocol.drug)
@@ -221,10 +222,7 @@ class Resumption:
                 at=search.setting.now or review.start,
             )
             search.proposals.append(proposal)
-            search.notes.append(
-                f"proposed: {proposal.question} The plan follows '{proposal.planned}' (as the "
-                f"source suggests) until decided:{proposal.id}=... is recorded"
-            )
+            search.notes.append(proposed_note(proposal))
         if proposal.outcome == "re-induce":
             self._new_course(review)
 
@@ -274,7 +272,7 @@ class Resumption:
     def _place_review(self, rule: Lapse, why: str) -> Appointment:
         search = self.search
         number = sum(1 for a in search.extras if a.anchored == LAPSE) + 1
-        review = self._place_first(rule.session, why, id=f"lapse-review-{number}", tag=LAPSE)
+        review = self._place_first(rule.session, why, id=f"{LAPSE_REVIEW}-{number}", tag=LAPSE)
         search.earliest_start = max(search.earliest_start, review.local_date)
         return review
 

@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 
 from ketaplan._model import aware, expect
-from ketaplan._resolve import plan_clinic, plan_protocol
+from ketaplan._resolve import plan_clinic, plan_protocol, timed
 from ketaplan.bookings import Booking
 from ketaplan.checking import doses, medications, overlaps, sessions
 from ketaplan.checking.context import Context
@@ -29,8 +29,7 @@ from ketaplan.ledger import Ledger, seconds
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
-from ketaplan.rules.capacity import limits, spans
-from ketaplan.timing import shift
+from ketaplan.rules.capacity import limits
 from ketaplan.violation import Violation
 
 __all__ = ["FAMILIES", "TRIAL_FAMILIES", "check", "check_trial"]
@@ -139,32 +138,10 @@ def check_trial(
 
     :func:`check` itself runs here with every family, after checking its arguments.
     """
-    plan = _derived_times(plan, protocol)
+    plan = timed(plan, protocol)  # the times clinic software may have left behind a move
     context = Context(plan, protocol, clinic, patient, _ledger(bookings, plan, clinic), now)
     found = [violation for family in families for violation in family(context)]
     return _sorted_unique(plan, found)
-
-
-def _derived_times(plan: Plan, protocol: Protocol) -> Plan:
-    """The plan with each appointment's dosing start and resource spans derived from its start.
-
-    Clinic software that moves an appointment may update ``start`` and ``end`` only; the
-    protocol's timeline, not the stored copies, says when dosing begins and when each resource
-    is in use. The chair or room numbers the plan assigned are kept.
-    """
-    updated = []
-    for appointment in plan.appointments:
-        kind = protocol.session_kind(appointment.session)
-        update: dict[str, object] = {}
-        begins = shift(appointment.start, minutes=kind.timeline.check_in_minutes)
-        if kind.is_dosing and appointment.dosing_start != begins:
-            update["dosing_start"] = begins
-        units = {span.resource: span.unit for span in appointment.resources}
-        derived = spans(kind, appointment.start, units=units)
-        if derived != appointment.resources:
-            update["resources"] = derived
-        updated.append(appointment.model_copy(update=update) if update else appointment)
-    return plan.model_copy(update={"appointments": tuple(updated)})
 
 
 def _ledger(

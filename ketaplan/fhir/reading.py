@@ -241,8 +241,7 @@ def _inconsistent(resource: Any, where: str, origin: str) -> list[Problem]:
     start, end = resource.start, resource.end
     for name, value in (("start", start), ("end", end)):
         if value is not None and not (isinstance(value, dt.datetime) and value.tzinfo):
-            found.append(Problem(f"{where}.{name}", "must be a date and time with a UTC offset",
-                                 str(value), origin))  # fmt: skip
+            found.append(Problem(f"{where}.{name}", _NOT_AN_INSTANT, str(value), origin))
     if found:
         return found
     if (
@@ -276,12 +275,21 @@ def _times_as_numbers(resource: Any, where: str, origin: str) -> list[Problem]:
 #: The fields read as times from an Appointment or a Slot (a Schedule's are not read).
 _TIMES = ("start", "end")
 
+#: What a busy time's start or end must be: a FHIR ``instant``. The models' own words ("Value
+#: error, Instant value string does not match spec regex.") said neither what nor how.
+_NOT_AN_INSTANT = (
+    "must be a date and time with a UTC offset (a FHIR instant), e.g. 2026-12-07T09:00:00-05:00"
+)
+
 
 def _problems(err: ValidationError, where: str, origin: str) -> list[Problem]:
+    """The models' errors, each naming its entry's field; a start or end in ketaplan's words."""
     return [
         Problem(
             ".".join([where, *(str(part) for part in error["loc"])]),
-            error["msg"],
+            _NOT_AN_INSTANT
+            if tuple(error["loc"]) in {(name,) for name in _TIMES}
+            else error["msg"],
             error.get("input"),
             origin,
         )

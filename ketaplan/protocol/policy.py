@@ -124,7 +124,8 @@ class Lapse(Model):
     """The session kind of the review."""
     during_induction: Literal["resume", "re-induce"] = "resume"
     """What the lapse proposal suggests when the lapse came before the first phase of doses was
-    complete (the review's decision chooses; the plan follows the suggestion until then)."""
+    complete. The review's decision chooses; until then the plan resumes the course as it stands
+    (``requires = "re-induction"`` alone re-induces at once), its sessions provisional."""
     during_induction_source: Slug | None = None
     source: Slug | None = None
 

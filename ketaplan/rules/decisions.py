@@ -31,6 +31,7 @@ __all__ = [
     "gate_proposals",
     "lapse_proposal",
     "mark_provisional",
+    "proposed_note",
     "qualifying_score",
     "reachable_tiers",
     "response",
@@ -217,13 +218,17 @@ def lapse_proposal(
     """After a lapse: the review decides to resume or re-induce (or stop).
 
     The suggestion is the protocol's: ``requires = "re-induction"``, or ``during_induction``
-    for a lapse before the first phase of doses was complete; otherwise resume. The plan follows the
-    suggestion until the decision is recorded (something must follow the review).
+    for a lapse before the first phase of doses was complete; otherwise resume. Until the
+    decision is recorded the plan resumes the course as it stands (its sessions provisional,
+    :func:`mark_provisional`): a source that suggests re-induction leaves it to the clinician
+    (the label's "per clinical judgement"), so only a protocol that requires re-induction is
+    planned so at once.
     """
     suggested: DecisionKind = "resume"
+    planned: DecisionKind = "resume"
     source = rule.source
     if rule.requires == "re-induction":
-        suggested = "re-induce"
+        suggested = planned = "re-induce"
     elif in_induction:
         suggested = rule.during_induction
         source = rule.during_induction_source or source
@@ -233,11 +238,22 @@ def lapse_proposal(
         "or re-induce?",
         options=("resume", "re-induce", "stop"),
         suggested=suggested,
-        planned=suggested,
+        planned=planned,
         raised=at,
         due=review.local_date,
         source=source,
     )
+
+
+def proposed_note(proposal: Proposal) -> str:
+    """The note (and line of history) that records a proposal when it is raised."""
+    if proposal.automatic:
+        follows = f"the protocol makes it automatic: {proposal.planned}"
+    else:
+        follows = f"the plan follows '{proposal.planned}' until a decision is recorded"
+        if proposal.suggested != proposal.planned:
+            follows += f" (the source suggests '{proposal.suggested}')"
+    return f"proposed ({proposal.id}): {proposal.question} {follows}"
 
 
 def gate_proposals(
@@ -274,14 +290,20 @@ def mark_provisional(
 ) -> tuple[Appointment, ...]:
     """The appointments, provisional while a decision they wait for is open.
 
-    The sessions of a phase waiting for its start decision, and a booster the patient asked
-    for until the clinician decides on it.
+    The sessions of a phase waiting for its start decision, a booster the patient asked for
+    until the clinician decides on it, and everything after a lapse review until its decision
+    (resume, re-induce or stop) is recorded.
     """
     waiting = {p.phase for p in proposals if p.starts_phase and p.decision is None}
     booster = any(p.requests_booster and p.decision is None for p in proposals)
+    reviews = {p.id for p in proposals if p.reviews_lapse and p.decision is None}
+    after = min((a.start for a in appointments if a.id in reviews), default=None)
 
     def provisional(a: Appointment) -> bool:
-        return a.status == "planned" and (a.phase in waiting or (booster and a.on_request))
+        if a.status != "planned":
+            return False
+        lapsed = after is not None and a.start >= after and a.id not in reviews
+        return lapsed or a.phase in waiting or (booster and a.on_request)
 
     return tuple(
         a

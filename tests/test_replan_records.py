@@ -1,0 +1,199 @@
+"""What a re-plan does with what was recorded: it keeps it, and changes it only when told.
+
+Found by an audit of re-planning (a clinician's decisions and the recorded past) and by a
+clinic-staff walk-through of a week at the command line (2 December 2026):
+
+- a recorded attendance, no-show, cancellation or dose was replaced by a later event without a
+  trace (an infusion given became "missed" and a make-up infusion was booked);
+- events listed out of order judged a recorded dose against a stale dose number (an 84 mg
+  esketamine dose recorded as the first dose given; the label gives 56 mg on day 1);
+- a session moved at the patient's request went back to its old day at the next re-plan;
+- a lapse during induction booked a second induction before the review decided it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ketaplan import (
+    Attended,
+    Cancelled,
+    Decided,
+    InputError,
+    Missed,
+    Moved,
+    Plan,
+    load_protocol,
+    replan,
+)
+from ketaplan.checking import check
+from ketaplan.cli import main
+from ketaplan.defaults import demo_clinic
+
+from .helpers import clinic, patient, plan
+
+D = dt.date
+CLINIC = demo_clinic()
+TRD = load_protocol("esketamine-trd")
+IV = load_protocol("iv-ketamine-standard")
+
+
+def _trd() -> Plan:
+    return plan(TRD, start=D(2027, 3, 1), clinic=CLINIC, until=D(2027, 9, 1))
+
+
+def _after(made: Plan, session: str, *events: Attended | Missed | Cancelled | Moved) -> Plan:
+    """``made`` re-planned just after ``session`` ended, with ``events``."""
+    return replan(made, as_of=made.appointment(session).end, clinic=CLINIC, events=list(events))
+
+
+# -- a recorded outcome is replaced only by a correction ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "record"),
+    [
+        (Attended(appointment="induction-2", dose=84), Missed(appointment="induction-2"),
+         "attended (84 mg)"),
+        (Attended(appointment="induction-2", dose=84), Cancelled(appointment="induction-2"),
+         "attended (84 mg)"),
+        (Attended(appointment="induction-2", dose=56),
+         Attended(appointment="induction-2", dose=84), "attended (56 mg)"),
+        (Missed(appointment="induction-2"), Attended(appointment="induction-2"), "missed"),
+    ],
+)  # fmt: skip
+def test_a_recorded_outcome_is_not_replaced_silently(
+    first: Attended | Missed, then: Attended | Missed | Cancelled, record: str
+) -> None:
+    recorded = _after(_trd(), "induction-2", Attended(appointment="induction-1"), first)
+    with pytest.raises(InputError) as raised:
+        _after(recorded, "induction-2", then)
+    assert raised.value.field == "events[0].correction"
+    assert f"induction-2 is recorded {record}; the event says {then.type}" in str(raised.value)
+    # The same two events in one re-plan: the second would replace the first.
+    with pytest.raises(InputError, match=r"events\[2\]\.correction"):
+        _after(_trd(), "induction-2", Attended(appointment="induction-1"), first, then)
+
+
+def test_recording_the_same_outcome_again_changes_nothing() -> None:
+    recorded = _after(_trd(), "induction-2", Attended(appointment="induction-1"),
+                      Attended(appointment="induction-2", dose=84))  # fmt: skip
+    again = _after(recorded, "induction-2", Attended(appointment="induction-2", dose=84),
+                   Attended(appointment="induction-1"))  # fmt: skip
+    assert again.appointments == recorded.appointments
+    assert again.revision == recorded.revision
+    assert again.history == recorded.history
+
+
+def test_a_correction_replaces_the_record_and_history_keeps_the_old_one() -> None:
+    recorded = _after(_trd(), "induction-2", Attended(appointment="induction-1"),
+                      Attended(appointment="induction-2", dose=84))  # fmt: skip
+    corrected = _after(recorded, "induction-2", Missed(appointment="induction-2", correction=True))
+    second = corrected.appointment("induction-2")
+    assert (second.status, second.decided_dose) == ("missed", None)
+    assert corrected.history[-1].endswith(
+        "induction-2 corrected: was recorded attended (84 mg), now missed"
+    )
+    assert recorded.appointment("induction-1") == corrected.appointment("induction-1")
+
+
+def test_the_command_line_corrects_with_correct_prefix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = tmp_path / "plan.json"
+    assert main(["plan", "iv-ketamine-standard", "--start", "2026-12-08", "--time", "09:00",
+                 "--clinic", "demo", "--now", "2026-12-07T09:00",
+                 "-o", str(made)]) == 0  # fmt: skip
+    attended, fixed = tmp_path / "attended.json", tmp_path / "fixed.json"
+    as_of = ["--as-of", "2026-12-15T12:00"]
+    assert main(["replan", str(made), *as_of, "--event", "attended:induction-1",
+                 "-o", str(attended)]) == 0  # fmt: skip
+    assert main(["replan", str(attended), *as_of, "--event", "missed:induction-1",
+                 "-o", str(fixed)]) == 2  # fmt: skip
+    error = capsys.readouterr().err
+    assert "--event[0].correction" in error
+    assert "correct:EVENT" in error
+    assert "Traceback" not in error
+    assert not fixed.exists()
+    assert main(["replan", str(attended), *as_of, "--event", "correct:missed:induction-1",
+                 "-o", str(fixed)]) == 0  # fmt: skip
+    assert main(["replan", str(attended), *as_of, "--event",
+                 "correct:moved:induction-3@2026-12-30T10:00", "-o", str(fixed)]) == 2  # fmt: skip
+    assert "correct:attended:..." in capsys.readouterr().err
+
+
+# -- doses are numbered by what took place, whatever the order of the events ------------------
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_dose_recorded_with_an_earlier_miss_is_judged_by_its_real_number(reverse: bool) -> None:
+    # Spravato label (TRD induction): day 1 56 mg; 56 mg or 84 mg from the second dose.
+    # With induction-1 missed, induction-2 is the first dose given: 84 mg is refused.
+    events: list[Attended | Missed] = [
+        Attended(appointment="intake-1"),
+        Missed(appointment="induction-1"),
+        Attended(appointment="induction-2", dose=84),
+    ]
+    events = events[::-1] if reverse else events
+    with pytest.raises(InputError, match=r"dose: must be one of 56 mg for induction-2"):
+        _after(_trd(), "induction-2", *events)
+    events = [e if not isinstance(e, Attended) or e.dose is None
+              else Attended(appointment="induction-2", dose=56) for e in events]  # fmt: skip
+    first = _after(_trd(), "induction-2", *events).appointment("induction-2")
+    assert (first.dose_number, first.dose, str(first.decided_dose)) == (1, "56 mg", "56 mg")
+
+
+def test_a_miss_recorded_later_renumbers_the_doses_and_check_reports_the_dose() -> None:
+    given = _after(_trd(), "induction-3", Attended(appointment="intake-1"),
+                   Attended(appointment="induction-2", dose=84),
+                   Attended(appointment="induction-3", dose=84))  # fmt: skip
+    assert given.appointment("induction-2").dose_number == 2
+    later = _after(given, "induction-3", Missed(appointment="induction-1"))
+    assert later.appointment("induction-1").status == "missed"
+    numbers = [a.dose_number for a in later.doses if a.phase == "induction"]
+    assert numbers == [1, 2, 3, 4, 5, 6, 7]  # every dose given or to come, none stale
+    found = [v for v in check(later, clinic=CLINIC) if v.code == "dose-mismatch"]
+    assert [(v.appointments, v.severity) for v in found] == [(("induction-2",), "error")]
+    assert "induction-2 is dose 1, for which the protocol allows 56 mg" in found[0].message
+
+
+# -- a session a person moved stays where they moved it ---------------------------------------
+
+
+def test_a_session_moved_by_request_stays_at_later_re_plans() -> None:
+    made = plan(IV, start=D(2026, 12, 8), clinic=CLINIC, preferred_time=dt.time(9))
+    first = made.appointment("induction-1")
+    to = dt.datetime(2026, 12, 21, 14, tzinfo=CLINIC.zone)
+    moved = replan(made, as_of=first.start - dt.timedelta(days=1), clinic=CLINIC,
+                   events=[Moved(appointment="induction-2", to=to)])  # fmt: skip
+    assert moved.appointment("induction-2").start == to
+    quiet = replan(moved, as_of=first.start - dt.timedelta(hours=20), clinic=CLINIC)
+    held = replan(moved, as_of=first.end, clinic=CLINIC,
+                  events=[Attended(appointment="induction-1")])  # fmt: skip
+    for later in (quiet, held):
+        assert later.appointment("induction-2").start == to
+        assert (
+            later.appointment("induction-2").revision == moved.appointment("induction-2").revision
+        )
+    assert quiet.revision == moved.revision  # nothing changed, nothing to send
+
+
+# -- a lapse review waits for its decision -----------------------------------------------------
+
+
+def test_a_lapse_before_the_plan_proposes_and_the_plan_keeps_the_proposal() -> None:
+    # home-sublingual: a lapse after 84 days asks for a review (mindbloom-return). A first plan
+    # that starts after one records the review's question, with its task, like a re-plan.
+    who = patient(history=[{"date": "2025-10-01", "product": "ketamine"}])
+    made = plan(load_protocol("home-sublingual"), start=D(2026, 3, 2), clinic=clinic(), patient=who)
+    (proposal,) = made.proposals
+    assert (proposal.id, proposal.planned, proposal.decision) == ("lapse-review-1", "resume", None)
+    assert "decide-lapse-review-1" in {t.id for t in made.tasks}
+    assert all(a.provisional for a in made.appointments if a.id != "lapse-review-1")
+    decided = replan(made, as_of=made.appointments[0].start - dt.timedelta(days=1),
+                     clinic=clinic(), patient=who,
+                     events=[Decided(proposal="lapse-review-1", decision="resume")])  # fmt: skip
+    assert not any(a.provisional for a in decided.appointments)
