@@ -228,7 +228,10 @@ class Check(NamedTuple):
 
 
 def _thresholds(
-    finder: SlotFinder, not_before: dt.datetime | None, earliest: Threshold | None
+    finder: SlotFinder,
+    kind: SessionKind,
+    not_before: dt.datetime | None,
+    earliest: Threshold | None,
 ) -> list[tuple[float, str]]:
     """Instants before which every start fails, with the reason, in the order checked."""
     found = []
@@ -241,6 +244,9 @@ def _thresholds(
         found.append((now.timestamp(), Reasons.PAST))
         hours = finder.rules.clinic.minimum_notice_hours
         found.append((notice.timestamp(), Reasons.notice(hours)))
+        ready = finder.rules.ready_from(kind)
+        if ready is not None:
+            found.append((ready[0].timestamp(), ready[1]))
     return found
 
 
@@ -273,7 +279,7 @@ class DayScreen:
         if stamp is None:  # the bookings near the day, with each unit's cleaning buffer
             margin = max(finder.ledger.buffer.values(), default=0)
             stamp = finder.ledger.changes(self.first - margin, self.last + margin)
-        self.thresholds = _thresholds(finder, not_before, earliest)
+        self.thresholds = _thresholds(finder, kind, not_before, earliest)
         near = finder.rules.busy.near(self.first, self.last)
         self.own = [(b.start.timestamp(), b.end.timestamp(), b.label) for b in near]
         self.checks: list[Check] = []

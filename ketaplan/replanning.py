@@ -501,6 +501,7 @@ def _continuity(
         fixed=tuple(fixed),
         times=times,
         days=days,
+        booked={a.id: a.start for a in plan.appointments if a.status == "planned"},
         series_time=series_time,
         plan_start=plan.start,
         stopped_on=stopped_on(record.decisions, plan.time_zone),

@@ -127,9 +127,18 @@ class SlotFinder:
     # -- one start at a time ---------------------------------------------------------------
 
     def slot_problem(
-        self, kind: SessionKind, start: dt.datetime, *, not_before: dt.datetime | None = None
+        self,
+        kind: SessionKind,
+        start: dt.datetime,
+        *,
+        not_before: dt.datetime | None = None,
+        booked: bool = False,
     ) -> tuple[Slot | None, str | None]:
-        """Check one start instant; return the slot, or why it does not work."""
+        """Check one start instant; return the slot, or why it does not work.
+
+        ``booked``: the session is booked at ``start`` already, so the time its instructions
+        need before a new booking (:meth:`DayRules.ready_from`) does not apply.
+        """
         rules = self.rules
         if not_before is not None and start < not_before:
             return None, Reasons.TOO_EARLY
@@ -138,6 +147,9 @@ class SlotFinder:
                 return None, Reasons.PAST
             if rules.notice is not None and start < rules.notice:
                 return None, Reasons.notice(self.clinic.minimum_notice_hours)
+            ready = None if booked else rules.ready_from(kind)
+            if ready is not None and start < ready[0]:
+                return None, ready[1]
         end = shift(start, minutes=kind.timeline.block_minutes)
         if end.astimezone(start.tzinfo).date() != start.astimezone(start.tzinfo).date():
             return None, Reasons.AFTER_MIDNIGHT
@@ -254,13 +266,20 @@ class SlotFinder:
         not_before: dt.datetime | None = None,
         earliest: Threshold | None = None,
         preferred_time: dt.time | None = None,
+        booked: dt.datetime | None = None,
     ) -> tuple[Slot | None, str]:
         """The best slot on ``day``, or the main reason there is none.
 
         A start before ``not_before`` is "too early"; a start before ``earliest``'s instant
         fails with its reason (the protocol's minimum interval, checked first). The reason for
-        a day without a slot is the commonest reason among its candidate starts.
+        a day without a slot is the commonest reason among its candidate starts. ``booked``:
+        the start the session is booked at already (a re-plan), which stays possible however
+        soon it is (:meth:`slot_problem`), when every other rule allows it.
         """
+        kept = self._booked_start(kind, day, booked, not_before=not_before, earliest=earliest,
+                                  preferred_time=preferred_time)  # fmt: skip
+        if kept is not None:
+            return kept, ""
         ranges, reason = self.day_ranges(kind, day)
         if reason:
             return None, reason
@@ -305,6 +324,36 @@ class SlotFinder:
             return self._best_slowly(kind, day, clocks, not_before, earliest)
         self._answers[key] = (stamp, answer)
         return answer
+
+    def _booked_start(
+        self,
+        kind: SessionKind,
+        day: dt.date,
+        booked: dt.datetime | None,
+        *,
+        not_before: dt.datetime | None,
+        earliest: Threshold | None,
+        preferred_time: dt.time | None,
+    ) -> Slot | None:
+        """The slot at ``booked`` when it is on ``day`` and only its being soon stands in its way.
+
+        Any other start on the day is a new booking, judged by every rule.
+        """
+        ready = self.rules.ready_from(kind)
+        if booked is None or ready is None or booked >= ready[0]:
+            return None  # no exception needed: the day's search judges it like any start
+        local = booked.astimezone(self.zone_for(kind))
+        wanted = preferred_time or self.preferred_time
+        if local.date() != day or (wanted is not None and wanted != local.time()):
+            return None  # another day, or the session is to move to another time of day
+        if earliest is not None and booked < earliest.at:
+            return None
+        ranges, reason = self.day_ranges(kind, day)
+        clock = local.time()
+        grid = self._starts(ranges, kind.timeline.block_minutes, None).in_order if ranges else []
+        if reason or clock.hour * 60 + clock.minute not in grid or clock.second:
+            return None  # only a start the day's grid offers
+        return self.slot_problem(kind, booked, not_before=not_before, booked=True)[0]
 
     def _best_screened(
         self,

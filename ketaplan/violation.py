@@ -31,6 +31,7 @@ ViolationCode = Literal[
     "outside-patient-availability",
     "patient-blackout",
     "before-minimum-notice",
+    "instructions-before-booking",
     "booked-in-the-past",
     "recorded-before-it-began",
     "beyond-booking-horizon",
@@ -84,6 +85,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "outside-patient-availability": ("error", "a session outside the patient's availability"),
     "patient-blackout": ("error", "a session on a patient's blackout date"),
     "before-minimum-notice": ("warning", "a session sooner than the clinic's minimum notice"),
+    "instructions-before-booking": (
+        "warning",
+        "a session booked after its own instructions (fasting, a nasal spray) began",
+    ),
     "booked-in-the-past": ("error", "a session booked after the moment it was to begin"),
     "recorded-before-it-began": ("error", "a session recorded attended or missed before it began"),
     "beyond-booking-horizon": ("warning", "a session beyond the clinic's booking horizon"),

@@ -321,6 +321,25 @@ def test_minimum_notice_and_booking_horizon_are_judged_from_the_booking() -> Non
     assert one(check(past, clinic=strict), "booked-in-the-past").severity == "error"
 
 
+def test_a_session_booked_after_its_own_instructions_began() -> None:
+    # A replan audit: a dose booked at 11:30 for 13:15 said "No food after 11:30"; one booked
+    # at the re-plan moment itself would tell the patient to have stopped eating hours before.
+    result = make("iv-ketamine-standard", WEEKDAYS)
+    first = result.doses[0]
+    began = min(i.at for i in first.instructions if i.kind.startswith("fasting") and i.at)
+    in_time = edited(result, first.id, booked_at=began)
+    assert "instructions-before-booking" not in codes(check(in_time, clinic=WEEKDAYS))
+    late = edited(result, first.id, booked_at=began + dt.timedelta(minutes=30))
+    found = one(check(late, clinic=WEEKDAYS), "instructions-before-booking")
+    assert found.severity == "warning"
+    # 6 h of fasting before dosing, which begins 15 minutes after the start (the check-in)
+    at = began.astimezone(NY)
+    assert found.message == (
+        f"IV ketamine infusion at 09:00 on Mon 9 Mar 2026 was booked at {at:%H}:45 on "
+        f"Mon 9 Mar 2026, after its instructions began at {at:%H:%M} (5 h 45 min before it)"
+    )
+
+
 def test_without_a_booking_moment_notice_is_judged_from_now() -> None:
     strict = clinic(minimum_notice_hours=48, booking_horizon_days=30)
     result = make("sc-ketamine-anxiety", strict)

@@ -29,6 +29,7 @@ from ketaplan import (
     load_protocol,
     replan,
 )
+from ketaplan import plan as ketaplan_plan
 from ketaplan.checking import check
 from ketaplan.cli import main
 from ketaplan.defaults import demo_clinic
@@ -197,3 +198,33 @@ def test_a_lapse_before_the_plan_proposes_and_the_plan_keeps_the_proposal() -> N
                      clinic=clinic(), patient=who,
                      events=[Decided(proposal="lapse-review-1", decision="resume")])  # fmt: skip
     assert not any(a.provisional for a in decided.appointments)
+
+
+# -- a session is never booked too late for its own instructions -------------------------------
+
+
+def test_a_new_booking_leaves_time_for_its_instructions_and_a_kept_one_stays() -> None:
+    # A replan audit: a step back decided at 11:30 placed the next dose at 11:30 that day with
+    # "No food after 09:45", already past when it was booked (minimum_notice_hours defaults to
+    # 0). A session booked before keeps its start however soon the re-plan runs: the patient
+    # has followed its instructions since it was booked.
+    made = ketaplan_plan(TRD, start=D(2027, 3, 1), clinic=CLINIC, until=D(2027, 9, 1),
+                         now=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))  # fmt: skip
+    weekly = made.appointment("maintenance-weekly-2")
+    held = [Attended(appointment=a.id) for a in made.appointments
+            if a.end <= weekly.start and a.status == "planned"]  # fmt: skip
+    worse = replan(made, as_of=weekly.end, clinic=CLINIC,
+                   events=[*held, Missed(appointment=weekly.id, worsening=True)])  # fmt: skip
+    as_of = weekly.end + dt.timedelta(days=2, hours=1)  # Wed 14 Apr 2027 11:30
+    back = replan(worse, as_of=as_of, clinic=CLINIC,
+                  events=[Decided(proposal="step-back-maintenance-weekly-2",
+                                  decision="step-back")])  # fmt: skip
+    placed = back.appointment("maintenance-weekly-3")
+    assert (placed.local_date, placed.booked_at) == (as_of.date(), as_of)  # placed that day
+    fasting = [i.at for i in placed.instructions if i.kind.startswith("fasting") and i.at]
+    assert fasting
+    assert min(fasting) >= as_of  # no instruction already past when it was booked
+    first = made.appointment("induction-1")
+    early = replan(made, as_of=first.start - dt.timedelta(hours=1), clinic=CLINIC,
+                   events=[Attended(appointment="intake-1")])  # fmt: skip
+    assert early.appointment("induction-1") == first  # kept as booked: no new instructions

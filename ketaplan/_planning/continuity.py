@@ -27,6 +27,10 @@ class Continuity:
     """The local time each appointment had, by id, to keep where possible."""
     days: Mapping[str, dt.date] = field(default_factory=dict)
     """The date each appointment had, by id, in phases that continue after a miss."""
+    booked: Mapping[str, dt.datetime] = field(default_factory=dict)
+    """The start each planned appointment is booked at, by id: placed there again, it is no
+    new booking (its instructions were given when it was booked), so the time its
+    instructions need before a new booking does not apply to that start."""
     aims: Mapping[str, dt.date] = field(default_factory=dict)
     """A day to try first, by id (``plan(hints=...)``): the target stays the rules' own."""
     series_time: dt.time | None = None

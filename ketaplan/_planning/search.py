@@ -433,6 +433,7 @@ class Search:
             earliest=None if earliest is None else earliest.threshold,
             not_before=frame.not_before,
             preferred_time=self.continuity.times.get(f"{self.id_prefix}{step.id}"),
+            booked=self.continuity.booked.get(f"{self.id_prefix}{step.id}"),
         )
         if slot is None:
             return problem
@@ -522,8 +523,9 @@ def place_anchored(
         search.evaluations += 1
         not_before = anchor.end if day == anchor.local_date else None
         slot, problem = search.finder.best(
-            kind, day, not_before=not_before, preferred_time=preferred
-        )
+            kind, day, not_before=not_before, preferred_time=preferred,
+            booked=search.continuity.booked.get(ident),
+        )  # fmt: skip
         if slot is None:
             rejected[day] = problem
             continue

@@ -29,7 +29,7 @@ from ketaplan.rules.capacity import uses
 from ketaplan.rules.finding import Finding
 from ketaplan.timing import shift, zone
 
-__all__ = ["Busy", "DayRules", "Ranges", "Reasons", "Threshold"]
+__all__ = ["Busy", "DayRules", "Ranges", "Reasons", "Threshold", "instructions_lead"]
 
 #: Local time ranges a session may use on a day.
 Ranges = list[tuple[dt.time, dt.time]]
@@ -51,6 +51,11 @@ class Reasons:
     def notice(hours: int) -> str:
         """Inside the clinic's minimum notice."""
         return f"less than {hours} h notice"
+
+    @staticmethod
+    def instructions(lead: dt.timedelta) -> str:
+        """So soon that the session's own instructions would already have begun."""
+        return f"too soon to follow its instructions, which begin {_duration(lead)} before it"
 
     @staticmethod
     def patient_busy(label: str) -> str:
@@ -77,6 +82,35 @@ class Reasons:
             cls.NO_PRESCRIBER_DAY: "prescriber",
         }
         return named.get(reason)
+
+
+def instructions_lead(kind: SessionKind) -> dt.timedelta:
+    """How long before its start a session's own instructions begin (zero: none before it).
+
+    The longest of the fasting and nasal-spray leads before dosing (which begins after the
+    check-in), in real elapsed time: the instructions ketaplan writes
+    (:mod:`ketaplan.instructions`) begin then. A session booked later than this before its
+    start tells the patient to have stopped eating, say, before they knew of it: the planner
+    never places one so (:meth:`DayRules.ready_from`), and ``check`` warns of one booked so
+    (``instructions-before-booking``).
+    """
+    rules = kind.instructions
+    before = max(
+        60 * (rules.fasting_solids_hours or 0),
+        60 * (rules.fasting_liquids_hours or 0),
+        rules.nasal_spray_minutes_before or 0,
+    )
+    check_in = kind.timeline.check_in_minutes if kind.is_dosing else 0
+    return dt.timedelta(minutes=max(0.0, before - check_in))
+
+
+def _duration(span: dt.timedelta) -> str:
+    """``6 h``, ``2 h 15 min``, ``45 min``."""
+    minutes = round(span.total_seconds() / 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 class Threshold(NamedTuple):
@@ -186,6 +220,7 @@ class DayRules:
         self.zone = zone(clinic.time_zone)
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
         self.notice = shift(now, hours=clinic.minimum_notice_hours) if now is not None else None
+        self._ready: dict[str, tuple[dt.datetime, str] | None] = {}
         self.busy = BusyTimes(
             [
                 Busy(b.start, b.end, b.label or "another appointment")
@@ -298,6 +333,21 @@ class DayRules:
             for r in availability.on(mine_start.date())
         )
 
+    def ready_from(self, kind: SessionKind) -> tuple[dt.datetime, str] | None:
+        """The first start a session of ``kind`` booked ``now`` may have, and why one before fails.
+
+        A start before it would tell the patient to have begun following its instructions
+        before they knew of it (:func:`instructions_lead`). ``None`` without ``now`` or without
+        instructions before the session.
+        """
+        if self.now is None:
+            return None
+        if kind.id not in self._ready:
+            lead = instructions_lead(kind)
+            ready = (shift(self.now, minutes=lead.total_seconds() / 60), Reasons.instructions(lead))
+            self._ready[kind.id] = ready if lead else None
+        return self._ready[kind.id]
+
     def findings(
         self,
         kind: SessionKind,
@@ -317,6 +367,7 @@ class DayRules:
         span = _Words(local_start, local_end)  # written only when a finding needs it
         rule = f"clinic {self.clinic.id}"
         found = self._booking_findings(start, day, span, rule, booked_at)
+        found += _instruction_findings(kind, local_start, booked_at, rule)
         blackout = self.blackout(day)
         if blackout:
             found.append(Finding("patient-blackout", f"{fmt_day(day)}: {blackout}", rule))
@@ -407,3 +458,22 @@ class _Words:
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
+
+
+def _instruction_findings(
+    kind: SessionKind, start: dt.datetime, booked_at: dt.datetime | None, rule: str
+) -> list[Finding]:
+    """A session booked after its own instructions began (:func:`instructions_lead`)."""
+    lead = instructions_lead(kind)
+    if booked_at is None or not lead:
+        return []
+    began = shift(start, minutes=-lead.total_seconds() / 60)  # real elapsed time
+    if booked_at <= began:
+        return []
+    booked = booked_at.astimezone(start.tzinfo)
+    message = (
+        f"{kind.name} at {start:%H:%M} on {fmt_day(start.date())} was booked at "
+        f"{booked:%H:%M} on {fmt_day(booked.date())}, after its instructions began at "
+        f"{began:%H:%M} ({_duration(lead)} before it)"
+    )
+    return [Finding("instructions-before-booking", message, rule)]
