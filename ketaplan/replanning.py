@@ -589,7 +589,7 @@ def _apply(
                 field = f"events[{number}]"
                 not_held = _cancellation(current, event, clinic, record, field=field, as_of=as_of)
             appointments[current.id] = current.model_copy(update=not_held)
-            _cancel_anchored(appointments, current)
+            _cancel_anchored(appointments, appointments[current.id], record)
             if isinstance(event, Missed) and event.worsening:
                 _worsening(plan, protocol, record, current, as_of)
     _number_doses(protocol, applied, doses)
@@ -759,11 +759,21 @@ def _movable(appointment: Appointment, event: Moved, as_of: dt.datetime, *, fiel
         raise InputError(f"{field}.to", expected, event.to.isoformat())
 
 
-def _cancel_anchored(appointments: dict[str, Appointment], anchor: Appointment) -> None:
-    """The planned sessions anchored to ``anchor``, which does not take place, are cancelled."""
+def _cancel_anchored(
+    appointments: dict[str, Appointment], anchor: Appointment, record: Record
+) -> None:
+    """The planned sessions anchored to ``anchor``, which does not take place, are cancelled.
+
+    Each says why (its reason, and a line of history): no person cancelled it, and it must not
+    read as if one had.
+    """
     for other in list(appointments.values()):
         if other.anchor == anchor.id and other.status == "planned":
-            appointments[other.id] = other.model_copy(update={"status": "cancelled"})
+            why = f"cancelled with {anchor.id}, which was {anchor.status}"
+            appointments[other.id] = other.model_copy(
+                update={"status": "cancelled", "reason": f"{why}; was: {other.reason}"}
+            )
+            record.notes.append(f"{other.id} {why}")
 
 
 def _cancellation(

@@ -228,3 +228,20 @@ def test_a_new_booking_leaves_time_for_its_instructions_and_a_kept_one_stays() -
     early = replan(made, as_of=first.start - dt.timedelta(hours=1), clinic=CLINIC,
                    events=[Attended(appointment="intake-1")])  # fmt: skip
     assert early.appointment("induction-1") == first  # kept as booked: no new instructions
+
+
+def test_a_session_cancelled_with_its_anchor_says_so() -> None:
+    # A replan audit: an integration session whose dose was missed was set to cancelled with
+    # its old reason, no cancellation class and no history: it read as a person's cancellation.
+    kap = load_protocol("iv-ketamine-kap")
+    made = plan(kap, start=D(2027, 3, 1), clinic=CLINIC)
+    dose = made.appointment("dosing-1")
+    held = [Attended(appointment=a.id) for a in made.appointments if a.end <= dose.start]
+    after = replan(made, as_of=dose.end, clinic=CLINIC, events=[*held, Missed(appointment=dose.id)])
+    integration = after.appointment("integration-dosing-1")
+    assert integration.status == "cancelled"
+    assert integration.cancellation is None  # nobody gave notice: it was not a person's
+    assert integration.reason.startswith("cancelled with dosing-1, which was missed; was: ")
+    assert after.history[-1].endswith(
+        "integration-dosing-1 cancelled with dosing-1, which was missed"
+    )
