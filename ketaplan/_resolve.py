@@ -20,6 +20,7 @@ from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.defaults import default_clinic
 from ketaplan.errors import InputError
+from ketaplan.ledger import Ledger, seconds
 from ketaplan.loading import builtin_protocol_ids, load_protocol
 from ketaplan.patient import Patient
 from ketaplan.plans import Plan
@@ -31,7 +32,9 @@ from ketaplan.timing import shift
 __all__ = [
     "Need",
     "by_id",
+    "course_span",
     "new_plan_clinic",
+    "other_courses",
     "plan_bookings",
     "plan_clinic",
     "plan_protocol",
@@ -217,3 +220,30 @@ def by_id(
             raise InputError(f"{field}[{index}].id", expected, ident)
         found[ident] = item
     return found
+
+
+def course_span(plan: Plan) -> tuple[int, int] | None:
+    """The plan's course in seconds: its first session taking place to the end of its last.
+
+    ``None`` when none takes place or the plan names no patient.
+    """
+    active = [a for a in plan.appointments if a.is_active]
+    if plan.patient is None or not active:
+        return None
+    return min(seconds(a.start) for a in active), max(seconds(a.end) for a in active)
+
+
+def other_courses(ledger: Ledger, plan: Plan) -> list[Booking]:
+    """The bookings of the plan's patient that belong to another plan, during its course.
+
+    One course at a time: the rules of a course (its gaps, the minimum interval, one dose a day,
+    washouts) are judged within the plan, never across two, so two courses of one patient at
+    once would give doses no rule has judged together. :func:`~ketaplan.planner.plan` refuses
+    to plan one, and ``check`` reports one (``another-course``). A booking naming no plan (clinic
+    software's own) is not a course; ``patient-double-booked`` judges its overlaps.
+    """
+    span = course_span(plan)
+    if span is None or plan.patient is None:
+        return []
+    found = ledger.course_bookings(plan.patient, *span)
+    return [b for b in found if b.plan != plan.id]

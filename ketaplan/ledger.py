@@ -156,6 +156,9 @@ class Ledger:
         self._patients = _Index()
         """Bookings with a patient, all under one key: a clinic's patients mostly book once a
         day, so a day's list is short and an index per patient would cost more than it saves."""
+        self._courses = _Index()
+        """Bookings that belong to a plan (a course of treatment), by patient: few per patient,
+        so a patient's other courses are found without reading the clinic's other bookings."""
         self._indexes: dict[IndexKind, _Index] = {
             "unit": self._units,
             "counted": self._counted,
@@ -265,6 +268,22 @@ class Ledger:
                     )
             found += [
                 rows.booking(row) for row in sorted(near) if patient is None or who[row] == patient
+            ]
+        return found
+
+    def course_bookings(self, patient: str, start: int, end: int) -> list[Booking]:
+        """The bookings of ``patient`` that belong to a plan and overlap ``start``-``end`` (s).
+
+        Read from the index of plans' bookings by patient: the cost is the patient's own, however
+        many bookings the clinic holds. The base's first, in the order they were added.
+        """
+        found: list[Booking] = []
+        for ledger in self._chain()[::-1]:
+            rows = ledger._rows
+            starts, ends = rows.start, rows.end
+            near = set(ledger._courses.near(patient, start, end, starts))
+            found += [
+                rows.booking(row) for row in sorted(near) if starts[row] < end and start < ends[row]
             ]
         return found
 
@@ -456,6 +475,8 @@ class Ledger:
             yield self._loose, resource  # a resource this clinic does not limit
         if rows.patient[row] is not None:
             yield self._patients, None
+            if rows.plan[row] is not None:
+                yield self._courses, rows.patient[row]
 
     def _index(self, row: int, *, undone: Literal["restore", "renumber"]) -> None:
         start, end = self._rows.start[row], self._rows.end[row]

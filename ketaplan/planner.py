@@ -30,7 +30,8 @@ from collections.abc import Iterable, Mapping
 from ketaplan._model import aware, choice, expect, in_range, local_time, start_in_range
 from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.search import MAX_EVALUATIONS, SHIFT_DAYS, Search, Setting
-from ketaplan._resolve import new_plan_clinic
+from ketaplan._resolve import new_plan_clinic, other_courses
+from ketaplan._text import fmt_day
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
@@ -155,7 +156,30 @@ def plan(
     continuity = _hinted(hints, clinic, protocol)
     search = Search(Course(protocol, chosen), setting, ledger=ledger, continuity=continuity)
     appointments = search.solve(on_conflict=on_conflict)
-    return _result(protocol, search, appointments, plan_id=plan_id, tiers=chosen)
+    made = _result(protocol, search, appointments, plan_id=plan_id, tiers=chosen)
+    _one_course(ledger, made)
+    return made
+
+
+def _one_course(ledger: Ledger, made: Plan) -> None:
+    """Refuse a plan whose patient has another plan's sessions during it (:func:`other_courses`)."""
+    others = other_courses(ledger, made)
+    if not others:
+        return
+    local = zone(made.time_zone)
+    first, last = (
+        min(b.start for b in others).astimezone(local),
+        max(b.end for b in others).astimezone(local),
+    )
+    course = [a.local_date for a in made.appointments if a.is_active]
+    raise InputError(
+        "patient",
+        f"a patient with no other course during this one ({fmt_day(course[0])} to "
+        f"{fmt_day(course[-1])}): one course at a time; stop or finish the other (decided:stop), "
+        f"or start this one after it. {made.patient} has sessions of plan {others[0].plan} "
+        f"from {fmt_day(first.date())} to {fmt_day(last.date())}",
+        made.patient,
+    )
 
 
 def _result(

@@ -36,6 +36,7 @@ ViolationCode = Literal[
     "recorded-before-it-began",
     "beyond-booking-horizon",
     "patient-double-booked",
+    "another-course",
     "over-capacity",
     "chair-buffer",
     "unit-out-of-service",
@@ -94,6 +95,7 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
     "beyond-booking-horizon": ("warning", "a session beyond the clinic's booking horizon"),
     # people and resources
     "patient-double-booked": ("error", "two of the patient's appointments overlap"),
+    "another-course": ("error", "the patient has another plan's sessions during this course"),
     "over-capacity": ("error", "more chairs, rooms or monitored patients than the clinic has"),
     "chair-buffer": ("error", "a chair or room reused before its cleaning buffer ends"),
     "unit-out-of-service": ("error", "a chair or room used on a day it is out of service"),

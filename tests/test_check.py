@@ -369,6 +369,28 @@ def test_patient_double_booked() -> None:
     assert "overlaps dentist" in violation.message
 
 
+def test_another_course_of_the_same_patient() -> None:
+    # A clinic-staff walk-through: an IV standard course planned with --bookings of the same
+    # patient's IV MWF course passed every check; the patient had two infusions on one day.
+    who = patient()
+    mwf = make("iv-ketamine-mwf", WEEKDAYS, patient=who, until=D(2026, 5, 1))
+    other = make("iv-ketamine-standard", WEEKDAYS, patient=who, until=D(2026, 5, 1))
+    on_other_days = [b for b in mwf.bookings() if b.start.date() not in
+                     {a.local_date for a in other.appointments}]  # fmt: skip
+    found = one(check(other, clinic=WEEKDAYS, bookings=on_other_days), "another-course")
+    assert found.severity == "error"
+    assert f"has {len({b.appointment for b in on_other_days})} session(s) of plan {mwf.id}" in (
+        found.message
+    )
+    # The same patient's plan itself, and another patient's course, are not another course.
+    assert "another-course" not in codes(check(other, clinic=WEEKDAYS, bookings=other.bookings()))
+    someone = make("iv-ketamine-mwf", WEEKDAYS, patient=patient(id="p-2"), until=D(2026, 5, 1))
+    assert "another-course" not in codes(check(other, clinic=WEEKDAYS, bookings=someone.bookings()))
+    with pytest.raises(InputError, match=r"patient: must be a patient with no other course"):
+        make("iv-ketamine-standard", WEEKDAYS, patient=who, until=D(2026, 5, 1),
+             bookings=mwf.bookings())  # fmt: skip
+
+
 def test_anchored_session_overlapping_its_dose() -> None:
     result = make("iv-ketamine-standard", WEEKDAYS, until=D(2026, 4, 1))
     review = result.appointment("response-review-induction-3")

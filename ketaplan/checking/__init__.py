@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 
 from ketaplan._model import aware, expect
-from ketaplan._resolve import plan_clinic, plan_protocol, timed
+from ketaplan._resolve import course_span, plan_clinic, plan_protocol, timed
 from ketaplan.bookings import Booking
 from ketaplan.checking import doses, medications, overlaps, sessions
 from ketaplan.checking.context import Context
@@ -45,6 +45,7 @@ FAMILIES: tuple[Callable[[Context], list[Violation]], ...] = (
     sessions.anchored,
     sessions.blocks,
     overlaps.double_booking,
+    overlaps.another_course,
     sessions.calendar,
     sessions.records,
     overlaps.capacity,
@@ -169,7 +170,14 @@ def _ledger(
         }
     )
 
+    course = course_span(plan)
+
     def near(booking: Booking) -> bool:
+        if course is not None and booking.patient == plan.patient and booking.plan is not None:
+            # the patient's other courses, on any day of this one (``other_courses``)
+            first, last = course
+            if seconds(booking.start) < last and first < seconds(booking.end):
+                return True
         first = bisect_left(days, seconds(booking.start) // _DAY)
         return first < len(days) and days[first] <= seconds(booking.end) // _DAY
 

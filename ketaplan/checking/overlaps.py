@@ -17,16 +17,24 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from ketaplan._resolve import other_courses
 from ketaplan._text import fmt_day
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.checking.context import Context
 from ketaplan.ledger import seconds
 from ketaplan.rules.capacity import Limits, at_once, limits
-from ketaplan.timing import shift
+from ketaplan.timing import shift, zone
 from ketaplan.violation import Violation
 
-__all__ = ["Interval", "capacity", "double_booking", "overlapping_pairs", "overloads"]
+__all__ = [
+    "Interval",
+    "another_course",
+    "capacity",
+    "double_booking",
+    "overlapping_pairs",
+    "overloads",
+]
 
 
 class Interval(NamedTuple):
@@ -65,6 +73,33 @@ def double_booking(ctx: Context) -> list[Violation]:
                 "one patient, one place at a time",
                 f"{first.name} ({first.start:%H:%M}-{first.end:%H:%M}) overlaps {second.name} "
                 f"({second.start:%H:%M}-{second.end:%H:%M}) on {fmt_day(first.start.date())}",
+            )
+        )
+    return found
+
+
+def another_course(ctx: Context) -> list[Violation]:
+    """The patient's sessions of another plan during this one's course (``other_courses``)."""
+    if ctx.bookings is None:
+        return []
+    by_plan: dict[str, list[Booking]] = defaultdict(list)
+    for booking in other_courses(ctx.bookings, ctx.plan):
+        by_plan[booking.plan or ""].append(booking)
+    local = zone(ctx.plan.time_zone)
+    found = []
+    for plan_id, bookings in by_plan.items():
+        first, last = min(b.start for b in bookings), max(b.end for b in bookings)
+        days = [first.astimezone(local).date(), last.astimezone(local).date()]
+        sessions = len({b.appointment or b.label for b in bookings})
+        during = [a.id for a in ctx.active if a.end > first and a.start < last]
+        found.append(
+            ctx.violation(
+                "another-course",
+                (during or [a.id for a in ctx.active])[:1],
+                "one course at a time",
+                f"patient {ctx.plan.patient} has {sessions} session(s) of plan {plan_id} from "
+                f"{fmt_day(days[0])} to {fmt_day(days[-1])}, during this course: their doses "
+                "are not judged together (finish or stop one, or move this one after it)",
             )
         )
     return found
