@@ -77,7 +77,14 @@ from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.capacity import spans
 from ketaplan.rules.chain import Chain, course_prefix, live
-from ketaplan.rules.course import Course, recorded_early
+from ketaplan.rules.course import (
+    Course,
+    Previous,
+    lapse_at,
+    previous_from_history,
+    recorded_early,
+    taken,
+)
 from ketaplan.rules.decisions import (
     gate_proposals,
     mark_provisional,
@@ -261,6 +268,7 @@ def replan(
         clinic=clinic,
     )
     _respond(plan, protocol, record, as_of)
+    _withdraw_stale_reviews(protocol, applied, record, as_of=as_of, patient=patient)
     for number, event in enumerate(events):
         if isinstance(event, Decided):
             _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
@@ -640,6 +648,62 @@ def _numbered(protocol: Protocol, appointment: Appointment, number: int) -> Appo
     dosing = protocol.dosing
     dose = dosing.describe(number) if dosing is not None else appointment.dose
     return appointment.model_copy(update={"dose_number": number, "dose": dose})
+
+
+def _withdraw_stale_reviews(
+    protocol: Protocol,
+    applied: Applied,
+    record: Record,
+    *,
+    as_of: dt.datetime,
+    patient: Patient | None,
+) -> None:
+    """A lapse review still to come, undecided, whose lapse no longer stands, is withdrawn.
+
+    A review is placed when the doses recorded leave a lapse before the next one, which comes
+    after the review; doses recorded later (attended after all) can close it: then the review's
+    own day is no longer more than ``after_days`` after the last dose taken. Its question is
+    then about nothing: the review is cancelled as no longer needed and its proposal
+    withdrawn, with a line of history, so no decision is asked (or taken) on a lapse that did
+    not happen. A decided one stays.
+    """
+    rule = protocol.rules.lapse
+    appointments = applied.appointments
+    reviews = [
+        a
+        for a in appointments.values()
+        if a.anchored == LAPSE and a.status == "planned" and a.start >= as_of
+        and (p := record.proposals.get(a.id)) is not None and p.decision is None
+    ]  # fmt: skip
+    if rule is None or not reviews:
+        return
+    doses = sorted(
+        (a for a in appointments.values()
+         if a.is_dose and a.anchored is None and a.start < as_of),
+        key=lambda a: a.start,
+    )  # fmt: skip
+    held = taken(doses, now=as_of)
+    last = held[-1] if held else None
+    previous = (
+        Previous(last.local_date, last.end, last.id)
+        if last is not None
+        else previous_from_history(patient, protocol)
+    )
+    if previous is None:
+        return
+    for review in reviews:
+        if lapse_at(rule, previous, review.local_date) is not None:
+            continue  # the next dose, after the review, still comes after a lapse
+        why = (
+            f"{NO_LONGER_NEEDED}: the lapse it was to review no longer stands ({previous.label} "
+            f"took place on {fmt_day(previous.day)})"
+        )
+        appointments[review.id] = review.model_copy(
+            update={"status": "cancelled", "reason": f"{why}; was: {review.reason}"}
+        )
+        applied.touched.add(review.id)
+        del record.proposals[review.id]
+        record.notes.append(f"{review.id} withdrawn, and its proposal: {why}")
 
 
 def _named(

@@ -245,3 +245,30 @@ def test_a_session_cancelled_with_its_anchor_says_so() -> None:
     assert after.history[-1].endswith(
         "integration-dosing-1 cancelled with dosing-1, which was missed"
     )
+
+
+def test_a_lapse_review_whose_lapse_no_longer_stands_is_withdrawn() -> None:
+    # A replan audit: with the doses after maintenance-1 unrecorded for 45 days, a re-plan
+    # raised lapse-review-1 (sustain-3-lapse: more than 28 days without a dose); the doses
+    # were then recorded attended, yet the review, its open proposal and its decide- task
+    # stayed, and a decision to re-induce on it was accepted.
+    made = _trd()
+    first = made.appointment("maintenance-1")
+    held = [Attended(appointment=a.id) for a in made.appointments
+            if a.end <= first.end and a.status == "planned"]  # fmt: skip
+    attended = replan(made, as_of=first.end, clinic=CLINIC, events=held)
+    as_of = first.start + dt.timedelta(days=45)
+    lapsed = replan(attended, as_of=as_of, clinic=CLINIC)
+    assert "lapse-review-1" in {p.id for p in lapsed.proposals}
+    past = [Attended(appointment=a.id) for a in lapsed.appointments
+            if a.status == "planned" and a.start < as_of]  # fmt: skip
+    recorded = replan(lapsed, as_of=as_of, clinic=CLINIC, events=past)
+    review = recorded.appointment("lapse-review-1")
+    assert review.status == "cancelled"
+    assert review.reason.startswith("no longer needed: the lapse it was to review no longer stands")
+    assert "lapse-review-1" not in {p.id for p in recorded.proposals}
+    assert not any(t.id.startswith("decide-lapse-review") for t in recorded.tasks)
+    assert any("lapse-review-1 withdrawn" in line for line in recorded.history)
+    with pytest.raises(InputError, match=r"events\[0\]\.proposal"):
+        replan(recorded, as_of=as_of, clinic=CLINIC,
+               events=[Decided(proposal="lapse-review-1", decision="re-induce")])  # fmt: skip
