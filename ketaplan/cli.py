@@ -82,7 +82,7 @@ from ketaplan.runsheet import RunSheet, RunWeek, run_sheet, run_week
 from ketaplan.runsheet.page import runsheet_html
 from ketaplan.runsheet.table import runsheet_table
 from ketaplan.standing import clinic_status, status_table
-from ketaplan.summary import describe_protocol, plan_table, violation_table
+from ketaplan.summary import describe_protocol, plan_table, violation_table, written_summary
 from ketaplan.timing import resolve, zone
 from ketaplan.violation import Violation
 from ketaplan.whatif import dask_executor, whatif, whatif_table
@@ -1151,6 +1151,8 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     else:
         text = _plan_text(result) if args.format == "json" else plan_table(result)
         code = _emit(text, args.output, out)
+    if args.output:
+        print(for_terminal(written_summary(result)), file=out)
     return code or shifted
 
 
@@ -1525,7 +1527,10 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
         args, result, protocol=protocol, clinic=clinic, patient=patient, bookings=[]
     )
     text = _plan_text(result) if args.format == "json" else plan_table(result)
-    return _emit(text, args.output, out) or shifted
+    code = _emit(text, args.output, out)
+    if args.output:
+        print(for_terminal(written_summary(result, before=current)), file=out)
+    return code or shifted
 
 
 def _broken_by_moves(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from ketaplan._text import fmt_day
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
 from ketaplan.medications import medication_rules, medication_rules_everywhere
@@ -22,7 +23,7 @@ from ketaplan.protocol import (
 from ketaplan.timing import zone
 from ketaplan.violation import Violation
 
-__all__ = ["describe_protocol", "plan_table", "status_word", "violation_table"]
+__all__ = ["describe_protocol", "plan_table", "status_word", "violation_table", "written_summary"]
 
 _WIDTH = 96
 _TEENS = range(11, 14)
@@ -407,4 +408,42 @@ def violation_table(violations: Sequence[Violation], /) -> str:
         lines.append(f"    rule: {violation.rule}{cite}")
     errors = sum(1 for v in violations if v.severity == "error")
     lines.append(f"{errors} error(s), {len(violations) - errors} warning(s)")
+    return "\n".join(lines)
+
+
+#: The most notes :func:`written_summary` lists; the rest are counted (the plan holds them all).
+_WRITTEN_NOTES = 12
+
+
+def written_summary(plan: Plan, /, *, before: Plan | None = None) -> str:
+    """What a person should know of a plan just written to a file, in a few lines.
+
+    Its sessions to come, what changed since ``before`` (each calendar to update), the
+    decisions waiting for a clinician and the plan's notes: a command that writes a plan file
+    says more than the file's name, so a relaxed rule or an open question is not missed.
+    """
+    planned = [a for a in plan.appointments if a.status == "planned"]
+    if planned:
+        first, last = planned[0].local_start.date(), planned[-1].local_start.date()
+        lines = [f"  {len(planned)} session(s) to come, {fmt_day(first)} to {fmt_day(last)}"]
+    else:
+        lines = ["  no session to come"]
+    if before is not None:
+        old = {a.id: a.revision for a in before.appointments}
+        changed = [a.id for a in plan.appointments if old.get(a.id, -1) < a.revision]
+        if changed:
+            shown = ", ".join(changed[:_WRITTEN_NOTES]) + (
+                ", ..." if len(changed) > _WRITTEN_NOTES else ""
+            )
+            lines.append(f"  {len(changed)} changed (their calendars update): {shown}")
+        else:
+            lines.append("  no session changed")
+    lines += [
+        f"  decide by {fmt_day(p.due)}: {p.question} ({p.id})"
+        for p in plan.proposals
+        if p.decision is None and not p.automatic
+    ]
+    lines += [f"  note: {note}" for note in plan.notes[:_WRITTEN_NOTES]]
+    if len(plan.notes) > _WRITTEN_NOTES:
+        lines.append(f"  ... and {len(plan.notes) - _WRITTEN_NOTES} more note(s) in the plan")
     return "\n".join(lines)

@@ -50,7 +50,12 @@ def test_plan_table_and_output_file(tmp_path: Path) -> None:
     code, text = run("plan", "iv-ketamine-standard", "--start", "2026-11-24", "--time", "09:00",
                      "--clinic", "demo", "--patient", "demo", "-o", str(out))  # fmt: skip
     assert code == 0
-    assert text.strip() == f"wrote {out}"
+    # What a person should know of the plan written: its sessions and the decision it waits for.
+    assert text.splitlines()[:2] == [
+        f"wrote {out}",
+        "  22 session(s) to come, Tue 24 Nov 2026 to Wed 3 Nov 2027",
+    ]
+    assert "  decide by Mon 4 Jan 2027: is the patient a responder" in text
     table = out.read_text()
     assert "maintenance-1" in table
     assert "clinic closed (New Year's Day)" in table  # the first booster, 2 weeks on

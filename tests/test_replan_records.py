@@ -121,6 +121,10 @@ def test_the_command_line_corrects_with_correct_prefix(
     assert not fixed.exists()
     assert main(["replan", str(attended), *as_of, "--event", "correct:missed:induction-1",
                  "-o", str(fixed)]) == 0  # fmt: skip
+    # The front desk is told what changed (each calendar to update) and what it records.
+    said = capsys.readouterr().out
+    assert "changed (their calendars update): induction-1" in said
+    assert "note: induction-1 corrected: was recorded attended, now missed" in said
     assert main(["replan", str(attended), *as_of, "--event",
                  "correct:moved:induction-3@2026-12-30T10:00", "-o", str(fixed)]) == 2  # fmt: skip
     assert "correct:attended:..." in capsys.readouterr().err
