@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
@@ -21,13 +21,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     WrapSerializer,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ketaplan._problems import (
     UNION_TAGS,
@@ -118,6 +119,19 @@ class Model(BaseModel):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        """The model's core schema, in which every number refuses true and false.
+
+        pydantic's lax mode reads ``true`` as 1 where a number is due: ``min_interval = {
+        hours = true }`` was a one-hour interval, ``count = true`` one session. Every ``int``
+        and ``float`` the model's fields hold (alone, optional, in a list or a table) is
+        guarded here, once for every model (:func:`_refusing_bools`).
+        """
+        return _refusing_bools(handler(source))
+
+    @classmethod
     def trusted(cls, /, **values: Any) -> Self:
         """An instance of values ketaplan made itself, without validating them again.
 
@@ -192,6 +206,58 @@ class Model(BaseModel):
             )
         except ValidationError as err:
             raise _translated(cls, err) from None
+
+
+#: What a number field says of ``true`` or ``false``, by the kind of number.
+_NOT_A_BOOL = {
+    "int": "must be a whole number, not true or false",
+    "float": "must be a number, not true or false",
+}
+
+
+def _bool_refused(message: str) -> Callable[[object], object]:
+    def refuse_bools(value: object) -> object:
+        if isinstance(value, bool):
+            raise PydanticCustomError("number_from_bool", message)
+        return value
+
+    return refuse_bools
+
+
+_REFUSE_BOOLS = {kind: _bool_refused(message) for kind, message in _NOT_A_BOOL.items()}
+_GUARDS = frozenset(_REFUSE_BOOLS.values())
+#: Keys of a core schema that hold no schema to guard (a default is a value, not a schema).
+_NOT_SCHEMAS = frozenset({"metadata", "serialization", "default", "ref", "cls", "config"})
+
+
+def _refusing_bools(schema: CoreSchema) -> CoreSchema:
+    """``schema`` (a pydantic core schema) with each ``int`` or ``float`` refusing a bool.
+
+    Each number's schema is wrapped in a validator that refuses ``True`` and ``False`` before
+    pydantic reads them as 1 and 0; nothing else changes (ints and floats, from files or from
+    Python, are read as before, and the JSON Schema is the same). Nested models keep the
+    guards their own schema has; a guarded number is not guarded twice.
+    """
+    guarded: CoreSchema = _guarded(schema)
+    return guarded
+
+
+def _guarded(schema: Any) -> Any:
+    """:func:`_refusing_bools` of any part of a core schema (a schema, a list of them, a value)."""
+    if isinstance(schema, list | tuple):
+        return type(schema)(_guarded(item) for item in schema)
+    if not isinstance(schema, dict):
+        return schema
+    kind = schema.get("type")
+    if isinstance(kind, str) and kind in _REFUSE_BOOLS:
+        return core_schema.no_info_before_validator_function(_REFUSE_BOOLS[kind], schema)
+    function = schema.get("function")
+    if isinstance(function, dict) and function.get("function") in _GUARDS:
+        return schema  # a number guarded already (a nested model's schema)
+    for key, value in schema.items():
+        if key not in _NOT_SCHEMAS:
+            schema[key] = _guarded(value)
+    return schema
 
 
 _new = object.__new__

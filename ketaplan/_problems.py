@@ -248,7 +248,8 @@ def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
     if kind in _PLAIN:
         return _PLAIN[kind], value
     if kind in _WITH_CONTEXT:
-        return _WITH_CONTEXT[kind].format(**ctx), value
+        bounds = {key: _bound(bound) for key, bound in ctx.items()}
+        return _WITH_CONTEXT[kind].format(**bounds), value
     if kind == "missing":
         return "is required", MISSING
     if kind == "string_pattern_mismatch":
@@ -268,6 +269,13 @@ def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
     if kind == "value_error":
         return str(detail["msg"]).removeprefix("Value error, "), MISSING
     return str(detail["msg"]), value
+
+
+def _bound(value: object) -> object:
+    """A bound as the file writes it: pydantic gives a float field's whole bound as ``336.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _length(value: object) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-__all__ = ["WEEKDAY_PLURAL", "fmt_clock", "fmt_day", "fmt_time"]
+__all__ = ["WEEKDAY_PLURAL", "fmt_clock", "fmt_day", "fmt_time", "quantity"]
 
 #: Weekday names for "on Mondays", indexed by ``date.weekday()``.
 WEEKDAY_PLURAL = (
@@ -62,3 +62,16 @@ def fmt_clock(moment: dt.datetime, /, *, seen_on: dt.date) -> str:
     if moment.toordinal() == seen_on.toordinal():
         return f"{moment.hour:02d}:{moment.minute:02d}"  # strftime is several times slower
     return fmt_time(moment)
+
+
+def quantity(number: float, unit: str) -> str:
+    """``number`` and ``unit``, the unit plural unless the number is 1; whole numbers as such.
+
+    >>> quantity(1, "hour"), quantity(48, "hour"), quantity(1.5, "hour"), quantity(0, "day")
+    ('1 hour', '48 hours', '1.5 hours', '0 days')
+    >>> quantity(24.0, "hour"), quantity(1.0, "dose")
+    ('24 hours', '1 dose')
+    """
+    whole = not isinstance(number, float) or number.is_integer()
+    written = str(int(number)) if whole else f"{number:g}"
+    return f"{written} {unit}" if number == 1 else f"{written} {unit}s"

@@ -43,7 +43,7 @@ from typing import NamedTuple
 from typing import Protocol as Callback
 
 from ketaplan._model import AnyDay, Model, Name, Ref, Text, expect, expect_each
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import RESOURCE_KINDS, ResourceKind
 from ketaplan.clinic import Clinic, Resources
 from ketaplan.errors import DefinitionError, InputError, LimitError
@@ -574,7 +574,10 @@ def capacity_table(report: CapacityReport, /) -> str:
         lines += ["", "TURNED AWAY (unserved patients, by what blocked most of their days)"]
         lines += [f"  {t.reason}: {t.patients}" for t in report.turned_away]
     if report.unserved:
-        lines += ["", f"NOT SERVED (earliest start, {report.later_days} days past the horizon)"]
+        lines += [
+            "",
+            f"NOT SERVED (earliest start, {quantity(report.later_days, 'day')} past the horizon)",
+        ]
         lines += [_unserved_line(u) for u in report.unserved]
     if report.raises:
         lines += ["", "ONE MORE (the roster placed again)"]
@@ -587,5 +590,6 @@ def _unserved_line(item: Unserved) -> str:
     if item.earliest is None:
         fits = "no start fits" if item.requested else "not tried (no roster entry)"
     else:
-        fits = f"earliest {fmt_day(item.earliest)}, {item.wait_days} days' wait"
+        wait = f"{item.wait_days} day's" if item.wait_days == 1 else f"{item.wait_days} days'"
+        fits = f"earliest {fmt_day(item.earliest)}, {wait} wait"
     return f"  {item.patient}{asked}: {fits}; turned away by {item.turned_away_by}"

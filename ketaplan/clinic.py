@@ -273,6 +273,12 @@ class Clinic(Model):
                     )
                 )
         found += self._changes_fit()
+        if self.medication_rules or self.medication_classes:
+            # Imported here: the medication rules are built on clinics (an import at the top
+            # would be circular), and a clinic without its own rules reads no dictionary.
+            from ketaplan.medications import unmatched_names  # noqa: PLC0415
+
+            found += unmatched_names(self.medication_rules, "medication_rules", self)
         fail(found)
         return self
 

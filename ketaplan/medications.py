@@ -12,9 +12,11 @@ rule's class (``library/medications/classes.toml``, extended by the clinic's
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ketaplan._model import Loc
 from ketaplan._presets import builtin_classes, preset_rules, preset_sources
 from ketaplan.clinic import Clinic
 from ketaplan.medicines import ingredients, plain_name, suggestions, synonyms
@@ -27,6 +29,7 @@ __all__ = [
     "medication_rules",
     "medication_rules_everywhere",
     "medicine_names",
+    "unmatched_names",
 ]
 
 #: The class of drugs known to need no rule (antidepressants that continue unchanged).
@@ -105,11 +108,44 @@ class MedicationRules:
         known = {*self.names, *self.aliases, *self._class_names}
         brands = {alias for name in self.names for alias in synonyms(name)}
         close = suggestions(medication.name, sorted(known | brands))
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = f"; did you mean {_either(close)}?" if close else ""
         return (
             f"unknown medication {medication.name!r}: no medication rule could be matched{hint} "
             "(check the spelling, or add it to the clinic's medication_classes)"
         )
+
+    def rule_name_problem(self, name: str, *, also: str = "") -> str | None:
+        """What is wrong with ``name`` as the medication a rule names, or None when it is right.
+
+        A rule applies to a medication when it names one of :meth:`classes_of` it: a drug as the
+        dictionary keeps it (``"lorazepam"``) or a class (``"benzodiazepine"``). Any other name
+        (a typo, a brand, a plural, a strength) matches no patient's medication written another
+        way, and the rule would silently do nothing: it is refused, with the names likely meant.
+        ``also``: what else the name may be, in words (``", or one the clinic's rules name"``).
+
+        >>> print(medicine_names().rule_name_problem("maois"))
+        must be a medication or class ketaplan knows (did you mean 'maoi'?)
+        """
+        key = _key(name)
+        if key in self.names or key in self._class_names:
+            return None
+        meant = self._meant_by(name)
+        hint = f" (did you mean {_either(meant)}?)" if meant else ""
+        return f"must be a medication or class ketaplan knows{also}{hint}"
+
+    def _meant_by(self, name: str) -> list[str]:
+        """The names a rule may use that ``name`` likely means, best first."""
+        key = _key(name)
+        if key in self.aliases:  # a class as people write it: "maois", "benzodiazepines"
+            meant = self.aliases[key]
+            return [meant] if meant != NO_RULE else []
+        plain = plain_name(name)
+        if plain in self.names or plain in self._class_names:  # "lorazepam 1 mg"
+            return [plain]
+        close = suggestions(name, sorted({*self.names, *self._class_names, *self.aliases}))
+        if close:  # a typo: "benzodiazapine", "maio"
+            return [c for c in dict.fromkeys(self.aliases.get(c, c) for c in close) if c != NO_RULE]
+        return [i for i in ingredients(name) if i in self.names]  # a brand: "Nardil"
 
     def matching(self, medication: Medication) -> list[HoldRule]:
         """The rules that apply to ``medication``, in rule order."""
@@ -119,6 +155,11 @@ class MedicationRules:
     def source(self, source_id: str | None) -> Source | None:
         """A source any rule cites, by id."""
         return self.sources.get(source_id) if source_id else None
+
+
+def _either(names: list[str]) -> str:
+    """``'a' or 'b'``: the names a "did you mean" offers."""
+    return " or ".join(repr(name) for name in names)
 
 
 def medicine_names(clinic: Clinic | None = None) -> MedicationRules:
@@ -132,6 +173,32 @@ def medicine_names(clinic: Clinic | None = None) -> MedicationRules:
         for name, classes in clinic.medication_classes.items():
             names[_key(name)] = frozenset(_key(c) for c in classes)
     return MedicationRules((), {}, names, aliases)
+
+
+def unmatched_names(
+    holds: Sequence[HoldRule], field: str, clinic: Clinic | None = None
+) -> list[tuple[Loc, str, object]]:
+    """Each medication ``holds`` (a protocol's, or ``clinic``'s own) name that no rule can match.
+
+    Each finding is ``(location, message, name)``, the location below ``field``. With
+    ``clinic``, also each class its ``medication_classes`` lists that is neither one ketaplan
+    knows nor one of ``holds`` names: the class, or the hold, would silently do nothing.
+    """
+    known = medicine_names(clinic)
+    found: list[tuple[Loc, str, object]] = []
+    for index, hold in enumerate(holds):
+        problem = known.rule_name_problem(hold.medication)
+        if problem is not None:
+            found.append(((field, index, "medication"), problem, hold.medication))
+    if clinic is None:
+        return found
+    builtin, named = medicine_names(), {_key(hold.medication) for hold in holds}
+    for name, classes in clinic.medication_classes.items():
+        for listed in classes:
+            problem = builtin.rule_name_problem(listed, also=f", or one the clinic's {field} name")
+            if problem is not None and _key(listed) not in named:
+                found.append((("medication_classes",), f"{name!r}: {problem}", listed))
+    return found
 
 
 def medication_rules_everywhere(clinic: Clinic | None = None) -> tuple[HoldRule, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
 from ketaplan.medications import medication_rules, medication_rules_everywhere
@@ -165,7 +165,7 @@ def _phase_lines(protocol: Protocol, number: int, phase: Phase) -> list[str]:
         gap = "by its cadence" if phase.start.gap is None else phase.start.gap.describe()
         lines.append(f"      starts after the previous session: {gap}")
     if phase.within_days is not None:
-        lines.append(f"      all within {phase.within_days} days")
+        lines.append(f"      all within {quantity(phase.within_days, 'day')}")
     if phase.preferred_weekdays:
         lines.append(f"      preferred days: {', '.join(phase.preferred_weekdays)}")
     if phase.tier_choices:
@@ -192,7 +192,7 @@ def _due(task: TaskRule) -> str:
     """When a task is due, e.g. ``'within 7 days after each esketamine-dose'``."""
     if task.due_within_days == 0:
         return f"on the day of {_anchor(task.after)}"
-    return f"within {task.due_within_days} days after {_anchor(task.after)}"
+    return f"within {quantity(task.due_within_days, 'day')} after {_anchor(task.after)}"
 
 
 def _ordinal(number: int) -> str:
@@ -214,9 +214,11 @@ def _rules(protocol: Protocol) -> list[str]:
     rules = protocol.rules
     out = []
     if rules.min_interval is not None:
-        out.append(f"doses at least {rules.min_interval.hours:g} hours apart (elapsed time)")
+        out.append(
+            f"doses at least {quantity(rules.min_interval.hours, 'hour')} apart (elapsed time)"
+        )
     if rules.max_per_7_days is not None:
-        out.append(f"at most {rules.max_per_7_days.doses} doses in any 7 days")
+        out.append(f"at most {quantity(rules.max_per_7_days.doses, 'dose')} in any 7 days")
     out.append(
         "consecutive-day dosing allowed"
         if rules.consecutive_days == "allowed"
@@ -224,7 +226,7 @@ def _rules(protocol: Protocol) -> list[str]:
     )
     if rules.lapse is not None:
         out.append(
-            f"after more than {rules.lapse.after_days} days without a dose: "
+            f"after more than {quantity(rules.lapse.after_days, 'day')} without a dose: "
             f"{rules.lapse.requires} ({rules.lapse.session}) first"
         )
     return out
@@ -298,7 +300,9 @@ def _hold(hold: HoldRule) -> str:
     if hold.resume_after_hours is not None:
         parts.append(f"resume {hold.resume_after_hours:g} h after dosing ends")
     if hold.stop_days_before_start is not None:
-        parts.append(f"stop {hold.stop_days_before_start} days before the first session")
+        parts.append(
+            f"stop {quantity(hold.stop_days_before_start, 'day')} before the first session"
+        )
     text = ", ".join(parts)
     return f"{text}. {hold.note}" if hold.note else text
 

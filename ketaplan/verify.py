@@ -141,6 +141,10 @@ def verify(
     unless ``max_seconds`` cuts the search short (then ``complete`` is ``False``).
     """
     _check_arguments(protocol, clinic, patient, first_start)
+    for name, number in [("max_examples", max_examples), ("max_seconds", max_seconds),
+                         ("max_closure_days", max_closure_days)]:  # fmt: skip
+        if isinstance(number, bool):  # Python counts True as 1
+            raise InputError(name, "a number, not true or false", number)
     if not isinstance(max_examples, int) or not 1 <= max_examples <= 100_000:  # noqa: PLR2004
         raise InputError("max_examples", "a whole number from 1 to 100000", max_examples)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import annotated_types
-from pydantic import StringConstraints
+from pydantic import BaseModel, StringConstraints
 
 import ketaplan
 from ketaplan._model import Model, Ref
+from ketaplan.errors import DefinitionError
 
 #: The root package, and its facade module (``ketaplan/__init__.py``).
 ROOT = "ketaplan"
@@ -470,3 +471,62 @@ def test_the_text_check_can_fail() -> None:
     assert list(_unbounded(str | None)) == ["str"]
     assert list(_unbounded(dict[str, tuple[str, ...]])) == ["str", "str"]
     assert list(_unbounded(tuple[Ref, ...] | None)) == []
+
+
+# -- numbers in models ---------------------------------------------------------------------------
+# pydantic's lax mode reads true and false as 1 and 0 where a number is due: a protocol's
+# ``min_interval = { hours = true }`` was a one-hour interval between doses (the file meant 48),
+# ``count = true`` one session, a clinic's ``chairs = true`` one chair. Every number of every model
+# is guarded in one place (``Model.__get_pydantic_core_schema__``); this walk says none is missed.
+# Found by a protocol author.
+
+
+def _bool_for_number(annotation: object) -> Iterator[object]:
+    """Values of ``annotation``'s shape with ``True`` where it holds an ``int`` or ``float``."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation in (int, float):
+        yield True
+    elif origin is typing.Annotated:
+        yield from _bool_for_number(args[0])
+    elif origin in (typing.Union, types.UnionType):
+        for arg in args:
+            yield from _bool_for_number(arg)
+    elif origin in (tuple, list, set, frozenset):
+        items = args[:1] if origin is not tuple or args[-1:] == (Ellipsis,) else args
+        for index, item in enumerate(items):
+            for sample in _bool_for_number(item):
+                yield [*(None,) * index, sample]
+    elif origin is dict:
+        for sample in _bool_for_number(args[1]):
+            yield {"key": sample}
+
+
+def _takes_a_bool(model: type[BaseModel], name: str, value: object) -> bool:
+    """Whether ``model`` validates ``{name: value}`` without a problem in the field ``name``."""
+    try:
+        model.model_validate({name: value})
+    except DefinitionError as err:
+        return not any(p.path.partition("[")[0].partition(".")[0] == name for p in err.problems)
+    return True
+
+
+def test_every_number_a_model_holds_refuses_true_and_false() -> None:
+    checked, taken = 0, []
+    for model in _all_models():
+        for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+            for value in _bool_for_number(info.annotation):
+                checked += 1
+                if _takes_a_bool(model, info.alias or name, value):
+                    taken.append(f"{model.__module__}.{model.__qualname__}.{name} = {value!r}")
+    assert checked > 100  # the walk found them
+    assert taken == []
+
+
+def test_the_number_check_can_fail() -> None:
+    class Loose(BaseModel):  # pydantic's own model, without ketaplan's guard
+        count: int = 0
+        hours: tuple[float, ...] = ()
+
+    assert list(_bool_for_number(dict[str, tuple[int, ...]] | None)) == [{"key": [True]}]
+    assert _takes_a_bool(Loose, "count", True)
+    assert _takes_a_bool(Loose, "hours", [True])

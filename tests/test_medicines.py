@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from ketaplan import load_protocol, medicines
-from ketaplan._presets import builtin_classes
+from ketaplan import ClinicError, builtin_protocol_ids, load_protocol, medicines
+from ketaplan._presets import builtin_classes, preset_rules
 from ketaplan.checking import check
 from ketaplan.cli import main
 from ketaplan.medications import medication_rules, medicine_names
@@ -341,3 +341,79 @@ def test_a_combination_written_as_its_ingredients_is_read_by_each(name: str) -> 
     rules = medication_rules(load_protocol("esketamine-trd"))
     assert {"opioid", "cns-depressant"} <= (rules.classes_of(name) or set())
     assert rules.classes_of("chocolate/vanilla") is None
+
+
+# -- a rule names what a rule can match ---------------------------------------------------------
+
+OWN_SOURCE = {"id": "ours", "citation": "Our standing order", "evidence": "clinic"}
+
+
+def own_hold(medication: str) -> dict[str, Any]:
+    return {"id": "own-hold", "medication": medication, "severity": "hold",
+            "hold_before_hours": 12, "source": "ours"}  # fmt: skip
+
+
+def test_every_built_in_rule_names_a_medication_or_class_ketaplan_knows() -> None:
+    # Each hold is matched to a patient's medication by its ingredient or class: a preset or a
+    # built-in protocol naming anything else would never apply (protocol files are refused so).
+    known = medicine_names()
+    rules = [
+        *preset_rules(),
+        *(hold for p in builtin_protocol_ids() for hold in load_protocol(p).holds),
+    ]
+    assert len(rules) > 10
+    wrong = [(rule.id, known.rule_name_problem(rule.medication)) for rule in rules]
+    assert [(rule, problem) for rule, problem in wrong if problem is not None] == []
+
+
+def test_a_misspelt_hold_would_have_dropped_the_patient_s_instruction() -> None:
+    # Why a hold on a name no rule can match is refused: it matched no medication, and the
+    # patient was not told to skip the 22:00 dose before the infusion.
+    own = clinic(sources=[OWN_SOURCE], medication_rules=[own_hold("benzodiazepine")])
+    result = plan(load_protocol("iv-ketamine-standard"), clinic=own,
+                  patient=taking({"name": "alprazolam", "times": ["22:00"]}),
+                  start=D(2026, 3, 2), until=D(2026, 4, 30), preferred_time=dt.time(9))  # fmt: skip
+    assert any("Skip your 22:00 alprazolam" in text for text in holds(result))
+    refused = r"did you mean 'benzodiazepine'\?\); got 'benzodiazapine'"
+    with pytest.raises(ClinicError, match=refused):
+        clinic(sources=[OWN_SOURCE], medication_rules=[own_hold("benzodiazapine")])
+
+
+def test_a_clinic_rule_or_class_naming_what_no_rule_can_match_is_refused() -> None:
+    with pytest.raises(ClinicError) as info:
+        clinic(sources=[OWN_SOURCE], medication_rules=[own_hold("Ativan")],
+               medication_classes={"house blend": ["benzodiazapine"]})  # fmt: skip
+    assert [str(p) for p in info.value.problems] == [
+        (
+            "medication_rules[0].medication: must be a medication or class ketaplan knows "
+            "(did you mean 'lorazepam'?); got 'Ativan'"
+        ),
+        (
+            "medication_classes: 'house blend': must be a medication or class ketaplan knows, "
+            "or one the clinic's medication_rules name (did you mean 'benzodiazepine'?); got "
+            "'benzodiazapine'"
+        ),
+    ]
+
+
+def test_a_clinic_may_name_its_own_class_and_rule_on_it() -> None:
+    classes = {"house blend": ["house-sedatives", "benzodiazepine"]}
+    own = clinic(sources=[OWN_SOURCE], medication_rules=[own_hold("house-sedatives")],
+                 medication_classes=classes)  # fmt: skip
+    rules = medication_rules(load_protocol("iv-ketamine-standard"), own)
+    matched = rules.matching(Medication(name="House Blend"))
+    assert {"own-hold", "benzodiazepine"} <= {rule.id for rule in matched}
+
+
+def test_checking_a_rule_s_name_reads_no_dictionary() -> None:
+    # The name dictionary takes seconds to load: a protocol whose holds name classes (every
+    # built-in) is validated from ketaplan's own classes file.
+    code = (
+        "import sys\n"
+        "from ketaplan import builtin_protocol_ids, load_protocol\n"
+        "for name in builtin_protocol_ids():\n"
+        "    load_protocol(name)\n"
+        "print('drug_named_entity_recognition' in sys.modules)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"

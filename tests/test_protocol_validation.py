@@ -10,7 +10,8 @@ import pytest
 
 from ketaplan import ProtocolError, loads_protocol
 from ketaplan.loading import validate
-from ketaplan.protocol import GapWindow, PerWeek, Protocol, Timeline
+from ketaplan.protocol import DayWindow, GapWindow, PerWeek, Protocol, Timeline
+from ketaplan.summary import describe_protocol
 
 MINIMAL: dict[str, Any] = {
     "id": "own",
@@ -51,7 +52,7 @@ MINIMAL: dict[str, Any] = {
 
 def build(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(MINIMAL)
-    data.update(changes)
+    data.update(copy.deepcopy(changes))
     return data
 
 
@@ -270,3 +271,135 @@ def test_a_timeline_copied_with_other_lengths_gives_their_spans() -> None:
     longer = first.model_copy(update={"dosing_minutes": 60})
     assert longer.span(("dosing",)) == (15, 75)
     assert longer.span(()) == (0, 105)
+
+
+# -- found by a protocol author ----------------------------------------------------------------
+
+BENZO_HOLD = {
+    "id": "benzo",
+    "medication": "benzodiazepine",
+    "severity": "hold",
+    "hold_before_hours": 6,
+    "source": "ours",
+}
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("benzodiazapine", "benzodiazepine"),  # a typo
+        ("maio", "maoi"),  # a typo
+        ("maois", "maoi"),  # a plural, which only a patient's medication list may use
+        ("Nardil", "phenelzine"),  # a brand: the rule would match only patients who write it
+        ("lorazepam 1 mg", "lorazepam"),  # a strength
+    ],
+)
+def test_a_hold_on_a_name_no_rule_can_match_is_refused(written: str, meant: str) -> None:
+    # A hold matches a patient's medication by its ingredient or class: a hold on any other
+    # name validated and planned, and did nothing (a misspelt benzodiazepine hold took the
+    # patient's "Skip your 22:00 lorazepam" away).
+    assert problems(build(holds=[BENZO_HOLD | {"medication": written}])) == [
+        (
+            f"own.toml: holds[0].medication: must be a medication or class ketaplan knows "
+            f"(did you mean {meant!r}?); got {written!r}"
+        )
+    ]
+
+
+@pytest.mark.parametrize("written", ["benzodiazepine", "Benzodiazepine", "lorazepam", "MAOI"])
+def test_a_hold_on_a_class_or_an_ingredient_is_valid(written: str) -> None:
+    protocol = Protocol.model_validate(build(holds=[BENZO_HOLD | {"medication": written}]))
+    assert protocol.holds[0].medication == written
+
+
+@pytest.mark.parametrize(
+    ("path", "where", "bool_for"),
+    [
+        # was a 1-hour interval between doses (the protocol said 48)
+        ("rules.min_interval.hours", ("rules", "min_interval", "hours"), "must be a number"),
+        ("phases[0].count", ("phases", 0, "count"), "must be a whole number"),  # was 1 session
+        ("phases[0].within_days", ("phases", 0, "within_days"), "must be a whole number"),
+        (
+            "phases[0].cadence.min_gap_days",
+            ("phases", 0, "cadence", "min_gap_days"),
+            "must be a whole number",
+        ),
+        ("holds[0].hold_before_hours", ("holds", 0, "hold_before_hours"), "must be a number"),
+    ],
+)
+def test_true_is_not_a_number(path: str, where: tuple[str | int, ...], bool_for: str) -> None:
+    # pydantic's lax mode read JSON/TOML true as 1 (tests/test_architecture.py checks every
+    # number of every model).
+    data = build(rules={"min_interval": {"hours": 48}}, holds=[BENZO_HOLD])
+    node: Any = data
+    for part in where[:-1]:
+        node = node[part]
+    node[where[-1]] = True
+    assert problems(data) == [f"own.toml: {path}: {bool_for}, not true or false; got True"]
+
+
+def test_a_number_from_a_file_or_from_python_is_still_a_number() -> None:
+    data = build(
+        rules={"min_interval": {"hours": 48}}, holds=[BENZO_HOLD | {"hold_before_hours": 6.5}]
+    )
+    protocol = loads_protocol(json.dumps(data), format="json")
+    assert protocol.rules.min_interval is not None
+    assert protocol.rules.min_interval.hours == 48
+    assert protocol.holds[0].hold_before_hours == 6.5
+    assert Protocol.model_validate(data) == protocol
+
+
+def test_a_session_kind_uses_each_resource_once() -> None:
+    # A chair listed twice was booked twice for each session: the planner placed the series,
+    # and check then found 18 clashes in the planner's own plan ("chair 1: maintenance-12
+    # starts before maintenance-12 and its cleaning buffer end"). A plan keeps one unit of each
+    # resource per session (ResourceSpan by kind), so the second use is refused.
+    data = build()
+    data["session_kinds"][0]["resources"] = [{"resource": "chair"}, {"resource": "chair"}]
+    assert problems(data) == [
+        (
+            "own.toml: session_kinds[0].resources[1].resource: must be unique within resources; "
+            "got 'chair'"
+        )
+    ]
+
+
+@pytest.mark.parametrize("which", [0, "eech", True, 10_001])
+def test_a_wrong_anchor_gets_one_message(which: object) -> None:
+    # which = 0 got two that contradict each other: "must be one of 'each', 'first' or
+    # 'last'" and "must be at least 1".
+    anchored = {
+        "id": "review",
+        "session": "review",
+        "after": {"session": "infusion", "which": which},
+        "offset": {"minimum": 0, "target": 0, "maximum": 2},
+    }
+    assert problems(build(anchored=[anchored])) == [
+        (
+            "own.toml: anchored[0].after.which: must be 'each', 'first', 'last' or a session's "
+            f"number from 1 to 10000; got {which!r}"
+        )
+    ]
+
+
+def test_a_bound_is_written_as_the_file_would_write_it() -> None:
+    # A float field's whole bound read "must be at most 336.0".
+    assert problems(build(holds=[BENZO_HOLD | {"hold_before_hours": 400}])) == [
+        "own.toml: holds[0].hold_before_hours: must be at most 336; got 400"
+    ]
+
+
+def test_a_count_of_one_reads_in_the_singular() -> None:
+    # describe_protocol said "doses at least 1 hours apart" and "at most 1 doses in any 7 days".
+    data = build(
+        rules={"min_interval": {"hours": 1}, "max_per_7_days": {"doses": 1}},
+        holds=[BENZO_HOLD | {"stop_days_before_start": 1}],
+    )
+    data["phases"][0] |= {"within_days": 1, "count": 1, "cadence": None}
+    text = describe_protocol(Protocol.model_validate(data))
+    assert "doses at least 1 hour apart" in text
+    assert "at most 1 dose in any 7 days" in text
+    assert "all within 1 day\n" in text
+    assert "stop 1 day before the first session" in text
+    assert PerWeek(sessions=1, min_gap_days=1).describe().endswith("at least 1 day apart")
+    assert DayWindow(minimum=1, target=1, maximum=1).describe() == "1 day"

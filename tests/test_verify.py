@@ -136,6 +136,9 @@ def test_describes_every_part_of_a_scenario() -> None:
         ({"max_seconds": 0}, "max_seconds: must be a number of seconds from 0 to 3600; got 0"),
         ({"max_closure_days": 61}, "max_closure_days: must be whole days from 0 to 60; got 61"),
         ({"first_start": "2026-12-01"}, "first_start: must be a date; got '2026-12-01'"),
+        # Python counts True as 1: max_examples=True was one example
+        ({"max_examples": True}, "max_examples: must be a number, not true or false; got True"),
+        ({"max_seconds": True}, "max_seconds: must be a number, not true or false; got True"),
     ],
 )
 def test_bad_arguments(options: dict[str, object], message: str) -> None:

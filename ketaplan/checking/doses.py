@@ -9,6 +9,7 @@ bounds of an IV induction.
 
 from __future__ import annotations
 
+from ketaplan._text import quantity
 from ketaplan.checking.context import Context
 from ketaplan.plans import Appointment
 from ketaplan.rules import anchors
@@ -111,7 +112,8 @@ def _course_phase_counts(ctx: Context, chain: Chain) -> list[Violation]:
                     "phase-count",
                     [a.id for a in in_phase],
                     f"phases[{phase.id}].count ({phase.count})",
-                    f"phase {phase.id} has {number} sessions; the protocol asks for {phase.count}",
+                    f"phase {phase.id} has {quantity(number, 'session')}; "
+                    f"the protocol asks for {phase.count}",
                     source=phase.source,
                     severity="error" if more else "warning",
                 )

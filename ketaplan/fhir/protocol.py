@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ketaplan._text import quantity
 from ketaplan.fhir.mapping import PROTOCOL_URL, fhir_id
 from ketaplan.fhir.models import (
     ActivityDefinition,
@@ -185,7 +186,7 @@ def _phase_action(protocol: Protocol, index: int, phase: Phase) -> PlanDefinitio
     if cadence is not None:
         words.append(cadence.describe())
     if phase.within_days:
-        words.append(f"all within {phase.within_days} days")
+        words.append(f"all within {quantity(phase.within_days, 'day')}")
     if phase.preferred_weekdays:
         words.append("preferably on " + ", ".join(phase.preferred_weekdays))
     if phase.responders_only:
@@ -297,7 +298,7 @@ def _anchored_action(protocol: Protocol, anchored: AnchoredSession) -> PlanDefin
         title=kind.name,
         textEquivalent=(
             f"{kind.name}, {offset.describe()} after {which} {anchor.session} session "
-            f"(target {offset.target} days)"
+            f"(target {quantity(offset.target, 'day')})"
         ),
         definitionCanonical=f"{_kind_url(protocol, anchored.session)}|{protocol.version}",
         requiredBehavior="must" if anchored.required else "could",

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ketaplan._model import UNION_TAGS, Model, Slug
+from ketaplan._text import quantity
 from ketaplan._types import GapUnit, WeekBasis
 from ketaplan.timing import gap_days
 
@@ -123,7 +124,7 @@ class PerWeek(Model):
         if (self.most - 1) * self.min_gap_days > _DAYS_PER_WEEK - 1:
             raise ValueError(
                 f"maximum_sessions: {self.most} sessions cannot fit in a week at least "
-                f"{self.min_gap_days} days apart; got maximum_sessions={self.most}"
+                f"{quantity(self.min_gap_days, 'day')} apart; got maximum_sessions={self.most}"
             )
         return self
 
@@ -132,7 +133,7 @@ class PerWeek(Model):
         count = str(self.sessions)
         if (self.fewest, self.most) != (self.sessions, self.sessions):
             count = f"{self.fewest}-{self.most}"
-        return f"{count} a {self.week} week, at least {self.min_gap_days} days apart"
+        return f"{count} a {self.week} week, at least {quantity(self.min_gap_days, 'day')} apart"
 
 
 class GapSequence(Model):

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, Field, model_validator
 
 from ketaplan._model import MISSING, Loc, Model, NonEmptyText, Slug, Text, check_unique, fail
+from ketaplan._text import quantity
 from ketaplan._types import EVIDENCE_RANK, Drug, EvidenceLevel, Route, Setting, StartPolicy
 from ketaplan.errors import DefinitionError, ProtocolError
 from ketaplan.protocol.dose import Dosing
@@ -160,6 +161,7 @@ class Protocol(Model):
         found += self._overall_findings()
         found += self._lapse_findings()
         found += self._booster_findings()
+        found += self._hold_findings()
         fail(found)
         return self
 
@@ -223,7 +225,7 @@ class Protocol(Model):
                         (
                             (*loc, "count"),
                             (
-                                f"needs {phase.count - 1} gaps but the cadence gives "
+                                f"needs {quantity(phase.count - 1, 'gap')} but the cadence gives "
                                 f"{cadence.finite_gaps}; add gaps or leave the last repeat open"
                             ),
                             phase.count,
@@ -334,10 +336,25 @@ class Protocol(Model):
         return [
             (
                 ("rules", "lapse", "after_days"),
-                f"must be at least the longest gap the phases plan ({longest} days)",
+                f"must be at least the longest gap the phases plan ({quantity(longest, 'day')})",
                 lapse.after_days,
             )
         ]
+
+    def _hold_findings(self) -> list[Finding]:
+        """Each hold names a medication or class ketaplan's dictionary knows.
+
+        A hold on ``"maio"``, ``"Nardil"`` or ``"maois"`` matches no patient's medication and
+        would silently do nothing (a misspelt benzodiazepine hold took away the patient's
+        "Skip your 22:00 lorazepam"). The dictionary is read only for a protocol with holds.
+        """
+        if not self.holds:
+            return []
+        # Imported here: the medication rules are built on protocols (an import at the top would
+        # be circular), and a protocol without holds reads no dictionary.
+        from ketaplan.medications import unmatched_names  # noqa: PLC0415
+
+        return unmatched_names(self.holds, "holds")
 
     def _booster_findings(self) -> list[Finding]:
         """Boosters on request name a phase and a session kind the protocol has."""

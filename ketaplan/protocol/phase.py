@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ketaplan._model import Model, NonEmptyText, Slug
+from ketaplan._text import quantity
 from ketaplan._types import Weekday
 from ketaplan.protocol.gap import Cadence, PhaseStart
 
@@ -14,6 +22,9 @@ __all__ = ["Anchor", "AnchoredSession", "DayWindow", "Phase", "Responder", "Tier
 
 #: The most sessions one phase may list (``count``); plans are also bounded by their horizon.
 MAX_PHASE_SESSIONS = 200
+
+#: The highest session number an anchor may name (``which = 7``: the 7th session).
+MAX_WHICH = 10_000
 
 
 class Tier(Model):
@@ -128,7 +139,7 @@ class DayWindow(Model):
     def describe(self) -> str:
         """The window in words, e.g. ``'1-3 days'``."""
         if self.minimum == self.maximum:
-            return f"{self.minimum} days"
+            return quantity(self.minimum, "day")
         return f"{self.minimum}-{self.maximum} days"
 
 
@@ -137,13 +148,29 @@ class Anchor(Model):
 
     session: Slug
     """The session kind of the anchor."""
-    which: Literal["each", "first", "last"] | Annotated[int, Field(ge=1, le=10_000)] = "each"
+    which: Literal["each", "first", "last"] | Annotated[int, Field(ge=1, le=MAX_WHICH)] = "each"
     """Each session of that kind, the first, the last, or the n-th (1-based)."""
     every: Annotated[int, Field(ge=2, le=1000)] | None = None
     """With ``which = "each"``: only every n-th of them (the n-th, the 2n-th, ...), e.g. a
     renewal consult after every 6th session."""
     phase: Slug | None = None
     """Count only sessions of this phase (``first``/``last``/n-th within it)."""
+
+    @field_validator("which", mode="wrap")
+    @classmethod
+    def _one_message(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """One message for a wrong ``which``, not one for each kind it may be.
+
+        pydantic reports a value that is neither a word nor a number in range once for each
+        (``which = 0``: "must be one of 'each', 'first' or 'last'" and "must be at least 1").
+        """
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "anchor_which",
+                f"must be 'each', 'first', 'last' or a session's number from 1 to {MAX_WHICH}",
+            ) from None
 
     @model_validator(mode="after")
     def _every_needs_each(self) -> Anchor:

@@ -275,6 +275,9 @@ class SessionKind(Model):
                     [use.resource for use in self.resources],
                 )
             )
+        # A session holds one unit of each resource (a plan keeps a session's chair and room by
+        # kind): a resource listed twice was booked twice, and the plan clashed with itself.
+        found += check_unique(self.resources, "resources", key="resource")
         found.extend(
             (
                 ("resources", index, "during"),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ketaplan._model import expect
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.pictures.document import capital, footer, html_page, text
 from ketaplan.runsheet.model import (
     Lane,
@@ -184,7 +184,8 @@ def _header(sheet: RunSheet | RunWeek) -> str:
     over = [(day, stretch) for day in days for stretch in day.over_ratio]
     if over:
         spans = ", ".join(
-            f"{text(_span(day, s.start, s.end, dated=len(days) > 1))} ({s.patients} patients)"
+            f"{text(_span(day, s.start, s.end, dated=len(days) > 1))} "
+            f"({quantity(s.patients, 'patient')})"
             for day, s in over
         )
         parts.append(
