@@ -217,7 +217,7 @@ def parse_events(data: object, /) -> list[Event]:
     """Events from JSON-like data (a list of objects with a ``type``).
 
     >>> parse_events([{"type": "missed", "appointment": "induction-3", "worsening": True}])
-    [Missed(type='missed', appointment='induction-3', worsening=True)]
+    [Missed(type='missed', appointment='induction-3', worsening=True, correction=False)]
     """
     return validate_as(_EVENTS, data, field="events", item=Event)
 

@@ -532,7 +532,7 @@ def test_cli_plan_and_export_as_fhir(tmp_path: Path) -> None:
                      "--fhir-patient", "Patient/42", "--now", "2026-11-21T09:00",
                      "-o", str(out))  # fmt: skip
     assert code == 0
-    assert text.strip() == f"wrote {out}"
+    assert text.splitlines()[0] == f"wrote {out}"
     data = bundle(out.read_bytes())
     assert data["type"] == "transaction"
     assert data["timestamp"] == "2026-11-21T14:00:00Z"
