@@ -3,8 +3,10 @@
 Install with ``pip install 'ketaplan[hypothesis]'``. Every strategy:
 
 - has a plural name and returns a ``SearchStrategy``;
-- takes keyword-only options that accept a value or a strategy;
-- rejects a bad option with ``InvalidArgument`` naming ``argument=value``;
+- takes keyword-only options; those that name what a plan is made of (a protocol, clinic,
+  patient, date, time zone or number of chairs) accept a value or a strategy;
+- rejects a bad option with ``InvalidArgument`` naming ``argument=value``: a value when the
+  strategy is made, a strategy's values as they are drawn, by the same check;
 - generates only valid values (each model validates on construction), and is never silently
   empty: when no value is possible Hypothesis says so;
 - shrinks toward the simplest case, documented on each strategy;
@@ -26,14 +28,14 @@ so ``st.from_type(Protocol)`` works once ketaplan is installed.
 from __future__ import annotations
 
 import calendar
+import collections
 import datetime as dt
 import functools
-from collections.abc import Sequence
-from typing import Any, TypeVar
-from zoneinfo import available_timezones
+from collections.abc import Callable, Sequence
+from typing import Any, TypeGuard, TypeVar
 
 try:
-    from hypothesis import assume
+    from hypothesis import assume, event
     from hypothesis import strategies as st
     from hypothesis.errors import InvalidArgument
     from hypothesis.strategies import SearchStrategy
@@ -43,9 +45,10 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
     ) from err
 
 from ketaplan._model import FIRST_DATE, LAST_DATE, on_the_calendar
+from ketaplan._types import MAX_UNITS
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.errors import UnsatisfiableError
+from ketaplan.errors import InputError, UnsatisfiableError
 from ketaplan.loading import builtin_protocol_ids, load_protocol
 from ketaplan.medications import medication_rules
 from ketaplan.patient import Medication, Patient
@@ -53,6 +56,8 @@ from ketaplan.planner import MAX_HORIZON_DAYS, made_before, plan
 from ketaplan.plans import Plan
 from ketaplan.protocol import MAX_PHASE_SESSIONS, GapWindow, Phase, Protocol
 from ketaplan.protocol.gap import MAX_GAP_DAYS
+from ketaplan.protocol.policy import valid_time_zone
+from ketaplan.timing import zone
 
 __all__ = [
     "ZONES",
@@ -72,7 +77,6 @@ T = TypeVar("T")
 
 _MAX_COUNT = 12
 _MAX_PHASES = 5
-_MAX_UNITS = 500
 _MAX_MEDICATIONS = 10
 _MAX_DAYS = 3 * 366
 _MAX_BOOKINGS = 10_000
@@ -115,13 +119,45 @@ _INDICATIONS = (None, None, "epilepsy", "anxiety")
 _HOLD_ANSWERS = (None, None, "confirmed", "not-applicable")
 
 
-def _strategy(value: T | SearchStrategy[T]) -> SearchStrategy[T]:
-    return value if isinstance(value, SearchStrategy) else st.just(value)
-
-
 def _check(condition: object, argument: str, value: object, expectation: str) -> None:
     if not condition:
         raise InvalidArgument(f"{argument}={value!r}: must be {expectation}")
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is an int (``True`` is not a count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _switch(value: object, argument: str, *, none: bool = False) -> None:
+    """:class:`InvalidArgument` unless ``value`` is True or False (or None, when ``none``)."""
+    if none:
+        _check(value is None or isinstance(value, bool), argument, value, "None, True or False")
+    else:
+        _check(isinstance(value, bool), argument, value, "True or False")
+
+
+def _option(value: T | SearchStrategy[T], check: Callable[[Any], None]) -> SearchStrategy[T]:
+    """An option that takes a value or a strategy, as a strategy whose every value passed ``check``.
+
+    ``check`` raises :class:`InvalidArgument` naming the option: a value is checked now, a
+    strategy's values as they are drawn, so a drawn value meets the bounds a given one must.
+    """
+    if isinstance(value, SearchStrategy):
+        return value.map(functools.partial(_passed, check))
+    check(value)
+    return st.just(value)
+
+
+def _passed(check: Callable[[Any], None], value: T) -> T:
+    check(value)
+    return value
+
+
+def _given(value: object, argument: str, kind: type | tuple[type, ...], expectation: str) -> None:
+    """:class:`InvalidArgument` unless ``value`` is a ``kind`` or a strategy (of them)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    _check(isinstance(value, (*kinds, SearchStrategy)), argument, value, expectation)
 
 
 #: What a date option must be: far from the ends of Python's calendar, where a day or two
@@ -141,37 +177,120 @@ def _day(value: object, argument: str) -> None:
     )
 
 
-def _day_or_strategy(value: object, argument: str) -> None:
+def _days(value: dt.date | SearchStrategy[dt.date], argument: str) -> SearchStrategy[dt.date]:
     """A date option: a date (checked now) or a strategy (its dates checked as drawn)."""
     if not isinstance(value, SearchStrategy):
         _check(isinstance(value, dt.date), argument, value, "a date or a strategy of dates")
-        _day(value, argument)
+    return _option(value, functools.partial(_day, argument=argument))
 
 
-def _given(value: object, argument: str, kind: type | tuple[type, ...], expectation: str) -> None:
-    """:class:`InvalidArgument` unless ``value`` is a ``kind`` or a strategy (of them)."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    _check(isinstance(value, (*kinds, SearchStrategy)), argument, value, expectation)
+def _a_clinic(value: object) -> None:
+    _check(isinstance(value, Clinic), "clinic", value, "a strategy of clinics")
+
+
+def _a_protocol(value: object) -> None:
+    _check(isinstance(value, Protocol), "protocol", value, "a strategy of protocols")
+
+
+def _a_patient(value: object) -> None:
+    _check(
+        value is None or isinstance(value, Patient),
+        "patient",
+        value,
+        "a strategy of patients (or of None)",
+    )
+
+
+def _a_clinic_or_none(value: object) -> None:
+    _check(
+        value is None or isinstance(value, Clinic),
+        "clinic",
+        value,
+        "a strategy of clinics (or of None)",
+    )
+
+
+def _clinics_given(
+    clinic: Clinic | SearchStrategy[Clinic], check: Callable[[Any], None] = _a_clinic
+) -> SearchStrategy[Clinic]:
+    """A clinic option as a strategy of clinics that passed ``check``."""
+    _given(clinic, "clinic", Clinic, "a Clinic or a strategy of clinics")
+    return _option(clinic, check)
+
+
+def _protocols_given(
+    protocol: str | Protocol | SearchStrategy[Protocol],
+) -> SearchStrategy[Protocol]:
+    """A protocol option (a built-in id, a Protocol or a strategy) as a strategy of protocols."""
+    _given(protocol, "protocol", (str, Protocol), "a built-in id, a Protocol or a strategy")
+    if isinstance(protocol, str):
+        _check(protocol in builtin_protocol_ids(), "protocol", protocol, "a built-in id")
+        protocol = load_protocol(protocol)
+    return _option(protocol, _a_protocol)
 
 
 # -- dates -------------------------------------------------------------------------------------
 
 
-def _edge_dates(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Dates that break schedulers: DST changes, month ends, leap days, the year's end."""
+@functools.cache
+def _offset_changes(time_zone: str, year: int) -> tuple[dt.date, ...]:
+    """The days of ``year`` on which ``time_zone``'s UTC offset changes (cached).
+
+    A day is one when the offset at its local midnight differs from the next midnight's. The
+    year is screened a week at a time and a week whose offset changed is read day by day (no
+    zone changes its offset and back within a week).
+    """
+    where = zone(time_zone)
+
+    def offset(day: dt.date) -> dt.timedelta | None:
+        return dt.datetime.combine(day, dt.time(), tzinfo=where).utcoffset()
+
+    week, one = dt.timedelta(days=7), dt.timedelta(days=1)
     found = []
+    start = dt.date(year, 1, 1)
+    before = offset(start)
+    while start.year == year:
+        end = min(start + week, dt.date(year + 1, 1, 1))
+        after = offset(end)
+        day = start
+        while after != before and day < end:
+            following = offset(day + one)
+            if following != before:
+                found.append(day)
+                before = following
+            day += one
+        start, before = end, after
+    return tuple(found)
+
+
+def _edge_dates(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Dates that break schedulers, from ``first`` to ``last``.
+
+    The day before, of and after each change of the UTC offset in any of :data:`ZONES`
+    (computed from the zone database, for each year), the last day of every month (so every
+    leap day) and Christmas Eve.
+    """
+    found: set[dt.date] = set()
+    one = dt.timedelta(days=1)
     for year in range(first.year, last.year + 1):
-        for month, day in ((3, 8), (3, 29), (4, 5), (10, 4), (10, 25), (11, 1), (12, 24)):
-            found.append(dt.date(year, month, day))  # around DST changes and holidays
-        # the last day of every month (and so every leap day)
-        found += [dt.date(year, m, calendar.monthrange(year, m)[1]) for m in range(1, 13)]
-    return sorted(d for d in set(found) if first <= d <= last)
+        for name in ZONES:
+            found.update(c + k * one for c in _offset_changes(name, year) for k in (-1, 0, 1))
+        found.update(dt.date(year, m, calendar.monthrange(year, m)[1]) for m in range(1, 13))
+        found.add(dt.date(year, 12, 24))
+    return sorted(d for d in found if first <= d <= last)
 
 
 def start_dates(
     *, min_value: dt.date = dt.date(2026, 1, 1), max_value: dt.date = dt.date(2029, 12, 31)
 ) -> SearchStrategy[dt.date]:
-    """Start dates, half of them on a DST change, a month end, a leap day or around Christmas.
+    """Start dates, about half of them edge dates that break schedulers.
+
+    The edge dates are the day before, of and after every change of the UTC offset in
+    :data:`ZONES` (computed from the zone database for each year, so 2027's are 2027's),
+    every month end (so every leap day) and Christmas Eve. Each date is drawn from the edge
+    dates or from the whole range with equal chance; Hypothesis does not run a case twice, so
+    a test that draws nothing else runs out of edge dates, and its later dates come from the
+    whole range alone.
 
     Shrinks toward ``min_value``.
     """
@@ -193,11 +312,12 @@ def gaps(
 ) -> SearchStrategy[GapWindow]:
     """Gap windows in days: ``absolute_minimum <= minimum <= target <= maximum``.
 
-    Shrinks toward a window of exactly ``min_days``.
+    Every bound is from ``min_days`` to ``max_days``, the maximum at most a week past the
+    target. Shrinks toward a window of exactly ``min_days`` (all four bounds).
     """
-    _check(isinstance(min_days, int) and min_days >= 1, "min_days", min_days, "an int >= 1")
+    _check(_whole(min_days) and min_days >= 1, "min_days", min_days, "an int >= 1")
     _check(
-        isinstance(max_days, int) and min_days <= max_days <= MAX_GAP_DAYS,
+        _whole(max_days) and min_days <= max_days <= MAX_GAP_DAYS,
         "max_days",
         max_days,
         f"an int from min_days={min_days} to {MAX_GAP_DAYS}",
@@ -207,31 +327,39 @@ def gaps(
     def draw_gap(draw: st.DrawFn) -> GapWindow:
         target = draw(st.integers(min_days, max_days))
         minimum = draw(st.integers(min_days, target))
-        absolute = draw(st.integers(max(min_days - 1, 0), minimum))
-        maximum = draw(st.integers(target, max(target, min(max_days, target + 7))))
+        absolute = draw(st.integers(min_days, minimum))
+        maximum = draw(st.integers(target, min(max_days, target + 7)))
         return GapWindow(absolute_minimum=absolute, minimum=minimum, target=target, maximum=maximum)
 
     return draw_gap()
 
 
-def _cadences(per_week: bool | None) -> SearchStrategy[dict[str, Any]]:
-    weekly = st.builds(
-        lambda sessions, gap: {"type": "per-week", "sessions": sessions, "min_gap_days": gap},
-        st.integers(1, 3),
-        st.just(2),
-    )
-    sequence = st.lists(
-        st.builds(
-            lambda gap, repeat: {"gap": gap.model_dump(), "repeat": repeat},
-            gaps(min_days=2, max_days=28),
-            st.integers(1, 4),
-        ),
-        min_size=1,
-        max_size=3,
-    ).map(lambda steps: {"type": "gap-sequence", "steps": steps})
-    if per_week is None:
-        return st.one_of(sequence, weekly)
-    return weekly if per_week else sequence
+_WEEKLY = st.builds(
+    lambda sessions: {"type": "per-week", "sessions": sessions, "min_gap_days": 2},
+    st.integers(1, 3),
+)
+_SEQUENCES = st.lists(
+    st.builds(
+        lambda gap, repeat: {"gap": gap.model_dump(), "repeat": repeat},
+        gaps(min_days=2, max_days=28),
+        st.integers(1, 4),
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda steps: {"type": "gap-sequence", "steps": steps})
+
+
+@st.composite
+def _cadences(draw: st.DrawFn, per_week: bool | None) -> dict[str, Any]:
+    """A per-week or gap-sequence cadence (``per_week=None``: either), shrinking to a sequence.
+
+    With either allowed, both are drawn and a flag chooses: Hypothesis prefers fewer choices,
+    so a branch of its own would shrink to the per-week cadence, which takes fewer.
+    """
+    if per_week is not None:
+        return draw(_WEEKLY if per_week else _SEQUENCES)
+    sequence, weekly = draw(_SEQUENCES), draw(_WEEKLY)
+    return weekly if draw(st.booleans()) else sequence
 
 
 def phases(
@@ -246,33 +374,27 @@ def phases(
 
     ``min_count`` to ``max_count`` sessions, or (``open_ended=True``) until the plan's horizon;
     ``open_ended=None`` draws either. ``per_week`` chooses the cadence (``None``: either).
-    Shrinks toward ``min_count`` sessions with a gap-sequence cadence.
+    Shrinks toward ``min_count`` sessions with a gap-sequence cadence (with ``per_week=True``,
+    one session a week); with ``open_ended=True``, toward an open-ended phase.
     """
-    _check(isinstance(session, str) and bool(session), "session", session, "a session kind id")
-    _check(per_week in {None, True, False}, "per_week", per_week, "None, True or False")
-    _check(open_ended in {None, True, False}, "open_ended", open_ended, "None, True or False")
-    _check(isinstance(min_count, int) and min_count >= 1, "min_count", min_count, "an int >= 1")
-    _check(
-        isinstance(max_count, int) and min_count <= max_count <= MAX_PHASE_SESSIONS,
-        "max_count",
-        max_count,
-        f"an int from min_count={min_count} to {MAX_PHASE_SESSIONS}",
-    )
-    finite = st.integers(min_count, max_count)
-    counts: SearchStrategy[int | None] = (
-        st.none() if open_ended else finite if open_ended is False else st.one_of(finite, st.none())
-    )
+    _check_phase_options(session, min_count, max_count, open_ended=open_ended, per_week=per_week)
+    counts = st.integers(min_count, max_count)
+    cadences = _cadences(per_week)
 
     @st.composite
     def draw_phase(draw: st.DrawFn) -> Phase:
-        how_many = draw(counts)
-        cadence = draw(_cadences(per_week))
+        # The count, and below the deadline's flag, are drawn for an open-ended phase too: with
+        # fewer choices, it is what Hypothesis would shrink to, not min_count sessions.
+        how_many = None if open_ended else draw(counts)
+        if open_ended is None and draw(st.booleans()):
+            how_many = None
+        cadence = draw(cadences)
         if cadence["type"] == "gap-sequence":
             finite = sum(step["repeat"] for step in cadence["steps"])
             if how_many is None or finite < how_many - 1:
                 cadence["steps"][-1].pop("repeat")  # the last gap repeats to the end
         within = None
-        if how_many is not None and draw(st.booleans()):
+        if draw(st.booleans()) and how_many is not None:
             within = draw(st.integers(how_many * 7, how_many * 7 + 21))
         data = {
             "id": f"phase-{draw(st.integers(1, 99))}",
@@ -287,6 +409,32 @@ def phases(
     return draw_phase()
 
 
+def _check_phase_options(
+    session: object, min_count: object, max_count: object, *, open_ended: object, per_week: object
+) -> None:
+    """The options of :func:`phases`; ``session`` as a phase would check it."""
+    _check(isinstance(session, str) and _is_session_id(session), "session", session,
+           "a session kind id (lower-case letters, digits and '-')")  # fmt: skip
+    _switch(per_week, "per_week", none=True)
+    _switch(open_ended, "open_ended", none=True)
+    _check(_whole(min_count) and min_count >= 1, "min_count", min_count, "an int >= 1")
+    _check(
+        _whole(max_count) and _whole(min_count) and min_count <= max_count <= MAX_PHASE_SESSIONS,
+        "max_count",
+        max_count,
+        f"an int from min_count={min_count} to {MAX_PHASE_SESSIONS}",
+    )
+
+
+def _is_session_id(session: str) -> bool:
+    """Whether a phase accepts ``session`` as its session kind's id."""
+    try:
+        Phase.model_validate({"id": "p", "name": "p", "session": session, "count": 1})
+    except ValueError:
+        return False
+    return True
+
+
 def protocols(
     *,
     builtin: bool | None = None,
@@ -297,11 +445,12 @@ def protocols(
     ``builtin=True`` gives only built-ins, ``False`` only generated ones. Generated protocols
     have one clinic dosing session kind (and a review kind), an optional anchored review (after
     the first dose, or after every 2nd or 3rd), and rules drawn from the built-ins' kinds.
-    Shrinks toward the first built-in protocol.
+    Shrinks toward the first built-in protocol; generated ones (``builtin=False``) toward one
+    phase of one session with a gap-sequence cadence, no anchored review.
     """
-    _check(builtin in {None, True, False}, "builtin", builtin, "None, True or False")
+    _switch(builtin, "builtin", none=True)
     _check(
-        isinstance(max_phases, int) and 1 <= max_phases <= _MAX_PHASES,
+        _whole(max_phases) and 1 <= max_phases <= _MAX_PHASES,
         "max_phases",
         max_phases,
         "an int from 1 to 5",
@@ -408,22 +557,23 @@ def clinics(
 ) -> SearchStrategy[Clinic]:
     """Clinics with real zones, several opening patterns, public holidays and long closures.
 
-    ``time_zone`` defaults to one of :data:`ZONES`; ``chairs=1`` (or a strategy) sets capacity
-    (default 1 to 4). ``switch_gap=True`` gives every clinic a ``switch_gap_days`` (1 to 28)
-    between ketamine and esketamine; ``washouts=True`` gives it the MAOI washout its
-    ``presets.toml`` suggests (``stop_days_before_start``, 7 to 21 days). Shrinks toward a
-    weekday clinic in New York with one chair (and a 14-day switch gap and washout, when asked).
+    ``time_zone`` (a name or a strategy of names) defaults to one of :data:`ZONES`; it must be
+    an IANA zone of a place, as a clinic's must (``"EST"`` is refused). ``chairs`` (1 to 500,
+    or a strategy of such numbers) sets capacity (default 1 to 4). ``switch_gap=True`` gives
+    every clinic a ``switch_gap_days`` (1 to 28) between ketamine and esketamine;
+    ``washouts=True`` gives it the MAOI washout its ``presets.toml`` suggests
+    (``stop_days_before_start``, 7 to 21 days). Shrinks toward a weekday clinic in New York
+    with one chair (and a 14-day switch gap and washout, when asked).
     """
-    _check(isinstance(holidays, bool), "holidays", holidays, "True or False")
-    _check(isinstance(closures, bool), "closures", closures, "True or False")
-    _check(isinstance(switch_gap, bool), "switch_gap", switch_gap, "True or False")
-    _check(isinstance(washouts, bool), "washouts", washouts, "True or False")
-    if isinstance(chairs, int):
-        _check(1 <= chairs <= _MAX_UNITS, "chairs", chairs, f"1 to {_MAX_UNITS}")
-    if isinstance(time_zone, str):
-        _check(time_zone in available_timezones(), "time_zone", time_zone, "an IANA zone")
-    zones = st.sampled_from(ZONES) if time_zone is None else _strategy(time_zone)
-    seats = st.integers(1, 4) if chairs is None else _strategy(chairs)
+    for argument, value in (
+        ("holidays", holidays),
+        ("closures", closures),
+        ("switch_gap", switch_gap),
+        ("washouts", washouts),
+    ):
+        _switch(value, argument)
+    zones = st.sampled_from(ZONES) if time_zone is None else _option(time_zone, _a_zone)
+    seats = st.integers(1, 4) if chairs is None else _option(chairs, _chairs)
 
     @st.composite
     def draw_clinic(draw: st.DrawFn) -> Clinic:
@@ -462,6 +612,19 @@ def clinics(
     return draw_clinic()
 
 
+def _a_zone(value: object) -> None:
+    """:class:`InvalidArgument` unless ``value`` names a zone a clinic accepts."""
+    _check(isinstance(value, str), "time_zone", value, "an IANA zone name or a strategy of them")
+    try:
+        valid_time_zone("time_zone", str(value))  # the clinic's own check, with its hints
+    except InputError as err:
+        raise InvalidArgument(f"time_zone={value!r}: must be {err.expectation}") from None
+
+
+def _chairs(value: object) -> None:
+    _check(_whole(value) and 1 <= value <= MAX_UNITS, "chairs", value, f"1 to {MAX_UNITS}")
+
+
 def _clinic_rules(draw: st.DrawFn, *, switch_gap: bool, washouts: bool) -> dict[str, Any]:
     """A clinic's switch gap and MAOI washout, when asked for."""
     data: dict[str, Any] = {}
@@ -483,14 +646,18 @@ def _clinic_rules(draw: st.DrawFn, *, switch_gap: bool, washouts: bool) -> dict[
 def medications(*, names: Sequence[str] = _MEDICATIONS) -> SearchStrategy[Medication]:
     """Medications by drug name, scheduled at times of day or as needed.
 
-    Some carry an indication (epilepsy: never held by default) or a clinician's answer to a
-    conditional hold. Shrinks toward the first name taken at 08:00, with neither.
+    ``names`` is a list of drug names (not one name: a string is refused). Some carry an
+    indication (epilepsy: never held by default) or a clinician's answer to a conditional
+    hold. Shrinks toward the first name taken at 08:00, with neither.
     """
     _check(
-        bool(names) and all(isinstance(n, str) and n for n in names),
+        isinstance(names, Sequence)
+        and not isinstance(names, str)
+        and bool(names)
+        and all(isinstance(n, str) and _is_medication_name(n) for n in names),
         "names",
         names,
-        "a non-empty list of drug names",
+        "a non-empty list of drug names (a string is not a list)",
     )
     times = st.lists(
         st.sampled_from(["08:00", "12:00", "20:00", "22:00", "07:00"]),
@@ -498,16 +665,33 @@ def medications(*, names: Sequence[str] = _MEDICATIONS) -> SearchStrategy[Medica
         max_size=2,
         unique=True,
     )
-    scheduled = st.builds(lambda t: {"times": t}, times)
+
+    # The times are drawn even for a medication taken as needed: a branch without them would
+    # take fewer choices, and Hypothesis would shrink to it rather than to 08:00.
     return st.builds(
-        lambda n, when, why, answer: Medication.model_validate(
-            {"name": n, **when, "indication": why, "hold": answer}
-        ),
+        _medication,
         st.sampled_from(list(names)),
-        st.one_of(scheduled, st.just({"as_needed": True})),
+        times,
+        st.booleans(),
         st.sampled_from(_INDICATIONS),
         st.sampled_from(_HOLD_ANSWERS),
     )
+
+
+def _medication(
+    name: str, times: list[str], as_needed: bool, indication: str | None, hold: str | None
+) -> Medication:
+    when: dict[str, Any] = {"as_needed": True} if as_needed else {"times": times}
+    return Medication.model_validate({"name": name, **when, "indication": indication, "hold": hold})
+
+
+def _is_medication_name(name: str) -> bool:
+    """Whether a medication accepts ``name`` as its name."""
+    try:
+        Medication.model_validate({"name": name})
+    except ValueError:
+        return False
+    return True
 
 
 def patients(
@@ -541,21 +725,23 @@ def patients(
     Each boundary shrinks toward the threshold itself: for a lapse, exactly ``after_days``
     days, so no review is due on ``relative_to`` and one is due the day after.
     """
-    _check_patient_options(
-        availability,
+    _switch(availability, "availability", none=True)
+    _check(
+        _whole(max_medications) and 0 <= max_medications <= _MAX_MEDICATIONS,
+        "max_medications",
         max_medications,
-        history,
-        relative_to=relative_to,
-        protocol=protocol,
-        clinic=clinic,
+        f"an int from 0 to {_MAX_MEDICATIONS}",
     )
-    if isinstance(protocol, str):
-        _check(protocol in builtin_protocol_ids(), "protocol", protocol, "a built-in id")
-        protocol = load_protocol(protocol)
-    anchors = None if relative_to is None else _strategy(relative_to)
-    protocols_ = None if protocol is None else _strategy(protocol)
-    clinics_ = None if clinic is None else _strategy(clinic)
-
+    _switch(history, "history")
+    anchors = None if relative_to is None else _days(relative_to, "relative_to")
+    protocols_ = None if protocol is None else _protocols_given(protocol)
+    clinics_ = None if clinic is None else _clinics_given(clinic, _a_clinic_or_none)
+    _check(
+        relative_to is None or protocol is not None,
+        "protocol",
+        protocol,
+        "the plan's protocol when relative_to is given",
+    )
     return _patients(availability, max_medications, history, anchors=anchors,
                      protocols_=protocols_, clinics_=clinics_)  # fmt: skip
 
@@ -567,7 +753,7 @@ def _patients(
     *,
     anchors: SearchStrategy[dt.date] | None,
     protocols_: SearchStrategy[Protocol] | None,
-    clinics_: SearchStrategy[Clinic] | None,
+    clinics_: SearchStrategy[Clinic | None] | None,
     days_from: Sequence[str] = _DAYS,
     min_days: int = 1,
 ) -> SearchStrategy[Patient]:
@@ -598,9 +784,6 @@ def _patients(
         if anchors is not None and protocols_ is not None:
             anchor, what = draw(anchors), draw(protocols_)
             where = None if clinics_ is None else draw(clinics_)
-            _day(anchor, "relative_to")
-            _check(isinstance(what, Protocol), "protocol", what, "a strategy of protocols")
-            _check(where is None or isinstance(where, Clinic), "clinic", where, "a Clinic")
             boundary = _Boundary(anchor, what, where)
             data["medications"] = boundary.medications(draw, taken, max_medications)
             if history:
@@ -612,39 +795,6 @@ def _patients(
         return Patient.model_validate(data)
 
     return draw_patient()
-
-
-def _check_patient_options(
-    availability: object,
-    max_medications: object,
-    history: object,
-    *,
-    relative_to: object,
-    protocol: object,
-    clinic: object,
-) -> None:
-    _check(availability in {None, True, False}, "availability", availability, "None or a bool")
-    _check(
-        isinstance(max_medications, int) and 0 <= max_medications <= _MAX_MEDICATIONS,
-        "max_medications",
-        max_medications,
-        "an int from 0 to 10",
-    )
-    _check(isinstance(history, bool), "history", history, "True or False")
-    if relative_to is not None:
-        _day_or_strategy(relative_to, "relative_to")
-    for argument, value, kind, expectation in (
-        ("protocol", protocol, (str, Protocol), "a built-in id, a Protocol or a strategy"),
-        ("clinic", clinic, Clinic, "a Clinic or a strategy of clinics"),
-    ):
-        if value is not None:
-            _given(value, argument, kind, expectation)
-    _check(
-        relative_to is None or protocol is not None,
-        "protocol",
-        protocol,
-        "the plan's protocol when relative_to is given",
-    )
 
 
 class _Boundary:
@@ -716,24 +866,20 @@ def bookings(
 
     Shrinks toward no bookings.
     """
-    _check(isinstance(days, int) and 1 <= days <= _MAX_DAYS, "days", days, f"1 to {_MAX_DAYS}")
+    _check(_whole(days) and 1 <= days <= _MAX_DAYS, "days", days, f"1 to {_MAX_DAYS}")
     _check(
-        isinstance(max_size, int) and 0 <= max_size <= _MAX_BOOKINGS,
+        _whole(max_size) and 0 <= max_size <= _MAX_BOOKINGS,
         "max_size",
         max_size,
         f"0 to {_MAX_BOOKINGS}",
     )
-    _given(clinic, "clinic", Clinic, "a Clinic or a strategy of clinics")
-    _day_or_strategy(start, "start")
-    clinics_ = _strategy(clinic)
-    starts = _strategy(start)
+    clinics_ = _clinics_given(clinic)
+    starts = _days(start, "start")
 
     @st.composite
     def draw_bookings(draw: st.DrawFn) -> list[Booking]:
         where = draw(clinics_)
         first = draw(starts)
-        _check(isinstance(where, Clinic), "clinic", where, "a strategy of clinics")
-        _day(first, "start")
         made = []
         for _ in range(draw(st.integers(0, max_size))):
             day = first + dt.timedelta(days=draw(st.integers(0, days - 1)))
@@ -773,32 +919,37 @@ def plans(
     restricted, covers at least three of the clinic's open days (so few inputs are
     unsatisfiable). For plans without a patient, pass ``patient=st.none()``.
 
-    Inputs that cannot be planned are rejected (``assume``): Hypothesis reports it if that
-    happens too often. Shrinks toward the first built-in at a simple clinic, without a patient.
+    Inputs that cannot be planned are rejected (``assume``), each with a Hypothesis
+    ``event`` naming the planner's most frequent reason (``--hypothesis-show-statistics``
+    lists them); Hypothesis reports it if that happens too often. When the protocol, clinic,
+    patient and start are all given as values, every draw is the same input, so one that
+    cannot be planned is an ``InvalidArgument`` with the planner's reason. Shrinks toward the
+    first built-in at a simple clinic, without a patient.
     """
     _check(
-        isinstance(until_days, int) and 1 <= until_days <= MAX_HORIZON_DAYS,
+        _whole(until_days) and 1 <= until_days <= MAX_HORIZON_DAYS,
         "until_days",
         until_days,
         f"1 to {MAX_HORIZON_DAYS}",
     )
-    _check_plan_options(protocol, clinic, patient, start)
-    if isinstance(protocol, str):
-        _check(protocol in builtin_protocol_ids(), "protocol", protocol, "a built-in id")
-        protocol = load_protocol(protocol)
-    protocols_ = _strategy(protocol) if protocol is not None else protocols()
-    clinics_ = _strategy(clinic) if clinic is not None else clinics()
-    given: SearchStrategy[Patient | None] | None = None if patient is None else _strategy(patient)
-    starts = _strategy(start) if start is not None else start_dates()
+    protocols_ = protocols() if protocol is None else _protocols_given(protocol)
+    clinics_ = clinics() if clinic is None else _clinics_given(clinic)
+    given: SearchStrategy[Patient | None] | None = None
+    if patient is not None:
+        _given(patient, "patient", Patient, "a Patient or a strategy of patients")
+        given = _option(patient, _a_patient)
+    starts = start_dates() if start is None else _days(start, "start")
+    fixed = isinstance(patient, Patient) and not any(
+        value is None or isinstance(value, SearchStrategy) for value in (protocol, clinic, start)
+    )
 
     @st.composite
     def draw_plan(draw: st.DrawFn) -> Plan:
         first = draw(starts)
-        _day(first, "start")
+        what = draw(protocols_)
+        chosen = draw(clinics_)
+        who = draw(given if given is not None else _plannable_patients(chosen))
         try:
-            what = draw(protocols_)
-            chosen = draw(clinics_)
-            who = draw(given if given is not None else _plannable_patients(chosen))
             return plan(
                 what,
                 start=first,
@@ -808,25 +959,24 @@ def plans(
                 preferred_time=dt.time(9),
                 now=made_before(first, chosen),
             )
-        except UnsatisfiableError:
-            assume(False)
-            raise  # pragma: no cover - assume(False) never returns
+        except UnsatisfiableError as err:
+            if fixed:  # every draw is this input: say why it cannot be planned
+                raise InvalidArgument(
+                    f"protocol={what.id!r}, clinic={chosen.id!r}, patient={who and who.id!r}, "
+                    f"start={first!r}: must be an input that can be planned; the planner "
+                    f"says: {err}"
+                ) from err
+            _reject(err)
+            raise  # pragma: no cover - _reject never returns
 
     return draw_plan()
 
 
-def _check_plan_options(protocol: object, clinic: object, patient: object, start: object) -> None:
-    """The options of :func:`plans` of their types (each may be None: not given)."""
-    kinds: tuple[tuple[str, object, type | tuple[type, ...], str], ...] = (
-        ("protocol", protocol, (str, Protocol), "a built-in id, a Protocol or a strategy"),
-        ("clinic", clinic, Clinic, "a Clinic or a strategy of clinics"),
-        ("patient", patient, Patient, "a Patient or a strategy of patients"),
-    )
-    for argument, value, kind, expectation in kinds:
-        if value is not None:
-            _given(value, argument, kind, expectation)
-    if start is not None:
-        _day_or_strategy(start, "start")
+def _reject(err: UnsatisfiableError) -> None:
+    """Reject an input that cannot be planned, with an event naming the most frequent reason."""
+    reasons = collections.Counter(reason for _, reason in err.blocked)
+    event(f"plans(): cannot be planned: {reasons.most_common(1)[0][0] if reasons else err.session}")
+    assume(False)
 
 
 def _plannable_patients(clinic: Clinic) -> SearchStrategy[Patient | None]:
