@@ -455,7 +455,11 @@ def _tier_changes(
         before = plan.tiers.get(phase_id)
         if before is None or before == after:
             continue
-        why = [note for note in notes if f"{phase_id} steps" in note]
+        why = [
+            note
+            for note in notes
+            if f"{phase_id} steps" in note or f"{phase_id} from {before} to {after}" in note
+        ]
         changes.append(
             TierChange(
                 phase=phase_id,

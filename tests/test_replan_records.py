@@ -276,3 +276,29 @@ def test_a_lapse_review_whose_lapse_no_longer_stands_is_withdrawn() -> None:
     with pytest.raises(InputError, match=r"events\[0\]\.proposal"):
         replan(recorded, as_of=as_of, clinic=CLINIC,
                events=[Decided(proposal="lapse-review-1", decision="re-induce")])  # fmt: skip
+
+
+def test_a_step_back_says_every_phase_it_moves_before_it_is_decided() -> None:
+    # A replan audit: "step maintenance-weekly back from weekly to twice-weekly?" was asked, and
+    # deciding it also moved week-9+ maintenance from every 2 weeks to weekly (by design: no
+    # later phase less often than before the worsening), which the question never said and the
+    # tier change's reason did not explain.
+    made = _trd()
+    weekly = made.appointment("maintenance-weekly-2")
+    held = [Attended(appointment=a.id) for a in made.appointments
+            if a.end <= weekly.start and a.status == "planned"]  # fmt: skip
+    worse = replan(made, as_of=weekly.end, clinic=CLINIC,
+                   events=[*held, Missed(appointment=weekly.id, worsening=True)])  # fmt: skip
+    (proposal,) = worse.proposals
+    assert proposal.question.endswith(
+        "This also moves maintenance from every-2-weeks to weekly, so that no later phase is "
+        "less often than before the worsening."
+    )
+    back = replan(worse, as_of=weekly.end, clinic=CLINIC,
+                  events=[Decided(proposal=proposal.id, decision="step-back")])  # fmt: skip
+    changes = {c.phase: c for c in back.tier_changes}
+    assert (changes["maintenance"].before, changes["maintenance"].after) == (
+        "every-2-weeks",
+        "weekly",
+    )
+    assert "maintenance from every-2-weeks to weekly" in changes["maintenance"].reason

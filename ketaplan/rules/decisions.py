@@ -122,19 +122,33 @@ def worsening_proposal(
     if current not in order or order.index(current) == 0:
         return None
     rules = protocol.rules
+    target = order[order.index(current) - 1]
+    # What the decision would do, as step_back does it: later phases it brings up too.
+    after = dict(tiers)
+    step_back(protocol, after, phase.id, to=target)
+    also = [
+        f"{other} from {tiers.get(other)} to {tier}"
+        for other, tier in after.items()
+        if other != phase.id and tiers.get(other) != tier
+    ]
+    question = (
+        f"{missed.id} missed with worsening: step {phase.id} back from {current} to {target}?"
+    )
+    if also:
+        question += (
+            f" This also moves {', '.join(also)}, so that no later phase is less often than "
+            "before the worsening."
+        )
     return Proposal(
         id=f"step-back-{missed.id}",
-        question=(
-            f"{missed.id} missed with worsening: step {phase.id} back from {current} to "
-            f"{order[order.index(current) - 1]}?"
-        ),
+        question=question,
         options=("step-back", "continue"),
         suggested="step-back",
         planned="step-back" if rules.worsening == "automatic" else "continue",
         raised=at,
         due=due,
         phase=phase.id,
-        tier=order[order.index(current) - 1],
+        tier=target,
         source=rules.worsening_source or phase.missed_source or phase.source,
         automatic=rules.worsening == "automatic",
     )
