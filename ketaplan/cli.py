@@ -764,6 +764,12 @@ def _disruption_table(report: DisruptionReport, local: dt.tzinfo) -> str:
         where = "stays" if move.cause == "stays" else f"{before} -> {after}{seat}"
         kept = "" if move.kept_in_window else " (not kept in its window: decide)"
         lines.append(f"{who} {move.appointment}: {where}{kept}")
+    lines += [
+        f"{b.patient or b.plan} {b.appointment}: {b.start.astimezone(local):%a %d %b %H:%M} had "
+        "begun on a changed day: not moved; record what happened (attended, missed or "
+        "cancelled)"
+        for b in report.begun
+    ]
     lines.append(f"{len(report.not_kept)} not kept in their windows; "
                  f"{report.evaluations} arrangements judged")  # fmt: skip
     return "\n".join(lines)

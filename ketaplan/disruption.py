@@ -61,6 +61,7 @@ __all__ = [
     "MAX_BUDGET",
     "MAX_CHOICES",
     "MAX_PLANS",
+    "Begun",
     "Cause",
     "Disrupted",
     "DisruptionReport",
@@ -101,6 +102,15 @@ class Move(Model):
     """Whether it is still inside the window its rule gives."""
 
 
+class Begun(Model):
+    """A session on the changed days that had begun by ``now``: not moved, to be recorded."""
+
+    plan: Ref
+    patient: Ref | None
+    appointment: Ref
+    start: AnyMoment
+
+
 class DisruptionReport(Model):
     """What a disruption changed: who moved where, and who could not be kept."""
 
@@ -113,6 +123,10 @@ class DisruptionReport(Model):
     or from memory when it was judged before."""
     budget_exhausted: tuple[Text, ...] = ()
     """Plans whose search ran out of budget: their answer may move more than needed."""
+    begun: tuple[Begun, ...] = ()
+    """Sessions on the changed days that had begun by ``now``, still planned: nothing before
+    ``now`` moves, so what happened to each is for a person to record (attended, missed or
+    cancelled)."""
 
     @property
     def not_kept(self) -> tuple[Move, ...]:
@@ -323,7 +337,18 @@ class _Board:
             self._settle(*min(tried, key=lambda item: _cost(item[1])))
         return DisruptionReport(change=self.change, moves=tuple(self.moves),
                                 plans_affected=len(self.affected), evaluations=self.evaluations,
-                                budget_exhausted=tuple(self.exhausted))  # fmt: skip
+                                budget_exhausted=tuple(self.exhausted),
+                                begun=self._begun())  # fmt: skip
+
+    def _begun(self) -> tuple[Begun, ...]:
+        """The planned sessions on the changed days that began before ``now`` (not moved)."""
+        first, last = self.change.start, self.change.last
+        return tuple(
+            Begun(plan=plan.id, patient=plan.patient, appointment=a.id, start=a.start)
+            for plan in self.plans.values()
+            for a in plan.appointments
+            if a.status == "planned" and a.start < self.now and first <= a.local_date <= last
+        )
 
     def _relocate(self, plan_id: str, displaced: list[Appointment], budget: int) -> _Outcome:
         protocol, patient = self.context[plan_id]

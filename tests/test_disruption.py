@@ -120,6 +120,20 @@ def test_a_closed_day_with_three_patients_moves_exactly_their_sessions() -> None
     assert errors_against_each_other(result, changed(where, change), WEEKLY) == []
 
 
+def test_a_session_begun_on_the_closed_day_is_named_for_a_person_to_record() -> None:
+    # A clinic-staff walk-through: snow closed a Monday at 11:00; the 09:00 session that had
+    # begun was not moved (nothing before now moves) and the report did not name it.
+    where = clinic(days=WEEKDAYS)
+    plans = planned(WEEKLY, where, 3)
+    session = plans[0].appointment("induction-2")
+    change = CapacityChange(start=session.local_date, closed=True, reason="snow")
+    now = session.start + dt.timedelta(minutes=30)
+    result = replan_disruption(plans, clinic=where, change=change, now=now, protocols=[WEEKLY])
+    begun = [(b.plan, b.appointment) for b in result.report.begun]
+    assert (plans[0].id, "induction-2") in begun
+    assert all(plans[0].id != m.plan or m.appointment != "induction-2" for m in result.report.moves)
+
+
 def test_moved_sessions_are_recorded_never_lost() -> None:
     """Each move raises the revision, names the change and is a line of history (issue 14)."""
     where = clinic(days=WEEKDAYS)
