@@ -1535,7 +1535,7 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
     text = _plan_text(result) if args.format == "json" else plan_table(result)
     code = _emit(text, args.output, out)
     if args.output:
-        print(for_terminal(written_summary(result, before=current)), file=out)
+        print(for_terminal(written_summary(result, before=current, now=as_of)), file=out)
     return code or shifted
 
 
@@ -1872,7 +1872,7 @@ def _correction(
     field: str, text: str, local: dt.tzinfo, as_of: dt.datetime, protocol: Protocol | None
 ) -> Event:
     """``correct:EVENT``: an attendance, no-show or cancellation that replaces the record."""
-    made = _event(field, text, local, as_of, protocol)
+    made = None if text.startswith("correct:") else _event(field, text, local, as_of, protocol)
     if not isinstance(made, Attended | Missed | Cancelled):
         expected = "correct:attended:..., correct:missed:... or correct:cancelled:..."
         raise InputError(field, expected, f"correct:{text}")

@@ -35,7 +35,7 @@ from ketaplan._text import fmt_day
 from ketaplan._types import OnConflict
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
-from ketaplan.errors import InputError, LimitError
+from ketaplan.errors import InputError, LimitError, UnsatisfiableError
 from ketaplan.instructions import tasks_for
 from ketaplan.ledger import Ledger, bookings_argument
 from ketaplan.patient import Patient
@@ -172,13 +172,18 @@ def _one_course(ledger: Ledger, made: Plan) -> None:
         max(b.end for b in others).astimezone(local),
     )
     course = [a.local_date for a in made.appointments if a.is_active]
-    raise InputError(
-        "patient",
-        f"a patient with no other course during this one ({fmt_day(course[0])} to "
-        f"{fmt_day(course[-1])}): one course at a time; stop or finish the other (decided:stop), "
-        f"or start this one after it. {made.patient} has sessions of plan {others[0].plan} "
-        f"from {fmt_day(first.date())} to {fmt_day(last.date())}",
-        made.patient,
+    # Unsatisfiable from this start (first_available and plan_many try a later one, or refuse
+    # this patient alone), not a wrong argument.
+    raise UnsatisfiableError.for_session(
+        "the course",
+        earliest=course[0],
+        latest=course[-1],
+        blocked={
+            first.date(): f"patient {made.patient} has sessions of plan {others[0].plan} from "
+            f"{fmt_day(first.date())} to {fmt_day(last.date())}"
+        },
+        hint="one course at a time: stop or finish the other (decided:stop), or start this "
+        "one after its last session",
     )
 
 

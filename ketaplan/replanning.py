@@ -268,7 +268,7 @@ def replan(
         clinic=clinic,
     )
     _respond(plan, protocol, record, as_of)
-    _withdraw_stale_reviews(protocol, applied, record, as_of=as_of, patient=patient)
+    _withdraw_stale_reviews(protocol, plan, applied, record, as_of=as_of, patient=patient)
     for number, event in enumerate(events):
         if isinstance(event, Decided):
             _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
@@ -502,6 +502,10 @@ def _continuity(
         for a in plan.appointments
         if a.status == "planned" and a.phase in continuing and a.anchored is None
     }
+    # A session a person moved (or a disruption did) keeps the day it was moved to wherever
+    # its rules still allow it, and its time (``times``): it follows its anchor or a new
+    # course like any other, and is not put back on the day its rule first gave.
+    days |= {a.id: a.local_date for a in plan.appointments if a.status == "planned" and a.relocated}
     fixed = _frozen(
         applied,
         as_of,
@@ -579,7 +583,7 @@ def _apply(
         if not isinstance(event, Moved) and current.status != "planned":
             if _recorded_already(event, current, field=f"events[{number}]"):
                 continue
-            current = _corrected(current, event, record)
+            current = _corrected(current, event, record, appointments)
         if isinstance(event, Attended):
             update: dict[str, object] = {"status": "attended"}
             if event.dose is not None:
@@ -654,22 +658,42 @@ def _numbered(protocol: Protocol, appointment: Appointment, number: int) -> Appo
     return appointment.model_copy(update={"dose_number": number, "dose": dose})
 
 
+def _last_taken(
+    appointments: Iterable[Appointment],
+    protocol: Protocol,
+    *,
+    as_of: dt.datetime,
+    patient: Patient | None,
+) -> Previous | None:
+    """The last dose taken before ``as_of`` (``rules.course.taken``), or the patient's history."""
+    doses = sorted(
+        (a for a in appointments if a.is_dose and a.anchored is None and a.start < as_of),
+        key=lambda a: a.start,
+    )
+    held = taken(doses, now=as_of)
+    if held:
+        return Previous(held[-1].local_date, held[-1].end, held[-1].id)
+    return previous_from_history(patient, protocol)
+
+
 def _withdraw_stale_reviews(
     protocol: Protocol,
+    before: Plan,
     applied: Applied,
     record: Record,
     *,
     as_of: dt.datetime,
     patient: Patient | None,
 ) -> None:
-    """A lapse review still to come, undecided, whose lapse no longer stands, is withdrawn.
+    """A lapse review still to come, undecided, whose lapse the events closed, is withdrawn.
 
-    A review is placed when the doses recorded leave a lapse before the next one, which comes
-    after the review; doses recorded later (attended after all) can close it: then the review's
-    own day is no longer more than ``after_days`` after the last dose taken. Its question is
-    then about nothing: the review is cancelled as no longer needed and its proposal
-    withdrawn, with a line of history, so no decision is asked (or taken) on a lapse that did
-    not happen. A decided one stays.
+    A review is placed when the doses recorded leave a lapse before the next one. Doses this
+    re-plan records (attended after all) can close it: the review's own day, more than
+    ``after_days`` after the last dose taken before them, is no longer so after them. Its
+    question is then about nothing: the review is cancelled as no longer needed and its
+    proposal withdrawn, with a line of history, so no decision is asked (or taken) on a lapse
+    that did not happen. A decided one stays, and so does one booked ahead of a lapse still to
+    come (its day was not past a lapse before the events either).
     """
     rule = protocol.rules.lapse
     appointments = applied.appointments
@@ -681,23 +705,14 @@ def _withdraw_stale_reviews(
     ]  # fmt: skip
     if rule is None or not reviews:
         return
-    doses = sorted(
-        (a for a in appointments.values()
-         if a.is_dose and a.anchored is None and a.start < as_of),
-        key=lambda a: a.start,
-    )  # fmt: skip
-    held = taken(doses, now=as_of)
-    last = held[-1] if held else None
-    previous = (
-        Previous(last.local_date, last.end, last.id)
-        if last is not None
-        else previous_from_history(patient, protocol)
-    )
-    if previous is None:
+    previous = _last_taken(appointments.values(), protocol, as_of=as_of, patient=patient)
+    earlier = _last_taken(before.appointments, protocol, as_of=as_of, patient=patient)
+    if previous is None or earlier is None:
         return
     for review in reviews:
-        if lapse_at(rule, previous, review.local_date) is not None:
-            continue  # the next dose, after the review, still comes after a lapse
+        day = review.local_date
+        if lapse_at(rule, earlier, day) is None or lapse_at(rule, previous, day) is not None:
+            continue  # not placed for a lapse the events closed: it stands as it was
         why = (
             f"{NO_LONGER_NEEDED}: the lapse it was to review no longer stands ({previous.label} "
             f"took place on {fmt_day(previous.day)})"
@@ -777,7 +792,7 @@ def _recorded_already(event: _Outcome, appointment: Appointment, *, field: str) 
     if isinstance(event, Cancelled) and event.made_at is not None:
         same = same and event.made_at == appointment.cancelled_at
     if same or event.correction:
-        return same and not event.correction
+        return same  # the same outcome again (a replayed correction too) changes nothing
     raise InputError(
         f"{field}.correction",
         "true to replace what was recorded (a correction, kept in history; correct:EVENT at the "
@@ -792,7 +807,12 @@ def _record_of(appointment: Appointment) -> str:
     return f"{appointment.status} ({detail})" if detail else appointment.status
 
 
-def _corrected(appointment: Appointment, event: _Outcome, record: Record) -> Appointment:
+def _corrected(
+    appointment: Appointment,
+    event: _Outcome,
+    record: Record,
+    appointments: dict[str, Appointment],
+) -> Appointment:
     """``appointment`` before a correction is applied: what the old record alone held is gone.
 
     History keeps the record it replaces.
@@ -800,6 +820,15 @@ def _corrected(appointment: Appointment, event: _Outcome, record: Record) -> App
     record.notes.append(
         f"{appointment.id} corrected: was recorded {_record_of(appointment)}, now {event.type}"
     )
+    if isinstance(event, Attended):  # what was cancelled with it is to take place again
+        restore = _CANCELLED_WITH.format(anchor=appointment.id, status=appointment.status)
+        for other in list(appointments.values()):
+            if other.anchor == appointment.id and other.reason.startswith(restore):
+                was = other.reason.removeprefix(restore).removeprefix("; was: ")
+                appointments[other.id] = other.model_copy(
+                    update={"status": "planned", "reason": was}
+                )
+                record.notes.append(f"{other.id} planned again: {appointment.id} took place")
     return appointment.model_copy(
         update={"decided_dose": None, "cancellation": None, "cancelled_at": None}
     )
@@ -827,6 +856,10 @@ def _movable(appointment: Appointment, event: Moved, as_of: dt.datetime, *, fiel
         raise InputError(f"{field}.to", expected, event.to.isoformat())
 
 
+#: The reason a session cancelled with its anchor begins with (a correction restores it).
+_CANCELLED_WITH = "cancelled with {anchor}, which was {status}"
+
+
 def _cancel_anchored(
     appointments: dict[str, Appointment], anchor: Appointment, record: Record
 ) -> None:
@@ -837,7 +870,7 @@ def _cancel_anchored(
     """
     for other in list(appointments.values()):
         if other.anchor == anchor.id and other.status == "planned":
-            why = f"cancelled with {anchor.id}, which was {anchor.status}"
+            why = _CANCELLED_WITH.format(anchor=anchor.id, status=anchor.status)
             appointments[other.id] = other.model_copy(
                 update={"status": "cancelled", "reason": f"{why}; was: {other.reason}"}
             )
@@ -1067,9 +1100,7 @@ def _frozen(
     """What the re-plan keeps as it is.
 
     The chain of phase sessions is kept up to its last session that is in the past, was named
-    by an event, was moved by an earlier re-plan (by request, or around a disruption:
-    ``Appointment.relocated``), or did not take place as planned (attended, missed, cancelled
-    by a person);
+    by an event, or did not take place as planned (attended, missed, cancelled by a person);
     everything after that point is planned again. A session an earlier re-plan cancelled as no
     longer needed is not history and sets no such point. Anchored sessions are kept with their
     anchor, unless the anchor moved (they are placed again after it), and when they are in the
@@ -1095,7 +1126,6 @@ def _frozen(
             appointment.start < as_of
             or appointment.id in applied.touched
             or appointment.status != "planned"
-            or appointment.relocated  # a person moved it (or a disruption did): it stays
         ):
             boundary = position
     kept = {a.id for a in chain[: boundary + 1]}
@@ -1104,11 +1134,7 @@ def _frozen(
         if appointment.anchored is None:
             continue
         overlapped = any(m.start < appointment.end and appointment.start < m.end for m in moved)
-        if (
-            appointment.status != "planned"
-            or appointment.id in applied.touched
-            or appointment.relocated
-        ):
+        if appointment.status != "planned" or appointment.id in applied.touched:
             kept.add(appointment.id)
         elif appointment.start < as_of:
             why = _displaced(appointment, applied, rules, overlapped=overlapped)
@@ -1232,4 +1258,7 @@ def with_revision(before: Appointment, after: Appointment) -> Appointment:
         if any(getattr(before, name) != value for name, value in current.items()):
             return before.model_copy(update=current)
         return before
-    return after.model_copy(update={"revision": revision})
+    update: dict[str, object] = {"revision": revision}
+    if instant(before.start) == instant(after.start):
+        update["booked_at"] = before.booked_at  # booked at this time then, not now
+    return after.model_copy(update=update)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from collections.abc import Sequence
 
@@ -419,14 +420,19 @@ def violation_table(violations: Sequence[Violation], /) -> str:
 _WRITTEN_NOTES = 12
 
 
-def written_summary(plan: Plan, /, *, before: Plan | None = None) -> str:
+def written_summary(
+    plan: Plan, /, *, before: Plan | None = None, now: dt.datetime | None = None
+) -> str:
     """What a person should know of a plan just written to a file, in a few lines.
 
-    Its sessions to come, what changed since ``before`` (each calendar to update), the
+    Its sessions to come (from ``now``, when given), what changed since ``before`` (each
+    calendar to update), the
     decisions waiting for a clinician and the plan's notes: a command that writes a plan file
     says more than the file's name, so a relaxed rule or an open question is not missed.
     """
-    planned = [a for a in plan.appointments if a.status == "planned"]
+    planned = [
+        a for a in plan.appointments if a.status == "planned" and (now is None or a.end > now)
+    ]
     if planned:
         first, last = planned[0].local_start.date(), planned[-1].local_start.date()
         lines = [f"  {len(planned)} session(s) to come, {fmt_day(first)} to {fmt_day(last)}"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,8 +26,12 @@ from ketaplan import (
     InputError,
     Missed,
     Moved,
+    Patient,
+    PlacementRequest,
     Plan,
+    first_available,
     load_protocol,
+    plan_many,
     replan,
 )
 from ketaplan import plan as ketaplan_plan
@@ -302,3 +307,101 @@ def test_a_step_back_says_every_phase_it_moves_before_it_is_decided() -> None:
         "weekly",
     )
     assert "maintenance from every-2-weeks to weekly" in changes["maintenance"].reason
+
+
+# -- found by a review of these changes --------------------------------------------------------
+
+WHO = Patient(id="p1")
+MADE = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+
+
+def _mk(protocol: str = "esketamine-trd") -> Plan:
+    return ketaplan_plan(load_protocol(protocol), start=D(2026, 11, 24), clinic=CLINIC,
+                         patient=WHO, preferred_time=dt.time(9), now=MADE)  # fmt: skip
+
+
+def _rp(made: Plan, at: dt.datetime, events: list[Any], **options: Any) -> Plan:
+    return replan(made, as_of=at, events=events, clinic=CLINIC,
+                  patient=options.pop("patient", WHO), **options)  # fmt: skip
+
+
+def test_a_recorded_re_induction_is_applied_when_a_later_session_was_moved() -> None:
+    made = _mk()
+    as_of = made.appointment("induction-2").end + dt.timedelta(days=35)
+    events: list[Any] = [Attended(appointment="induction-1"), Attended(appointment="induction-2")]
+    events += [Missed(appointment=a.id) for a in made.doses
+               if a.start < as_of and a.id not in ("induction-1", "induction-2")]  # fmt: skip
+    lapsed = _rp(made, as_of, events)
+    later = lapsed.appointment("maintenance-weekly-4")
+    moved = _rp(lapsed, as_of, [Moved(appointment=later.id,
+                                      to=later.start + dt.timedelta(days=1, hours=1))])  # fmt: skip
+    decided = _rp(moved, as_of, [Decided(proposal="lapse-review-1", decision="re-induce")])
+    assert any(a.id.startswith("course-2-induction-") for a in decided.appointments)
+
+
+def test_an_anchored_session_moved_by_request_still_follows_its_anchor() -> None:
+    made = _mk("iv-ketamine-kap")
+    as_of = made.appointment("dosing-1").end + dt.timedelta(hours=1)
+    second = made.appointment("integration-dosing-2")
+    moved = _rp(made, as_of, [Attended(appointment="dosing-1"),
+                              Moved(appointment=second.id,
+                                    to=second.start + dt.timedelta(days=1, hours=2))])  # fmt: skip
+    dose = moved.appointment("dosing-2")
+    later = _rp(moved, as_of, [Moved(appointment="dosing-2",
+                                     to=dose.start + dt.timedelta(days=3))])  # fmt: skip
+    assert later.appointment(second.id).start > later.appointment("dosing-2").end
+    assert "anchored-outside-window" not in {v.code for v in check(later, clinic=CLINIC)}
+
+
+def test_a_review_booked_ahead_of_a_lapse_still_to_come_stays() -> None:
+    made = _mk()
+    first = made.appointment("maintenance-1")
+    as_of = dt.datetime.combine(first.local_date + dt.timedelta(days=1), dt.time(7), CLINIC.zone)
+    held = _rp(made, as_of, [Attended(appointment=a.id) for a in made.doses if a.start < as_of])
+    away = first.local_date + dt.timedelta(days=2)  # a five-week holiday
+    holiday = Patient.model_validate({"id": "p1", "blackouts": [
+        {"start": str(away), "end": str(away + dt.timedelta(days=32))}]})  # fmt: skip
+    ahead = _rp(held, as_of, [], patient=holiday, on_conflict="shift")
+    assert "lapse-review-1" in {p.id for p in ahead.proposals}
+    later = as_of + dt.timedelta(minutes=30)
+    again = _rp(ahead, later, [], patient=holiday, on_conflict="shift")
+    assert again.appointment("lapse-review-1").status == "planned"
+    decided = _rp(ahead, later, [Decided(proposal="lapse-review-1", decision="resume")],
+                  patient=holiday, on_conflict="shift")  # fmt: skip
+    assert [d.decision for d in decided.decisions] == ["resume"]
+
+
+def test_one_course_at_a_time_lets_first_available_and_plan_many_go_on() -> None:
+    other = _mk("iv-ketamine-mwf")
+    pain = load_protocol("iv-ketamine-pain")
+    found = first_available(pain, start=D(2026, 12, 1), clinic=CLINIC, patient=WHO,
+                            bookings=other.bookings(), now=MADE)  # fmt: skip
+    assert found[0].doses[0].start > max(a.end for a in other.appointments if a.is_active)
+    requests = [
+        PlacementRequest(patient=WHO, protocol=pain, start=D(2026, 12, 1)),
+        PlacementRequest(patient=Patient(id="p2"), protocol=pain, start=D(2026, 12, 1)),
+    ]
+    placed = plan_many(requests, CLINIC, bookings=other.bookings(), objective="in-order", now=MADE)
+    assert placed[1].plan is not None  # the other patient is placed  # fmt: skip
+
+
+def test_a_session_kept_at_its_start_keeps_the_moment_it_was_booked() -> None:
+    made = _mk()
+    second = made.appointment("induction-2")
+    after = _rp(made, second.start - dt.timedelta(minutes=90), [Missed(appointment="induction-1")])
+    kept = after.appointment("induction-2")
+    assert (kept.start, kept.booked_at) == (second.start, second.booked_at)
+    assert "instructions-before-booking" not in {v.code for v in check(after, clinic=CLINIC)}
+
+
+def test_a_correction_to_attended_books_again_what_the_miss_cancelled() -> None:
+    made = _mk("iv-ketamine-kap")
+    as_of = made.appointment("dosing-1").end + dt.timedelta(hours=1)
+    missed = _rp(made, as_of, [Missed(appointment="dosing-1")])
+    assert missed.appointment("integration-dosing-1").status == "cancelled"
+    fixed = _rp(missed, as_of, [Attended(appointment="dosing-1", correction=True)])
+    assert fixed.appointment("integration-dosing-1").status == "planned"
+    assert "milestone-missing" not in {v.code for v in check(fixed, clinic=CLINIC)}
+    # A correction replayed (a cumulative events file) changes nothing more.
+    again = _rp(fixed, as_of, [Attended(appointment="dosing-1", correction=True)])
+    assert again.history == fixed.history

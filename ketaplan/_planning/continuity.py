@@ -26,7 +26,8 @@ class Continuity:
     times: Mapping[str, dt.time] = field(default_factory=dict)
     """The local time each appointment had, by id, to keep where possible."""
     days: Mapping[str, dt.date] = field(default_factory=dict)
-    """The date each appointment had, by id, in phases that continue after a miss."""
+    """The date each appointment had, by id, to keep where its rules still allow it: in phases
+    that continue after a miss, and for a session a re-plan moved (``Appointment.relocated``)."""
     booked: Mapping[str, dt.datetime] = field(default_factory=dict)
     """The start each planned appointment is booked at, by id: placed there again, it is no
     new booking (its instructions were given when it was booked), so the time its

@@ -515,9 +515,12 @@ def place_anchored(
         # session): as soon as possible, recorded as a shift.
         start, within = search.setting.start, search.setting.start_window_days
         passed, window = window, anchors.late_window(start, within_days=within)
-    days = nearest_first(window.earliest, window.target, window.latest)
-    rejected: dict[dt.date, str] = {}
     ident = f"{rule.id}-{anchor.id}" + (f"-{number}" if number > 1 else "")
+    # A session a person moved keeps its day while its window allows (``Continuity.days``).
+    kept = search.continuity.days.get(ident)
+    first = kept if kept is not None and window.earliest <= kept <= window.latest else None
+    days = nearest_first(window.earliest, first or window.target, window.latest)
+    rejected: dict[dt.date, str] = {}
     preferred = search.continuity.times.get(ident)
     for day in days:
         search.evaluations += 1
