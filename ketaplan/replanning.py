@@ -564,8 +564,9 @@ def _apply(
     appointments = applied.appointments
     notes = record.notes
     doses: dict[str, tuple[float, int]] = {}
+    superseded = _superseded(events)
     for number, event in enumerate(events):
-        if isinstance(event, Decided):
+        if isinstance(event, Decided) or number in superseded:
             continue
         if isinstance(event, Assessed):
             if event.on > as_of.astimezone(clinic.zone).date():  # a score is what was measured
@@ -774,6 +775,23 @@ def _taken_place_by(
 
 
 _Outcome = Attended | Missed | Cancelled
+
+
+def _superseded(events: Sequence[Event]) -> frozenset[int]:
+    """The outcome events a later correction of the same session in the list replaces.
+
+    A cumulative events file keeps what was recorded and, later, its correction: replayed, the
+    correction is what stands (and, already on record, changes nothing).
+    """
+    corrected: dict[str, int] = {}
+    for number, event in enumerate(events):
+        if isinstance(event, _Outcome) and event.correction:
+            corrected[event.appointment] = number
+    return frozenset(
+        number
+        for number, event in enumerate(events)
+        if isinstance(event, _Outcome) and number < corrected.get(event.appointment, -1)
+    )
 
 
 def _recorded_already(event: _Outcome, appointment: Appointment, *, field: str) -> bool:

@@ -405,3 +405,22 @@ def test_a_correction_to_attended_books_again_what_the_miss_cancelled() -> None:
     # A correction replayed (a cumulative events file) changes nothing more.
     again = _rp(fixed, as_of, [Attended(appointment="dosing-1", correction=True)])
     assert again.history == fixed.history
+
+
+def test_a_cumulative_events_file_with_a_correction_replays() -> None:
+    # A review of these changes: a file holding attended:induction-1 and, later, its
+    # correction to missed worked once, then every later re-plan with the grown file refused
+    # the first event (it contradicts the corrected record).
+    made = _mk()
+    second = made.appointment("induction-2")
+    events: list[Any] = [Attended(appointment="induction-1"), Attended(appointment="induction-2"),
+                         Missed(appointment="induction-1", correction=True)]  # fmt: skip
+    first = _rp(made, second.end, events)
+    assert first.appointment("induction-1").status == "missed"
+    third = first.appointment("induction-3")
+    again = _rp(first, third.end, [*events, Attended(appointment="induction-3")])
+    assert again.appointment("induction-1").status == "missed"
+    assert again.appointment("induction-3").status == "attended"
+    assert [h for h in again.history if "corrected" in h] == [
+        h for h in first.history if "corrected" in h
+    ]
