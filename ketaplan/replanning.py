@@ -76,7 +76,7 @@ from ketaplan.plans import (
 from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.capacity import spans
-from ketaplan.rules.chain import Chain, course_prefix, live
+from ketaplan.rules.chain import Chain, course_prefix, live, numbered
 from ketaplan.rules.course import (
     Course,
     Previous,
@@ -628,35 +628,13 @@ def _number_doses(
     appointments = applied.appointments
     named = {course_prefix(i) for i in applied.touched}
     for prefix in named:
-        chain = Chain(Course(protocol), id_prefix=prefix)
-        ordered = sorted(
-            (
-                a
-                for a in appointments.values()
-                if a.anchored is None and course_prefix(a.id) == prefix
-            ),
-            key=lambda a: (a.start, a.id),
-        )
-        for session in ordered:
-            kept = session
-            if session.is_dose and session.status == "attended":
-                kept = appointments[session.id] = _numbered(
-                    protocol, session, chain.next_dose_number()
-                )
-            chain = chain.plus(kept)
+        course = [a for a in appointments.values() if course_prefix(a.id) == prefix]
+        for session in numbered(Chain.of(Course(protocol), course), status="attended").sessions:
+            appointments[session.id] = session
     for appointment_id, (amount, number) in decided.items():
         current = appointments[appointment_id]
         dose = _decided_dose(protocol, current, amount, number)
         appointments[appointment_id] = current.model_copy(update={"decided_dose": dose})
-
-
-def _numbered(protocol: Protocol, appointment: Appointment, number: int) -> Appointment:
-    """``appointment`` as dose ``number``, with the dose text the protocol gives that number."""
-    if appointment.dose_number == number:
-        return appointment
-    dosing = protocol.dosing
-    dose = dosing.describe(number) if dosing is not None else appointment.dose
-    return appointment.model_copy(update={"dose_number": number, "dose": dose})
 
 
 def _last_taken(

@@ -34,7 +34,7 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Appointment
 from ketaplan.protocol import AnchoredSession
 from ketaplan.rules import anchors
-from ketaplan.rules.chain import Chain, course_number, course_prefix
+from ketaplan.rules.chain import Chain, course_number, course_prefix, numbered
 from ketaplan.rules.course import Course
 from ketaplan.rules.days import DayContext, day_context, day_findings, kept_short_weeks
 from ketaplan.rules.finding import Finding
@@ -149,7 +149,7 @@ class Search:
         kept = [a for a in fixed if a.anchored is None]
         self.id_prefix = max((course_prefix(a.id) for a in kept), key=course_number, default="")
         ongoing = tuple(a for a in kept if course_prefix(a.id) == self.id_prefix)
-        self.chain = _renumbered(Chain(course, ongoing, self.id_prefix))
+        self.chain = numbered(Chain(course, ongoing, self.id_prefix), status="planned")
         chained = {a.id for a in ongoing}
         self.extras: list[Appointment] = [a for a in fixed if a.id not in chained]
         # As a person recorded them (cancelled, missed, moved): never placed with their anchor.
@@ -735,25 +735,6 @@ def _start_notes(leads: tuple[_Frame | None, ...], relaxed: Chain | None) -> lis
             + "; ".join(f"{a.id}: {a.shift.text}" for a in shifted if a.shift)
         )
     return notes
-
-
-def _renumbered(chain: Chain) -> Chain:
-    """The chain with each planned dose numbered (and dosed) as the rules number it now.
-
-    A dose kept as planned (moved by request, say) after earlier doses were missed or
-    cancelled is the next dose of what took place, not the number it had.
-    """
-    dosing = chain.course.protocol.dosing
-    renumbered = Chain(chain.course, id_prefix=chain.id_prefix)
-    for session in chain.sessions:
-        kept = session
-        if session.is_dose and session.status == "planned":
-            number = renumbered.next_dose_number()
-            if number != session.dose_number:
-                dose = dosing.describe(number) if dosing is not None else session.dose
-                kept = session.model_copy(update={"dose_number": number, "dose": dose})
-        renumbered = renumbered.plus(kept)
-    return renumbered
 
 
 class _Blocked(str):

@@ -16,7 +16,7 @@ from ketaplan.plans import Appointment
 from ketaplan.protocol import Phase
 from ketaplan.rules.course import Course
 
-__all__ = ["Chain", "Position", "counted", "course_number", "course_prefix", "live"]
+__all__ = ["Chain", "Position", "counted", "course_number", "course_prefix", "live", "numbered"]
 
 
 def counted(phase: Phase, sessions: Iterable[Appointment]) -> int:
@@ -266,3 +266,23 @@ def course_prefix(appointment_id: str) -> str:
         if number.isdigit() and rest:
             return f"course-{number}-"
     return ""
+
+
+def numbered(chain: Chain, *, status: str) -> Chain:
+    """The chain with each dose of ``status`` numbered (and dosed) as the rules number it now.
+
+    The next dose of what took place before it (:meth:`Chain.next_dose_number`), with the dose
+    its protocol gives that number: a planned dose kept after earlier ones were missed, or an
+    attended one after an earlier one a report now says was missed, is not the number it had.
+    """
+    dosing = chain.course.protocol.dosing
+    renumbered = Chain(chain.course, id_prefix=chain.id_prefix)
+    for session in chain.sessions:
+        kept = session
+        if session.is_dose and session.status == status:
+            number = renumbered.next_dose_number()
+            if number != session.dose_number:
+                dose = dosing.describe(number) if dosing is not None else session.dose
+                kept = session.model_copy(update={"dose_number": number, "dose": dose})
+        renumbered = renumbered.plus(kept)
+    return renumbered
