@@ -852,3 +852,32 @@ def test_re_induce_applies_when_an_evaluation_booked_again_comes_before_the_laps
                      events=[Decided(proposal="lapse-review-1", decision="re-induce")])  # fmt: skip
     second = [a for a in decided.appointments if a.id.startswith("course-2-") and a.is_active]
     assert len([a for a in second if a.phase == "induction" and a.is_dose]) == 8
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "reason"),
+    [
+        # The esketamine label (J&J Medical Information, domain §1.6): a session missed in
+        # weeks 1-4 is not made up, the dosing schedule continues (`missed = "continue"`).
+        ("esketamine-trd", "the schedule goes on without induction-3, which was missed"),
+        # A phase that makes up a miss (the default) says which session it makes up.
+        ("iv-ketamine-standard", "making up induction-3, which was missed"),
+    ],
+)
+def test_the_session_after_a_miss_says_whether_it_makes_it_up(
+    protocol_id: str, reason: str
+) -> None:
+    """A clinic-staff walk-through's find: the session after a miss in an esketamine
+    induction read "making up the session missed", though that phase makes up nothing."""
+    # Closed from the day after the miss, so the re-plan places the next session again.
+    closed = clinic(closures=[{"start": "2026-12-22", "end": "2026-12-24", "reason": "boiler"}])
+    made = plan(load_protocol(protocol_id), start=D(2026, 12, 7), clinic=CLINIC,
+                preferred_time=dt.time(9), now=at(2026, 12, 1), until=D(2027, 3, 1))  # fmt: skip
+    missed = next(a for a in made.appointments if a.id == "induction-3")
+    events: list[Event] = [Attended(appointment=a.id) for a in made.appointments
+                           if a.start < missed.start]  # fmt: skip
+    after = replan(made, as_of=missed.end + dt.timedelta(hours=1), clinic=closed,
+                   events=[*events, Missed(appointment=missed.id)])  # fmt: skip
+    following = next(a for a in after.appointments if a.id == "induction-4")
+    assert reason in following.reason
+    assert "making up" not in following.reason or protocol_id != "esketamine-trd"

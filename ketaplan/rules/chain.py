@@ -201,9 +201,17 @@ class Chain:
                 return appointment.local_date
         return None
 
-    def missed_after(self, previous: Appointment) -> bool:
-        """Whether a session after ``previous`` was missed (the next one makes it up)."""
-        return any(a.start > previous.start for a in self._facts().missed)
+    def missed_after(self, previous: Appointment) -> tuple[Appointment, bool] | None:
+        """The first session missed after ``previous``, and whether the next one makes it up.
+
+        Only a phase with ``missed = "make-up"`` makes up a miss; in one that says
+        ``"continue"`` the schedule goes on without it (the esketamine label, weeks 1-4).
+        """
+        for appointment in self._facts().missed:
+            if appointment.start > previous.start:
+                phase = self.course.protocol.phase(appointment.phase)
+                return appointment, phase.missed == "make-up"
+        return None
 
     def skipped_after(self, previous: Appointment) -> str | None:
         """How a session after ``previous`` did not take place (``missed``, ``cancelled``)."""

@@ -251,11 +251,19 @@ def _resumed(chain: Chain, window: Window, previous: Appointment | None, bounds:
     earliest, target, latest, rule, words, gap = window
     held = bounds.held_until
     resume = bounds.start if held is None else max(bounds.start, held + dt.timedelta(days=1))
-    if previous is not None and chain.missed_after(previous):
-        # Making up a missed session: as soon as possible, even past the old window's end.
+    missed = chain.missed_after(previous) if previous is not None else None
+    if missed is not None:
+        # After a miss the window runs from ``previous``, the last session that took place:
+        # it may end before the re-plan, so it reaches past its end (as soon as possible for
+        # a make-up; a phase that continues keeps its target, the session's place in it).
         earliest = max(earliest, resume)
         latest = max(latest, resume + dt.timedelta(days=bounds.start_window_days))
-        rule = f"making up the session missed after {previous.id}"
+        session, made_up = missed
+        rule = (
+            f"making up {session.id}, which was missed"
+            if made_up
+            else f"{rule}; the schedule goes on without {session.id}, which was missed"
+        )
     if latest < resume:
         # The whole window lies before the re-plan or on days already held (after a lapse
         # or a missed session): resume as soon as possible, keeping the other rules.
