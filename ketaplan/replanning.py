@@ -63,6 +63,7 @@ from ketaplan.ledger import Ledger, booking_list
 from ketaplan.patient import Patient
 from ketaplan.planner import MAX_HORIZON_DAYS
 from ketaplan.plans import (
+    MOVED,
     MOVED_BY_REQUEST,
     NO_LONGER_NEEDED,
     Appointment,
@@ -590,7 +591,7 @@ def _apply(
             if event.dose is not None:
                 doses[current.id] = (event.dose, number)  # judged once every event is applied
             if event.at is not None and event.at != current.start:
-                update.update(moved_times(current, event.at, kind))
+                update.update(moved_times(current, event.at, kind, cause=TOOK_PLACE_AT))
                 applied.moved.add(current.id)
             appointments[current.id] = current.model_copy(update=update)
         elif isinstance(event, Moved):
@@ -611,6 +612,10 @@ def _apply(
                 _worsening(plan, protocol, record, current, as_of)
     _number_doses(protocol, applied, doses)
     return applied
+
+
+#: How the reason of a session that took place at another time than planned begins.
+TOOK_PLACE_AT = f"{MOVED} (it took place at another time)"
 
 
 def _number_doses(
