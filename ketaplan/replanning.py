@@ -95,6 +95,7 @@ from ketaplan.rules.decisions import (
     response_proposal,
     step_back,
     step_down,
+    taken_before_decision,
     worsening_proposal,
 )
 from ketaplan.rules.windows import DEFAULT_START_WINDOW_DAYS
@@ -270,9 +271,7 @@ def replan(
     )
     _respond(plan, protocol, record, as_of)
     _withdraw_stale_reviews(protocol, plan, applied, record, as_of=as_of, patient=patient)
-    for number, event in enumerate(events):
-        if isinstance(event, Decided):
-            _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
+    _decide_all(plan, protocol, record, events, applied, as_of=as_of)
     stop = record.stopped()
     if stop is not None:
         _stop(applied, as_of)
@@ -525,6 +524,33 @@ def _continuity(
         declined=declined_phases(record.proposals.values()),
         proposals=dict(record.proposals),
     )
+
+
+def _decide_all(
+    plan: Plan,
+    protocol: Protocol,
+    record: Record,
+    events: Sequence[Event],
+    applied: Applied,
+    *,
+    as_of: dt.datetime,
+) -> None:
+    """Record the events' decisions, then note sessions they leave taken before a decision."""
+    for number, event in enumerate(events):
+        if isinstance(event, Decided):
+            _decide(plan, protocol, record, event, field=f"events[{number}]", as_of=as_of)
+    _note_taken_early(applied, record)
+
+
+def _note_taken_early(applied: Applied, record: Record) -> None:
+    """A line of history for each session attended while the decision it waits for is open.
+
+    ``check`` warns ``taken-before-decision`` about it until the decision is recorded.
+    """
+    sessions = list(applied.appointments.values())
+    for appointment, finding in taken_before_decision(sessions, list(record.proposals.values())):
+        if appointment.id in applied.touched:
+            record.notes.append(f"{appointment.id} {finding.message}")
 
 
 def _stop(applied: Applied, as_of: dt.datetime) -> None:

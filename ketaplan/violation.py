@@ -46,6 +46,7 @@ ViolationCode = Literal[
     "milestone-missing",
     "milestone-after-few-sessions",
     "requirement-unmet",
+    "taken-before-decision",
     "checkpoint-task-missing",
     "instructions-out-of-date",
     "medication-hold",
@@ -109,6 +110,10 @@ CODES: dict[ViolationCode, tuple[Severity, str]] = {
         "a milestone follows a phase of which fewer sessions took place than its protocol asks",
     ),
     "requirement-unmet": ("error", "a requirement before the first dose is not met"),
+    "taken-before-decision": (
+        "warning",
+        "a session that waits for a clinician's decision took place before it was recorded",
+    ),
     "checkpoint-task-missing": (
         "warning",
         "a planned dose's checkpoint (e.g. blood pressure at 40 min) has no staff task",

@@ -14,6 +14,7 @@ from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.instructions import MEDICATION_KINDS, Visits, session_instructions
 from ketaplan.protocol import MaxPerWeek
+from ketaplan.replanning import Attended, Decided, replan
 from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.violation import CODES, Violation
 
@@ -886,3 +887,26 @@ def test_a_session_recorded_before_it_began_is_an_error_with_now(status: str) ->
     assert "recorded-before-it-began" not in codes(check(recorded, clinic=clinic(),
                                                          now=last.start))  # fmt: skip
     assert "recorded-before-it-began" not in codes(check(recorded, clinic=clinic()))  # no now
+
+
+def test_a_session_taken_before_the_decision_it_waits_for_is_a_warning() -> None:
+    """A re-planning audit's find: a booster for responders, recorded attended before anyone
+    decided to start boosters, lost its provisional mark and left no trace; the record did not
+    say that a clinician decided to go on. `check` warns until the decision is recorded (the
+    decision is the clinician's: im-series-clinics, boosters for responders)."""
+    protocol = load_protocol("im-ketamine-depression")
+    made = plan(protocol, start=dt.date(2026, 12, 7), clinic=WEEKDAYS, preferred_time=dt.time(9),
+                until=dt.date(2027, 9, 1))  # fmt: skip
+    booster = next(a for a in made.appointments if a.provisional)
+    as_of = booster.end + dt.timedelta(hours=1)
+    came = [Attended(appointment=a.id) for a in made.appointments if a.start <= booster.start]
+    after = replan(made, as_of=as_of, clinic=WEEKDAYS, events=came)
+    [proposal] = [p for p in after.proposals if p.decision is None]
+    found = [v for v in check(after, clinic=WEEKDAYS) if v.code == "taken-before-decision"]
+    assert [(v.appointments, v.severity) for v in found] == [((booster.id,), "warning")]
+    assert f"while proposal {proposal.id} (" in found[0].message
+    assert f"{booster.id} {found[0].message.removeprefix(booster.id + ' ')}" in after.notes
+    # Recording the decision (even after the session) settles it.
+    decision = Decided(proposal=proposal.id, decision="start-maintenance")
+    decided = replan(after, as_of=as_of, clinic=WEEKDAYS, events=[decision])
+    assert "taken-before-decision" not in {v.code for v in check(decided, clinic=WEEKDAYS)}

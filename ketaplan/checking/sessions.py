@@ -10,6 +10,7 @@ from ketaplan.protocol import AnchoredSession, SessionKind
 from ketaplan.rules import anchors
 from ketaplan.rules.calendar import DayRules
 from ketaplan.rules.course import recorded_early_finding
+from ketaplan.rules.decisions import taken_before_decision
 from ketaplan.rules.tasks import (
     checkpoint_minutes,
     checkpoint_times,
@@ -209,12 +210,21 @@ def checkpoints(ctx: Context) -> list[Violation]:
 
 
 def records(ctx: Context) -> list[Violation]:
-    """Sessions recorded as what happened (attended, missed) before they began (with ``now``)."""
-    if ctx.now is None:
-        return []
-    return [
+    """Sessions recorded as what happened too soon: before they began, or before a decision.
+
+    Before they began: with ``now``. Before the decision they waited for:
+    :func:`~ketaplan.rules.decisions.taken_before_decision`.
+    """
+    plan = ctx.plan
+    found = [
         ctx.reported(finding, appointment.id, prefix=f"{appointment.id} ")
-        for appointment in ctx.plan.appointments
+        for appointment, finding in taken_before_decision(plan.appointments, plan.proposals)
+    ]
+    if ctx.now is None:
+        return found
+    return found + [
+        ctx.reported(finding, appointment.id, prefix=f"{appointment.id} ")
+        for appointment in plan.appointments
         if (finding := recorded_early_finding(appointment, now=ctx.now)) is not None
     ]
 

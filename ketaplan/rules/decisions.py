@@ -22,12 +22,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ketaplan._text import fmt_day
 from ketaplan.decisions import DecisionKind, Proposal, start_id
 from ketaplan.plans import Appointment, Assessment
 from ketaplan.protocol import Lapse, Phase, Protocol, ResponseRule
+from ketaplan.rules.finding import Finding
 
 __all__ = [
     "Response",
+    "awaiting",
     "gate_proposals",
     "lapse_proposal",
     "mark_provisional",
@@ -38,6 +41,7 @@ __all__ = [
     "response_proposal",
     "step_back",
     "step_down",
+    "taken_before_decision",
     "worsening_proposal",
 ]
 
@@ -299,25 +303,43 @@ def gate_proposals(
     return found
 
 
-def mark_provisional(
+def awaiting(
     appointments: Sequence[Appointment], proposals: Sequence[Proposal]
-) -> tuple[Appointment, ...]:
-    """The appointments, provisional while a decision they wait for is open.
+) -> dict[str, Proposal]:
+    """Each session that waits for an open decision, by id, with the proposal it waits for.
 
     The sessions of a phase waiting for its start decision, a booster the patient asked for
     until the clinician decides on it, and everything after a lapse review until its decision
-    (resume, re-induce or stop) is recorded.
+    (resume, re-induce or stop) is recorded. Whatever the session's status: a planned one is
+    provisional (:func:`mark_provisional`); one that took place did so before the decision
+    (:func:`taken_before_decision`).
     """
-    waiting = {p.phase for p in proposals if p.starts_phase and p.decision is None}
-    booster = any(p.requests_booster and p.decision is None for p in proposals)
-    reviews = {p.id for p in proposals if p.reviews_lapse and p.decision is None}
-    after = min((a.start for a in appointments if a.id in reviews), default=None)
+    starts = {p.phase: p for p in proposals if p.starts_phase and p.decision is None}
+    booster = next((p for p in proposals if p.requests_booster and p.decision is None), None)
+    reviews = {p.id: p for p in proposals if p.reviews_lapse and p.decision is None}
+    review = min((a for a in appointments if a.id in reviews), key=lambda a: a.start, default=None)
+    found: dict[str, Proposal] = {}
+    for a in appointments:
+        if review is not None and a.start >= review.start and a.id not in reviews:
+            found[a.id] = reviews[review.id]
+        elif a.phase in starts:
+            found[a.id] = starts[a.phase]
+        elif booster is not None and a.on_request:
+            found[a.id] = booster
+    return found
+
+
+def mark_provisional(
+    appointments: Sequence[Appointment], proposals: Sequence[Proposal]
+) -> tuple[Appointment, ...]:
+    """The appointments, provisional while a decision they wait for is open (:func:`awaiting`).
+
+    Only a planned session is provisional; one that took place, or did not, is a fact.
+    """
+    waiting = awaiting(appointments, proposals)
 
     def provisional(a: Appointment) -> bool:
-        if a.status != "planned":
-            return False
-        lapsed = after is not None and a.start >= after and a.id not in reviews
-        return lapsed or a.phase in waiting or (booster and a.on_request)
+        return a.status == "planned" and a.id in waiting
 
     return tuple(
         a
@@ -325,6 +347,33 @@ def mark_provisional(
         else a.model_copy(update={"provisional": not a.provisional})
         for a in appointments
     )
+
+
+def taken_before_decision(
+    appointments: Sequence[Appointment], proposals: Sequence[Proposal]
+) -> list[tuple[Appointment, Finding]]:
+    """Sessions attended while the decision they wait for is still open (``check`` warns).
+
+    The session took place and stays on record; the decision it waited for (to start a phase
+    for responders, a booster the patient asked for, what to do after a lapse) is still to be
+    recorded, so the plan's record does not say that a clinician decided to go on.
+    """
+    waiting = awaiting(appointments, proposals)
+    found = []
+    for appointment in appointments:
+        proposal = waiting.get(appointment.id)
+        if proposal is None or appointment.status != "attended":
+            continue
+        finding = Finding(
+            "taken-before-decision",
+            f"took place on {fmt_day(appointment.local_date)} while proposal {proposal.id} "
+            f"({proposal.question}) was still undecided: record the decision "
+            f"({' or '.join(proposal.options)})",
+            "a session that waits for a decision takes place once it is recorded",
+            proposal.source,
+        )
+        found.append((appointment, finding))
+    return found
 
 
 def qualifying_score(phase: Phase, assessments: Sequence[Assessment]) -> str | None:
