@@ -108,15 +108,8 @@ def check(
     clinic = plan_clinic(plan, clinic, clinic_is="optional")
     if now is not None:
         now = aware("now", now)
-    return check_trial(
-        plan,
-        protocol=protocol,
-        clinic=clinic,
-        patient=patient,
-        bookings=bookings,
-        now=now,
-        families=FAMILIES,
-    )
+    ledger = _ledger(bookings, plan, clinic)
+    return _checked(plan, Context(plan, protocol, clinic, patient, ledger, now), FAMILIES)
 
 
 #: The rules a trial placement is judged by: all but the patient's words, which a search that
@@ -137,10 +130,18 @@ def check_trial(
 ) -> list[Violation]:
     """:func:`check`'s ``families`` of rules (default: a trial's), its inputs checked already.
 
-    :func:`check` itself runs here with every family, after checking its arguments.
+    The plan is read :func:`~ketaplan._resolve.timed` here; :func:`check` has it so from
+    :func:`~ketaplan._resolve.plan_protocol` and runs every family on it without timing it again.
     """
     plan = timed(plan, protocol)  # the times clinic software may have left behind a move
     context = Context(plan, protocol, clinic, patient, _ledger(bookings, plan, clinic), now)
+    return _checked(plan, context, families)
+
+
+def _checked(
+    plan: Plan, context: Context, families: tuple[Callable[[Context], list[Violation]], ...]
+) -> list[Violation]:
+    """What ``families`` find in ``plan`` (already :func:`timed`), sorted by date, each once."""
     found = [violation for family in families for violation in family(context)]
     return _sorted_unique(plan, found)
 

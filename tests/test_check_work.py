@@ -1,0 +1,69 @@
+"""check() derives what a plan's rules need once per plan, not once per rule or per pair.
+
+The property tests run ``check`` on hundreds of generated plans a second, so each derivation
+it repeats costs them. These tests count the derivations; the outcomes are the other check
+tests' (and the digest's) to judge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from ketaplan import _resolve, checking, load_protocol
+from ketaplan.checking import check
+from ketaplan.defaults import demo_clinic
+
+from .helpers import plan
+
+NOW = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+
+
+def made(protocol_id: str = "iv-ketamine-mwf") -> Any:
+    return plan(
+        load_protocol(protocol_id),
+        start=dt.date(2026, 11, 30),
+        clinic=demo_clinic(),
+        preferred_time=dt.time(9),
+        now=NOW,
+    )
+
+
+def counting(
+    monkeypatch: pytest.MonkeyPatch, module: object, name: str, calls: list[object] | None = None
+) -> list[object]:
+    """Count the calls of ``module.name`` in ``calls`` (each call's first argument is kept)."""
+    calls = [] if calls is None else calls
+    real = getattr(module, name)
+
+    def counted(*args: Any, **options: Any) -> Any:
+        calls.append(args[0] if args else None)
+        return real(*args, **options)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_check_times_the_plan_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` reads the plan with its derived times (``timed``) once: reading the plan with
+    its protocol already does, and the rules run on that plan (they ran it twice, the second
+    time only to find nothing to change)."""
+    result = made()
+    calls = counting(monkeypatch, _resolve, "timed")
+    counting(monkeypatch, checking, "timed", calls)
+    assert check(result, clinic=demo_clinic()) == []
+    assert len(calls) == 1
+
+
+def test_a_trial_is_still_timed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check_trial`` takes a plan as a search left it: it derives its times itself."""
+    result = made()
+    protocol = load_protocol(result.protocol)
+    calls = counting(monkeypatch, checking, "timed")
+    found = checking.check_trial(
+        result, protocol=protocol, clinic=demo_clinic(), patient=None, bookings=None, now=None
+    )
+    assert found == []
+    assert len(calls) == 1
