@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from ketaplan import _resolve, checking, load_protocol
-from ketaplan.checking import check
-from ketaplan.defaults import demo_clinic
+from ketaplan.checking import check, context
+from ketaplan.defaults import demo_clinic, demo_patient
 
 from .helpers import plan
 
@@ -67,3 +67,37 @@ def test_a_trial_is_still_timed(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert found == []
     assert len(calls) == 1
+
+
+class _Counted(tuple):  # type: ignore[type-arg]
+    """A plan's tasks that count how often they are read through."""
+
+    reads = 0
+
+    def __iter__(self) -> Any:
+        type(self).reads += 1
+        return super().__iter__()
+
+
+def test_the_task_index_is_built_once() -> None:
+    """The requirement, checkpoint and medication rules look tasks up by id in one index of the
+    plan's tasks (each built its own)."""
+    result = made()
+    tasks = _Counted(result.tasks)
+    with_counted = result.model_copy(update={"tasks": tasks})
+    _Counted.reads = 0
+    assert check(with_counted, clinic=demo_clinic(), patient=demo_patient()) == check(
+        result, clinic=demo_clinic(), patient=demo_patient()
+    )
+    assert _Counted.reads == 1
+
+
+def test_a_clean_plan_without_a_patient_needs_no_medication_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The medication rules are worked out when a rule needs them (a patient's medicines, a
+    violation's source), not for every check."""
+    result = made()
+    calls = counting(monkeypatch, context, "medication_rules")
+    assert check(result, clinic=demo_clinic()) == []
+    assert calls == []

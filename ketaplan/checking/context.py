@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ketaplan.clinic import Clinic
 from ketaplan.ledger import Ledger
 from ketaplan.medications import MedicationRules, medication_rules
 from ketaplan.patient import Patient
-from ketaplan.plans import Appointment, Plan
+from ketaplan.plans import Appointment, Plan, Task
 from ketaplan.protocol import Protocol
 from ketaplan.rules.chain import Chain, live
 from ketaplan.rules.course import Course
@@ -31,7 +32,6 @@ class Context:
     bookings: Ledger | None
     """The clinic's other bookings, indexed by day (the plan's own may be among them)."""
     now: dt.datetime | None
-    rules: MedicationRules = field(init=False)
     chain: Chain = field(init=False)
     """Every phase session of the plan, by start."""
     courses: list[Chain] = field(init=False)
@@ -42,11 +42,22 @@ class Context:
     def __post_init__(self) -> None:
         plan = self.plan
         course = Course(self.protocol, plan.tiers, plan.tier_changes)
-        object.__setattr__(self, "rules", medication_rules(self.protocol, self.clinic))
         series = live(plan.appointments)
         object.__setattr__(self, "chain", Chain.of(course, series))
         object.__setattr__(self, "courses", Chain.courses(course, series))
         object.__setattr__(self, "active", [a for a in plan.appointments if a.is_active])
+
+    # Worked out when first asked (a context is made for one check of one plan, which never
+    # changes): a plan that breaks no rule, checked without a patient, needs neither.
+    @cached_property
+    def rules(self) -> MedicationRules:
+        """The medication rules in force for the protocol at the clinic (and their sources)."""
+        return medication_rules(self.protocol, self.clinic)
+
+    @cached_property
+    def tasks(self) -> dict[str, Task]:
+        """The plan's staff tasks, by id."""
+        return {task.id: task for task in self.plan.tasks}
 
     @property
     def doses(self) -> tuple[Appointment, ...]:
@@ -64,9 +75,11 @@ class Context:
         severity: Severity | None = None,
     ) -> Violation:
         """A violation, with the evidence level of its source."""
-        found = self.rules.source(source) or (
-            next((s for s in self.protocol.sources if s.id == source), None) if source else None
-        )
+        found = None
+        if source:  # the medication rules' sources, then the protocol's
+            found = self.rules.source(source) or next(
+                (s for s in self.protocol.sources if s.id == source), None
+            )
         return Violation(
             code=code,
             severity=severity or CODES[code][0],

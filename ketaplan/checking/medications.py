@@ -20,7 +20,6 @@ def medications(ctx: Context) -> list[Violation]:
     if patient is None:
         return []
     found = []
-    task_ids = {task.id for task in ctx.plan.tasks}
     doses = ctx.doses
     for medication in patient.medications:
         unknown = ctx.rules.unknown(medication)
@@ -31,8 +30,8 @@ def medications(ctx: Context) -> list[Violation]:
             if appointment.status != "planned" or appointment.dosing_start is None:
                 continue
             for rule in rules:
-                found += _around(ctx, medication, rule, appointment, task_ids)
-        found += _unconfirmed(ctx, medication, rules, task_ids)
+                found += _around(ctx, medication, rule, appointment)
+        found += _unconfirmed(ctx, medication, rules)
         if doses:
             items = washouts(patient, [(medication, rule) for rule in rules])
             found += [ctx.reported(f, doses[0].id) for f in washout_findings(items, doses[0])]
@@ -49,7 +48,6 @@ def _around(
     medication: Medication,
     rule: HoldRule,
     appointment: Appointment,
-    task_ids: set[str],
 ) -> list[Violation]:
     """What is wrong with one medication rule at one session.
 
@@ -88,7 +86,7 @@ def _around(
                     source=rule.source,
                 )
             ]
-    if rule.severity == "monitor" and monitoring_task_id(rule.id, appointment.id) not in task_ids:
+    if rule.severity == "monitor" and monitoring_task_id(rule.id, appointment.id) not in ctx.tasks:
         return [
             ctx.violation(
                 "monitoring-task-missing",
@@ -121,9 +119,7 @@ def _why_not(state: str) -> str:
     }[state]
 
 
-def _unconfirmed(
-    ctx: Context, medication: Medication, rules: list[HoldRule], task_ids: set[str]
-) -> list[Violation]:
+def _unconfirmed(ctx: Context, medication: Medication, rules: list[HoldRule]) -> list[Violation]:
     """A conditional hold waiting for a clinician, with no task asking for the decision."""
     planned = [a for a in ctx.doses if a.status == "planned"]
     if not planned:
@@ -140,5 +136,5 @@ def _unconfirmed(
         for rule in rules
         if rule.severity == "hold"
         and hold_state(medication, rule, ctx.rules) == "to-confirm"
-        and hold_task_id(rule.id, medication.name) not in task_ids
+        and hold_task_id(rule.id, medication.name) not in ctx.tasks
     ]

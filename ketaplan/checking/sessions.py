@@ -149,11 +149,10 @@ def requirements(ctx: Context) -> list[Violation]:
     if not doses:
         return []
     first = doses[0]
-    task_ids = {task.id for task in ctx.plan.tasks}
     started = ctx.now is not None and ctx.now >= first.start
     found = []
     for requirement in unmet_requirements(ctx.protocol, ctx.clinic, ctx.patient, unknown="skip"):
-        tasked = requirement_task_id(requirement.id) in task_ids
+        tasked = requirement_task_id(requirement.id) in ctx.tasks
         if tasked and not started:
             continue  # the plan carries the task to confirm it before the first dose
         found.append(
@@ -176,13 +175,12 @@ def checkpoints(ctx: Context) -> list[Violation]:
     A task's time is compared with the checkpoint's, worked out from the session's start: an
     edited start left the blood pressure checks at the old times.
     """
-    tasks = {task.id: task for task in ctx.plan.tasks}
     minutes = {kind.id: checkpoint_minutes(kind) for kind in ctx.protocol.session_kinds}
     found = []
     for appointment in ctx.plan.appointments:
         kind = ctx.protocol.session_kind(appointment.session)
         for due_at in checkpoint_times(kind, appointment, minutes=minutes[kind.id]):
-            task = tasks.get(due_at.task_id)
+            task = ctx.tasks.get(due_at.task_id)
             if (
                 task is not None
                 and same_instant(task.at, due_at.at)
