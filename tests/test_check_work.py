@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ketaplan import _resolve, checking, load_protocol
-from ketaplan.checking import check, context
+from ketaplan.checking import check, context, sessions
 from ketaplan.defaults import demo_clinic, demo_patient
 
 from .helpers import plan
@@ -69,27 +69,35 @@ def test_a_trial_is_still_timed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(calls) == 1
 
 
-class _Counted(tuple):  # type: ignore[type-arg]
-    """A plan's tasks that count how often they are read through."""
+class _Reads:
+    """Counts how often a sequence is read through (mixed into its type)."""
 
     reads = 0
 
     def __iter__(self) -> Any:
-        type(self).reads += 1
-        return super().__iter__()
+        _Reads.reads += 1
+        return super().__iter__()  # type: ignore[misc]
+
+
+class _Tuple(_Reads, tuple):  # type: ignore[type-arg]
+    """A plan's tasks, counting how often they are read through."""
+
+
+class _List(_Reads, list):  # type: ignore[type-arg]
+    """A context's sessions, counting how often they are read through."""
 
 
 def test_the_task_index_is_built_once() -> None:
     """The requirement, checkpoint and medication rules look tasks up by id in one index of the
     plan's tasks (each built its own)."""
     result = made()
-    tasks = _Counted(result.tasks)
+    tasks = _Tuple(result.tasks)
     with_counted = result.model_copy(update={"tasks": tasks})
-    _Counted.reads = 0
+    _Reads.reads = 0
     assert check(with_counted, clinic=demo_clinic(), patient=demo_patient()) == check(
         result, clinic=demo_clinic(), patient=demo_patient()
     )
-    assert _Counted.reads == 1
+    assert _Reads.reads == 1
 
 
 def test_a_clean_plan_without_a_patient_needs_no_medication_rules(
@@ -101,3 +109,18 @@ def test_a_clean_plan_without_a_patient_needs_no_medication_rules(
     calls = counting(monkeypatch, context, "medication_rules")
     assert check(result, clinic=demo_clinic()) == []
     assert calls == []
+
+
+def test_anchored_sessions_are_grouped_once() -> None:
+    """The anchored-session rules find the sessions after each anchor in one grouping of the
+    plan's sessions, not one pass over them for every anchor of every rule."""
+    result = made("esketamine-trd")
+    protocol = load_protocol(result.protocol)
+    ctx = context.Context(result, protocol, demo_clinic(), None, None, None)
+    expected = sessions.anchored(ctx)
+    object.__setattr__(ctx, "active", _List(ctx.active))
+    _Reads.reads = 0
+    assert sessions.anchored(ctx) == expected
+    # once for their ids, once to group them, and once a rule for the sessions anchored to one
+    # that does not take place
+    assert _Reads.reads == 2 + len(protocol.anchored)

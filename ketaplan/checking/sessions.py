@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ketaplan._text import fmt_time
 from ketaplan.checking.context import Context
 from ketaplan.instructions import MEDICATION_KINDS, Visits, Words, says, session_words
@@ -63,6 +65,11 @@ def anchored(ctx: Context) -> list[Violation]:
     found = []
     active_ids = {a.id for a in ctx.active}
     stopped = ctx.plan.stopped_on
+    # The sessions taking place of each rule after each anchor, in the plan's order.
+    placed_after: dict[tuple[str, str | None], list[Appointment]] = defaultdict(list)
+    for item in ctx.active:
+        if item.anchored is not None:
+            placed_after[item.anchored, item.anchor].append(item)
     for rule in ctx.protocol.anchored:
         selected = [
             (anchor, chain)
@@ -70,7 +77,7 @@ def anchored(ctx: Context) -> list[Violation]:
             for anchor in anchors.selected(rule.after, chain, chain_is="complete")
         ]
         for anchor, chain in selected:
-            placed = [a for a in ctx.active if a.anchored == rule.id and a.anchor == anchor.id]
+            placed = placed_after.get((rule.id, anchor.id), [])
             few = anchors.attended_finding(rule, anchor, chain)
             if few is not None and placed:
                 found.append(ctx.reported(few, placed[0].id))
