@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from ketaplan import _resolve, checking, load_protocol
+from ketaplan import _resolve, checking, load_protocol, timing
 from ketaplan.checking import check, context, sessions
 from ketaplan.defaults import demo_clinic, demo_patient
+from ketaplan.rules import calendar
 
 from .helpers import plan
 
@@ -124,3 +125,27 @@ def test_anchored_sessions_are_grouped_once() -> None:
     # once for their ids, once to group them, and once a rule for the sessions anchored to one
     # that does not take place
     assert _Reads.reads == 2 + len(protocol.anchored)
+
+
+def test_calendar_rules_work_out_a_plans_notice_and_leads_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan's sessions were booked at one moment: the minimum notice after it is worked out
+    once, and how long before a session its instructions begin once for each kind of session
+    (both were worked out again for every session)."""
+    result = made("esketamine-trd")
+    assert len({a.booked_at for a in result.appointments}) == 1
+    leads = counting(monkeypatch, calendar, "instructions_lead")
+    notices: list[object] = []
+    real = timing.shift
+
+    def shift(moment: dt.datetime, **by: float) -> dt.datetime:
+        if "hours" in by:  # the notice: hours after the booking
+            notices.append(moment)
+        return real(moment, **by)
+
+    monkeypatch.setattr(calendar, "shift", shift)
+    assert check(result, clinic=demo_clinic()) == []
+    assert len(notices) == 1
+    kinds = {a.session for a in result.appointments if a.status == "planned"}
+    assert len(leads) == len(kinds) < len(result.appointments)

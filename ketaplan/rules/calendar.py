@@ -221,6 +221,8 @@ class DayRules:
         self.patient_zone = zone(patient.time_zone) if patient and patient.time_zone else self.zone
         self.notice = shift(now, hours=clinic.minimum_notice_hours) if now is not None else None
         self._ready: dict[str, tuple[dt.datetime, str] | None] = {}
+        self._leads: dict[str, dt.timedelta] = {}
+        self._notices: dict[tuple[dt.datetime, int, int], dt.datetime] = {}
         self.busy = BusyTimes(
             [
                 Busy(b.start, b.end, b.label or "another appointment")
@@ -343,7 +345,7 @@ class DayRules:
         if self.now is None:
             return None
         if kind.id not in self._ready:
-            lead = instructions_lead(kind)
+            lead = self.lead(kind)
             ready = (shift(self.now, minutes=lead.total_seconds() / 60), Reasons.instructions(lead))
             self._ready[kind.id] = ready if lead else None
         return self._ready[kind.id]
@@ -367,7 +369,7 @@ class DayRules:
         span = _Words(local_start, local_end)  # written only when a finding needs it
         rule = f"clinic {self.clinic.id}"
         found = self._booking_findings(start, day, span, rule, booked_at)
-        found += _instruction_findings(kind, local_start, booked_at, rule)
+        found += _instruction_findings(kind, self.lead(kind), local_start, booked_at, rule)
         blackout = self.blackout(day)
         if blackout:
             found.append(Finding("patient-blackout", f"{fmt_day(day)}: {blackout}", rule))
@@ -416,13 +418,34 @@ class DayRules:
         horizon = self.horizon(day, at=moment)
         if horizon:
             found.append(Finding("beyond-booking-horizon", f"{fmt_day(day)} is {horizon}", rule))
-        if start < shift(moment, hours=hours):
+        if start < self._notice_after(moment):
             late = (
                 f"{booked()}, less than {hours} h before it"
                 if booked_at is not None
                 else f"{span} is less than {hours} h from now"
             )
             found.append(Finding("before-minimum-notice", late, rule))
+        return found
+
+    def lead(self, kind: SessionKind) -> dt.timedelta:
+        """:func:`instructions_lead` of ``kind``, worked out once for each kind."""
+        found = self._leads.get(kind.id)
+        if found is None:
+            found = self._leads[kind.id] = instructions_lead(kind)
+        return found
+
+    def _notice_after(self, moment: dt.datetime) -> dt.datetime:
+        """``moment`` plus the clinic's minimum notice: a start booked then must not be sooner.
+
+        Worked out once for each moment (a plan's sessions are mostly booked at one). The key
+        holds the moment's zone and fold too: equal moments of one zone and fold are one
+        value, whose notice is the same.
+        """
+        key = (moment, id(moment.tzinfo), moment.fold)
+        found = self._notices.get(key)
+        if found is None:
+            found = shift(moment, hours=self.clinic.minimum_notice_hours)
+            self._notices[key] = found
         return found
 
     def _opening_findings(
@@ -461,10 +484,16 @@ class _Words:
 
 
 def _instruction_findings(
-    kind: SessionKind, start: dt.datetime, booked_at: dt.datetime | None, rule: str
+    kind: SessionKind,
+    lead: dt.timedelta,
+    start: dt.datetime,
+    booked_at: dt.datetime | None,
+    rule: str,
 ) -> list[Finding]:
-    """A session booked after its own instructions began (:func:`instructions_lead`)."""
-    lead = instructions_lead(kind)
+    """A session booked after its own instructions began.
+
+    They begin ``lead`` before its start (:func:`instructions_lead`).
+    """
     if booked_at is None or not lead:
         return []
     began = shift(start, minutes=-lead.total_seconds() / 60)  # real elapsed time
