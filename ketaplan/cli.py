@@ -43,11 +43,13 @@ from ketaplan.ics.reading import load_busy
 from ketaplan.ics.text import for_terminal
 from ketaplan.intake import first_available
 from ketaplan.loading import (
+    KIND_WORDS,
     MAX_PLAN_FILE_BYTES,
     DefinitionKind,
     builtin_protocol_ids,
     builtin_protocols,
     dump_plan,
+    file_kind,
     load_clinic,
     load_definition,
     load_patient,
@@ -56,6 +58,7 @@ from ketaplan.loading import (
     load_protocol,
     read_definition,
     read_json_list,
+    recognise,
     validate,
 )
 from ketaplan.medications import MedicationRules, medication_rules, medicine_names
@@ -416,7 +419,7 @@ def _add_alternatives(commands: Any) -> None:
 
 
 def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
-    current = load_plan(args.plan_file)
+    current = _load_plan(args.plan_file)
     local = zone(current.time_zone)
     protocol = _plan_protocol(current, args.protocol)
     offers = alternatives(
@@ -476,7 +479,7 @@ def _add_roster(commands: Any) -> None:
 
 
 def _roster(args: argparse.Namespace, out: TextIO) -> int:
-    roster, folder = load_roster(args.roster)
+    roster, folder = _load_roster(args.roster)
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
     options = _placement_options(args)  # checked before the folder is made
@@ -526,10 +529,10 @@ def _placement_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _waitlist(args: argparse.Namespace, out: TextIO) -> int:
-    roster, folder = load_roster(args.waitlist)
+    roster, folder = _load_roster(args.waitlist)
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
-    made = [load_plan(name) for name in args.plans]
+    made = [_load_plan(name) for name in args.plans]
     protocols = _protocols_of(made, args.protocol)
     try:
         placed = place(roster.ordered(), clinic=clinic, folder=folder, plans=made,
@@ -599,7 +602,7 @@ def _add_capacity(verbs: Any) -> None:
 
 def _capacity(args: argparse.Namespace, out: TextIO) -> int:
     check_later_days(args.later_days, field="--later-days")  # before the roster is placed
-    roster, folder = load_roster(args.roster)
+    roster, folder = _load_roster(args.roster)
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
     placed = place_all(roster.patients, clinic=clinic, folder=folder, now=now)
@@ -628,7 +631,7 @@ def _numbers(option: str, text: str | None) -> list[int] | None:
 
 
 def _whatif(args: argparse.Namespace, out: TextIO) -> int:
-    roster, folder = load_roster(args.roster)
+    roster, folder = _load_roster(args.roster)
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
     chairs, staff, rooms = (_numbers(f"--{n}", getattr(args, n)) for n in ("chairs", "staff",
@@ -712,7 +715,7 @@ def _disrupt(args: argparse.Namespace, out: TextIO) -> int:
     if len(set(names)) != len(names):
         raise InputError("PLAN.json", "files with distinct names (they are written under them)",
                          next(n for n in names if names.count(n) > 1))  # fmt: skip
-    plans = [load_plan(path) for path in paths]
+    plans = [_load_plan(path) for path in paths]
     now = _moment("--now", args.now, clinic.zone)
     protocols = _protocols_of(plans, args.protocol)
     result = replan_disruption(
@@ -1029,7 +1032,7 @@ def _protocols(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:
-    protocol = load_protocol(args.protocol)
+    protocol = _load_protocol(args.protocol)
     print(describe_protocol(protocol, clinic=_load_clinic(args.clinic)), file=out)
     return EXIT_OK
 
@@ -1065,10 +1068,12 @@ def _plan_or_roster(path: str) -> str | None:
         data = read_definition(path, limit=MAX_PLAN_FILE_BYTES)  # a plan may be that large
     except DefinitionError:
         return None  # load_definition says why
-    if "protocol_version" in data:
+    found = recognise(data)
+    kind = None if found is None else found.kind
+    if kind == "plan":
         made = load_plan(path)  # with its own rules (a .json file), as every command reads it
         return f"plan {made.id}"
-    if "patients" in data:
+    if kind == "roster":
         roster = validate(Roster, data, origin=path, error=DefinitionError)
         return f"roster of {len(roster.patients)} patient(s)"
     return None
@@ -1091,13 +1096,57 @@ def _schema(args: argparse.Namespace, out: TextIO) -> int:
 def _load_clinic(name: str | None) -> Clinic | None:
     if name is None:
         return None
-    return demo_clinic() if name == "demo" else load_clinic(name)
+    if name == "demo":
+        return demo_clinic()
+    with _reading(name, "clinic", option="--clinic"):
+        return load_clinic(name)
 
 
 def _load_patient(name: str | None) -> Patient | None:
     if name is None:
         return None
-    return demo_patient() if name == "demo" else load_patient(name)
+    if name == "demo":
+        return demo_patient()
+    with _reading(name, "patient", option="--patient"):
+        return load_patient(name)
+
+
+def _load_protocol(name: str, *, option: str | None = None) -> Protocol:
+    """A built-in protocol or a protocol file, given as ``option`` (or as the argument)."""
+    with _reading(name, "protocol", option=option):
+        return load_protocol(name)
+
+
+def _load_plan(path: str | os.PathLike[str]) -> Plan:
+    with _reading(path, "plan"):
+        return load_plan(path)
+
+
+def _load_roster(path: str) -> tuple[Roster, Path]:
+    with _reading(path, "roster"):
+        return load_roster(path)
+
+
+@contextlib.contextmanager
+def _reading(
+    path: str | os.PathLike[str], *kinds: str, option: str | None = None
+) -> Iterator[None]:
+    """A file that fails to load as one of ``kinds`` and is a file of another kind: say so.
+
+    ``--clinic patient.toml`` listed every field a clinic has and a patient has not: it is one
+    line naming the option (or the file alone, for an argument), the kind of file asked for
+    and the kind the file is (:func:`~ketaplan.loading.file_kind`, read only when loading
+    failed).
+    """
+    try:
+        yield
+    except KetaplanError:
+        found = file_kind(path) if is_file(path) else None
+        if found is None or found.kind in kinds:
+            raise
+        where = f"{option} {os.fspath(path)}" if option else os.fspath(path)
+        expected = " or ".join(KIND_WORDS[kind] for kind in kinds)
+        raise InputError.saying(where, f"must be {expected}; this is {found}") from None
 
 
 def _tiers(pairs: list[str]) -> dict[str, str]:
@@ -1114,7 +1163,7 @@ def _tiers(pairs: list[str]) -> dict[str, str]:
 
 def _plan(args: argparse.Namespace, out: TextIO) -> int:
     _only_with_their_formats(args)
-    protocol = load_protocol(args.protocol)
+    protocol = _load_protocol(args.protocol)
     clinic = _load_clinic(args.clinic)
     patient = _load_patient(args.patient)
     with _as_options({"time_zone": "--tz"}):
@@ -1270,14 +1319,15 @@ def _busy(
     if as_patient and args.busy and patient is None:
         raise InputError("--busy-as", "used with --patient when it is 'patient'", "patient")
     for path in args.busy:
-        found += _busy_reader(path)(
-            path,
-            start=start,
-            end=end,
-            resource=None if as_patient else args.busy_as or "chair",
-            patient=patient.id if as_patient and patient else None,
-            time_zone=time_zone,
-        )
+        with _reading(path, "ics", "fhir", option="--busy"):
+            found += _busy_reader(path)(
+                path,
+                start=start,
+                end=end,
+                resource=None if as_patient else args.busy_as or "chair",
+                patient=patient.id if as_patient and patient else None,
+                time_zone=time_zone,
+            )
     return found
 
 
@@ -1292,7 +1342,8 @@ def _other_bookings(paths: list[str], clinic: str, protocols: Sequence[Protocol]
     known = {protocol.id: protocol for protocol in protocols}
     found: list[Booking] = []
     for path in paths:
-        loaded = load_plan_or_bookings(path)
+        with _reading(path, "plan", "bookings", option="--bookings"):
+            loaded = load_plan_or_bookings(path)
         if not isinstance(loaded, Plan):
             found += loaded
             continue
@@ -1349,10 +1400,10 @@ def _as_options(flags: Mapping[str, str]) -> Iterator[None]:
 def _export(args: argparse.Namespace, out: TextIO) -> int:
     _only_with_their_formats(args, {"stamp": ("--now", ("ics", "fhir"))})
     if args.format in _PICTURES:
-        return _emit(_picture(load_plan(args.plan_file), args), args.output, out)
+        return _emit(_picture(_load_plan(args.plan_file), args), args.output, out)
     if args.format == "fhir":
-        return _emit_bytes(_fhir_bundle(load_plan(args.plan_file), args), args.output, out)
-    return _emit_bytes(_calendar(load_plan(args.plan_file), args), args.output, out)
+        return _emit_bytes(_fhir_bundle(_load_plan(args.plan_file), args), args.output, out)
+    return _emit_bytes(_calendar(_load_plan(args.plan_file), args), args.output, out)
 
 
 # -- pictures: a plan's timeline ---------------------------------------------------------------
@@ -1440,7 +1491,7 @@ def _add_export_protocol(commands: Any) -> None:
 def _export_protocol(args: argparse.Namespace, out: TextIO) -> int:
     from ketaplan.fhir import protocol_to_fhir  # noqa: PLC0415 - an optional extra
 
-    return _emit_bytes(protocol_to_fhir(load_protocol(args.protocol)), args.output, out)
+    return _emit_bytes(protocol_to_fhir(_load_protocol(args.protocol)), args.output, out)
 
 
 def _fhir_bundle(result: Plan, args: argparse.Namespace, protocol: Protocol | None = None) -> bytes:
@@ -1487,7 +1538,7 @@ def _emit_bytes(data: bytes, output: str | None, out: TextIO) -> int:
 
 
 def _replan(args: argparse.Namespace, out: TextIO) -> int:
-    current = load_plan(args.plan_file)
+    current = _load_plan(args.plan_file)
     local = zone(current.time_zone)
     protocol = _plan_protocol(current, args.protocol)
     as_of = _moment("--as-of", args.as_of, local, protocol)
@@ -1496,7 +1547,8 @@ def _replan(args: argparse.Namespace, out: TextIO) -> int:
     typed = len(events)
     if args.events:
         try:
-            events += parse_events(read_json_list(args.events))
+            with _reading(args.events, "events", option="--events"):
+                events += parse_events(read_json_list(args.events))
         except InputError as err:
             raise _event_named(err, 0, args.events) from None
     try:
@@ -1557,7 +1609,7 @@ def _broken_by_moves(
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
-    current = load_plan(args.plan_file)
+    current = _load_plan(args.plan_file)
     protocol = _plan_protocol(current, args.protocol)
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(current)
     patient = _load_patient(args.patient) if args.patient else _builtin_patient(current)
@@ -1590,7 +1642,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _runsheet(args: argparse.Namespace, out: TextIO) -> int:
-    plans = [load_plan(path) for path in args.plan_files]
+    plans = [_load_plan(path) for path in args.plan_files]
     clinic = _load_clinic(args.clinic) if args.clinic else _builtin_clinic(plans[0])
     protocols = _protocols_of(plans, args.protocol)
     days = args.days if args.days is not None else 7 if args.week else 1
@@ -1643,7 +1695,7 @@ def _in_file(err: InputError, paths: list[str]) -> InputError:
 
 def _status(args: argparse.Namespace, out: TextIO) -> int:
     """Information, not a verdict: exit 0 whatever the statuses."""
-    plans = [load_plan(path) for path in args.plan_files]
+    plans = [_load_plan(path) for path in args.plan_files]
     clinic = _load_clinic(args.clinic)
     local = clinic.zone if clinic is not None else zone(plans[0].time_zone)
     as_of = _moment("--as-of", args.as_of, local)
@@ -1668,7 +1720,7 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    protocol = load_protocol(args.protocol)
+    protocol = _load_protocol(args.protocol)
     clinic, patient = _load_clinic(args.clinic), _load_patient(args.patient)
     try:
         result = verify(
@@ -1738,7 +1790,7 @@ def _builtin_patient(current: Plan) -> Patient | None:
 
 def _plan_protocol(current: Plan, name: str | None) -> Protocol:
     """The plan's protocol: ``--protocol``, or the built-in the plan names; checked to fit."""
-    given = load_protocol(name) if name else None
+    given = _load_protocol(name, option="--protocol") if name else None
     return plan_protocol(current, given, None, patient_is="optional")[1]
 
 
@@ -1890,7 +1942,7 @@ _EVENT_FORMS = {
 
 def _protocols_of(plans: list[Plan], names: list[str]) -> list[Protocol]:
     """The ``--protocol`` files given for the plans: each one a plan uses."""
-    loaded = [load_protocol(name) for name in names]
+    loaded = [_load_protocol(name, option="--protocol") for name in names]
     return _used_by("--protocol", loaded, {plan.protocol for plan in plans})
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -39,13 +39,16 @@ from ketaplan.plans import Plan
 from ketaplan.protocol import Protocol
 
 __all__ = [
+    "KIND_WORDS",
     "MAX_FILE_BYTES",
     "MAX_PLAN_FILE_BYTES",
     "DefinitionKind",
+    "FileKind",
     "builtin_protocol_ids",
     "builtin_protocols",
     "detect_kind",
     "dump_plan",
+    "file_kind",
     "load_clinic",
     "load_definition",
     "load_patient",
@@ -55,9 +58,11 @@ __all__ = [
     "loads_clinic",
     "loads_patient",
     "loads_protocol",
+    "other_kind",
     "parse_definition",
     "read_definition",
     "read_json_list",
+    "recognise",
 ]
 
 DefinitionKind = Literal["protocol", "clinic", "patient"]
@@ -152,10 +157,10 @@ def validate(
     A file of another kind (a plan given where a protocol is read) is one problem saying so,
     not hundreds about the fields it lacks.
     """
-    other = _other_kind(model, data)
-    if other is not None:
-        kind, key = other
-        expected = f"must be a {_KIND_OF[model]} file; this is a {kind} file (it has {key!r})"
+    own = _KIND_OF.get(model)
+    other = None if own is None else other_kind(own, data)
+    if own is not None and other is not None:
+        expected = f"must be {KIND_WORDS[own]}; this is {other}"
         raise error([Problem("", expected, origin=origin)])
     try:
         return model.model_validate(data)
@@ -166,13 +171,23 @@ def validate(
         raise error([Problem("", "is nested too deeply", origin=origin)]) from err
 
 
-#: A key only one kind of file has, by kind (a patient has none of its own).
-_MARKS: dict[str, tuple[str, ...]] = {
-    "plan": ("protocol_version",),
-    "protocol": ("phases", "session_kinds"),
-    "clinic": ("opening_hours",),
+#: The top-level fields of a roster file (:class:`ketaplan.roster.Roster`, a layer above).
+_ROSTER_FIELDS = ("clinic", "patients")
+
+#: Each kind of file ketaplan reads, in words.
+KIND_WORDS: dict[str, str] = {
+    "protocol": "a protocol file",
+    "clinic": "a clinic file",
+    "patient": "a patient file",
+    "plan": "a plan file",
+    "roster": "a roster file",
+    "events": "an events file",
+    "bookings": "a bookings file",
+    "ics": "an iCalendar file",
+    "fhir": "a FHIR resource",
 }
-_KIND_OF: dict[type, str] = {
+
+_KIND_OF: dict[type[BaseModel], str] = {
     Protocol: "protocol",
     Clinic: "clinic",
     Patient: "patient",
@@ -180,16 +195,101 @@ _KIND_OF: dict[type, str] = {
 }
 
 
-def _other_kind(model: type, data: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The kind ``data`` is and a key that shows it, when it is not ``model``'s kind."""
-    own = _KIND_OF.get(model)
-    if own is None or any(key in data for key in _MARKS.get(own, ())):
+@dataclass(frozen=True)
+class FileKind:
+    """What kind of file some data is, and what shows it (``it has 'opening_hours'``)."""
+
+    kind: str
+    """A key of :data:`KIND_WORDS`."""
+    sign: str
+
+    def __str__(self) -> str:
+        return f"{KIND_WORDS[self.kind]} ({self.sign})"
+
+
+@cache
+def _marks() -> dict[str, tuple[str, ...]]:
+    """The top-level fields only one kind of file has, by kind: what tells the kinds apart.
+
+    Read from the models themselves, so a field added to one kind marks it at once.
+    """
+    fields = {kind: tuple(model.model_fields) for model, kind in _KIND_OF.items()}
+    fields["roster"] = _ROSTER_FIELDS
+    return {
+        kind: tuple(
+            sorted(
+                (name for name in own if not any(name in fields[k] for k in fields if k != kind)),
+                key=lambda name: name not in _TELLING,
+            )
+        )
+        for kind, own in fields.items()
+    }
+
+
+#: The field named first, when a file has it, as the sign of its kind.
+_TELLING = ("protocol_version", "phases", "opening_hours")
+
+
+def recognise(data: object, /, *, expected: Collection[str] = ()) -> FileKind | None:
+    """What kind of ketaplan file ``data`` (parsed TOML or JSON) is; None when it cannot tell.
+
+    A table is the kind whose own fields it has (one of ``expected`` when it has any of
+    theirs: a clinic with a typo is still a clinic); a FHIR resource has a ``resourceType``;
+    a list is of events when each item has a ``type``, of bookings when each has a ``start``
+    and an ``end`` and none a ``type``.
+
+    >>> print(recognise({"id": "p-1", "availability": {}}))
+    a patient file (it has 'availability')
+    """
+    if isinstance(data, list):
+        return _list_kind(data)
+    if not isinstance(data, Mapping):
         return None
-    for kind, keys in _MARKS.items():
-        found = next((key for key in keys if key in data), None)
-        if kind != own and found is not None:
-            return kind, found
+    if isinstance(data.get("resourceType"), str):
+        return FileKind("fhir", f"its resourceType is {data['resourceType'][:40]!r}")
+    found = {kind: [name for name in names if name in data] for kind, names in _marks().items()}
+    own = [kind for kind in expected if found.get(kind)]
+    best = own or sorted((k for k in found if found[k]), key=lambda k: -len(found[k]))
+    return FileKind(best[0], f"it has {found[best[0]][0]!r}") if best else None
+
+
+def _list_kind(items: list[Any]) -> FileKind | None:
+    """Events or bookings: every item a table, each with a ``type`` or each a span."""
+    if not items or not all(isinstance(item, Mapping) for item in items):
+        return None
+    if all("type" in item for item in items):
+        return FileKind("events", "a JSON list, each item with a 'type'")
+    if all("start" in item and "end" in item and "type" not in item for item in items):
+        return FileKind("bookings", "a JSON list, each item with a 'start' and an 'end'")
     return None
+
+
+def file_kind(path: str | os.PathLike[str], /) -> FileKind | None:
+    """What kind of ketaplan file ``path`` holds, read from its text whatever its name.
+
+    For saying what a file is when it fails to load as the kind asked for; None when it is
+    none ketaplan can tell (or cannot be read).
+    """
+    try:
+        text = read_capped(os.fspath(path), MAX_PLAN_FILE_BYTES).decode("utf-8-sig")
+    except (FileRefused, OSError, UnicodeDecodeError, ValueError):
+        return None
+    opening = text.lstrip()
+    if opening.upper().startswith("BEGIN:VCALENDAR"):
+        return FileKind("ics", "it begins with BEGIN:VCALENDAR")
+    formats: tuple[Format, ...] = ("json", "toml") if opening[:1] in ("{", "[") else ("toml",)
+    for written in formats:
+        try:
+            return recognise(_parsed(text, format=written, origin="", error=DefinitionError))
+        except DefinitionError:
+            continue
+    return None
+
+
+def other_kind(expected: str, data: object) -> FileKind | None:
+    """The kind ``data`` is when ketaplan can tell it is another than ``expected``."""
+    found = recognise(data, expected=(expected,))
+    return found if found is not None and found.kind != expected else None
 
 
 # -- protocols ---------------------------------------------------------------------------------
@@ -369,6 +469,9 @@ def read_json_list(path: str | os.PathLike[str], /) -> list[Any]:
     except ValueError as err:  # a number of more than 4,300 digits
         raise InputError(origin, "JSON with numbers Python can read", _first_clause(err)) from err
     if not isinstance(data, list):
+        found = recognise(data)
+        if found is not None:
+            raise InputError.saying(origin, f"must be a JSON list; this is {found}")
         raise InputError(origin, "a JSON list", type(data).__name__)
     return data
 
@@ -437,6 +540,10 @@ def load_plan_or_bookings(path: str | os.PathLike[str], /) -> Plan | list[Bookin
     if not opening.startswith(b"["):
         return load_plan(origin)
     listed = read_json_list(origin)  # its errors name the file already
+    other = other_kind("bookings", listed)
+    if other is not None:
+        expected = f"must be {KIND_WORDS['plan']} or {KIND_WORDS['bookings']}; this is {other}"
+        raise InputError.saying(origin, expected)
     try:
         return parse_bookings(listed)
     except InputError as err:
@@ -453,11 +560,11 @@ def detect_kind(data: Mapping[str, Any], /) -> DefinitionKind:
     >>> detect_kind({"phases": []}), detect_kind({"opening_hours": {}}), detect_kind({"id": "p1"})
     ('protocol', 'clinic', 'patient')
     """
-    if "phases" in data or "session_kinds" in data:
-        return "protocol"
-    if "opening_hours" in data or "resources" in data:
-        return "clinic"
-    return "patient"
+    found = recognise(data, expected=_DEFINITION_KINDS)
+    return found.kind if found is not None and found.kind in _DEFINITION_KINDS else "patient"
+
+
+_DEFINITION_KINDS: tuple[DefinitionKind, ...] = ("protocol", "clinic", "patient")
 
 
 def load_definition(

@@ -915,13 +915,12 @@ def test_clinic_plan_refuses_an_option_its_objective_does_not_use(
     ("command", "message"),
     [
         (["show", "{plan}"],
-         ("invalid protocol: 1 problem\n  {plan}: must be a protocol file; this is a plan file "
-         "(it has 'protocol_version')")),
+         ("{plan}: must be a protocol file; this is a plan file (it has 'protocol_version')")),
         (["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--patient", "{plan}"],
-         ("invalid patient: 1 problem\n  {plan}: must be a patient file; this is a plan file "
+         ("--patient {plan}: must be a patient file; this is a plan file "
          "(it has 'protocol_version')")),
         (["plan", "iv-ketamine-mwf", "--start", "2026-12-07", "--clinic", "{protocol}"],
-         ("invalid clinic: 1 problem\n  {protocol}: must be a clinic file; this is a protocol "
+         ("--clinic {protocol}: must be a clinic file; this is a protocol "
          "file (it has 'phases')")),
     ],
 )  # fmt: skip
