@@ -436,7 +436,8 @@ def test_the_week_page_draws_each_day_on_the_same_hours(week_plans: list[Plan]) 
     assert page.count('class="block"') == len(week.sessions)
     for session in week.sessions:
         assert f'<td class="kind">{session.appointment}</td>' in page
-    assert page.count("No sessions at the clinic.") == 7 - len(busy)
+    assert page.count("<p>No sessions") == 7 - len(busy)
+    assert page.count("No sessions: clinic closed on S") == 2  # Saturday and Sunday
 
 
 # -- in a real browser -------------------------------------------------------------------------

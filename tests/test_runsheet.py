@@ -26,6 +26,7 @@ from ketaplan import (
     load_protocol,
     replan,
     run_sheet,
+    run_week,
     runsheet_html,
     runsheet_table,
 )
@@ -595,3 +596,63 @@ def test_the_days_history_shows_late_cancellations_and_no_shows() -> None:
     text = runsheet_table(sheet)
     assert "p-0  induction-2: late cancellation (cancelled 06:00)" in text
     assert "Not taking place" in runsheet_html(sheet)
+
+
+# -- a day the clinic is closed ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "closed"),
+    [(dt.date(2026, 12, 25), "clinic closed (Christmas Day)"),  # a public holiday
+     (dt.date(2026, 12, 31), "clinic closed (closure: staff training)"),  # the clinic's closure
+     (dt.date(2026, 12, 13), "clinic closed on Sundays")],  # a weekday it does not open
+)  # fmt: skip
+def test_a_closed_day_names_its_closure_in_every_format(
+    day: dt.date, closed: str, day_plans: list[Plan], tmp_path: Path
+) -> None:
+    """Found by clinic staff: the sheet of a closed day said "No sessions" without saying the
+    clinic was closed, or why. The reason is the clinic calendar's own (closed_reason), on
+    the text, the page (a day and days in a row) and the JSON."""
+    found = run_sheet(day_plans, day=day, clinic=demo_clinic())
+    assert found.closed == closed
+    note = f"No sessions: {closed}."
+    assert note in runsheet_table(found)
+    assert f"<p>{note}</p>" in runsheet_html(found)
+    week = run_week(day_plans, start=day - dt.timedelta(days=1), days=3, clinic=demo_clinic())
+    assert f"<p>{note}</p>" in runsheet_html(week)
+    paths = []
+    for made in day_plans:
+        path = tmp_path / f"{made.id}.json"
+        path.write_text(made.model_dump_json(), encoding="utf-8")
+        paths.append(str(path))
+    code, text = run("runsheet", *paths, "--date", day.isoformat(), "--clinic", "demo",
+                     "--format", "json")  # fmt: skip
+    assert code == 0
+    assert json.loads(text)["closed"] == closed
+    code, text = run("runsheet", *paths, "--date", day.isoformat(), "--clinic", "demo")
+    assert note in text
+
+
+def test_sessions_on_a_day_closed_since_they_were_planned_are_flagged(
+    day_plans: list[Plan],
+) -> None:
+    """A closure entered after the plans were made: the sheet lists the day's sessions and
+    says, on the text and the page, that the clinic is closed that day and why."""
+    data = demo_clinic().model_dump()
+    data["closures"] = [*data["closures"], {"start": DAY, "reason": "burst pipe"}]
+    shut = Clinic.model_validate(data)
+    found = run_sheet(day_plans, day=DAY, clinic=shut)
+    assert found.sessions
+    count = len(found.sessions)
+    warning = (f"Clinic closed (closure: burst pipe), yet {count} sessions are planned on "
+               "this day.")  # fmt: skip
+    assert found.closed_note == warning
+    assert warning in runsheet_table(found)
+    assert f'<p class="alert">{warning}</p>' in runsheet_html(found)
+    week = run_week(day_plans, start=DAY, days=2, clinic=shut)
+    assert f'<p class="alert">{warning}</p>' in runsheet_html(week)
+
+
+def test_an_open_day_and_a_sheet_without_a_clinic_name_no_closure(day_plans: list[Plan]) -> None:
+    assert run_sheet(day_plans, day=DAY, clinic=demo_clinic()).closed is None
+    assert run_sheet(day_plans, day=dt.date(2026, 12, 25)).closed is None  # no clinic known

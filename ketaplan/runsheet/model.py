@@ -131,6 +131,10 @@ class RunSheet(Model):
     """Each stretch with patients under monitoring, in time order."""
     history: tuple[DayEvent, ...] = ()
     """The day's sessions that do not take place, in time order: the front desk's record."""
+    closed: Text | None = None
+    """Why the clinic is closed on the day (a closure, a holiday, a weekday it does not open),
+    in its calendar's words (:meth:`~ketaplan.openings.ClinicCalendar.closed_reason`), e.g.
+    ``"clinic closed (Christmas Day)"``; ``None`` when it is open or no clinic is known."""
 
     @property
     def sessions(self) -> tuple[RunSession, ...]:
@@ -147,6 +151,23 @@ class RunSheet(Model):
     def over_ratio(self) -> tuple[StaffLoad, ...]:
         """The stretches with more patients under monitoring than the staff may watch."""
         return tuple(stretch for stretch in self.load if stretch.over)
+
+    @property
+    def closed_note(self) -> str | None:
+        """The closure in a sentence, for every way the sheet is shown; ``None`` when open.
+
+        ``"No sessions: clinic closed on Sundays."``, or, when sessions are planned on the
+        closed day (booked before the closure was entered), a warning that they are.
+        """
+        if self.closed is None:
+            return None
+        if not self.sessions:
+            return f"No sessions: {self.closed}."
+        count = len(self.sessions)
+        return (
+            f"{self.closed[:1].upper()}{self.closed[1:]}, yet {count} session"
+            f"{'s are' if count != 1 else ' is'} planned on this day."
+        )
 
     @property
     def offset_changes(self) -> bool:

@@ -142,7 +142,7 @@ def runsheet_html(sheet: RunSheet | RunWeek, /) -> str:
         body += [_lane_list(sheet, lane) for lane in sheet.lanes]
         body.append(_load_list(sheet))
     else:
-        body.append("<p>No sessions at the clinic on this day.</p>")
+        body.append(f"<p>{text(sheet.closed_note or 'No sessions at the clinic on this day.')}</p>")
     if sheet.history:
         body.append(_history_list(sheet))
     body.append(footer(sheet.time_zone))
@@ -181,6 +181,8 @@ def _header(sheet: RunSheet | RunWeek) -> str:
             f'<p class="note">The clocks change {text(when)}: times show their zone\'s '
             "abbreviation.</p>"
         )
+    if len(days) == 1 and days[0].lanes:
+        parts += _closed_alert(days[0])
     over = [(day, stretch) for day in days for stretch in day.over_ratio]
     if over:
         spans = ", ".join(
@@ -193,6 +195,12 @@ def _header(sheet: RunSheet | RunWeek) -> str:
             f"{over[0][1].capacity} at once): {spans}.</p>"
         )
     return "\n".join(parts)
+
+
+def _closed_alert(sheet: RunSheet) -> list[str]:
+    """Sessions on a day the clinic is closed: an alert naming the closure."""
+    note = sheet.closed_note
+    return [f'<p class="alert">{text(note)}</p>'] if note and sheet.lanes else []
 
 
 def _span(sheet: RunSheet, start: dt.datetime, end: dt.datetime, *, dated: bool = False) -> str:
@@ -378,9 +386,9 @@ def _week_page(week: RunWeek) -> str:
         body.append(f'<section class="day"><h2>{text(fmt_day(sheet.day))}</h2>')
         axis = axes.get(sheet.day)
         if axis is None:
-            body.append("<p>No sessions at the clinic.</p>")
+            body.append(f"<p>{text(sheet.closed_note or 'No sessions at the clinic.')}</p>")
         else:
-            body += [_timeline(sheet, axis), _session_list(sheet)]
+            body += [*_closed_alert(sheet), _timeline(sheet, axis), _session_list(sheet)]
         if sheet.history:
             body.append(_history_list(sheet))
         body.append("</section>")

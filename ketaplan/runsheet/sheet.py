@@ -20,6 +20,7 @@ from ketaplan._resolve import by_id, plan_clinic, plan_protocol
 from ketaplan._types import NUMBERED_KINDS, ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnknownProtocolError
+from ketaplan.openings import ClinicCalendar
 from ketaplan.plans import Appointment, Plan, ResourceSpan, Task
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.protocol.session import STEP_ORDER
@@ -112,6 +113,7 @@ def run_sheet(
         lanes=_lanes(placed),
         load=_load(placed, clinic, time_zone),
         history=_history(items, day, time_zone),
+        closed=ClinicCalendar(clinic).closed_reason(day) if clinic else None,
     )
 
 

@@ -27,9 +27,10 @@ def runsheet_table(sheet: RunSheet, /) -> str:
     if sheet.offset_changes:
         lines.append("The clocks change today: times show their zone's abbreviation.")
     if not sheet.lanes:
-        return "\n".join(
-            [*lines, "", "No sessions at the clinic on this day.", *_history_lines(sheet)]
-        )
+        empty = sheet.closed_note or "No sessions at the clinic on this day."
+        return "\n".join([*lines, "", empty, *_history_lines(sheet)])
+    if sheet.closed_note is not None:
+        lines.append(sheet.closed_note)
     for lane in sheet.lanes:
         lines += ["", lane.label.upper()]
         for session in lane.sessions:
