@@ -44,6 +44,11 @@ def _key(name: str) -> str:
 _COMBINATION = re.compile(r"\s*(?:/|\+|,|\band\b|\bwith\b)\s*", re.IGNORECASE)
 
 
+def _pieces(name: str) -> list[str]:
+    """The parts of a combination as written (``"buprenorphine/naloxone"``); one otherwise."""
+    return [piece for piece in _COMBINATION.split(name) if piece.strip()]
+
+
 @dataclass(frozen=True)
 class MedicationRules:
     """The medication rules in force, and how to match a medication to them.
@@ -77,17 +82,30 @@ class MedicationRules:
             found = self._known(plain_name(name))
         if found is not None:
             return found
-        parts = [self._known(ingredient) for ingredient in ingredients(name)]
+        parts = [self._ingredient(ingredient) for ingredient in ingredients(name)]
         known = [part for part in parts if part is not None]
         if not known:
             # A combination written as its ingredients ("buprenorphine/naloxone"): each read
             # as above, so an esketamine patient on it gets the sedation monitoring (label 7.1).
-            pieces = [piece for piece in _COMBINATION.split(name) if piece.strip()]
+            pieces = _pieces(name)
             if len(pieces) > 1:
                 known = [f for f in (self.classes_of(piece) for piece in pieces) if f is not None]
         if not known:
             return None
         return frozenset({key}).union(*known)
+
+    def _ingredient(self, ingredient: str) -> frozenset[str] | None:
+        """An ingredient the dictionary gives, or the known ones of a combination it gives.
+
+        The dictionary names a combination brand by its ingredients together: Suboxone and
+        Zubsolv are "buprenorphine/naloxone", Contrave "naltrexone and bupropion".
+        """
+        found = self._known(ingredient)
+        pieces = _pieces(ingredient)
+        if found is not None or len(pieces) == 1:
+            return found
+        known = [f for f in (self._known(plain_name(piece)) for piece in pieces) if f is not None]
+        return frozenset().union(*known) if known else None
 
     def _known(self, key: str) -> frozenset[str] | None:
         key = self.aliases.get(key, key)

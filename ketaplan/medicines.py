@@ -13,6 +13,11 @@ its answers for every name it gives the built-in classes' ingredients (brands, s
 answers). The dictionary is read only for other names, and then each answer is cached; the file
 is used only with the dictionary version it was made with.
 
+A few brands the dictionary does not know, or names by a description rather than its
+ingredients (Brixadi; Subutex as "buprenorphine and buccal opioid dependence"), are read from
+``library/medications/brands.toml`` first: each brand's active ingredients as its label lists
+them, with the label as its source.
+
 >>> plain_name("Clonazepam 0.5 mg tablet")
 'clonazepam'
 >>> plain_name("Lorazepam ER")
@@ -31,6 +36,7 @@ import difflib
 import json
 import re
 import sys
+import tomllib
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata, resources
@@ -38,7 +44,10 @@ from importlib.resources.abc import Traversable
 from typing import Any, NamedTuple
 
 __all__ = [
+    "Brand",
     "NamesAhead",
+    "brand_sources",
+    "brands",
     "dictionary_version",
     "ingredients",
     "names_ahead",
@@ -91,6 +100,9 @@ def ingredients(name: str) -> tuple[str, ...]:
     key = plain_name(name)
     if not key:
         return ()
+    labelled = brands().get(key)
+    if labelled is not None:
+        return labelled.ingredients
     ahead = _ahead()
     if ahead is not None and key in ahead.ingredients:
         return ahead.ingredients[key]
@@ -120,6 +132,35 @@ def _synonyms_looked_up(ingredient: str) -> tuple[str, ...]:
         if _ingredient(match) == ingredient:
             names += [str(s).casefold() for s in match.get("synonyms") or ()]
     return tuple(dict.fromkeys(n for n in names if "," not in n))
+
+
+class Brand(NamedTuple):
+    """A brand's active ingredients as its label lists them (``medications/brands.toml``)."""
+
+    ingredients: tuple[str, ...]
+    source: str
+    """The id of the source that lists them (:func:`brand_sources`)."""
+
+
+@cache
+def brands() -> dict[str, Brand]:
+    """The brands read from their labels, by plain name (lower case)."""
+    table = _brand_data()["brands"]
+    return {
+        plain_name(name): Brand(tuple(entry["ingredients"]), entry["source"])
+        for name, entry in table.items()
+    }
+
+
+def brand_sources() -> dict[str, dict[str, str]]:
+    """The sources :func:`brands` cite, by id (``citation`` and ``url``)."""
+    return {item["id"]: item for item in _brand_data()["sources"]}
+
+
+@cache
+def _brand_data() -> dict[str, Any]:
+    text = resources.files("ketaplan").joinpath("library", "medications", "brands.toml")
+    return tomllib.loads(text.read_text("utf-8"))
 
 
 class NamesAhead(NamedTuple):

@@ -417,3 +417,60 @@ def test_checking_a_rule_s_name_reads_no_dictionary() -> None:
     )
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False"
+
+
+# -- combination and buprenorphine brands -------------------------------------------------------
+
+#: Brands clinic staff wrote in patients' medication lists, and the ingredient of each that a
+#: built-in class names (each brand's label lists its ingredients: library/medications/
+#: brands.toml, or the dictionary's own answer).
+BRANDS = [
+    ("Suboxone", "buprenorphine"), ("Subutex", "buprenorphine"), ("Zubsolv", "buprenorphine"),
+    ("Bunavail", "buprenorphine"), ("Sublocade", "buprenorphine"), ("Brixadi", "buprenorphine"),
+    ("Belbuca", "buprenorphine"), ("Butrans", "buprenorphine"),
+    ("Suboxone 8 mg/2 mg sublingual film", "buprenorphine"), ("Percocet", "oxycodone"),
+    ("Norco", "hydrocodone"), ("Vicodin", "hydrocodone"), ("Ultracet", "tramadol"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("written", "ingredient"), BRANDS)
+def test_combination_and_buprenorphine_brands_reach_their_ingredient(
+    written: str, ingredient: str
+) -> None:
+    """Found by clinic staff: Suboxone, Subutex and Zubsolv were unknown medications (the
+    dictionary names Suboxone "buprenorphine/naloxone", one name no class had, and Subutex by a
+    description), so an esketamine patient on one had no sedation-monitoring task (Spravato
+    label 7.1: opioids are CNS depressants)."""
+    rules = medication_rules(load_protocol("esketamine-trd"))
+    classes = rules.classes_of(written)
+    assert classes is not None
+    assert {ingredient, "opioid", "cns-depressant"} <= classes
+    assert rules.unknown(Medication(name=written)) is None
+    assert [r.id for r in rules.matching(Medication(name=written))] == ["cns-depressants"]
+
+
+def test_a_patient_on_suboxone_gets_sedation_monitoring_with_esketamine() -> None:
+    result = made("esketamine-trd", {"name": "Suboxone", "times": ["08:00"]})
+    monitoring = [t for t in result.tasks if t.kind == "monitoring"]
+    assert len(monitoring) == len([a for a in result.doses if a.status == "planned"])
+    assert all("Closely monitor for sedation" in t.title for t in monitoring)
+    assert not any("unknown medication" in note for note in result.notes)
+
+
+def test_a_combination_the_dictionary_names_is_read_by_its_known_ingredients() -> None:
+    """The dictionary names Contrave "naltrexone and bupropion" (both in its label): the
+    naltrexone rule applies to it as to naltrexone."""
+    assert ingredients("Contrave") == ("naltrexone and bupropion",)
+    rules = medication_rules(load_protocol("iv-ketamine-standard"))
+    found = [r.id for r in rules.matching(Medication(name="Contrave"))]
+    assert found == [r.id for r in rules.matching(Medication(name="naltrexone"))] != []
+
+
+def test_every_brand_read_from_its_label_cites_it_and_names_known_ingredients() -> None:
+    known, _ = builtin_classes()
+    sources = medicines.brand_sources()
+    assert all(s["citation"] and s["url"].startswith("https://") for s in sources.values())
+    for name, brand in medicines.brands().items():
+        assert brand.source in sources, name
+        assert any(part in known for part in brand.ingredients), name
+        assert name not in known  # a brand, not an ingredient the classes name
