@@ -122,14 +122,16 @@ class Model(BaseModel):
     def __get_pydantic_core_schema__(
         cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
     ) -> CoreSchema:
-        """The model's core schema, in which every number refuses true and false.
+        """The model's core schema, in which every number and bool is read only as written.
 
-        pydantic's lax mode reads ``true`` as 1 where a number is due: ``min_interval = {
-        hours = true }`` was a one-hour interval, ``count = true`` one session. Every ``int``
-        and ``float`` the model's fields hold (alone, optional, in a list or a table) is
-        guarded here, once for every model (:func:`_refusing_bools`).
+        pydantic's lax mode reads ``true`` as 1 and text as a number where a number is due:
+        ``min_interval = { hours = true }`` was a one-hour interval, ``count = true`` one
+        session, ``min_interval = { hours = "48" }`` 48 hours; and ``"yes"`` or ``1`` as true
+        where true or false is due. Every ``int``, ``float`` and ``bool`` the model's fields
+        hold (alone, optional, in a list or a table) is guarded here, once for every model
+        (:func:`_as_written_guarded`).
         """
-        return _refusing_bools(handler(source))
+        return _as_written_guarded(handler(source))
 
     @classmethod
     def trusted(cls, /, **values: Any) -> Self:
@@ -208,52 +210,63 @@ class Model(BaseModel):
             raise _translated(cls, err) from None
 
 
-#: What a number field says of ``true`` or ``false``, by the kind of number.
-_NOT_A_BOOL = {
-    "int": "must be a whole number, not true or false",
-    "float": "must be a number, not true or false",
-}
+#: What each kind of value a field may hold is written as: a number, or true or false.
+_WRITTEN_AS = {"int": "a whole number", "float": "a number", "bool": "true or false"}
 
 
-def _bool_refused(message: str) -> Callable[[object], object]:
-    def refuse_bools(value: object) -> object:
-        if isinstance(value, bool):
-            raise PydanticCustomError("number_from_bool", message)
+def _as_written(kind: str) -> Callable[[object], object]:
+    """The guard of a field holding ``kind``: a value of another kind is refused, not read.
+
+    pydantic's lax mode reads ``true`` as 1 and ``"48"`` as 48 where a number is due, and
+    ``"yes"`` or ``1`` as true where true or false is: each is refused here, before pydantic
+    reads it, naming what is due and what was written.
+    """
+    due = f"must be {_WRITTEN_AS[kind]}"
+
+    def refuse_others(value: object) -> object:
+        if isinstance(value, str | bytes | bytearray):
+            raise PydanticCustomError("written_as_text", f"{due}, not text")
+        if kind == "bool":
+            if not isinstance(value, bool) and isinstance(value, numbers.Number):
+                raise PydanticCustomError("bool_from_number", f"{due}, not a number")
+        elif isinstance(value, bool):
+            raise PydanticCustomError("number_from_bool", f"{due}, not true or false")
         return value
 
-    return refuse_bools
+    return refuse_others
 
 
-_REFUSE_BOOLS = {kind: _bool_refused(message) for kind, message in _NOT_A_BOOL.items()}
-_GUARDS = frozenset(_REFUSE_BOOLS.values())
+_AS_WRITTEN = {kind: _as_written(kind) for kind in _WRITTEN_AS}
+_GUARDS = frozenset(_AS_WRITTEN.values())
 #: Keys of a core schema that hold no schema to guard (a default is a value, not a schema).
 _NOT_SCHEMAS = frozenset({"metadata", "serialization", "default", "ref", "cls", "config"})
 
 
-def _refusing_bools(schema: CoreSchema) -> CoreSchema:
-    """``schema`` (a pydantic core schema) with each ``int`` or ``float`` refusing a bool.
+def _as_written_guarded(schema: CoreSchema) -> CoreSchema:
+    """``schema`` (a pydantic core schema) with each ``int``, ``float`` and ``bool`` guarded.
 
-    Each number's schema is wrapped in a validator that refuses ``True`` and ``False`` before
-    pydantic reads them as 1 and 0; nothing else changes (ints and floats, from files or from
-    Python, are read as before, and the JSON Schema is the same). Nested models keep the
-    guards their own schema has; a guarded number is not guarded twice.
+    Each such schema is wrapped in a validator that refuses text, and a bool where a number
+    is due or a number where a bool is (:func:`_as_written`), before pydantic reads them;
+    nothing else changes (numbers and bools, from files or from Python, are read as before,
+    and the JSON Schema is the same). Nested models keep the guards their own schema has; a
+    guarded value is not guarded twice.
     """
     guarded: CoreSchema = _guarded(schema)
     return guarded
 
 
 def _guarded(schema: Any) -> Any:
-    """:func:`_refusing_bools` of any part of a core schema (a schema, a list of them, a value)."""
+    """:func:`_as_written_guarded` of any part of a core schema (a schema, a list, a value)."""
     if isinstance(schema, list | tuple):
         return type(schema)(_guarded(item) for item in schema)
     if not isinstance(schema, dict):
         return schema
     kind = schema.get("type")
-    if isinstance(kind, str) and kind in _REFUSE_BOOLS:
-        return core_schema.no_info_before_validator_function(_REFUSE_BOOLS[kind], schema)
+    if isinstance(kind, str) and kind in _AS_WRITTEN:
+        return core_schema.no_info_before_validator_function(_AS_WRITTEN[kind], schema)
     function = schema.get("function")
     if isinstance(function, dict) and function.get("function") in _GUARDS:
-        return schema  # a number guarded already (a nested model's schema)
+        return schema  # guarded already (a nested model's schema)
     for key, value in schema.items():
         if key not in _NOT_SCHEMAS:
             schema[key] = _guarded(value)

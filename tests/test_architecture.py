@@ -473,35 +473,44 @@ def test_the_text_check_can_fail() -> None:
     assert list(_unbounded(tuple[Ref, ...] | None)) == []
 
 
-# -- numbers in models ---------------------------------------------------------------------------
+# -- numbers and bools in models ---------------------------------------------------------------
 # pydantic's lax mode reads true and false as 1 and 0 where a number is due: a protocol's
 # ``min_interval = { hours = true }`` was a one-hour interval between doses (the file meant 48),
-# ``count = true`` one session, a clinic's ``chairs = true`` one chair. Every number of every model
-# is guarded in one place (``Model.__get_pydantic_core_schema__``); this walk says none is missed.
-# Found by a protocol author.
+# ``count = true`` one session, a clinic's ``chairs = true`` one chair (found by a protocol
+# author). It reads text as a number too: ``min_interval = { hours = "48" }`` was 48 hours, and
+# ``"yes"``, ``"off"`` or ``1`` as true or false (a missed visit's ``worsening = "no"`` was
+# false, ``"yes"`` true: found by a review). Every number and bool of every model is guarded in
+# one place (``Model.__get_pydantic_core_schema__``); this walk says none is missed.
+
+#: Values each kind of field must refuse: what pydantic would read as one of its values.
+_NOT_WRITTEN_AS: dict[object, tuple[object, ...]] = {
+    int: (True, "48", b"48", 1.5),
+    float: (True, "48", "1.5", b"1.5"),
+    bool: ("yes", "true", "no", 1, 0, 0.0),
+}
 
 
-def _bool_for_number(annotation: object) -> Iterator[object]:
-    """Values of ``annotation``'s shape with ``True`` where it holds an ``int`` or ``float``."""
+def _not_as_written(annotation: object) -> Iterator[object]:
+    """Values of ``annotation``'s shape, each with a wrong value where it holds a number or bool."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if annotation in (int, float):
-        yield True
+    if annotation in _NOT_WRITTEN_AS:
+        yield from _NOT_WRITTEN_AS[annotation]
     elif origin is typing.Annotated:
-        yield from _bool_for_number(args[0])
+        yield from _not_as_written(args[0])
     elif origin in (typing.Union, types.UnionType):
         for arg in args:
-            yield from _bool_for_number(arg)
+            yield from _not_as_written(arg)
     elif origin in (tuple, list, set, frozenset):
         items = args[:1] if origin is not tuple or args[-1:] == (Ellipsis,) else args
         for index, item in enumerate(items):
-            for sample in _bool_for_number(item):
+            for sample in _not_as_written(item):
                 yield [*(None,) * index, sample]
     elif origin is dict:
-        for sample in _bool_for_number(args[1]):
+        for sample in _not_as_written(args[1]):
             yield {"key": sample}
 
 
-def _takes_a_bool(model: type[BaseModel], name: str, value: object) -> bool:
+def _takes(model: type[BaseModel], name: str, value: object) -> bool:
     """Whether ``model`` validates ``{name: value}`` without a problem in the field ``name``."""
     try:
         model.model_validate({name: value})
@@ -510,15 +519,15 @@ def _takes_a_bool(model: type[BaseModel], name: str, value: object) -> bool:
     return True
 
 
-def test_every_number_a_model_holds_refuses_true_and_false() -> None:
+def test_every_number_and_bool_a_model_holds_is_read_only_as_written() -> None:
     checked, taken = 0, []
     for model in _all_models():
         for name, info in model.model_fields.items():  # type: ignore[attr-defined]
-            for value in _bool_for_number(info.annotation):
+            for value in _not_as_written(info.annotation):
                 checked += 1
-                if _takes_a_bool(model, info.alias or name, value):
+                if _takes(model, info.alias or name, value):
                     taken.append(f"{model.__module__}.{model.__qualname__}.{name} = {value!r}")
-    assert checked > 100  # the walk found them
+    assert checked > 500  # the walk found them
     assert taken == []
 
 
@@ -526,7 +535,14 @@ def test_the_number_check_can_fail() -> None:
     class Loose(BaseModel):  # pydantic's own model, without ketaplan's guard
         count: int = 0
         hours: tuple[float, ...] = ()
+        worsening: bool = False
 
-    assert list(_bool_for_number(dict[str, tuple[int, ...]] | None)) == [{"key": [True]}]
-    assert _takes_a_bool(Loose, "count", True)
-    assert _takes_a_bool(Loose, "hours", [True])
+    assert list(_not_as_written(dict[str, tuple[int, ...]] | None)) == [
+        {"key": [value]} for value in _NOT_WRITTEN_AS[int]
+    ]
+    assert _takes(Loose, "count", True)
+    assert _takes(Loose, "count", "48")
+    assert _takes(Loose, "hours", ["1.5"])
+    assert _takes(Loose, "worsening", "yes")
+    assert _takes(Loose, "worsening", 1)
+

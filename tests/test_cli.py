@@ -16,7 +16,7 @@ from ketaplan.cli import main
 from ketaplan.loading import load_plan
 
 BROKEN = {
-    "wrong-type.toml": "phases[0].count: must be a whole number; got 'six'",
+    "wrong-type.toml": "phases[0].count: must be a whole number, not text; got 'six'",
     "negative-window.toml": "phases[0].cadence.steps[0].gap.absolute_minimum: must be at least 0",
     "inverted-window.toml": "phases[0].cadence.steps[0].gap: must satisfy absolute_minimum",
     "unknown-key.toml": "colour: is not a known field; got 'blue'",

@@ -758,7 +758,7 @@ def test_an_id_named_for_several_plans_is_written_where_it_passes_the_filter() -
         (parse_events, [{"type": "attended", "appointment": "a", "dose_mg": "x"}],
          "events[0].dose_mg: is not a known field (did you mean 'dose'?); got 'x'"),
         (parse_events, [{"type": "missed", "appointment": "a", "worsening": "maybe"}],
-         "events[0].worsening: must be true or false; got 'maybe'"),
+         "events[0].worsening: must be true or false, not text; got 'maybe'"),
         (parse_events, [5], "events[0]: must be a table (an object) of fields; got 5"),
         (parse_bookings, [{"start": "2026-12-07T09:00:00", "end": "2026-12-07T10:00:00-05:00"}],
          ("bookings[0].start: must have a UTC offset, e.g. 2026-12-07T09:00:00-05:00; "

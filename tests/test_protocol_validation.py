@@ -338,6 +338,31 @@ def test_true_is_not_a_number(path: str, where: tuple[str | int, ...], bool_for:
     assert problems(data) == [f"own.toml: {path}: {bool_for}, not true or false; got True"]
 
 
+@pytest.mark.parametrize(
+    ("path", "written", "said"),
+    [
+        # was 48 hours between doses: the number in quotes was read as one
+        ("rules.min_interval.hours", "48", "must be a number, not text"),
+        ("phases[0].count", "6", "must be a whole number, not text"),
+        ("holds[0].hold_before_hours", "6.5", "must be a number, not text"),
+        # a bool in quotes, or as a number, was read as true or false ("no" as false)
+        ("holds[0].hold_day_of", "yes", "must be true or false, not text"),
+        ("holds[0].hold_day_of", 1, "must be true or false, not a number"),
+    ],
+)
+def test_a_value_is_read_only_as_it_is_written(path: str, written: object, said: str) -> None:
+    # pydantic's lax mode read TOML's `min_interval = { hours = "48" }` as 48 hours and
+    # `hold_day_of = "yes"` as true (tests/test_architecture.py checks every number and bool of
+    # every model).
+    data = build(rules={"min_interval": {"hours": 48}}, holds=[BENZO_HOLD])
+    node: Any = data
+    *parents, last = path.replace("[0]", ".0").split(".")
+    for part in parents:
+        node = node[int(part) if part.isdigit() else part]
+    node[last] = written
+    assert problems(data) == [f"own.toml: {path}: {said}; got {written!r}"]
+
+
 def test_a_number_from_a_file_or_from_python_is_still_a_number() -> None:
     data = build(
         rules={"min_interval": {"hours": 48}}, holds=[BENZO_HOLD | {"hold_before_hours": 6.5}]
