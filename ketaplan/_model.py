@@ -444,8 +444,8 @@ def number_refused(value: object, kind: tuple[str, str] = A_MOMENT) -> str | Non
     return said if isinstance(value, bool) else f"{said}, not a number"
 
 
-def _not_a_number(what: str, example: str) -> BeforeValidator:
-    """A validator that refuses a number where ``what`` is due, before pydantic reads it."""
+def _refusing_numbers(what: str, example: str) -> Callable[[object], object]:
+    """A check that refuses a number where ``what`` is due, before pydantic reads it."""
 
     def refuse_numbers(value: object) -> object:
         said = number_refused(value, (what, example))
@@ -453,13 +453,49 @@ def _not_a_number(what: str, example: str) -> BeforeValidator:
             raise PydanticCustomError("temporal_from_number", said)
         return value
 
-    return BeforeValidator(refuse_numbers)
+    return refuse_numbers
+
+
+def _not_a_number(what: str, example: str) -> BeforeValidator:
+    """A validator that refuses a number where ``what`` is due, before pydantic reads it."""
+    return BeforeValidator(_refusing_numbers(what, example))
+
+
+#: Text pydantic reads as a date and time (``2026-12-01T00:00``, ``2026-12-01 00:00:00Z``): a
+#: date followed by a separator (``T``, ``t``, a space or ``_``) and a time.
+_DATE_AND_TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt _][0-9].*", re.DOTALL)
+
+
+def _a_date_and_time(value: object) -> bool:
+    """Whether ``value`` is a date and time (a ``datetime``, or text or bytes written as one)."""
+    if isinstance(value, dt.datetime):
+        return True
+    if isinstance(value, bytes | bytearray):
+        value = value.decode("latin-1")
+    return isinstance(value, str) and _DATE_AND_TIME_TEXT.fullmatch(value) is not None
+
+
+_refuse_numbers_as_days = _refusing_numbers("a date", "2026-12-01")
+
+
+def _a_date_alone(value: object) -> object:
+    """``value`` unless it is a number or a date and time, which a date field refuses.
+
+    pydantic reads a date and time as its day when the time is midnight: a roster's ``start =
+    2026-12-01T00:00:00`` (or ``"2026-12-01T00:00:00Z"`` in JSON) was 1 December, though a
+    moment was written where a day is due (any other time of day was refused). Refused at any
+    time of day, in the words ketaplan gives pydantic's own refusal (``ketaplan._problems``).
+    """
+    if _a_date_and_time(value):
+        raise PydanticCustomError("date_from_datetime_inexact", "a date and time, not a date")
+    return _refuse_numbers_as_days(value)
 
 
 #: The guard of every date-time field of a model: no number is read as a time (Unix seconds).
 AS_MOMENT = _not_a_number(*A_MOMENT)
-#: The guard of every date field of a model: no number is read as a day.
-AS_DATE = _not_a_number("a date", "2026-12-01")
+#: The guard of every date field of a model: no number, and no date and time (even at
+#: midnight), is read as a day.
+AS_DATE = BeforeValidator(_a_date_alone)
 #: The guard of every time-of-day field of a model: no number is read as seconds after midnight.
 AS_TIME = _not_a_number("a time of day", "09:00")
 
