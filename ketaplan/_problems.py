@@ -16,6 +16,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from ketaplan._text import quantity
 from ketaplan.errors import MISSING, Problem
 
 __all__ = [
@@ -220,7 +221,6 @@ _WITH_CONTEXT = {
     "less_than_equal": "must be at most {le}",
     "less_than": "must be less than {lt}",
     "literal_error": "must be one of {expected}",
-    "too_short": "must have at least {min_length} item(s)",
 }
 
 
@@ -260,8 +260,10 @@ def _describe(detail: Any, names: frozenset[str]) -> tuple[str, object]:
         close = difflib.get_close_matches(name, names - {name}, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"is not a known field{hint}", value
+    if kind == "too_short":
+        return f"must have at least {quantity(ctx['min_length'], 'item')}", value
     if kind == "too_long":
-        return f"must have at most {ctx['max_length']} items", _length(value)
+        return f"must have at most {quantity(ctx['max_length'], 'item')}", _length(value)
     if kind == "union_tag_invalid":
         return f"type: must be one of {ctx['expected_tags']}", ctx.get("tag", MISSING)
     if kind == "union_tag_not_found":
@@ -279,7 +281,7 @@ def _bound(value: object) -> object:
 
 
 def _length(value: object) -> object:
-    return f"{len(value)} items" if isinstance(value, list | tuple) else value
+    return quantity(len(value), "item") if isinstance(value, list | tuple) else value
 
 
 @cache

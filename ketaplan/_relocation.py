@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ketaplan._text import quantity
 from ketaplan._types import OnConflict, ResourceKind
 from ketaplan.bookings import Booking, bookings_of
 from ketaplan.checking import check_trial
@@ -525,7 +526,8 @@ def _shifted(appointment: Appointment) -> Appointment:
     if earliest is None or latest is None or earliest <= day <= latest:
         return appointment
     outside = (day - latest).days if day > latest else (earliest - day).days
-    text = (f"{appointment.id} on {day}, {outside} day(s) outside its window {earliest} to "
+    away = quantity(outside, "day")
+    text = (f"{appointment.id} on {day}, {away} outside its window {earliest} to "
             f"{latest}: a clinic capacity change left no place inside it")  # fmt: skip
     record = Shift(earliest=earliest, latest=latest, days_outside=outside, text=text)
     return appointment.model_copy(update={"shift": record})

@@ -480,7 +480,7 @@ def _raised(clinic: Clinic, resource: ResourceKind) -> tuple[Clinic, str] | None
     elif resource == "monitoring-staff":
         ratio = resources.patients_per_staff
         more = {"monitoring_staff": resources.monitoring_staff + 1}
-        change = (f"{ratio} more patient{'s' * (ratio != 1)} under monitoring at once "
+        change = (f"{quantity(ratio, 'more patient')} under monitoring at once "
                   "(1 more staff member)")  # fmt: skip
     elif resources.prescriber_on_site and resources.prescriber_hours is None:
         return None  # already on site whenever the clinic is open
@@ -532,8 +532,8 @@ def _summary(
     if best is not None and best.more > 0:
         label = _LABELS[best.resource]
         verb = "is" if best.resource == "prescriber" else "are"
-        return (f"{label} {verb} the bottleneck: {best.change} would serve {best.more} more "
-                f"patient{'s' * (best.more != 1)}")  # fmt: skip
+        return (f"{label} {verb} the bottleneck: {best.change} would serve "
+                f"{quantity(best.more, 'more patient')}")  # fmt: skip
     top = turned[0]
     said = f"{top.reason} turned away the most patients ({top.patients})"
     if all(t.resource is None for t in turned):
@@ -558,9 +558,10 @@ def capacity_table(report: CapacityReport, /) -> str:
     expect("report", report, CapacityReport, "a CapacityReport")
     span = (f"{fmt_day(report.first)} to {fmt_day(report.last)}"
             if report.first and report.last else "no sessions")  # fmt: skip
+    unserved = len(report.unserved)
     lines = [
         f"Capacity at {report.clinic_name} ({report.clinic}), {span}",
-        f"{report.patients} patient(s): {report.served} served, {len(report.unserved)} not",
+        f"{quantity(report.patients, 'patient')}: {report.served} served, {unserved} not",
         "",
         f"{'RESOURCE':<18}{'AT ONCE':>8}{'HOURS OPEN':>12}{'HOURS USED':>12}{'USED':>7}  PEAK",
     ]

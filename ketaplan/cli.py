@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from ketaplan._files import is_dir, is_file
 from ketaplan._resolve import new_plan_clinic, plan_bookings, plan_protocol
+from ketaplan._text import quantity
 from ketaplan._version import __version__
 from ketaplan.alternatives import alternatives
 from ketaplan.bookings import Booking
@@ -447,7 +448,9 @@ def _alternatives(args: argparse.Namespace, out: TextIO) -> int:
             for c in offer.changes
         ]
         more = len(shown) - 3
-        moved = ", ".join(shown[:3]) + (f" and {more} later session(s)" if more > 0 else "")
+        moved = ", ".join(shown[:3]) + (
+            f" and {quantity(more, 'later session')}" if more > 0 else ""
+        )
         lines.append(f"{number}. {start:%a %d %b %Y %H:%M}-{end:%H:%M}: "
                      + (f"also moves {moved}" if moved else "moves nothing else"))  # fmt: skip
     return _emit("\n".join(lines), None, out)
@@ -498,7 +501,7 @@ def _roster(args: argparse.Namespace, out: TextIO) -> int:
     if plans:
         (target / "clinic.ics").write_bytes(to_ics(plans, audience="clinic", now=now))
     print(_placements(placed, clinic.zone), file=out)
-    print(f"wrote {len(plans)} plan(s) and clinic.ics to {target}", file=out)
+    print(f"wrote {quantity(len(plans), 'plan')} and clinic.ics to {target}", file=out)
     return EXIT_OK if len(plans) == len(placed) else EXIT_PROBLEMS
 
 
@@ -747,13 +750,15 @@ def _disrupt(args: argparse.Namespace, out: TextIO) -> int:
     else:
         text = _disruption_table(report, clinic.zone)
     _emit(text, None, out)
-    print(f"wrote {len(plans)} plan(s) to {target}", file=out)
+    print(f"wrote {quantity(len(plans), 'plan')} to {target}", file=out)
     return EXIT_PROBLEMS if report.not_kept else EXIT_OK
 
 
 def _disruption_table(report: DisruptionReport, local: dt.tzinfo) -> str:
     """The report as lines: who moved from where to where, and who could not be kept."""
-    lines = [f"{report.change.describe()}: {report.plans_affected} plan(s) with sessions then"]
+    lines = [
+        f"{report.change.describe()}: {quantity(report.plans_affected, 'plan')} with sessions then"
+    ]
     if not report.moves:
         lines.append("nobody moves")
     for move in report.moves:
@@ -1075,7 +1080,7 @@ def _plan_or_roster(path: str) -> str | None:
         return f"plan {made.id}"
     if kind == "roster":
         roster = validate(Roster, data, origin=path, error=DefinitionError)
-        return f"roster of {len(roster.patients)} patient(s)"
+        return f"roster of {quantity(len(roster.patients), 'patient')}"
     return None
 
 
@@ -1237,7 +1242,7 @@ def _shifted_errors(
         )
     if errors:
         print(
-            f"ketaplan: the plan was shifted and still breaks {len(errors)} rule(s): "
+            f"ketaplan: the plan was shifted and still breaks {quantity(len(errors), 'rule')}: "
             "see above (exit 1)",
             file=sys.stderr,
         )
@@ -1751,17 +1756,18 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
         }  # fmt: skip
         print(json.dumps(report, indent=2), file=out)
     elif found is None:
-        print(f"{result.protocol}: no counterexample in {result.examples} cases "
+        print(f"{result.protocol}: no counterexample in {quantity(result.examples, 'case')} "
               f"(seed {result.seed})", file=out)  # fmt: skip
     else:
         print(f"{result.protocol}: counterexample (seed {result.seed}, "
-              f"{result.examples} cases tried)", file=out)  # fmt: skip
+              f"{quantity(result.examples, 'case')} tried)", file=out)  # fmt: skip
         print(f"  {found.scenario.describe()}:", file=out)
         print(f"  {found.problem}", file=out)
         print(f"reproduce with: {_reproduce(args)}", file=out)
     if not result.complete:
-        print(f"ketaplan: warning: stopped after {args.max_seconds:g} s with "
-              f"{result.examples} of {args.max_examples} cases tried", file=sys.stderr)  # fmt: skip
+        tried = f"{result.examples} of {quantity(args.max_examples, 'case')} tried"
+        print(f"ketaplan: warning: stopped after {args.max_seconds:g} s with {tried}",
+              file=sys.stderr)  # fmt: skip
     return EXIT_OK if found is None else EXIT_PROBLEMS
 
 

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ketaplan._model import Day, Loc, Model, Name, NonEmptyText, Ref, Slug, Text, fail
 from ketaplan._presets import preset_ids, preset_source_ids
+from ketaplan._text import quantity
 from ketaplan._types import MAX_UNITS, CancellationNotice
 from ketaplan.errors import ClinicError, DefinitionError
 from ketaplan.hours import DEFAULT_QUIET_HOURS, DateRange, QuietSetting, Ranges, WeeklyHours
@@ -133,7 +134,7 @@ class CapacityChange(DateRange):
             parts.append("clinic closed")
         for count, what in ((self.chairs, "chair"), (self.rooms, "room")):
             if count:
-                parts.append(f"{count} {what}{'s' if count > 1 else ''} out of service")
+                parts.append(f"{quantity(count, what)} out of service")
         if self.monitoring_staff:
             parts.append(f"{self.monitoring_staff} monitoring staff absent")
         if self.prescriber_absent:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from ketaplan._model import aware, expect, local_time, start_in_range
 from ketaplan._resolve import new_plan_clinic
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
@@ -60,7 +60,7 @@ class NoStartError(UnsatisfiableError):
         super().__init__(
             "the series' first session",
             (fmt_day(start), fmt_day(last)),
-            [(f"{count} time(s)", reason) for reason, count in common],
+            [(quantity(count, "time"), reason) for reason, count in common],
         )
         self.blocker = common[0][0] if common else None
         """The reason that blocked candidate days most often, e.g. ``"no chair free"``."""

@@ -48,7 +48,7 @@ from pydantic import Field
 
 from ketaplan._model import AnyDay, AnyMoment, Model, Ref, Text, aware, expect, expect_each
 from ketaplan._resolve import by_id, plan_clinic, plan_protocol
-from ketaplan._text import fmt_day, fmt_time
+from ketaplan._text import fmt_day, fmt_time, quantity
 from ketaplan._types import CancellationNotice
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal, declined_phases
@@ -540,7 +540,8 @@ def _verdict(
     late = max(0, (today - coming.latest).days) if coming is not None else 0
     if lapse is not None and coming is not None and lapse.lapsed and not lapse.reviewed:
         why = (
-            f"{lapse.days} days since the last dose ({lapse.last_dose} on {fmt_day(lapse.on)}), "
+            f"{quantity(lapse.days, 'day')} since the last dose ({lapse.last_dose} on "
+            f"{fmt_day(lapse.on)}), "
             f"more than the protocol's {lapse.after_days} (rules.lapse): a {lapse.requires} "
             f"({lapse.review}) comes first; record what happened and re-plan to place it"
         )
@@ -578,7 +579,7 @@ def _next_words(reading: _Reading, coming: NextSession) -> str:
     latest = fmt_day(coming.latest)
     if coming.latest < today:
         days = (today - coming.latest).days
-        return f"{what}; its window ended {latest}, {days} day{'s' * (days != 1)} ago"
+        return f"{what}; its window ended {latest}, {quantity(days, 'day')} ago"
     if coming.earliest <= today:
         return f"{what}; its window is open until {latest}"
     return f"{what}; its window opens {fmt_day(coming.earliest)} and ends {latest}"
@@ -594,7 +595,7 @@ def _unrecorded_note(unrecorded: Sequence[SessionStanding]) -> str:
     names = ", ".join(s.appointment for s in unrecorded[:_NAMED])
     more = f" and {len(unrecorded) - _NAMED} more" if len(unrecorded) > _NAMED else ""
     number = len(unrecorded)
-    return f"; {number} session{'s' * (number != 1)} not recorded ({names}{more})"
+    return f"; {quantity(number, 'session')} not recorded ({names}{more})"
 
 
 # -- a table for people --------------------------------------------------------------------------
@@ -632,7 +633,7 @@ def status_table(statuses: Sequence[PatientStatus], /) -> str:
 def _tally(statuses: Sequence[PatientStatus]) -> str:
     counts = {code: sum(1 for s in statuses if s.status == code) for code in URGENCY}
     parts = [f"{n} {code}" for code, n in counts.items() if n]
-    return f"{len(statuses)} plan{'s' * (len(statuses) != 1)} ({', '.join(parts)})"
+    return f"{quantity(len(statuses), 'plan')} ({', '.join(parts)})"
 
 
 def _row(standing: PatientStatus) -> tuple[str, str, str, str, str]:
@@ -654,7 +655,10 @@ def _details(standing: PatientStatus) -> list[str]:
     lines += textwrap.wrap(recorded, _WIDTH, initial_indent="    ", subsequent_indent="    ")
     if standing.lapse is not None and standing.status != "lapsed":
         lapse = standing.lapse
-        lines.append(f"    {lapse.days} days since the last dose (lapse after {lapse.after_days})")
+        lines.append(
+            f"    {quantity(lapse.days, 'day')} since the last dose "
+            f"(lapse after {lapse.after_days})"
+        )
     not_counted = [
         s.appointment for s in standing.sessions if s.outcome == "attended" and s.counted is False
     ]

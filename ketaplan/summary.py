@@ -412,7 +412,7 @@ def violation_table(violations: Sequence[Violation], /) -> str:
         cite = f"; source {violation.source} ({violation.evidence})" if violation.source else ""
         lines.append(f"    rule: {violation.rule}{cite}")
     errors = sum(1 for v in violations if v.severity == "error")
-    lines.append(f"{errors} error(s), {len(violations) - errors} warning(s)")
+    lines.append(f"{quantity(errors, 'error')}, {quantity(len(violations) - errors, 'warning')}")
     return "\n".join(lines)
 
 
@@ -435,7 +435,9 @@ def written_summary(
     ]
     if planned:
         first, last = planned[0].local_start.date(), planned[-1].local_start.date()
-        lines = [f"  {len(planned)} session(s) to come, {fmt_day(first)} to {fmt_day(last)}"]
+        lines = [
+            f"  {quantity(len(planned), 'session')} to come, {fmt_day(first)} to {fmt_day(last)}"
+        ]
     else:
         lines = ["  no session to come"]
     if before is not None:
@@ -455,5 +457,7 @@ def written_summary(
     ]
     lines += [f"  note: {note}" for note in plan.notes[:_WRITTEN_NOTES]]
     if len(plan.notes) > _WRITTEN_NOTES:
-        lines.append(f"  ... and {len(plan.notes) - _WRITTEN_NOTES} more note(s) in the plan")
+        lines.append(
+            f"  ... and {quantity(len(plan.notes) - _WRITTEN_NOTES, 'more note')} in the plan"
+        )
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from ketaplan._model import expect, start_in_range
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import WEEKDAYS
 from ketaplan.checking import check
 from ketaplan.clinic import Clinic
@@ -61,7 +61,7 @@ class Scenario:
             first, length = self.closure
             last = first + dt.timedelta(days=length - 1)
             span = fmt_day(first) if length == 1 else f"{fmt_day(first)} to {fmt_day(last)}"
-            parts.append(f"with the clinic also closed {span} ({length} day{'s' * (length > 1)})")
+            parts.append(f"with the clinic also closed {span} ({quantity(length, 'day')})")
         if self.days is not None:
             when = ", ".join(day.title() for day in self.days)
             hours = f" {self.window}" if self.window else ""

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ketaplan._model import Model, Name, Ref, aware, expect
+from ketaplan._text import quantity
 from ketaplan.capacity import RESOURCES, Placer, check_placer, place_all, resource_use
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, LimitError, MissingExtraError
@@ -186,8 +187,8 @@ def whatif(
     ]
     _whole("seeds", seeds, 1, MAX_SEEDS)
     if len(variants) * seeds > MAX_RUNS:
-        raise LimitError("runs", f"at most {MAX_RUNS} (variants x seeds)",
-                         f"{len(variants)} variants x {seeds} seeds")  # fmt: skip
+        asked = f"{quantity(len(variants), 'variant')} x {quantity(seeds, 'seed')}"
+        raise LimitError("runs", f"at most {MAX_RUNS} (variants x seeds)", asked)
     moment = aware("now", now) if now is not None else current_time()
     entries = tuple(roster.patients)
     jobs = [
@@ -345,8 +346,9 @@ def whatif_table(result: WhatIf, /) -> str:
             f"{'WAIT P90':<14}" + "".join(f"{_SHORT[r] + ' USED':<19}" for r in shown))  # fmt: skip
     lines = [
         (
-            f"What if at {result.clinic_name} ({result.clinic}): {result.patients} patient(s), "
-            f"{result.seeds} seed(s) per variant"
+            f"What if at {result.clinic_name} ({result.clinic}): "
+            f"{quantity(result.patients, 'patient')}, "
+            f"{quantity(result.seeds, 'seed')} per variant"
         ),
         "each figure: lowest/median/highest over the seeds; waits in days from the requested start",
         "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -546,3 +547,55 @@ def test_the_number_check_can_fail() -> None:
     assert _takes(Loose, "worsening", "yes")
     assert _takes(Loose, "worsening", 1)
 
+
+# -- counts in words -----------------------------------------------------------------------------
+# Messages read "more than 1 doses in 7 days", "1 days after induction-1", "1 session(s)": a
+# count written before a noun takes the noun's number from ``ketaplan._text.quantity`` ("1 dose",
+# "2 doses"), never a fixed plural or "(s)". Found by a review of the rules' messages.
+
+#: Count nouns ketaplan's messages use, in the plural.
+_PLURALS = (
+    "days|doses|sessions|hours|weeks|minutes|months|times|cases|items|plans|patients|rules|"
+    "appointments|checkpoints|seeds|errors|warnings|notes|chairs|rooms|variants|holds|tasks"
+)
+_FIXED_PLURAL = re.compile(rf"^ (?:more |later )?(?:{_PLURALS})\b|^ ?\w+\(s\)")
+#: Placeholders before a plural that are not counts, or counts that are never 1.
+_NOT_COUNTS = {
+    "ketaplan.capacity: {item.wait_days} days",  # a possessive, written apart: "1 day's wait"
+    "ketaplan.loading: {len(made.appointments)} appointments",  # only past a limit of thousands
+    "ketaplan.protocol.gap: {self.most} sessions",  # only when more than one cannot fit
+    "ketaplan.protocol.model: {anchor.session} sessions",  # a session kind's name
+}
+
+
+def _fixed_plurals(source: Source) -> Iterator[str]:
+    """Each count in an f-string of ``source`` followed by a fixed plural noun or "(s)"."""
+    for node in ast.walk(ast.parse(source.text)):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for before, value, after in zip(
+            [None, *node.values], node.values, [*node.values[1:], None], strict=False
+        ):
+            text = after.value if isinstance(after, ast.Constant) else ""
+            expression = ast.unparse(value.value) if isinstance(value, ast.FormattedValue) else ""
+            ranged = isinstance(before, ast.Constant) and str(before.value).endswith("-")
+            named = re.search(r"(^|\.)(id|[a-z_]*_id)$|^[A-Z_0-9]+$", expression)
+            if not expression or ranged or named or not isinstance(text, str):
+                continue
+            noun = _FIXED_PLURAL.match(text)
+            if noun:
+                yield f"{source.name}: {{{expression}}}{text[: noun.end()]}"
+
+
+def test_a_count_before_a_noun_takes_the_noun_s_number() -> None:
+    found = [place for source in package_sources() for place in _fixed_plurals(source)]
+    assert sorted(set(found) - _NOT_COUNTS) == []
+    assert set(found) >= _NOT_COUNTS  # each exception is still there
+
+
+def test_the_count_check_can_fail() -> None:
+    source = Source(
+        "ketaplan.x",
+        "f'{n} days, {k} session(s), {a}-{b} days, {MAX} days, {p.id} steps, {quantity(n, d)}'",
+    )
+    assert list(_fixed_plurals(source)) == ["ketaplan.x: {n} days", "ketaplan.x: {k} session(s)"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ketaplan import Booking, InputError, Plan, Protocol, UnsatisfiableError, load_protocol
+from ketaplan._text import quantity
 from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.instructions import MEDICATION_KINDS, Visits, session_instructions
@@ -182,7 +183,7 @@ def test_too_close_for_a_twice_weekly_cadence() -> None:
     found = check(moved(result, "induction-2", days=-2), clinic=WEEKDAYS)
     violation = one(found, "outside-window")
     assert violation.appointments == ("induction-1", "induction-2")
-    assert "1 day(s) after induction-1" in violation.message
+    assert "1 day after induction-1" in violation.message
     assert "at least 2 days apart" in violation.message
 
 
@@ -214,6 +215,19 @@ def test_too_many_in_7_days_and_week_count() -> None:
     found = check(moved(result, "induction-4", days=-2), protocol=protocol, clinic=EVERY_DAY)
     assert {"too-many-in-7-days", "week-count"} <= codes(found, "induction-4")
     assert one(found, "too-many-in-7-days").rule == "rules.max_per_7_days (3)"
+
+
+def test_a_limit_of_one_dose_reads_as_one_dose() -> None:
+    # It read "more than 1 doses in 7 days" (a review of the rules' messages).
+    protocol = load_protocol("iv-ketamine-mwf")
+    result = plan(protocol, clinic=EVERY_DAY, start=D(2026, 3, 2), preferred_time=dt.time(9))
+    rules = protocol.rules.model_copy(
+        update={"max_per_7_days": MaxPerWeek(doses=1, source="murrough-2013")}
+    )
+    strict = protocol.model_copy(update={"rules": rules})
+    found = check(result, protocol=strict, clinic=EVERY_DAY)
+    said = {v.message.partition(": ")[2] for v in found if v.code == "too-many-in-7-days"}
+    assert said == {"more than 1 dose in 7 days"}
 
 
 def test_a_week_with_too_few_sessions() -> None:
@@ -380,9 +394,8 @@ def test_another_course_of_the_same_patient() -> None:
                      {a.local_date for a in other.appointments}]  # fmt: skip
     found = one(check(other, clinic=WEEKDAYS, bookings=on_other_days), "another-course")
     assert found.severity == "error"
-    assert f"has {len({b.appointment for b in on_other_days})} session(s) of plan {mwf.id}" in (
-        found.message
-    )
+    sessions = quantity(len({b.appointment for b in on_other_days}), "session")
+    assert f"has {sessions} of plan {mwf.id}" in (found.message)
     # The same patient's plan itself, and another patient's course, are not another course.
     assert "another-course" not in codes(check(other, clinic=WEEKDAYS, bookings=other.bookings()))
     someone = make("iv-ketamine-mwf", WEEKDAYS, patient=patient(id="p-2"), until=D(2026, 5, 1))

@@ -241,7 +241,7 @@ def test_validate_reads_a_plan_and_a_roster_as_what_they_are(tmp_path: Path) -> 
     code, text = run("validate", str(made), str(roster))
     assert code == 0
     assert f"{made}: ok (plan plan-" in text
-    assert f"{roster}: ok (roster of 1 patient(s))" in text
+    assert f"{roster}: ok (roster of 1 patient)" in text
     roster.write_text('[[patients]]\nid = "p-1"\n', encoding="utf-8")
     code, _ = run("validate", str(roster))
     assert code == 2

@@ -53,7 +53,7 @@ def test_plan_table_and_output_file(tmp_path: Path) -> None:
     # What a person should know of the plan written: its sessions and the decision it waits for.
     assert text.splitlines()[:2] == [
         f"wrote {out}",
-        "  22 session(s) to come, Tue 24 Nov 2026 to Wed 3 Nov 2027",
+        "  22 sessions to come, Tue 24 Nov 2026 to Wed 3 Nov 2027",
     ]
     assert "  decide by Mon 4 Jan 2027: is the patient a responder" in text
     table = out.read_text()

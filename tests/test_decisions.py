@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from ketaplan import InputError, Plan, builtin_protocol_ids, load_protocol
+from ketaplan._text import quantity
 from ketaplan.checking import check
 from ketaplan.defaults import demo_clinic, demo_patient
 from ketaplan.ics import to_ics
@@ -65,7 +66,7 @@ def test_a_whole_series_protocol_waits_and_says_how_long_and_why() -> None:
     first = made.doses[0].local_date
     assert first > D(2026, 12, 22)
     note = next(n for n in made.notes if n.startswith("induction-1 starts on"))
-    assert f"{(first - D(2026, 12, 22)).days} day(s) after Tue 22 Dec 2026" in note
+    assert f"{quantity((first - D(2026, 12, 22)).days, 'day')} after Tue 22 Dec 2026" in note
     assert "would have no feasible day after it" in note  # the cause
     found = check(made, protocol=mdsi, clinic=demo_clinic(), patient=demo_patient())
     assert [v for v in found if v.severity == "error"] == []
@@ -77,7 +78,7 @@ def test_a_first_day_the_clinic_is_closed_is_a_postponement_note() -> None:
     made = plan(load_protocol("esketamine-trd"), start=D(2026, 12, 25), clinic=demo_clinic())
     assert made.appointments[0].local_date == D(2026, 12, 28)
     note = next(n for n in made.notes if n.startswith("intake-1 starts on"))
-    assert "3 day(s) after Fri 25 Dec 2026" in note
+    assert "3 days after Fri 25 Dec 2026" in note
     assert "Christmas Day" in note
 
 

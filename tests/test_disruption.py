@@ -415,7 +415,7 @@ def test_the_command_writes_the_plans_and_reports_the_moves(tmp_path: Path) -> N
     code, text = _run("clinic", "disrupt", *common, "--from", str(day), "--chairs-out", "1",
                       "-o", str(tmp_path / "out"))  # fmt: skip
     assert code == 0
-    assert f"1 chair out of service on {day}: 2 plan(s) with sessions then\nnobody moves" in text
+    assert f"1 chair out of service on {day}: 2 plans with sessions then\nnobody moves" in text
     code, text = _run("clinic", "disrupt", *common, "--close", str(day), "--reason", "snow",
                       "--format", "json", "-o", str(tmp_path / "closed"))  # fmt: skip
     data = json.loads(text.split("\nwrote")[0])

@@ -230,7 +230,7 @@ def test_phases_are_bands_in_order(course: Plan) -> None:
         "Phase maintenance",
         "Phase maintenance",
     ]  # fmt: skip  (maintenance runs on into the second strip)
-    assert bands[1] == "Phase induction: Tue 8 Dec 2026 to Mon 28 Dec 2026, 9 session(s)"
+    assert bands[1] == "Phase induction: Tue 8 Dec 2026 to Mon 28 Dec 2026, 9 sessions"
 
 
 def test_today_is_a_line_only_when_it_is_on_the_drawing(course: Plan) -> None:

@@ -233,7 +233,7 @@ def test_the_roster_command_places_with_the_chosen_back_end(tmp_path: Path, back
     code, text = run("clinic", "plan", str(roster), "-o", str(tmp_path / "out"), "--now",
                      "2027-01-01T00:00", "--backend", backend, *limit)  # fmt: skip
     assert code == 0, text
-    assert "wrote 8 plan(s) and clinic.ics" in text
+    assert "wrote 8 plans and clinic.ics" in text
 
 
 def test_the_roster_command_reports_an_unsupported_protocol(

@@ -605,7 +605,7 @@ def test_on_conflict_shift_records_the_shift() -> None:
     assert second.shift is not None
     assert second.shift.days_outside == 19
     assert second.reason.endswith(
-        "19 day(s) after its window (Sun 8 Mar 2026 to Wed 11 Mar 2026) closed"
+        "19 days after its window (Sun 8 Mar 2026 to Wed 11 Mar 2026) closed"
     )
 
 

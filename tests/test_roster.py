@@ -105,7 +105,7 @@ def test_the_command_line_writes_each_plan_and_the_clinic_calendar(
     out = tmp_path / "out"
     code, text = run("clinic", "plan", str(roster), "-o", str(out), "--now", "2026-11-20T09:00")
     assert code == 0, text
-    assert "wrote 5 plan(s) and clinic.ics" in text
+    assert "wrote 5 plans and clinic.ics" in text
     assert "planning" not in capsys.readouterr().err  # no progress bar off a terminal
     plans = sorted(out.glob("p-*.json"))
     assert len(plans) == 5

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.bookings import bookings_of, occupied
 from ketaplan.instructions import Visits, current_instructions, instructions_for
 from ketaplan.ledger import Ledger
@@ -273,7 +273,7 @@ def _moved_out(step: Step, day: dt.date, relaxed: Sequence[Finding]) -> Shift | 
     else:
         outside = (day - step.latest).days if day > step.latest else (step.earliest - day).days
         text = (
-            f"placed {outside} day(s) outside its window ({fmt_day(step.earliest)} to "
+            f"placed {quantity(outside, 'day')} outside its window ({fmt_day(step.earliest)} to "
             f"{fmt_day(step.latest)}) because no day in it was feasible"
         )
     if step.hard_latest is not None and day > step.hard_latest:
@@ -303,9 +303,9 @@ def step_reason(step: Step, day: dt.date, rejected: Mapping[dt.date, str] | None
     if step.earliest <= day <= step.latest:
         placement += f", {step.window_text}"
     elif day > step.latest:
-        placement += f", {(day - step.latest).days} day(s) after {window} closed"
+        placement += f", {quantity((day - step.latest).days, 'day')} after {window} closed"
     else:
-        placement += f", {(step.earliest - day).days} day(s) before {window} opens"
+        placement += f", {quantity((step.earliest - day).days, 'day')} before {window} opens"
     return f"target {fmt_day(step.target)} ({step.rule}); {why}; {placement}"
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.decisions import BOOSTER, LAPSE_REVIEW
 from ketaplan.errors import UnsatisfiableError
 from ketaplan.plans import Appointment
@@ -73,8 +73,8 @@ class Resumption:
                     earliest=start,
                     latest=start,
                     blocked={
-                        start: f"{name} must be stopped {item.days} days before the first "
-                        "session and the patient's medication list gives no stop date"
+                        start: f"{name} must be stopped {quantity(item.days, 'day')} before "
+                        "the first session and the patient's medication list gives no stop date"
                     },
                 )
             assert item.medication.stop is not None  # noqa: S101 - clear comes from the stop
@@ -86,7 +86,7 @@ class Resumption:
             self._not_before(
                 clear,
                 f"the last {other_product(search.protocol)} session was on {fmt_day(last)} and "
-                f"the clinic asks {gap} days before switching",
+                f"the clinic asks {quantity(gap, 'day')} before switching",
             )
 
     def _not_before(self, day: dt.date, why: str) -> None:
@@ -296,7 +296,7 @@ class Resumption:
             latest=start + dt.timedelta(days=window),
             target=start,
             rule=why,
-            window_text=f"within {window} days of the plan start",
+            window_text=f"within {quantity(window, 'day')} of the plan start",
             previous=None,
         )
         for day in search.candidates(step):

@@ -22,7 +22,7 @@ from ketaplan._planning.continuity import Continuity
 from ketaplan._planning.dead_ends import DeadEnds, Where
 from ketaplan._planning.placing import Dates, Placer, anchored_reason
 from ketaplan._planning.resumption import Resumption
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import OnConflict
 from ketaplan.clinic import Clinic
 from ketaplan.decisions import Proposal
@@ -421,7 +421,9 @@ class Search:
         step = frame.step
         self.count_evaluation(step, frame.rejected)
         if day > step.latest and _shift_spent(self.chain, self.shift_budget):
-            return f"{self.shift_budget} session(s) already past their windows; no more are shifted"
+            assert self.shift_budget is not None  # noqa: S101 - spent only with a budget
+            spent = quantity(self.shift_budget, "session")
+            return f"already {spent} past a window; no more are shifted"
         context = frame.context if frame.context is not None else _prepare(self, frame)
         found = day_findings(step, day, context, mode="plan", on_conflict=self.on_conflict)
         if found:
@@ -724,8 +726,8 @@ def _start_notes(leads: tuple[_Frame | None, ...], relaxed: Chain | None) -> lis
             # no day of its own refused it: the series did not fit from an earlier first day
             why = f" ({shown or 'the series does not fit from an earlier first day'})"
             notes.append(
-                f"{placed.id} starts on {fmt_day(day)}, {(day - target).days} day(s) after "
-                f"{fmt_day(target)}, the first day the plan allows{why}"
+                f"{placed.id} starts on {fmt_day(day)}, {quantity((day - target).days, 'day')} "
+                f"after {fmt_day(target)}, the first day the plan allows{why}"
             )
     shifted = [a for a in relaxed.sessions if a.shift and a.is_active] if relaxed else []
     if shifted:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from ketaplan._resolve import other_courses
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.checking.context import Context
@@ -97,8 +97,9 @@ def another_course(ctx: Context) -> list[Violation]:
                 "another-course",
                 (during or [a.id for a in ctx.active])[:1],
                 "one course at a time",
-                f"patient {ctx.plan.patient} has {sessions} session(s) of plan {plan_id} from "
-                f"{fmt_day(days[0])} to {fmt_day(days[-1])}, during this course: their doses "
+                f"patient {ctx.plan.patient} has {quantity(sessions, 'session')} of plan "
+                f"{plan_id} from {fmt_day(days[0])} to {fmt_day(days[-1])}, during this course: "
+                "their doses "
                 "are not judged together (finish or stop one, or move this one after it)",
             )
         )

@@ -181,7 +181,7 @@ def _duration(value: int, code: str) -> Duration:
 def _phase_action(protocol: Protocol, index: int, phase: Phase) -> PlanDefinitionAction:
     """A phase: its session kind, its Timing, and the phase it follows."""
     cadence = protocol.cadence(phase)
-    count = f"{phase.count} session(s)" if phase.count else "until the plan's horizon"
+    count = quantity(phase.count, "session") if phase.count else "until the plan's horizon"
     words = [f"{phase.name}: {count}"]
     if cadence is not None:
         words.append(cadence.describe())

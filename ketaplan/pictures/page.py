@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.pictures.document import footer, html_page, text
 from ketaplan.pictures.layout import Layout, Session
 from ketaplan.pictures.timeline import drawing, laid_out, summary
@@ -76,7 +76,7 @@ def _header(plan: Plan, lay: Layout) -> str:
         f"{text(plan.clinic_name)} ({text(plan.clinic)})",
         f"times in {text(plan.time_zone)}",
         f"protocol version {text(plan.protocol_version)}, plan revision {plan.revision}",
-        f"{len(lay.sessions)} appointment(s)",
+        quantity(len(lay.sessions), "appointment"),
     ]
     parts = [
         f"<header><h1>Treatment timeline: {text(plan.protocol)}</h1>",
@@ -134,8 +134,8 @@ def _tasks(lay: Layout) -> str:
     note = ""
     if lay.checkpoints:
         note = (
-            f"<p>{lay.checkpoints} checkpoint(s) during sessions are on each day's run sheet "
-            "(<code>ketaplan runsheet</code>).</p>"
+            f"<p>{quantity(lay.checkpoints, 'checkpoint')} during sessions are on each day's "
+            "run sheet (<code>ketaplan runsheet</code>).</p>"
         )
     return (
         "<section><h2>Staff tasks</h2><table><thead><tr><th>Due</th><th>Kind</th><th>Task</th>"

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Literal, NamedTuple
 
 from ketaplan._model import expect, in_range
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import SessionCategory
 from ketaplan.errors import InputError
 from ketaplan.pictures.document import text
@@ -120,10 +120,7 @@ def summary(plan: Plan, lay: Layout) -> str:
     if not count:
         return f"{words}: no appointments."
     days = [s.day for s in lay.sessions]
-    words += (
-        f": {count} appointment{'s' * (count != 1)} from {fmt_day(min(days))} to "
-        f"{fmt_day(max(days))}"
-    )
+    words += f": {quantity(count, 'appointment')} from {fmt_day(min(days))} to {fmt_day(max(days))}"
     phases = list(dict.fromkeys(s.appointment.phase for s in lay.sessions))
     words += f", in phase{'s' * (len(phases) != 1)} {', '.join(phases)}"
     if lay.moved:
@@ -179,7 +176,8 @@ def _description(words: str, lay: Layout) -> str:
     return (
         f"{words} Each session is a mark at its day, its shape its kind and its fill its "
         "status, over the window it had to land in; each mark's title gives the details. "
-        f"{len(lay.holds)} medication hold(s) and {len(lay.tasks)} staff task(s) are marked."
+        f"{quantity(len(lay.holds), 'medication hold')} and "
+        f"{quantity(len(lay.tasks), 'staff task')} are marked."
     )
 
 
@@ -319,7 +317,7 @@ def _bands(strip: Strip, lay: Layout, y: float) -> Iterator[str]:
         fill = _BAND_FILLS[order.get(band.phase, 0) % len(_BAND_FILLS)]
         title = (
             f"Phase {band.phase}: {fmt_day(band.first)} to {fmt_day(band.last)}, "
-            f"{band.sessions} session(s)"
+            f"{quantity(band.sessions, 'session')}"
         )
         label = ""
         if end - x > 7 * len(band.phase) + 8:

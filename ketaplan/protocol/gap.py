@@ -69,8 +69,7 @@ class GapWindow(Model):
 
     def describe(self) -> str:
         """The window in words, e.g. ``'7 days (window 6-10, never before 5)'``."""
-        unit = self.unit if self.target != 1 else self.unit.rstrip("s")
-        text = f"{self.target} {unit}"
+        text = quantity(self.target, self.unit.removesuffix("s"))
         if (self.minimum, self.maximum) != (self.target, self.target):
             text += f" (window {self.minimum}-{self.maximum}"
             if self.absolute_minimum < self.minimum:

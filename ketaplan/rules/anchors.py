@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Literal, NamedTuple
 
+from ketaplan._text import quantity
 from ketaplan.decisions import BOOSTER
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Anchor, AnchoredSession, Protocol
@@ -221,7 +222,7 @@ def attended_finding(rule: AnchoredSession, anchor: Appointment, chain: Chain) -
         return None
     return Finding(
         "milestone-after-few-sessions",
-        f"{held} of the {count} {phase_id} sessions took place before {rule.id} after "
+        f"{held} of the {quantity(count, f'{phase_id} session')} took place before {rule.id} after "
         f"{anchor.id}; the protocol asks at least {share:.0%}: a clinician decides whether "
         "it stands",
         f"anchored[{rule.id}].attended_share ({share:g})",
@@ -322,7 +323,7 @@ def anchored_finding(
     days = (day - anchor.local_date).days
     return Finding(
         "anchored-outside-window",
-        f"{item.id} is {days} days after {anchor.id}"
+        f"{item.id} is {quantity(days, 'day')} after {anchor.id}"
         + (" and starts before it ends" if early else "")
         + f"; it must be {rule.offset.describe()} after",
         f"anchored[{rule.id}]",

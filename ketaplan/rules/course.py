@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.clinic import Clinic
 from ketaplan.patient import Medication, Patient
 from ketaplan.plans import Appointment, TierChange
@@ -264,9 +264,9 @@ def lapse_finding(rule: Lapse, found: LapseFound) -> Finding:
     """``lapse-without-review`` for a dose after a lapse with no review."""
     return Finding(
         "lapse-without-review",
-        f"{found.dose.id} comes {found.days} days after {found.previous.label} with no "
+        f"{found.dose.id} comes {quantity(found.days, 'day')} after {found.previous.label} with no "
         f"{rule.session} before it",
-        rule=f"rules.lapse ({rule.after_days} days: {rule.requires})",
+        rule=f"rules.lapse ({quantity(rule.after_days, 'day')}: {rule.requires})",
         source=rule.source,
     )
 
@@ -274,7 +274,7 @@ def lapse_finding(rule: Lapse, found: LapseFound) -> Finding:
 def lapse_note(rule: Lapse, days: int, previous: Previous, drug: str) -> str:
     """What the planner tells people when a review comes first."""
     return (
-        f"{days} days since {previous.label} of {drug} (more than {rule.after_days}): "
+        f"{quantity(days, 'day')} since {previous.label} of {drug} (more than {rule.after_days}): "
         f"{rule.requires} first"
     )
 
@@ -314,12 +314,13 @@ def washout_findings(items: Iterable[Washout], first: Appointment) -> list[Findi
     for item in items:
         name = item.medication.name
         if item.clear is None:
-            problem = f"{name} has no stop date; it must stop {item.days} days before"
+            problem = f"{name} has no stop date; it must stop {quantity(item.days, 'day')} before"
         elif item.clear > first.local_date:
             assert item.medication.stop is not None  # noqa: S101 - clear comes from the stop
             problem = (
-                f"{name} stops {fmt_day(item.medication.stop)}, less than {item.days} days "
-                f"before the first session on {fmt_day(first.local_date)}"
+                f"{name} stops {fmt_day(item.medication.stop)}, less than "
+                f"{quantity(item.days, 'day')} before the first session on "
+                f"{fmt_day(first.local_date)}"
             )
         else:
             continue
@@ -327,7 +328,7 @@ def washout_findings(items: Iterable[Washout], first: Appointment) -> list[Findi
             Finding(
                 "washout",
                 problem,
-                rule=f"{item.rule.id} washout ({item.days} days)",
+                rule=f"{item.rule.id} washout ({quantity(item.days, 'day')})",
                 source=item.rule.source,
             )
         )
@@ -361,9 +362,9 @@ def switch_findings(
     return [
         Finding(
             "switch-gap",
-            f"{first.id} on {fmt_day(first.local_date)} is {(first.local_date - last).days} "
-            f"days after the last session of the other product ({fmt_day(last)}); the clinic "
-            f"asks {gap}",
+            f"{first.id} on {fmt_day(first.local_date)} is "
+            f"{quantity((first.local_date - last).days, 'day')} after the last session of the "
+            f"other product ({fmt_day(last)}); the clinic asks {gap}",
             rule=f"clinic {clinic.id}: switch_gap_days ({gap})",
         )
     ]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import OnConflict
 from ketaplan.plans import Appointment
 from ketaplan.protocol import GapSequence, PerWeek, Phase, Rules
@@ -259,7 +259,7 @@ def _dose_days(step: Step, day: dt.date, context: DayContext, *, mode: Mode) -> 
             found.append(
                 Finding(
                     "too-many-in-7-days",
-                    f"more than {limit.doses} doses in 7 days",
+                    f"more than {quantity(limit.doses, 'dose')} in 7 days",
                     f"rules.max_per_7_days ({limit.doses})",
                     limit.source,
                 )
@@ -325,7 +325,7 @@ def _per_week_problem(
     cadence = weeks.cadence
     week = weeks.week_of(day)
     if weeks.counts.get(week, 0) + 1 > cadence.most:
-        return f"more than {cadence.most} sessions in that week", False
+        return f"more than {quantity(cadence.most, 'session')} in that week", False
     if not short_too:
         return None
     # The latest short week: an earlier one was reported on the sessions right after it.
@@ -352,8 +352,8 @@ def _short_weeks(weeks: WeekCounts, *, before: int) -> list[tuple[dt.date, int]]
 
 def _short_week_text(begins: dt.date, booked: int, cadence: PerWeek) -> str:
     return (
-        f"the week from {fmt_day(begins)} has {booked} session(s); the cadence asks at least "
-        f"{cadence.fewest}"
+        f"the week from {fmt_day(begins)} has {quantity(booked, 'session')}; the cadence asks "
+        f"at least {cadence.fewest}"
     )
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.decisions import DecisionKind, Proposal, start_id
 from ketaplan.plans import Appointment, Assessment
 from ketaplan.protocol import Lapse, Phase, Protocol, ResponseRule
@@ -203,7 +203,7 @@ def response(
         ):
             why = (
                 f"{rule.scale} at or below {rule.step_down_at_or_below:g} "
-                f"{rule.after_consecutive} time(s) in a row"
+                f"{quantity(rule.after_consecutive, 'time')} in a row"
             )
             found.append(Response(rule, "step-down", why, latest.on, allowed[position + 1]))
     return found

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan._types import MonthEnd
 from ketaplan.plans import Appointment
 from ketaplan.protocol import (
@@ -242,7 +242,7 @@ def _requested(bounds: Bounds, phase: Phase, previous: Appointment | None) -> Wi
         day,
         day + dt.timedelta(days=within),
         "a booster the patient asked for, after its evaluation",
-        f"within {within} days of the evaluation",
+        f"within {quantity(within, 'day')} of the evaluation",
     )
 
 
@@ -270,7 +270,7 @@ def _resumed(chain: Chain, window: Window, previous: Appointment | None, bounds:
         earliest = target = resume
         latest = resume + dt.timedelta(days=bounds.start_window_days)
         rule = f"resuming after {previous.id if previous else 'a break'}, whose window has passed"
-        words = f"within {bounds.start_window_days} days of resuming"
+        words = f"within {quantity(bounds.start_window_days, 'day')} of resuming"
     return Window(earliest, target, latest, rule, words, gap)
 
 
@@ -281,7 +281,13 @@ def _first_window(bounds: Bounds) -> Window:
     rule = "first session, on or after the plan start"
     if earliest > bounds.start:
         rule += f" and after the washout (from {fmt_day(earliest)})"
-    return Window(earliest, earliest, latest, rule, f"within {bounds.start_window_days} days of it")
+    return Window(
+        earliest,
+        earliest,
+        latest,
+        rule,
+        f"within {quantity(bounds.start_window_days, 'day')} of it",
+    )
 
 
 def _entry_window(
@@ -330,7 +336,7 @@ def _cadence_entry(
             max(earliest, prev_day + dt.timedelta(days=_WEEK // cadence.sessions)),
             prev_day + dt.timedelta(days=_WEEK),
             f"{cadence.describe()}, after {previous.id}",
-            f"at least {cadence.min_gap_days} days and at most a week after it",
+            f"at least {quantity(cadence.min_gap_days, 'day')} and at most a week after it",
         )
     # A single-session phase that names no gap: from the next day on.
     earliest = prev_day + dt.timedelta(days=1)
@@ -340,7 +346,7 @@ def _cadence_entry(
         earliest,
         latest,
         f"after {previous.id}",
-        f"within {bounds.start_window_days} days",
+        f"within {quantity(bounds.start_window_days, 'day')}",
     )
 
 
@@ -366,7 +372,7 @@ def _next_in_phase_window(
             # Beyond two weeks a complete week would have no session at all.
             prev_day + dt.timedelta(days=2 * _WEEK - 1),
             f"{cadence.describe()}, after {previous.id}",
-            f"at least {cadence.min_gap_days} days after {previous.id}",
+            f"at least {quantity(cadence.min_gap_days, 'day')} after {previous.id}",
         )
     # Every phase with more than one session has a cadence (the protocol validates it).
     assert isinstance(cadence, GapSequence)  # noqa: S101
@@ -429,7 +435,7 @@ def window_findings(chain: Chain, step: Step, appointment: Appointment) -> list[
         else:
             return []
         days = (day - previous.local_date).days
-        message = f"{appointment.id} is {days} days after {previous.id}; {what}"
+        message = f"{appointment.id} is {quantity(days, 'day')} after {previous.id}; {what}"
         skipped = chain.skipped_after(previous)
         if code == "gap-above-maximum" and skipped is not None:
             # A session between them was missed (and is made up) or cancelled by a clinician
@@ -447,7 +453,8 @@ def window_findings(chain: Chain, step: Step, appointment: Appointment) -> list[
     elif day < step.earliest:
         days = (day - previous.local_date).days
         message = (
-            f"{appointment.id} is {days} day(s) after {previous.id}; the cadence asks {step.rule}"
+            f"{appointment.id} is {quantity(days, 'day')} after {previous.id}; "
+            f"the cadence asks {step.rule}"
         )
     else:
         return []

@@ -158,14 +158,14 @@ def _header(sheet: RunSheet | RunWeek) -> str:
     meta = [
         f"{text(first.clinic_name)} ({text(first.clinic)})",
         f"times in {text(first.time_zone)}",
-        f"{count} session{'s' * (count != 1)}, {len(patients)} patient(s)",
+        f"{quantity(count, 'session')}, {quantity(len(patients), 'patient')}",
     ]
-    if first.monitoring_staff is None:
+    if first.monitoring_staff is None or first.patients_per_staff is None:
         meta.append("monitoring staff unknown (no clinic given)")
     else:
         meta.append(
-            f"monitoring: {first.monitoring_staff} staff, at most {first.patients_per_staff} "
-            "patient(s) each"
+            f"monitoring: {first.monitoring_staff} staff, at most "
+            f"{quantity(first.patients_per_staff, 'patient')} each"
         )
     heading = fmt_day(first.day)
     if len(days) > 1:

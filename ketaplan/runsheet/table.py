@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ketaplan._model import expect
-from ketaplan._text import fmt_day
+from ketaplan._text import fmt_day, quantity
 from ketaplan.runsheet.model import RunSession, RunSheet, RunStep, StaffLoad
 
 __all__ = ["runsheet_table"]
@@ -53,12 +53,12 @@ def _history_lines(sheet: RunSheet) -> list[str]:
 
 def _summary(sheet: RunSheet) -> str:
     count = len(sheet.sessions)
-    text = f"{count} session{'s' * (count != 1)}, {len(sheet.patients)} patient(s)"
-    if sheet.monitoring_staff is None:
+    text = f"{quantity(count, 'session')}, {quantity(len(sheet.patients), 'patient')}"
+    if sheet.monitoring_staff is None or sheet.patients_per_staff is None:
         return text + "; monitoring staff unknown (no clinic given)"
     return text + (
-        f"; monitoring: {sheet.monitoring_staff} staff, at most {sheet.patients_per_staff} "
-        "patient(s) each"
+        f"; monitoring: {sheet.monitoring_staff} staff, at most "
+        f"{quantity(sheet.patients_per_staff, 'patient')} each"
     )
 
 
@@ -116,7 +116,7 @@ def _limit(sheet: RunSheet) -> str:
 
 
 def _load_line(span: str, stretch: StaffLoad) -> str:
-    patients = f"{stretch.patients} patient{'s' * (stretch.patients != 1)}"
+    patients = quantity(stretch.patients, "patient")
     line = f"  {span}  {patients:<11}"
     if stretch.per_staff is not None:
         line += f"  {stretch.per_staff:.1f} per staff member"
