@@ -140,6 +140,9 @@ class Brand(NamedTuple):
     ingredients: tuple[str, ...]
     source: str
     """The id of the source that lists them (:func:`brand_sources`)."""
+    classes: tuple[str, ...] = ()
+    """Classes the brand has besides its ingredients', where its label gives it one use only
+    (Valtoco, approved only for seizure clusters, is a seizure medicine; diazepam is not)."""
 
 
 @cache
@@ -147,7 +150,9 @@ def brands() -> dict[str, Brand]:
     """The brands read from their labels, by plain name (lower case)."""
     table = _brand_data()["brands"]
     return {
-        plain_name(name): Brand(tuple(entry["ingredients"]), entry["source"])
+        plain_name(name): Brand(
+            tuple(entry["ingredients"]), entry["source"], tuple(entry.get("classes", ()))
+        )
         for name, entry in table.items()
     }
 

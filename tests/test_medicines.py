@@ -135,6 +135,23 @@ def test_seizure_medicines_are_never_held_by_default() -> None:
     assert tasks(scheduled, "medication") == ["confirm-hold-benzodiazepine-midazolam"]
 
 
+@pytest.mark.parametrize("brand", ["Valtoco", "Diastat AcuDial", "Nayzilam 5 mg nasal spray"])
+def test_a_brand_approved_only_for_seizure_clusters_is_never_held(brand: str) -> None:
+    """A pharmacist's find: Valtoco and Diastat (diazepam) read as diazepam, which is only
+    "seizure-possible", so the benzodiazepine hold waited for a clinician to confirm it; and
+    taken on a schedule, Nayzilam's midazolam did too. Their labels approve them only for
+    seizure clusters in epilepsy (FDA labels; Peters 2024), so they are seizure medicines,
+    never held by default, however they are taken (clinical review R2)."""
+    for taken in ({"as_needed": True}, {"times": ["07:00"]}):
+        result = made("iv-ketamine-pain", {"name": brand, **taken})
+        assert holds(result) == []
+        assert tasks(result, "medication") == []
+        assert any(n.startswith(brand) and "a seizure medicine" in n for n in result.notes)
+    # Diazepam itself is still read as the benzodiazepine it is: the hold waits for a clinician.
+    plain = made("iv-ketamine-pain", {"name": "diazepam", "times": ["07:00"]})
+    assert tasks(plain, "medication") == ["confirm-hold-benzodiazepine-diazepam"]
+
+
 def test_a_medicine_also_prescribed_for_seizures_asks_for_its_indication() -> None:
     result = made("iv-ketamine-standard", {"name": "lamotrigine", "times": ["07:00"]})
     assert holds(result)  # KCLA: 6 h before, 6 h after the infusion
@@ -470,7 +487,9 @@ def test_every_brand_read_from_its_label_cites_it_and_names_known_ingredients() 
     known, _ = builtin_classes()
     sources = medicines.brand_sources()
     assert all(s["citation"] and s["url"].startswith("https://") for s in sources.values())
+    classes = {c for found in known.values() for c in found}
     for name, brand in medicines.brands().items():
         assert brand.source in sources, name
         assert any(part in known for part in brand.ingredients), name
         assert name not in known  # a brand, not an ingredient the classes name
+        assert set(brand.classes) <= classes, name  # only classes the rules know
