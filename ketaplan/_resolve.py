@@ -12,7 +12,8 @@ the resource spans the protocol's timeline gives, never the stored copies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, TypeVar
 
 from ketaplan._model import expect
@@ -23,10 +24,10 @@ from ketaplan.errors import InputError
 from ketaplan.ledger import Ledger, seconds
 from ketaplan.loading import builtin_protocol_ids, load_protocol
 from ketaplan.patient import Patient
-from ketaplan.plans import Plan
-from ketaplan.protocol import Protocol
+from ketaplan.plans import Appointment, Plan
+from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.protocol.policy import valid_time_zone
-from ketaplan.rules.capacity import spans
+from ketaplan.rules.capacity import same_spans, spans
 from ketaplan.timing import shift
 
 __all__ = [
@@ -38,7 +39,10 @@ __all__ = [
     "plan_bookings",
     "plan_clinic",
     "plan_protocol",
+    "protocol_map",
+    "read_plan",
     "timed",
+    "timed_plans",
 ]
 
 Need = Literal["required", "optional"]
@@ -74,27 +78,97 @@ def timed(plan: Plan, protocol: Protocol) -> Plan:
     """``plan`` with each appointment's dosing start and resource spans derived from its start.
 
     The one rule for the times a plan's appointments hold besides their start and end. Clinic
-    software that moves an appointment may update ``start`` and ``end`` only; the protocol's
-    timeline, not the stored copies, says when dosing begins and when each resource is in use
-    (:func:`ketaplan.rules.capacity.spans`). The chair or room numbers the plan assigned are
-    kept. A plan whose stored times are the derived ones is returned as it is. ``protocol``
-    must be the plan's (:func:`plan_protocol` checks it).
+    software that moves an appointment may update ``start`` and ``end`` only, and a plan file
+    edited by hand or written by an older version may hold other times; the protocol's
+    timeline, not the stored copies, says when dosing begins (``None`` for a session that is
+    not a dose) and when each resource is in use (:func:`ketaplan.rules.capacity.spans`). The
+    chair or room numbers the plan assigned are kept. A plan whose stored times are the derived
+    ones is returned as it is. ``protocol`` must be the plan's (:func:`plan_protocol` checks it).
+    Everything that reads these times of a plan it did not just make reads them through here:
+    ``check``, :func:`plan_bookings`, the capacity figures, the run sheet and the exports. Each
+    plan object is read once for each protocol (plans and protocols are frozen): a feed that
+    exports the same plans again pays for reading them once.
     """
+    known = _TIMED.get(id(plan))
+    if known is not None and known[0]() is plan and known[1] is protocol:
+        return plan if known[2] is None else known[2]
+    kinds = {kind.id: kind for kind in protocol.session_kinds}
     updated = []
     changed = False
     for appointment in plan.appointments:
-        kind = protocol.session_kind(appointment.session)
-        update: dict[str, object] = {}
-        begins = shift(appointment.start, minutes=kind.timeline.check_in_minutes)
-        if kind.is_dosing and appointment.dosing_start != begins:
-            update["dosing_start"] = begins
-        units = {span.resource: span.unit for span in appointment.resources}
-        derived = spans(kind, appointment.start, units=units)
-        if derived != appointment.resources:
-            update["resources"] = derived
+        update = _retimed(appointment, kinds[appointment.session])
         changed = changed or bool(update)
         updated.append(appointment.model_copy(update=update) if update else appointment)
-    return plan.model_copy(update={"appointments": tuple(updated)}) if changed else plan
+    found = plan.model_copy(update={"appointments": tuple(updated)}) if changed else None
+    key = id(plan)
+    _TIMED[key] = (weakref.ref(plan, lambda _: _TIMED.pop(key, None)), protocol, found)
+    return plan if found is None else found
+
+
+#: :func:`timed` of each plan object still alive, by identity: the plan (weakly, so that the
+#: entry goes when the plan does), the protocol it was read with, and the plan as read
+#: (``None``: the plan itself).
+_TIMED: dict[int, tuple[weakref.ref[Plan], Protocol, Plan | None]] = {}
+
+
+def _retimed(appointment: Appointment, kind: SessionKind) -> dict[str, object]:
+    """The derived times of ``appointment`` that its stored ones are not (none, mostly).
+
+    The spans are compared without making them, and made only when they differ.
+    """
+    update: dict[str, object] = {}
+    start = appointment.start
+    begins = shift(start, minutes=kind.timeline.check_in_minutes) if kind.is_dosing else None
+    if appointment.dosing_start != begins:
+        update["dosing_start"] = begins
+    if not same_spans(kind, start, appointment.resources):
+        units = {span.resource: span.unit for span in appointment.resources}
+        update["resources"] = spans(kind, start, units=units)
+    return update
+
+
+def protocol_map(protocols: object) -> dict[str, Protocol]:
+    """The ``protocols`` a verb over many plans was given, by id: a Protocol, a list, or None.
+
+    An equal copy of one is no second protocol; two different ones of one id are refused.
+    """
+    if protocols is None:
+        return {}
+    if isinstance(protocols, Protocol):
+        protocols = [protocols]
+    if isinstance(protocols, str | bytes) or not isinstance(protocols, Iterable):
+        raise InputError("protocols", "a Protocol, a list of Protocols or None", protocols)
+    given = list(protocols)
+    for index, protocol in enumerate(given):
+        expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
+    return by_id("protocols", given, lambda protocol: protocol.id, each="protocol", copies=True)
+
+
+def read_plan(index: int, plan: Plan, known: Mapping[str, Protocol]) -> tuple[Plan, Protocol]:
+    """Plan number ``index`` of many, :func:`timed` by its protocol, and that protocol.
+
+    Its protocol is the one of its id in ``known`` (from :func:`protocol_map`), or the built-in
+    it names; a plan of another is refused, since its times could then be read only as
+    stored.
+    """
+    protocol = known.get(plan.protocol)
+    if protocol is None and plan.protocol not in builtin_protocol_ids():
+        raise InputError(
+            f"plans[{index}].protocol",
+            "a built-in protocol's id, or the id of a protocol given in protocols",
+            plan.protocol,
+        )
+    return plan_protocol(plan, protocol, None, patient_is="optional")
+
+
+def timed_plans(plans: Iterable[Plan], protocols: object) -> list[Plan]:
+    """Each of ``plans`` read by :func:`read_plan`, with ``protocols`` the ones given.
+
+    What the capacity figures and the exports read: every plan's times once, before any is
+    looked at.
+    """
+    known = protocol_map(protocols)
+    return [read_plan(index, plan, known)[0] for index, plan in enumerate(plans)]
 
 
 def plan_bookings(plan: Plan, /, *, protocol: Protocol | None = None) -> tuple[Booking, ...]:

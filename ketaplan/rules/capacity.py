@@ -14,7 +14,7 @@ are the highest-numbered. The ledger, the slot finder and ``check`` all take the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
@@ -33,6 +33,7 @@ __all__ = [
     "limits",
     "monitoring_on_duty",
     "peak",
+    "same_spans",
     "spans",
     "uses",
 ]
@@ -84,7 +85,7 @@ def spans(
     """
     chosen = units or {}
     kind_uses = uses(kind)
-    moments = shifts(start, [m for use in kind_uses for m in (use.offset, use.finish)])
+    moments = _moments(kind_uses, start)
     # From a validated kind and an aware start: nothing here to validate again.
     return tuple(
         ResourceSpan.trusted(
@@ -95,6 +96,29 @@ def spans(
         )
         for number, use in enumerate(kind_uses)
     )
+
+
+def same_spans(kind: SessionKind, start: dt.datetime, stored: Sequence[ResourceSpan]) -> bool:
+    """Whether ``stored`` are the spans :func:`spans` gives, whatever their units.
+
+    Compared as moments, without making the spans: a reader of a plan asks for every session,
+    and most stored spans agree.
+    """
+    kind_uses = uses(kind)
+    if len(stored) != len(kind_uses):
+        return False
+    moments = _moments(kind_uses, start)
+    return all(
+        span.resource == use.resource
+        and span.start == moments[2 * number]
+        and span.end == moments[2 * number + 1]
+        for number, (span, use) in enumerate(zip(stored, kind_uses, strict=True))
+    )
+
+
+def _moments(kind_uses: tuple[Use, ...], start: dt.datetime) -> list[dt.datetime]:
+    """Where each use begins and ends, in turn, from ``start`` (real elapsed minutes)."""
+    return shifts(start, [m for use in kind_uses for m in (use.offset, use.finish)])
 
 
 class Reduction(NamedTuple):

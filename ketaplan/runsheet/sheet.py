@@ -2,9 +2,10 @@
 
 Nothing here works out a time afresh: a session's steps are its protocol's timeline from the
 appointment's start (:meth:`~ketaplan.protocol.Timeline.span`, as ``check`` reads it), the
-chairs, rooms and monitoring places are :func:`~ketaplan.rules.capacity.spans` with the units
-the plan assigned, the checkpoints are the plan's own checkpoint tasks at their exact times,
-and the monitoring capacity is :func:`~ketaplan.rules.capacity.limits`.
+chairs, rooms and monitoring places are the plan's spans as ``check`` reads them
+(:func:`~ketaplan._resolve.timed`: from each start, with the units the plan assigned), the
+checkpoints are the plan's own checkpoint tasks at their exact times, and the monitoring
+capacity is :func:`~ketaplan.rules.capacity.limits`.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from ketaplan._model import expect, in_range
-from ketaplan._resolve import by_id, plan_clinic, plan_protocol
+from ketaplan._resolve import by_id, plan_clinic, protocol_map, read_plan
 from ketaplan._types import NUMBERED_KINDS, ResourceKind
 from ketaplan.clinic import Clinic
-from ketaplan.errors import InputError, UnknownProtocolError
+from ketaplan.errors import InputError
 from ketaplan.openings import ClinicCalendar
 from ketaplan.plans import Appointment, Plan, ResourceSpan, Task
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.protocol.session import STEP_ORDER
-from ketaplan.rules.capacity import OnDuty, monitoring_on_duty, spans
+from ketaplan.rules.capacity import OnDuty, monitoring_on_duty
 from ketaplan.runsheet.model import (
     DayEvent,
     Lane,
@@ -95,13 +96,13 @@ def run_sheet(
         raise InputError("day", "a date (the clinic's local day)", day)
     in_range("day", day)
     expect("clinic", clinic, (Clinic, type(None)), "a Clinic or None")
-    known = _protocol_map(protocols)
+    known = protocol_map(protocols)
     clinic = _clinic_of(items, clinic)
     time_zone = clinic.time_zone if clinic else items[0].time_zone
     placed = [
         found
         for index, plan in enumerate(items)
-        for found in _sessions(index, plan, _protocol_of(index, plan, known), day, time_zone)
+        for found in _sessions(*read_plan(index, plan, known), day, time_zone)
     ]
     return RunSheet(
         day=day,
@@ -147,7 +148,7 @@ def run_week(
         raise InputError("start", "a date (the clinic's local day)", start)
     in_range("start", start)
     items = _plan_list(plans)
-    known = list(_protocol_map(protocols).values())
+    known = list(protocol_map(protocols).values())
     sheets = [
         run_sheet(items, day=start + dt.timedelta(days=n), clinic=clinic, protocols=known)
         for n in range(days)
@@ -170,30 +171,6 @@ def _plan_list(plans: object) -> list[Plan]:
         expect(f"plans[{index}]", item, Plan, "a Plan")
     by_id("plans", items, lambda item: item.id, each="plan")
     return items
-
-
-def _protocol_map(protocols: object) -> dict[str, Protocol]:
-    if protocols is None:
-        return {}
-    if isinstance(protocols, Protocol):
-        protocols = [protocols]
-    if isinstance(protocols, str | bytes) or not isinstance(protocols, Iterable):
-        raise InputError("protocols", "a Protocol, a list of Protocols or None", protocols)
-    given = list(protocols)
-    for index, protocol in enumerate(given):
-        expect(f"protocols[{index}]", protocol, Protocol, "a Protocol")
-    return by_id("protocols", given, lambda protocol: protocol.id, each="protocol", copies=True)
-
-
-def _protocol_of(index: int, plan: Plan, known: Mapping[str, Protocol]) -> Protocol:
-    try:
-        return plan_protocol(plan, known.get(plan.protocol), None, patient_is="optional")[1]
-    except UnknownProtocolError:
-        raise InputError(
-            f"plans[{index}].protocol",
-            "a built-in protocol's id, or the id of a protocol given in protocols",
-            plan.protocol,
-        ) from None
 
 
 def _clinic_of(plans: list[Plan], clinic: Clinic | None) -> Clinic | None:
@@ -234,31 +211,24 @@ def _history(plans: list[Plan], day: dt.date, time_zone: str) -> tuple[DayEvent,
     return tuple(sorted(found, key=lambda e: (instant(e.start), e.patient, e.appointment)))
 
 
-def _sessions(
-    index: int, plan: Plan, protocol: Protocol, day: dt.date, time_zone: str
-) -> list[_Placed]:
-    """The plan's sessions at the clinic that start on ``day``, placed in their lanes."""
+def _sessions(plan: Plan, protocol: Protocol, day: dt.date, time_zone: str) -> list[_Placed]:
+    """The plan's sessions at the clinic that start on ``day``, placed in their lanes.
+
+    ``plan`` is read (:func:`~ketaplan._resolve.read_plan`): its spans are those of its starts.
+    """
     local = zone(time_zone)
     checkpoints: dict[str, list[Task]] = defaultdict(list)
     for task in plan.tasks:
         if task.kind == "checkpoint" and task.appointment is not None and task.at is not None:
             checkpoints[task.appointment].append(task)
     found = []
-    for number, appointment in enumerate(plan.appointments):
+    for appointment in plan.appointments:
         if not appointment.is_active or appointment.location != "clinic":
             continue
         if appointment.start.astimezone(local).date() != day:
             continue
-        try:
-            kind = protocol.session_kind(appointment.session)
-        except KeyError:
-            raise InputError(
-                f"plans[{index}].appointments[{number}].session",
-                f"a session kind of protocol {protocol.id!r}",
-                appointment.session,
-            ) from None
-        units = {span.resource: span.unit for span in appointment.resources}
-        used = spans(kind, appointment.start, units=units)
+        kind = protocol.session_kind(appointment.session)  # read_plan checked it is there
+        used = appointment.resources
         session = RunSession(
             patient=plan.patient or plan.id,
             plan=plan.id,
