@@ -43,6 +43,7 @@ from typing import NamedTuple
 from typing import Protocol as Callback
 
 from ketaplan._model import AnyDay, Model, Name, Ref, Text, expect, expect_each
+from ketaplan._resolve import timed_plans
 from ketaplan._text import fmt_day, quantity
 from ketaplan._types import RESOURCE_KINDS, ResourceKind
 from ketaplan.clinic import Clinic, Resources
@@ -51,6 +52,7 @@ from ketaplan.ledger import Ledger, seconds
 from ketaplan.openings import ClinicCalendar
 from ketaplan.placement import Placement, plan_many
 from ketaplan.plans import Plan
+from ketaplan.protocol import Protocol
 from ketaplan.roster import MAX_ROSTER, RosterEntry, place, protocols_of, requests
 from ketaplan.rules.calendar import Reasons
 from ketaplan.rules.capacity import limits
@@ -226,13 +228,17 @@ def resource_use(
     /,
     *,
     period: tuple[dt.date, dt.date] | None = None,
+    protocols: Iterable[Protocol] = (),
 ) -> tuple[tuple[dt.date, dt.date] | None, tuple[ResourceUse, ...]]:
     """The report's days and each resource's figures, from the plans' active sessions.
 
     ``period``: the first and last local day to count (default: the plans' first to last
-    session). Uses outside it are cut at its ends.
+    session). Uses outside it are cut at its ends. Each session uses its resources when
+    ``check`` sees them used: for the times its protocol gives from its start, not the times
+    the plan file stores (:func:`~ketaplan._resolve.timed`). ``protocols``: the plans'
+    protocols that are not built in.
     """
-    items = _plans(plans)
+    items = timed_plans(_plans(plans), protocols)
     expect("clinic", clinic, Clinic, "a Clinic")
     days = _period(items, clinic) if period is None else _checked_period(period)
     intervals: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -335,6 +341,7 @@ def capacity_report(
     later_days: int = 182,
     measure: bool = True,
     placer: Placer = place_all,
+    protocols: Iterable[Protocol] = (),
 ) -> CapacityReport:
     """The capacity report of ``plans`` at ``clinic``.
 
@@ -355,6 +362,7 @@ def capacity_report(
             a patient away or was used to its limit (given ``requests``); ``placer`` does it,
             and should be the placement that made ``plans``.
         placer: the placement to measure with.
+        protocols: the plans' protocols that are neither built in nor an entry's.
     """
     items, missing = _plans(plans), _unserved(unserved)
     entries = _entries(requests)
@@ -362,10 +370,11 @@ def capacity_report(
     expect("measure", measure, bool, "True or False")
     check_placer(placer)
     check_later_days(later_days)
-    days, use = resource_use(items, clinic, period=period)
+    known = [*protocols, *(protocols_of(entries.values(), folder=where) if entries else ())]
+    days, use = resource_use(items, clinic, period=period, protocols=known)
     blame = [_turned_away_by(placement) for placement in missing]
     waiting = _earliest(
-        missing, blame, entries, items, _Where(clinic, where, now), later_days=later_days
+        missing, blame, entries, (items, known), _Where(clinic, where, now), later_days=later_days
     )
     turned = _tally(blame)
     served = sum(1 for made in items if made.patient in entries) if entries else len(items)
@@ -443,18 +452,21 @@ def _earliest(
     missing: list[Placement],
     blame: list[tuple[ResourceKind | None, str]],
     entries: dict[str, RosterEntry],
-    plans: list[Plan],
+    served: tuple[list[Plan], list[Protocol]],
     where: _Where,
     *,
     later_days: int,
 ) -> tuple[Unserved, ...]:
-    """Each unserved patient, placed again after everyone served with a longer horizon."""
+    """Each unserved patient, placed again after everyone served with a longer horizon.
+
+    ``served``: the plans served, and their protocols that are not built in.
+    """
     clinic, folder, now = where
+    plans, protocols = served
     known = [entries[p.patient] for p in missing if p.patient in entries]
     horizon = min(clinic.booking_horizon_days + later_days, 5 * 366)
     later = clinic.model_copy(update={"booking_horizon_days": horizon})
-    # The served plans occupy what their protocols (the entries') give from each start.
-    protocols = protocols_of(entries.values(), folder=folder) if known else []
+    # The served plans occupy what their protocols give from each start.
     again = {p.patient: p.plan for p in place(known, clinic=later, folder=folder, plans=plans,
                                                protocols=protocols, now=now)}  # fmt: skip
     tz = zone(clinic.time_zone)

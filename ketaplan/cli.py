@@ -342,6 +342,8 @@ def _add_export(commands: Any) -> None:
         "export", help="write a plan as an iCalendar file, a FHIR Bundle or a timeline picture"
     )
     exporting.add_argument("plan_file", metavar="PLAN.json")
+    exporting.add_argument("--protocol", metavar="ID|FILE",
+                           help="the plan's protocol, when it is not built in")  # fmt: skip
     _add_output(exporting, ("ics", "fhir", "html", "svg"))
     _add_picture_options(exporting)
     _add_calendar_options(exporting)
@@ -491,15 +493,18 @@ def _roster(args: argparse.Namespace, out: TextIO) -> int:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InputError("--output", "a folder that can be written", f"{target} ({err})") from err
-    placed = plan_many(requests(roster.ordered(), folder=folder), clinic, now=now,
-                       progress=_progress(), **options)  # fmt: skip
+    asked = requests(roster.ordered(), folder=folder)
+    placed = plan_many(asked, clinic, now=now, progress=_progress(), **options)
     plans = [p.plan for p in placed if p.plan is not None]
     files = {f"{made.patient}.json": dump_plan(made) for made in plans}  # each within bounds
     _refuse_inputs(args, [target / name for name in [*files, "clinic.ics"]], own=[])
     for name, text in files.items():
         (target / name).write_text(text, encoding="utf-8")
     if plans:
-        (target / "clinic.ics").write_bytes(to_ics(plans, audience="clinic", now=now))
+        own = [request.protocol for request in asked]
+        (target / "clinic.ics").write_bytes(
+            to_ics(plans, audience="clinic", now=now, protocols=own)
+        )
     print(_placements(placed, clinic.zone), file=out)
     print(f"wrote {quantity(len(plans), 'plan')} and clinic.ics to {target}", file=out)
     return EXIT_OK if len(plans) == len(placed) else EXIT_PROBLEMS
@@ -1378,6 +1383,7 @@ def _calendar(result: Plan, args: argparse.Namespace, protocol: Protocol | None 
             organizer=args.organizer,
             attendee=args.attendee,
             appointments=args.appointment,
+            protocols=[protocol] if protocol else (),
         )
 
 
@@ -1403,12 +1409,18 @@ def _as_options(flags: Mapping[str, str]) -> Iterator[None]:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    _only_with_their_formats(args, {"stamp": ("--now", ("ics", "fhir"))})
+    outputs = ("ics", "fhir")
+    _only_with_their_formats(
+        args, {"stamp": ("--now", outputs), "protocol": ("--protocol", outputs)}
+    )
     if args.format in _PICTURES:
         return _emit(_picture(_load_plan(args.plan_file), args), args.output, out)
+    # The exports read each session's times as check does, by the plan's protocol.
+    current = _load_plan(args.plan_file)
+    protocol = _plan_protocol(current, args.protocol)
     if args.format == "fhir":
-        return _emit_bytes(_fhir_bundle(_load_plan(args.plan_file), args), args.output, out)
-    return _emit_bytes(_calendar(_load_plan(args.plan_file), args), args.output, out)
+        return _emit_bytes(_fhir_bundle(current, args, protocol), args.output, out)
+    return _emit_bytes(_calendar(current, args, protocol), args.output, out)
 
 
 # -- pictures: a plan's timeline ---------------------------------------------------------------
@@ -1511,6 +1523,7 @@ def _fhir_bundle(result: Plan, args: argparse.Namespace, protocol: Protocol | No
             detail=args.detail,
             patient=args.fhir_patient,
             now=stamp,
+            protocols=[protocol] if protocol else (),
         )
 
 

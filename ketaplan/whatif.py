@@ -37,7 +37,7 @@ from ketaplan._text import quantity
 from ketaplan.capacity import RESOURCES, Placer, check_placer, place_all, resource_use
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, LimitError, MissingExtraError
-from ketaplan.roster import Roster, RosterEntry, roster_clinic
+from ketaplan.roster import Roster, RosterEntry, protocols_of, roster_clinic
 from ketaplan.timing import current_time, zone
 
 __all__ = [
@@ -275,7 +275,8 @@ def _run(job: _Job) -> Run:
         for p in placed
         if (made := p.plan) is not None and any(a.is_active for a in made.appointments)
     )  # fmt: skip
-    _, use = resource_use(plans, job.clinic)
+    protocols = protocols_of(job.entries, folder=job.folder)  # the plans' own
+    _, use = resource_use(plans, job.clinic, protocols=protocols)
     found = {u.resource: u.utilisation for u in use}
     return Run(
         variant=job.variant,

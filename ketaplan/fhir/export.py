@@ -28,12 +28,13 @@ Patient reference the caller passes, or an identifier with the plan's patient id
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
 from ketaplan._model import aware, choice
+from ketaplan._resolve import timed_plans
 from ketaplan._types import NUMBERED_KINDS
 from ketaplan.errors import InputError, LimitError
 from ketaplan.fhir.mapping import (
@@ -75,6 +76,7 @@ from ketaplan.ics.text import clean_line
 from ketaplan.plans import Appointment as Session
 from ketaplan.plans import Instruction, Plan
 from ketaplan.plans import Task as StaffTask
+from ketaplan.protocol import Protocol
 from ketaplan.timing import current_time, zone
 
 __all__ = ["MAX_RESOURCES", "TASK_WORDS", "to_fhir"]
@@ -125,6 +127,7 @@ def to_fhir(
     detail: Detail | None = None,
     patient: str | Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
+    protocols: Iterable[Protocol] = (),
 ) -> bytes:
     """Plans as a FHIR R4 Bundle (JSON, UTF-8).
 
@@ -139,6 +142,9 @@ def to_fhir(
             from ketaplan patient ids (or plan ids) to references; without one, the subject is
             an identifier (system ``urn:ketaplan:patient``) with the plan's patient id.
         now: the Bundle's timestamp (default: the current time); pass it for identical output.
+        protocols: the plans' protocols that are not built in. Each session's resources are
+            written for the times its protocol gives from its start, as ``check`` reads them
+            (:func:`~ketaplan._resolve.timed`), not the times a plan file stores.
 
     >>> import datetime as dt, json
     >>> from ketaplan import load_protocol, plan
@@ -155,6 +161,7 @@ def to_fhir(
     chosen = _plans(plans)
     detail = detail if detail is not None else ("minimal" if audience == "patient" else "full")
     _check(bundle=bundle, audience=audience, detail=detail, now=now)
+    chosen = timed_plans(chosen, protocols)
     size = sum(
         1 + len(made.appointments) + (len(made.tasks) if audience == "clinic" else 0)
         for made in chosen

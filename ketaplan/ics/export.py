@@ -39,6 +39,7 @@ from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
 from ketaplan._model import aware, choice
+from ketaplan._resolve import timed_plans
 from ketaplan._text import fmt_clock, fmt_day
 from ketaplan._types import NUMBERED_KINDS, RESOURCE_KINDS, ResourceKind
 from ketaplan._version import __version__
@@ -48,6 +49,7 @@ from ketaplan.ics.reminders import DayBefore, reminder_for
 from ketaplan.ics.text import MAX_TEXT, clean_line, clean_text, shortened
 from ketaplan.ics.vtimezone import vtimezone
 from ketaplan.plans import Appointment, Instruction, Plan, Task, opaque_key
+from ketaplan.protocol import Protocol
 from ketaplan.timing import current_time, steady_midnight, zone
 
 __all__ = [
@@ -304,6 +306,7 @@ def to_ics(
     alarms: bool = True,
     calendar_name: str | None = None,
     cache: EventCache | None = None,
+    protocols: Iterable[Protocol] = (),
 ) -> bytes:
     """Plans as an iCalendar file (bytes, UTF-8, CRLF).
 
@@ -326,6 +329,10 @@ def to_ics(
         calendar_name: the calendar's display name.
         cache: an :class:`EventCache` to keep serialized events in between exports; the
             output is the same bytes with or without it.
+        protocols: the plans' protocols that are not built in. When dosing begins (which
+            checks a clinic calendar reminds of, whether a hold's resume time is said) and
+            which resources a session uses are read as ``check`` reads them, from each start
+            (:func:`~ketaplan._resolve.timed`), not as a plan file stores them.
     """
     if not isinstance(plans, Plan | Sequence) or isinstance(plans, str | bytes):
         raise InputError("plans", "a Plan or a list of Plans", plans)
@@ -342,6 +349,7 @@ def to_ics(
         resource=resource,
     )
     _check_options(alarms=alarms, calendar_name=calendar_name, cache=cache)
+    chosen = timed_plans(chosen, protocols)
     stamp = (now or current_time()).astimezone(dt.UTC).replace(microsecond=0)
     chosen_events = _selected(chosen, appointments=appointments, resource=resource, method=method)
     writer = _Writer(

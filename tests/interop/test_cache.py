@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
-from ketaplan import InputError, Plan, load_protocol
+from ketaplan import InputError, load_protocol
 from ketaplan.defaults import demo_clinic
 from ketaplan.ics import EventCache, export, to_ics
 from ketaplan.ics.export import serialize
+from ketaplan.protocol import Protocol
 from ketaplan.replanning import Moved, replan
-from ketaplan.strategies import plans
+from ketaplan.strategies import plans, protocols
 from tests.helpers import plan
 
 NOW = dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)
@@ -44,19 +45,29 @@ def test_serialize_is_icalendars_to_ical(text: str, name: str) -> None:
     assert serialize(calendar) == calendar.to_ical()
 
 
-@given(made=plans(until_days=120), options=OPTIONS)
+@given(protocol=protocols(), data=st.data(), options=OPTIONS)
 def test_export_is_the_plain_icalendar_serialization(
-    made: Plan, options: dict[str, object]
+    protocol: Protocol, data: st.DataObject, options: dict[str, object]
 ) -> None:
-    exported = to_ics(made, now=NOW, **options)  # type: ignore[arg-type]
+    made = data.draw(plans(protocol=protocol, until_days=120))
+    exported = to_ics(made, now=NOW, protocols=[protocol], **options)  # type: ignore[arg-type]
     assert Calendar.from_ical(exported).to_ical() == exported
 
 
-@given(made=plans(until_days=120), options=OPTIONS)
-def test_cached_exports_are_the_same_bytes(made: Plan, options: dict[str, object]) -> None:
+@given(protocol=protocols(), data=st.data(), options=OPTIONS)
+def test_cached_exports_are_the_same_bytes(
+    protocol: Protocol, data: st.DataObject, options: dict[str, object]
+) -> None:
+    made = data.draw(plans(protocol=protocol, until_days=120))
     cache = EventCache()
+    own = [protocol]  # a generated protocol is not built in: the export reads the plan by it
     for now in (NOW, LATER, NOW):
-        assert to_ics(made, now=now, cache=cache, **options) == to_ics(made, now=now, **options)  # type: ignore[arg-type]
+        assert to_ics(made, now=now, cache=cache, protocols=own, **options) == to_ics(  # type: ignore[arg-type]
+            made,
+            now=now,
+            protocols=own,
+            **options,  # type: ignore[arg-type]
+        )
     assert cache.hits == 2 * len(cache)
 
 
