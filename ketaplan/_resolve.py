@@ -27,8 +27,7 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Plan
 from ketaplan.protocol import Protocol, SessionKind
 from ketaplan.protocol.policy import valid_time_zone
-from ketaplan.rules.capacity import same_spans, spans
-from ketaplan.timing import shift
+from ketaplan.rules.capacity import dosing_start, same_spans, spans
 
 __all__ = [
     "Need",
@@ -118,7 +117,7 @@ def _retimed(appointment: Appointment, kind: SessionKind) -> dict[str, object]:
     """
     update: dict[str, object] = {}
     start = appointment.start
-    begins = shift(start, minutes=kind.timeline.check_in_minutes) if kind.is_dosing else None
+    begins = dosing_start(kind, start)
     if appointment.dosing_start != begins:
         update["dosing_start"] = begins
     if not same_spans(kind, start, appointment.resources):

@@ -76,7 +76,7 @@ from ketaplan.plans import (
 )
 from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
 from ketaplan.rules import anchors
-from ketaplan.rules.capacity import spans
+from ketaplan.rules.capacity import dosing_start, spans
 from ketaplan.rules.chain import Chain, course_prefix, live, numbered
 from ketaplan.rules.course import (
     Course,
@@ -1106,7 +1106,7 @@ def moved_times(
     length = elapsed_hours(appointment.start, appointment.end)
     if units is None:
         units = {span.resource: span.unit for span in appointment.resources}
-    dosing = shift(start, minutes=kind.timeline.check_in_minutes) if kind.is_dosing else None
+    dosing = dosing_start(kind, start)
     return {
         "start": start,
         "end": shift(start, hours=length),

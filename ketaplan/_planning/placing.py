@@ -19,10 +19,11 @@ from ketaplan.patient import Patient
 from ketaplan.plans import Appointment, Shift
 from ketaplan.protocol import AnchoredSession, Protocol, SessionKind
 from ketaplan.rules.anchors import OffsetWindow
+from ketaplan.rules.capacity import dosing_start
 from ketaplan.rules.finding import Finding
 from ketaplan.rules.windows import Step
 from ketaplan.slots import Slot
-from ketaplan.timing import shift, zone
+from ketaplan.timing import zone
 
 __all__ = ["Dates", "Placer", "anchored_reason", "step_reason"]
 
@@ -79,12 +80,9 @@ class Placer:
         on_request: bool = False,
     ) -> Appointment:
         """The appointment for ``kind`` in ``slot``, with the patient's instructions."""
-        dosing_start = None
         dose = None
-        if kind.is_dosing:
-            dosing_start = shift(slot.start, minutes=kind.timeline.check_in_minutes)
-            if self.protocol.dosing is not None and dose_number is not None:
-                dose = self.protocol.dosing.describe(dose_number)
+        if kind.is_dosing and self.protocol.dosing is not None and dose_number is not None:
+            dose = self.protocol.dosing.describe(dose_number)
         # Every value is the planner's own (from the validated protocol, clinic and patient, the
         # finder's slot, ``now`` checked by plan() and replan()): built without validating again.
         appointment = Appointment.trusted(
@@ -99,7 +97,7 @@ class Placer:
             anchor=anchor,
             start=slot.start,
             end=slot.end,
-            dosing_start=dosing_start,
+            dosing_start=dosing_start(kind, slot.start),
             time_zone=self.zone_for[kind.id],
             location=kind.location,
             resources=slot.resources(),

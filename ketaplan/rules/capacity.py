@@ -22,7 +22,7 @@ from ketaplan._types import ResourceKind
 from ketaplan.clinic import Clinic
 from ketaplan.plans import ResourceSpan
 from ketaplan.protocol import SessionKind
-from ketaplan.timing import shifts
+from ketaplan.timing import shift, shifts
 
 __all__ = [
     "Limits",
@@ -30,6 +30,7 @@ __all__ = [
     "Reduction",
     "Use",
     "at_once",
+    "dosing_start",
     "limits",
     "monitoring_on_duty",
     "peak",
@@ -69,6 +70,16 @@ def uses(kind: SessionKind) -> tuple[Use, ...]:
 #: kind, so that its id is not reused while the entry is there); at most ``_USES_KEPT``.
 _USES: dict[int, tuple[SessionKind, tuple[Use, ...]]] = {}
 _USES_KEPT = 1024
+
+
+def dosing_start(kind: SessionKind, start: dt.datetime) -> dt.datetime | None:
+    """When dosing begins in a session of ``kind`` starting at ``start``: after its check-in.
+
+    ``None`` for a session without dosing. Real elapsed minutes, as :func:`spans` counts them.
+    The planner, a re-plan's moves and every reader of a plan (``_resolve.timed``) take it
+    from here.
+    """
+    return shift(start, minutes=kind.timeline.check_in_minutes) if kind.is_dosing else None
 
 
 def spans(

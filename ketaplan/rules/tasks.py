@@ -13,7 +13,8 @@ from ketaplan.clinic import Clinic
 from ketaplan.patient import Patient
 from ketaplan.plans import Appointment
 from ketaplan.protocol import Checkpoint, Protocol, Requirement, SessionKind
-from ketaplan.timing import shift, shifts, zone
+from ketaplan.rules.capacity import dosing_start
+from ketaplan.timing import shifts, zone
 
 __all__ = [
     "CheckpointTime",
@@ -71,15 +72,14 @@ def checkpoint_times(
     """Each checkpoint of a planned dosing session, at its time in the session's own zone.
 
     Times count in real elapsed minutes (across a DST change too) from the start of dosing,
-    which is the appointment's ``dosing_start`` or, without one, its start plus check-in.
+    which is the appointment's ``dosing_start`` or, without one, the kind's
+    (:func:`~ketaplan.rules.capacity.dosing_start`; the session's start when it has no dosing).
     ``minutes``: :func:`checkpoint_minutes` of ``kind``, when the caller has it.
     """
     due = due_checkpoints(kind, appointment)
     if not due:
         return []
-    dosing = appointment.dosing_start or shift(
-        appointment.start, minutes=kind.timeline.check_in_minutes
-    )
+    dosing = appointment.dosing_start or dosing_start(kind, appointment.start) or appointment.start
     # Read in the session's own zone (a dosing start may have been given in another).
     dosing = dosing.astimezone(zone(appointment.time_zone))
     moments = shifts(dosing, checkpoint_minutes(kind) if minutes is None else minutes)
