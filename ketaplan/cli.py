@@ -159,7 +159,8 @@ def _build_parser() -> argparse.ArgumentParser:
     show.set_defaults(run=_show)
 
     check_files = commands.add_parser(
-        "validate", help="validate protocol, clinic, patient, plan or roster files"
+        "validate",
+        help="validate protocol, clinic, patient, plan, roster, events or bookings files",
     )
     check_files.add_argument("files", nargs="+", metavar="FILE")
     check_files.add_argument(
@@ -1062,6 +1063,10 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
             for problem in err.problems:
                 print(for_terminal(str(problem)), file=sys.stderr)
             continue
+        except InputError as err:  # an events or bookings file, read as the commands read it
+            status = EXIT_USAGE
+            print(for_terminal(str(err)), file=sys.stderr)
+            continue
         print(f"{path}: ok ({_kind_of(definition)} {definition.id})", file=out)
         if isinstance(definition, Patient):
             _warn_medicines(definition, medicine_names())
@@ -1069,11 +1074,22 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _plan_or_roster(path: str) -> str | None:
-    """What a plan or roster file is (``plan ID``, ``roster of N patients``); None otherwise.
+    """What a plan, roster, events or bookings file is (``plan ID``); None for another kind.
 
     Raises the file's own error when it is one and is wrong. A roster was read as a patient
     ("did you mean 'appointments'?") and a plan refused as "must be a patient file".
     """
+    listed = file_kind(path) if is_file(path) else None
+    if listed is not None and listed.kind == "events":  # as replan --events reads them
+        try:
+            events = parse_events(read_json_list(path))
+        except InputError as err:
+            raise err.at(f"{path}: {err.field}") from None
+        return f"events file of {quantity(len(events), 'event')}"
+    if listed is not None and listed.kind == "bookings":  # as --bookings reads them
+        loaded = load_plan_or_bookings(path)
+        count = len(loaded) if isinstance(loaded, list) else len(loaded.appointments)
+        return f"bookings file of {quantity(count, 'booking')}"
     try:
         data = read_definition(path, limit=MAX_PLAN_FILE_BYTES)  # a plan may be that large
     except DefinitionError:

@@ -245,3 +245,31 @@ def test_validate_reads_a_plan_and_a_roster_as_what_they_are(tmp_path: Path) -> 
     roster.write_text('[[patients]]\nid = "p-1"\n', encoding="utf-8")
     code, _ = run("validate", str(roster))
     assert code == 2
+
+
+def test_validate_reads_events_and_bookings_files_as_the_commands_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clinic-staff find: an events or bookings list given to validate read "must be a
+    table (an object) of fields; got 'list'", though replan --events and --bookings read it."""
+    events = tmp_path / "events.json"
+    events.write_text('[{"type": "attended", "appointment": "induction-1"}]', encoding="utf-8")
+    bookings = tmp_path / "bookings.json"
+    bookings.write_text('[{"start": "2026-12-01T09:00:00-05:00", '
+                        '"end": "2026-12-01T10:00:00-05:00"}]', encoding="utf-8")  # fmt: skip
+    code, text = run("validate", str(events), str(bookings))
+    assert code == 0
+    assert text.splitlines() == [
+        f"{events}: ok (events file of 1 event)",
+        f"{bookings}: ok (bookings file of 1 booking)",
+    ]
+    # A wrong one names the file and the event's field, and the next file is still read.
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('[{"type": "missed", "appointment": "x", "worsening": "no"}]', "utf-8")
+    capsys.readouterr()
+    code, text = run("validate", str(wrong), str(events))
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{wrong}: events[0].worsening: must be true or false, not text; got 'no'"
+    ]
+    assert text == f"{events}: ok (events file of 1 event)\n"
