@@ -404,7 +404,7 @@ class Ledger:
     def add(self, booking: Booking) -> Booking:
         """Record a booking; a chair or room without a unit gets the lowest free one."""
         if not isinstance(booking, Booking):
-            expected = "a Booking (Plan.bookings() gives a plan's)"
+            expected = "a Booking (ketaplan.plan_bookings gives a plan's, as check reads it)"
             raise InputError("booking", expected, type(booking).__name__)
         return self._add(booking, undone="restore")
 

@@ -502,7 +502,8 @@ EXACT_WRONG_CALLS: dict[str, tuple[str, Callable[[], object]]] = {
         lambda: ketaplan.Ledger(demo_clinic(), None)),  # type: ignore[arg-type]
     "Ledger(units=[])": ("units: must be 'assign' or 'as-given'; got []",
         lambda: ketaplan.Ledger(demo_clinic(), units=[])),  # type: ignore[arg-type]
-    "Ledger.add(plan)": ("booking: must be a Booking (Plan.bookings() gives a plan's); got 'Plan'",
+    "Ledger.add(plan)": (("booking: must be a Booking (ketaplan.plan_bookings gives a plan's, "
+                          "as check reads it); got 'Plan'"),
         lambda: ketaplan.Ledger(demo_clinic()).add(_made())),  # type: ignore[arg-type]
     "Ledger.extend([None])": ("bookings[0]: must be a Booking; got None",
         lambda: ketaplan.Ledger(demo_clinic()).extend([None])),  # type: ignore[list-item]
