@@ -15,7 +15,7 @@ from ketaplan.checking import check
 from ketaplan.clinic import CapacityChange, Clinic
 from ketaplan.instructions import MEDICATION_KINDS, Visits, session_instructions
 from ketaplan.protocol import MaxPerWeek
-from ketaplan.replanning import Attended, Decided, replan
+from ketaplan.replanning import Attended, Decided, Requested, replan
 from ketaplan.rules.tasks import checkpoint_task_id
 from ketaplan.violation import CODES, Violation
 
@@ -923,3 +923,38 @@ def test_a_session_taken_before_the_decision_it_waits_for_is_a_warning() -> None
     decision = Decided(proposal=proposal.id, decision="start-maintenance")
     decided = replan(after, as_of=as_of, clinic=WEEKDAYS, events=[decision])
     assert "taken-before-decision" not in {v.code for v in check(decided, clinic=WEEKDAYS)}
+
+
+def test_a_booster_given_under_an_earlier_request_did_not_wait_for_a_later_one() -> None:
+    """An independent read's find: after a second booster request, the booster given under
+    the first (decided) request was reported taken before the second was decided, though it
+    took place before anyone asked. A session waits only for a proposal raised before it."""
+    protocol = load_protocol("iv-ketamine-standard")
+    zone = zoneinfo.ZoneInfo("America/New_York")
+
+    def at(day: int, month: int = 1) -> dt.datetime:
+        return dt.datetime(2027, month, day, 12, tzinfo=zone)
+
+    made = plan(protocol, start=dt.date(2026, 12, 7), clinic=WEEKDAYS, preferred_time=dt.time(9),
+                until=dt.date(2027, 6, 1), now=at(2, 12).replace(year=2026))  # fmt: skip
+    first = next(a for a in made.appointments if a.phase != "induction" and a.is_dose)
+    came = [Attended(appointment=a.id) for a in made.appointments if a.start <= first.start]
+    made = replan(made, as_of=first.end + dt.timedelta(hours=1), clinic=WEEKDAYS, events=came)
+    for proposal in [p for p in made.proposals if p.decision is None]:
+        decided = Decided(proposal=proposal.id, decision=proposal.suggested)
+        made = replan(made, as_of=first.end + dt.timedelta(hours=2), clinic=WEEKDAYS,
+                      events=[decided])  # fmt: skip
+    asked = first.end + dt.timedelta(days=1)
+    made = replan(made, as_of=asked, clinic=WEEKDAYS, events=[Requested()])
+    [request] = [p for p in made.proposals if p.requests_booster]
+    made = replan(made, as_of=asked + dt.timedelta(hours=1), clinic=WEEKDAYS,
+                  events=[Decided(proposal=request.id, decision="booster")])  # fmt: skip
+    booster = next(a for a in made.appointments if a.on_request and a.is_dose)
+    done = booster.end + dt.timedelta(hours=1)
+    came = [Attended(appointment=a.id) for a in made.appointments
+            if a.status == "planned" and a.start <= booster.start]  # fmt: skip
+    made = replan(made, as_of=done, clinic=WEEKDAYS, events=came)
+    assert "taken-before-decision" not in {v.code for v in check(made, clinic=WEEKDAYS)}
+    again = replan(made, as_of=done + dt.timedelta(days=1), clinic=WEEKDAYS, events=[Requested()])
+    assert [p.id for p in again.proposals if p.requests_booster and p.decision is None]
+    assert "taken-before-decision" not in {v.code for v in check(again, clinic=WEEKDAYS)}

@@ -312,7 +312,8 @@ def awaiting(
     until the clinician decides on it, and everything after a lapse review until its decision
     (resume, re-induce or stop) is recorded. Whatever the session's status: a planned one is
     provisional (:func:`mark_provisional`); one that took place did so before the decision
-    (:func:`taken_before_decision`).
+    (:func:`taken_before_decision`). Only a session from the moment the proposal was raised
+    waits for it: a booster given under an earlier request did not wait for a later one.
     """
     starts = {p.phase: p for p in proposals if p.starts_phase and p.decision is None}
     booster = next((p for p in proposals if p.requests_booster and p.decision is None), None)
@@ -321,11 +322,15 @@ def awaiting(
     found: dict[str, Proposal] = {}
     for a in appointments:
         if review is not None and a.start >= review.start and a.id not in reviews:
-            found[a.id] = reviews[review.id]
+            proposal = reviews[review.id]
         elif a.phase in starts:
-            found[a.id] = starts[a.phase]
+            proposal = starts[a.phase]
         elif booster is not None and a.on_request:
-            found[a.id] = booster
+            proposal = booster
+        else:
+            continue
+        if a.start >= proposal.raised:  # one before the question was asked did not wait for it
+            found[a.id] = proposal
     return found
 
 
