@@ -60,6 +60,9 @@ def plan_protocol(
         raise InputError("plan", "a Plan", type(plan).__name__)
     expect("protocol", protocol, (Protocol, type(None)), "a Protocol or None")
     expect("patient", patient, (Patient, type(None)), "a Patient or None")
+    if protocol is None and plan.protocol not in builtin_protocol_ids():
+        expected = f"the plan's protocol {plan.protocol!r} (it is not built in)"
+        raise InputError("protocol", expected, None)
     protocol = protocol or load_protocol(plan.protocol)
     if protocol.id != plan.protocol:
         raise InputError("protocol", f"the plan's protocol {plan.protocol!r}", protocol.id)
@@ -201,9 +204,6 @@ def plan_bookings(plan: Plan, /, *, protocol: Protocol | None = None) -> tuple[B
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a Plan", type(plan).__name__)
-    if protocol is None and plan.protocol not in builtin_protocol_ids():
-        expected = f"the plan's protocol {plan.protocol!r} (it is not built in)"
-        raise InputError("protocol", expected, None)
     plan, _ = plan_protocol(plan, protocol, None, patient_is="optional")
     return plan.bookings()
 

@@ -16,7 +16,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -542,7 +542,7 @@ def _waitlist(args: argparse.Namespace, out: TextIO) -> int:
     clinic = roster_clinic(roster, folder)
     now = _moment("--now", args.now, clinic.zone) if args.now else None
     made = [_load_plan(name) for name in args.plans]
-    protocols = _protocols_of(made, args.protocol)
+    protocols = _protocols_of(made, args.protocol, every=False)
     try:
         placed = place(roster.ordered(), clinic=clinic, folder=folder, plans=made,
                        protocols=protocols, now=now)  # fmt: skip
@@ -1826,7 +1826,19 @@ def _builtin_patient(current: Plan) -> Patient | None:
 def _plan_protocol(current: Plan, name: str | None) -> Protocol:
     """The plan's protocol: ``--protocol``, or the built-in the plan names; checked to fit."""
     given = _load_protocol(name, option="--protocol") if name else None
+    _protocols_given([current.protocol], [given] if given else [])
     return plan_protocol(current, given, None, patient_is="optional")[1]
+
+
+def _protocols_given(used: Iterable[str], given: Iterable[Protocol]) -> None:
+    """Each protocol the plans use that is not built in was given with ``--protocol``."""
+    known = {protocol.id for protocol in given} | set(builtin_protocol_ids())
+    missing = sorted(set(used) - known)
+    if missing:
+        raise InputError.saying(
+            "--protocol",
+            f"is required: the plan's protocol {missing[0]!r} is not built in (give its file)",
+        )
 
 
 def _moment(
@@ -1975,9 +1987,15 @@ _EVENT_FORMS = {
 }
 
 
-def _protocols_of(plans: list[Plan], names: list[str]) -> list[Protocol]:
-    """The ``--protocol`` files given for the plans: each one a plan uses."""
+def _protocols_of(plans: list[Plan], names: list[str], *, every: bool = True) -> list[Protocol]:
+    """The ``--protocol`` files given for the plans: each one a plan uses.
+
+    ``every``: each plan's protocol that is not built in must be among them (not so for a
+    waitlist, whose roster may name it).
+    """
     loaded = [_load_protocol(name, option="--protocol") for name in names]
+    if every:
+        _protocols_given((plan.protocol for plan in plans), loaded)
     return _used_by("--protocol", loaded, {plan.protocol for plan in plans})
 
 

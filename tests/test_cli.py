@@ -273,3 +273,41 @@ def test_validate_reads_events_and_bookings_files_as_the_commands_do(
         f"{wrong}: events[0].worsening: must be true or false, not text; got 'no'"
     ]
     assert text == f"{events}: ok (events file of 1 event)\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "PLAN", "--format", "ics"],
+        ["export", "PLAN", "--format", "fhir"],
+        ["check", "PLAN"],
+        ["replan", "PLAN", "--as-of", "2026-12-08T12:00"],
+        ["status", "PLAN", "--as-of", "2026-12-08T12:00"],
+        ["runsheet", "PLAN", "--date", "2026-12-08"],
+    ],
+)
+def test_a_plan_of_a_protocol_not_built_in_asks_for_its_file(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An independent read's find: `export` of a plan of the clinic's own protocol (which
+    wrote the file before exports read times by the protocol) said "protocol: must be a
+    built-in id (...) or a .toml/.json file", never naming --protocol. Every command that reads
+    a plan's protocol says the same one line."""
+    library = Path(__file__).parent.parent / "ketaplan" / "library"
+    text = (library / "iv-ketamine-standard.toml").read_text("utf-8")
+    own = tmp_path / "our-iv.toml"
+    own.write_text(text.replace('id = "iv-ketamine-standard"', 'id = "our-iv"', 1), "utf-8")
+    made = tmp_path / "plan.json"
+    code, _ = run("plan", str(own), "--start", "2026-12-07", "--time", "09:00",
+                  "--clinic", "demo", "--format", "json", "-o", str(made))  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    code, _ = run(*[str(made) if part == "PLAN" else part for part in command])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "ketaplan: error: --protocol: is required: the plan's protocol 'our-iv' is not built "
+        "in (give its file)\n"
+    )
+    code, _ = run(*[str(made) if part == "PLAN" else part for part in command],
+                  "--protocol", str(own))  # fmt: skip
+    assert code in (0, 1), capsys.readouterr().err  # read with it (check: 1 for violations)

@@ -518,7 +518,10 @@ def test_command_reads_a_protocol_file(tmp_path: Path) -> None:
     first = Plan.model_validate_json(path.read_text()).doses[0].local_date.isoformat()
     result = ketaplan("runsheet", str(path), "--date", first, "--clinic", clinic_file)
     assert result.returncode == 2
-    assert "lakeside.json: protocol: must be a built-in protocol's id" in result.stderr
+    assert result.stderr == (
+        "ketaplan: error: --protocol: is required: the plan's protocol 'lakeside-series' is "
+        "not built in (give its file)\n"
+    )
     code, text = run("runsheet", str(path), "--date", first, "--clinic", clinic_file,
                      "--protocol", series)  # fmt: skip
     assert code == 0
