@@ -45,7 +45,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
     ) from err
 
 from ketaplan._model import FIRST_DATE, LAST_DATE, on_the_calendar
-from ketaplan._types import MAX_UNITS
+from ketaplan._types import MAX_UNITS, ResourceKind
 from ketaplan.bookings import Booking
 from ketaplan.clinic import Clinic
 from ketaplan.errors import InputError, UnsatisfiableError
@@ -89,12 +89,18 @@ ZONES: tuple[str, ...] = (
     "America/Phoenix",
     "Asia/Kolkata",
 )
+# A strategy drawn inside another's draw is made once (a constant, a cached function, or a local
+# of the outer strategy's function), never at each draw: Hypothesis validates each new strategy
+# when it is first drawn and reads the source of each new composite, which cost more than most
+# draws. The draws and the shrinking are the same.
+
 #: Common clinic choices first, so both lean on (and shrink toward) them.
-_SWITCH_GAPS = st.sampled_from([14, 7, 28, 1])
-_WASHOUTS = st.sampled_from([14, 7, 21])
+_SWITCH_GAPS = st.one_of(st.sampled_from([14, 7, 28, 1]), st.integers(1, 28))
+_WASHOUTS = st.one_of(st.sampled_from([14, 7, 21]), st.integers(7, 21))
 #: Days either side of a rule's threshold that a boundary history lands on, threshold first.
-_LAPSE_OFFSETS = (0, 1, -1, 2, 3)
-_EDGE_OFFSETS = (0, -1, 1)
+_LAPSE_OFFSETS = st.sampled_from((0, 1, -1, 2, 3))
+_EDGE_OFFSETS = st.sampled_from((0, -1, 1))
+_BOOLEANS = st.booleans()
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MEDICATIONS = (
     "lorazepam",
@@ -117,6 +123,12 @@ _MEDICATIONS = (
 #: What a medication may be taken for, and a clinician's answer to a conditional hold.
 _INDICATIONS = (None, None, "epilepsy", "anxiety")
 _HOLD_ANSWERS = (None, None, "confirmed", "not-applicable")
+
+
+@functools.lru_cache(maxsize=1024)
+def _sampled(values: tuple[T, ...]) -> SearchStrategy[T]:
+    """``st.sampled_from(values)`` for values found in a draw, made once for each tuple."""
+    return st.sampled_from(values)
 
 
 def _check(condition: object, argument: str, value: object, expectation: str) -> None:
@@ -334,6 +346,7 @@ def gaps(
     return draw_gap()
 
 
+_STEP_GAPS = gaps(min_days=2, max_days=28)
 _WEEKLY = st.builds(
     lambda sessions: {"type": "per-week", "sessions": sessions, "min_gap_days": 2},
     st.integers(1, 3),
@@ -341,7 +354,7 @@ _WEEKLY = st.builds(
 _SEQUENCES = st.lists(
     st.builds(
         lambda gap, repeat: {"gap": gap.model_dump(), "repeat": repeat},
-        gaps(min_days=2, max_days=28),
+        _STEP_GAPS,
         st.integers(1, 4),
     ),
     min_size=1,
@@ -359,7 +372,7 @@ def _cadences(draw: st.DrawFn, per_week: bool | None) -> dict[str, Any]:
     if per_week is not None:
         return draw(_WEEKLY if per_week else _SEQUENCES)
     sequence, weekly = draw(_SEQUENCES), draw(_WEEKLY)
-    return weekly if draw(st.booleans()) else sequence
+    return weekly if draw(_BOOLEANS) else sequence
 
 
 def phases(
@@ -386,7 +399,7 @@ def phases(
         # The count, and below the deadline's flag, are drawn for an open-ended phase too: with
         # fewer choices, it is what Hypothesis would shrink to, not min_count sessions.
         how_many = None if open_ended else draw(counts)
-        if open_ended is None and draw(st.booleans()):
+        if open_ended is None and draw(_BOOLEANS):
             how_many = None
         cadence = draw(cadences)
         if cadence["type"] == "gap-sequence":
@@ -394,7 +407,7 @@ def phases(
             if how_many is None or finite < how_many - 1:
                 cadence["steps"][-1].pop("repeat")  # the last gap repeats to the end
         within = None
-        if draw(st.booleans()) and how_many is not None:
+        if draw(_BOOLEANS) and how_many is not None:
             within = draw(st.integers(how_many * 7, how_many * 7 + 21))
         data = {
             "id": f"phase-{draw(st.integers(1, 99))}",
@@ -464,6 +477,17 @@ def protocols(
     return st.one_of(builtins, generated)
 
 
+_DRUGS = st.sampled_from(["ketamine", "esketamine"])
+_CONSECUTIVE_DAYS = st.sampled_from(["avoid", "allowed"])
+_MIN_INTERVALS = st.one_of(st.none(), st.just({"hours": 24}))
+_ANCHORS: SearchStrategy[dict[str, Any]] = st.sampled_from(
+    [{"which": "first"}, {"every": 2}, {"every": 3}]
+)
+_CHECK_IN_MINUTES = st.sampled_from([0, 15])
+_DOSING_MINUTES = st.sampled_from([15, 40])
+_MONITORING_MINUTES = st.sampled_from([30, 60, 120])
+
+
 @st.composite
 def _generated_protocols(draw: st.DrawFn, max_phases: int) -> Protocol:
     """A protocol of 1 to ``max_phases`` generated phases, one dosing kind and a review kind."""
@@ -479,15 +503,14 @@ def _generated_protocols(draw: st.DrawFn, max_phases: int) -> Protocol:
         "sources": [{"id": "generated", "citation": "ketaplan.strategies", "evidence": "derived"}],
     }
     data["phases"] = _generated_phases(draw, max_phases)
-    data["drug"] = draw(st.sampled_from(["ketamine", "esketamine"]))
+    data["drug"] = draw(_DRUGS)
     data["session_kinds"] = _generated_kinds(draw)
     data["rules"] = {
-        "consecutive_days": draw(st.sampled_from(["avoid", "allowed"])),
-        "min_interval": draw(st.one_of(st.none(), st.just({"hours": 24}))),
+        "consecutive_days": draw(_CONSECUTIVE_DAYS),
+        "min_interval": draw(_MIN_INTERVALS),
     }
-    if draw(st.booleans()):
-        which: list[dict[str, Any]] = [{"which": "first"}, {"every": 2}, {"every": 3}]
-        after = draw(st.sampled_from(which))
+    if draw(_BOOLEANS):
+        after = draw(_ANCHORS)
         data["anchored"] = [
             {
                 "id": "review",
@@ -504,17 +527,21 @@ def _generated_phases(draw: st.DrawFn, max_phases: int) -> list[dict[str, Any]]:
     drawn = []
     for index in range(number):
         ended = None if index == number - 1 else False  # only the last may be open-ended
-        phase = draw(phases(session="dose", max_count=10, open_ended=ended)).model_dump(
-            exclude_none=True
-        )
+        phase = draw(_dose_phases(ended)).model_dump(exclude_none=True)
         phase["id"] = f"phase-{index + 1}"
         if index:
             phase["start"] = {
                 "type": "after-previous",
-                "gap": draw(gaps(min_days=2, max_days=28)).model_dump(),
+                "gap": draw(_STEP_GAPS).model_dump(),
             }
         drawn.append(phase)
     return drawn
+
+
+@functools.cache
+def _dose_phases(open_ended: bool | None) -> SearchStrategy[Phase]:
+    """The phases of a generated protocol's dosing session (made once for each ``open_ended``)."""
+    return phases(session="dose", max_count=10, open_ended=open_ended)
 
 
 def _generated_kinds(draw: st.DrawFn) -> list[dict[str, Any]]:
@@ -524,9 +551,9 @@ def _generated_kinds(draw: st.DrawFn) -> list[dict[str, Any]]:
             "name": "Dose",
             "category": "dosing",
             "timeline": {
-                "check_in_minutes": draw(st.sampled_from([0, 15])),
-                "dosing_minutes": draw(st.sampled_from([15, 40])),
-                "monitoring_minutes": draw(st.sampled_from([30, 60, 120])),
+                "check_in_minutes": draw(_CHECK_IN_MINUTES),
+                "dosing_minutes": draw(_DOSING_MINUTES),
+                "monitoring_minutes": draw(_MONITORING_MINUTES),
             },
             "resources": [
                 {"resource": "chair"},
@@ -544,6 +571,12 @@ def _generated_kinds(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 # -- clinics and patients ----------------------------------------------------------------------
+
+
+_OPEN_DAYS = st.sampled_from([_DAYS[:5], _DAYS[:6], _DAYS, ("mon", "wed", "fri"), ("tue", "thu")])
+_OPENING_HOURS = st.sampled_from([["08:00-18:00"], ["07:00-12:00", "13:00-19:00"], ["09:00-17:00"]])
+_CHAIR_BUFFERS = st.sampled_from([0, 15])
+_COUNTRIES = st.sampled_from(["US", "DE", "AU", "GB", "IN"])
 
 
 def clinics(
@@ -574,15 +607,12 @@ def clinics(
         _switch(value, argument)
     zones = st.sampled_from(ZONES) if time_zone is None else _option(time_zone, _a_zone)
     seats = st.integers(1, 4) if chairs is None else _option(chairs, _chairs)
+    closure_starts = start_dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2029, 12, 1))
 
     @st.composite
     def draw_clinic(draw: st.DrawFn) -> Clinic:
-        days = draw(
-            st.sampled_from([_DAYS[:5], _DAYS[:6], _DAYS, ("mon", "wed", "fri"), ("tue", "thu")])
-        )
-        hours = draw(
-            st.sampled_from([["08:00-18:00"], ["07:00-12:00", "13:00-19:00"], ["09:00-17:00"]])
-        )
+        days = draw(_OPEN_DAYS)
+        hours = draw(_OPENING_HOURS)
         data: dict[str, Any] = {
             "id": "generated-clinic",
             "name": "Generated Clinic",
@@ -594,14 +624,14 @@ def clinics(
                 "monitoring_staff": draw(st.integers(1, 3)),
                 "patients_per_staff": draw(st.integers(1, 3)),
                 "prescriber_on_site": True,
-                "chair_buffer_minutes": draw(st.sampled_from([0, 15])),
+                "chair_buffer_minutes": draw(_CHAIR_BUFFERS),
             },
             "certifications": ["spravato-rems"],
         }
         if holidays:
-            data["holidays"] = {"country": draw(st.sampled_from(["US", "DE", "AU", "GB", "IN"]))}
-        if closures and draw(st.booleans()):
-            start = draw(start_dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2029, 12, 1)))
+            data["holidays"] = {"country": draw(_COUNTRIES)}
+        if closures and draw(_BOOLEANS):
+            start = draw(closure_starts)
             length = draw(st.integers(1, 21))
             data["closures"] = [
                 {"start": start, "end": start + dt.timedelta(days=length - 1), "reason": "closure"}
@@ -629,14 +659,14 @@ def _clinic_rules(draw: st.DrawFn, *, switch_gap: bool, washouts: bool) -> dict[
     """A clinic's switch gap and MAOI washout, when asked for."""
     data: dict[str, Any] = {}
     if switch_gap:
-        data["switch_gap_days"] = draw(st.one_of(_SWITCH_GAPS, st.integers(1, 28)))
+        data["switch_gap_days"] = draw(_SWITCH_GAPS)
     if washouts:
         data["medication_rules"] = [
             {
                 "id": "maoi",
                 "medication": "maoi",
                 "severity": "hold",
-                "stop_days_before_start": draw(st.one_of(_WASHOUTS, st.integers(7, 21))),
+                "stop_days_before_start": draw(_WASHOUTS),
                 "source": "invita-maoi",
             }
         ]
@@ -770,12 +800,12 @@ def _patients(
     @st.composite
     def draw_patient(draw: st.DrawFn) -> Patient:
         data: dict[str, Any] = {"id": "generated-patient", "enrollments": ["spravato-rems"]}
-        restricted = availability if availability is not None else draw(st.booleans())
+        restricted = availability if availability is not None else draw(_BOOLEANS)
         if restricted:
             days = draw(weekdays)
             window = draw(windows)
             data["availability"] = {day: [window] for day in days}
-        if draw(st.booleans()):
+        if draw(_BOOLEANS):
             start = draw(blackout_starts)
             data["blackouts"] = [
                 {"start": start, "end": start + dt.timedelta(days=draw(blackout_days))}
@@ -790,11 +820,23 @@ def _patients(
                 data["history"] = boundary.history(draw)
             return Patient.model_validate(data)
         data["medications"] = [m.model_dump() for m in taken]
-        if history and draw(st.booleans()):
+        if history and draw(_BOOLEANS):
             data["history"] = [{"date": draw(history_dates), "product": draw(products)}]
         return Patient.model_validate(data)
 
     return draw_patient()
+
+
+@functools.cache
+def _known_medications() -> tuple[Medication, ...]:
+    """A medication of each name in :data:`_MEDICATIONS` (made once)."""
+    return tuple(Medication(name=name) for name in _MEDICATIONS)
+
+
+@functools.cache
+def _medications_named(name: str) -> SearchStrategy[Medication]:
+    """:func:`medications` of one name (made once for each)."""
+    return medications(names=[name])
 
 
 class _Boundary:
@@ -814,11 +856,11 @@ class _Boundary:
         self, draw: st.DrawFn, taken: list[Medication], most: int
     ) -> list[dict[str, Any]]:
         """The medications, with one a washout matches sometimes added, each stopped on time."""
-        if self.washouts and most and draw(st.booleans()):
-            rule = draw(st.sampled_from(self.washouts))
-            known = [n for n in _MEDICATIONS if rule in self.rules.matching(Medication(name=n))]
-            name = draw(st.sampled_from(known)) if known else rule.medication
-            added = draw(medications(names=[name]))
+        if self.washouts and most and draw(_BOOLEANS):
+            rule = draw(_sampled(tuple(self.washouts)))
+            known = tuple(m.name for m in _known_medications() if rule in self.rules.matching(m))
+            name = draw(_sampled(known)) if known else rule.medication
+            added = draw(_medications_named(name))
             taken = [*taken[: most - 1], added]
         found = []
         for medication in taken:
@@ -829,7 +871,7 @@ class _Boundary:
             ]
             data = medication.model_dump()
             if days:
-                data["stop"] = self._before(max(days) + draw(st.sampled_from(_EDGE_OFFSETS)))
+                data["stop"] = self._before(max(days) + draw(_EDGE_OFFSETS))
             found.append(data)
         return found
 
@@ -838,21 +880,24 @@ class _Boundary:
         drug = self.protocol.drug
         other = "esketamine" if drug == "ketamine" else "ketamine"
         sessions: list[dict[str, Any]] = []
-        if draw(st.booleans()):
+        if draw(_BOOLEANS):
             lapse = self.protocol.rules.lapse
             if lapse is None:
                 days = draw(st.integers(1, 90))
             else:
-                days = lapse.after_days + draw(st.sampled_from(_LAPSE_OFFSETS))
+                days = lapse.after_days + draw(_LAPSE_OFFSETS)
             sessions.append({"date": self._before(days), "product": drug})
         gap = self.clinic.switch_gap_days if self.clinic is not None else None
-        if draw(st.booleans()):
-            if gap is None:
-                days = draw(st.integers(1, 90))
-            else:
-                days = gap + draw(st.sampled_from(_EDGE_OFFSETS))
+        if draw(_BOOLEANS):
+            days = draw(st.integers(1, 90)) if gap is None else gap + draw(_EDGE_OFFSETS)
             sessions.append({"date": self._before(days), "product": other})
         return sessions
+
+
+_BOOKING_MINUTES = st.sampled_from([30, 60, 90, 150])
+_BOOKED_RESOURCES: SearchStrategy[ResourceKind] = st.sampled_from(
+    ["chair", "room", "monitoring-staff"]
+)
 
 
 def bookings(
@@ -875,26 +920,27 @@ def bookings(
     )
     clinics_ = _clinics_given(clinic)
     starts = _days(start, "start")
+    counts, offsets = st.integers(0, max_size), st.integers(0, days - 1)
 
     @st.composite
     def draw_bookings(draw: st.DrawFn) -> list[Booking]:
         where = draw(clinics_)
         first = draw(starts)
         made = []
-        for _ in range(draw(st.integers(0, max_size))):
-            day = first + dt.timedelta(days=draw(st.integers(0, days - 1)))
+        for _ in range(draw(counts)):
+            day = first + dt.timedelta(days=draw(offsets))
             ranges = where.opening_hours.on(day)
             if not ranges:
                 continue
-            chosen = draw(st.sampled_from(ranges))
+            chosen = draw(_sampled(ranges))
             begin = dt.datetime.combine(day, chosen.start, tzinfo=where.zone)
-            length = dt.timedelta(minutes=draw(st.sampled_from([30, 60, 90, 150])))
+            length = dt.timedelta(minutes=draw(_BOOKING_MINUTES))
             made.append(
                 Booking(
                     start=begin,
                     end=begin + length,
                     label="generated",
-                    resource=draw(st.sampled_from(["chair", "room", "monitoring-staff"])),
+                    resource=draw(_BOOKED_RESOURCES),
                 )
             )
         return made

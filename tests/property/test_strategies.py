@@ -6,11 +6,14 @@ import datetime as dt
 import re
 import subprocess
 import sys
+from typing import Any
+from unittest import mock
 
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import HealthCheck, find, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from hypothesis.strategies import SearchStrategy
 
 from ketaplan import Clinic, Patient, Plan, Protocol
 from ketaplan._types import Weekday
@@ -195,6 +198,43 @@ def test_an_option_of_a_wrong_kind_or_a_date_too_far_is_an_invalid_argument(
     with pytest.raises(InvalidArgument) as caught:
         build()  # type: ignore[operator]
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        plans(),
+        patients(relative_to=start_dates(), protocol=protocols(),
+                 clinic=clinics(switch_gap=True, washouts=True)),
+        bookings(clinic=clinics()),
+    ],
+    ids=["plans, everything drawn", "patients on the rules' boundaries", "bookings"],
+)  # fmt: skip
+def test_drawing_the_same_examples_again_makes_no_strategy(strategy: SearchStrategy[Any]) -> None:
+    """Drawing cost more than the draws: phases(), gaps(), medications(), start_dates() and
+    lists offered by sampled_from() were made inside draws, a new strategy at every draw, which
+    Hypothesis validates when it is first drawn (and whose source it reads, for a composite);
+    a generated protocol took about 10 ms to draw, most of it making strategies. What a draw
+    uses is now made once, so drawing the same examples again makes none."""
+
+    @seed(18)
+    @settings(max_examples=10, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(strategy)
+    def draw(_: object) -> None:
+        pass
+
+    draw()  # makes what the draws use
+    made: list[str] = []
+    original = SearchStrategy.__init__
+
+    def counted(self: SearchStrategy[Any], *args: Any, **kwargs: Any) -> None:
+        made.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    with mock.patch.object(SearchStrategy, "__init__", counted):
+        draw()
+    assert made == []
 
 
 def test_made_before_refuses_a_date_ketaplan_does_not_plan_in() -> None:
