@@ -593,12 +593,12 @@ def throughput(scale: Scale) -> list[Row]:
                                    until=START + dt.timedelta(days=180)),
                               protocol=protocol, clinic=clinic), repeat=5)  # fmt: skip
     for label, patients in (("patient drawn or none", None), ("no patient", st.none())):
-        rate, made, unsatisfiable, collected = _examples(protocol, clinic, patients, examples)
+        found = _examples(protocol, clinic, patients, examples)
+        rate, made, unsatisfiable = found.rate, found.made, found.unsatisfiable
         rejected = unsatisfiable / max(1, made + unsatisfiable)
         rows += [
             Row("property throughput", f"strategies.plans + check, {label}", rate,
-                "examples/s", "plan + check, fixed input", 1 / one,
-                note=f"the cycle collector {collected:.0%} of the run",
+                "examples/s", "plan + check, fixed input", 1 / one, note=_spent(found),
                 goal=f"≥ {THROUGHPUT_GOAL}", met=rate >= THROUGHPUT_GOAL),
             Row("property throughput", f"rejected as unsatisfiable, {label}", 100 * rejected,
                 "%", note=f"{unsatisfiable} of {made + unsatisfiable} inputs",
@@ -627,32 +627,50 @@ def _throughput_by_protocol(clinic: Clinic, examples: int) -> list[Row]:
 def _examples(
     protocol: Protocol, clinic: Clinic, patients: st.SearchStrategy[None] | None, examples: int
 ) -> Examples:
-    """Examples a second of a property test, and the inputs planned and found unsatisfiable."""
+    """Examples a second of a property test, the inputs planned and found unsatisfiable, and
+    the seconds spent planning (those inputs apart) and checking."""
     attempts = {"made": 0, "unsatisfiable": 0}
+    spent = {"plan": 0.0, "unsatisfiable": 0.0, "check": 0.0}
     real = strategies.plan
 
     def counted(*args: Any, **options: Any) -> Plan:
+        began = time.perf_counter()
         try:
             made = real(*args, **options)
         except UnsatisfiableError:
             attempts["unsatisfiable"] += 1
+            spent["unsatisfiable"] += time.perf_counter() - began
             raise
         attempts["made"] += 1
+        spent["plan"] += time.perf_counter() - began
         return made
 
     @settings(max_examples=examples, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     @given(strategies.plans(protocol=protocol, clinic=clinic, patient=patients))
     def property_test(made: Plan) -> None:
+        began = time.perf_counter()
         check(made, protocol=protocol, clinic=clinic)
+        spent["check"] += time.perf_counter() - began
 
     property_test()  # the warm-up
+    spent.update(plan=0.0, check=0.0)
     with mock.patch.object(strategies, "plan", counted), collecting() as collected:
         began = time.perf_counter()
         property_test()
         seconds = time.perf_counter() - began
+    shares = {name: value / seconds for name, value in spent.items()}
     return Examples(examples / seconds, attempts["made"], attempts["unsatisfiable"],
-                    collected[0] / seconds)  # fmt: skip
+                    collected[0] / seconds, shares["plan"], shares["unsatisfiable"],
+                    shares["check"])  # fmt: skip
+
+
+def _spent(found: Examples) -> str:
+    """Where a property run's time went, as a row's note."""
+    rest = 1 - found.planning - found.unplannable - found.checking
+    return (f"plan {found.planning:.0%}, inputs that cannot be planned {found.unplannable:.0%}, "
+            f"check {found.checking:.0%}, drawing and Hypothesis {rest:.0%}; "
+            f"the cycle collector {found.collecting:.0%} of the run")  # fmt: skip
 
 
 class Examples(NamedTuple):
@@ -663,6 +681,12 @@ class Examples(NamedTuple):
     unsatisfiable: int
     collecting: float
     """The share of the run the cycle collector took (all generations)."""
+    planning: float
+    """The share of the run in ``plan()`` for the inputs it planned."""
+    unplannable: float
+    """The share of the run in ``plan()`` for the inputs it found unsatisfiable."""
+    checking: float
+    """The share of the run in ``check()``."""
 
 
 @contextlib.contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import icalendar
 import pytest
 
@@ -46,3 +48,20 @@ def test_the_export_baselines_write_what_to_ics_writes() -> None:
     )
     assert events(with_icalendar(plans, STAMP)) == ours
     assert events(with_fstrings(plans, STAMP)) == ours
+
+
+def test_the_throughput_rows_say_where_the_time_went() -> None:
+    """Issue 18: a property-throughput row gave the cycle collector's share alone, so a slow run
+    did not say whether plan(), check, the inputs that cannot be planned or the drawing was to
+    blame; the note now gives each share of the run."""
+    rows = [row for row in BENCHMARKS["throughput"]("smoke")
+            if row.figure.startswith("strategies.plans + check, ") and row.baseline]  # fmt: skip
+    assert len(rows) == 2
+    for row in rows:
+        shares = re.findall(r"(plan|cannot be planned|check|drawing and Hypothesis) (-?\d+)%",
+                            row.note)  # fmt: skip
+        assert [name for name, _ in shares] == [
+            "plan", "cannot be planned", "check", "drawing and Hypothesis"
+        ]  # fmt: skip
+        assert 95 <= sum(int(share) for _, share in shares) <= 105  # rounded to whole percents
+        assert "the cycle collector" in row.note
