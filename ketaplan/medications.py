@@ -19,7 +19,7 @@ from functools import cached_property
 from ketaplan._model import Loc
 from ketaplan._presets import builtin_classes, preset_rules, preset_sources
 from ketaplan.clinic import Clinic
-from ketaplan.medicines import brands, ingredients, plain_name, suggestions, synonyms
+from ketaplan.medicines import brand_named, ingredients, plain_name, suggestions, synonyms
 from ketaplan.patient import Medication
 from ketaplan.protocol import HoldRule, Protocol, Source
 
@@ -92,7 +92,7 @@ class MedicationRules:
                 known = [f for f in (self.classes_of(piece) for piece in pieces) if f is not None]
         if not known:
             return None
-        labelled = brands().get(plain_name(name))  # a brand with one use (seizure rescue)
+        labelled = brand_named(name)  # a brand with one use (seizure rescue)
         return frozenset({key}).union(*known, labelled.classes if labelled else ())
 
     def _ingredient(self, ingredient: str) -> frozenset[str] | None:

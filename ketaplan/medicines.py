@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "Brand",
     "NamesAhead",
+    "brand_named",
     "brand_sources",
     "brands",
     "dictionary_version",
@@ -100,7 +101,7 @@ def ingredients(name: str) -> tuple[str, ...]:
     key = plain_name(name)
     if not key:
         return ()
-    labelled = brands().get(key)
+    labelled = brand_named(name)
     if labelled is not None:
         return labelled.ingredients
     ahead = _ahead()
@@ -155,6 +156,21 @@ def brands() -> dict[str, Brand]:
         )
         for name, entry in table.items()
     }
+
+
+def brand_named(name: str) -> Brand | None:
+    """The brand of ``brands.toml`` that ``name`` names, as its plain name or among its words.
+
+    "Diastat rectal gel", "Diastat Pediatric" and "diazepam (Valtoco)" name their brands as
+    "Diastat" and "Valtoco" do; of two brands named, the longer ("Diastat AcuDial").
+    """
+    key = plain_name(name)
+    exact = brands().get(key)
+    if exact is not None or not key:
+        return exact
+    words = f" {key} "
+    named = [brand for brand in brands() if f" {brand} " in words]
+    return brands()[max(named, key=len)] if named else None
 
 
 def brand_sources() -> dict[str, dict[str, str]]:

@@ -135,7 +135,11 @@ def test_seizure_medicines_are_never_held_by_default() -> None:
     assert tasks(scheduled, "medication") == ["confirm-hold-benzodiazepine-midazolam"]
 
 
-@pytest.mark.parametrize("brand", ["Valtoco", "Diastat AcuDial", "Nayzilam 5 mg nasal spray"])
+@pytest.mark.parametrize(
+    "brand",
+    ["Valtoco", "Diastat AcuDial", "Nayzilam 5 mg nasal spray", "Diastat rectal gel",
+     "Diastat Pediatric", "diazepam (Valtoco)"],
+)  # fmt: skip
 def test_a_brand_approved_only_for_seizure_clusters_is_never_held(brand: str) -> None:
     """A pharmacist's find: Valtoco and Diastat (diazepam) read as diazepam, which is only
     "seizure-possible", so the benzodiazepine hold waited for a clinician to confirm it; and
