@@ -1079,17 +1079,9 @@ def _plan_or_roster(path: str) -> str | None:
     Raises the file's own error when it is one and is wrong. A roster was read as a patient
     ("did you mean 'appointments'?") and a plan refused as "must be a patient file".
     """
-    listed = file_kind(path) if is_file(path) else None
-    if listed is not None and listed.kind == "events":  # as replan --events reads them
-        try:
-            events = parse_events(read_json_list(path))
-        except InputError as err:
-            raise err.at(f"{path}: {err.field}") from None
-        return f"events file of {quantity(len(events), 'event')}"
-    if listed is not None and listed.kind == "bookings":  # as --bookings reads them
-        loaded = load_plan_or_bookings(path)
-        count = len(loaded) if isinstance(loaded, list) else len(loaded.appointments)
-        return f"bookings file of {quantity(count, 'booking')}"
+    listed = _listed(path)
+    if listed is not None:
+        return listed
     try:
         data = read_definition(path, limit=MAX_PLAN_FILE_BYTES)  # a plan may be that large
     except DefinitionError:
@@ -1103,6 +1095,52 @@ def _plan_or_roster(path: str) -> str | None:
         roster = validate(Roster, data, origin=path, error=DefinitionError)
         return f"roster of {quantity(len(roster.patients), 'patient')}"
     return None
+
+
+def _listed(path: str) -> str | None:
+    """What an events or bookings file (a JSON list) is, read as the commands read it.
+
+    A list whose items have a ``type`` is events (``replan --events``), another is bookings
+    (``--bookings``), so a wrong item gets that reader's own words. ``None`` for a file that
+    is not a JSON list; a calendar or FHIR file is refused as one validate does not read.
+    """
+    found = file_kind(path) if is_file(path) else None
+    if found is not None and found.kind in ("ics", "fhir"):
+        expected = "a file validate reads (protocol, clinic, patient, plan, roster, events or "
+        raise InputError.saying(path, f"must be {expected}bookings); this is {found}")
+    if found is None or found.kind not in ("events", "bookings"):
+        try:
+            items = read_json_list(path) if _opens_a_list(path) else None
+        except InputError:
+            return None  # not JSON: read as a definition, which says why
+        if items is None:
+            return None
+        if not items:
+            return "an empty list: an events or bookings file of nothing"
+        events = any(isinstance(item, dict) and "type" in item for item in items)
+    else:
+        events = found.kind == "events"
+    if events:
+        try:
+            read = parse_events(read_json_list(path))
+        except InputError as err:
+            raise err.at(f"{path}: {err.field}") from None
+        return f"events file of {quantity(len(read), 'event')}"
+    loaded = load_plan_or_bookings(path)
+    count = len(loaded) if isinstance(loaded, list) else len(loaded.appointments)
+    return f"bookings file of {quantity(count, 'booking')}"
+
+
+def _opens_a_list(path: str) -> bool:
+    """Whether the file's text begins as a JSON list does (not a TOML table's ``[name]``)."""
+    if not is_file(path):  # a FIFO would block here: the readers refuse it
+        return False
+    try:
+        with Path(path).open("rb") as file:
+            head = file.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return head.startswith(b"[") and not re.match(rb"\[\[?\s*[A-Za-z_\"']", head)
 
 
 def _kind_of(definition: Protocol | Clinic | Patient) -> str:

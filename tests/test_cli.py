@@ -276,6 +276,33 @@ def test_validate_reads_events_and_bookings_files_as_the_commands_do(
 
 
 @pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("[]", "ok (an empty list: an events or bookings file of nothing)"),
+        ('[{"type": "attended", "appointment": "intake-1"}, {"typ": "missed"}]',
+         "events[1]: needs a 'type' field"),
+        (('[{"start": "2026-12-01T09:00:00-05:00", "end": "2026-12-01T10:00:00-05:00"}, '
+         '{"start": "2026-12-01T09:00:00-05:00", "ending": "x"}]'),
+         "bookings[1].end: is required"),
+        ('{"resourceType": "Bundle", "type": "collection", "entry": []}',
+         ("must be a file validate reads (protocol, clinic, patient, plan, roster, events or "
+         "bookings); this is a FHIR resource (its resourceType is 'Bundle')")),
+    ],
+)  # fmt: skip
+def test_validate_reads_any_list_as_the_commands_would(
+    content: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An independent read's find: an empty list, or a list with one wrong item, was read as
+    a patient file ("must be a table"); replan --events and --bookings say what is wrong."""
+    path = tmp_path / "list.json"
+    path.write_text(content, encoding="utf-8")
+    capsys.readouterr()
+    code, text = run("validate", str(path))
+    assert f"{path}: {said}" in (text + capsys.readouterr().err).splitlines()
+    assert code == (0 if said.startswith("ok") else 2)
+
+
+@pytest.mark.parametrize(
     "command",
     [
         ["export", "PLAN", "--format", "ics"],
