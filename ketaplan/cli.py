@@ -1104,29 +1104,25 @@ def _listed(path: str) -> str | None:
     (``--bookings``), so a wrong item gets that reader's own words. ``None`` for a file that
     is not a JSON list; a calendar or FHIR file is refused as one validate does not read.
     """
-    found = file_kind(path) if is_file(path) else None
-    if found is not None and found.kind in ("ics", "fhir"):
-        expected = "a file validate reads (protocol, clinic, patient, plan, roster, events or "
-        raise InputError.saying(path, f"must be {expected}bookings); this is {found}")
-    if found is None or found.kind not in ("events", "bookings"):
+    if not _opens_a_list(path):
+        found = file_kind(path) if is_file(path) else None
+        if found is not None and found.kind in ("ics", "fhir"):
+            expected = "a file validate reads (protocol, clinic, patient, plan, roster, events "
+            raise InputError.saying(path, f"must be {expected}or bookings); this is {found}")
+        return None
+    try:
+        items = read_json_list(path)
+    except InputError:
+        return None  # not JSON: read as a definition, which says why
+    if not items:
+        return "an empty list: an events or bookings file of nothing"
+    if any(isinstance(item, dict) and "type" in item for item in items):
         try:
-            items = read_json_list(path) if _opens_a_list(path) else None
-        except InputError:
-            return None  # not JSON: read as a definition, which says why
-        if items is None:
-            return None
-        if not items:
-            return "an empty list: an events or bookings file of nothing"
-        events = any(isinstance(item, dict) and "type" in item for item in items)
-    else:
-        events = found.kind == "events"
-    if events:
-        try:
-            read = parse_events(read_json_list(path))
+            events = parse_events(items)
         except InputError as err:
             raise err.at(f"{path}: {err.field}") from None
-        return f"events file of {quantity(len(read), 'event')}"
-    loaded = load_plan_or_bookings(path)
+        return f"events file of {quantity(len(events), 'event')}"
+    loaded = load_plan_or_bookings(path)  # with the file named in its errors
     count = len(loaded) if isinstance(loaded, list) else len(loaded.appointments)
     return f"bookings file of {quantity(count, 'booking')}"
 
